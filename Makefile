@@ -1,0 +1,34 @@
+# Thin wrapper over CMake: the README's two commands.
+#   make run   install missing Debian packages (as root), build Release,
+#              start `logward serve` on its built-in defaults
+#   make test  same install step, ASan+UBSan build, the whole suite (ctest)
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps release asan run test fuzz clean
+
+all: release
+
+deps:
+	@sh scripts/install-deps.sh
+
+release: deps
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+	cmake --build build/release -j $(JOBS)
+
+asan: deps
+	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DLW_SANITIZE=address,undefined >/dev/null
+	cmake --build build/asan -j $(JOBS)
+
+run: release
+	./build/release/logward serve
+
+test: asan
+	cd build/asan && ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DLW_FUZZ=ON -DBUILD_TESTING=OFF -DLW_SANITIZE=address,undefined >/dev/null
+	cmake --build build/fuzz -j $(JOBS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,26 @@
+/* Syslog message parsing entry point (prefix lw_syslog): picks RFC 5424 or
+ * RFC 3164 per message and never loses one: a message neither parser
+ * accepts is stored whole with LW_EVENT_PARSE_ERROR. Rules and decisions:
+ * docs/parsing.md. */
+#ifndef LW_COLLECTOR_SYSLOG_H
+#define LW_COLLECTOR_SYSLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+
+struct lw_tz;
+
+struct lw_parse_opts {
+	int64_t now_ns;          /* receive time: event.created, year inference */
+	const struct lw_tz *tz;  /* zone for RFC 3164 stamps; NULL = UTC */
+};
+
+/* Parses line[0..len) into ev. Every string in ev is a view into line (the
+ * caller keeps line alive as long as ev). Sets created_ns = opts->now_ns.
+ * Does not touch zone / source_address / fields. Never fails. */
+void lw_syslog_parse(const char *line, size_t len,
+		     const struct lw_parse_opts *opts, struct lw_event *ev);
+
+#endif

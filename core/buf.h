@@ -1,0 +1,36 @@
+/* Growable byte buffer (prefix lw_buf) for output and encoding. The only
+ * failure is allocation, which makes the buffer sticky-failed (oom set):
+ * callers append freely and check once at the end. */
+#ifndef LW_CORE_BUF_H
+#define LW_CORE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lw_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int oom; /* an append failed; contents are incomplete */
+};
+
+void lw_buf_init(struct lw_buf *buf);
+void lw_buf_release(struct lw_buf *buf);
+void lw_buf_reset(struct lw_buf *buf);
+/* Makes room for n more bytes; returns LW_OK or LW_ENOMEM. */
+int lw_buf_reserve(struct lw_buf *buf, size_t n);
+void lw_buf_append(struct lw_buf *buf, const void *src, size_t n);
+void lw_buf_puts(struct lw_buf *buf, const char *s);
+void lw_buf_putc(struct lw_buf *buf, char c);
+void lw_buf_printf(struct lw_buf *buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string body (no quotes): escapes ", \, control bytes,
+ * and bytes that are not valid UTF-8 as \u00XX of the byte (so any input
+ * gives valid JSON and the original bytes stay recognisable). */
+void lw_buf_json_escape(struct lw_buf *buf, const char *s, size_t n);
+/* Appends "s" with quotes, escaped as above. */
+void lw_buf_json_string(struct lw_buf *buf, const char *s, size_t n);
+/* Unsigned LEB128 varint. */
+void lw_buf_put_varint(struct lw_buf *buf, uint64_t v);
+
+#endif

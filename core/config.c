@@ -1,0 +1,564 @@
+/* lw_config: the YAML configuration, loaded with libyaml's document API so
+ * every error can name the line and column of the offending node. Keys are
+ * table-driven (one table per section); an unknown key is an error, never
+ * silently ignored, because a typo in a security config must not pass. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+enum key_type {
+	KEY_STRING,   /* char[] of size `size` */
+	KEY_SIZE,     /* uint64_t bytes: 4MiB */
+	KEY_SIZE32,   /* uint32_t bytes */
+	KEY_DURATION_MS, /* uint64_t ms: 300s */
+	KEY_DURATION_S,  /* uint64_t s */
+	KEY_DURATION_MS32, /* uint32_t ms */
+	KEY_UINT32,
+	KEY_BOOL,     /* int */
+	KEY_CIDRS,    /* struct lw_cidr_list */
+	KEY_LISTENER_TYPE,
+	KEY_FRAMING
+};
+
+struct key_spec {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;    /* KEY_STRING buffer size */
+	uint64_t min, max; /* numeric bounds (inclusive); max 0 = none */
+};
+
+#define STR(st, f) KEY_STRING, offsetof(st, f), sizeof(((st *)0)->f)
+#define NUM(t, st, f) t, offsetof(st, f), 0
+
+static const struct key_spec top_keys[] = {
+	{"data_dir", STR(struct lw_config, data_dir), 0, 0},
+	{"timezone", STR(struct lw_config, timezone), 0, 0},
+	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0},
+	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096},
+	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
+static const struct key_spec storage_keys[] = {
+	{"segment_bytes", NUM(KEY_SIZE, struct lw_storage_config, segment_bytes), 4096, 1ull << 30},
+	{"flush_interval", NUM(KEY_DURATION_MS, struct lw_storage_config, flush_interval_ms), 1, 3600000},
+	{"max_age", NUM(KEY_DURATION_S, struct lw_storage_config, max_age_s), 0, 0},
+	{"max_bytes", NUM(KEY_SIZE, struct lw_storage_config, max_bytes), 0, 0},
+	{"map_size", NUM(KEY_SIZE, struct lw_storage_config, map_size), 1 << 20, 0},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
+static const struct key_spec listener_keys[] = {
+	{"type", NUM(KEY_LISTENER_TYPE, struct lw_listener_config, type), 0, 0},
+	{"address", STR(struct lw_listener_config, address), 0, 0},
+	{"path", STR(struct lw_listener_config, path), 0, 0},
+	{"zone", STR(struct lw_listener_config, zone), 0, 0},
+	{"framing", NUM(KEY_FRAMING, struct lw_listener_config, framing), 0, 0},
+	{"max_message_size", NUM(KEY_SIZE32, struct lw_listener_config, max_message_bytes), 64, 16 << 20},
+	{"max_connections", NUM(KEY_UINT32, struct lw_listener_config, max_connections), 1, 1 << 20},
+	{"idle_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, idle_timeout_ms), 1, 0},
+	{"cert", STR(struct lw_listener_config, cert), 0, 0},
+	{"key", STR(struct lw_listener_config, key), 0, 0},
+	{"ca", STR(struct lw_listener_config, ca), 0, 0},
+	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0},
+	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
+struct loader {
+	yaml_document_t doc;
+	const char *name;
+	struct lw_diag *diag;
+};
+
+static int fail_at(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct loader *ld, const yaml_node_t *node, const char *fmt, ...)
+{
+	char detail[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return lw_diag_set(ld->diag, LW_EINVAL, ld->name,
+			   node ? (int)node->start_mark.line + 1 : 0,
+			   node ? (int)node->start_mark.column + 1 : 0, "%s", detail);
+}
+
+static const char *scalar(const yaml_node_t *node)
+{
+	return node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+}
+
+static void listener_defaults(struct lw_listener_config *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->type = LW_LISTENER_TCP;
+	snprintf(l->zone, sizeof(l->zone), "default");
+	l->framing = LW_FRAMING_AUTO;
+	l->max_message_bytes = 64 * 1024;
+	l->max_connections = 4096;
+	l->idle_timeout_ms = 600 * 1000;
+}
+
+void lw_config_defaults(struct lw_config *cfg)
+{
+	struct lw_listener_config *l;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./var/logward");
+	cfg->max_clock_skew_s = 300;
+	cfg->queue_batches = 64;
+	cfg->batch_events = 2048;
+	cfg->storage.segment_bytes = 4u << 20;
+	cfg->storage.flush_interval_ms = 1000;
+	cfg->storage.max_age_s = 400ull * 86400;
+	cfg->storage.max_bytes = 100ull << 30;
+	cfg->storage.map_size = 0;
+	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
+	cfg->nrule_dirs = 1;
+
+	l = &cfg->listeners[cfg->nlisteners++];
+	listener_defaults(l);
+	l->type = LW_LISTENER_UDP;
+	snprintf(l->address, sizeof(l->address), "127.0.0.1:5514");
+	l = &cfg->listeners[cfg->nlisteners++];
+	listener_defaults(l);
+	l->type = LW_LISTENER_TCP;
+	snprintf(l->address, sizeof(l->address), "127.0.0.1:5514");
+	l = &cfg->listeners[cfg->nlisteners++];
+	listener_defaults(l);
+	l->type = LW_LISTENER_UNIX;
+	snprintf(l->path, sizeof(l->path), "%s/log.sock", cfg->data_dir);
+}
+
+static int parse_number(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return LW_EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return LW_EINVAL;
+	*out = v;
+	return LW_OK;
+}
+
+int lw_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1000}, {"kib", 1024},
+		{"m", 1000000}, {"mb", 1000000}, {"mib", 1 << 20},
+		{"g", 1000000000}, {"gb", 1000000000}, {"gib", 1ull << 30},
+		{"t", 1000000000000ull}, {"tb", 1000000000000ull}, {"tib", 1ull << 40},
+	};
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return LW_EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return LW_EINVAL;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mult)
+				return LW_EINVAL;
+			*out = v * units[i].mult;
+			return LW_OK;
+		}
+	}
+	return LW_EINVAL;
+}
+
+int lw_parse_duration_ms(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
+		{"d", 86400000}, {"w", 7 * 86400000ull},
+	};
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return LW_EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return LW_EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mult)
+				return LW_EINVAL;
+			*out = v * units[i].mult;
+			return LW_OK;
+		}
+	}
+	return LW_EINVAL;
+}
+
+static int check_bounds(struct loader *ld, const struct key_spec *k,
+			const yaml_node_t *node, uint64_t v)
+{
+	char range[96];
+
+	if (v >= k->min && (k->max == 0 || v <= k->max))
+		return LW_OK;
+	if (k->max)
+		snprintf(range, sizeof(range), "%llu..%llu",
+			 (unsigned long long)k->min, (unsigned long long)k->max);
+	else
+		snprintf(range, sizeof(range), "at least %llu", (unsigned long long)k->min);
+	return fail_at(ld, node, "key '%s': value out of range (%s)", k->name, range);
+}
+
+static int load_cidrs(struct loader *ld, const struct key_spec *k,
+		      yaml_node_t *node, struct lw_cidr_list *list)
+{
+	yaml_node_item_t *it;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(ld, node, "key '%s': expected a list of CIDRs", k->name);
+	list->count = 0;
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(&ld->doc, *it);
+		const char *s = scalar(item);
+		if (s == NULL || lw_cidr_parse(s, &list->items[list->count]) != LW_OK)
+			return fail_at(ld, item, "key '%s': invalid CIDR '%s'", k->name, s ? s : "");
+		if (++list->count == LW_CIDR_MAX && it + 1 < node->data.sequence.items.top)
+			return fail_at(ld, item, "key '%s': too many CIDRs (max %s)", k->name, "64");
+	}
+	return LW_OK;
+}
+
+static int apply_key(struct loader *ld, const struct key_spec *k,
+		     yaml_node_t *node, void *base)
+{
+	char *field = (char *)base + k->offset;
+	const char *s = scalar(node);
+	uint64_t v = 0;
+	int rc;
+
+	if (k->type == KEY_CIDRS)
+		return load_cidrs(ld, k, node, (struct lw_cidr_list *)(void *)field);
+	if (s == NULL)
+		return fail_at(ld, node, "key '%s': expected a scalar value", k->name);
+	switch (k->type) {
+	case KEY_STRING:
+		if (strlen(s) >= k->size)
+			return fail_at(ld, node, "key '%s': value too long", k->name);
+		memcpy(field, s, strlen(s) + 1);
+		return LW_OK;
+	case KEY_SIZE:
+	case KEY_SIZE32:
+		if (lw_parse_size(s, &v) != LW_OK)
+			return fail_at(ld, node, "key '%s': invalid size '%s' (e.g. 64KiB, 4MiB)", k->name, s);
+		break;
+	case KEY_DURATION_MS:
+	case KEY_DURATION_S:
+	case KEY_DURATION_MS32:
+		if (lw_parse_duration_ms(s, &v) != LW_OK)
+			return fail_at(ld, node, "key '%s': invalid duration '%s' (e.g. 250ms, 1s, 5m, 2h, 400d)", k->name, s);
+		if (k->type == KEY_DURATION_S)
+			v /= 1000;
+		break;
+	case KEY_UINT32:
+		if (parse_number(s, &v) != LW_OK)
+			return fail_at(ld, node, "key '%s': invalid number '%s'", k->name, s);
+		break;
+	case KEY_BOOL:
+		if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+			*(int *)(void *)field = 1;
+		else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+			*(int *)(void *)field = 0;
+		else
+			return fail_at(ld, node, "key '%s': expected true or false, got '%s'", k->name, s);
+		return LW_OK;
+	case KEY_LISTENER_TYPE: {
+		static const char *const names[] = {"udp", "tcp", "tls", "unix", "journal-http"};
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (!strcmp(s, names[i])) {
+				*(enum lw_listener_type *)(void *)field = (enum lw_listener_type)i;
+				return LW_OK;
+			}
+		}
+		return fail_at(ld, node, "key '%s': unknown listener type '%s' (udp, tcp, tls, unix, journal-http)", k->name, s);
+	}
+	case KEY_FRAMING:
+		if (!strcmp(s, "auto"))
+			*(enum lw_framing_mode *)(void *)field = LW_FRAMING_AUTO;
+		else if (!strcmp(s, "lf") || !strcmp(s, "newline"))
+			*(enum lw_framing_mode *)(void *)field = LW_FRAMING_LF;
+		else if (!strcmp(s, "octet-counted") || !strcmp(s, "octet"))
+			*(enum lw_framing_mode *)(void *)field = LW_FRAMING_OCTET;
+		else
+			return fail_at(ld, node, "key '%s': unknown framing '%s' (auto, lf, octet-counted)", k->name, s);
+		return LW_OK;
+	case KEY_CIDRS:
+		break;
+	}
+	rc = check_bounds(ld, k, node, v);
+	if (rc != LW_OK)
+		return rc;
+	switch (k->type) {
+	case KEY_SIZE32:
+	case KEY_DURATION_MS32:
+	case KEY_UINT32:
+		if (v > UINT32_MAX)
+			return fail_at(ld, node, "key '%s': value too large", k->name);
+		*(uint32_t *)(void *)field = (uint32_t)v;
+		break;
+	default:
+		*(uint64_t *)(void *)field = v;
+		break;
+	}
+	return LW_OK;
+}
+
+/* Applies a mapping node through a key table. */
+static int apply_map(struct loader *ld, yaml_node_t *map, const struct key_spec *keys,
+		     const char *section, void *base)
+{
+	yaml_node_pair_t *pair;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail_at(ld, map, "'%s' must be a mapping", section);
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *kn = yaml_document_get_node(&ld->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(&ld->doc, pair->value);
+		const char *key = scalar(kn);
+		const struct key_spec *k;
+		int rc;
+
+		for (k = keys; k->name != NULL; k++)
+			if (key && !strcmp(k->name, key))
+				break;
+		if (k->name == NULL)
+			return fail_at(ld, kn, "unknown key '%s' in %s", key ? key : "?", section);
+		rc = apply_key(ld, k, vn, base);
+		if (rc != LW_OK)
+			return rc;
+	}
+	return LW_OK;
+}
+
+static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
+{
+	yaml_node_item_t *it;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(ld, node, "key '%s': expected a list of listeners", "listeners");
+	cfg->nlisteners = 0;
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(&ld->doc, *it);
+		struct lw_listener_config *l;
+		int rc;
+
+		if (cfg->nlisteners == LW_CONFIG_MAX_LISTENERS)
+			return fail_at(ld, item, "too many %s (max %s)", "listeners", "32");
+		l = &cfg->listeners[cfg->nlisteners++];
+		listener_defaults(l);
+		l->type = (enum lw_listener_type)-1;
+		rc = apply_map(ld, item, listener_keys, "listener", l);
+		if (rc != LW_OK)
+			return rc;
+		if ((int)l->type == -1)
+			return fail_at(ld, item, "listener: missing key '%s'", "type");
+		if (l->type == LW_LISTENER_UNIX && !l->path[0])
+			return fail_at(ld, item, "listener: key '%s' is required for type unix", "path");
+		if (l->type != LW_LISTENER_UNIX && !l->address[0])
+			return fail_at(ld, item, "listener: key '%s' is required (host:port)", "address");
+		if (l->type == LW_LISTENER_TLS && (!l->cert[0] || !l->key[0]))
+			return fail_at(ld, item, "listener: type tls needs '%s' and 'key'", "cert");
+	}
+	return LW_OK;
+}
+
+static int load_zones(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
+{
+	yaml_node_pair_t *pair;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return fail_at(ld, node, "key '%s': expected a mapping of zone name to CIDR list", "zones");
+	cfg->nzones = 0;
+	for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
+		yaml_node_t *kn = yaml_document_get_node(&ld->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(&ld->doc, pair->value);
+		const char *name = scalar(kn);
+		struct key_spec k = {"zones", KEY_CIDRS, 0, 0, 0, 0};
+		struct lw_zone_config *z;
+		int rc;
+
+		if (name == NULL || !name[0] || strlen(name) >= LW_NAME_MAX)
+			return fail_at(ld, kn, "key '%s': invalid zone name", "zones");
+		if (cfg->nzones == LW_CONFIG_MAX_ZONES)
+			return fail_at(ld, kn, "too many %s (max %s)", "zones", "32");
+		z = &cfg->zones[cfg->nzones++];
+		memcpy(z->name, name, strlen(name) + 1);
+		rc = load_cidrs(ld, &k, vn, &z->cidrs);
+		if (rc != LW_OK)
+			return rc;
+	}
+	return LW_OK;
+}
+
+static int load_rules(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
+{
+	yaml_node_item_t *it;
+	const char *s = scalar(node);
+
+	cfg->nrule_dirs = 0;
+	if (s != NULL) {
+		if (strlen(s) >= PATH_MAX)
+			return fail_at(ld, node, "key '%s': path too long", "rules");
+		memcpy(cfg->rule_dirs[cfg->nrule_dirs++], s, strlen(s) + 1);
+		return LW_OK;
+	}
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(ld, node, "key '%s': expected a path or a list of paths", "rules");
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(&ld->doc, *it);
+		s = scalar(item);
+		if (s == NULL || strlen(s) >= PATH_MAX)
+			return fail_at(ld, item, "key '%s': invalid path", "rules");
+		if (cfg->nrule_dirs == LW_CONFIG_MAX_RULE_DIRS)
+			return fail_at(ld, item, "too many %s (max %s)", "rules", "16");
+		memcpy(cfg->rule_dirs[cfg->nrule_dirs++], s, strlen(s) + 1);
+	}
+	return LW_OK;
+}
+
+static int load_root(struct loader *ld, struct lw_config *cfg)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
+	yaml_node_pair_t *pair;
+	int unix_path_set = 0;
+
+	if (root == NULL)
+		return LW_OK; /* an empty file means all defaults */
+	if (root->type != YAML_MAPPING_NODE)
+		return fail_at(ld, root, "the configuration must be a mapping");
+	for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
+		yaml_node_t *kn = yaml_document_get_node(&ld->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(&ld->doc, pair->value);
+		const char *key = scalar(kn);
+		const struct key_spec *k;
+		int rc;
+
+		if (key == NULL)
+			return fail_at(ld, kn, "keys must be scalars");
+		if (!strcmp(key, "listeners")) {
+			rc = load_listeners(ld, vn, cfg);
+			unix_path_set = 1;
+		} else if (!strcmp(key, "zones")) {
+			rc = load_zones(ld, vn, cfg);
+		} else if (!strcmp(key, "storage")) {
+			rc = apply_map(ld, vn, storage_keys, "storage", &cfg->storage);
+		} else if (!strcmp(key, "rules")) {
+			rc = load_rules(ld, vn, cfg);
+		} else {
+			for (k = top_keys; k->name != NULL; k++)
+				if (!strcmp(k->name, key))
+					break;
+			if (k->name == NULL)
+				return fail_at(ld, kn, "unknown key '%s'", key);
+			rc = apply_key(ld, k, vn, cfg);
+		}
+		if (rc != LW_OK)
+			return rc;
+	}
+	/* The default unix listener lives in the data dir: follow data_dir
+	 * when the file moved it but kept the default listeners. */
+	if (!unix_path_set) {
+		for (size_t i = 0; i < cfg->nlisteners; i++)
+			if (cfg->listeners[i].type == LW_LISTENER_UNIX)
+				snprintf(cfg->listeners[i].path, sizeof(cfg->listeners[i].path),
+					 "%s/log.sock", cfg->data_dir);
+	}
+	return LW_OK;
+}
+
+int lw_config_load_string(const char *name, const char *yaml, size_t len,
+			  struct lw_config *cfg, struct lw_diag *diag)
+{
+	yaml_parser_t parser;
+	struct loader ld = {.name = name, .diag = diag};
+	int rc;
+
+	lw_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	if (!yaml_parser_initialize(&parser))
+		return lw_diag_set(diag, LW_ENOMEM, name, 0, 0, "cannot initialise YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&parser, &ld.doc)) {
+		rc = lw_diag_set(diag, LW_EPARSE, name, (int)parser.problem_mark.line + 1,
+				 (int)parser.problem_mark.column + 1, "YAML syntax error: %s",
+				 parser.problem ? parser.problem : "unknown");
+		yaml_parser_delete(&parser);
+		return rc;
+	}
+	rc = load_root(&ld, cfg);
+	yaml_document_delete(&ld.doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int lw_config_load(const char *path, struct lw_config *cfg, struct lw_diag *diag)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (f == NULL) {
+		rc = lw_diag_set(diag, LW_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+		if (diag)
+			diag->sys_errno = errno;
+		return rc;
+	}
+	for (;;) {
+		size_t n;
+		if (cap - len < 4096) {
+			char *p = realloc(text, cap ? cap * 2 : 8192);
+			if (p == NULL) {
+				free(text);
+				fclose(f);
+				return lw_diag_set(diag, LW_ENOMEM, path, 0, 0, "out of memory");
+			}
+			text = p;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	rc = lw_config_load_string(path, text, len, cfg, diag);
+	free(text);
+	return rc;
+}
+
+const char *lw_config_zone_of(const struct lw_config *cfg, const struct sockaddr *sa)
+{
+	for (size_t i = 0; i < cfg->nzones; i++)
+		if (lw_cidr_list_contains(&cfg->zones[i].cidrs, sa))
+			return cfg->zones[i].name;
+	return NULL;
+}

@@ -1,0 +1,102 @@
+/* Configuration (prefix lw_config): the YAML file of DESIGN.md parsed into
+ * an immutable struct. Every key has a default; lw_config_defaults() alone
+ * gives the built-in configuration `logward serve` runs on with no -c.
+ * After load the struct is read-only and shared by const pointer. */
+#ifndef LW_CORE_CONFIG_H
+#define LW_CORE_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cidr.h"
+#include "core/err.h"
+
+#define LW_CONFIG_MAX_LISTENERS 32
+#define LW_CONFIG_MAX_ZONES 32
+#define LW_CONFIG_MAX_RULE_DIRS 16
+#define LW_NAME_MAX 64
+
+enum lw_listener_type {
+	LW_LISTENER_UDP,
+	LW_LISTENER_TCP,
+	LW_LISTENER_TLS,
+	LW_LISTENER_UNIX,         /* datagram socket, like /dev/log */
+	LW_LISTENER_JOURNAL_HTTP
+};
+
+enum lw_framing_mode {
+	LW_FRAMING_AUTO,  /* RFC 6587: octet-counted if the frame starts with a digit, else LF */
+	LW_FRAMING_LF,
+	LW_FRAMING_OCTET
+};
+
+struct lw_listener_config {
+	enum lw_listener_type type;
+	char address[128];           /* "host:port" (udp/tcp/tls/journal-http) */
+	char path[PATH_MAX];         /* unix socket path */
+	char zone[LW_NAME_MAX];      /* labels.zone unless the zones map says otherwise */
+	enum lw_framing_mode framing;
+	uint32_t max_message_bytes;  /* longer messages are cut, flagged, counted */
+	uint32_t max_connections;    /* stream listeners */
+	uint32_t idle_timeout_ms;    /* stream connections without data are closed */
+	char cert[PATH_MAX];         /* tls */
+	char key[PATH_MAX];
+	char ca[PATH_MAX];
+	int verify_client;
+	struct lw_cidr_list allow;   /* empty = everyone */
+};
+
+struct lw_zone_config {
+	char name[LW_NAME_MAX];
+	struct lw_cidr_list cidrs;
+};
+
+struct lw_storage_config {
+	uint64_t segment_bytes;      /* flush when the raw size reaches this */
+	uint64_t flush_interval_ms;  /* ... or when the oldest unflushed event is this old */
+	uint64_t max_age_s;          /* retention: 0 = keep forever */
+	uint64_t max_bytes;          /* retention: 0 = no size bound */
+	uint64_t map_size;           /* LMDB map size */
+};
+
+struct lw_config {
+	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
+	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
+	char timezone[LW_NAME_MAX];  /* "" = the system's (/etc/localtime) */
+	uint64_t max_clock_skew_s;
+	uint32_t queue_batches;      /* batches in flight between collector and writer */
+	uint32_t batch_events;       /* events per batch */
+	size_t nlisteners;
+	struct lw_listener_config listeners[LW_CONFIG_MAX_LISTENERS];
+	size_t nzones;
+	struct lw_zone_config zones[LW_CONFIG_MAX_ZONES];
+	struct lw_storage_config storage;
+	size_t nrule_dirs;
+	char rule_dirs[LW_CONFIG_MAX_RULE_DIRS][PATH_MAX];
+};
+
+/* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix
+ * socket <data_dir>/log.sock, data in ./var/logward, rules/). */
+void lw_config_defaults(struct lw_config *cfg);
+
+/* Loads path over the defaults. Unknown keys, wrong types and bad values
+ * fail with LW_EINVAL (or LW_EIO/LW_EPARSE) and diag naming file, line,
+ * column and key. cfg is caller-owned; on failure its content is undefined. */
+int lw_config_load(const char *path, struct lw_config *cfg, struct lw_diag *diag);
+
+/* Same, from a NUL-free YAML text in memory (name is used in messages). */
+int lw_config_load_string(const char *name, const char *yaml, size_t len,
+			  struct lw_config *cfg, struct lw_diag *diag);
+
+/* The zone of an address: the first zones entry whose CIDRs contain it,
+ * else NULL (the caller falls back to the listener's zone). */
+const char *lw_config_zone_of(const struct lw_config *cfg,
+			      const struct sockaddr *sa);
+
+/* Parses "4MiB", "512k", "100GiB", "1024" into bytes. */
+int lw_parse_size(const char *s, uint64_t *out);
+/* Parses "300s", "1s", "250ms", "15m", "2h", "400d" into milliseconds. */
+int lw_parse_duration_ms(const char *s, uint64_t *out);
+
+#endif

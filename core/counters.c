@@ -1,0 +1,68 @@
+/* lw_counters: names and the text snapshot format. */
+#include "core/counters.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const counter_names[LW_CTR__COUNT] = {
+	[LW_CTR_RECEIVED] = "received",
+	[LW_CTR_BYTES_RECEIVED] = "bytes_received",
+	[LW_CTR_PARSED] = "parsed",
+	[LW_CTR_MALFORMED] = "malformed",
+	[LW_CTR_TRUNCATED] = "truncated",
+	[LW_CTR_DROPPED_UDP] = "dropped_udp",
+	[LW_CTR_STORED] = "stored",
+	[LW_CTR_CLOCK_SKEW] = "clock_skew",
+	[LW_CTR_CONN_ACCEPTED] = "connections_accepted",
+	[LW_CTR_CONN_REFUSED] = "connections_refused",
+	[LW_CTR_CONN_IDLE_CLOSED] = "connections_idle_closed",
+	[LW_CTR_FRAMING_ERRORS] = "framing_errors",
+	[LW_CTR_BACKPRESSURE] = "backpressure_pauses",
+	[LW_CTR_SEGMENTS] = "segments",
+};
+
+const char *lw_counter_name(enum lw_counter id)
+{
+	if ((unsigned)id >= LW_CTR__COUNT)
+		return "?";
+	return counter_names[id];
+}
+
+void lw_counters_init(struct lw_counters *c)
+{
+	for (int i = 0; i < LW_CTR__COUNT; i++)
+		atomic_init(&c->v[i], 0);
+}
+
+void lw_counters_serialize(const struct lw_counters *c, struct lw_buf *out)
+{
+	for (int i = 0; i < LW_CTR__COUNT; i++)
+		lw_buf_printf(out, "%s=%llu\n", counter_names[i],
+			      (unsigned long long)lw_counters_get(c, (enum lw_counter)i));
+}
+
+void lw_counters_merge(struct lw_counters *c, const char *snapshot, size_t len)
+{
+	const char *p = snapshot, *end = snapshot + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eq = memchr(p, '=', (size_t)((nl ? nl : end) - p));
+		const char *line_end = nl ? nl : end;
+
+		if (eq != NULL) {
+			size_t klen = (size_t)(eq - p);
+			uint64_t v = 0;
+			for (const char *d = eq + 1; d < line_end && *d >= '0' && *d <= '9'; d++)
+				v = v * 10 + (uint64_t)(*d - '0');
+			for (int i = 0; i < LW_CTR__COUNT; i++) {
+				if (strlen(counter_names[i]) == klen &&
+				    memcmp(counter_names[i], p, klen) == 0) {
+					lw_counters_add(c, (enum lw_counter)i, v);
+					break;
+				}
+			}
+		}
+		p = line_end + 1;
+	}
+}

@@ -1,0 +1,60 @@
+/* Daemon counters (prefix lw_counters): every loss or refusal is counted,
+ * never silent. Incremented from any thread with relaxed atomics, read by
+ * the writer when it commits a segment (the snapshot is stored in the same
+ * LMDB transaction, so `logward stats` shows the counters as of the last
+ * commit). */
+#ifndef LW_CORE_COUNTERS_H
+#define LW_CORE_COUNTERS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+enum lw_counter {
+	LW_CTR_RECEIVED,        /* messages framed from any input */
+	LW_CTR_BYTES_RECEIVED,
+	LW_CTR_PARSED,          /* parsed as RFC 5424 or RFC 3164 */
+	LW_CTR_MALFORMED,       /* stored whole with the parse-error flag */
+	LW_CTR_TRUNCATED,       /* cut at max_message_bytes */
+	LW_CTR_DROPPED_UDP,     /* datagrams dropped because the queue was full */
+	LW_CTR_STORED,          /* events committed to LMDB */
+	LW_CTR_CLOCK_SKEW,      /* events flagged for clock skew */
+	LW_CTR_CONN_ACCEPTED,
+	LW_CTR_CONN_REFUSED,    /* over max_connections or outside allow */
+	LW_CTR_CONN_IDLE_CLOSED,
+	LW_CTR_FRAMING_ERRORS,  /* bad octet counts, frames cut by a disconnect */
+	LW_CTR_BACKPRESSURE,    /* times stream reads were paused for a full queue */
+	LW_CTR_SEGMENTS,        /* segments committed */
+	LW_CTR__COUNT
+};
+
+struct lw_counters {
+	_Atomic uint64_t v[LW_CTR__COUNT];
+};
+
+/* Stable snake_case name used in stats output and in the stored snapshot. */
+const char *lw_counter_name(enum lw_counter id);
+
+static inline void lw_counters_add(struct lw_counters *c, enum lw_counter id,
+				   uint64_t n)
+{
+	atomic_fetch_add_explicit(&c->v[id], n, memory_order_relaxed);
+}
+
+static inline uint64_t lw_counters_get(const struct lw_counters *c,
+				       enum lw_counter id)
+{
+	return atomic_load_explicit(&c->v[id], memory_order_relaxed);
+}
+
+void lw_counters_init(struct lw_counters *c);
+/* Appends "name=value\n" lines: the stored snapshot format (text, so a
+ * counter added later does not break an older store). */
+void lw_counters_serialize(const struct lw_counters *c, struct lw_buf *out);
+/* Adds the values of a snapshot made by lw_counters_serialize to c
+ * (unknown names are ignored): a restarted daemon continues its totals. */
+void lw_counters_merge(struct lw_counters *c, const char *snapshot, size_t len);
+
+#endif

@@ -1,0 +1,389 @@
+/* lw_event / lw_batch: batch lifecycle and the two renderings operators
+ * see (ECS-nested JSON and a syslog-like text line). Rendering is off the
+ * ingest hot path, so it favours clarity over speed. */
+#include "core/event.h"
+#include "core/sd.h"
+#include "core/time.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lw_batch *lw_batch_new(uint32_t cap)
+{
+	struct lw_batch *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->events = calloc(cap ? cap : 1, sizeof(*b->events));
+	if (b->events == NULL) {
+		free(b);
+		return NULL;
+	}
+	b->cap = cap ? cap : 1;
+	lw_arena_init(&b->arena, 0);
+	return b;
+}
+
+void lw_batch_free(struct lw_batch *batch)
+{
+	if (batch == NULL)
+		return;
+	lw_arena_release(&batch->arena);
+	free(batch->events);
+	free(batch);
+}
+
+void lw_batch_reset(struct lw_batch *batch)
+{
+	lw_arena_reset(&batch->arena);
+	batch->count = 0;
+	batch->raw_bytes = 0;
+	batch->next = NULL;
+}
+
+int lw_batch_full(const struct lw_batch *batch)
+{
+	return batch->count >= batch->cap;
+}
+
+struct lw_event *lw_batch_push(struct lw_batch *batch)
+{
+	struct lw_event *ev;
+
+	if (batch->count >= batch->cap)
+		return NULL;
+	ev = &batch->events[batch->count++];
+	memset(ev, 0, sizeof(*ev));
+	ev->facility = LW_SYSLOG_NONE;
+	ev->severity = LW_SYSLOG_NONE;
+	return ev;
+}
+
+void lw_event_set_unparsed(struct lw_event *ev, const char *line, size_t len)
+{
+	int64_t created = ev->created_ns;
+	struct lw_str zone = ev->zone, source = ev->source_address;
+	uint16_t keep = ev->flags & (LW_EVENT_TRUNCATED | LW_EVENT_BAD_UTF8);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->created_ns = created;
+	ev->timestamp_ns = created;
+	ev->zone = zone;
+	ev->source_address = source;
+	ev->facility = LW_SYSLOG_NONE;
+	ev->severity = LW_SYSLOG_NONE;
+	ev->message = (struct lw_str){line, (uint32_t)len};
+	ev->flags = keep | LW_EVENT_PARSE_ERROR | LW_EVENT_NO_TIMESTAMP;
+}
+
+const struct lw_field *lw_event_field(const struct lw_event *ev, const char *key,
+				      size_t keylen)
+{
+	for (uint32_t i = 0; i < ev->nfields; i++)
+		if (ev->fields[i].key.len == keylen &&
+		    memcmp(ev->fields[i].key.ptr, key, keylen) == 0)
+			return &ev->fields[i];
+	return NULL;
+}
+
+static const char *const facility_names[24] = {
+	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
+	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console",
+	"solaris-cron", "local0", "local1", "local2", "local3", "local4",
+	"local5", "local6", "local7"};
+static const char *const severity_names[8] = {
+	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+static const char *const flag_names[] = {
+	"parse_error", "truncated", "clock_skew", "no_pri", "rfc5424",
+	"no_timestamp", "bad_utf8"};
+
+enum kv_kind { KV_STR, KV_NUM, KV_RAW };
+
+struct kv {
+	const char *key;
+	size_t keylen;
+	enum kv_kind kind;
+	const char *val;
+	size_t vlen;
+	int64_t num;
+};
+
+/* Orders dotted keys component by component ('.' sorts first), so every
+ * key of one JSON object is contiguous after sorting. */
+static int kv_cmp(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char cx = (unsigned char)x->key[i], cy = (unsigned char)y->key[i];
+		if (cx == cy)
+			continue;
+		if (cx == '.')
+			return -1;
+		if (cy == '.')
+			return 1;
+		return cx < cy ? -1 : 1;
+	}
+	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+/* Number of leading components a and b share (whole components only). */
+static size_t shared_components(const struct kv *a, const struct kv *b, size_t *bytes)
+{
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	size_t comps = 0, last = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		int end_a = i == a->keylen || a->key[i] == '.';
+		int end_b = i == b->keylen || b->key[i] == '.';
+		if (end_a && end_b) {
+			if (i == a->keylen || i == b->keylen)
+				break; /* a leaf is never an object prefix */
+			comps++;
+			last = i + 1;
+			continue;
+		}
+		if (end_a || end_b || a->key[i] != b->key[i])
+			break;
+	}
+	*bytes = last;
+	return comps;
+}
+
+static size_t count_dots(const char *s, size_t n)
+{
+	size_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d += s[i] == '.';
+	return d;
+}
+
+static void emit_value(const struct kv *kv, struct lw_buf *out)
+{
+	switch (kv->kind) {
+	case KV_STR: lw_buf_json_string(out, kv->val, kv->vlen); break;
+	case KV_NUM: lw_buf_printf(out, "%lld", (long long)kv->num); break;
+	case KV_RAW: lw_buf_append(out, kv->val, kv->vlen); break;
+	}
+}
+
+/* Writes sorted dotted pairs as nested objects. */
+static void emit_nested(struct kv *kvs, size_t n, struct lw_buf *out)
+{
+	size_t depth = 0; /* open objects below the root */
+
+	lw_buf_putc(out, '{');
+	for (size_t i = 0; i < n; i++) {
+		size_t keep = 0, keep_bytes = 0, start, total;
+
+		if (i > 0)
+			keep = shared_components(&kvs[i - 1], &kvs[i], &keep_bytes);
+		for (; depth > keep; depth--)
+			lw_buf_putc(out, '}');
+		if (i > 0)
+			lw_buf_putc(out, ',');
+		total = count_dots(kvs[i].key, kvs[i].keylen);
+		start = keep_bytes;
+		for (size_t level = keep; level < total; level++) {
+			const char *dot = memchr(kvs[i].key + start, '.', kvs[i].keylen - start);
+			lw_buf_json_string(out, kvs[i].key + start, (size_t)(dot - kvs[i].key) - start);
+			lw_buf_puts(out, ":{");
+			start = (size_t)(dot - kvs[i].key) + 1;
+			depth++;
+		}
+		lw_buf_json_string(out, kvs[i].key + start, kvs[i].keylen - start);
+		lw_buf_putc(out, ':');
+		emit_value(&kvs[i], out);
+	}
+	for (; depth > 0; depth--)
+		lw_buf_putc(out, '}');
+	lw_buf_putc(out, '}');
+}
+
+struct sd_json {
+	struct lw_buf *out;
+	int first_element;
+	int first_param;
+};
+
+static int sd_json_element(struct lw_str id, void *arg)
+{
+	struct sd_json *s = arg;
+
+	if (!s->first_element)
+		lw_buf_putc(s->out, '}');
+	lw_buf_puts(s->out, s->first_element ? "" : ",");
+	lw_buf_json_string(s->out, id.ptr, id.len);
+	lw_buf_puts(s->out, ":{");
+	s->first_element = 0;
+	s->first_param = 1;
+	return 0;
+}
+
+static int sd_json_param(struct lw_str id, struct lw_str name, struct lw_str value, void *arg)
+{
+	struct sd_json *s = arg;
+
+	(void)id;
+	if (!s->first_param)
+		lw_buf_putc(s->out, ',');
+	lw_buf_json_string(s->out, name.ptr, name.len);
+	lw_buf_putc(s->out, ':');
+	lw_buf_json_string(s->out, value.ptr, value.len);
+	s->first_param = 0;
+	return 0;
+}
+
+#define FIXED_KV 24
+
+static void add_str(struct kv *kvs, size_t *n, const char *key, struct lw_str v)
+{
+	if (v.len == 0)
+		return;
+	kvs[(*n)++] = (struct kv){key, strlen(key), KV_STR, v.ptr, v.len, 0};
+}
+
+/* Like add_str but kept when empty: @timestamp and message always appear. */
+static void add_text(struct kv *kvs, size_t *n, const char *key, const char *v, size_t len)
+{
+	kvs[(*n)++] = (struct kv){key, strlen(key), KV_STR, v, len, 0};
+}
+
+static void add_num(struct kv *kvs, size_t *n, const char *key, int64_t v)
+{
+	kvs[(*n)++] = (struct kv){key, strlen(key), KV_NUM, NULL, 0, v};
+}
+
+static void add_raw(struct kv *kvs, size_t *n, const char *key, const char *v, size_t len)
+{
+	kvs[(*n)++] = (struct kv){key, strlen(key), KV_RAW, v, len, 0};
+}
+
+static int parse_pid(struct lw_str procid, int64_t *pid)
+{
+	int64_t v = 0;
+
+	if (procid.len == 0 || procid.len > 18)
+		return 0;
+	for (uint32_t i = 0; i < procid.len; i++) {
+		if (procid.ptr[i] < '0' || procid.ptr[i] > '9')
+			return 0;
+		v = v * 10 + (procid.ptr[i] - '0');
+	}
+	*pid = v;
+	return 1;
+}
+
+void lw_event_to_json(const struct lw_event *ev, struct lw_buf *out)
+{
+	struct kv fixed[FIXED_KV + 16];
+	struct kv *kvs = fixed;
+	struct lw_buf ts, created, sd, flags, scratch;
+	size_t n = 0;
+	int64_t pid;
+
+	if (ev->nfields > 16) {
+		kvs = malloc((FIXED_KV + ev->nfields) * sizeof(*kvs));
+		if (kvs == NULL) {
+			out->oom = 1;
+			return;
+		}
+	}
+	lw_buf_init(&ts);
+	lw_buf_init(&created);
+	lw_buf_init(&sd);
+	lw_buf_init(&flags);
+	lw_buf_init(&scratch);
+	lw_time_format_rfc3339(ev->timestamp_ns, &ts);
+	lw_time_format_rfc3339(ev->created_ns, &created);
+	add_text(kvs, &n, "@timestamp", ts.data, ts.len);
+	add_str(kvs, &n, "event.created", (struct lw_str){created.data, (uint32_t)created.len});
+	add_str(kvs, &n, "host.name", ev->host);
+	add_str(kvs, &n, "process.name", ev->app);
+	if (parse_pid(ev->procid, &pid))
+		add_num(kvs, &n, "process.pid", pid);
+	add_str(kvs, &n, "log.syslog.procid", ev->procid);
+	add_str(kvs, &n, "log.syslog.msgid", ev->msgid);
+	if (ev->facility < 24) {
+		add_num(kvs, &n, "log.syslog.facility.code", ev->facility);
+		add_text(kvs, &n, "log.syslog.facility.name", facility_names[ev->facility],
+			 strlen(facility_names[ev->facility]));
+	}
+	if (ev->severity < 8) {
+		add_num(kvs, &n, "log.syslog.severity.code", ev->severity);
+		add_text(kvs, &n, "log.syslog.severity.name", severity_names[ev->severity],
+			 strlen(severity_names[ev->severity]));
+	}
+	if (ev->structured_data.len) {
+		struct sd_json s = {&sd, 1, 1};
+		lw_buf_putc(&sd, '{');
+		if (lw_sd_each(ev->structured_data, &scratch, sd_json_element, sd_json_param, &s) == 0) {
+			lw_buf_puts(&sd, s.first_element ? "}" : "}}");
+			add_raw(kvs, &n, "log.syslog.structured_data", sd.data, sd.len);
+		} else {
+			add_str(kvs, &n, "log.syslog.structured_data", ev->structured_data);
+		}
+	}
+	add_str(kvs, &n, "log.source.address", ev->source_address);
+	add_str(kvs, &n, "labels.zone", ev->zone);
+	add_text(kvs, &n, "message", ev->message.ptr, ev->message.len);
+	if (ev->flags) {
+		const char *sep = "[";
+		for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+			if (ev->flags & (1u << i)) {
+				lw_buf_printf(&flags, "%s\"%s\"", sep, flag_names[i]);
+				sep = ",";
+			}
+		}
+		lw_buf_putc(&flags, ']');
+		add_raw(kvs, &n, "logward.flags", flags.data, flags.len);
+	}
+	for (uint32_t i = 0; i < ev->nfields; i++)
+		kvs[n++] = (struct kv){ev->fields[i].key.ptr, ev->fields[i].key.len, KV_STR,
+				       ev->fields[i].value.ptr, ev->fields[i].value.len, 0};
+	qsort(kvs, n, sizeof(*kvs), kv_cmp);
+	emit_nested(kvs, n, out);
+	if (kvs != fixed)
+		free(kvs);
+	lw_buf_release(&ts);
+	lw_buf_release(&created);
+	lw_buf_release(&sd);
+	lw_buf_release(&flags);
+	lw_buf_release(&scratch);
+}
+
+void lw_event_to_text(const struct lw_event *ev, struct lw_buf *out)
+{
+	lw_time_format_rfc3339(ev->timestamp_ns, out);
+	lw_buf_putc(out, ' ');
+	if (ev->zone.len) {
+		lw_buf_putc(out, '[');
+		lw_buf_append(out, ev->zone.ptr, ev->zone.len);
+		lw_buf_puts(out, "] ");
+	}
+	if (ev->host.len) {
+		lw_buf_append(out, ev->host.ptr, ev->host.len);
+		lw_buf_putc(out, ' ');
+	}
+	if (ev->app.len) {
+		lw_buf_append(out, ev->app.ptr, ev->app.len);
+		if (ev->procid.len) {
+			lw_buf_putc(out, '[');
+			lw_buf_append(out, ev->procid.ptr, ev->procid.len);
+			lw_buf_putc(out, ']');
+		}
+		lw_buf_puts(out, ": ");
+	}
+	/* Control bytes are escaped so a stored line cannot rewrite the
+	 * operator's terminal. */
+	for (uint32_t i = 0; i < ev->message.len; i++) {
+		unsigned char c = (unsigned char)ev->message.ptr[i];
+		if (c < 0x20 || c == 0x7f)
+			lw_buf_printf(out, "\\x%02x", c);
+		else
+			lw_buf_putc(out, (char)c);
+	}
+	if (ev->flags & LW_EVENT_PARSE_ERROR)
+		lw_buf_puts(out, " (unparsed)");
+}

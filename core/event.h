@@ -1,0 +1,100 @@
+/* The event model and the batch that carries events between threads
+ * (prefix lw_event / lw_batch).
+ *
+ * An event is a set of views (struct lw_str) into memory owned by someone
+ * else: the batch arena on the ingest path, a decoded segment on the query
+ * path. Nothing in an event is NUL-terminated unless said so. Field names
+ * follow ECS; DESIGN.md "Event model" maps each member to its ECS name. */
+#ifndef LW_CORE_EVENT_H
+#define LW_CORE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+
+/* A byte view; ptr may be NULL when len is 0. Not NUL-terminated. */
+struct lw_str {
+	const char *ptr;
+	uint32_t len;
+};
+
+#define LW_STR_NULL ((struct lw_str){NULL, 0})
+#define LW_STR_LIT(s) ((struct lw_str){(s), (uint32_t)(sizeof(s) - 1)})
+
+enum lw_event_flags {
+	LW_EVENT_PARSE_ERROR = 1u << 0, /* stored whole as message, fields unset */
+	LW_EVENT_TRUNCATED = 1u << 1,   /* cut at the max message size */
+	LW_EVENT_CLOCK_SKEW = 1u << 2,  /* |@timestamp - event.created| > max skew */
+	LW_EVENT_NO_PRI = 1u << 3,      /* no <PRI>; facility/severity defaulted */
+	LW_EVENT_RFC5424 = 1u << 4,     /* parsed as RFC 5424 */
+	LW_EVENT_NO_TIMESTAMP = 1u << 5, /* no usable time; @timestamp = created */
+	LW_EVENT_BAD_UTF8 = 1u << 6     /* message holds bytes that are not UTF-8 */
+};
+
+/* Facility/severity value meaning "not present". */
+#define LW_SYSLOG_NONE 0xff
+
+/* An extra field: decoder output, journald fields, SD params. key is an ECS
+ * dotted name ("source.ip", "journald._SYSTEMD_UNIT"). */
+struct lw_field {
+	struct lw_str key;
+	struct lw_str value;
+};
+
+struct lw_event {
+	int64_t timestamp_ns;         /* @timestamp, UTC ns since the epoch */
+	int64_t created_ns;           /* event.created: receive time */
+	struct lw_str host;           /* host.name */
+	struct lw_str app;            /* process.name (APP-NAME / TAG) */
+	struct lw_str procid;         /* log.syslog.procid; process.pid when numeric */
+	struct lw_str msgid;          /* log.syslog.msgid */
+	struct lw_str structured_data; /* raw RFC 5424 SD ("[id k=\"v\"]..."), validated */
+	struct lw_str message;        /* message */
+	struct lw_str zone;           /* labels.zone */
+	struct lw_str source_address; /* log.source.address: "ip:port", "[v6]:port" or unix path */
+	uint8_t facility;             /* log.syslog.facility.code or LW_SYSLOG_NONE */
+	uint8_t severity;             /* log.syslog.severity.code or LW_SYSLOG_NONE */
+	uint16_t flags;               /* enum lw_event_flags */
+	uint32_t nfields;
+	struct lw_field *fields;      /* nfields extra fields, or NULL */
+};
+
+/* A batch: events plus the arena their bytes live in. Filled by one thread,
+ * handed over whole by pointer (the queue transfers ownership). */
+struct lw_batch {
+	struct lw_arena arena;
+	struct lw_event *events;
+	uint32_t count;
+	uint32_t cap;
+	size_t raw_bytes;  /* sum of the input frame sizes */
+	struct lw_batch *next; /* queue / free-list link, owned by the holder */
+};
+
+/* Returns a batch able to hold cap events, or NULL on ENOMEM. */
+struct lw_batch *lw_batch_new(uint32_t cap);
+/* Frees the batch and its arena; NULL is allowed. */
+void lw_batch_free(struct lw_batch *batch);
+/* Empties the batch for reuse, keeping its memory. */
+void lw_batch_reset(struct lw_batch *batch);
+/* Returns the next free event slot, zeroed with facility/severity set to
+ * LW_SYSLOG_NONE, or NULL when the batch is full. count is incremented. */
+struct lw_event *lw_batch_push(struct lw_batch *batch);
+int lw_batch_full(const struct lw_batch *batch);
+
+/* Puts an event into the LW_EVENT_PARSE_ERROR shape: every parsed field
+ * cleared, message = the whole input, flag set. */
+void lw_event_set_unparsed(struct lw_event *ev, const char *line, size_t len);
+
+/* Looks up an extra field by key; returns NULL when absent. */
+const struct lw_field *lw_event_field(const struct lw_event *ev,
+				      const char *key, size_t keylen);
+
+/* Appends the event as one ECS-nested JSON object (no newline). */
+void lw_event_to_json(const struct lw_event *ev, struct lw_buf *out);
+/* Appends a syslog-like text line (no newline):
+ * "2026-11-27T12:30:05.123456+00:00 host app[pid]: message zone=lgwan". */
+void lw_event_to_text(const struct lw_event *ev, struct lw_buf *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* The daemon's own log (prefix lw_log): a constant message plus key/value
+ * context, one line on stderr (or a FILE), level chosen by cause.
+ * Thread-safe: one fprintf per line. */
+#ifndef LW_CORE_LOG_H
+#define LW_CORE_LOG_H
+
+#include <stdio.h>
+
+enum lw_log_level {
+	LW_LOG_ERR = 3,
+	LW_LOG_WARNING = 4,
+	LW_LOG_NOTICE = 5,
+	LW_LOG_INFO = 6,
+	LW_LOG_DEBUG = 7
+};
+
+struct lw_log {
+	FILE *out;              /* borrowed; stderr by default */
+	enum lw_log_level level; /* messages above this are discarded */
+};
+
+void lw_log_init(struct lw_log *log, FILE *out, enum lw_log_level level);
+
+/* Writes `logward[pid]: <level> <module>: <msg>; k='v' k2='v2'`.
+ * The variadic part is key, value string pairs ended by a NULL key.
+ * log may be NULL (the message is dropped). */
+void lw_log(const struct lw_log *log, enum lw_log_level level,
+	    const char *module, const char *msg, ...);
+
+#endif

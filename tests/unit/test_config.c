@@ -1,0 +1,194 @@
+/* Config loading: defaults, every section, and errors that name file,
+ * line, column and key. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "core/config.h"
+
+static int load(const char *yaml, struct lw_config *cfg, struct lw_diag *diag)
+{
+	memset(diag, 0, sizeof(*diag));
+	return lw_config_load_string("test.yml", yaml, strlen(yaml), cfg, diag);
+}
+
+Test(config, defaults_are_loopback_udp_tcp_5514_and_unix_in_data_dir)
+{
+	struct lw_config cfg;
+
+	lw_config_defaults(&cfg);
+	cr_assert_str_eq(cfg.data_dir, "./var/logward");
+	cr_assert_eq(cfg.nlisteners, 3);
+	cr_expect_eq(cfg.listeners[0].type, LW_LISTENER_UDP);
+	cr_expect_str_eq(cfg.listeners[0].address, "127.0.0.1:5514");
+	cr_expect_eq(cfg.listeners[1].type, LW_LISTENER_TCP);
+	cr_expect_str_eq(cfg.listeners[1].address, "127.0.0.1:5514");
+	cr_expect_eq(cfg.listeners[2].type, LW_LISTENER_UNIX);
+	cr_expect_str_eq(cfg.listeners[2].path, "./var/logward/log.sock");
+	cr_expect_eq(cfg.listeners[1].max_message_bytes, 65536);
+	cr_expect_eq(cfg.max_clock_skew_s, 300);
+	cr_expect_eq(cfg.storage.segment_bytes, 4u << 20);
+	cr_expect_eq(cfg.storage.flush_interval_ms, 1000);
+	cr_expect_eq(cfg.nrule_dirs, 1);
+}
+
+Test(config, empty_file_means_defaults)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_assert_eq(load("", &cfg, &d), LW_OK);
+	cr_expect_eq(cfg.nlisteners, 3);
+}
+
+Test(config, design_example_loads)
+{
+	static const char yaml[] =
+		"data_dir: /tmp/lw\n"
+		"timezone: Asia/Tokyo\n"
+		"max_clock_skew: 2m\n"
+		"listeners:\n"
+		"  - {type: udp,  address: \"127.0.0.1:5514\", zone: internet}\n"
+		"  - {type: tcp,  address: \"127.0.0.1:5514\", zone: internet, framing: auto}\n"
+		"  - {type: tls,  address: \"127.0.0.1:6514\", zone: lgwan,\n"
+		"     cert: etc/server.pem, key: etc/server.key, ca: etc/ca.pem, verify_client: true}\n"
+		"  - {type: unix, path: ./var/logward/log.sock, zone: lgwan}\n"
+		"  - {type: journal-http, address: \"127.0.0.1:19532\", zone: mynumber,\n"
+		"     max_message_size: 1MiB, idle_timeout: 30s, allow: [127.0.0.0/8]}\n"
+		"zones:\n"
+		"  mynumber: [10.10.0.0/16]\n"
+		"  lgwan:    [10.20.0.0/16]\n"
+		"  internet: [10.30.0.0/16, \"2001:db8::/32\"]\n"
+		"storage: {segment_bytes: 4MiB, flush_interval: 1s, max_age: 400d, max_bytes: 100GiB}\n"
+		"rules: [rules/, /etc/logward/rules]\n";
+	struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_assert_eq(load(yaml, &cfg, &d), LW_OK, "%s", d.detail);
+	cr_expect_str_eq(cfg.data_dir, "/tmp/lw");
+	cr_expect_str_eq(cfg.timezone, "Asia/Tokyo");
+	cr_expect_eq(cfg.max_clock_skew_s, 120);
+	cr_assert_eq(cfg.nlisteners, 5);
+	cr_expect_eq(cfg.listeners[2].type, LW_LISTENER_TLS);
+	cr_expect_eq(cfg.listeners[2].verify_client, 1);
+	cr_expect_str_eq(cfg.listeners[2].ca, "etc/ca.pem");
+	cr_expect_str_eq(cfg.listeners[3].path, "./var/logward/log.sock");
+	cr_expect_eq(cfg.listeners[4].type, LW_LISTENER_JOURNAL_HTTP);
+	cr_expect_eq(cfg.listeners[4].max_message_bytes, 1u << 20);
+	cr_expect_eq(cfg.listeners[4].idle_timeout_ms, 30000);
+	cr_expect_eq(cfg.listeners[4].allow.count, 1);
+	cr_assert_eq(cfg.nzones, 3);
+	cr_expect_str_eq(cfg.zones[2].name, "internet");
+	cr_expect_eq(cfg.zones[2].cidrs.count, 2);
+	cr_expect_eq(cfg.storage.max_age_s, 400ull * 86400);
+	cr_expect_eq(cfg.storage.max_bytes, 100ull << 30);
+	cr_assert_eq(cfg.nrule_dirs, 2);
+	cr_expect_str_eq(cfg.rule_dirs[1], "/etc/logward/rules");
+}
+
+Test(config, unknown_key_names_line_column_and_key)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+	char msg[1024];
+
+	cr_assert_eq(load("data_dir: x\nstorage:\n  segmnet_bytes: 4MiB\n", &cfg, &d), LW_EINVAL);
+	lw_diag_format(&d, msg, sizeof(msg));
+	cr_expect_str_eq(msg, "test.yml:3:3: unknown key 'segmnet_bytes' in storage");
+}
+
+Test(config, bad_values_are_errors_with_position)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_expect_eq(load("max_clock_skew: soon\n", &cfg, &d), LW_EINVAL);
+	cr_expect_eq(d.line, 1);
+	cr_expect_eq(d.col, 17);
+	cr_expect(strstr(d.detail, "max_clock_skew") != NULL);
+
+	cr_expect_eq(load("listeners:\n  - {type: sctp, address: \"127.0.0.1:1\"}\n", &cfg, &d), LW_EINVAL);
+	cr_expect_eq(d.line, 2);
+	cr_expect(strstr(d.detail, "sctp") != NULL);
+
+	cr_expect_eq(load("zones:\n  lgwan: [10.20.0.0/33]\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "10.20.0.0/33") != NULL);
+
+	cr_expect_eq(load("listeners:\n  - {type: tcp}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "address") != NULL);
+
+	cr_expect_eq(load("storage: {segment_bytes: 1}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "out of range") != NULL);
+
+	cr_expect_eq(load("listeners:\n  - {type: tcp, address: a, verify_client: maybe}\n", &cfg, &d), LW_EINVAL);
+}
+
+Test(config, yaml_syntax_error_has_position)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_expect_eq(load("listeners: [\n  {type: udp\n", &cfg, &d), LW_EPARSE);
+	cr_expect_gt(d.line, 0);
+	cr_expect(strstr(d.detail, "YAML") != NULL);
+}
+
+Test(config, data_dir_moves_default_unix_socket)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_assert_eq(load("data_dir: /srv/lw\n", &cfg, &d), LW_OK);
+	cr_expect_str_eq(cfg.listeners[2].path, "/srv/lw/log.sock");
+}
+
+Test(config, missing_file_is_eio)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_expect_eq(lw_config_load("/nonexistent/logward.yml", &cfg, &d), LW_EIO);
+	cr_expect_str_eq(d.file, "/nonexistent/logward.yml");
+}
+
+Test(config, zone_of_address)
+{
+	struct lw_config cfg;
+	struct lw_diag d;
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+
+	cr_assert_eq(load("zones:\n  mynumber: [10.10.0.0/16]\n  lgwan: [10.20.0.0/16, 127.0.0.0/8]\n",
+			  &cfg, &d), LW_OK);
+	inet_pton(AF_INET, "10.10.3.4", &in.sin_addr);
+	cr_expect_str_eq(lw_config_zone_of(&cfg, (struct sockaddr *)&in), "mynumber");
+	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+	cr_expect_str_eq(lw_config_zone_of(&cfg, (struct sockaddr *)&in), "lgwan");
+	inet_pton(AF_INET, "10.30.0.1", &in.sin_addr);
+	cr_expect_null(lw_config_zone_of(&cfg, (struct sockaddr *)&in));
+	inet_pton(AF_INET6, "::ffff:10.10.9.9", &in6.sin6_addr);
+	cr_expect_str_eq(lw_config_zone_of(&cfg, (struct sockaddr *)&in6), "mynumber");
+}
+
+Test(config, sizes_and_durations)
+{
+	uint64_t v;
+
+	cr_expect_eq(lw_parse_size("4MiB", &v), LW_OK);
+	cr_expect_eq(v, 4u << 20);
+	cr_expect_eq(lw_parse_size("64k", &v), LW_OK);
+	cr_expect_eq(v, 64000);
+	cr_expect_eq(lw_parse_size("100GiB", &v), LW_OK);
+	cr_expect_eq(v, 100ull << 30);
+	cr_expect_eq(lw_parse_size("12", &v), LW_OK);
+	cr_expect_eq(v, 12);
+	cr_expect_eq(lw_parse_size("-1", &v), LW_EINVAL);
+	cr_expect_eq(lw_parse_size("4 parsecs", &v), LW_EINVAL);
+	cr_expect_eq(lw_parse_duration_ms("250ms", &v), LW_OK);
+	cr_expect_eq(v, 250);
+	cr_expect_eq(lw_parse_duration_ms("400d", &v), LW_OK);
+	cr_expect_eq(v, 400ull * 86400000);
+	cr_expect_eq(lw_parse_duration_ms("5", &v), LW_EINVAL);
+	cr_expect_eq(lw_parse_duration_ms("5y", &v), LW_EINVAL);
+}

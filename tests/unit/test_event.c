@@ -1,0 +1,163 @@
+/* Event rendering: ECS-nested JSON (jq .host.name, .source.ip work) and the
+ * syslog-like text line; batch behaviour. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "core/event.h"
+
+static struct lw_str S(const char *s)
+{
+	return (struct lw_str){s, (uint32_t)strlen(s)};
+}
+
+static struct lw_event sample(void)
+{
+	struct lw_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.timestamp_ns = 1764246605123456000LL; /* 2025-11-27T12:30:05.123456Z */
+	ev.created_ns = 1764246606000000000LL;
+	ev.host = S("web01");
+	ev.app = S("sshd");
+	ev.procid = S("4242");
+	ev.message = S("Failed password for root from 203.0.113.50 port 22 ssh2");
+	ev.zone = S("internet");
+	ev.source_address = S("127.0.0.1:40000");
+	ev.facility = 4;
+	ev.severity = 6;
+	return ev;
+}
+
+Test(event, json_is_ecs_nested)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+
+	lw_buf_init(&out);
+	lw_event_to_json(&ev, &out);
+	cr_assert_str_eq(out.data,
+		"{\"@timestamp\":\"2025-11-27T12:30:05.123456Z\","
+		"\"event\":{\"created\":\"2025-11-27T12:30:06.000000Z\"},"
+		"\"host\":{\"name\":\"web01\"},"
+		"\"labels\":{\"zone\":\"internet\"},"
+		"\"log\":{\"source\":{\"address\":\"127.0.0.1:40000\"},"
+		"\"syslog\":{\"facility\":{\"code\":4,\"name\":\"auth\"},"
+		"\"procid\":\"4242\",\"severity\":{\"code\":6,\"name\":\"info\"}}},"
+		"\"message\":\"Failed password for root from 203.0.113.50 port 22 ssh2\","
+		"\"process\":{\"name\":\"sshd\",\"pid\":4242}}");
+	lw_buf_release(&out);
+}
+
+Test(event, json_merges_extra_fields_into_ecs_objects)
+{
+	struct lw_event ev = sample();
+	struct lw_field f[] = {
+		{S("source.ip"), S("203.0.113.50")},
+		{S("event.outcome"), S("failure")},
+		{S("user.name"), S("root")},
+		{S("source.port"), S("22")},
+	};
+	struct lw_buf out;
+
+	ev.fields = f;
+	ev.nfields = 4;
+	ev.source_address = LW_STR_NULL;
+	ev.procid = S("abc");
+	lw_buf_init(&out);
+	lw_event_to_json(&ev, &out);
+	cr_expect(strstr(out.data, "\"event\":{\"created\":\"2025-11-27T12:30:06.000000Z\",\"outcome\":\"failure\"}") != NULL, "%s", out.data);
+	cr_expect(strstr(out.data, "\"source\":{\"ip\":\"203.0.113.50\",\"port\":\"22\"}") != NULL, "%s", out.data);
+	cr_expect(strstr(out.data, "\"user\":{\"name\":\"root\"}") != NULL, "%s", out.data);
+	cr_expect(strstr(out.data, "\"pid\"") == NULL, "non-numeric procid gives no process.pid");
+	lw_buf_release(&out);
+}
+
+Test(event, json_renders_structured_data_as_objects)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+
+	ev.structured_data = S("[exampleSDID@32473 iut=\"3\" eventSource=\"App\\\"lication\\]\"][examplePriority@32473 class=\"high\"][empty@1]");
+	lw_buf_init(&out);
+	lw_event_to_json(&ev, &out);
+	cr_expect(strstr(out.data, "\"structured_data\":{\"exampleSDID@32473\":{\"iut\":\"3\",\"eventSource\":\"App\\\"lication]\"},\"examplePriority@32473\":{\"class\":\"high\"},\"empty@1\":{}}") != NULL, "%s", out.data);
+	lw_buf_release(&out);
+}
+
+Test(event, json_escapes_control_and_invalid_utf8_bytes)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+	static const char msg[] = "a\"b\\c\n\x01\xff\xe3\x83\xad\xe3\x82\xb0";
+
+	ev.message = (struct lw_str){msg, sizeof(msg) - 1};
+	lw_buf_init(&out);
+	lw_event_to_json(&ev, &out);
+	cr_expect(strstr(out.data, "\"message\":\"a\\\"b\\\\c\\n\\u0001\\u00ff\xe3\x83\xad\xe3\x82\xb0\"") != NULL, "%s", out.data);
+	lw_buf_release(&out);
+}
+
+Test(event, json_lists_flags)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+
+	lw_event_set_unparsed(&ev, "\x01garbage", 8);
+	ev.flags |= LW_EVENT_TRUNCATED;
+	lw_buf_init(&out);
+	lw_event_to_json(&ev, &out);
+	cr_expect(strstr(out.data, "\"logward\":{\"flags\":[\"parse_error\",\"truncated\",\"no_timestamp\"]}") != NULL, "%s", out.data);
+	cr_expect(strstr(out.data, "\"host\"") == NULL, "unparsed events keep no parsed fields");
+	cr_expect(strstr(out.data, "\"labels\":{\"zone\":\"internet\"}") != NULL, "zone survives");
+	lw_buf_release(&out);
+}
+
+Test(event, text_line_looks_like_syslog_with_zone)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+
+	ev.message = S("bad\x1b[31m");
+	lw_buf_init(&out);
+	lw_event_to_text(&ev, &out);
+	cr_expect_str_eq(out.data, "2025-11-27T12:30:05.123456Z [internet] web01 sshd[4242]: bad\\x1b[31m");
+	lw_buf_release(&out);
+}
+
+Test(event, batch_push_until_full_then_reset)
+{
+	struct lw_batch *b = lw_batch_new(3);
+	struct lw_event *ev;
+
+	cr_assert_not_null(b);
+	for (int i = 0; i < 3; i++) {
+		ev = lw_batch_push(b);
+		cr_assert_not_null(ev);
+		cr_expect_eq(ev->facility, LW_SYSLOG_NONE);
+		cr_expect_eq(ev->severity, LW_SYSLOG_NONE);
+	}
+	cr_expect(lw_batch_full(b));
+	cr_expect_null(lw_batch_push(b));
+	cr_expect_not_null(lw_arena_memdup(&b->arena, "abc", 3));
+	lw_batch_reset(b);
+	cr_expect_eq(b->count, 0);
+	cr_expect_eq(b->arena.used_bytes, 0);
+	lw_batch_free(b);
+}
+
+Test(event, arena_handles_large_and_many_allocations)
+{
+	struct lw_arena a;
+	char *big, *small;
+
+	lw_arena_init(&a, 1024);
+	small = lw_arena_memdup(&a, "x", 1);
+	big = lw_arena_alloc(&a, 100000);
+	cr_assert_not_null(big);
+	memset(big, 'b', 100000);
+	for (int i = 0; i < 1000; i++)
+		cr_assert_not_null(lw_arena_memdup(&a, "0123456789", 10));
+	cr_expect_str_eq(small, "x");
+	lw_arena_reset(&a);
+	lw_arena_release(&a);
+}

@@ -1,6 +1,7 @@
 /* lw_buf: growable buffer with sticky allocation failure. */
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,36 +88,6 @@ void lw_buf_printf(struct lw_buf *buf, const char *fmt, ...)
 	buf->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void lw_buf_json_escape(struct lw_buf *buf, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -131,7 +102,7 @@ void lw_buf_json_escape(struct lw_buf *buf, const char *s, size_t n)
 			run++;
 			continue;
 		}
-		if (c >= 0x80 && (len = utf8_seq_len(p + i, n - i)) != 0) {
+		if (c >= 0x80 && (len = lw_utf8_seq_len((const char *)p + i, n - i)) != 0) {
 			i += len;
 			run += len;
 			continue;

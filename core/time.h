@@ -45,10 +45,15 @@ enum lw_time_iso_flags {
 	LW_TIME_ISO_DATE_ONLY = 1u << 1, /* a date alone is accepted (midnight) */
 };
 
+/* Years whose every instant fits int64 ns since the epoch. */
+#define LW_TIME_YEAR_MIN 1678
+#define LW_TIME_YEAR_MAX 2261
+
 /* Parses "YYYY-MM-DD[Tt ]hh:mm:ss[.frac][Z|+hh:mm|-hh:mm]" at s (any number
  * of fraction digits, truncated to ns; fields range-checked, no leap
  * second). Returns the bytes consumed (> 0) or 0 when s does not start with
- * such a timestamp. Borrows s; never allocates. */
+ * such a timestamp. Years outside LW_TIME_YEAR_MIN..MAX are refused (the
+ * result would not fit int64 ns). Borrows s; never allocates. */
 size_t lw_time_parse_iso(const char *s, size_t len, unsigned flags,
 			 struct lw_time_parts *out);
 

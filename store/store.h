@@ -34,7 +34,10 @@ void lw_store_close(struct lw_store *st);
  * batch they came from can be reused at once. NULL on ENOMEM. */
 struct lw_segment_builder *lw_segment_builder_new(void);
 void lw_segment_builder_free(struct lw_segment_builder *b);
-/* Copies ev into the builder. LW_OK or LW_ENOMEM. */
+/* Copies ev into the builder (column appends, no allocation once the
+ * columns have grown). LW_OK, LW_ENOMEM, or LW_ETOOBIG when the segment
+ * would pass LW_SEGMENT_MAX_RAW (1 GiB): commit first. On failure the
+ * builder is unchanged. */
 int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *ev);
 uint32_t lw_segment_builder_count(const struct lw_segment_builder *b);
 /* Uncompressed bytes added so far (what segment_bytes bounds). */
@@ -45,13 +48,105 @@ uint64_t lw_segment_builder_raw_bytes(const struct lw_segment_builder *b);
  * ONE LMDB write transaction, then resets the builder. An empty builder
  * still stores the snapshot but no segment. On failure nothing is written
  * and the builder is unchanged, so the caller may retry.
- * Errors: LW_ENOMEM, LW_ECOMPRESS, LW_ESTORE, LW_EFULL (map full). */
+ * Errors: LW_ENOMEM, LW_ECOMPRESS, LW_ESTORE, LW_EFULL (map full even
+ * after growing it once), LW_ECORRUPT (the segments database and the
+ * chain head disagree), LW_EINVAL (store opened readonly).
+ * On MDB_MAP_FULL the map is grown (mdb_env_set_mapsize) and the txn
+ * retried once. Cost: zstd of the segment, then one SHA-256 over the
+ * compressed bytes and one fsync'ed LMDB commit. */
 int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
 		    const void *counters_snapshot, size_t snapshot_len,
 		    struct lw_diag *diag);
 
-/* Copies the stored counters snapshot into out (reset first). */
+/* Copies the stored counters snapshot into out (reset first); out is
+ * empty when none was stored. Uses a short read txn. */
 int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
 			   struct lw_diag *diag);
+
+/* --- read side (query, verify, stats) ----------------------------------
+ *
+ * A reader is one MDB_RDONLY snapshot. Pointers it returns point into the
+ * LMDB map and stay valid only until the reader's next call, reset or
+ * close. One thread at a time per reader (the env is opened MDB_NOTLS, so
+ * a reader may move between threads and one thread may hold several). */
+struct lw_store_reader;
+
+/* Which counted name a names callback reports. */
+enum lw_store_name_kind {
+	LW_STORE_HOST = 'h',
+	LW_STORE_ZONE = 'z',
+	LW_STORE_APP = 'a'
+};
+
+/* Totals kept in meta and updated by every commit, so stats reads them
+ * without touching a segment. */
+struct lw_store_head {
+	uint64_t last_id;     /* newest segment id; 0 = none yet */
+	uint8_t chain[32];    /* its chain hash (zeros when none) */
+	uint64_t segments;
+	uint64_t events;
+	uint64_t raw_bytes;    /* columnar bytes before zstd */
+	uint64_t text_bytes;   /* about the events' size as syslog lines */
+	uint64_t stored_bytes; /* stored values (header + frame) */
+	int64_t min_ts, max_ts; /* event time range; 0/0 when empty */
+	/* Chain checkpoint: the first id that verification expects and the
+	 * prev_chain it must carry. 1 and zeros unless retention removed
+	 * the oldest segments (meta key "checkpoint"). */
+	uint64_t first_id;
+	uint8_t first_prev[32];
+};
+
+/* Starts a read snapshot. *out is closed with lw_store_reader_close.
+ * Errors: LW_ENOMEM, LW_ESTORE. */
+int lw_store_reader_open(struct lw_store *st, struct lw_store_reader **out,
+			 struct lw_diag *diag);
+/* NULL is allowed. */
+void lw_store_reader_close(struct lw_store_reader *rd);
+/* Ends the snapshot but keeps the reader slot (mdb_txn_reset); the next
+ * read call renews it and then sees every commit made meanwhile. Use
+ * between polls of a follow loop so old pages can be reused. */
+void lw_store_reader_reset(struct lw_store_reader *rd);
+
+/* Reads the totals and chain head. LW_OK or LW_ESTORE/LW_ECORRUPT. */
+int lw_store_reader_head(struct lw_store_reader *rd, struct lw_store_head *out,
+			 struct lw_diag *diag);
+/* The segment metadata record (store/segment.h) with the smallest id >
+ * after. LW_OK with *id, *rec, *len; LW_ENOTFOUND when there is none;
+ * LW_ESTORE. */
+int lw_store_reader_next_meta(struct lw_store_reader *rd, uint64_t after,
+			      uint64_t *id, const void **rec, size_t *len,
+			      struct lw_diag *diag);
+/* The stored segment (header + frame) with the smallest id > after, in
+ * key order. Same returns as lw_store_reader_next_meta. */
+int lw_store_reader_next_segment(struct lw_store_reader *rd, uint64_t after,
+				 uint64_t *id, const void **val, size_t *len,
+				 struct lw_diag *diag);
+/* Exact lookups; LW_ENOTFOUND when id is absent. */
+int lw_store_reader_get_segment(struct lw_store_reader *rd, uint64_t id,
+				const void **val, size_t *len,
+				struct lw_diag *diag);
+int lw_store_reader_get_meta(struct lw_store_reader *rd, uint64_t id,
+			     const void **rec, size_t *len,
+			     struct lw_diag *diag);
+
+/* Calls cb for every host, zone and app with its event count (and, for
+ * hosts, the events flagged LW_EVENT_CLOCK_SKEW), hosts first, each kind
+ * in byte order of the name. name points into the map (valid during the
+ * call). Names longer than LW_STORE_NAME_MAX are counted under their
+ * first LW_STORE_NAME_MAX bytes. A non-zero return from cb stops the walk
+ * and is returned. */
+#define LW_STORE_NAME_MAX 400
+typedef int (*lw_store_name_cb)(enum lw_store_name_kind kind,
+				struct lw_str name, uint64_t events,
+				uint64_t skew, void *arg);
+int lw_store_reader_names(struct lw_store_reader *rd, lw_store_name_cb cb,
+			  void *arg, struct lw_diag *diag);
+/* Copies the counters snapshot of the reader's snapshot into out (reset
+ * first); empty when none was stored. */
+int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
+			     struct lw_diag *diag);
+
+/* The current map size in bytes (grows on MDB_MAP_FULL). */
+uint64_t lw_store_map_size(const struct lw_store *st);
 
 #endif

@@ -1,0 +1,262 @@
+/* logward stats: store totals, per-zone and per-host counts and the
+ * collector counters as of the last commit (lw_cmd_stats). Reads only the
+ * meta and names databases: nothing is decompressed. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/sha256.h"
+#include "core/time.h"
+#include "store/store.h"
+
+struct names_out {
+	int json;
+	int kind;  /* the kind whose section is open, 0 = none */
+	int first; /* no entry printed yet in the open section */
+	struct lw_buf *out;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: logward stats [-d DIR] [--output text|json]\n"
+		"  -d, --data-dir DIR  store directory (default $LOGWARD_DATA_DIR or ./var/logward)\n"
+		"  --output FORMAT     text (default) or json\n");
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == LW_STORE_HOST ? "hosts" : kind == LW_STORE_ZONE ? "zones" : "apps";
+}
+
+static void open_section(struct names_out *n, int kind)
+{
+	if (n->kind == kind)
+		return;
+	if (n->json) {
+		if (n->kind != 0)
+			lw_buf_puts(n->out, "}");
+		lw_buf_printf(n->out, ",\"%s\":{", kind_name(kind));
+	} else {
+		lw_buf_printf(n->out, "%s:\n", kind_name(kind));
+	}
+	n->kind = kind;
+	n->first = 1;
+}
+
+static int on_name(enum lw_store_name_kind kind, struct lw_str name,
+		   uint64_t events, uint64_t skew, void *arg)
+{
+	struct names_out *n = arg;
+
+	open_section(n, kind);
+	if (n->json) {
+		if (!n->first)
+			lw_buf_putc(n->out, ',');
+		lw_buf_json_string(n->out, name.ptr, name.len);
+		if (kind == LW_STORE_HOST)
+			lw_buf_printf(n->out, ":{\"events\":%llu,\"clock_skew\":%llu}",
+				      (unsigned long long)events, (unsigned long long)skew);
+		else
+			lw_buf_printf(n->out, ":%llu", (unsigned long long)events);
+	} else {
+		lw_buf_puts(n->out, "  ");
+		if (name.len == 0)
+			lw_buf_puts(n->out, "(none)");
+		else
+			lw_buf_json_escape(n->out, name.ptr, name.len);
+		lw_buf_printf(n->out, "  %llu", (unsigned long long)events);
+		if (kind == LW_STORE_HOST && skew > 0)
+			lw_buf_printf(n->out, "  (clock skew %llu)", (unsigned long long)skew);
+		lw_buf_putc(n->out, '\n');
+	}
+	n->first = 0;
+	return 0;
+}
+
+/* "name=value\n" lines as a JSON object (numbers stay numbers). */
+static void counters_json(const struct lw_buf *snap, struct lw_buf *out)
+{
+	const char *p = snap->data, *end = snap->data + snap->len;
+	int first = 1;
+
+	lw_buf_puts(out, ",\"counters\":{");
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl ? nl : end;
+		const char *eq = memchr(p, '=', (size_t)(line_end - p));
+
+		if (eq != NULL && eq > p) {
+			const char *v = eq + 1;
+			size_t vlen = (size_t)(line_end - v);
+			int numeric = vlen > 0 && strspn(v, "0123456789") >= vlen;
+
+			if (!first)
+				lw_buf_putc(out, ',');
+			lw_buf_json_string(out, p, (size_t)(eq - p));
+			lw_buf_putc(out, ':');
+			if (numeric)
+				lw_buf_append(out, v, vlen);
+			else
+				lw_buf_json_string(out, v, vlen);
+			first = 0;
+		}
+		p = line_end + 1;
+	}
+	lw_buf_putc(out, '}');
+}
+
+static void totals(const struct lw_store_head *h, int json, struct lw_buf *out)
+{
+	double ratio = h->stored_bytes ? (double)h->text_bytes / (double)h->stored_bytes : 0;
+	char hex[LW_SHA256_HEX_LEN + 1];
+	struct lw_buf t0, t1;
+
+	lw_sha256_hex(h->chain, hex);
+	lw_buf_init(&t0);
+	lw_buf_init(&t1);
+	if (h->events) {
+		lw_time_format_rfc3339(h->min_ts, &t0);
+		lw_time_format_rfc3339(h->max_ts, &t1);
+	}
+	if (json) {
+		lw_buf_printf(out,
+			      "{\"segments\":%llu,\"events\":%llu,\"raw_bytes\":%llu,"
+			      "\"columnar_bytes\":%llu,\"stored_bytes\":%llu,\"ratio\":%.2f,",
+			      (unsigned long long)h->segments, (unsigned long long)h->events,
+			      (unsigned long long)h->text_bytes, (unsigned long long)h->raw_bytes,
+			      (unsigned long long)h->stored_bytes, ratio);
+		if (h->events)
+			lw_buf_printf(out, "\"first_event\":\"%s\",\"last_event\":\"%s\",",
+				      t0.data, t1.data);
+		lw_buf_printf(out, "\"last_segment\":%llu,\"chain_head\":\"%s\"",
+			      (unsigned long long)h->last_id, hex);
+	} else {
+		lw_buf_printf(out,
+			      "segments      %llu\nevents        %llu\n"
+			      "raw bytes     %llu  (event text)\n"
+			      "columnar      %llu  (before zstd)\n"
+			      "stored bytes  %llu\nratio         %.2f\n",
+			      (unsigned long long)h->segments, (unsigned long long)h->events,
+			      (unsigned long long)h->text_bytes, (unsigned long long)h->raw_bytes,
+			      (unsigned long long)h->stored_bytes, ratio);
+		if (h->events)
+			lw_buf_printf(out, "first event   %s\nlast event    %s\n",
+				      t0.data, t1.data);
+		lw_buf_printf(out, "chain head    segment %llu %s\n",
+			      (unsigned long long)h->last_id, hex);
+	}
+	lw_buf_release(&t0);
+	lw_buf_release(&t1);
+}
+
+static int parse_args(int argc, char **argv, const char **dir, int *json)
+{
+	static const struct option longopts[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': *dir = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "logward stats: --output is text or json\n");
+				return 2;
+			}
+			*json = strcmp(optarg, "json") == 0;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+int lw_cmd_stats(int argc, char **argv)
+{
+	struct lw_store_opts sopts = {.readonly = 1};
+	struct lw_store *st = NULL;
+	struct lw_store_reader *rd = NULL;
+	struct lw_store_head h;
+	struct lw_diag diag = {0};
+	struct lw_buf out, snap;
+	struct names_out n = {0};
+	const char *dir = getenv("LOGWARD_DATA_DIR");
+	int json = 0, ret, rc;
+	char msg[600];
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "./var/logward";
+	ret = parse_args(argc, argv, &dir, &json);
+	if (ret >= 0)
+		return ret;
+	rc = lw_store_open(dir, &sopts, &st, &diag);
+	if (rc != LW_OK) {
+		lw_diag_format(&diag, msg, sizeof(msg));
+		fprintf(stderr, "logward stats: cannot open store '%s': %s\n", dir, msg);
+		return 2;
+	}
+	lw_buf_init(&out);
+	lw_buf_init(&snap);
+	n.json = json;
+	n.out = &out;
+	/* One snapshot for everything, so totals and per-name counts agree. */
+	rc = lw_store_reader_open(st, &rd, &diag);
+	if (rc == LW_OK)
+		rc = lw_store_reader_head(rd, &h, &diag);
+	if (rc == LW_OK) {
+		totals(&h, json, &out);
+		rc = lw_store_reader_names(rd, on_name, &n, &diag);
+	}
+	if (rc == LW_OK)
+		rc = lw_store_reader_counters(rd, &snap, &diag);
+	if (rc != LW_OK) {
+		fprintf(stderr, "logward stats: %s\n", diag.detail[0] ? diag.detail : lw_strerror(rc));
+		ret = 1;
+		goto out;
+	}
+	if (json) {
+		if (n.kind != 0)
+			lw_buf_putc(&out, '}');
+		counters_json(&snap, &out);
+		lw_buf_puts(&out, "}\n");
+	} else {
+		lw_buf_puts(&out, "counters (as of the last commit):\n");
+		if (snap.len == 0)
+			lw_buf_puts(&out, "  (none stored)\n");
+		for (const char *p = snap.data; p != NULL && p < snap.data + snap.len;) {
+			const char *nl = memchr(p, '\n', (size_t)(snap.data + snap.len - p));
+			size_t l = nl ? (size_t)(nl - p) : (size_t)(snap.data + snap.len - p);
+
+			lw_buf_printf(&out, "  %.*s\n", (int)l, p);
+			p += l + 1;
+		}
+	}
+	if (out.oom) {
+		fprintf(stderr, "logward stats: out of memory\n");
+		ret = 1;
+		goto out;
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	ret = 0;
+out:
+	lw_buf_release(&out);
+	lw_buf_release(&snap);
+	lw_store_reader_close(rd);
+	lw_store_close(st);
+	return ret;
+}

@@ -1,0 +1,1027 @@
+/* lw_segment: columnar segment builder, zstd frame, metadata record and
+ * the bounds-checked decoder. Owned by the writer thread (builder) or the
+ * reading thread (decoder).
+ *
+ * Why columns: zstd finds repeats within its window, and log events
+ * repeat column by column (the same host, app, zone; timestamps that grow
+ * by small steps; messages that share templates). Storing each column
+ * contiguously puts those repeats next to each other; see docs/storage.md
+ * for the measured gain over compressing the text stream. */
+#include "store/segment.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+/* Columns, in stored order. The raw (uncompressed) data is:
+ *   varint count, varint ncols, ncols x varint column length,
+ *   then the columns back to back. */
+enum col_id {
+	C_DICT_LEN, /* varint length of each dictionary string (ids from 1) */
+	C_DICT,     /* dictionary string bytes */
+	C_TS,       /* zigzag varint delta of @timestamp from the previous */
+	C_CREATED,  /* zigzag varint delta of event.created from the previous:
+		     * small both live (receive times grow slowly) and for
+		     * ingested files (all received within seconds), where a
+		     * delta against @timestamp would be years */
+	C_HOST,     /* varint dictionary id (0 = empty string) */
+	C_APP,
+	C_PROCID,
+	C_MSGID,
+	C_ZONE,
+	C_SRC,
+	C_FAC,      /* one byte each */
+	C_SEV,      /* one byte each */
+	C_FLAGS,    /* varint */
+	C_NFIELDS,  /* varint number of extra fields */
+	C_FKEY,     /* varint dictionary id of each field key */
+	C_FVAL_LEN, /* varint length of each field value */
+	C_FVAL,     /* field value bytes */
+	C_SD_LEN,   /* varint */
+	C_SD,
+	C_MSG_LEN,  /* varint */
+	C_MSG,
+	C__COUNT
+};
+
+/* Smallest stored event: one byte in each per-event column (ts, created,
+ * six ids, fac, sev, flags, nfields, sd_len, msg_len). Bounds the event
+ * count a corrupt header may claim relative to raw_size. */
+#define MIN_EVENT_BYTES 14
+
+struct col {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+};
+
+/* A dictionary entry: where its bytes are in C_DICT and per-role counts
+ * for the metadata record. */
+struct dent {
+	uint32_t off;
+	uint32_t len;
+	uint64_t hash;
+	uint32_t n[LW_SEGMENT_META__KINDS];
+	uint32_t host_skew;
+};
+
+struct lw_segment_builder {
+	struct col col[C__COUNT];
+	struct dent *dict; /* dict[0] is the empty string */
+	uint32_t ndict;
+	uint32_t dict_cap;
+	uint32_t *slots;   /* open addressing: dict id, 0 = free slot */
+	uint32_t nslots;   /* power of two, >= 2 * ndict */
+	uint32_t count;
+	int64_t min_ts, max_ts, last_ts, last_created;
+	uint64_t text_bytes;
+	int level;
+	ZSTD_CCtx *cctx;
+	struct lw_buf out;  /* header space + frame */
+	struct lw_buf meta; /* metadata record */
+};
+
+/* --- little helpers --------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)((v >> 1) ^ (~(v & 1) + 1));
+}
+
+static size_t varint_write(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* 64-bit multiplicative hash, 8 bytes at a time: dictionary strings are
+ * short (hosts, apps, zones), so setup cost matters more than quality. */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	uint64_t w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return h;
+}
+
+static int col_reserve(struct col *c, size_t extra)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (c->cap - c->len >= extra)
+		return LW_OK;
+	cap = c->cap ? c->cap : 4096;
+	while (cap - c->len < extra) {
+		if (cap > LW_SEGMENT_MAX_RAW)
+			return LW_ETOOBIG;
+		cap *= 2;
+	}
+	p = realloc(c->p, cap);
+	if (p == NULL)
+		return LW_ENOMEM;
+	c->p = p;
+	c->cap = cap;
+	return LW_OK;
+}
+
+/* --- builder ---------------------------------------------------------- */
+
+struct lw_segment_builder *lw_segment_builder_new(void)
+{
+	struct lw_segment_builder *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->dict_cap = 256;
+	b->dict = calloc(b->dict_cap, sizeof(*b->dict));
+	b->nslots = 512;
+	b->slots = calloc(b->nslots, sizeof(*b->slots));
+	if (b->dict == NULL || b->slots == NULL) {
+		lw_segment_builder_free(b);
+		return NULL;
+	}
+	lw_buf_init(&b->out);
+	lw_buf_init(&b->meta);
+	b->level = LW_SEGMENT_DEFAULT_LEVEL;
+	lw_segment_builder_reset(b);
+	return b;
+}
+
+void lw_segment_builder_free(struct lw_segment_builder *b)
+{
+	if (b == NULL)
+		return;
+	for (int i = 0; i < C__COUNT; i++)
+		free(b->col[i].p);
+	free(b->dict);
+	free(b->slots);
+	ZSTD_freeCCtx(b->cctx);
+	lw_buf_release(&b->out);
+	lw_buf_release(&b->meta);
+	free(b);
+}
+
+void lw_segment_builder_reset(struct lw_segment_builder *b)
+{
+	for (int i = 0; i < C__COUNT; i++)
+		b->col[i].len = 0;
+	memset(b->slots, 0, b->nslots * sizeof(*b->slots));
+	memset(&b->dict[0], 0, sizeof(b->dict[0]));
+	b->ndict = 1;
+	b->count = 0;
+	b->min_ts = INT64_MAX;
+	b->max_ts = INT64_MIN;
+	b->last_ts = 0;
+	b->last_created = 0;
+	b->text_bytes = 0;
+}
+
+void lw_segment_builder_set_level(struct lw_segment_builder *b, int level)
+{
+	b->level = level > 0 ? level : LW_SEGMENT_DEFAULT_LEVEL;
+}
+
+uint32_t lw_segment_builder_count(const struct lw_segment_builder *b)
+{
+	return b->count;
+}
+
+uint64_t lw_segment_builder_raw_bytes(const struct lw_segment_builder *b)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < C__COUNT; i++)
+		n += b->col[i].len;
+	return n;
+}
+
+uint64_t lw_segment_builder_text_bytes(const struct lw_segment_builder *b)
+{
+	return b->text_bytes;
+}
+
+static int dict_grow(struct lw_segment_builder *b)
+{
+	uint32_t nslots = b->nslots * 2;
+	uint32_t *slots;
+
+	slots = calloc(nslots, sizeof(*slots));
+	if (slots == NULL)
+		return LW_ENOMEM;
+	for (uint32_t id = 1; id < b->ndict; id++) {
+		uint32_t i = (uint32_t)b->dict[id].hash & (nslots - 1);
+
+		while (slots[i] != 0)
+			i = (i + 1) & (nslots - 1);
+		slots[i] = id;
+	}
+	free(b->slots);
+	b->slots = slots;
+	b->nslots = nslots;
+	return LW_OK;
+}
+
+/* Returns the dictionary id of s in *id, adding it when new. On failure
+ * the dictionary is unchanged. */
+static int dict_id(struct lw_segment_builder *b, struct lw_str s, uint32_t *id)
+{
+	struct col *dc = &b->col[C_DICT], *lc = &b->col[C_DICT_LEN];
+	uint64_t h;
+	uint32_t i;
+	int rc;
+
+	if (s.len == 0) {
+		*id = 0;
+		return LW_OK;
+	}
+	/* Keep the table at most half full so probes stay short and always
+	 * end at a free slot. */
+	if ((b->ndict + 1) * 2 > b->nslots) {
+		rc = dict_grow(b);
+		if (rc != LW_OK)
+			return rc;
+	}
+	h = hash_bytes(s.ptr, s.len);
+	for (i = (uint32_t)h & (b->nslots - 1); b->slots[i] != 0;
+	     i = (i + 1) & (b->nslots - 1)) {
+		const struct dent *e = &b->dict[b->slots[i]];
+
+		if (e->hash == h && e->len == s.len &&
+		    memcmp(dc->p + e->off, s.ptr, s.len) == 0) {
+			*id = b->slots[i];
+			return LW_OK;
+		}
+	}
+	if (b->ndict == b->dict_cap) {
+		struct dent *d = realloc(b->dict, 2 * sizeof(*d) * b->dict_cap);
+
+		if (d == NULL)
+			return LW_ENOMEM;
+		b->dict = d;
+		b->dict_cap *= 2;
+	}
+	rc = col_reserve(dc, s.len);
+	if (rc == LW_OK)
+		rc = col_reserve(lc, 10);
+	if (rc != LW_OK)
+		return rc;
+	memset(&b->dict[b->ndict], 0, sizeof(b->dict[0]));
+	b->dict[b->ndict].off = (uint32_t)dc->len;
+	b->dict[b->ndict].len = s.len;
+	b->dict[b->ndict].hash = h;
+	memcpy(dc->p + dc->len, s.ptr, s.len);
+	dc->len += s.len;
+	lc->len += varint_write(lc->p + lc->len, s.len);
+	b->slots[i] = b->ndict;
+	*id = b->ndict++;
+	return LW_OK;
+}
+
+/* Per-event string members that go through the dictionary, in column
+ * order C_HOST..C_SRC. */
+static void event_dict_members(const struct lw_event *ev, struct lw_str m[6])
+{
+	m[0] = ev->host;
+	m[1] = ev->app;
+	m[2] = ev->procid;
+	m[3] = ev->msgid;
+	m[4] = ev->zone;
+	m[5] = ev->source_address;
+}
+
+int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *ev)
+{
+	/* Every column is written at pos[] and the lengths are committed
+	 * only at the end, so a failure leaves the builder as it was (new
+	 * dictionary entries are harmless: they are consistent and unused). */
+	size_t pos[C__COUNT];
+	struct lw_str m[6];
+	uint32_t ids[6];
+	/* text: about the size of the event as a syslog line (timestamp,
+	 * separators, header strings, message); extra fields and the
+	 * stamped zone/source are derived, so they do not count. */
+	uint64_t text = 24;
+	size_t fval_bytes = 0;
+	struct col *c = b->col;
+	int rc;
+
+	event_dict_members(ev, m);
+	for (int i = 0; i < 6; i++) {
+		rc = dict_id(b, m[i], &ids[i]);
+		if (rc != LW_OK)
+			return rc;
+		if (i < 4)
+			text += m[i].len;
+	}
+	for (uint32_t f = 0; f < ev->nfields; f++)
+		fval_bytes += ev->fields[f].value.len;
+	text += ev->message.len + ev->structured_data.len;
+	if (lw_segment_builder_raw_bytes(b) + text + fval_bytes + 64 +
+	    20 * (size_t)ev->nfields > LW_SEGMENT_MAX_RAW)
+		return LW_ETOOBIG;
+
+	/* Reserve first: afterwards nothing below can fail except field-key
+	 * dictionary inserts, which happen before their ids are written. */
+	rc = LW_OK;
+	for (int i = C_TS; i <= C_SRC && rc == LW_OK; i++)
+		rc = col_reserve(&c[i], 10);
+	if (rc == LW_OK) rc = col_reserve(&c[C_FAC], 1);
+	if (rc == LW_OK) rc = col_reserve(&c[C_SEV], 1);
+	if (rc == LW_OK) rc = col_reserve(&c[C_FLAGS], 3);
+	if (rc == LW_OK) rc = col_reserve(&c[C_NFIELDS], 5);
+	if (rc == LW_OK) rc = col_reserve(&c[C_FKEY], 5 * (size_t)ev->nfields);
+	if (rc == LW_OK) rc = col_reserve(&c[C_FVAL_LEN], 5 * (size_t)ev->nfields);
+	if (rc == LW_OK) rc = col_reserve(&c[C_FVAL], fval_bytes);
+	if (rc == LW_OK) rc = col_reserve(&c[C_SD_LEN], 5);
+	if (rc == LW_OK) rc = col_reserve(&c[C_SD], ev->structured_data.len);
+	if (rc == LW_OK) rc = col_reserve(&c[C_MSG_LEN], 5);
+	if (rc == LW_OK) rc = col_reserve(&c[C_MSG], ev->message.len);
+	if (rc != LW_OK)
+		return rc;
+	for (int i = C_TS; i < C__COUNT; i++)
+		pos[i] = c[i].len;
+
+	for (uint32_t f = 0; f < ev->nfields; f++) {
+		uint32_t kid;
+		const struct lw_field *fd = &ev->fields[f];
+
+		rc = dict_id(b, fd->key, &kid);
+		if (rc != LW_OK)
+			return rc;
+		pos[C_FKEY] += varint_write(c[C_FKEY].p + pos[C_FKEY], kid);
+		pos[C_FVAL_LEN] += varint_write(c[C_FVAL_LEN].p + pos[C_FVAL_LEN],
+						fd->value.len);
+		if (fd->value.len)
+			memcpy(c[C_FVAL].p + pos[C_FVAL], fd->value.ptr,
+			       fd->value.len);
+		pos[C_FVAL] += fd->value.len;
+	}
+	pos[C_TS] += varint_write(c[C_TS].p + pos[C_TS],
+				  zigzag((int64_t)((uint64_t)ev->timestamp_ns -
+						   (uint64_t)b->last_ts)));
+	pos[C_CREATED] += varint_write(c[C_CREATED].p + pos[C_CREATED],
+				       zigzag((int64_t)((uint64_t)ev->created_ns -
+							(uint64_t)b->last_created)));
+	for (int i = 0; i < 6; i++)
+		pos[C_HOST + i] += varint_write(c[C_HOST + i].p + pos[C_HOST + i],
+						ids[i]);
+	c[C_FAC].p[pos[C_FAC]++] = ev->facility;
+	c[C_SEV].p[pos[C_SEV]++] = ev->severity;
+	pos[C_FLAGS] += varint_write(c[C_FLAGS].p + pos[C_FLAGS], ev->flags);
+	pos[C_NFIELDS] += varint_write(c[C_NFIELDS].p + pos[C_NFIELDS], ev->nfields);
+	pos[C_SD_LEN] += varint_write(c[C_SD_LEN].p + pos[C_SD_LEN],
+				      ev->structured_data.len);
+	if (ev->structured_data.len)
+		memcpy(c[C_SD].p + pos[C_SD], ev->structured_data.ptr,
+		       ev->structured_data.len);
+	pos[C_SD] += ev->structured_data.len;
+	pos[C_MSG_LEN] += varint_write(c[C_MSG_LEN].p + pos[C_MSG_LEN],
+				       ev->message.len);
+	if (ev->message.len)
+		memcpy(c[C_MSG].p + pos[C_MSG], ev->message.ptr, ev->message.len);
+	pos[C_MSG] += ev->message.len;
+
+	/* The dictionary columns are not in pos[]: field-key inserts above
+	 * already appended to them. */
+	for (int i = C_TS; i < C__COUNT; i++)
+		c[i].len = pos[i];
+	b->dict[ids[0]].n[LW_SEGMENT_META_HOST]++;
+	if (ev->flags & LW_EVENT_CLOCK_SKEW)
+		b->dict[ids[0]].host_skew++;
+	b->dict[ids[4]].n[LW_SEGMENT_META_ZONE]++;
+	b->dict[ids[1]].n[LW_SEGMENT_META_APP]++;
+	b->last_ts = ev->timestamp_ns;
+	b->last_created = ev->created_ns;
+	if (ev->timestamp_ns < b->min_ts)
+		b->min_ts = ev->timestamp_ns;
+	if (ev->timestamp_ns > b->max_ts)
+		b->max_ts = ev->timestamp_ns;
+	b->text_bytes += text;
+	b->count++;
+	return LW_OK;
+}
+
+static void meta_build(struct lw_segment_builder *b,
+		       const struct lw_segment_header *h)
+{
+	uint8_t fixed[48] = {1, 0, 0, 0};
+	struct lw_buf *m = &b->meta;
+
+	lw_buf_reset(m);
+	put_le(fixed + 4, h->count, 4);
+	put_le(fixed + 8, (uint64_t)h->min_ts, 8);
+	put_le(fixed + 16, (uint64_t)h->max_ts, 8);
+	put_le(fixed + 24, h->raw_size, 8);
+	put_le(fixed + 32, b->text_bytes, 8);
+	put_le(fixed + 40, h->comp_size, 8);
+	lw_buf_append(m, fixed, sizeof(fixed));
+	for (int k = 0; k < LW_SEGMENT_META__KINDS; k++) {
+		struct lw_buf items;
+		uint32_t n = 0;
+
+		lw_buf_init(&items);
+		for (uint32_t id = 0; id < b->ndict; id++) {
+			const struct dent *e = &b->dict[id];
+
+			if (e->n[k] == 0)
+				continue;
+			lw_buf_put_varint(&items, e->len);
+			if (e->len)
+				lw_buf_append(&items, b->col[C_DICT].p + e->off,
+					      e->len);
+			lw_buf_put_varint(&items, e->n[k]);
+			lw_buf_put_varint(&items,
+					  k == LW_SEGMENT_META_HOST ? e->host_skew : 0);
+			n++;
+		}
+		lw_buf_put_varint(m, n);
+		lw_buf_put_varint(m, items.len);
+		if (items.len)
+			lw_buf_append(m, items.data, items.len);
+		if (items.oom)
+			m->oom = 1;
+		lw_buf_release(&items);
+	}
+}
+
+static int zstd_fail(struct lw_diag *diag, size_t zr)
+{
+	return lw_diag_set(diag, LW_ECOMPRESS, NULL, 0, 0, "zstd: %s",
+			   ZSTD_getErrorName(zr));
+}
+
+int lw_segment_builder_seal(struct lw_segment_builder *b,
+			    struct lw_segment_sealed *out,
+			    struct lw_diag *diag)
+{
+	uint8_t table[10 * (C__COUNT + 2)];
+	size_t tlen = 0, total, bound, zr;
+	ZSTD_outBuffer ob;
+	struct lw_segment_header *h = &out->hdr;
+
+	memset(out, 0, sizeof(*out));
+	if (b->count == 0)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "empty segment");
+	tlen += varint_write(table + tlen, b->count);
+	tlen += varint_write(table + tlen, C__COUNT);
+	for (int i = 0; i < C__COUNT; i++)
+		tlen += varint_write(table + tlen, b->col[i].len);
+	total = tlen + lw_segment_builder_raw_bytes(b);
+
+	if (b->cctx == NULL) {
+		b->cctx = ZSTD_createCCtx();
+		if (b->cctx == NULL)
+			return LW_ENOMEM;
+	}
+	bound = ZSTD_compressBound(total);
+	lw_buf_reset(&b->out);
+	if (lw_buf_reserve(&b->out, LW_SEGMENT_HEADER_LEN + bound) != LW_OK)
+		return LW_ENOMEM;
+
+	/* Streaming over the columns avoids concatenating them first; the
+	 * pledged size puts the content size in the frame header so the
+	 * decoder can check it before allocating. */
+	ZSTD_CCtx_reset(b->cctx, ZSTD_reset_session_and_parameters);
+	zr = ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_compressionLevel, b->level);
+	if (!ZSTD_isError(zr))
+		zr = ZSTD_CCtx_setParameter(b->cctx, ZSTD_c_checksumFlag, 1);
+	if (!ZSTD_isError(zr))
+		zr = ZSTD_CCtx_setPledgedSrcSize(b->cctx, total);
+	if (ZSTD_isError(zr))
+		return zstd_fail(diag, zr);
+	ob.dst = b->out.data + LW_SEGMENT_HEADER_LEN;
+	ob.size = bound;
+	ob.pos = 0;
+	for (int i = -1; i < C__COUNT; i++) {
+		ZSTD_inBuffer ib;
+
+		ib.src = i < 0 ? table : b->col[i].p;
+		ib.size = i < 0 ? tlen : b->col[i].len;
+		ib.pos = 0;
+		while (ib.pos < ib.size) {
+			zr = ZSTD_compressStream2(b->cctx, &ob, &ib, ZSTD_e_continue);
+			if (ZSTD_isError(zr))
+				return zstd_fail(diag, zr);
+		}
+	}
+	do {
+		ZSTD_inBuffer empty = {NULL, 0, 0};
+
+		zr = ZSTD_compressStream2(b->cctx, &ob, &empty, ZSTD_e_end);
+		if (ZSTD_isError(zr))
+			return zstd_fail(diag, zr);
+	} while (zr != 0);
+
+	h->version = LW_SEGMENT_VERSION;
+	h->header_len = LW_SEGMENT_HEADER_LEN;
+	h->count = b->count;
+	h->min_ts = b->min_ts;
+	h->max_ts = b->max_ts;
+	h->raw_size = total;
+	h->comp_size = ob.pos;
+	b->out.len = LW_SEGMENT_HEADER_LEN + ob.pos;
+	meta_build(b, h);
+	if (b->meta.oom)
+		return LW_ENOMEM;
+	out->value = (uint8_t *)b->out.data;
+	out->value_len = b->out.len;
+	out->meta = (const uint8_t *)b->meta.data;
+	out->meta_len = b->meta.len;
+	out->text_bytes = b->text_bytes;
+	return LW_OK;
+}
+
+/* --- header and chain ------------------------------------------------- */
+
+void lw_segment_header_write(const struct lw_segment_header *h,
+			     uint8_t out[LW_SEGMENT_HEADER_LEN])
+{
+	memcpy(out, LW_SEGMENT_MAGIC, 4);
+	put_le(out + 4, h->version, 2);
+	put_le(out + 6, h->header_len, 2);
+	put_le(out + 8, h->id, 8);
+	put_le(out + 16, h->count, 4);
+	put_le(out + 20, h->flags, 4);
+	put_le(out + 24, (uint64_t)h->min_ts, 8);
+	put_le(out + 32, (uint64_t)h->max_ts, 8);
+	put_le(out + 40, h->raw_size, 8);
+	put_le(out + 48, h->comp_size, 8);
+	memcpy(out + 56, h->prev_chain, LW_SHA256_LEN);
+	memcpy(out + 88, h->chain, LW_SHA256_LEN);
+}
+
+int lw_segment_header_parse(const void *value, size_t len,
+			    struct lw_segment_header *h, struct lw_diag *diag)
+{
+	const uint8_t *p = value;
+
+	if (len < LW_SEGMENT_HEADER_LEN)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "segment shorter than its header (%zu bytes)", len);
+	if (memcmp(p, LW_SEGMENT_MAGIC, 4) != 0)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0, "bad segment magic");
+	h->version = (uint16_t)get_le(p + 4, 2);
+	h->header_len = (uint16_t)get_le(p + 6, 2);
+	h->id = get_le(p + 8, 8);
+	h->count = (uint32_t)get_le(p + 16, 4);
+	h->flags = (uint32_t)get_le(p + 20, 4);
+	h->min_ts = (int64_t)get_le(p + 24, 8);
+	h->max_ts = (int64_t)get_le(p + 32, 8);
+	h->raw_size = get_le(p + 40, 8);
+	h->comp_size = get_le(p + 48, 8);
+	memcpy(h->prev_chain, p + 56, LW_SHA256_LEN);
+	memcpy(h->chain, p + 88, LW_SHA256_LEN);
+	if (h->version != LW_SEGMENT_VERSION)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "unknown segment version %u", h->version);
+	if (h->header_len != LW_SEGMENT_HEADER_LEN)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "bad header length %u", h->header_len);
+	if (h->comp_size != len - LW_SEGMENT_HEADER_LEN)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "frame is %zu bytes, header says %llu",
+				   len - LW_SEGMENT_HEADER_LEN,
+				   (unsigned long long)h->comp_size);
+	if (h->raw_size > LW_SEGMENT_MAX_RAW ||
+	    (uint64_t)h->count * MIN_EVENT_BYTES > h->raw_size)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "implausible sizes (count %u, raw %llu)",
+				   h->count, (unsigned long long)h->raw_size);
+	return LW_OK;
+}
+
+int lw_segment_chain(const struct lw_segment_header *h, const void *frame,
+		     size_t frame_len, uint8_t out[LW_SHA256_LEN])
+{
+	uint8_t hb[LW_SEGMENT_HEADER_LEN];
+	struct lw_sha256 s;
+	int rc;
+
+	lw_segment_header_write(h, hb);
+	rc = lw_sha256_init(&s);
+	if (rc != LW_OK)
+		return rc;
+	lw_sha256_update(&s, h->prev_chain, LW_SHA256_LEN);
+	lw_sha256_update(&s, hb, LW_SEGMENT_CHAINED_LEN);
+	lw_sha256_update(&s, frame, frame_len);
+	rc = lw_sha256_final(&s, out);
+	lw_sha256_release(&s);
+	return rc;
+}
+
+/* --- metadata record -------------------------------------------------- */
+
+struct rd {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+/* Bounds-checked LEB128: at most 10 bytes, no bits beyond 64. */
+static int rd_varint(struct rd *r, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t byte;
+
+		if (r->p >= r->end)
+			return LW_ECORRUPT;
+		byte = *r->p++;
+		if (shift == 63 && byte > 1)
+			return LW_ECORRUPT;
+		x |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80)) {
+			*v = x;
+			return LW_OK;
+		}
+	}
+	return LW_ECORRUPT;
+}
+
+static int rd_bytes(struct rd *r, uint64_t n, const uint8_t **out)
+{
+	if (n > (uint64_t)(r->end - r->p))
+		return LW_ECORRUPT;
+	*out = r->p;
+	r->p += n;
+	return LW_OK;
+}
+
+static int meta_item(struct rd *r, struct lw_segment_meta_item *it)
+{
+	const uint8_t *name;
+	uint64_t len;
+
+	if (rd_varint(r, &len) != LW_OK || len > UINT32_MAX ||
+	    rd_bytes(r, len, &name) != LW_OK ||
+	    rd_varint(r, &it->count) != LW_OK ||
+	    rd_varint(r, &it->skew) != LW_OK)
+		return LW_ECORRUPT;
+	it->name.ptr = (const char *)name;
+	it->name.len = (uint32_t)len;
+	return LW_OK;
+}
+
+int lw_segment_meta_parse(const void *rec, size_t len,
+			  struct lw_segment_meta *m)
+{
+	const uint8_t *p = rec;
+	struct rd r;
+
+	memset(m, 0, sizeof(*m));
+	if (len < 48 || p[0] != 1)
+		return LW_ECORRUPT;
+	m->count = (uint32_t)get_le(p + 4, 4);
+	m->min_ts = (int64_t)get_le(p + 8, 8);
+	m->max_ts = (int64_t)get_le(p + 16, 8);
+	m->raw_size = get_le(p + 24, 8);
+	m->text_bytes = get_le(p + 32, 8);
+	m->comp_size = get_le(p + 40, 8);
+	r.p = p + 48;
+	r.end = p + len;
+	for (int k = 0; k < LW_SEGMENT_META__KINDS; k++) {
+		uint64_t n, bytes;
+		struct rd items;
+
+		if (rd_varint(&r, &n) != LW_OK || n > UINT32_MAX ||
+		    rd_varint(&r, &bytes) != LW_OK ||
+		    rd_bytes(&r, bytes, &m->list[k]) != LW_OK)
+			return LW_ECORRUPT;
+		m->list_len[k] = bytes;
+		m->nitems[k] = (uint32_t)n;
+		items.p = m->list[k];
+		items.end = m->list[k] + bytes;
+		for (uint64_t i = 0; i < n; i++) {
+			struct lw_segment_meta_item it;
+
+			if (meta_item(&items, &it) != LW_OK)
+				return LW_ECORRUPT;
+		}
+		if (items.p != items.end)
+			return LW_ECORRUPT;
+	}
+	return r.p == r.end ? LW_OK : LW_ECORRUPT;
+}
+
+int lw_segment_meta_next(const struct lw_segment_meta *m,
+			 enum lw_segment_meta_kind kind, size_t *pos,
+			 struct lw_segment_meta_item *it)
+{
+	struct rd r;
+
+	if (*pos >= m->list_len[kind])
+		return 0;
+	r.p = m->list[kind] + *pos;
+	r.end = m->list[kind] + m->list_len[kind];
+	if (meta_item(&r, it) != LW_OK)
+		return 0;
+	*pos = (size_t)(r.p - m->list[kind]);
+	return 1;
+}
+
+int lw_segment_meta_has(const struct lw_segment_meta *m,
+			enum lw_segment_meta_kind kind, const char *name,
+			size_t len)
+{
+	struct lw_segment_meta_item it;
+	size_t pos = 0;
+
+	while (lw_segment_meta_next(m, kind, &pos, &it))
+		if (it.name.len == len && (len == 0 || memcmp(it.name.ptr, name, len) == 0))
+			return 1;
+	return 0;
+}
+
+/* --- decoder ---------------------------------------------------------- */
+
+struct lw_segment_decoder {
+	ZSTD_DCtx *dctx;
+	uint8_t *raw;
+	size_t raw_cap;
+	struct lw_event *ev;
+	size_t ev_cap;
+	struct lw_field *fields;
+	size_t fields_cap;
+	struct lw_str *dict;
+	size_t dict_cap;
+	uint32_t count;
+};
+
+struct lw_segment_decoder *lw_segment_decoder_new(void)
+{
+	return calloc(1, sizeof(struct lw_segment_decoder));
+}
+
+void lw_segment_decoder_free(struct lw_segment_decoder *d)
+{
+	if (d == NULL)
+		return;
+	ZSTD_freeDCtx(d->dctx);
+	free(d->raw);
+	free(d->ev);
+	free(d->fields);
+	free(d->dict);
+	free(d);
+}
+
+const struct lw_event *lw_segment_decoder_events(const struct lw_segment_decoder *d,
+						 uint32_t *n)
+{
+	*n = d->count;
+	return d->ev;
+}
+
+static int grow(void **p, size_t *cap, size_t want, size_t elem)
+{
+	void *np;
+
+	if (want <= *cap)
+		return LW_OK;
+	np = realloc(*p, want * elem);
+	if (np == NULL)
+		return LW_ENOMEM;
+	*p = np;
+	*cap = want;
+	return LW_OK;
+}
+
+static int corrupt(struct lw_diag *diag, const char *what)
+{
+	return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0, "corrupt segment: %s",
+			   what);
+}
+
+static int rd_id(struct rd *r, uint32_t ndict, const struct lw_str *dict,
+		 struct lw_str *out)
+{
+	uint64_t id;
+
+	if (rd_varint(r, &id) != LW_OK || id >= ndict)
+		return LW_ECORRUPT;
+	*out = dict[id];
+	return LW_OK;
+}
+
+static int rd_str(struct rd *len_col, struct rd *data_col, struct lw_str *out)
+{
+	const uint8_t *p;
+	uint64_t n;
+
+	if (rd_varint(len_col, &n) != LW_OK || n > UINT32_MAX ||
+	    rd_bytes(data_col, n, &p) != LW_OK)
+		return LW_ECORRUPT;
+	out->ptr = (const char *)p;
+	out->len = (uint32_t)n;
+	return LW_OK;
+}
+
+static int load_dict(struct lw_segment_decoder *d, struct rd *lens,
+		     struct rd *bytes, uint32_t *ndict)
+{
+	/* Each string costs at least one length byte: the length column
+	 * bounds the entry count before anything is allocated. */
+	size_t max = (size_t)(lens->end - lens->p) + 1;
+	uint32_t n = 1;
+
+	if (grow((void **)&d->dict, &d->dict_cap, max, sizeof(*d->dict)) != LW_OK)
+		return LW_ENOMEM;
+	d->dict[0].ptr = "";
+	d->dict[0].len = 0;
+	while (lens->p < lens->end) {
+		if (rd_str(lens, bytes, &d->dict[n]) != LW_OK)
+			return LW_ECORRUPT;
+		n++;
+	}
+	if (bytes->p != bytes->end)
+		return LW_ECORRUPT;
+	*ndict = n;
+	return LW_OK;
+}
+
+static int decode_event(struct lw_segment_decoder *d, struct rd *c,
+			uint32_t ndict, size_t *nfields_used, int64_t *ts,
+			int64_t *created, struct lw_event *ev)
+{
+	struct lw_str *m[6] = {&ev->host, &ev->app, &ev->procid, &ev->msgid,
+			       &ev->zone, &ev->source_address};
+	uint64_t v, nf;
+	const uint8_t *b;
+
+	if (rd_varint(&c[C_TS], &v) != LW_OK)
+		return LW_ECORRUPT;
+	*ts = (int64_t)((uint64_t)*ts + (uint64_t)unzigzag(v));
+	ev->timestamp_ns = *ts;
+	if (rd_varint(&c[C_CREATED], &v) != LW_OK)
+		return LW_ECORRUPT;
+	*created = (int64_t)((uint64_t)*created + (uint64_t)unzigzag(v));
+	ev->created_ns = *created;
+	for (int i = 0; i < 6; i++)
+		if (rd_id(&c[C_HOST + i], ndict, d->dict, m[i]) != LW_OK)
+			return LW_ECORRUPT;
+	if (rd_bytes(&c[C_FAC], 1, &b) != LW_OK)
+		return LW_ECORRUPT;
+	ev->facility = *b;
+	if (rd_bytes(&c[C_SEV], 1, &b) != LW_OK)
+		return LW_ECORRUPT;
+	ev->severity = *b;
+	if (rd_varint(&c[C_FLAGS], &v) != LW_OK || v > UINT16_MAX)
+		return LW_ECORRUPT;
+	ev->flags = (uint16_t)v;
+	if (rd_str(&c[C_SD_LEN], &c[C_SD], &ev->structured_data) != LW_OK ||
+	    rd_str(&c[C_MSG_LEN], &c[C_MSG], &ev->message) != LW_OK)
+		return LW_ECORRUPT;
+	if (rd_varint(&c[C_NFIELDS], &nf) != LW_OK ||
+	    nf > d->fields_cap - *nfields_used)
+		return LW_ECORRUPT;
+	ev->nfields = (uint32_t)nf;
+	ev->fields = nf ? d->fields + *nfields_used : NULL;
+	for (uint64_t f = 0; f < nf; f++) {
+		struct lw_field *fd = &ev->fields[f];
+
+		if (rd_id(&c[C_FKEY], ndict, d->dict, &fd->key) != LW_OK ||
+		    rd_str(&c[C_FVAL_LEN], &c[C_FVAL], &fd->value) != LW_OK)
+			return LW_ECORRUPT;
+	}
+	*nfields_used += nf;
+	return LW_OK;
+}
+
+/* Parses d->raw[0, len) as the columnar layout. */
+static int decode_columns(struct lw_segment_decoder *d, size_t len,
+			  uint32_t count, struct lw_diag *diag)
+{
+	struct rd r = {d->raw, d->raw + len};
+	struct rd c[C__COUNT];
+	uint64_t n, ncols, clen[C__COUNT];
+	size_t nfields_used = 0;
+	uint32_t ndict = 0;
+	int64_t ts = 0, created = 0;
+	int rc;
+
+	d->count = 0;
+	if (rd_varint(&r, &n) != LW_OK || n != count)
+		return corrupt(diag, "event count");
+	if (rd_varint(&r, &ncols) != LW_OK || ncols != C__COUNT)
+		return corrupt(diag, "column count");
+	for (int i = 0; i < C__COUNT; i++)
+		if (rd_varint(&r, &clen[i]) != LW_OK)
+			return corrupt(diag, "column table");
+	for (int i = 0; i < C__COUNT; i++) {
+		const uint8_t *p;
+
+		if (rd_bytes(&r, clen[i], &p) != LW_OK)
+			return corrupt(diag, "column length");
+		c[i].p = p;
+		c[i].end = p + clen[i];
+	}
+	if (r.p != r.end)
+		return corrupt(diag, "trailing bytes");
+	if ((uint64_t)count * MIN_EVENT_BYTES > len)
+		return corrupt(diag, "event count");
+	rc = load_dict(d, &c[C_DICT_LEN], &c[C_DICT], &ndict);
+	if (rc != LW_OK)
+		return rc == LW_ENOMEM ? rc : corrupt(diag, "dictionary");
+	/* Each field costs at least one key-id byte. */
+	if (grow((void **)&d->fields, &d->fields_cap, clen[C_FKEY] + 1,
+		 sizeof(*d->fields)) != LW_OK ||
+	    grow((void **)&d->ev, &d->ev_cap, (size_t)count + 1,
+		 sizeof(*d->ev)) != LW_OK)
+		return LW_ENOMEM;
+	for (uint32_t i = 0; i < count; i++) {
+		memset(&d->ev[i], 0, sizeof(d->ev[i]));
+		if (decode_event(d, c, ndict, &nfields_used, &ts, &created, &d->ev[i]) != LW_OK)
+			return corrupt(diag, "event columns");
+	}
+	for (int i = 0; i < C__COUNT; i++)
+		if (c[i].p != c[i].end)
+			return corrupt(diag, "column not fully used");
+	d->count = count;
+	return LW_OK;
+}
+
+int lw_segment_decode_raw(struct lw_segment_decoder *d, const void *raw,
+			  size_t len, uint32_t count, struct lw_diag *diag)
+{
+	d->count = 0;
+	if (len > LW_SEGMENT_MAX_RAW)
+		return corrupt(diag, "too large");
+	if (grow((void **)&d->raw, &d->raw_cap, len + 1, 1) != LW_OK)
+		return LW_ENOMEM;
+	if (len)
+		memcpy(d->raw, raw, len);
+	return decode_columns(d, len, count, diag);
+}
+
+int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
+		      size_t len, struct lw_segment_header *hdr,
+		      struct lw_diag *diag)
+{
+	struct lw_segment_header h;
+	const uint8_t *frame = (const uint8_t *)value + LW_SEGMENT_HEADER_LEN;
+	unsigned long long csize;
+	size_t zr;
+	int rc;
+
+	d->count = 0;
+	rc = lw_segment_header_parse(value, len, &h, diag);
+	if (rc != LW_OK)
+		return rc;
+	csize = ZSTD_getFrameContentSize(frame, h.comp_size);
+	if (csize != h.raw_size)
+		return corrupt(diag, "frame content size differs from header");
+	if (d->dctx == NULL) {
+		d->dctx = ZSTD_createDCtx();
+		if (d->dctx == NULL)
+			return LW_ENOMEM;
+	}
+	if (grow((void **)&d->raw, &d->raw_cap, h.raw_size + 1, 1) != LW_OK)
+		return LW_ENOMEM;
+	zr = ZSTD_decompressDCtx(d->dctx, d->raw, h.raw_size, frame, h.comp_size);
+	if (ZSTD_isError(zr))
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "corrupt segment: zstd: %s", ZSTD_getErrorName(zr));
+	if (zr != h.raw_size)
+		return corrupt(diag, "short frame");
+	rc = decode_columns(d, zr, h.count, diag);
+	if (rc == LW_OK && hdr != NULL)
+		*hdr = h;
+	return rc;
+}

@@ -1,0 +1,728 @@
+/* lw_store: the LMDB environment, its named databases and the one write
+ * transaction per commit. Writer thread for lw_store_commit; readers
+ * (lw_store_reader_*) in any thread or process.
+ *
+ * Databases (keys of segments/segmeta are u64 big-endian, so LMDB's
+ * memcmp order is id order and MDB_APPEND applies):
+ *   segments  id -> segment header + zstd frame     (store/segment.h)
+ *   segmeta   id -> metadata record                 (store/segment.h)
+ *   names     kind byte + name -> u64 events, u64 skew (LE)
+ *   meta      "version" -> u32, "head" -> totals and chain head,
+ *             "counters" -> text snapshot, "checkpoint" -> u64 + hash */
+#include "store/store.h"
+#include "store/segment.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_FORMAT 1
+/* Room for the incidents databases and later indexes. */
+#define STORE_MAXDBS 16
+#define HEAD_LEN 104
+#define DEFAULT_MAP (16ull << 30)
+
+struct lw_store {
+	MDB_env *env;
+	MDB_dbi seg, segmeta, names, meta;
+	int readonly;
+};
+
+struct lw_store_reader {
+	struct lw_store *st;
+	MDB_txn *txn;
+	int active; /* txn is live (not reset) */
+};
+
+static int mdb_fail(struct lw_diag *diag, int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return lw_diag_set(diag, LW_EFULL, NULL, 0, 0, "lmdb %s: %s", what,
+				   mdb_strerror(rc));
+	return lw_diag_set(diag, LW_ESTORE, NULL, 0, 0, "lmdb %s: %s", what,
+			   mdb_strerror(rc));
+}
+
+static void be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t rd_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void le_put(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t le_get(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* mkdir -p with mode 0750 for the directories it creates. */
+static int make_dirs(const char *dir, struct lw_diag *diag)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "bad data directory '%s'", dir);
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+			int e = errno;
+
+			lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+				    "cannot create directory '%s': %s", path,
+				    strerror(e));
+			if (diag != NULL)
+				diag->sys_errno = e;
+			return LW_EIO;
+		}
+		path[i] = i == n ? '\0' : '/';
+	}
+	return LW_OK;
+}
+
+static int put_version(struct lw_store *st, MDB_txn *txn, struct lw_diag *diag)
+{
+	MDB_val k = {7, (void *)"version"}, v;
+	uint8_t buf[4];
+	int rc;
+
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_SUCCESS) {
+		if (v.mv_size != 4 || le_get(v.mv_data, 4) != STORE_FORMAT)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "store format version %llu, this logward reads %d",
+					   v.mv_size == 4 ? (unsigned long long)le_get(v.mv_data, 4) : 0ull,
+					   STORE_FORMAT);
+		return LW_OK;
+	}
+	if (rc != MDB_NOTFOUND)
+		return mdb_fail(diag, rc, "get version");
+	if (st->readonly)
+		return LW_OK; /* nothing committed yet */
+	le_put(buf, STORE_FORMAT, 4);
+	v.mv_size = 4;
+	v.mv_data = buf;
+	rc = mdb_put(txn, st->meta, &k, &v, 0);
+	return rc == MDB_SUCCESS ? LW_OK : mdb_fail(diag, rc, "put version");
+}
+
+static int open_dbs(struct lw_store *st, struct lw_diag *diag)
+{
+	unsigned flags = st->readonly ? 0 : MDB_CREATE;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "begin");
+	if ((rc = mdb_dbi_open(txn, "segments", flags, &st->seg)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "segmeta", flags, &st->segmeta)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "names", flags, &st->names)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "meta", flags, &st->meta)) != MDB_SUCCESS) {
+		if (rc == MDB_NOTFOUND)
+			rc = lw_diag_set(diag, LW_ESTORE, NULL, 0, 0,
+					 "not a logward store (no 'segments' database)");
+		else
+			rc = mdb_fail(diag, rc, "open database");
+		goto fail;
+	}
+	rc = put_version(st, txn, diag);
+	if (rc != LW_OK)
+		goto fail;
+	/* Committing (also a read txn) makes the handles usable by later
+	 * transactions (mdb_dbi_open docs). */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "commit");
+	return LW_OK;
+
+fail:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int lw_store_open(const char *dir, const struct lw_store_opts *opts,
+		  struct lw_store **out, struct lw_diag *diag)
+{
+	struct lw_store *st;
+	unsigned flags = MDB_NOTLS;
+	uint64_t map = opts && opts->map_size ? opts->map_size : DEFAULT_MAP;
+	int rc;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return LW_ENOMEM;
+	st->readonly = opts ? opts->readonly : 0;
+	if (!st->readonly) {
+		rc = make_dirs(dir, diag);
+		if (rc != LW_OK)
+			goto fail;
+	} else {
+		flags |= MDB_RDONLY;
+	}
+	rc = mdb_env_create(&st->env);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS);
+	/* A reader takes the writer's map size from the file (0 = as
+	 * stored) so it never maps less than was written. */
+	if (rc == MDB_SUCCESS && !st->readonly)
+		rc = mdb_env_set_mapsize(st->env, map);
+	if (rc != MDB_SUCCESS) {
+		rc = mdb_fail(diag, rc, "env");
+		goto fail;
+	}
+	/* Default durability (no MDB_NOSYNC/NOMETASYNC): a kill -9 or power
+	 * loss keeps the last committed transaction intact. MDB_NOTLS:
+	 * reader slots follow the txn, not the thread. */
+	rc = mdb_env_open(st->env, dir, flags, 0640);
+	if (rc != MDB_SUCCESS) {
+		if (rc > 0) {
+			lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+				    "cannot open store '%s': %s", dir, strerror(rc));
+			if (diag != NULL)
+				diag->sys_errno = rc;
+			rc = LW_EIO;
+		} else {
+			rc = mdb_fail(diag, rc, "open");
+		}
+		goto fail;
+	}
+	rc = open_dbs(st, diag);
+	if (rc != LW_OK)
+		goto fail;
+	*out = st;
+	return LW_OK;
+
+fail:
+	lw_store_close(st);
+	return rc;
+}
+
+void lw_store_close(struct lw_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st);
+}
+
+uint64_t lw_store_map_size(const struct lw_store *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(st->env, &info) != MDB_SUCCESS)
+		return 0;
+	return info.me_mapsize;
+}
+
+/* --- head record ------------------------------------------------------ */
+
+static void head_encode(const struct lw_store_head *h, uint8_t out[HEAD_LEN])
+{
+	memset(out, 0, HEAD_LEN);
+	le_put(out, 1, 4);
+	le_put(out + 8, h->last_id, 8);
+	memcpy(out + 16, h->chain, 32);
+	le_put(out + 48, h->segments, 8);
+	le_put(out + 56, h->events, 8);
+	le_put(out + 64, h->raw_bytes, 8);
+	le_put(out + 72, h->text_bytes, 8);
+	le_put(out + 80, h->stored_bytes, 8);
+	le_put(out + 88, (uint64_t)h->min_ts, 8);
+	le_put(out + 96, (uint64_t)h->max_ts, 8);
+}
+
+static int head_load(struct lw_store *st, MDB_txn *txn,
+		     struct lw_store_head *h, struct lw_diag *diag)
+{
+	MDB_val k = {4, (void *)"head"}, v;
+	MDB_val ck = {10, (void *)"checkpoint"};
+	const uint8_t *p;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->first_id = 1;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_SUCCESS) {
+		if (v.mv_size != HEAD_LEN || le_get(v.mv_data, 4) != 1)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "bad chain head record in meta");
+		p = v.mv_data;
+		h->last_id = le_get(p + 8, 8);
+		memcpy(h->chain, p + 16, 32);
+		h->segments = le_get(p + 48, 8);
+		h->events = le_get(p + 56, 8);
+		h->raw_bytes = le_get(p + 64, 8);
+		h->text_bytes = le_get(p + 72, 8);
+		h->stored_bytes = le_get(p + 80, 8);
+		h->min_ts = (int64_t)le_get(p + 88, 8);
+		h->max_ts = (int64_t)le_get(p + 96, 8);
+	} else if (rc != MDB_NOTFOUND) {
+		return mdb_fail(diag, rc, "get head");
+	}
+	rc = mdb_get(txn, st->meta, &ck, &v);
+	if (rc == MDB_SUCCESS) {
+		if (v.mv_size != 40)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "bad checkpoint record in meta");
+		h->first_id = le_get(v.mv_data, 8);
+		memcpy(h->first_prev, (const uint8_t *)v.mv_data + 8, 32);
+	} else if (rc != MDB_NOTFOUND) {
+		return mdb_fail(diag, rc, "get checkpoint");
+	}
+	return LW_OK;
+}
+
+/* --- commit ----------------------------------------------------------- */
+
+static int names_add(struct lw_store *st, MDB_txn *txn, uint8_t kind,
+		     const struct lw_segment_meta *m,
+		     enum lw_segment_meta_kind mk)
+{
+	struct lw_segment_meta_item it;
+	uint8_t key[1 + LW_STORE_NAME_MAX], val[16];
+	size_t pos = 0;
+	int rc;
+
+	while (lw_segment_meta_next(m, mk, &pos, &it)) {
+		size_t n = it.name.len < LW_STORE_NAME_MAX ? it.name.len
+							   : LW_STORE_NAME_MAX;
+		MDB_val k = {1 + n, key}, v;
+		uint64_t events = it.count, skew = it.skew;
+
+		key[0] = kind;
+		if (n)
+			memcpy(key + 1, it.name.ptr, n);
+		rc = mdb_get(txn, st->names, &k, &v);
+		if (rc == MDB_SUCCESS && v.mv_size == 16) {
+			events += le_get(v.mv_data, 8);
+			skew += le_get((const uint8_t *)v.mv_data + 8, 8);
+		} else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+			return rc;
+		}
+		le_put(val, events, 8);
+		le_put(val + 8, skew, 8);
+		v.mv_size = 16;
+		v.mv_data = val;
+		rc = mdb_put(txn, st->names, &k, &v, 0);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	return MDB_SUCCESS;
+}
+
+/* Writes the sealed segment as id head->last_id + 1 and advances head.
+ * Returns an LMDB code (MDB_SUCCESS, MDB_MAP_FULL ...) or, for a chain
+ * computation failure, an lw_err (negative and below LMDB's range). */
+static int write_segment(struct lw_store *st, MDB_txn *txn,
+			 struct lw_segment_sealed *s, struct lw_store_head *head,
+			 const struct lw_segment_meta *m)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	int rc;
+
+	s->hdr.id = head->last_id + 1;
+	s->hdr.flags = 0;
+	memcpy(s->hdr.prev_chain, head->chain, 32);
+	rc = lw_segment_chain(&s->hdr, s->value + LW_SEGMENT_HEADER_LEN,
+			      s->value_len - LW_SEGMENT_HEADER_LEN, s->hdr.chain);
+	if (rc != LW_OK)
+		return rc;
+	lw_segment_header_write(&s->hdr, s->value);
+	be64(key, s->hdr.id);
+	v.mv_size = s->value_len;
+	v.mv_data = s->value;
+	rc = mdb_put(txn, st->seg, &k, &v, MDB_APPEND);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	v.mv_size = s->meta_len;
+	v.mv_data = (void *)s->meta;
+	rc = mdb_put(txn, st->segmeta, &k, &v, MDB_APPEND);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	rc = names_add(st, txn, LW_STORE_HOST, m, LW_SEGMENT_META_HOST);
+	if (rc == MDB_SUCCESS)
+		rc = names_add(st, txn, LW_STORE_ZONE, m, LW_SEGMENT_META_ZONE);
+	if (rc == MDB_SUCCESS)
+		rc = names_add(st, txn, LW_STORE_APP, m, LW_SEGMENT_META_APP);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	if (head->segments == 0 || s->hdr.min_ts < head->min_ts)
+		head->min_ts = s->hdr.min_ts;
+	if (head->segments == 0 || s->hdr.max_ts > head->max_ts)
+		head->max_ts = s->hdr.max_ts;
+	head->last_id = s->hdr.id;
+	memcpy(head->chain, s->hdr.chain, 32);
+	head->segments++;
+	head->events += s->hdr.count;
+	head->raw_bytes += s->hdr.raw_size;
+	head->text_bytes += s->text_bytes;
+	head->stored_bytes += s->value_len;
+	return MDB_SUCCESS;
+}
+
+/* One attempt: the whole commit in one write txn. */
+static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
+		       const struct lw_segment_meta *m, const void *snap,
+		       size_t snap_len, struct lw_diag *diag)
+{
+	struct lw_store_head head;
+	uint8_t hbuf[HEAD_LEN];
+	MDB_val hk = {4, (void *)"head"}, ck = {8, (void *)"counters"}, v;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "begin write");
+	/* The head is read inside the txn, not cached: another process
+	 * (logward ingest) may have committed since our last commit. */
+	rc = head_load(st, txn, &head, diag);
+	if (rc != LW_OK)
+		goto out;
+	if (s != NULL) {
+		rc = write_segment(st, txn, s, &head, m);
+		if (rc == MDB_KEYEXIST) {
+			rc = lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					 "segment %llu already exists: chain head is behind the segments database",
+					 (unsigned long long)head.last_id + 1);
+			goto out;
+		}
+		if (rc < 0 && rc >= LW_ECOMPRESS) /* an lw_err from hashing */
+			goto out;
+		if (rc != MDB_SUCCESS)
+			goto mdb_out;
+		head_encode(&head, hbuf);
+		v.mv_size = HEAD_LEN;
+		v.mv_data = hbuf;
+		rc = mdb_put(txn, st->meta, &hk, &v, 0);
+		if (rc != MDB_SUCCESS)
+			goto mdb_out;
+	}
+	if (snap != NULL) {
+		v.mv_size = snap_len;
+		v.mv_data = (void *)snap;
+		rc = mdb_put(txn, st->meta, &ck, &v, 0);
+		if (rc != MDB_SUCCESS)
+			goto mdb_out;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != MDB_SUCCESS)
+		goto mdb_out;
+	return LW_OK;
+
+mdb_out:
+	rc = mdb_fail(diag, rc, "commit");
+out:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
+		    const void *counters_snapshot, size_t snapshot_len,
+		    struct lw_diag *diag)
+{
+	struct lw_segment_sealed sealed, *s = NULL;
+	struct lw_segment_meta m = {0};
+	int rc;
+
+	if (st->readonly)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "store opened readonly");
+	if (b != NULL && lw_segment_builder_count(b) > 0) {
+		/* Compression runs before the write txn begins, so the
+		 * txn (and the writer lock) is held only for the puts. */
+		rc = lw_segment_builder_seal(b, &sealed, diag);
+		if (rc != LW_OK)
+			return rc;
+		rc = lw_segment_meta_parse(sealed.meta, sealed.meta_len, &m);
+		if (rc != LW_OK)
+			return lw_diag_set(diag, rc, NULL, 0, 0, "bad metadata record");
+		s = &sealed;
+	}
+	rc = commit_once(st, s, &m, counters_snapshot, snapshot_len, diag);
+	if (rc == LW_EFULL) {
+		/* Grow between transactions (allowed: no txn is active in
+		 * this process on the writer side) and retry once. Double,
+		 * and at least twice this commit's bytes for overflow pages. */
+		uint64_t cur = lw_store_map_size(st);
+		uint64_t need = s ? 2 * (s->value_len + s->meta_len) : 0;
+		uint64_t next = cur * 2 > cur + need ? cur * 2 : cur + need;
+		int mrc = mdb_env_set_mapsize(st->env, next);
+
+		if (mrc != MDB_SUCCESS)
+			return mdb_fail(diag, mrc, "grow map");
+		rc = commit_once(st, s, &m, counters_snapshot, snapshot_len, diag);
+	}
+	if (rc == LW_OK && b != NULL)
+		lw_segment_builder_reset(b);
+	return rc;
+}
+
+/* --- readers ---------------------------------------------------------- */
+
+/* Begins (or renews) the reader's txn. A writer that grew the map makes
+ * LMDB return MDB_MAP_RESIZED: adopt the new size and retry. */
+static int reader_live(struct lw_store_reader *rd, struct lw_diag *diag)
+{
+	int rc;
+
+	if (rd->active)
+		return LW_OK;
+	if (rd->txn != NULL) {
+		rc = mdb_txn_renew(rd->txn);
+		if (rc == MDB_SUCCESS) {
+			rd->active = 1;
+			return LW_OK;
+		}
+		mdb_txn_abort(rd->txn);
+		rd->txn = NULL;
+		if (rc != MDB_MAP_RESIZED)
+			return mdb_fail(diag, rc, "renew");
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		rc = mdb_txn_begin(rd->st->env, NULL, MDB_RDONLY, &rd->txn);
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		rd->txn = NULL;
+		mdb_env_set_mapsize(rd->st->env, 0);
+	}
+	if (rc != MDB_SUCCESS) {
+		rd->txn = NULL;
+		return mdb_fail(diag, rc, "begin read");
+	}
+	rd->active = 1;
+	return LW_OK;
+}
+
+int lw_store_reader_open(struct lw_store *st, struct lw_store_reader **out,
+			 struct lw_diag *diag)
+{
+	struct lw_store_reader *rd;
+	int rc;
+
+	*out = NULL;
+	rd = calloc(1, sizeof(*rd));
+	if (rd == NULL)
+		return LW_ENOMEM;
+	rd->st = st;
+	rc = reader_live(rd, diag);
+	if (rc != LW_OK) {
+		free(rd);
+		return rc;
+	}
+	*out = rd;
+	return LW_OK;
+}
+
+void lw_store_reader_close(struct lw_store_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	if (rd->txn != NULL)
+		mdb_txn_abort(rd->txn);
+	free(rd);
+}
+
+void lw_store_reader_reset(struct lw_store_reader *rd)
+{
+	if (rd->active)
+		mdb_txn_reset(rd->txn);
+	rd->active = 0;
+}
+
+int lw_store_reader_head(struct lw_store_reader *rd, struct lw_store_head *out,
+			 struct lw_diag *diag)
+{
+	int rc = reader_live(rd, diag);
+
+	if (rc != LW_OK)
+		return rc;
+	return head_load(rd->st, rd->txn, out, diag);
+}
+
+static int next_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t after,
+		   uint64_t *id, const void **val, size_t *len,
+		   struct lw_diag *diag)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if (after == UINT64_MAX)
+		return LW_ENOTFOUND;
+	rc = reader_live(rd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_cursor_open(rd->txn, dbi, &cur);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor");
+	be64(key, after + 1);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return LW_ENOTFOUND;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor get");
+	if (k.mv_size != 8)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "segment key of %zu bytes", k.mv_size);
+	*id = rd_be64(k.mv_data);
+	*val = v.mv_data;
+	*len = v.mv_size;
+	return LW_OK;
+}
+
+static int get_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t id,
+		  const void **val, size_t *len, struct lw_diag *diag)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	int rc = reader_live(rd, diag);
+
+	if (rc != LW_OK)
+		return rc;
+	be64(key, id);
+	rc = mdb_get(rd->txn, dbi, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return LW_ENOTFOUND;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "get");
+	*val = v.mv_data;
+	*len = v.mv_size;
+	return LW_OK;
+}
+
+int lw_store_reader_next_meta(struct lw_store_reader *rd, uint64_t after,
+			      uint64_t *id, const void **rec, size_t *len,
+			      struct lw_diag *diag)
+{
+	return next_in(rd, rd->st->segmeta, after, id, rec, len, diag);
+}
+
+int lw_store_reader_next_segment(struct lw_store_reader *rd, uint64_t after,
+				 uint64_t *id, const void **val, size_t *len,
+				 struct lw_diag *diag)
+{
+	return next_in(rd, rd->st->seg, after, id, val, len, diag);
+}
+
+int lw_store_reader_get_segment(struct lw_store_reader *rd, uint64_t id,
+				const void **val, size_t *len,
+				struct lw_diag *diag)
+{
+	return get_in(rd, rd->st->seg, id, val, len, diag);
+}
+
+int lw_store_reader_get_meta(struct lw_store_reader *rd, uint64_t id,
+			     const void **rec, size_t *len,
+			     struct lw_diag *diag)
+{
+	return get_in(rd, rd->st->segmeta, id, rec, len, diag);
+}
+
+int lw_store_reader_names(struct lw_store_reader *rd, lw_store_name_cb cb,
+			  void *arg, struct lw_diag *diag)
+{
+	static const uint8_t order[3] = {LW_STORE_HOST, LW_STORE_ZONE, LW_STORE_APP};
+	MDB_cursor *cur = NULL;
+	int rc = reader_live(rd, diag);
+
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_cursor_open(rd->txn, rd->st->names, &cur);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor");
+	for (int i = 0; i < 3; i++) {
+		uint8_t kind = order[i];
+		MDB_val k = {1, &kind}, v;
+
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		while (rc == MDB_SUCCESS && k.mv_size >= 1 &&
+		       ((const uint8_t *)k.mv_data)[0] == kind) {
+			struct lw_str name = {(const char *)k.mv_data + 1,
+					      (uint32_t)(k.mv_size - 1)};
+
+			if (v.mv_size == 16) {
+				int crc = cb((enum lw_store_name_kind)kind, name,
+					     le_get(v.mv_data, 8),
+					     le_get((const uint8_t *)v.mv_data + 8, 8),
+					     arg);
+				if (crc != 0) {
+					mdb_cursor_close(cur);
+					return crc;
+				}
+			}
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+			mdb_cursor_close(cur);
+			return mdb_fail(diag, rc, "cursor get");
+		}
+	}
+	mdb_cursor_close(cur);
+	return LW_OK;
+}
+
+int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
+			     struct lw_diag *diag)
+{
+	MDB_val k = {8, (void *)"counters"}, v;
+	int rc = reader_live(rd, diag);
+
+	lw_buf_reset(out);
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_get(rd->txn, rd->st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return LW_OK;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "get counters");
+	lw_buf_append(out, v.mv_data, v.mv_size);
+	return out->oom ? LW_ENOMEM : LW_OK;
+}
+
+int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
+			   struct lw_diag *diag)
+{
+	struct lw_store_reader *rd;
+	int rc;
+
+	lw_buf_reset(out);
+	rc = lw_store_reader_open(st, &rd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = lw_store_reader_counters(rd, out, diag);
+	lw_store_reader_close(rd);
+	return rc;
+}

@@ -15,41 +15,45 @@ struct lw_arena_chunk {
 void lw_arena_init(struct lw_arena *arena, size_t chunk_size)
 {
 	arena->head = NULL;
+	arena->spare = NULL;
 	arena->chunk_size = chunk_size ? chunk_size : 256 * 1024;
 	arena->used_bytes = 0;
 }
 
-void lw_arena_release(struct lw_arena *arena)
+static void free_chain(struct lw_arena_chunk *c)
 {
-	struct lw_arena_chunk *c = arena->head;
-
 	while (c != NULL) {
 		struct lw_arena_chunk *next = c->next;
 		free(c);
 		c = next;
 	}
+}
+
+void lw_arena_release(struct lw_arena *arena)
+{
+	free_chain(arena->head);
+	free_chain(arena->spare);
 	arena->head = NULL;
+	arena->spare = NULL;
 	arena->used_bytes = 0;
 }
 
 void lw_arena_reset(struct lw_arena *arena)
 {
-	struct lw_arena_chunk *keep = NULL;
 	struct lw_arena_chunk *c = arena->head;
 
-	/* Keep one ordinary-sized chunk: the steady state allocates nothing. */
 	while (c != NULL) {
 		struct lw_arena_chunk *next = c->next;
-		if (keep == NULL && c->size == arena->chunk_size) {
-			keep = c;
-			keep->next = NULL;
-			keep->used = 0;
+		if (c->size == arena->chunk_size) {
+			c->used = 0;
+			c->next = arena->spare;
+			arena->spare = c;
 		} else {
-			free(c);
+			free(c); /* dedicated chunk of one oversized request */
 		}
 		c = next;
 	}
-	arena->head = keep;
+	arena->head = NULL;
 	arena->used_bytes = 0;
 }
 
@@ -79,10 +83,15 @@ void *lw_arena_alloc(struct lw_arena *arena, size_t len)
 		return c->data;
 	}
 	if (c == NULL || c->size - c->used < need) {
-		c = malloc(sizeof(*c) + arena->chunk_size);
-		if (c == NULL)
-			return NULL;
-		c->size = arena->chunk_size;
+		if (arena->spare != NULL) {
+			c = arena->spare;
+			arena->spare = c->next;
+		} else {
+			c = malloc(sizeof(*c) + arena->chunk_size);
+			if (c == NULL)
+				return NULL;
+			c->size = arena->chunk_size;
+		}
 		c->used = 0;
 		c->next = arena->head;
 		arena->head = c;

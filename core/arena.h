@@ -10,6 +10,7 @@ struct lw_arena_chunk;
 
 struct lw_arena {
 	struct lw_arena_chunk *head; /* current chunk, newest first */
+	struct lw_arena_chunk *spare; /* emptied ordinary chunks kept by reset */
 	size_t chunk_size;           /* size of ordinary chunks */
 	size_t used_bytes;           /* bytes handed out since the last reset */
 };
@@ -18,7 +19,8 @@ struct lw_arena {
 void lw_arena_init(struct lw_arena *arena, size_t chunk_size);
 /* Frees every chunk. */
 void lw_arena_release(struct lw_arena *arena);
-/* Forgets all allocations but keeps the first chunk for reuse. */
+/* Forgets all allocations; ordinary chunks are kept for reuse, so a reused
+ * arena reaches its steady size once and then allocates nothing. */
 void lw_arena_reset(struct lw_arena *arena);
 /* Returns len bytes aligned to 8, or NULL when out of memory. Valid until
  * the next reset/release. */

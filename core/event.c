@@ -2,6 +2,7 @@
  * see (ECS-nested JSON and a syslog-like text line). Rendering is off the
  * ingest hot path, so it favours clarity over speed. */
 #include "core/event.h"
+#include "core/err.h"
 #include "core/sd.h"
 #include "core/time.h"
 
@@ -43,7 +44,8 @@ void lw_batch_reset(struct lw_batch *batch)
 
 int lw_batch_full(const struct lw_batch *batch)
 {
-	return batch->count >= batch->cap;
+	return batch->count >= batch->cap ||
+	       batch->arena.used_bytes >= LW_BATCH_MAX_BYTES;
 }
 
 struct lw_event *lw_batch_push(struct lw_batch *batch)
@@ -63,6 +65,8 @@ void lw_event_set_unparsed(struct lw_event *ev, const char *line, size_t len)
 {
 	int64_t created = ev->created_ns;
 	struct lw_str zone = ev->zone, source = ev->source_address;
+	struct lw_field *fields = ev->fields;
+	uint32_t nfields = ev->nfields;
 	uint16_t keep = ev->flags & (LW_EVENT_TRUNCATED | LW_EVENT_BAD_UTF8);
 
 	memset(ev, 0, sizeof(*ev));
@@ -70,6 +74,8 @@ void lw_event_set_unparsed(struct lw_event *ev, const char *line, size_t len)
 	ev->timestamp_ns = created;
 	ev->zone = zone;
 	ev->source_address = source;
+	ev->fields = fields;
+	ev->nfields = nfields;
 	ev->facility = LW_SYSLOG_NONE;
 	ev->severity = LW_SYSLOG_NONE;
 	ev->message = (struct lw_str){line, (uint32_t)len};
@@ -201,38 +207,36 @@ static void emit_nested(struct kv *kvs, size_t n, struct lw_buf *out)
 	lw_buf_putc(out, '}');
 }
 
+/* Renders SD as {"id":{"name":"value"}}; the walker reports params, and a
+ * param-less element once with an empty name, so a new element is seen as
+ * a change of sd_id position. */
 struct sd_json {
 	struct lw_buf *out;
-	int first_element;
+	const char *cur_id;
 	int first_param;
 };
-
-static int sd_json_element(struct lw_str id, void *arg)
-{
-	struct sd_json *s = arg;
-
-	if (!s->first_element)
-		lw_buf_putc(s->out, '}');
-	lw_buf_puts(s->out, s->first_element ? "" : ",");
-	lw_buf_json_string(s->out, id.ptr, id.len);
-	lw_buf_puts(s->out, ":{");
-	s->first_element = 0;
-	s->first_param = 1;
-	return 0;
-}
 
 static int sd_json_param(struct lw_str id, struct lw_str name, struct lw_str value, void *arg)
 {
 	struct sd_json *s = arg;
 
-	(void)id;
+	if (id.ptr != s->cur_id) {
+		if (s->cur_id != NULL)
+			lw_buf_puts(s->out, "},");
+		lw_buf_json_string(s->out, id.ptr, id.len);
+		lw_buf_puts(s->out, ":{");
+		s->cur_id = id.ptr;
+		s->first_param = 1;
+	}
+	if (name.len == 0)
+		return LW_OK;
 	if (!s->first_param)
 		lw_buf_putc(s->out, ',');
 	lw_buf_json_string(s->out, name.ptr, name.len);
 	lw_buf_putc(s->out, ':');
 	lw_buf_json_string(s->out, value.ptr, value.len);
 	s->first_param = 0;
-	return 0;
+	return LW_OK;
 }
 
 #define FIXED_KV 24
@@ -316,10 +320,12 @@ void lw_event_to_json(const struct lw_event *ev, struct lw_buf *out)
 			 strlen(severity_names[ev->severity]));
 	}
 	if (ev->structured_data.len) {
-		struct sd_json s = {&sd, 1, 1};
+		struct sd_json js = {&sd, NULL, 1};
 		lw_buf_putc(&sd, '{');
-		if (lw_sd_each(ev->structured_data, &scratch, sd_json_element, sd_json_param, &s) == 0) {
-			lw_buf_puts(&sd, s.first_element ? "}" : "}}");
+		if (lw_buf_reserve(&scratch, ev->structured_data.len) == LW_OK &&
+		    lw_sd_each(ev->structured_data, scratch.data, scratch.cap,
+			       sd_json_param, &js) == LW_OK) {
+			lw_buf_puts(&sd, js.cur_id ? "}}" : "}");
 			add_raw(kvs, &n, "log.syslog.structured_data", sd.data, sd.len);
 		} else {
 			add_str(kvs, &n, "log.syslog.structured_data", ev->structured_data);

@@ -61,6 +61,11 @@ struct lw_event {
 	struct lw_field *fields;      /* nfields extra fields, or NULL */
 };
 
+/* A batch is full at this many arena bytes even when event slots remain:
+ * it bounds memory per batch (so queue_batches bounds the whole pipeline)
+ * whatever the message sizes. */
+#define LW_BATCH_MAX_BYTES (1u << 20)
+
 /* A batch: events plus the arena their bytes live in. Filled by one thread,
  * handed over whole by pointer (the queue transfers ownership). */
 struct lw_batch {
@@ -81,10 +86,12 @@ void lw_batch_reset(struct lw_batch *batch);
 /* Returns the next free event slot, zeroed with facility/severity set to
  * LW_SYSLOG_NONE, or NULL when the batch is full. count is incremented. */
 struct lw_event *lw_batch_push(struct lw_batch *batch);
+/* 1 when no event slot is left or LW_BATCH_MAX_BYTES are used. */
 int lw_batch_full(const struct lw_batch *batch);
 
 /* Puts an event into the LW_EVENT_PARSE_ERROR shape: every parsed field
- * cleared, message = the whole input, flag set. */
+ * cleared, message = the whole input, flag set. Keeps created_ns, zone,
+ * source_address, extra fields and the truncated / bad-UTF-8 flags. */
 void lw_event_set_unparsed(struct lw_event *ev, const char *line, size_t len);
 
 /* Looks up an extra field by key; returns NULL when absent. */

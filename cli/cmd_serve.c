@@ -1,0 +1,201 @@
+/* cli/cmd_serve.c - `logward serve [-c FILE] [--ports-file FILE]`
+ * (lw_cmd_serve): load the config, open the store, bind the listeners,
+ * start the writer, run the collector loop until SIGTERM/SIGINT, then
+ * drain and commit. Main thread = collector thread. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "collector/pipeline.h"
+#include "collector/serve.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "store/store.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: logward serve [-c FILE] [--ports-file FILE] [-v]\n"
+		"\n"
+		"Runs the collector: listens as configured, stores every message\n"
+		"in the data directory, stops cleanly on SIGTERM/SIGINT (everything\n"
+		"read is committed before exit).\n"
+		"\n"
+		"  -c, --config FILE     YAML config (default: built-in loopback\n"
+		"                        UDP+TCP 5514, unix socket, ./var/logward)\n"
+		"      --ports-file FILE write one line per bound listener, e.g.\n"
+		"                        'udp 127.0.0.1:40001' (port 0 = ephemeral)\n"
+		"  -v, --verbose         log debug messages\n");
+}
+
+static void print_diag(const char *what, const struct lw_diag *diag, int rc)
+{
+	char msg[1024];
+
+	lw_diag_format(diag, msg, sizeof(msg));
+	fprintf(stderr, "logward serve: %s: %s\n", what,
+		msg[0] ? msg : lw_strerror(rc));
+}
+
+/* Written to FILE.tmp and renamed, so a test polling for the file never
+ * reads half of it. */
+static int write_ports(const char *path, const struct lw_serve *s)
+{
+	char tmp[4096], line[256];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return LW_EIO;
+	for (size_t i = 0; i < lw_serve_listener_count(s); i++) {
+		lw_serve_describe(s, i, line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return LW_EIO;
+	return LW_OK;
+}
+
+static void restore_counters(struct lw_store *st, struct lw_counters *ctr)
+{
+	struct lw_buf snap;
+
+	lw_buf_init(&snap);
+	if (lw_store_load_counters(st, &snap, NULL) == LW_OK && snap.len > 0)
+		lw_counters_merge(ctr, snap.data, snap.len);
+	lw_buf_release(&snap);
+}
+
+struct serve_args {
+	const char *config;
+	const char *ports_file;
+	int verbose;
+};
+
+static int parse_args(int argc, char **argv, struct serve_args *a)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"ports-file", required_argument, NULL, 'P'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	a->ports_file = getenv("LW_PORTS_FILE");
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': a->config = optarg; break;
+		case 'P': a->ports_file = optarg; break;
+		case 'v': a->verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+int lw_cmd_serve(int argc, char **argv)
+{
+	struct serve_args args;
+	struct lw_config *cfg = NULL;
+	struct lw_log log;
+	struct lw_counters counters;
+	struct lw_store *store = NULL;
+	struct lw_serve *serve = NULL;
+	struct lw_pipeline *pipe = NULL;
+	struct lw_store_opts sopts = {0};
+	struct lw_diag diag;
+	int rc, code = 1;
+
+	rc = parse_args(argc, argv, &args);
+	if (rc >= 0)
+		return rc;
+	memset(&diag, 0, sizeof(diag));
+	lw_log_init(&log, stderr, args.verbose ? LW_LOG_DEBUG : LW_LOG_INFO);
+	lw_counters_init(&counters);
+	/* A client that vanishes must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	cfg = malloc(sizeof(*cfg)); /* large: PATH_MAX fields per listener */
+	if (cfg == NULL)
+		goto out;
+	rc = LW_OK;
+	if (args.config != NULL)
+		rc = lw_config_load(args.config, cfg, &diag);
+	else
+		lw_config_defaults(cfg);
+	if (rc != LW_OK) {
+		print_diag("invalid configuration", &diag, rc);
+		goto out;
+	}
+	sopts.map_size = cfg->storage.map_size;
+	rc = lw_store_open(cfg->data_dir, &sopts, &store, &diag);
+	if (rc != LW_OK) {
+		print_diag("cannot open store", &diag, rc);
+		goto out;
+	}
+	restore_counters(store, &counters);
+	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .log = &log,
+				.counters = &counters, .handle_signals = 1},
+			  &serve, &diag);
+	if (rc != LW_OK) {
+		print_diag("cannot start listeners", &diag, rc);
+		goto out;
+	}
+	for (size_t i = 0; i < lw_serve_listener_count(serve); i++) {
+		char line[256];
+		lw_serve_describe(serve, i, line, sizeof(line));
+		lw_log(&log, LW_LOG_NOTICE, "collector", "listening", "on", line, NULL);
+	}
+	if (args.ports_file != NULL && write_ports(args.ports_file, serve) != LW_OK) {
+		fprintf(stderr, "logward serve: cannot write '%s'\n", args.ports_file);
+		goto out;
+	}
+	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
+				.store = store, .log = &log, .counters = &counters,
+				.resume_cb = lw_serve_resume, .resume_arg = serve},
+			       &pipe, &diag);
+	if (rc != LW_OK) {
+		print_diag("cannot start writer", &diag, rc);
+		goto out;
+	}
+	code = lw_serve_run(serve, pipe, &diag) == LW_OK ? 0 : 1;
+	if (code != 0)
+		print_diag("collector failed", &diag, LW_EIO);
+	rc = lw_pipeline_stop(pipe, &diag);
+	pipe = NULL;
+	if (rc != LW_OK) {
+		print_diag("events could not be stored", &diag, rc);
+		code = 1;
+	} else {
+		char n[32];
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)
+			 lw_counters_get(&counters, LW_CTR_STORED));
+		lw_log(&log, LW_LOG_NOTICE, "collector", "stopped", "stored", n, NULL);
+	}
+out:
+	if (pipe != NULL)
+		lw_pipeline_stop(pipe, NULL);
+	lw_serve_free(serve);
+	lw_store_close(store);
+	if (args.ports_file != NULL && serve != NULL)
+		unlink(args.ports_file);
+	free(cfg);
+	return code;
+}

@@ -1,0 +1,121 @@
+/* collector/listener.h - one listening socket and its connections
+ * (prefix lw_listener): UDP and unix datagram (recvmmsg, many datagrams per
+ * wakeup), TCP (accept, big read(2)s, lw_framing per connection).
+ * Collector thread only; events live on the event_base lw_serve owns.
+ *
+ * Listeners do not know about batches: each frame goes to a sink (lw_serve)
+ * that returns LW_EFULL when no batch is free. A stream connection then
+ * keeps the frame in its framer and reports "stalled"; the sink pauses
+ * every stream listener (lw_listener_pause) and later resumes them
+ * (lw_listener_resume). A datagram refused with LW_EFULL is dropped and
+ * counted in LW_CTR_DROPPED_UDP.
+ */
+#ifndef LW_COLLECTOR_LISTENER_H
+#define LW_COLLECTOR_LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/syslog.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "core/log.h"
+
+struct event_base;
+struct lw_listener;
+
+/* Who sent a frame: labels.zone and log.source.address. Both borrowed:
+ * zone points into the immutable config, addr into the listener. */
+struct lw_listener_src {
+	const char *zone;
+	uint32_t zone_len;
+	const char *addr;
+	uint32_t addr_len;
+};
+
+struct lw_listener_sink {
+	/* One frame (msg valid only during the call; flags: enum
+	 * lw_msg_flags; now_ns: receive time of the read it came from).
+	 * Returns LW_OK or LW_EFULL (no batch free right now). */
+	int (*frame)(void *arg, const uint8_t *msg, size_t len, unsigned flags,
+		     const struct lw_listener_src *src, int64_t now_ns);
+	/* A stream connection holds a refused frame and stopped reading. */
+	void (*stalled)(void *arg);
+	void *arg;
+};
+
+/* Everything a listener borrows; all of it outlives the listener. */
+struct lw_listener_env {
+	struct event_base *base;
+	const struct lw_config *cfg;
+	const struct lw_listener_config *lc;
+	const struct lw_log *log;
+	struct lw_counters *counters;
+	struct lw_listener_sink sink;
+	uint8_t *rbuf; /* stream read buffer, shared by all connections */
+	size_t rbuf_len;
+};
+
+/* Creates the socket, binds and listens, and creates (but does not add)
+ * its events. UDP, TCP and UNIX only: other types fail with LW_EINVAL
+ * ("not supported yet"). Errors: LW_EIO (diag names the address and
+ * errno), LW_EINVAL (bad address), LW_ENOMEM. *out is closed with
+ * lw_listener_close. */
+int lw_listener_open(const struct lw_listener_env *env,
+		     struct lw_listener **out, struct lw_diag *diag);
+
+/* Starts reading / accepting. LW_OK or LW_EIO. */
+int lw_listener_start(struct lw_listener *l);
+
+/* "udp 127.0.0.1:40001", "tcp [::1]:5514", "unix /run/log.sock": the
+ * actual bound address (port 0 resolved). */
+void lw_listener_describe(const struct lw_listener *l, char *out, size_t outlen);
+
+/* Stops reading stream connections (backpressure). Datagram listeners keep
+ * reading (and dropping, counted) so the kernel buffer never hides loss. */
+void lw_listener_pause(struct lw_listener *l);
+
+/* Delivers the frames stream connections held back, finishes connections
+ * that closed meanwhile, and re-enables reading. Returns LW_OK, or LW_EFULL
+ * when the sink refused again (the listener stays paused). */
+int lw_listener_resume(struct lw_listener *l);
+
+/* Clean stop: closes the listening socket, reads what the kernel already
+ * holds for it (bounded), delivers it, and closes every connection,
+ * delivering a partial last frame flagged truncated. The sink must not
+ * return LW_EFULL any more (it blocks for a batch instead). */
+void lw_listener_drain(struct lw_listener *l);
+
+/* Frees everything; NULL is allowed. */
+void lw_listener_close(struct lw_listener *l);
+
+/* Per-producer counts, summed into lw_counters once per batch (one atomic
+ * add per counter per batch instead of per event). */
+struct lw_listener_counts {
+	uint64_t received, bytes, parsed, malformed, truncated, framing_errors;
+};
+
+/* Adds all non-zero counts to c and zeroes cnt. */
+void lw_listener_counts_flush(struct lw_listener_counts *cnt,
+			      struct lw_counters *c);
+
+/* A parser with lw_syslog_parse's contract (never fails; keeps what it
+ * cannot parse with LW_EVENT_PARSE_ERROR). */
+typedef void (*lw_listener_parse_fn)(const char *line, size_t len,
+				     const struct lw_parse_opts *opts,
+				     struct lw_event *ev);
+
+/* The one path from a frame to an event, shared by `serve` and `ingest`:
+ * copies msg (and src->addr) into the batch arena once, parses it there
+ * with parse (NULL = lw_syslog_parse), stamps zone and source address, and
+ * maps LW_MSG_TRUNCATED / LW_MSG_PARTIAL to LW_EVENT_TRUNCATED.
+ * Returns LW_OK, LW_EFULL (batch full: nothing was added) or LW_ENOMEM. */
+int lw_listener_add_frame(struct lw_batch *b, const uint8_t *msg, size_t len,
+			  unsigned flags, const struct lw_listener_src *src,
+			  const struct lw_parse_opts *po,
+			  lw_listener_parse_fn parse,
+			  struct lw_listener_counts *cnt);
+
+#endif

@@ -1,0 +1,296 @@
+/* collector/serve.c - the collector thread's event loop (prefix lw_serve):
+ * listeners -> frames -> the batch being filled -> pipeline queue.
+ *
+ * Backpressure: when the pipeline has no free batch, a stream connection
+ * keeps its frame and calls stalled(); every stream listener stops reading
+ * (EV_READ off). The writer thread frees a batch and calls lw_serve_resume,
+ * which event_active()s resume_ev (thread-safe: evthread_use_pthreads runs
+ * before event_base_new); resume_cb then delivers the held frames and turns
+ * reading back on. Datagrams that find no batch are dropped and counted.
+ */
+#include "collector/serve.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/listener.h"
+#include "collector/pipeline.h"
+#include "core/tz.h"
+
+/* Stream read size: big reads amortise the syscall over ~1,000 messages. */
+#define LW_SERVE_RBUF (256 * 1024)
+/* A partly filled batch goes to the writer after this long, so a quiet
+ * sender is stored within flush_interval + this. */
+#define LW_SERVE_BATCH_MS 50
+
+struct lw_serve {
+	const struct lw_config *cfg;
+	const struct lw_log *log;
+	struct lw_counters *counters;
+	struct event_base *base;
+	struct lw_tz *tz;
+	struct lw_parse_opts popts;
+	uint8_t *rbuf;
+	size_t nlisteners;
+	struct lw_listener *listeners[LW_CONFIG_MAX_LISTENERS];
+	struct event *sigterm, *sigint, *batch_timer, *resume_ev, *stop_ev;
+	struct lw_pipeline *pipe;
+	struct lw_batch *cur;
+	struct lw_listener_counts counts;
+	int paused;
+	int stopping; /* draining: acquire blocks instead of failing */
+};
+
+static void submit_cur(struct lw_serve *s)
+{
+	lw_listener_counts_flush(&s->counts, s->counters);
+	if (s->cur == NULL)
+		return;
+	lw_pipeline_submit(s->pipe, s->cur);
+	s->cur = NULL;
+}
+
+static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
+		      const struct lw_listener_src *src, int64_t now_ns)
+{
+	struct lw_serve *s = arg;
+	int rc;
+
+	for (;;) {
+		if (s->cur == NULL) {
+			s->cur = lw_pipeline_acquire(s->pipe, s->stopping);
+			if (s->cur == NULL)
+				return LW_EFULL;
+		}
+		s->popts.now_ns = now_ns;
+		rc = lw_listener_add_frame(s->cur, msg, len, flags, src,
+					   &s->popts, NULL, &s->counts);
+		if (rc != LW_EFULL)
+			break;
+		submit_cur(s); /* full: hand it over, take the next one */
+	}
+	if (rc == LW_ENOMEM) {
+		/* Arena growth failed: the frame cannot be kept. Say so. */
+		lw_log(s->log, LW_LOG_ERR, "collector", "cannot store message",
+		       "error", lw_strerror(rc), NULL);
+		return LW_OK;
+	}
+	if (lw_batch_full(s->cur))
+		submit_cur(s);
+	return LW_OK;
+}
+
+static void sink_stalled(void *arg)
+{
+	struct lw_serve *s = arg;
+
+	if (s->paused || s->stopping)
+		return;
+	s->paused = 1;
+	lw_counters_add(s->counters, LW_CTR_BACKPRESSURE, 1);
+	for (size_t i = 0; i < s->nlisteners; i++)
+		lw_listener_pause(s->listeners[i]);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!s->paused || s->stopping)
+		return;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		/* Still no batch: stay paused; the failed acquire marked the
+		 * pipeline starved, so another resume will come. */
+		if (lw_listener_resume(s->listeners[i]) == LW_EFULL)
+			return;
+	}
+	s->paused = 0;
+}
+
+static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->cur != NULL && s->cur->count > 0)
+		submit_cur(s);
+	else
+		lw_listener_counts_flush(&s->counts, s->counters);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	lw_log(s->log, LW_LOG_NOTICE, "collector", "stopping", NULL);
+	event_base_loopbreak(s->base);
+}
+
+void lw_serve_resume(void *arg)
+{
+	struct lw_serve *s = arg;
+
+	event_active(s->resume_ev, EV_READ, 1);
+}
+
+void lw_serve_stop(struct lw_serve *s)
+{
+	event_active(s->stop_ev, EV_READ, 1);
+}
+
+size_t lw_serve_listener_count(const struct lw_serve *s)
+{
+	return s->nlisteners;
+}
+
+void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
+		       size_t outlen)
+{
+	if (i < s->nlisteners)
+		lw_listener_describe(s->listeners[i], out, outlen);
+	else if (outlen > 0)
+		out[0] = '\0';
+}
+
+static int make_events(struct lw_serve *s, int signals)
+{
+	s->batch_timer = event_new(s->base, -1, EV_PERSIST, batch_timer_cb, s);
+	s->resume_ev = event_new(s->base, -1, 0, resume_cb, s);
+	s->stop_ev = event_new(s->base, -1, 0, stop_cb, s);
+	if (s->batch_timer == NULL || s->resume_ev == NULL || s->stop_ev == NULL)
+		return LW_ENOMEM;
+	if (!signals)
+		return LW_OK;
+	s->sigterm = evsignal_new(s->base, SIGTERM, stop_cb, s);
+	s->sigint = evsignal_new(s->base, SIGINT, stop_cb, s);
+	if (s->sigterm == NULL || s->sigint == NULL)
+		return LW_ENOMEM;
+	return LW_OK;
+}
+
+static int open_listeners(struct lw_serve *s, struct lw_diag *diag)
+{
+	for (size_t i = 0; i < s->cfg->nlisteners; i++) {
+		struct lw_listener_env env = {
+			.base = s->base,
+			.cfg = s->cfg,
+			.lc = &s->cfg->listeners[i],
+			.log = s->log,
+			.counters = s->counters,
+			.sink = {.frame = sink_frame, .stalled = sink_stalled, .arg = s},
+			.rbuf = s->rbuf,
+			.rbuf_len = LW_SERVE_RBUF,
+		};
+		int rc = lw_listener_open(&env, &s->listeners[i], diag);
+
+		if (rc != LW_OK)
+			return rc;
+		s->nlisteners++;
+	}
+	return LW_OK;
+}
+
+int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
+		 struct lw_diag *diag)
+{
+	struct lw_serve *s;
+	int rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "out of memory");
+	s->cfg = opts->cfg;
+	s->log = opts->log;
+	s->counters = opts->counters;
+	/* Before event_base_new: the writer thread calls event_active. */
+	rc = LW_ENOMEM;
+	if (evthread_use_pthreads() != 0)
+		goto fail_nomem;
+	s->base = event_base_new();
+	s->rbuf = malloc(LW_SERVE_RBUF);
+	if (s->base == NULL || s->rbuf == NULL)
+		goto fail_nomem;
+	rc = lw_tz_load(s->cfg->timezone, &s->tz, diag);
+	if (rc != LW_OK)
+		goto fail;
+	s->popts.tz = s->tz;
+	rc = make_events(s, opts->handle_signals);
+	if (rc != LW_OK)
+		goto fail_nomem;
+	rc = open_listeners(s, diag);
+	if (rc != LW_OK)
+		goto fail;
+	*out = s;
+	return LW_OK;
+
+fail_nomem:
+	lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "collector: out of memory");
+fail:
+	lw_serve_free(s);
+	return rc;
+}
+
+int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
+		 struct lw_diag *diag)
+{
+	struct timeval tv = {0, LW_SERVE_BATCH_MS * 1000};
+	int rc = LW_OK;
+
+	s->pipe = p;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (lw_listener_start(s->listeners[i]) != LW_OK) {
+			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+					 "cannot start listener events");
+			goto out;
+		}
+	}
+	event_add(s->batch_timer, &tv);
+	if (s->sigterm != NULL) {
+		event_add(s->sigterm, NULL);
+		event_add(s->sigint, NULL);
+	}
+	if (event_base_dispatch(s->base) == -1)
+		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0, "event loop failed");
+out:
+	/* Clean stop: from here the sink waits for batches, so whatever the
+	 * sockets already hold reaches the pipeline. */
+	s->stopping = 1;
+	s->paused = 0;
+	for (size_t i = 0; i < s->nlisteners; i++)
+		lw_listener_drain(s->listeners[i]);
+	submit_cur(s);
+	event_del(s->batch_timer);
+	return rc;
+}
+
+void lw_serve_free(struct lw_serve *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nlisteners; i++)
+		lw_listener_close(s->listeners[i]);
+	if (s->sigterm != NULL)
+		event_free(s->sigterm);
+	if (s->sigint != NULL)
+		event_free(s->sigint);
+	if (s->batch_timer != NULL)
+		event_free(s->batch_timer);
+	if (s->resume_ev != NULL)
+		event_free(s->resume_ev);
+	if (s->stop_ev != NULL)
+		event_free(s->stop_ev);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	lw_tz_free(s->tz);
+	free(s->rbuf);
+	free(s);
+}

@@ -1,0 +1,219 @@
+/* tests/unit/test_pipeline.c - lw_pipeline against a real store in a
+ * mkdtemp directory: counts in = counts stored, flush by size and by
+ * interval, stop drains, backpressure wakes the producer. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector/pipeline.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "store/store.h"
+
+static char dir[] = "/tmp/lw_test_pipeline.XXXXXX";
+static struct lw_config *cfg;
+static struct lw_store *store;
+static struct lw_counters counters;
+static struct lw_log log_;
+static atomic_int resumed;
+
+static void setup(void)
+{
+	struct lw_diag diag;
+
+	cr_assert_not_null(mkdtemp(dir));
+	cfg = malloc(sizeof(*cfg));
+	cr_assert_not_null(cfg);
+	lw_config_defaults(cfg);
+	cfg->batch_events = 16;
+	cfg->queue_batches = 4;
+	cfg->storage.flush_interval_ms = 3600 * 1000; /* only when a test says */
+	cfg->storage.segment_bytes = 1u << 30;
+	lw_counters_init(&counters);
+	lw_log_init(&log_, stderr, LW_LOG_ERR);
+	atomic_store(&resumed, 0);
+	cr_assert_eq(lw_store_open(dir, &(struct lw_store_opts){0}, &store, &diag), LW_OK,
+		     "%s", diag.detail);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	lw_store_close(store);
+	free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(pipeline, .init = setup, .fini = teardown, .timeout = 60);
+
+static void on_resume(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&resumed, 1);
+}
+
+static struct lw_pipeline *start(void)
+{
+	struct lw_pipeline *p;
+	struct lw_diag diag;
+	struct lw_pipeline_opts o = {.cfg = cfg, .store = store, .log = &log_,
+				     .counters = &counters,
+				     .resume_cb = on_resume};
+
+	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK);
+	return p;
+}
+
+static void fill(struct lw_batch *b, uint32_t n, const char *msg)
+{
+	int64_t now = lw_time_now_ns();
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct lw_event *ev = lw_batch_push(b);
+		cr_assert_not_null(ev);
+		ev->timestamp_ns = now;
+		ev->created_ns = now;
+		ev->host = LW_STR_LIT("host1");
+		ev->app = LW_STR_LIT("app");
+		ev->message.ptr = msg;
+		ev->message.len = (uint32_t)strlen(msg);
+		b->raw_bytes += strlen(msg);
+	}
+}
+
+/* Polls a counter; the deadline only bounds a failure, nothing is timed. */
+static uint64_t wait_for(enum lw_counter id, uint64_t want)
+{
+	struct timespec ts = {0, 5 * 1000 * 1000};
+
+	for (int i = 0; i < 2000 && lw_counters_get(&counters, id) < want; i++)
+		nanosleep(&ts, NULL);
+	return lw_counters_get(&counters, id);
+}
+
+static uint64_t stored_in_snapshot(void)
+{
+	struct lw_buf snap;
+	struct lw_counters c;
+
+	lw_buf_init(&snap);
+	lw_counters_init(&c);
+	cr_assert_eq(lw_store_load_counters(store, &snap, NULL), LW_OK);
+	lw_counters_merge(&c, snap.data, snap.len);
+	lw_buf_release(&snap);
+	return lw_counters_get(&c, LW_CTR_STORED);
+}
+
+Test(pipeline, every_submitted_event_is_stored_once)
+{
+	struct lw_pipeline *p = start();
+	uint64_t total = 0;
+
+	for (int i = 0; i < 100; i++) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+		cr_assert_not_null(b);
+		fill(b, (uint32_t)(1 + i % 16), "<13>Nov 27 12:00:00 h app: hello");
+		total += b->count;
+		lw_pipeline_submit(p, b);
+	}
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), total);
+	cr_expect_eq(stored_in_snapshot(), total, "the snapshot counts the last segment");
+}
+
+Test(pipeline, flushes_by_size)
+{
+	struct lw_pipeline *p;
+	static char msg[1024];
+
+	cfg->storage.segment_bytes = 4096;
+	memset(msg, 'x', sizeof(msg) - 1);
+	p = start();
+	for (int i = 0; i < 4; i++) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+		fill(b, 4, msg); /* 4 KiB raw per batch */
+		lw_pipeline_submit(p, b);
+	}
+	cr_expect_geq(wait_for(LW_CTR_SEGMENTS, 2), 2, "size bound commits without stop");
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), 16);
+}
+
+Test(pipeline, flushes_by_interval)
+{
+	struct lw_pipeline *p;
+	struct lw_batch *b;
+
+	cfg->storage.flush_interval_ms = 50;
+	p = start();
+	b = lw_pipeline_acquire(p, 1);
+	fill(b, 3, "quiet sender");
+	lw_pipeline_submit(p, b);
+	/* The counter moves just before the commit; the snapshot after it. */
+	for (int i = 0; i < 2000 && stored_in_snapshot() < 3; i++)
+		nanosleep(&(struct timespec){0, 5000000}, NULL);
+	cr_expect_eq(stored_in_snapshot(), 3, "stored without a stop");
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_SEGMENTS), 1);
+}
+
+Test(pipeline, stop_drains_the_queue)
+{
+	struct lw_pipeline *p = start();
+	struct lw_batch *b[4];
+
+	for (int i = 0; i < 4; i++) {
+		b[i] = lw_pipeline_acquire(p, 0);
+		cr_assert_not_null(b[i]);
+		fill(b[i], 16, "burst");
+	}
+	for (int i = 0; i < 4; i++)
+		lw_pipeline_submit(p, b[i]);
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), 64);
+	cr_expect_eq(stored_in_snapshot(), 64);
+}
+
+Test(pipeline, starved_producer_is_resumed)
+{
+	struct lw_pipeline *p = start();
+	struct lw_batch *b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = lw_pipeline_acquire(p, 0);
+	cr_expect_null(lw_pipeline_acquire(p, 0), "pool of queue_batches is the bound");
+	cr_expect_eq(atomic_load(&resumed), 0);
+	fill(b[0], 1, "x");
+	lw_pipeline_submit(p, b[0]);
+	for (int i = 0; i < 2000 && atomic_load(&resumed) == 0; i++)
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	cr_expect_eq(atomic_load(&resumed), 1);
+	b[0] = lw_pipeline_acquire(p, 0);
+	cr_expect_not_null(b[0]);
+	for (int i = 0; i < 4; i++)
+		lw_pipeline_submit(p, b[i]); /* empty ones go straight back */
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), 1);
+}
+
+Test(pipeline, clock_skew_is_flagged_and_counted)
+{
+	struct lw_pipeline *p = start();
+	struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+	fill(b, 3, "skew");
+	b->events[1].timestamp_ns -= (int64_t)(cfg->max_clock_skew_s + 1) * 1000000000;
+	b->events[2].timestamp_ns += (int64_t)cfg->max_clock_skew_s * 1000000000;
+	lw_pipeline_submit(p, b);
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_CLOCK_SKEW), 1,
+		     "exactly max_clock_skew is not skew");
+}

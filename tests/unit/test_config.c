@@ -1,6 +1,8 @@
 /* Config loading: defaults, every section, and errors that name file,
  * line, column and key. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -191,4 +193,17 @@ Test(config, sizes_and_durations)
 	cr_expect_eq(v, 400ull * 86400000);
 	cr_expect_eq(lw_parse_duration_ms("5", &v), LW_EINVAL);
 	cr_expect_eq(lw_parse_duration_ms("5y", &v), LW_EINVAL);
+}
+
+Test(config, shipped_example_file_loads)
+{
+	struct lw_config cfg;
+	struct lw_diag d = {0};
+	char path[4096];
+	const char *src = getenv("LW_SOURCE_DIR");
+
+	snprintf(path, sizeof(path), "%s/etc/logward.yml", src ? src : ".");
+	cr_assert_eq(lw_config_load(path, &cfg, &d), LW_OK, "%s:%d: %s", d.file, d.line, d.detail);
+	cr_expect_eq(cfg.nlisteners, 3);
+	cr_expect_eq(cfg.listeners[1].idle_timeout_ms, 600000);
 }

@@ -161,3 +161,35 @@ Test(event, arena_handles_large_and_many_allocations)
 	lw_arena_reset(&a);
 	lw_arena_release(&a);
 }
+
+Test(event, arena_reset_reuses_chunks)
+{
+	struct lw_arena a;
+	void *first, *again;
+
+	lw_arena_init(&a, 4096);
+	first = lw_arena_alloc(&a, 1000);
+	for (int i = 0; i < 20; i++)
+		cr_assert_not_null(lw_arena_alloc(&a, 1000));
+	lw_arena_reset(&a);
+	cr_expect_eq(a.used_bytes, 0);
+	again = lw_arena_alloc(&a, 1000);
+	cr_expect_not_null(again);
+	/* Chunks come back from the spare list, so nothing new is malloc'd
+	 * until the arena outgrows its previous peak. */
+	for (int i = 0; i < 20; i++)
+		cr_assert_not_null(lw_arena_alloc(&a, 1000));
+	(void)first;
+	lw_arena_release(&a);
+}
+
+Test(event, batch_is_full_at_byte_cap)
+{
+	struct lw_batch *b = lw_batch_new(1000);
+
+	cr_assert_not_null(b);
+	cr_expect(!lw_batch_full(b));
+	cr_assert_not_null(lw_arena_alloc(&b->arena, LW_BATCH_MAX_BYTES));
+	cr_expect(lw_batch_full(b), "a batch holding LW_BATCH_MAX_BYTES takes no more frames");
+	lw_batch_free(b);
+}

@@ -59,8 +59,9 @@ listeners:
 $listeners
 $extra
 YAML
+	rm -f "$LW_TMP/ports" # a restart must not read the previous run's ports
 	"$LW_BIN" serve -c "$LW_TMP/logward.yml" --ports-file "$LW_TMP/ports" \
-		>"$LW_TMP/serve.log" 2>&1 &
+		>>"$LW_TMP/serve.log" 2>&1 &
 	LW_PID=$!
 	for _ in $(seq 1 100); do
 		[ -s "$LW_TMP/ports" ] && break

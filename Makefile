@@ -5,7 +5,7 @@
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps release asan run test fuzz clean
+.PHONY: all deps release asan run test fuzz fuzz-smoke clean
 
 all: release
 
@@ -29,6 +29,17 @@ test: asan
 fuzz: deps
 	CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DLW_FUZZ=ON -DBUILD_TESTING=OFF -DLW_SANITIZE=address,undefined >/dev/null
 	cmake --build build/fuzz -j $(JOBS)
+
+# Each fuzz target for FUZZ_SECONDS on its seed corpus (copied, so the
+# committed seeds stay as they are); any crash fails the target.
+FUZZ_SECONDS ?= 30
+fuzz-smoke: fuzz
+	@set -e; for f in build/fuzz/fuzz_*; do \
+		name=$$(basename $$f); seeds=tests/fuzz/corpus/$${name#fuzz_}; \
+		work=build/fuzz/work/$$name; mkdir -p $$work; \
+		echo "$$name: $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$work $$seeds 2>&1 | tail -n 1; \
+	done
 
 clean:
 	rm -rf build

@@ -1,0 +1,97 @@
+/* Decoders (prefix lw_decoder): pcre2 patterns that turn a message into
+ * ECS fields, loaded from the YAML files in rules/decoders/ (format:
+ * docs/rules.md).
+ *
+ *   decoders:
+ *     - name: sshd-failed-password
+ *       match: {process.name: [sshd, sshd-session]}
+ *       prefilter: "Failed "                # optional, every literal must occur
+ *       patterns:
+ *         - '^Failed (?<event__reason>password|publickey) for ...(?<source__ip>\S+) port (?<source__port>\d+)'
+ *       fields: {event.category: authentication, event.outcome: failure}
+ *
+ * Group names cannot contain '.', so "__" in a group name stands for '.'
+ * (source__ip -> source.ip); a single '_' stays ('process.command_line' is
+ * process__command_line). pcre2 limits names to 32 bytes, so a decoder may
+ * also map group names to fields explicitly: `groups: {in_if:
+ * observer.ingress.interface.name}`. A group whose key ends in ".ip" but whose text is
+ * not an IP address (sshd prints host names when UseDNS is on) is emitted
+ * as "<prefix>.address" instead, the way ECS separates the two. Empty
+ * captures are not emitted.
+ *
+ * Selection: decoders are filed by process.name in a hash (lw_progmap); a
+ * decoder without `match` applies to every program and is tried after the
+ * program's own. Within that order the first decoder whose pattern matches
+ * wins and nothing else is tried. Before pcre2 runs, an anchored pattern's
+ * literal prefix is compared with memcmp and `prefilter` literals are
+ * searched with memmem, so a line that cannot match costs no regex.
+ *
+ * Threads: a loaded set is immutable and shared. pcre2 match data is per
+ * thread: each thread creates its own lw_decoder_scratch. */
+#ifndef LW_CORRELATOR_DECODER_H
+#define LW_CORRELATOR_DECODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+#include "correlator/diags.h"
+
+#define LW_DECODER_MAX_FIELDS 32
+
+struct lw_decoder_set;
+struct lw_decoder_scratch;
+
+/* Fields one decoder produced for one event. Keys and constant values are
+ * owned by the set; extracted values are views into ev->message. Both are
+ * valid until the set is freed / the event dies: copy them (as
+ * lw_ruleset_apply does) to keep them longer. */
+struct lw_decoder_out {
+	uint32_t decoder; /* index, see lw_decoder_name */
+	uint32_t nfields;
+	struct lw_field fields[LW_DECODER_MAX_FIELDS];
+};
+
+/* Returns an empty set or NULL on ENOMEM. */
+struct lw_decoder_set *lw_decoder_set_new(void);
+/* NULL is a no-op. */
+void lw_decoder_set_free(struct lw_decoder_set *set);
+
+/* Adds every decoder of one YAML file. Each problem is recorded in diags
+ * (file:line: reason) and loading continues with the next decoder; the
+ * return value is LW_OK when the file had no error, else the first error
+ * (LW_EPARSE, LW_EIO, LW_ENOMEM). Decoders with errors are left out. */
+int lw_decoder_set_load_file(struct lw_decoder_set *set, const char *path,
+			     struct lw_diags *diags);
+/* Same from memory; name is used in messages. */
+int lw_decoder_set_load_string(struct lw_decoder_set *set, const char *name,
+			       const char *yaml, size_t len,
+			       struct lw_diags *diags);
+/* Freezes the set (builds the program hash). Must be called once, after
+ * the last load and before any scratch/apply. LW_OK or LW_ENOMEM. */
+int lw_decoder_set_build(struct lw_decoder_set *set);
+
+uint32_t lw_decoder_count(const struct lw_decoder_set *set);
+const char *lw_decoder_name(const struct lw_decoder_set *set, uint32_t i);
+/* Every field key the set can produce (for "no decoder produces field X"
+ * warnings): calls fn once per distinct key. */
+void lw_decoder_set_keys(const struct lw_decoder_set *set,
+			 void (*fn)(const char *key, size_t len, void *arg),
+			 void *arg);
+
+/* Per-thread matching state (compiled copies of every pattern). Returns
+ * NULL on ENOMEM or when a pattern failed to compile again. */
+struct lw_decoder_scratch *lw_decoder_scratch_new(const struct lw_decoder_set *set);
+void lw_decoder_scratch_free(struct lw_decoder_scratch *s);
+
+/* Runs the decoders that apply to ev. Returns 1 with out filled when one
+ * matched, 0 when none did, or LW_ENOMEM. A pattern that hits pcre2's
+ * match limit counts as not matching (and is counted in the scratch). */
+int lw_decoder_apply(const struct lw_decoder_set *set,
+		     struct lw_decoder_scratch *s, const struct lw_event *ev,
+		     struct lw_decoder_out *out);
+
+/* Patterns that hit a pcre2 limit in this scratch so far. */
+uint64_t lw_decoder_scratch_limit_hits(const struct lw_decoder_scratch *s);
+
+#endif

@@ -1,0 +1,99 @@
+/* The compiled rule pack (prefix lw_ruleset): decoders + Sigma detection
+ * rules + zone stamping, loaded from rule directories into one immutable
+ * object that any number of threads apply to events.
+ *
+ * A rule directory has the layout of rules/ (DESIGN.md "Rules"):
+ *   <dir>/decoders/   ** / *.yml|*.yaml   decoders (correlator/decoder.h)
+ *   <dir>/detection/  ** / *.yml|*.yaml   Sigma rules (correlator/sigma.h)
+ * Files are read in byte order of their paths, subdirectories included,
+ * so decoder precedence does not depend on readdir order. A missing
+ * subdirectory is not an error; correlation/ and response.yml are read by
+ * the later correlation stage, not here.
+ *
+ * Per event (lw_ruleset_apply): the decoders for the event's program run
+ * first and their fields are appended to the event; then source.zone and
+ * destination.zone are added from the config's zones map when source.ip /
+ * destination.ip exist; then the detection rules run on the result.
+ *
+ * Threads: build once, share the const pointer; each thread owns one
+ * lw_ruleset_scratch (pcre2 match data, per-event caches, match list). */
+#ifndef LW_CORRELATOR_RULESET_H
+#define LW_CORRELATOR_RULESET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/event.h"
+#include "correlator/diags.h"
+#include "correlator/sigma.h"
+
+struct lw_ruleset;
+struct lw_ruleset_scratch;
+
+/* What lw_ruleset_apply found for one event. `rules` points into the
+ * scratch and is valid until its next apply. */
+struct lw_ruleset_matches {
+	uint32_t decoder;      /* index of the decoder that matched, or UINT32_MAX */
+	uint32_t count;
+	const uint32_t *rules; /* ascending rule indices (lw_ruleset_rule) */
+};
+
+/* An empty ruleset under construction. cfg (borrowed during the call, may
+ * be NULL) supplies the zones map, which is copied. NULL on ENOMEM. */
+struct lw_ruleset *lw_ruleset_new(const struct lw_config *cfg);
+/* NULL is a no-op. */
+void lw_ruleset_free(struct lw_ruleset *rs);
+
+/* Loads <dir>/decoders and <dir>/detection. Every problem goes to diags;
+ * returns LW_OK or the first error (a missing dir is LW_EIO). */
+int lw_ruleset_load_dir(struct lw_ruleset *rs, const char *dir,
+			struct lw_diags *diags);
+/* Single files / in-memory text, for tests and `rules test -r FILE`. */
+int lw_ruleset_load_decoders(struct lw_ruleset *rs, const char *path,
+			     struct lw_diags *diags);
+int lw_ruleset_load_detection(struct lw_ruleset *rs, const char *path,
+			      struct lw_diags *diags);
+int lw_ruleset_load_decoders_string(struct lw_ruleset *rs, const char *name,
+				    const char *yaml, size_t len,
+				    struct lw_diags *diags);
+int lw_ruleset_load_detection_string(struct lw_ruleset *rs, const char *name,
+				     const char *yaml, size_t len,
+				     struct lw_diags *diags);
+/* Freezes the ruleset (program hashes, constant folding of selections on
+ * fields no decoder produces, with warnings). After this the ruleset is
+ * immutable. LW_OK or LW_ENOMEM. */
+int lw_ruleset_build(struct lw_ruleset *rs, struct lw_diags *diags);
+
+/* All of the above for cfg->rule_dirs-like lists: new + load every dir +
+ * build. Returns LW_OK with *out set, or (when diags holds any error, or
+ * on ENOMEM) the first error with *out = NULL. */
+int lw_ruleset_load(const char *const *dirs, size_t ndirs,
+		    const struct lw_config *cfg, struct lw_ruleset **out,
+		    struct lw_diags *diags);
+
+uint32_t lw_ruleset_rule_count(const struct lw_ruleset *rs);
+/* id, title, level, category, tags of rule i; NULL when out of range. */
+const struct lw_sigma_rule_info *lw_ruleset_rule(const struct lw_ruleset *rs,
+						 uint32_t i);
+/* Index of the rule with this id or Sigma name, or -1. */
+int64_t lw_ruleset_find(const struct lw_ruleset *rs, const char *id_or_name);
+uint32_t lw_ruleset_decoder_count(const struct lw_ruleset *rs);
+const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i);
+
+/* Per-thread state; NULL on ENOMEM. Only after lw_ruleset_build. */
+struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs);
+void lw_ruleset_scratch_free(struct lw_ruleset_scratch *s);
+
+/* Decodes, stamps zones and detects on ev. New fields are appended to
+ * ev->fields: the array, the keys and constant values are allocated in
+ * arena (the batch's), extracted values are views into ev->message; so
+ * the event stays valid as long as its batch, independent of rs. out is
+ * filled (see struct lw_ruleset_matches). Returns LW_OK or LW_ENOMEM (ev
+ * is then unchanged). */
+int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
+		     struct lw_event *ev, struct lw_arena *arena,
+		     struct lw_ruleset_matches *out);
+
+#endif

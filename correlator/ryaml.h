@@ -1,0 +1,59 @@
+/* Reading rule files with libyaml's document API (prefix lw_ryaml).
+ *
+ * Rule loaders need the line of every node for their error messages, so
+ * they walk yaml_document_t trees (whose nodes carry marks) instead of
+ * parsing events. This module reads a file (bounded size), loads each YAML
+ * document in it and offers the few lookups the loaders share.
+ *
+ * Memory: a loaded document is owned by the caller's lw_ryaml and freed by
+ * lw_ryaml_release; node pointers die with it. */
+#ifndef LW_CORRELATOR_RYAML_H
+#define LW_CORRELATOR_RYAML_H
+
+#include <stddef.h>
+#include <yaml.h>
+
+#include "correlator/diags.h"
+
+/* A rule file larger than this is an error rather than a memory hazard. */
+#define LW_RYAML_MAX_FILE (4u << 20)
+
+struct lw_ryaml {
+	const char *path;       /* borrowed, for messages */
+	char *text;             /* whole file */
+	size_t len;
+	yaml_parser_t parser;
+	int parser_ready;
+	yaml_document_t doc;
+	int doc_ready;
+};
+
+/* Reads path. LW_OK, or LW_EIO/LW_ETOOBIG/LW_ENOMEM recorded in diags. */
+int lw_ryaml_open(struct lw_ryaml *y, const char *path, struct lw_diags *diags);
+/* Same, from memory (text is borrowed and must outlive y). */
+int lw_ryaml_open_mem(struct lw_ryaml *y, const char *name, const char *text,
+		      size_t len);
+/* Loads the next document. Returns 1 with *root set, 0 at end of stream,
+ * or LW_EPARSE (recorded in diags with the YAML problem's line). */
+int lw_ryaml_next(struct lw_ryaml *y, yaml_node_t **root, struct lw_diags *diags);
+void lw_ryaml_release(struct lw_ryaml *y);
+
+/* 1-based line/column of a node. */
+int lw_ryaml_line(const yaml_node_t *n);
+int lw_ryaml_col(const yaml_node_t *n);
+
+/* The value node of key in a mapping node, or NULL (also when n is not a
+ * mapping). *key_node, when not NULL, receives the key node. */
+yaml_node_t *lw_ryaml_get(struct lw_ryaml *y, yaml_node_t *map, const char *key,
+			  yaml_node_t **key_node);
+yaml_node_t *lw_ryaml_node(struct lw_ryaml *y, int id);
+
+/* Scalar helpers: the scalar's bytes (NUL-terminated by libyaml). */
+const char *lw_ryaml_str(const yaml_node_t *n, size_t *len);
+int lw_ryaml_is_scalar(const yaml_node_t *n);
+/* A plain scalar spelling YAML's null (null, Null, NULL, ~, or empty). */
+int lw_ryaml_is_null(const yaml_node_t *n);
+/* A plain scalar spelling a YAML boolean; *out receives 0/1. */
+int lw_ryaml_bool(const yaml_node_t *n, int *out);
+
+#endif

@@ -1,0 +1,447 @@
+/* lw_decoder: the default pack's decoders on real-shaped lines (exact
+ * field values), selection by program, literal prefilters, load errors
+ * with file:line, and the sshd failures of the Elastic auth.log sample
+ * checked against an independent parse. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/event.h"
+#include "correlator/decoder.h"
+
+static struct lw_decoder_set *set;
+static struct lw_decoder_scratch *scr;
+static struct lw_diags diags;
+static struct lw_decoder_out out;
+static char path[4096];
+
+static const char *src_dir(void)
+{
+	const char *d = getenv("LW_SOURCE_DIR");
+
+	return d ? d : ".";
+}
+
+static void load_pack(void)
+{
+	static const char *const files[] = {"sshd.yml", "sudo.yml", "kernel.yml",
+					    "system.yml"};
+
+	lw_diags_init(&diags);
+	set = lw_decoder_set_new();
+	cr_assert_not_null(set);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/rules/decoders/%s", src_dir(), files[i]);
+		cr_assert_eq(lw_decoder_set_load_file(set, path, &diags), LW_OK,
+			     "%s: %s", path, diags.count ? diags.items[0].diag.detail : "");
+	}
+	cr_assert_eq(lw_decoder_set_build(set), LW_OK);
+	scr = lw_decoder_scratch_new(set);
+	cr_assert_not_null(scr);
+}
+
+static void teardown(void)
+{
+	lw_decoder_scratch_free(scr);
+	lw_decoder_set_free(set);
+	lw_diags_release(&diags);
+	scr = NULL;
+	set = NULL;
+}
+
+TestSuite(decoder, .init = load_pack, .fini = teardown);
+
+/* Runs the pack on (app, msg); returns 1 when a decoder matched. */
+static int decode(const char *app, const char *msg)
+{
+	struct lw_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.app = (struct lw_str){app, (uint32_t)strlen(app)};
+	ev.message = (struct lw_str){msg, (uint32_t)strlen(msg)};
+	return lw_decoder_apply(set, scr, &ev, &out);
+}
+
+/* The value of key in the last output, "" when present and empty, NULL
+ * when absent. */
+static const char *val(const char *key)
+{
+	static char buf[8][256];
+	static int k;
+
+	for (uint32_t i = 0; i < out.nfields; i++)
+		if (out.fields[i].key.len == strlen(key) &&
+		    memcmp(out.fields[i].key.ptr, key, strlen(key)) == 0) {
+			char *b = buf[k++ % 8];
+			snprintf(b, 256, "%.*s", (int)out.fields[i].value.len,
+				 out.fields[i].value.ptr);
+			return b;
+		}
+	return NULL;
+}
+
+static const char *dname(void)
+{
+	return lw_decoder_name(set, out.decoder);
+}
+
+Test(decoder, sshd_failed_password_root)
+{
+	cr_assert_eq(decode("sshd", "Failed password for root from 216.160.83.57 port 29160 ssh2"), 1);
+	cr_expect_str_eq(dname(), "sshd-failed-login");
+	cr_expect_str_eq(val("user.name"), "root");
+	cr_expect_str_eq(val("source.ip"), "216.160.83.57");
+	cr_expect_str_eq(val("source.port"), "29160");
+	cr_expect_str_eq(val("event.category"), "authentication");
+	cr_expect_str_eq(val("event.outcome"), "failure");
+	cr_expect_str_eq(val("event.action"), "ssh_login");
+	cr_expect_str_eq(val("system.auth.ssh.method"), "password");
+}
+
+Test(decoder, sshd_failed_password_invalid_user)
+{
+	cr_assert_eq(decode("sshd", "Failed password for invalid user admin from 5.188.10.180 port 43212 ssh2"), 1);
+	cr_expect_str_eq(val("user.name"), "admin");
+	cr_expect_str_eq(val("source.ip"), "5.188.10.180");
+}
+
+Test(decoder, sshd_failed_password_empty_user_is_not_emitted)
+{
+	/* sshd prints "%s" of an empty name: two spaces before "from". */
+	cr_assert_eq(decode("sshd", "Failed password for invalid user  from 103.99.0.122 port 51224 ssh2"), 1);
+	cr_expect_null(val("user.name"));
+	cr_expect_str_eq(val("source.ip"), "103.99.0.122");
+}
+
+Test(decoder, sshd_message_repeated)
+{
+	cr_assert_eq(decode("sshd", "message repeated 5 times: [ Failed password for root from 122.225.103.91 port 57264 ssh2]"), 1);
+	cr_expect_str_eq(val("user.name"), "root");
+	cr_expect_str_eq(val("source.ip"), "122.225.103.91");
+}
+
+Test(decoder, sshd_accepted_publickey_ipv6)
+{
+	cr_assert_eq(decode("sshd", "Accepted publickey for ubuntu from 2001:db8::7 port 50812 ssh2: RSA SHA256:KlNkPGZr"), 1);
+	cr_expect_str_eq(val("event.outcome"), "success");
+	cr_expect_str_eq(val("user.name"), "ubuntu");
+	cr_expect_str_eq(val("source.ip"), "2001:db8::7");
+	cr_expect_str_eq(val("system.auth.ssh.method"), "publickey");
+}
+
+Test(decoder, sshd_invalid_user)
+{
+	cr_assert_eq(decode("sshd", "Invalid user webmaster from 173.234.31.186"), 1);
+	cr_expect_str_eq(dname(), "sshd-invalid-user");
+	cr_expect_str_eq(val("user.name"), "webmaster");
+	cr_expect_str_eq(val("source.ip"), "173.234.31.186");
+	cr_expect_null(val("source.port"));
+	cr_expect_str_eq(val("event.action"), "invalid_user");
+}
+
+Test(decoder, sshd_pam_failure_with_hostname_gives_source_address)
+{
+	cr_assert_eq(decode("sshd", "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn  user=root"), 1);
+	cr_expect_null(val("source.ip"));
+	cr_expect_str_eq(val("source.address"), "ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn");
+	cr_expect_str_eq(val("user.name"), "root");
+	cr_expect_str_eq(val("event.action"), "pam_auth_failure");
+}
+
+Test(decoder, sshd_pam_failure_without_user)
+{
+	cr_assert_eq(decode("sshd", "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=183.62.140.253 "), 1);
+	cr_expect_str_eq(val("source.ip"), "183.62.140.253");
+	cr_expect_null(val("user.name"));
+}
+
+Test(decoder, sshd_max_auth_attempts_and_too_many)
+{
+	cr_assert_eq(decode("sshd", "error: maximum authentication attempts exceeded for invalid user admin from 187.12.249.74 port 40000 ssh2 [preauth]"), 1);
+	cr_expect_str_eq(val("user.name"), "admin");
+	cr_expect_str_eq(val("source.ip"), "187.12.249.74");
+	cr_expect_str_eq(val("event.action"), "max_auth_attempts");
+	cr_assert_eq(decode("sshd", "Disconnecting authenticating user root 203.0.113.50 port 4242: Too many authentication failures [preauth]"), 1);
+	cr_expect_str_eq(val("user.name"), "root");
+	cr_expect_str_eq(val("source.ip"), "203.0.113.50");
+}
+
+Test(decoder, sshd_no_identification_maxstartups_closed)
+{
+	cr_assert_eq(decode("sshd", "Did not receive identification string from 2.125.160.217"), 1);
+	cr_expect_str_eq(val("source.ip"), "2.125.160.217");
+	cr_expect_str_eq(val("event.action"), "ssh_no_identification");
+	cr_assert_eq(decode("sshd", "drop connection #10 from [198.51.100.7]:52044 on [10.20.0.5]:22 past MaxStartups"), 1);
+	cr_expect_str_eq(val("source.ip"), "198.51.100.7");
+	cr_expect_str_eq(val("destination.port"), "22");
+	cr_expect_str_eq(val("event.action"), "ssh_maxstartups");
+	cr_assert_eq(decode("sshd", "error: beginning MaxStartups throttling"), 1);
+	cr_expect_str_eq(val("event.action"), "ssh_maxstartups");
+	cr_assert_eq(decode("sshd", "Connection closed by authenticating user root 198.51.100.9 port 33422 [preauth]"), 1);
+	cr_expect_str_eq(val("user.name"), "root");
+	cr_expect_str_eq(val("event.outcome"), "failure");
+}
+
+Test(decoder, sshd_benign_lines_do_not_decode)
+{
+	cr_expect_eq(decode("sshd", "Received disconnect from 10.0.0.1 port 5000:11: disconnected by user"), 0);
+	cr_expect_eq(decode("sshd", "pam_unix(sshd:session): session opened for user ubuntu by (uid=0)"), 0);
+	cr_expect_eq(decode("sshd", "Server listening on 0.0.0.0 port 22."), 0);
+}
+
+Test(decoder, decoders_are_chosen_by_program)
+{
+	cr_expect_eq(decode("sudo", "Failed password for root from 1.2.3.4 port 1 ssh2"), 0);
+	cr_expect_eq(decode("", "Failed password for root from 1.2.3.4 port 1 ssh2"), 0);
+	cr_expect_eq(decode("sshd-session", "Failed password for root from 1.2.3.4 port 1 ssh2"), 1);
+}
+
+Test(decoder, sudo_not_in_sudoers)
+{
+	cr_assert_eq(decode("sudo", "     tsg : user NOT in sudoers ; TTY=pts/1 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/ls"), 1);
+	cr_expect_str_eq(dname(), "sudo-not-in-sudoers");
+	cr_expect_str_eq(val("user.name"), "tsg");
+	cr_expect_str_eq(val("user.target.name"), "root");
+	cr_expect_str_eq(val("process.command_line"), "/bin/ls");
+	cr_expect_str_eq(val("event.outcome"), "failure");
+}
+
+Test(decoder, sudo_command_and_failures)
+{
+	cr_assert_eq(decode("sudo", "ubuntu : TTY=pts/0 ; PWD=/opt/filebeat ; USER=root ; COMMAND=/usr/bin/vim filebeat.yml"), 1);
+	cr_expect_str_eq(val("user.name"), "ubuntu");
+	cr_expect_str_eq(val("process.working_directory"), "/opt/filebeat");
+	cr_expect_str_eq(val("process.command_line"), "/usr/bin/vim filebeat.yml");
+	cr_expect_str_eq(val("event.action"), "sudo_command");
+	cr_assert_eq(decode("sudo", "alice : 3 incorrect password attempts ; TTY=pts/2 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/bash"), 1);
+	cr_expect_str_eq(val("event.action"), "sudo_incorrect_password");
+	cr_expect_str_eq(val("user.name"), "alice");
+	cr_assert_eq(decode("sudo", "pam_unix(sudo:auth): authentication failure; logname=alice uid=1000 euid=0 tty=/dev/pts/2 ruser=alice rhost=  user=alice"), 1);
+	cr_expect_str_eq(val("event.action"), "pam_auth_failure");
+	cr_expect_str_eq(val("user.name"), "alice");
+}
+
+Test(decoder, su_success_and_failure)
+{
+	cr_assert_eq(decode("su", "Successful su for root by ubuntu"), 1);
+	cr_expect_str_eq(val("user.name"), "ubuntu");
+	cr_expect_str_eq(val("user.target.name"), "root");
+	cr_expect_str_eq(val("event.outcome"), "success");
+	cr_assert_eq(decode("su", "FAILED SU (to root) bob on pts/3"), 1);
+	cr_expect_str_eq(val("user.name"), "bob");
+	cr_expect_str_eq(val("event.outcome"), "failure");
+	cr_assert_eq(decode("su", "pam_unix(su:auth): authentication failure; logname=bob uid=1001 euid=0 tty=/dev/pts/3 ruser=bob rhost=  user=root"), 1);
+	cr_expect_str_eq(val("user.name"), "bob");
+	cr_expect_str_eq(val("user.target.name"), "root");
+}
+
+Test(decoder, kernel_ufw_block)
+{
+	cr_assert_eq(decode("kernel", "[ 5123.456789] [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=10.10.1.5 DST=10.30.0.9 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=54321 DF PROTO=TCP SPT=40000 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0"), 1);
+	cr_expect_str_eq(dname(), "kernel-firewall-log");
+	cr_expect_str_eq(val("rule.name"), "[UFW BLOCK]");
+	cr_expect_str_eq(val("observer.ingress.interface.name"), "eth0");
+	cr_expect_null(val("observer.egress.interface.name"));
+	cr_expect_str_eq(val("source.ip"), "10.10.1.5");
+	cr_expect_str_eq(val("destination.ip"), "10.30.0.9");
+	cr_expect_str_eq(val("network.transport"), "TCP");
+	cr_expect_str_eq(val("source.port"), "40000");
+	cr_expect_str_eq(val("destination.port"), "443");
+}
+
+Test(decoder, kernel_iptables_icmp_has_no_ports)
+{
+	cr_assert_eq(decode("kernel", "IPTABLES-DROP: IN=ens3 OUT=ens4 SRC=192.0.2.1 DST=198.51.100.2 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1"), 1);
+	cr_expect_str_eq(val("rule.name"), "IPTABLES-DROP:");
+	cr_expect_str_eq(val("network.transport"), "ICMP");
+	cr_expect_null(val("source.port"));
+}
+
+Test(decoder, kernel_syn_usb_disk_link)
+{
+	cr_assert_eq(decode("kernel", "TCP: request_sock_TCP: Possible SYN flooding on port 80. Sending cookies.  Check SNMP counters."), 1);
+	cr_expect_str_eq(val("destination.port"), "80");
+	cr_expect_str_eq(val("event.action"), "syn_flood");
+	cr_assert_eq(decode("kernel", "TCP: request_sock_TCP: Possible SYN flooding on port [::]:8443. Sending cookies."), 1);
+	cr_expect_str_eq(val("destination.port"), "8443");
+	cr_assert_eq(decode("kernel", "usb-storage 1-1:1.0: USB Mass Storage device detected"), 1);
+	cr_expect_str_eq(val("device.id"), "1-1:1.0");
+	cr_expect_str_eq(val("event.action"), "usb_storage_attached");
+	cr_assert_eq(decode("kernel", "blk_update_request: I/O error, dev sda, sector 123456 op 0x0:(READ) flags 0x0"), 1);
+	cr_expect_str_eq(val("device.id"), "sda");
+	cr_expect_str_eq(val("event.action"), "disk_io_error");
+	cr_assert_eq(decode("kernel", "EXT4-fs error (device sdb1): ext4_find_entry:1455: inode #2: comm ls: reading directory lblock 0"), 1);
+	cr_expect_str_eq(val("device.id"), "sdb1");
+	cr_assert_eq(decode("kernel", "e1000e: eth0 NIC Link is Down"), 1);
+	cr_expect_str_eq(val("interface.name"), "eth0");
+	cr_expect_str_eq(val("event.action"), "link_down");
+}
+
+Test(decoder, clamav_packages_ups_logd)
+{
+	cr_assert_eq(decode("clamd", "/home/alice/Downloads/invoice.pdf.exe: Win.Trojan.Agent-1234 FOUND"), 1);
+	cr_expect_str_eq(val("file.path"), "/home/alice/Downloads/invoice.pdf.exe");
+	cr_expect_str_eq(val("threat.software.name"), "Win.Trojan.Agent-1234");
+	cr_assert_eq(decode("clamd", "/tmp/eicar.com: Eicar-Signature(44d88612fea8a8f36de82e1278abb02f:68) FOUND"), 1);
+	cr_expect_str_eq(val("threat.software.name"), "Eicar-Signature");
+	cr_assert_eq(decode("dpkg", "2026-11-27 10:00:00 install nginx:amd64 <none> 1.22.1-9"), 1);
+	cr_expect_str_eq(val("package.name"), "nginx");
+	cr_expect_str_eq(val("package.version"), "1.22.1-9");
+	cr_assert_eq(decode("yum", "Installed: httpd-2.4.6-97.el7.centos.x86_64"), 1);
+	cr_expect_str_eq(val("package.name"), "httpd");
+	cr_expect_str_eq(val("package.version"), "2.4.6-97.el7.centos");
+	cr_expect_str_eq(val("package.architecture"), "x86_64");
+	cr_assert_eq(decode("upsmon", "UPS ups@localhost on battery"), 1);
+	cr_expect_str_eq(val("event.action"), "ups_on_battery");
+	cr_assert_eq(decode("rsyslogd", "[origin software=\"rsyslogd\" swVersion=\"8.2302.0\" x-pid=\"612\" x-info=\"https://www.rsyslog.com\"] exiting on signal 15."), 1);
+	cr_expect_str_eq(val("event.action"), "log_daemon_stopped");
+	cr_assert_eq(decode("systemd", "Stopped System Logging Service."), 1);
+	cr_expect_str_eq(val("service.name"), "System Logging Service");
+}
+
+/* ---- load errors ---- */
+
+static struct lw_decoder_set *load_text(const char *text, int *rc)
+{
+	struct lw_decoder_set *s = lw_decoder_set_new();
+
+	cr_assert_not_null(s);
+	*rc = lw_decoder_set_load_string(s, "bad.yml", text, strlen(text), &diags);
+	return s;
+}
+
+Test(decoder, load_errors_name_file_and_line_and_keep_going)
+{
+	int rc;
+	struct lw_decoder_set *s = load_text(
+		"decoders:\n"                                   /* 1 */
+		"  - name: broken-regex\n"                      /* 2 */
+		"    pattern: '(?<user__name>\\S+'\n"           /* 3 */
+		"  - name: bad-key\n"                           /* 4 */
+		"    patern: 'x'\n"                             /* 5 */
+		"  - name: good\n"                              /* 6 */
+		"    pattern: '^ok (?<user__name>\\S+)'\n"      /* 7 */
+		"  - name: bad-group\n"                         /* 8 */
+		"    pattern: '(?<user__>x)'\n"                 /* 9 */
+		"  - name: no-group\n"                          /* 10 */
+		"    pattern: 'plain'\n",                       /* 11 */
+		&rc);
+
+	cr_expect_eq(rc, LW_EPARSE);
+	cr_expect_eq(lw_decoder_count(s), 1, "only the good decoder is kept");
+	cr_expect_str_eq(lw_decoder_name(s, 0), "good");
+	cr_assert_geq(diags.count, 4);
+	cr_expect_str_eq(diags.items[0].diag.file, "bad.yml");
+	cr_expect_eq(diags.items[0].diag.line, 3);
+	cr_expect(strstr(diags.items[0].diag.detail, "pcre2") != NULL, "%s",
+		  diags.items[0].diag.detail);
+	cr_expect_eq(diags.items[1].diag.line, 5);
+	cr_expect(strstr(diags.items[1].diag.detail, "unknown decoder key 'patern'") != NULL,
+		  "%s", diags.items[1].diag.detail);
+	cr_expect_eq(diags.items[diags.count - 2].diag.line, 9);
+	cr_expect_eq(diags.items[diags.count - 1].diag.line, 11);
+	lw_decoder_set_free(s);
+}
+
+Test(decoder, yaml_syntax_error_has_line)
+{
+	int rc;
+	struct lw_decoder_set *s = load_text("decoders:\n  - name: x\n    pattern: [unclosed\n", &rc);
+
+	cr_expect_eq(rc, LW_EPARSE);
+	cr_assert_eq(diags.count, 1);
+	cr_expect_geq(diags.items[0].diag.line, 3);
+	cr_expect(strstr(diags.items[0].diag.detail, "YAML") != NULL);
+	lw_decoder_set_free(s);
+}
+
+Test(decoder, group_rename_map_and_literal_prefix)
+{
+	int rc;
+	struct lw_decoder_set *s = load_text(
+		"decoders:\n"
+		"  - match: {process.name: app}\n"
+		"    groups: {iface: observer.ingress.interface.name}\n"
+		"    pattern: '^link \\[up\\] (?<iface>\\w+)'\n", &rc);
+	struct lw_decoder_scratch *sc;
+	struct lw_event ev;
+
+	cr_assert_eq(rc, LW_OK);
+	cr_assert_eq(lw_decoder_set_build(s), LW_OK);
+	sc = lw_decoder_scratch_new(s);
+	memset(&ev, 0, sizeof(ev));
+	ev.app = LW_STR_LIT("app");
+	ev.message = LW_STR_LIT("link [up] eth1");
+	cr_assert_eq(lw_decoder_apply(s, sc, &ev, &out), 1);
+	cr_expect_eq(out.nfields, 1);
+	cr_expect_str_eq(val("observer.ingress.interface.name"), "eth1");
+	cr_expect_str_eq(lw_decoder_name(s, 0), "decoder-1");
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+/* ---- corpus: every sshd "Failed password" line of the Elastic sample ---- */
+
+/* Independent parse: after "for ", skip "invalid user ", the user is the
+ * word before " from " (may be empty), the IP the word after it. */
+static void expect_from_line(const char *msg, char *user, char *ip)
+{
+	const char *p = strstr(msg, "Failed password for ") + 20;
+	const char *from = strstr(p, "from ");
+	const char *e;
+
+	if (strncmp(p, "invalid user ", 13) == 0)
+		p += 13;
+	snprintf(user, 128, "%.*s", (int)(from > p ? from - p - 1 : 0), p);
+	e = strchr(from + 5, ' ');
+	snprintf(ip, 64, "%.*s", (int)(e - from - 5), from + 5);
+}
+
+Test(decoder, elastic_authlog_failed_passwords)
+{
+	const char *corpus = getenv("LW_SHARED_CORPUS");
+	char line[4096], file[4096], user[128], ip[64];
+	unsigned n = 0, ok = 0;
+	FILE *f;
+
+	if (corpus == NULL)
+		corpus = "../shared/corpus";
+	snprintf(file, sizeof(file), "%s/elastic-examples-authlog/auth.log", corpus);
+	f = fopen(file, "r");
+	if (f == NULL) {
+		cr_log_warn("skipped: %s not found (set LW_SHARED_CORPUS)", file);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *app, *msg, *end;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		/* "Mar 27 13:06:56 host sshd[1234]: msg" */
+		app = strchr(line + 16, ' ');
+		if (app == NULL || (msg = strstr(app, ": ")) == NULL)
+			continue;
+		app++;
+		end = strpbrk(app, "[:");
+		if (end == NULL || strncmp(app, "sshd", (size_t)(end - app)) != 0 ||
+		    end - app != 4)
+			continue;
+		msg += 2;
+		if (strstr(msg, "Failed password for ") == NULL)
+			continue;
+		n++;
+		expect_from_line(msg, user, ip);
+		cr_assert_eq(decode("sshd", msg), 1, "%s", msg);
+		cr_expect_str_eq(val("source.ip"), ip, "%s", msg);
+		if (user[0])
+			cr_expect_str_eq(val("user.name"), user, "%s", msg);
+		else
+			cr_expect_null(val("user.name"), "%s", msg);
+		ok++;
+	}
+	fclose(f);
+	cr_log_info("%u sshd 'Failed password' lines decoded", n);
+	cr_expect_eq(ok, n);
+	cr_expect_gt(n, 600, "the sample holds several hundred such lines");
+}

@@ -1,0 +1,287 @@
+/* lw_ruleset: the default pack loaded from rules/ with a zones config:
+ * decoded fields land in the event (in the batch arena), zones are
+ * stamped, the right rule ids match, benign events match nothing. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "correlator/ruleset.h"
+
+static struct lw_ruleset *rs;
+static struct lw_ruleset_scratch *scr;
+static struct lw_diags diags;
+static struct lw_arena arena;
+static struct lw_config *cfg;
+static struct lw_event ev;
+static struct lw_ruleset_matches m;
+
+static const char zones_yaml[] =
+	"zones:\n"
+	"  mynumber: [10.10.0.0/16]\n"
+	"  lgwan: [10.20.0.0/16]\n"
+	"  internet: [10.30.0.0/16]\n";
+
+static void setup(void)
+{
+	char dir[4096];
+	const char *src = getenv("LW_SOURCE_DIR");
+	const char *dirs[1] = {dir};
+	struct lw_diag d;
+
+	snprintf(dir, sizeof(dir), "%s/rules", src ? src : ".");
+	lw_diags_init(&diags);
+	lw_arena_init(&arena, 0);
+	cfg = calloc(1, sizeof(*cfg));
+	cr_assert_not_null(cfg);
+	lw_config_defaults(cfg);
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(lw_config_load_string("zones.yml", zones_yaml, sizeof(zones_yaml) - 1,
+					   cfg, &d), LW_OK, "%s", d.detail);
+	cr_assert_eq(lw_ruleset_load(dirs, 1, cfg, &rs, &diags), LW_OK, "%s:%d %s",
+		     diags.count ? diags.items[0].diag.file : "",
+		     diags.count ? diags.items[0].diag.line : 0,
+		     diags.count ? diags.items[0].diag.detail : "");
+	scr = lw_ruleset_scratch_new(rs);
+	cr_assert_not_null(scr);
+}
+
+static void teardown(void)
+{
+	lw_ruleset_scratch_free(scr);
+	lw_ruleset_free(rs);
+	lw_diags_release(&diags);
+	lw_arena_release(&arena);
+	free(cfg);
+}
+
+TestSuite(ruleset, .init = setup, .fini = teardown);
+
+static void apply(const char *zone, const char *app, const char *msg)
+{
+	memset(&ev, 0, sizeof(ev));
+	ev.facility = LW_SYSLOG_NONE;
+	ev.severity = LW_SYSLOG_NONE;
+	ev.zone = (struct lw_str){zone, (uint32_t)strlen(zone)};
+	ev.app = (struct lw_str){app, (uint32_t)strlen(app)};
+	/* The message lives in the arena, as on the ingest path. */
+	ev.message.ptr = lw_arena_memdup(&arena, msg, strlen(msg));
+	ev.message.len = (uint32_t)strlen(msg);
+	cr_assert_eq(lw_ruleset_apply(rs, scr, &ev, &arena, &m), LW_OK);
+}
+
+static const char *field(const char *key)
+{
+	static char buf[256];
+	const struct lw_field *f = lw_event_field(&ev, key, strlen(key));
+
+	if (f == NULL)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.*s", (int)f->value.len, f->value.ptr);
+	return buf;
+}
+
+/* The matched rules' Sigma names, space-separated. */
+static const char *matched(void)
+{
+	static char buf[1024];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < m.count; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "",
+				      lw_ruleset_rule(rs, m.rules[i])->name);
+	return buf;
+}
+
+Test(ruleset, pack_loads_without_errors_or_warnings)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < diags.count; i++) {
+		lw_diags_format(&diags.items[i], buf, sizeof(buf));
+		cr_log_error("%s", buf);
+	}
+	cr_expect_eq(diags.count, 0, "every pack rule has a level, a category and live fields");
+	cr_expect_geq(lw_ruleset_rule_count(rs), 16);
+	cr_expect_geq(lw_ruleset_decoder_count(rs), 30);
+}
+
+Test(ruleset, every_rule_has_a_category_and_uuid)
+{
+	for (uint32_t i = 0; i < lw_ruleset_rule_count(rs); i++) {
+		const struct lw_sigma_rule_info *in = lw_ruleset_rule(rs, i);
+		int has_tag = 0;
+
+		cr_expect_eq(strlen(in->id), 36, "%s", in->id);
+		cr_expect_not_null(in->name);
+		cr_expect_eq(in->never_matches, 0, "%s", in->id);
+		for (uint32_t t = 0; t < in->ntags; t++)
+			has_tag |= strncmp(in->tags[t], "logward.", 8) == 0;
+		cr_expect(has_tag, "%s has no logward.<category> tag", in->id);
+	}
+}
+
+Test(ruleset, ssh_root_failure_decodes_and_matches)
+{
+	apply("internet", "sshd", "Failed password for root from 203.0.113.50 port 40022 ssh2");
+	cr_expect_str_eq(lw_ruleset_decoder_name(rs, m.decoder), "sshd-failed-login");
+	cr_expect_str_eq(field("source.ip"), "203.0.113.50");
+	cr_expect_str_eq(field("user.name"), "root");
+	cr_expect_null(field("source.zone"), "203.0.113.50 is in no zone");
+	cr_expect_str_eq(matched(), "lw_ssh_root_login_attempt");
+}
+
+Test(ruleset, fields_are_in_the_arena)
+{
+	const struct lw_field *f;
+
+	apply("lgwan", "sshd", "Invalid user oracle from 10.20.3.4");
+	cr_expect_str_eq(matched(), "lw_ssh_invalid_user");
+	cr_expect_str_eq(field("source.zone"), "lgwan");
+	f = lw_event_field(&ev, "event.action", 12);
+	cr_assert_not_null(f);
+	/* Keys and constants were copied: freeing the ruleset must not
+	 * invalidate the event. */
+	lw_ruleset_scratch_free(scr);
+	lw_ruleset_free(rs);
+	scr = NULL;
+	rs = NULL;
+	cr_expect_eq(f->value.len, 12);
+	cr_expect(memcmp(f->value.ptr, "invalid_user", 12) == 0);
+	cr_expect_str_eq(field("user.name"), "oracle");
+}
+
+Test(ruleset, existing_fields_are_kept)
+{
+	struct lw_field pre = {LW_STR_LIT("journald._SYSTEMD_UNIT"), LW_STR_LIT("ssh.service")};
+
+	memset(&ev, 0, sizeof(ev));
+	ev.app = LW_STR_LIT("sshd");
+	ev.message = LW_STR_LIT("Accepted password for bob from 10.20.0.9 port 5000 ssh2");
+	ev.fields = &pre;
+	ev.nfields = 1;
+	cr_assert_eq(lw_ruleset_apply(rs, scr, &ev, &arena, &m), LW_OK);
+	cr_expect_str_eq(field("journald._SYSTEMD_UNIT"), "ssh.service");
+	cr_expect_str_eq(field("event.outcome"), "success");
+	cr_expect_str_eq(field("source.zone"), "lgwan");
+	cr_expect_eq(m.count, 0);
+}
+
+Test(ruleset, sudo_not_in_sudoers_and_logs_cleared)
+{
+	apply("lgwan", "sudo", "   tsg : user NOT in sudoers ; TTY=pts/1 ; PWD=/home/tsg ; USER=root ; COMMAND=/bin/ls");
+	cr_expect_str_eq(matched(), "lw_su_sudo_auth_failure lw_sudo_not_in_sudoers",
+			 "rule order is file order");
+	apply("lgwan", "sudo", "admin : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/rm -f /var/log/auth.log");
+	cr_expect_str_eq(matched(), "lw_logs_cleared");
+	apply("lgwan", "sudo", "admin : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/journalctl --vacuum-time=1s");
+	cr_expect_str_eq(matched(), "lw_logs_cleared");
+	apply("lgwan", "sudo", "admin : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/less /var/log/auth.log");
+	cr_expect_str_eq(matched(), "");
+}
+
+Test(ruleset, software_install)
+{
+	apply("lgwan", "sudo", "admin : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/apt-get install -y nmap");
+	cr_expect_str_eq(matched(), "lw_package_installed");
+	apply("lgwan", "dpkg", "2026-11-27 10:00:00 install nmap:amd64 <none> 7.93+dfsg1-1");
+	cr_expect_str_eq(matched(), "lw_package_installed");
+	cr_expect_str_eq(field("package.name"), "nmap");
+	apply("lgwan", "dpkg", "2026-11-27 10:00:00 status half-configured nmap:amd64 7.93+dfsg1-1");
+	cr_expect_str_eq(matched(), "");
+}
+
+Test(ruleset, mynumber_cross_zone_firewall)
+{
+	apply("mynumber", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.10.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=40000 DPT=443");
+	cr_expect_str_eq(field("source.zone"), "mynumber");
+	cr_expect_str_eq(field("destination.zone"), "internet");
+	cr_expect_str_eq(matched(), "lw_mynumber_cross_zone_traffic");
+	apply("mynumber", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.1 DST=10.10.0.7 LEN=60 TTL=64 PROTO=UDP SPT=53 DPT=5353");
+	cr_expect_null(field("source.zone"));
+	cr_expect_str_eq(matched(), "lw_mynumber_cross_zone_traffic", "unknown source = another zone");
+	apply("mynumber", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.10.1.5 DST=10.10.2.6 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
+	cr_expect_str_eq(matched(), "", "inside the zone");
+	apply("lgwan", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.20.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
+	cr_expect_str_eq(matched(), "", "LGWAN to Internet is not this rule's business");
+}
+
+Test(ruleset, usb_storage_by_zone)
+{
+	apply("mynumber", "kernel", "usb-storage 2-1:1.0: USB Mass Storage device detected");
+	cr_expect_str_eq(matched(), "lw_usb_storage_mynumber_zone");
+	apply("lgwan", "kernel", "usb-storage 2-1:1.0: USB Mass Storage device detected");
+	cr_expect_str_eq(matched(), "lw_usb_storage_attached");
+}
+
+Test(ruleset, dos_malware_failures)
+{
+	apply("internet", "kernel", "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.");
+	cr_expect_str_eq(matched(), "lw_syn_flood");
+	apply("internet", "sshd", "drop connection #10 from [198.51.100.7]:52044 on [10.30.0.5]:22 past MaxStartups");
+	cr_expect_str_eq(matched(), "lw_ssh_maxstartups");
+	cr_expect_str_eq(field("destination.zone"), "internet");
+	apply("lgwan", "clamd", "/srv/share/a.doc: Doc.Dropper.Agent-6374428-0 FOUND");
+	cr_expect_str_eq(matched(), "lw_clamav_detection");
+	apply("lgwan", "kernel", "Buffer I/O error on dev sdb1, logical block 0, async page read");
+	cr_expect_str_eq(matched(), "lw_disk_io_error");
+	apply("lgwan", "kernel", "igb 0000:03:00.0 eno1: igb: eno1 NIC Link is Down");
+	cr_expect_str_eq(matched(), "lw_nic_link_down");
+	apply("lgwan", "upsmon", "UPS ups@localhost on battery");
+	cr_expect_str_eq(matched(), "lw_ups_on_battery");
+	apply("lgwan", "rsyslogd", "[origin software=\"rsyslogd\" swVersion=\"8.2302.0\"] exiting on signal 15.");
+	cr_expect_str_eq(matched(), "lw_log_daemon_stopped");
+}
+
+Test(ruleset, benign_lines_match_nothing)
+{
+	static const char *const lines[][2] = {
+		{"sshd", "Accepted publickey for ubuntu from 10.20.0.4 port 50812 ssh2: RSA SHA256:x"},
+		{"sshd", "pam_unix(sshd:session): session opened for user ubuntu by (uid=0)"},
+		{"CRON", "pam_unix(cron:session): session closed for user root"},
+		{"sudo", "ubuntu : TTY=pts/0 ; PWD=/home/ubuntu ; USER=root ; COMMAND=/usr/bin/systemctl status nginx"},
+		{"kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.20.1.5 DST=10.20.0.9 PROTO=TCP SPT=1 DPT=22"},
+		{"systemd", "Started Session 42 of User ubuntu."},
+		{"su", "Successful su for root by ubuntu"},
+		{"", ""},
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		apply("lgwan", lines[i][0], lines[i][1]);
+		cr_expect_str_eq(matched(), "", "%s: %s", lines[i][0], lines[i][1]);
+	}
+}
+
+Test(ruleset, rule_lookup)
+{
+	int64_t i = lw_ruleset_find(rs, "lw_syn_flood");
+	const struct lw_sigma_rule_info *in;
+
+	cr_assert_geq(i, 0);
+	in = lw_ruleset_rule(rs, (uint32_t)i);
+	cr_expect_str_eq(in->id, "19a87710-d73f-4a71-8e6d-8888ea3763a5");
+	cr_expect_eq(lw_ruleset_find(rs, in->id), i);
+	cr_expect_str_eq(in->title, "Kernel reports SYN flooding");
+	cr_expect_eq(in->level, LW_LEVEL_HIGH);
+	cr_expect_str_eq(lw_category_name(in->category), "dos");
+	cr_expect_null(lw_ruleset_rule(rs, lw_ruleset_rule_count(rs)));
+}
+
+Test(ruleset, load_reports_errors_across_dirs, .init = NULL, .fini = NULL)
+{
+	struct lw_diags d;
+	struct lw_ruleset *r = NULL;
+	const char *dirs[] = {"/nonexistent-logward-rules"};
+
+	lw_diags_init(&d);
+	cr_expect_eq(lw_ruleset_load(dirs, 1, NULL, &r, &d), LW_EIO);
+	cr_expect_null(r);
+	cr_assert_eq(d.nerrors, 1);
+	cr_expect_str_eq(d.items[0].diag.file, "/nonexistent-logward-rules");
+	lw_diags_release(&d);
+}

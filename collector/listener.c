@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <event2/event.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collector/framing.h"
@@ -32,6 +34,8 @@
 #define LW_UDP_RCVBUF (8 << 20) /* absorbs a commit's fsync at high rates */
 #define LW_DRAIN_STREAM_MAX (64u << 20) /* bytes read per connection at stop */
 #define LW_DRAIN_DGRAM_ROUNDS 4096
+#define LW_DRAIN_QUIET_MS 100       /* no new bytes for this long: the sender is done */
+#define LW_DRAIN_DEADLINE_MS 5000   /* whole stream drain at stop, all connections */
 
 struct conn {
 	struct lw_listener *l;
@@ -734,8 +738,31 @@ int lw_listener_resume(struct lw_listener *l)
 	return LW_OK;
 }
 
+/* A sender that wrote everything before we were told to stop may still
+ * have bytes in flight: its send queue drains into our receive buffer only
+ * as we read. So an empty buffer is not the end: wait for a short quiet
+ * period (LW_DRAIN_QUIET_MS) before giving up, within an overall deadline
+ * so a sender that never pauses cannot hold the stop forever. */
+static int drain_wait(int fd, int64_t deadline_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec now;
+	int64_t left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = deadline_ms - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	if (left <= 0)
+		return 0;
+	return poll(&pfd, 1, (int)(left < LW_DRAIN_QUIET_MS ? left : LW_DRAIN_QUIET_MS)) == 1;
+}
+
 void lw_listener_drain(struct lw_listener *l)
 {
+	struct timespec start;
+	int64_t deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	deadline = (int64_t)start.tv_sec * 1000 + start.tv_nsec / 1000000 + LW_DRAIN_DEADLINE_MS;
 	if (l->ev != NULL)
 		event_del(l->ev);
 	if (l->type != LW_LISTENER_TCP) {
@@ -754,6 +781,8 @@ void lw_listener_drain(struct lw_listener *l)
 			lw_framing_feed(c->fr, NULL, 0, conn_frame, c);
 			while (got < LW_DRAIN_STREAM_MAX) {
 				ssize_t n = read(c->fd, l->env.rbuf, l->env.rbuf_len);
+				if (n == -1 && errno == EAGAIN && drain_wait(c->fd, deadline))
+					continue;
 				if (n <= 0)
 					break;
 				got += (size_t)n;

@@ -10,14 +10,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "correlator/correlation.h"
 #include "correlator/decoder.h"
+#include "correlator/response.h"
 
 #define RULESET_MAX_DEPTH 8
-#define RULESET_MAX_ADDED (LW_DECODER_MAX_FIELDS + 2)
+#define RULESET_MAX_ADDED (LW_DECODER_MAX_FIELDS + 3)
 
 struct lw_ruleset {
 	struct lw_decoder_set *decoders;
 	struct lw_sigma_set *sigma;
+	struct lw_correlation_rules *corr;
+	struct lw_response *resp;
+	int from_dirs;      /* a rule directory was loaded: the plan is required */
 	struct lw_zone_config *zones;
 	size_t nzones;
 	char **keys;        /* distinct field keys decoders produce, sorted */
@@ -41,7 +46,10 @@ struct lw_ruleset *lw_ruleset_new(const struct lw_config *cfg)
 		return NULL;
 	rs->decoders = lw_decoder_set_new();
 	rs->sigma = lw_sigma_set_new();
-	if (rs->decoders == NULL || rs->sigma == NULL)
+	rs->corr = lw_correlation_rules_new();
+	rs->resp = lw_response_new();
+	if (rs->decoders == NULL || rs->sigma == NULL || rs->corr == NULL ||
+	    rs->resp == NULL)
 		goto fail;
 	if (cfg != NULL && cfg->nzones > 0) {
 		rs->zones = malloc(cfg->nzones * sizeof(*rs->zones));
@@ -63,6 +71,8 @@ void lw_ruleset_free(struct lw_ruleset *rs)
 		return;
 	lw_decoder_set_free(rs->decoders);
 	lw_sigma_set_free(rs->sigma);
+	lw_correlation_rules_free(rs->corr);
+	lw_response_free(rs->resp);
 	free(rs->zones);
 	for (size_t i = 0; i < rs->nkeys; i++)
 		free(rs->keys[i]);
@@ -157,8 +167,20 @@ static int collect(const char *dir, int depth, struct pathlist *pl,
 	return rc;
 }
 
-static int load_tree(struct lw_ruleset *rs, const char *dir, int decoders,
-		     struct lw_diags *diags)
+enum tree_kind { TREE_DECODERS, TREE_DETECTION, TREE_CORRELATION };
+
+static int load_one(struct lw_ruleset *rs, enum tree_kind kind,
+		    const char *path, struct lw_diags *diags)
+{
+	switch (kind) {
+	case TREE_DECODERS: return lw_ruleset_load_decoders(rs, path, diags);
+	case TREE_DETECTION: return lw_ruleset_load_detection(rs, path, diags);
+	default: return lw_ruleset_load_correlation(rs, path, diags);
+	}
+}
+
+static int load_tree(struct lw_ruleset *rs, const char *dir,
+		     enum tree_kind kind, struct lw_diags *diags)
 {
 	struct pathlist pl = {NULL, 0, 0};
 	struct stat st;
@@ -170,9 +192,7 @@ static int load_tree(struct lw_ruleset *rs, const char *dir, int decoders,
 	if (rc != LW_ENOMEM) {
 		qsort(pl.v, pl.n, sizeof(*pl.v), path_cmp);
 		for (size_t i = 0; i < pl.n; i++) {
-			int r = decoders ?
-				lw_ruleset_load_decoders(rs, pl.v[i], diags) :
-				lw_ruleset_load_detection(rs, pl.v[i], diags);
+			int r = load_one(rs, kind, pl.v[i], diags);
 			if (r == LW_ENOMEM) {
 				rc = r;
 				break;
@@ -193,8 +213,8 @@ int lw_ruleset_load_dir(struct lw_ruleset *rs, const char *dir,
 	struct stat st;
 	char ebuf[128];
 	char *sub;
-	size_t len = strlen(dir) + sizeof("/detection");
-	int rc, r;
+	size_t len = strlen(dir) + sizeof("/response.yml") + sizeof("/correlation");
+	int rc, r, dlen;
 
 	if (rs->built)
 		return LW_EINVAL;
@@ -208,11 +228,31 @@ int lw_ruleset_load_dir(struct lw_ruleset *rs, const char *dir,
 	sub = malloc(len);
 	if (sub == NULL)
 		return LW_ENOMEM;
-	snprintf(sub, len, "%s/decoders", dir);
-	rc = load_tree(rs, sub, 1, diags);
+	rs->from_dirs = 1;
+	/* "rules/" and "rules" name the same directory: no "rules//x" in
+	 * messages. */
+	dlen = (int)strlen(dir);
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	snprintf(sub, len, "%.*s/decoders", dlen, dir);
+	rc = load_tree(rs, sub, TREE_DECODERS, diags);
 	if (rc != LW_ENOMEM) {
-		snprintf(sub, len, "%s/detection", dir);
-		r = load_tree(rs, sub, 0, diags);
+		snprintf(sub, len, "%.*s/detection", dlen, dir);
+		r = load_tree(rs, sub, TREE_DETECTION, diags);
+		if (rc == LW_OK || r == LW_ENOMEM)
+			rc = r;
+	}
+	if (rc != LW_ENOMEM) {
+		snprintf(sub, len, "%.*s/correlation", dlen, dir);
+		r = load_tree(rs, sub, TREE_CORRELATION, diags);
+		if (rc == LW_OK || r == LW_ENOMEM)
+			rc = r;
+	}
+	/* response.yml is optional per directory; lw_ruleset_build
+	 * requires that some directory had one. */
+	snprintf(sub, len, "%.*s/response.yml", dlen, dir);
+	if (rc != LW_ENOMEM && stat(sub, &st) == 0) {
+		r = lw_ruleset_load_response(rs, sub, diags);
 		if (rc == LW_OK || r == LW_ENOMEM)
 			rc = r;
 	}
@@ -248,6 +288,35 @@ int lw_ruleset_load_detection_string(struct lw_ruleset *rs, const char *name,
 {
 	return rs->built ? LW_EINVAL :
 		lw_sigma_set_load_string(rs->sigma, name, yaml, len, diags);
+}
+
+int lw_ruleset_load_correlation(struct lw_ruleset *rs, const char *path,
+				struct lw_diags *diags)
+{
+	return rs->built ? LW_EINVAL :
+		lw_correlation_rules_load_file(rs->corr, path, diags);
+}
+
+int lw_ruleset_load_correlation_string(struct lw_ruleset *rs, const char *name,
+				       const char *yaml, size_t len,
+				       struct lw_diags *diags)
+{
+	return rs->built ? LW_EINVAL :
+		lw_correlation_rules_load_string(rs->corr, name, yaml, len, diags);
+}
+
+int lw_ruleset_load_response(struct lw_ruleset *rs, const char *path,
+			     struct lw_diags *diags)
+{
+	return rs->built ? LW_EINVAL : lw_response_load_file(rs->resp, path, diags);
+}
+
+int lw_ruleset_load_response_string(struct lw_ruleset *rs, const char *name,
+				    const char *yaml, size_t len,
+				    struct lw_diags *diags)
+{
+	return rs->built ? LW_EINVAL :
+		lw_response_load_string(rs->resp, name, yaml, len, diags);
 }
 
 /* ---- build ---- */
@@ -296,6 +365,10 @@ static int known_key(const char *key, size_t len, void *arg)
 	static const char *const stamped[] = {"source.zone", "destination.zone"};
 	static const char *const prefixes[] = {"journald.", "sd."};
 
+	if (len == sizeof(LW_RULESET_FLAGS_FIELD) - 1 &&
+	    memcmp(key, LW_RULESET_FLAGS_FIELD, len) == 0)
+		return 1;
+
 	for (size_t i = 0; i < 2; i++)
 		if (strlen(stamped[i]) == len && memcmp(stamped[i], key, len) == 0)
 			return rs->nzones > 0;
@@ -312,7 +385,7 @@ static int known_key(const char *key, size_t len, void *arg)
 int lw_ruleset_build(struct lw_ruleset *rs, struct lw_diags *diags)
 {
 	struct keyacc ka = {rs, 0, 0};
-	int rc;
+	int rc, r;
 
 	if (rs->built)
 		return LW_EINVAL;
@@ -323,6 +396,13 @@ int lw_ruleset_build(struct lw_ruleset *rs, struct lw_diags *diags)
 	if (ka.oom)
 		return LW_ENOMEM;
 	rc = lw_sigma_set_build(rs->sigma, known_key, rs, diags);
+	if (rc != LW_OK)
+		return rc;
+	rc = lw_correlation_rules_build(rs->corr, rs->sigma, diags);
+	r = lw_response_finish(rs->resp, rs->from_dirs ||
+			       lw_response_files(rs->resp) > 0, diags);
+	if (rc == LW_OK || r == LW_ENOMEM)
+		rc = r;
 	if (rc == LW_OK)
 		rs->built = 1;
 	return rc;
@@ -354,6 +434,8 @@ int lw_ruleset_load(const char *const *dirs, size_t ndirs,
 		goto fail;
 	}
 	rc = lw_ruleset_build(rs, diags);
+	if (rc == LW_OK && diags != NULL && diags->nerrors > errors_before)
+		rc = LW_EPARSE;
 	if (rc != LW_OK)
 		goto fail;
 	*out = rs;
@@ -378,6 +460,17 @@ const struct lw_sigma_rule_info *lw_ruleset_rule(const struct lw_ruleset *rs,
 int64_t lw_ruleset_find(const struct lw_ruleset *rs, const char *id_or_name)
 {
 	return lw_sigma_find(rs->sigma, id_or_name);
+}
+
+const struct lw_correlation_rules *
+lw_ruleset_correlations(const struct lw_ruleset *rs)
+{
+	return rs->corr;
+}
+
+const struct lw_response *lw_ruleset_response(const struct lw_ruleset *rs)
+{
+	return rs->resp;
 }
 
 uint32_t lw_ruleset_decoder_count(const struct lw_ruleset *rs)
@@ -519,7 +612,7 @@ int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
 {
 	struct lw_decoder_out *d = &s->dout;
 	struct lw_field add[RULESET_MAX_ADDED];
-	uint32_t nadd = 0;
+	uint32_t nadd = 0, pseudo = 0;
 	int rc;
 
 	out->decoder = UINT32_MAX;
@@ -554,8 +647,22 @@ int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
 					{name, (uint32_t)strlen(name)}};
 		}
 	}
+	/* Event flags are not fields, so Sigma rules could not see them. The
+	 * pseudo-field is appended last, only while the rules run, and only
+	 * when a flag rules care about is set: the event keeps its flags as
+	 * flags (lw_event_to_json renders them as logward.flags already), and
+	 * the common path never sees it. */
+	if ((ev->flags & LW_EVENT_CLOCK_SKEW) &&
+	    lw_event_field(ev, LW_RULESET_FLAGS_FIELD,
+			   sizeof(LW_RULESET_FLAGS_FIELD) - 1) == NULL) {
+		add[nadd++] = (struct lw_field){LW_STR_LIT(LW_RULESET_FLAGS_FIELD),
+						LW_STR_LIT("clock_skew")};
+		pseudo = 1;
+	}
 	rc = append_fields(ev, arena, add, nadd);
 	if (rc != LW_OK)
 		return rc;
-	return lw_sigma_eval(rs->sigma, s->sig, ev, s->matches, s->cap, &out->count);
+	rc = lw_sigma_eval(rs->sigma, s->sig, ev, s->matches, s->cap, &out->count);
+	ev->nfields -= pseudo;
+	return rc;
 }

@@ -1,19 +1,26 @@
 /* The compiled rule pack (prefix lw_ruleset): decoders + Sigma detection
- * rules + zone stamping, loaded from rule directories into one immutable
- * object that any number of threads apply to events.
+ * rules + zone stamping + correlation rules + the response plan, loaded
+ * from rule directories into one immutable object that any number of
+ * threads apply to events (window state lives in struct lw_correlation,
+ * correlator/correlation.h, one per writer thread).
  *
  * A rule directory has the layout of rules/ (DESIGN.md "Rules"):
  *   <dir>/decoders/   ** / *.yml|*.yaml   decoders (correlator/decoder.h)
  *   <dir>/detection/  ** / *.yml|*.yaml   Sigma rules (correlator/sigma.h)
+ *   <dir>/correlation/ ** / *.yml|*.yaml  correlation rules (correlation.h)
+ *   <dir>/response.yml                    the response plan (response.h)
  * Files are read in byte order of their paths, subdirectories included,
  * so decoder precedence does not depend on readdir order. A missing
- * subdirectory is not an error; correlation/ and response.yml are read by
- * the later correlation stage, not here.
+ * subdirectory is not an error; a ruleset loaded from directories needs
+ * a response.yml in at least one of them, defining every category.
  *
  * Per event (lw_ruleset_apply): the decoders for the event's program run
  * first and their fields are appended to the event; then source.zone and
  * destination.zone are added from the config's zones map when source.ip /
- * destination.ip exist; then the detection rules run on the result.
+ * destination.ip exist; then the detection rules run on the result. While
+ * they run, an event flagged LW_EVENT_CLOCK_SKEW carries the pseudo-field
+ * logward.flags = "clock_skew" (removed again afterwards: the name is how
+ * lw_event_to_json shows flags), so Sigma rules can match the flag.
  *
  * Threads: build once, share the const pointer; each thread owns one
  * lw_ruleset_scratch (pcre2 match data, per-event caches, match list). */
@@ -31,6 +38,12 @@
 
 struct lw_ruleset;
 struct lw_ruleset_scratch;
+struct lw_correlation_rules;
+struct lw_response;
+
+/* The pseudo-field carrying event flags rules can match on (space
+ * separated names; today only "clock_skew"). */
+#define LW_RULESET_FLAGS_FIELD "logward.flags"
 
 /* What lw_ruleset_apply found for one event. `rules` points into the
  * scratch and is valid until its next apply. */
@@ -61,9 +74,21 @@ int lw_ruleset_load_decoders_string(struct lw_ruleset *rs, const char *name,
 int lw_ruleset_load_detection_string(struct lw_ruleset *rs, const char *name,
 				     const char *yaml, size_t len,
 				     struct lw_diags *diags);
+int lw_ruleset_load_correlation(struct lw_ruleset *rs, const char *path,
+				struct lw_diags *diags);
+int lw_ruleset_load_correlation_string(struct lw_ruleset *rs, const char *name,
+				       const char *yaml, size_t len,
+				       struct lw_diags *diags);
+int lw_ruleset_load_response(struct lw_ruleset *rs, const char *path,
+			     struct lw_diags *diags);
+int lw_ruleset_load_response_string(struct lw_ruleset *rs, const char *name,
+				    const char *yaml, size_t len,
+				    struct lw_diags *diags);
 /* Freezes the ruleset (program hashes, constant folding of selections on
  * fields no decoder produces, with warnings). After this the ruleset is
- * immutable. LW_OK or LW_ENOMEM. */
+ * immutable. Then resolves correlation references and checks the
+ * response plan (errors to diags: LW_EPARSE). LW_OK, LW_EPARSE or
+ * LW_ENOMEM. */
 int lw_ruleset_build(struct lw_ruleset *rs, struct lw_diags *diags);
 
 /* All of the above for cfg->rule_dirs-like lists: new + load every dir +
@@ -79,6 +104,10 @@ const struct lw_sigma_rule_info *lw_ruleset_rule(const struct lw_ruleset *rs,
 						 uint32_t i);
 /* Index of the rule with this id or Sigma name, or -1. */
 int64_t lw_ruleset_find(const struct lw_ruleset *rs, const char *id_or_name);
+/* The correlation rules and the response plan (owned by rs). */
+const struct lw_correlation_rules *
+lw_ruleset_correlations(const struct lw_ruleset *rs);
+const struct lw_response *lw_ruleset_response(const struct lw_ruleset *rs);
 uint32_t lw_ruleset_decoder_count(const struct lw_ruleset *rs);
 const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i);
 

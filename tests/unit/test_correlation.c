@@ -1,0 +1,527 @@
+/* lw_correlation: sliding windows on event time (event_count, value_count,
+ * temporal, temporal_ordered, absence), suppression, bounded group tables,
+ * direct firing of unreferenced detection rules, and the saved state.
+ * Oracle: hand-computed firings for event times chosen so that sliding and
+ * fixed windows disagree. Matches are given directly (no decoders). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "correlator/correlation.h"
+#include "correlator/ruleset.h"
+
+#define SEC 1000000000LL
+#define T0 (1795000000LL * SEC) /* a minute boundary: 1795000000 % 60 == 40, see t() */
+
+/* Event time at minute m, second s after a whole minute. */
+static int64_t t(int m, int s)
+{
+	int64_t base = T0 - (T0 / SEC % 60) * SEC;
+
+	return base + ((int64_t)m * 60 + s) * SEC;
+}
+
+static const char detection[] =
+	"title: A\nid: 00000000-0000-4000-8000-00000000000a\nname: rule_a\n"
+	"level: informational\ntags: [logward.unauthorized-access]\n"
+	"logsource: {product: linux}\n"
+	"detection: {sel: {event.action: a}, condition: sel}\n"
+	"---\n"
+	"title: B\nid: 00000000-0000-4000-8000-00000000000b\nname: rule_b\n"
+	"level: informational\ntags: [logward.unauthorized-access]\n"
+	"logsource: {product: linux}\n"
+	"detection: {sel: {event.action: b}, condition: sel}\n"
+	"---\n"
+	"title: Direct\nid: 00000000-0000-4000-8000-00000000000d\nname: rule_d\n"
+	"level: high\ntags: [logward.malware]\n"
+	"logsource: {product: linux}\n"
+	"detection: {sel: {event.action: d}, condition: sel}\n";
+
+/* Makes event.action a field some decoder produces, so the rules above
+ * are not folded away as "never matches". */
+static const char decoders[] =
+	"decoders:\n  - name: action\n    pattern: '^(?<event__action>\\S+)'\n";
+
+struct fired {
+	char rule[64];
+	char group[512];
+	char host[256];
+	uint64_t count;
+	int64_t first, last;
+	uint32_t nev;
+	uint64_t ev0, evn;
+};
+
+static struct lw_ruleset *rs;
+static struct lw_correlation *corr;
+static struct lw_diags diags;
+static struct fired fires[256];
+static int nfires;
+static uint64_t seq;
+
+static void on_fire(const struct lw_incident_fire *f, void *arg)
+{
+	struct fired *x;
+
+	(void)arg;
+	cr_assert_lt(nfires, 256);
+	x = &fires[nfires++];
+	snprintf(x->rule, sizeof(x->rule), "%s", f->rule->name ? f->rule->name : f->rule->id);
+	snprintf(x->group, sizeof(x->group), "%s", f->group);
+	snprintf(x->host, sizeof(x->host), "%s", f->host);
+	x->count = f->count;
+	x->first = f->first_seen_ns;
+	x->last = f->last_seen_ns;
+	x->nev = f->nevidence;
+	x->ev0 = f->nevidence ? f->evidence[0] : 0;
+	x->evn = f->nevidence ? f->evidence[f->nevidence - 1] : 0;
+	cr_expect_not_null(f->response_json);
+}
+
+static void load(const char *corr_yaml)
+{
+	char buf[1024];
+
+	lw_diags_init(&diags);
+	rs = lw_ruleset_new(NULL);
+	cr_assert_not_null(rs);
+	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "dec.yml", decoders,
+						     sizeof(decoders) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_detection_string(rs, "det.yml", detection,
+						      sizeof(detection) - 1, &diags), LW_OK);
+	if (corr_yaml != NULL)
+		lw_ruleset_load_correlation_string(rs, "corr.yml", corr_yaml,
+						   strlen(corr_yaml), &diags);
+	lw_ruleset_build(rs, &diags);
+	for (size_t i = 0; i < diags.count; i++) {
+		lw_diags_format(&diags.items[i], buf, sizeof(buf));
+		cr_log_info("%s", buf);
+	}
+	cr_assert_eq(diags.nerrors, 0, "the rules load");
+	corr = lw_correlation_new(rs);
+	cr_assert_not_null(corr);
+	nfires = 0;
+	seq = 0;
+}
+
+static void teardown(void)
+{
+	lw_correlation_free(corr);
+	lw_ruleset_free(rs);
+	lw_diags_release(&diags);
+	corr = NULL;
+	rs = NULL;
+}
+
+TestSuite(correlation, .fini = teardown);
+
+/* One event at time ts from host with source.ip / user.name, matching
+ * the rules named in `rules` ("a", "b", "ab", "d", ""). */
+static void feed(int64_t ts, const char *host, const char *ip, const char *user,
+		 const char *rules)
+{
+	struct lw_field f[2];
+	struct lw_event ev;
+	uint32_t m[3], n = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.timestamp_ns = ev.created_ns = ts;
+	ev.host = (struct lw_str){host, (uint32_t)strlen(host)};
+	ev.facility = ev.severity = LW_SYSLOG_NONE;
+	f[0] = (struct lw_field){LW_STR_LIT("source.ip"), {ip, (uint32_t)strlen(ip)}};
+	f[1] = (struct lw_field){LW_STR_LIT("user.name"), {user, (uint32_t)strlen(user)}};
+	ev.fields = f;
+	ev.nfields = 2;
+	for (const char *r = rules; *r; r++) {
+		char name[8];
+		snprintf(name, sizeof(name), "rule_%c", *r);
+		m[n++] = (uint32_t)lw_ruleset_find(rs, name);
+	}
+	cr_assert_eq(lw_correlation_process(corr, &ev, seq++, m, n, on_fire, NULL), LW_OK);
+}
+
+static int count_fires(const char *rule)
+{
+	int n = 0;
+
+	for (int i = 0; i < nfires; i++)
+		n += strcmp(fires[i].rule, rule) == 0;
+	return n;
+}
+
+static const char ec5[] =
+	"title: five in a minute\nid: 10000000-0000-4000-8000-000000000001\n"
+	"name: c_count\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a], group-by: [source.ip],"
+	" timespan: 1m, condition: {gte: 5}}\n";
+
+Test(correlation, event_count_window_slides_across_fixed_bins)
+{
+	load(ec5);
+	/* 0:40 0:45 0:50 0:55 | 1:00: fixed one-minute bins hold 4 and 1,
+	 * the sliding minute ending at 1:00 holds all five. */
+	feed(t(0, 40), "h", "203.0.113.5", "u", "a");
+	feed(t(0, 45), "h", "203.0.113.5", "u", "a");
+	feed(t(0, 50), "h", "203.0.113.5", "u", "a");
+	feed(t(0, 55), "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 0);
+	feed(t(1, 0), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].rule, "c_count");
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"203.0.113.5\"}");
+	cr_expect_str_eq(fires[0].host, "h");
+	cr_expect_eq(fires[0].count, 5);
+	cr_expect_eq(fires[0].first, t(0, 40));
+	cr_expect_eq(fires[0].last, t(1, 0));
+	cr_expect_eq(fires[0].nev, 5);
+	cr_expect_eq(fires[0].ev0, 0);
+	cr_expect_eq(fires[0].evn, 4);
+}
+
+Test(correlation, event_count_old_events_leave_the_window)
+{
+	load(ec5);
+	/* Every 20 s: any minute-long window holds at most 3 (or 4 with
+	 * both ends, but the window is half-open: (t - 1m, t]). */
+	for (int i = 0; i < 10; i++)
+		feed(t(0, 0) + i * 20 * SEC, "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 0);
+	/* Other groups and other rules do not count. */
+	feed(t(3, 0), "h", "203.0.113.6", "u", "a");
+	feed(t(3, 1), "h", "203.0.113.5", "u", "b");
+	cr_expect_eq(nfires, 0);
+}
+
+Test(correlation, event_count_rearms_after_firing)
+{
+	load(ec5);
+	for (int i = 0; i < 10; i++)
+		feed(t(0, i), "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 2, "one firing per five events, not one per event");
+	cr_expect_eq(fires[1].count, 5);
+	cr_expect_eq(fires[1].ev0, 5);
+}
+
+Test(correlation, value_count_counts_distinct_values)
+{
+	load("title: spray\nid: 10000000-0000-4000-8000-000000000002\nname: c_spray\n"
+	     "level: high\ncorrelation: {type: value_count, rules: [rule_a],"
+	     " group-by: [source.ip], timespan: 10m, condition: {field: user.name, gte: 3}}\n");
+	feed(t(0, 0), "h", "198.51.100.1", "alice", "a");
+	feed(t(0, 1), "h", "198.51.100.1", "alice", "a");
+	feed(t(0, 2), "h", "198.51.100.1", "bob", "a");
+	feed(t(0, 3), "h", "198.51.100.1", "bob", "a");
+	feed(t(0, 4), "h", "198.51.100.2", "carol", "a");
+	cr_expect_eq(nfires, 0, "two users from .1, one from .2");
+	/* alice expires (10 minutes after her last attempt) before carol. */
+	feed(t(10, 1), "h", "198.51.100.1", "carol", "a");
+	cr_expect_eq(nfires, 0, "alice's attempts are out of the window");
+	feed(t(10, 2), "h", "198.51.100.1", "dave", "a");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"198.51.100.1\"}");
+}
+
+Test(correlation, temporal_needs_every_rule_in_any_order)
+{
+	load("title: both\nid: 10000000-0000-4000-8000-000000000003\nname: c_both\n"
+	     "level: high\ncorrelation: {type: temporal, rules: [rule_a, rule_b],"
+	     " group-by: [host.name], timespan: 5m}\n");
+	feed(t(0, 0), "h1", "x", "u", "b");
+	feed(t(6, 0), "h1", "x", "u", "a");
+	cr_expect_eq(nfires, 0, "b is more than 5m before a");
+	feed(t(7, 0), "h2", "x", "u", "a");
+	feed(t(8, 0), "h1", "x", "u", "b");
+	cr_assert_eq(nfires, 1, "b after a on h1, within 5m");
+	cr_expect_str_eq(fires[0].group, "{\"host.name\":\"h1\"}");
+	cr_expect_eq(fires[0].count, 2);
+}
+
+static const char ordered[] =
+	"title: then\nid: 10000000-0000-4000-8000-000000000004\nname: c_then\n"
+	"level: high\ncorrelation: {type: temporal_ordered, rules: [rule_a, rule_b],"
+	" group-by: [source.ip], timespan: 5m}\n";
+
+Test(correlation, temporal_ordered_respects_order)
+{
+	load(ordered);
+	feed(t(0, 0), "h", "192.0.2.1", "u", "b");
+	feed(t(0, 10), "h", "192.0.2.1", "u", "a");
+	cr_expect_eq(nfires, 0, "b before a");
+	feed(t(0, 20), "h", "192.0.2.1", "u", "b");
+	cr_assert_eq(nfires, 1, "a then b");
+	feed(t(0, 30), "h", "192.0.2.1", "u", "b");
+	cr_expect_eq(nfires, 1, "re-armed: needs a new a");
+	feed(t(1, 0), "h", "192.0.2.1", "u", "a");
+	feed(t(6, 1), "h", "192.0.2.1", "u", "b");
+	cr_expect_eq(nfires, 1, "a more than 5m before b");
+}
+
+Test(correlation, temporal_ordered_one_event_is_not_a_sequence)
+{
+	load(ordered);
+	feed(t(0, 0), "h", "192.0.2.1", "u", "ab");
+	cr_expect_eq(nfires, 0, "one event matching a and b");
+	feed(t(0, 5), "h", "192.0.2.1", "u", "ab");
+	cr_expect_eq(nfires, 1, "the first event's a, then this one's b");
+}
+
+static const char absence[] =
+	"title: silent\nid: 10000000-0000-4000-8000-000000000005\nname: c_silent\n"
+	"level: medium\ntags: [logward.log-tampering]\n"
+	"correlation: {type: absence, group-by: [host.name], timespan: 30m}\n";
+
+Test(correlation, absence_fires_once_when_event_time_passes)
+{
+	load(absence);
+	feed(t(0, 0), "quiet", "x", "u", "");
+	feed(t(0, 0), "busy", "x", "u", "");
+	for (int m = 10; m <= 30; m += 10)
+		feed(t(m, 0), "busy", "x", "u", "");
+	cr_expect_eq(nfires, 0, "exactly 30m is not more than 30m");
+	feed(t(30, 1), "busy", "x", "u", "");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].rule, "c_silent");
+	cr_expect_str_eq(fires[0].group, "{\"host.name\":\"quiet\"}");
+	cr_expect_eq(fires[0].last, t(0, 0), "last seen");
+	cr_expect_eq(fires[0].nev, 1);
+	cr_expect_eq(fires[0].ev0, 0, "evidence: its last event");
+	feed(t(50, 0), "busy", "x", "u", "");
+	cr_expect_eq(nfires, 1, "one report per silence");
+	feed(t(51, 0), "quiet", "x", "u", "");
+	lw_correlation_advance(corr, t(81, 1), on_fire, NULL);
+	cr_expect_eq(nfires, 3, "quiet (again) and busy, through advance()");
+}
+
+Test(correlation, absence_ignores_skewed_clocks)
+{
+	struct lw_event ev;
+
+	load(absence);
+	feed(t(0, 0), "a", "x", "u", "");
+	memset(&ev, 0, sizeof(ev));
+	ev.timestamp_ns = t(600, 0);
+	ev.flags = LW_EVENT_CLOCK_SKEW;
+	ev.host = LW_STR_LIT("future");
+	cr_assert_eq(lw_correlation_process(corr, &ev, seq++, NULL, 0, on_fire, NULL), LW_OK);
+	cr_expect_eq(nfires, 0, "a clock ten hours ahead does not make others silent");
+}
+
+Test(correlation, suppression_holds_back_and_delivers_later)
+{
+	load("title: each\nid: 10000000-0000-4000-8000-000000000006\nname: c_each\n"
+	     "level: high\ncorrelation: {type: event_count, rules: [rule_a],"
+	     " group-by: [source.ip], timespan: 1m, condition: {gte: 1}}\n"
+	     "logward: {suppress: 10m}\n");
+	feed(t(0, 0), "h", "192.0.2.9", "u", "a");
+	cr_assert_eq(nfires, 1);
+	for (int i = 1; i <= 5; i++)
+		feed(t(0, i), "h", "192.0.2.9", "u", "a");
+	cr_expect_eq(nfires, 1, "repeats within 10m are held back");
+	feed(t(9, 0), "h", "192.0.2.8", "u", "");
+	cr_expect_eq(nfires, 1);
+	feed(t(10, 0), "h", "192.0.2.8", "u", "");
+	cr_assert_eq(nfires, 2, "delivered when the suppression ends");
+	cr_expect_eq(fires[1].count, 5);
+	cr_expect_eq(fires[1].first, t(0, 1));
+	cr_expect_eq(fires[1].last, t(0, 5));
+	feed(t(10, 1), "h", "192.0.2.9", "u", "a");
+	cr_expect_eq(nfires, 2, "the delivery started a new suppression");
+	lw_correlation_flush(corr, on_fire, NULL);
+	cr_expect_eq(nfires, 3);
+	cr_expect_eq(fires[2].count, 1);
+}
+
+Test(correlation, unreferenced_detection_rules_fire_directly)
+{
+	struct lw_correlation_stats st;
+
+	load(ec5);
+	cr_expect(lw_correlation_rules_fires_directly(lw_ruleset_correlations(rs),
+						      (uint32_t)lw_ruleset_find(rs, "rule_d")));
+	cr_expect(!lw_correlation_rules_fires_directly(lw_ruleset_correlations(rs),
+						       (uint32_t)lw_ruleset_find(rs, "rule_a")),
+		  "referenced by a correlation");
+	cr_expect(!lw_correlation_rules_fires_directly(lw_ruleset_correlations(rs),
+						       (uint32_t)lw_ruleset_find(rs, "rule_b")),
+		  "informational");
+	feed(t(0, 0), "srv1", "x", "u", "d");
+	feed(t(0, 1), "srv1", "x", "u", "d");
+	feed(t(0, 2), "srv2", "x", "u", "d");
+	feed(t(0, 3), "srv1", "x", "u", "b");
+	cr_assert_eq(nfires, 2, "srv1 once (then held back), srv2 once");
+	cr_expect_str_eq(fires[0].group, "{\"host.name\":\"srv1\"}");
+	cr_expect_eq(fires[0].count, 1);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.suppressed, 1);
+}
+
+Test(correlation, group_table_is_bounded_and_evictions_counted)
+{
+	struct lw_correlation_stats st;
+
+	load("title: capped\nid: 10000000-0000-4000-8000-000000000007\nname: c_cap\n"
+	     "level: high\ncorrelation: {type: event_count, rules: [rule_a],"
+	     " group-by: [source.ip], timespan: 1h, condition: {gte: 2}}\n"
+	     "logward: {max_groups: 2}\n");
+	feed(t(0, 0), "h", "10.0.0.1", "u", "a");
+	feed(t(0, 1), "h", "10.0.0.2", "u", "a");
+	feed(t(0, 2), "h", "10.0.0.3", "u", "a"); /* evicts .1, the oldest */
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.evicted, 1);
+	cr_expect_eq(st.groups, 2);
+	feed(t(0, 3), "h", "10.0.0.1", "u", "a");
+	cr_expect_eq(nfires, 0, ".1 starts over after its eviction (evicting .2)");
+	feed(t(0, 4), "h", "10.0.0.3", "u", "a");
+	cr_expect_eq(nfires, 1, ".3 was kept");
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.evicted, 2);
+}
+
+Test(correlation, chained_correlations_feed_each_other)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof(yaml), "%s---\n"
+		 "title: after\nid: 10000000-0000-4000-8000-000000000008\nname: c_after\n"
+		 "level: critical\ncorrelation: {type: temporal_ordered, rules: [c_count,"
+		 " rule_b], group-by: [source.ip], timespan: 10m}\n", ec5);
+	load(yaml);
+	for (int i = 0; i < 5; i++)
+		feed(t(0, i), "h", "203.0.113.7", "u", "a");
+	feed(t(2, 0), "h", "203.0.113.7", "u", "b");
+	cr_assert_eq(nfires, 2);
+	cr_expect_str_eq(fires[0].rule, "c_count");
+	cr_expect_str_eq(fires[1].rule, "c_after");
+	cr_expect_eq(count_fires("c_after"), 1);
+}
+
+Test(correlation, load_errors_name_file_and_line)
+{
+	static const char bad[] =
+		"title: bad\nid: 10000000-0000-4000-8000-000000000009\nlevel: high\n"
+		"correlation:\n  type: event_count\n  rules: [no_such_rule]\n"
+		"  group-by: [source.ip]\n  timespan: 5m\n  condition: {gte: 3}\n"
+		"---\n"
+		"title: cyc1\nid: 10000000-0000-4000-8000-00000000000a\nname: cyc1\n"
+		"level: high\ncorrelation: {type: temporal, rules: [cyc2, rule_a], timespan: 1m}\n"
+		"---\n"
+		"title: cyc2\nid: 10000000-0000-4000-8000-00000000000b\nname: cyc2\n"
+		"level: high\ncorrelation: {type: temporal, rules: [cyc1, rule_a], timespan: 1m}\n"
+		"---\n"
+		"title: novalue\nid: 10000000-0000-4000-8000-00000000000c\nlevel: high\n"
+		"correlation: {type: value_count, rules: [rule_a], timespan: 1m,"
+		" condition: {gte: 3}}\n"
+		"---\n"
+		"title: sum\nid: 10000000-0000-4000-8000-00000000000d\nlevel: high\n"
+		"correlation: {type: value_sum, rules: [rule_a], timespan: 1m}\n";
+	struct lw_ruleset *r = lw_ruleset_new(NULL);
+	struct lw_diags d;
+	int unresolved = 0, value = 0, sum = 0;
+
+	lw_diags_init(&d);
+	lw_ruleset_load_detection_string(r, "det.yml", detection, sizeof(detection) - 1, &d);
+	lw_ruleset_load_correlation_string(r, "bad.yml", bad, sizeof(bad) - 1, &d);
+	for (size_t i = 0; i < d.count; i++) {
+		const struct lw_diag *x = &d.items[i].diag;
+
+		cr_expect_str_eq(x->file, "bad.yml");
+		value += strstr(x->detail, "condition.field") != NULL && x->line == 26;
+		sum += strstr(x->detail, "value_sum") != NULL && x->line == 31;
+	}
+	cr_expect_eq(value, 1, "value_count without field, at its line");
+	cr_expect_eq(sum, 1, "value_sum is not supported");
+	cr_expect_neq(lw_ruleset_build(r, &d), LW_OK);
+	for (size_t i = 0; i < d.count; i++) {
+		const struct lw_diag *x = &d.items[i].diag;
+
+		unresolved += strstr(x->detail, "no_such_rule") != NULL && x->line == 6;
+	}
+	cr_expect_eq(unresolved, 1, "unresolved reference at the line of the reference");
+	lw_ruleset_free(r);
+	lw_diags_release(&d);
+}
+
+Test(correlation, save_and_restore_round_trip)
+{
+	struct lw_buf b;
+	struct lw_correlation *c2;
+
+	load(ec5);
+	lw_buf_init(&b);
+	for (int i = 0; i < 4; i++)
+		feed(t(0, i), "h", "203.0.113.5", "u", "a");
+	feed(t(0, 4), "srv", "x", "u", "d");
+	cr_expect_eq(nfires, 1, "the direct one");
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	c2 = lw_correlation_new(rs);
+	cr_assert_not_null(c2);
+	cr_assert_eq(lw_correlation_restore(c2, b.data, b.len, NULL), LW_OK);
+	lw_correlation_free(corr);
+	corr = c2;
+	feed(t(0, 5), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(nfires, 2, "four restored events + one new");
+	cr_expect_eq(fires[1].count, 5);
+	cr_expect_eq(fires[1].first, t(0, 0));
+	cr_expect_eq(fires[1].ev0, 0);
+	feed(t(0, 6), "srv", "x", "u", "d");
+	cr_expect_eq(nfires, 2, "the direct rule's suppression survived");
+	lw_buf_release(&b);
+}
+
+Test(correlation, restore_skips_rules_that_no_longer_exist)
+{
+	struct lw_buf b;
+
+	load(ec5);
+	lw_buf_init(&b);
+	feed(t(0, 0), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	teardown();
+	/* Same id, other window definition: the state means something else. */
+	load("title: five in a minute\nid: 10000000-0000-4000-8000-000000000001\n"
+	     "name: c_count\nlevel: high\n"
+	     "correlation: {type: event_count, rules: [rule_a], group-by: [source.ip],"
+	     " timespan: 2m, condition: {gte: 2}}\n");
+	cr_expect_eq(lw_correlation_restore(corr, b.data, b.len, NULL), LW_OK);
+	feed(t(0, 1), "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 0, "the old window's event was not restored");
+	teardown();
+	load(NULL);
+	cr_expect_eq(lw_correlation_restore(corr, b.data, b.len, NULL), LW_OK);
+	lw_buf_release(&b);
+}
+
+Test(correlation, corrupt_state_is_rejected)
+{
+	struct lw_buf b;
+	struct lw_diag d;
+	char *copy;
+
+	load(ec5);
+	lw_buf_init(&b);
+	for (int i = 0; i < 4; i++)
+		feed(t(0, i), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	copy = malloc(b.len);
+	cr_assert_not_null(copy);
+	for (size_t i = 0; i < b.len; i += 7) {
+		memcpy(copy, b.data, b.len);
+		copy[i] ^= 0x5a;
+		memset(&d, 0, sizeof(d));
+		cr_expect_eq(lw_correlation_restore(corr, copy, b.len, &d), LW_ECORRUPT,
+			     "byte %zu flipped", i);
+	}
+	for (size_t n = 0; n < b.len; n += 5)
+		cr_expect_eq(lw_correlation_restore(corr, b.data, n, NULL), LW_ECORRUPT,
+			     "truncated at %zu", n);
+	cr_expect_neq(strstr(d.detail, "correlation state"), NULL);
+	/* A rejected state leaves empty windows, not half of one. */
+	feed(t(0, 5), "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 0);
+	free(copy);
+	lw_buf_release(&b);
+}

@@ -25,6 +25,9 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "core/tz.h"
+#include "correlator/correlation.h"
+#include "correlator/diags.h"
+#include "correlator/ruleset.h"
 #include "store/store.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -46,6 +49,8 @@ static void usage(FILE *out)
 		"\n"
 		"Ingesting the same file twice stores its events twice: there is no\n"
 		"de-duplication. log.source.address is set to the file name.\n"
+		"The config's rules decode and correlate the events as in serve;\n"
+		"incidents are stored (see 'logward incidents'), not notified.\n"
 		"On a terminal a progress line is shown on stderr.\n");
 }
 
@@ -283,6 +288,33 @@ static void print_diag(const char *what, const struct lw_diag *diag, int rc)
 	fprintf(stderr, "logward ingest: %s: %s\n", what, msg[0] ? msg : lw_strerror(rc));
 }
 
+/* Every error of every rule file (file:line: reason). */
+static int load_rules(const struct lw_config *cfg, const struct lw_log *log,
+		      struct lw_ruleset **rs, struct lw_correlation **corr)
+{
+	struct lw_diags diags;
+	char line[1024];
+	int no_rules, rc;
+
+	lw_diags_init(&diags);
+	rc = lw_pipeline_load_rules(cfg, rs, corr, &diags, &no_rules);
+	for (size_t i = 0; i < diags.count; i++) {
+		if (diags.items[i].severity != LW_DIAG_ERROR)
+			continue;
+		lw_diags_format(&diags.items[i], line, sizeof(line));
+		fprintf(stderr, "logward ingest: %s\n", line);
+	}
+	if (rc != LW_OK)
+		fprintf(stderr, "logward ingest: cannot load rules: %zu error(s)%s\n",
+			diags.nerrors, rc == LW_ENOMEM ? " (out of memory)" : "");
+	else if (no_rules)
+		lw_log(log, LW_LOG_NOTICE, "correlator",
+		       "no rule directory; running without rules", "default",
+		       cfg->nrule_dirs ? cfg->rule_dirs[0] : "", NULL);
+	lw_diags_release(&diags);
+	return rc;
+}
+
 int lw_cmd_ingest(int argc, char **argv)
 {
 	struct ingest_args args;
@@ -291,6 +323,8 @@ int lw_cmd_ingest(int argc, char **argv)
 	struct lw_log log;
 	struct lw_store *store = NULL;
 	struct lw_tz *tz = NULL;
+	struct lw_ruleset *rs = NULL;
+	struct lw_correlation *corr = NULL;
 	struct lw_store_opts sopts = {0};
 	struct ingest in;
 	struct lw_diag diag;
@@ -311,6 +345,8 @@ int lw_cmd_ingest(int argc, char **argv)
 	buf = malloc(READ_CHUNK);
 	if (cfg == NULL || buf == NULL || load_config(&args, cfg) != LW_OK)
 		goto out;
+	if (load_rules(cfg, &log, &rs, &corr) != LW_OK)
+		goto out;
 	rc = lw_tz_load(cfg->timezone, &tz, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot load time zone", &diag, rc);
@@ -326,7 +362,8 @@ int lw_cmd_ingest(int argc, char **argv)
 	if (lw_store_load_counters(store, &snap, NULL) == LW_OK && snap.len > 0)
 		lw_counters_merge(&counters, snap.data, snap.len);
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
-				.store = store, .log = &log, .counters = &counters},
+				.store = store, .log = &log, .counters = &counters,
+				.ruleset = rs, .correlation = corr},
 			       &in.pipe, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start writer", &diag, rc);
@@ -363,6 +400,8 @@ out:
 	if (in.pipe != NULL)
 		lw_pipeline_stop(in.pipe, NULL);
 	lw_store_close(store);
+	lw_correlation_free(corr);
+	lw_ruleset_free(rs);
 	lw_tz_free(tz);
 	lw_buf_release(&snap);
 	free(buf);

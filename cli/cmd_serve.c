@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "collector/notify.h"
 #include "collector/pipeline.h"
 #include "collector/serve.h"
 #include "core/buf.h"
@@ -17,7 +18,13 @@
 #include "core/counters.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "correlator/correlation.h"
+#include "correlator/diags.h"
+#include "correlator/ruleset.h"
 #include "store/store.h"
+
+/* At stop, queued notifications get this long to go out. */
+#define NOTIFY_DRAIN_MS 5000
 
 static void usage(FILE *out)
 {
@@ -62,6 +69,39 @@ static int write_ports(const char *path, const struct lw_serve *s)
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return LW_EIO;
 	return LW_OK;
+}
+
+/* Every error of every rule file (file:line: reason); warnings with -v. */
+static int load_rules(const struct lw_config *cfg, const struct lw_log *log,
+		      int verbose, struct lw_ruleset **rs,
+		      struct lw_correlation **corr)
+{
+	struct lw_diags diags;
+	char line[1024];
+	int no_rules, rc;
+
+	lw_diags_init(&diags);
+	rc = lw_pipeline_load_rules(cfg, rs, corr, &diags, &no_rules);
+	for (size_t i = 0; i < diags.count; i++) {
+		if (diags.items[i].severity == LW_DIAG_WARNING && !verbose)
+			continue;
+		lw_diags_format(&diags.items[i], line, sizeof(line));
+		fprintf(stderr, "logward serve: %s\n", line);
+	}
+	if (rc != LW_OK)
+		fprintf(stderr, "logward serve: cannot load rules: %zu error(s)%s\n",
+			diags.nerrors, rc == LW_ENOMEM ? " (out of memory)" : "");
+	else if (no_rules)
+		lw_log(log, LW_LOG_NOTICE, "correlator",
+		       "no rule directory; running without rules", "default",
+		       cfg->nrule_dirs ? cfg->rule_dirs[0] : "", NULL);
+	else if (diags.nwarnings > 0 && !verbose) {
+		snprintf(line, sizeof(line), "%zu", diags.nwarnings);
+		lw_log(log, LW_LOG_INFO, "correlator", "rules loaded with warnings (-v lists them)",
+		       "warnings", line, NULL);
+	}
+	lw_diags_release(&diags);
+	return rc;
 }
 
 static void restore_counters(struct lw_store *st, struct lw_counters *ctr)
@@ -119,6 +159,9 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_store *store = NULL;
 	struct lw_serve *serve = NULL;
 	struct lw_pipeline *pipe = NULL;
+	struct lw_ruleset *rs = NULL;
+	struct lw_correlation *corr = NULL;
+	struct lw_notify *notify = NULL;
 	struct lw_store_opts sopts = {0};
 	struct lw_diag diag;
 	int rc, code = 1;
@@ -144,6 +187,8 @@ int lw_cmd_serve(int argc, char **argv)
 		print_diag("invalid configuration", &diag, rc);
 		goto out;
 	}
+	if (load_rules(cfg, &log, args.verbose, &rs, &corr) != LW_OK)
+		goto out;
 	sopts.map_size = cfg->storage.map_size;
 	rc = lw_store_open(cfg->data_dir, &sopts, &store, &diag);
 	if (rc != LW_OK) {
@@ -167,8 +212,17 @@ int lw_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "logward serve: cannot write '%s'\n", args.ports_file);
 		goto out;
 	}
+	rc = lw_notify_start(&(struct lw_notify_opts){.outputs = cfg->notify,
+				.noutputs = cfg->nnotify, .queue_max = cfg->notify_queue,
+				.log = &log, .counters = &counters}, &notify, &diag);
+	if (rc != LW_OK) {
+		print_diag("cannot start notifications", &diag, rc);
+		goto out;
+	}
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
+				.ruleset = rs, .correlation = corr,
+				.advance_wall_clock = 1, .notify = notify,
 				.resume_cb = lw_serve_resume, .resume_arg = serve},
 			       &pipe, &diag);
 	if (rc != LW_OK) {
@@ -192,6 +246,9 @@ int lw_cmd_serve(int argc, char **argv)
 out:
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	lw_notify_stop(notify, NOTIFY_DRAIN_MS);
+	lw_correlation_free(corr);
+	lw_ruleset_free(rs);
 	lw_serve_free(serve);
 	lw_store_close(store);
 	if (args.ports_file != NULL && serve != NULL)

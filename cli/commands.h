@@ -9,5 +9,7 @@ int lw_cmd_ingest(int argc, char **argv);
 int lw_cmd_query(int argc, char **argv);
 int lw_cmd_verify(int argc, char **argv);
 int lw_cmd_stats(int argc, char **argv);
+int lw_cmd_incidents(int argc, char **argv);
+int lw_cmd_rules(int argc, char **argv);
 
 #endif

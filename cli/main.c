@@ -15,13 +15,15 @@ static const struct {
 	{"query", lw_cmd_query, "search stored events"},
 	{"verify", lw_cmd_verify, "recompute the segment hash chain"},
 	{"stats", lw_cmd_stats, "show store and collector statistics"},
+	{"incidents", lw_cmd_incidents, "list, show, acknowledge and close incidents"},
+	{"rules", lw_cmd_rules, "check rule files, or test log lines against them"},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: logward COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\n'logward COMMAND --help' shows a command's options.\n");
 }
 

@@ -17,14 +17,30 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "collector/notify.h"
 #include "core/buf.h"
+#include "core/time.h"
+#include "correlator/correlation.h"
+#include "correlator/incident.h"
+#include "correlator/ruleset.h"
+#include "store/incidents.h"
 #include "store/store.h"
 
 /* After a failed commit, wait this long before trying again so that a full
  * disk does not turn the writer into a busy loop. */
 #define RETRY_MS 1000
+/* Firings waiting for the next commit (merged by rule and group). A commit
+ * is forced at PENDING_COMMIT; beyond PENDING_MAX (only while commits
+ * fail) a firing is dropped and counted. */
+#define PENDING_MAX 256
+#define PENDING_COMMIT 192
+
+_Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
+	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
+	       "store and correlator incident statuses differ");
 
 struct lw_pipeline {
 	const struct lw_config *cfg;
@@ -47,10 +63,29 @@ struct lw_pipeline {
 	int thread_started;
 	struct lw_segment_builder *builder;
 	int64_t first_ms;  /* monotonic ms of the oldest uncommitted event */
+	int64_t state_saved_ms; /* monotonic ms of the last stored window state */
+	int final_commit;  /* the stop's commit: always store the window state */
 	int64_t retry_ms;  /* no commit attempt before this (after a failure) */
 	struct lw_buf snap;
 	int first_err;
 	struct lw_diag first_diag;
+
+	/* rules (writer thread only) */
+	const struct lw_ruleset *rs;
+	struct lw_ruleset_scratch *scratch;
+	struct lw_correlation *corr;
+	struct lw_notify *notify;
+	int advance_wall_clock;
+	int64_t next_tick_ms;     /* next lw_correlation_advance */
+	uint64_t base_seq;        /* store seq of the builder's first event */
+	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
+	uint32_t npending;
+	struct lw_incident_fire *pending;       /* PENDING_MAX */
+	struct lw_incidents_raise *raises;      /* PENDING_MAX */
+	uint64_t *raise_ids;
+	uint8_t *raise_created;
+	struct lw_buf created_json;
+	struct lw_buf state;
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
@@ -86,6 +121,71 @@ static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
 
 static int commit(struct lw_pipeline *p);
 
+static void fire_merge(struct lw_incident_fire *to,
+		       const struct lw_incident_fire *f)
+{
+	uint64_t last = to->nevidence ? to->evidence[to->nevidence - 1] : 0;
+
+	to->count += f->count;
+	if (f->first_seen_ns < to->first_seen_ns)
+		to->first_seen_ns = f->first_seen_ns;
+	if (f->last_seen_ns > to->last_seen_ns)
+		to->last_seen_ns = f->last_seen_ns;
+	if (strcmp(to->host, f->host) != 0)
+		to->host[0] = '\0';
+	if (strcmp(to->zone, f->zone) != 0)
+		to->zone[0] = '\0';
+	for (uint32_t i = 0; i < f->nevidence; i++) {
+		if (to->nevidence > 0 && f->evidence[i] <= last)
+			continue; /* reported again by an overlapping window */
+		if (to->nevidence == LW_INCIDENT_MAX_EVIDENCE) {
+			memmove(to->evidence, to->evidence + 1,
+				(LW_INCIDENT_MAX_EVIDENCE - 1) * sizeof(to->evidence[0]));
+			to->nevidence--;
+		}
+		to->evidence[to->nevidence++] = last = f->evidence[i];
+	}
+}
+
+/* lw_incident_cb: keeps the firing (copied: f is valid only during the
+ * call) for the next commit, merged with one of the same identity. */
+static void on_fire(const struct lw_incident_fire *f, void *arg)
+{
+	struct lw_pipeline *p = arg;
+
+	if (f->rule == NULL)
+		return;
+	for (uint32_t i = 0; i < p->npending; i++) {
+		if (p->pending[i].rule == f->rule &&
+		    strcmp(p->pending[i].group, f->group) == 0) {
+			fire_merge(&p->pending[i], f);
+			return;
+		}
+	}
+	if (p->npending == PENDING_MAX) {
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, 1);
+		return;
+	}
+	p->pending[p->npending++] = *f;
+	if (p->first_ms == 0)
+		p->first_ms = mono_ms();
+}
+
+/* Decodes and detects ev in place (decoder fields land in the batch
+ * arena, so the builder stores them with the event). */
+static void apply_rules(struct lw_pipeline *p, struct lw_batch *b,
+			struct lw_event *ev, struct lw_ruleset_matches *m)
+{
+	m->decoder = UINT32_MAX;
+	m->count = 0;
+	m->rules = NULL;
+	if (p->rs != NULL &&
+	    lw_ruleset_apply(p->rs, p->scratch, ev, &b->arena, m) != LW_OK) {
+		m->count = 0;
+		p->rules_failed++;
+	}
+}
+
 /* Copies the batch into the builder. An event the builder refuses (out of
  * memory) cannot be stored: it is logged, never ignored silently. */
 static void absorb(struct lw_pipeline *p, struct lw_batch *b)
@@ -94,12 +194,23 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 
 	mark_skew(p, b);
 	for (uint32_t i = 0; i < b->count; i++) {
+		struct lw_ruleset_matches m;
+
+		apply_rules(p, b, &b->events[i], &m);
 		if (lw_segment_builder_add(p->builder, &b->events[i]) != LW_OK) {
 			lost++;
 			continue;
 		}
+		/* Correlate after the add: only a stored event is evidence,
+		 * and its seq is its place in the store. */
+		if (p->corr != NULL)
+			lw_correlation_process(p->corr, &b->events[i],
+					       p->base_seq + lw_segment_builder_count(p->builder) - 1,
+					       m.rules, m.count, on_fire, p);
 		if (p->first_ms == 0)
 			p->first_ms = mono_ms();
+		if (p->npending >= PENDING_COMMIT && mono_ms() >= p->retry_ms)
+			commit(p);
 		/* segment_bytes bounds the segment, not the batch: a batch
 		 * (up to LW_BATCH_MAX_BYTES) may close several segments. */
 		if (lw_segment_builder_raw_bytes(p->builder) >=
@@ -112,6 +223,14 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "cannot add events to the segment", "events", n,
 		       "error", lw_strerror(LW_ENOMEM), NULL);
+	}
+	if (p->rules_failed > 0) {
+		char n[32];
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)p->rules_failed);
+		lw_log(p->log, LW_LOG_ERR, "pipeline",
+		       "events stored without decoding", "events", n,
+		       "error", lw_strerror(LW_ENOMEM), NULL);
+		p->rules_failed = 0;
 	}
 }
 
@@ -131,28 +250,121 @@ static void give_back(struct lw_pipeline *p, struct lw_batch *b)
 		p->resume_cb(p->resume_arg);
 }
 
-/* One LMDB transaction for everything in the builder. The counters
- * snapshot stored with it already counts this segment, so `logward stats`
- * agrees with the segments it sees; on failure the counts are taken back
- * and the builder is kept for the next attempt. */
+/* The store's view of pending firing i (pointers into p->pending and the
+ * ruleset, both alive until the commit returns). The incident's level is
+ * its rule's level. */
+static void to_raise(const struct lw_incident_fire *f, struct lw_incidents_raise *r)
+{
+	const char *level = lw_sigma_level_name((int)f->rule->level);
+
+	memset(r, 0, sizeof(*r));
+	r->rule_id = f->rule->id;
+	r->rule_title = f->rule->title;
+	r->rule_level = level;
+	r->category = lw_category_name((int)f->rule->category);
+	r->level = level;
+	r->response = f->response_json;
+	r->group = f->group;
+	r->host = f->host;
+	r->zone = f->zone;
+	r->first_seen_ns = f->first_seen_ns;
+	r->last_seen_ns = f->last_seen_ns;
+	r->count = f->count;
+	r->nevidence = f->nevidence;
+	r->evidence = f->evidence;
+}
+
+/* After the commit that stored them: one notification per new incident
+ * (created_json holds one line per created raise, in raise order). */
+static void notify_created(struct lw_pipeline *p, uint32_t n)
+{
+	const char *line = p->created_json.data;
+	const char *end = line + p->created_json.len;
+
+	for (uint32_t i = 0; i < n && line != NULL && line < end; i++) {
+		const char *nl;
+
+		if (!p->raise_created[i])
+			continue;
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (nl == NULL)
+			break;
+		lw_notify_submit(p->notify, line, (size_t)(nl - line),
+				 lw_notify_level(p->raises[i].level));
+		line = nl + 1;
+	}
+}
+
+static void log_incidents(struct lw_pipeline *p, const struct lw_store_commit_result *res)
+{
+	char c[16], u[16];
+
+	if (res->created == 0)
+		return;
+	snprintf(c, sizeof(c), "%u", res->created);
+	snprintf(u, sizeof(u), "%u", res->updated);
+	lw_log(p->log, LW_LOG_NOTICE, "pipeline", "incidents raised",
+	       "new", c, "updated", u, NULL);
+}
+
+/* One LMDB transaction for everything in the builder, the pending
+ * incidents and the correlation state. The counters snapshot stored with
+ * it already counts this segment, so `logward stats` agrees with the
+ * segments it sees; on failure the counts are taken back and the builder
+ * and the firings are kept for the next attempt. */
 static int commit(struct lw_pipeline *p)
 {
 	uint32_t n = lw_segment_builder_count(p->builder);
+	struct lw_store_commit_extra x;
+	struct lw_store_commit_result res;
 	struct lw_diag diag;
 	int rc;
 
 	memset(&diag, 0, sizeof(diag));
+	memset(&x, 0, sizeof(x));
+	memset(&res, 0, sizeof(res));
 	lw_counters_add(p->counters, LW_CTR_STORED, n);
 	if (n > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, 1);
 	lw_buf_reset(&p->snap);
 	lw_counters_serialize(p->counters, &p->snap);
+	x.counters = p->snap.data;
+	x.counters_len = p->snap.len;
+	x.first_seq = p->base_seq;
+	/* The window state is megabytes once many groups are tracked, and
+	 * under load commits come many times a second: storing it with every
+	 * commit cost 31% of the writer (perf). It is stored at most once
+	 * per flush_interval and always at a clean stop, so a crash loses
+	 * window counts of at most one flush interval, like events. */
+	if (p->corr != NULL &&
+	    (p->final_commit ||
+	     mono_ms() - p->state_saved_ms >= (int64_t)p->cfg->storage.flush_interval_ms)) {
+		lw_buf_reset(&p->state);
+		if (lw_correlation_save(p->corr, &p->state) == LW_OK && !p->state.oom) {
+			x.state = p->state.data != NULL ? p->state.data : "";
+			x.state_len = p->state.len;
+		}
+	}
+	for (uint32_t i = 0; i < p->npending; i++)
+		to_raise(&p->pending[i], &p->raises[i]);
+	x.raises = p->raises;
+	x.nraises = p->npending;
+	res.ids = p->raise_ids;
+	res.created_flags = p->raise_created;
+	res.created_json = &p->created_json;
 	rc = p->snap.oom ? LW_ENOMEM :
-		lw_store_commit(p->store, p->builder, p->snap.data,
-				p->snap.len, &diag);
+		lw_store_commit_ex(p->store, p->builder, &x, &res, &diag);
 	if (rc == LW_OK) {
+		if (x.state != NULL)
+			p->state_saved_ms = mono_ms();
+		p->base_seq = res.first_seq + n;
 		p->first_ms = 0;
 		p->retry_ms = 0;
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_RAISED, res.created);
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, res.updated);
+		log_incidents(p, &res);
+		notify_created(p, p->npending);
+		p->npending = 0;
 		return LW_OK;
 	}
 	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - n);
@@ -170,7 +382,7 @@ static int commit(struct lw_pipeline *p)
 
 static int commit_due(struct lw_pipeline *p, int64_t now)
 {
-	if (lw_segment_builder_count(p->builder) == 0)
+	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
 		return 0;
 	if (now < p->retry_ms)
 		return 0;
@@ -184,7 +396,21 @@ static int64_t deadline_ms(struct lw_pipeline *p)
 {
 	int64_t d = p->first_ms + (int64_t)p->cfg->storage.flush_interval_ms;
 
+	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
+		return p->next_tick_ms; /* only the correlation tick is due */
+	if (p->advance_wall_clock && p->next_tick_ms < d)
+		d = p->next_tick_ms;
 	return d > p->retry_ms ? d : p->retry_ms;
+}
+
+/* Correlation time follows the wall clock while nothing arrives, so a
+ * silent source raises its absence incident (serve only). */
+static void tick(struct lw_pipeline *p, int64_t now)
+{
+	if (p->corr == NULL || !p->advance_wall_clock || now < p->next_tick_ms)
+		return;
+	p->next_tick_ms = now + (int64_t)p->cfg->storage.flush_interval_ms;
+	lw_correlation_advance(p->corr, lw_time_now_ns(), on_fire, p);
 }
 
 static void wait_work(struct lw_pipeline *p)
@@ -193,7 +419,9 @@ static void wait_work(struct lw_pipeline *p)
 		struct timespec ts;
 		int64_t d;
 
-		if (lw_segment_builder_count(p->builder) == 0) {
+		if (lw_segment_builder_count(p->builder) == 0 &&
+		    p->npending == 0 &&
+		    (p->corr == NULL || !p->advance_wall_clock)) {
 			pthread_cond_wait(&p->work, &p->mu);
 			continue;
 		}
@@ -229,14 +457,16 @@ static void *writer_main(void *arg)
 		}
 		if (stop)
 			break;
+		tick(p, mono_ms());
 		if (commit_due(p, mono_ms()))
 			commit(p);
 		pthread_mutex_lock(&p->mu);
 	}
 	/* Clean stop: everything that was submitted is in the builder. One
 	 * more try after a failure, then the error goes to the caller. */
-	if (lw_segment_builder_count(p->builder) == 0)
-		commit(p); /* the final counters snapshot */
+	p->final_commit = 1;
+	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
+		commit(p); /* the final counters snapshot and window state */
 	else if (commit(p) != LW_OK && commit(p) != LW_OK)
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events not stored at stop", NULL);
@@ -250,6 +480,13 @@ static void destroy(struct lw_pipeline *p)
 	free(p->batches);
 	lw_segment_builder_free(p->builder);
 	lw_buf_release(&p->snap);
+	lw_ruleset_scratch_free(p->scratch);
+	free(p->pending);
+	free(p->raises);
+	free(p->raise_ids);
+	free(p->raise_created);
+	lw_buf_release(&p->created_json);
+	lw_buf_release(&p->state);
 	pthread_cond_destroy(&p->freed);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->mu);
@@ -279,6 +516,48 @@ static int init_sync(struct lw_pipeline *p)
 	return ok ? LW_OK : LW_ENOMEM;
 }
 
+/* Ruleset scratch, the pending-incident arrays, the first seq, and the
+ * correlation state of the last commit. A state the correlator rejects
+ * (corrupt, other version) is logged and windows start empty. */
+static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts,
+		      struct lw_diag *diag)
+{
+	struct lw_diag d;
+	int rc;
+
+	p->rs = opts->ruleset;
+	p->corr = opts->ruleset != NULL ? opts->correlation : NULL;
+	p->notify = opts->notify;
+	p->advance_wall_clock = opts->advance_wall_clock;
+	p->next_tick_ms = mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
+	rc = lw_store_events_total(p->store, &p->base_seq, diag);
+	if (rc != LW_OK || p->rs == NULL)
+		return rc;
+	p->scratch = lw_ruleset_scratch_new(p->rs);
+	p->pending = calloc(PENDING_MAX, sizeof(*p->pending));
+	p->raises = calloc(PENDING_MAX, sizeof(*p->raises));
+	p->raise_ids = calloc(PENDING_MAX, sizeof(*p->raise_ids));
+	p->raise_created = calloc(PENDING_MAX, sizeof(*p->raise_created));
+	if (p->scratch == NULL || p->pending == NULL || p->raises == NULL ||
+	    p->raise_ids == NULL || p->raise_created == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
+	if (p->corr == NULL)
+		return LW_OK;
+	memset(&d, 0, sizeof(d));
+	rc = lw_store_load_state(p->store, &p->state, &d);
+	if (rc == LW_OK && p->state.len > 0)
+		rc = lw_correlation_restore(p->corr, p->state.data, p->state.len, &d);
+	if (rc == LW_ECORRUPT) {
+		lw_log(p->log, LW_LOG_WARNING, "pipeline",
+		       "stored correlation state not restored; windows start empty",
+		       "detail", d.detail, NULL);
+		rc = LW_OK;
+	} else if (rc != LW_OK && diag != NULL) {
+		*diag = d;
+	}
+	return rc;
+}
+
 int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		      struct lw_pipeline **out, struct lw_diag *diag)
 {
@@ -301,10 +580,17 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 	p->resume_cb = opts->resume_cb;
 	p->resume_arg = opts->resume_arg;
 	lw_buf_init(&p->snap);
+	lw_buf_init(&p->created_json);
+	lw_buf_init(&p->state);
 	p->builder = lw_segment_builder_new();
 	p->batches = calloc(n, sizeof(*p->batches));
 	if (p->builder == NULL || p->batches == NULL)
 		goto fail_nomem;
+	rc = init_rules(p, opts, diag);
+	if (rc != LW_OK) {
+		destroy(p);
+		return rc;
+	}
 	for (p->nbatches = 0; p->nbatches < n; p->nbatches++) {
 		struct lw_batch *b = lw_batch_new(opts->cfg->batch_events);
 		if (b == NULL)
@@ -390,4 +676,40 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 		*diag = p->first_diag;
 	destroy(p);
 	return rc;
+}
+
+int lw_pipeline_load_rules(const struct lw_config *cfg, struct lw_ruleset **rs,
+			   struct lw_correlation **corr, struct lw_diags *diags,
+			   int *no_rules)
+{
+	const char *dirs[LW_CONFIG_MAX_RULE_DIRS];
+	size_t n = 0;
+	int rc;
+
+	*rs = NULL;
+	*corr = NULL;
+	*no_rules = 0;
+	for (size_t i = 0; i < cfg->nrule_dirs && i < LW_CONFIG_MAX_RULE_DIRS; i++) {
+		struct stat sb;
+
+		/* The default rules/ is optional (serve runs from anywhere);
+		 * a directory the config names is not. */
+		if (!cfg->rules_explicit && stat(cfg->rule_dirs[i], &sb) == -1)
+			continue;
+		dirs[n++] = cfg->rule_dirs[i];
+	}
+	if (n == 0) {
+		*no_rules = 1;
+		return LW_OK;
+	}
+	rc = lw_ruleset_load(dirs, n, cfg, rs, diags);
+	if (rc != LW_OK)
+		return rc;
+	*corr = lw_correlation_new(*rs);
+	if (*corr == NULL) {
+		lw_ruleset_free(*rs);
+		*rs = NULL;
+		return LW_ENOMEM;
+	}
+	return LW_OK;
 }

@@ -4,6 +4,11 @@
  * flush_interval). Batches are preallocated (cfg->queue_batches); when none
  * is free the producer pauses: that is the backpressure and the memory bound.
  *
+ * With rules, the writer also decodes, detects and correlates each event
+ * before adding it to the segment, numbering events with their store seq
+ * (lw_store_events_total + position), and commits the incidents raised
+ * with the segment holding their events (lw_store_commit_ex).
+ *
  * Threads: acquire/submit from one producer thread; the writer thread is
  * internal; resume_cb runs on the writer thread. */
 #ifndef LW_COLLECTOR_PIPELINE_H
@@ -17,17 +22,48 @@
 
 struct lw_store;
 struct lw_pipeline;
+struct lw_ruleset;
+struct lw_correlation;
+struct lw_notify;
 
 struct lw_pipeline_opts {
 	const struct lw_config *cfg;   /* borrowed, outlives the pipeline */
 	struct lw_store *store;        /* borrowed, writable */
 	const struct lw_log *log;      /* borrowed */
 	struct lw_counters *counters;  /* borrowed */
+	/* Optional rules (all borrowed, outliving the pipeline). With a
+	 * ruleset every event is decoded and detected (lw_ruleset_apply)
+	 * before it is stored, so decoder fields are stored with it. With
+	 * a correlation too, its firings become incidents committed in the
+	 * same transaction as the segment; its window state is restored
+	 * from the store at start and saved at every commit. The writer
+	 * thread owns the correlation while the pipeline runs. */
+	const struct lw_ruleset *ruleset;
+	struct lw_correlation *correlation;
+	/* Moves correlation time to the wall clock on every flush tick
+	 * (absences while nothing arrives): serve, not ingest of old files. */
+	int advance_wall_clock;
+	/* Created incidents are queued here after their commit; may be NULL. */
+	struct lw_notify *notify;
 	/* Called on the writer thread when a batch becomes free after
 	 * lw_pipeline_acquire returned NULL; may be NULL. */
 	void (*resume_cb)(void *arg);
 	void *resume_arg;
 };
+
+struct lw_diags;
+
+/* Loads the rule directories of cfg (cfg->rule_dirs) into a ruleset and a
+ * correlation for it (both owned by the caller: lw_correlation_free, then
+ * lw_ruleset_free). Every problem of every file goes to diags. When the
+ * rules are the built-in default (cfg->rules_explicit == 0) and none of
+ * the directories exists, returns LW_OK with both NULL and *no_rules = 1:
+ * the caller runs without rules and says so. A directory the config names
+ * that does not exist is an error (LW_EIO in diags). Errors: LW_EPARSE,
+ * LW_EIO, LW_ENOMEM (*rs and *corr are NULL). */
+int lw_pipeline_load_rules(const struct lw_config *cfg, struct lw_ruleset **rs,
+			   struct lw_correlation **corr, struct lw_diags *diags,
+			   int *no_rules);
 
 /* Starts the writer thread. *out is closed with lw_pipeline_stop. */
 int lw_pipeline_start(const struct lw_pipeline_opts *opts,

@@ -24,7 +24,10 @@ enum key_type {
 	KEY_BOOL,     /* int */
 	KEY_CIDRS,    /* struct lw_cidr_list */
 	KEY_LISTENER_TYPE,
-	KEY_FRAMING
+	KEY_FRAMING,
+	KEY_NOTIFY_TYPE,
+	KEY_LEVEL,    /* uint32_t 0..4: informational low medium high critical */
+	KEY_ARGV      /* struct lw_notify_argv */
 };
 
 struct key_spec {
@@ -44,6 +47,17 @@ static const struct key_spec top_keys[] = {
 	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0},
 	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096},
 	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20},
+	{"notify_queue", NUM(KEY_UINT32, struct lw_config, notify_queue), 1, 65536},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
+static const struct key_spec notify_keys[] = {
+	{"type", NUM(KEY_NOTIFY_TYPE, struct lw_notify_config, type), 0, 0},
+	{"path", STR(struct lw_notify_config, path), 0, 0},
+	{"argv", NUM(KEY_ARGV, struct lw_notify_config, argv), 0, 0},
+	{"timeout", NUM(KEY_DURATION_MS32, struct lw_notify_config, timeout_ms), 1, 3600000},
+	{"max_attempts", NUM(KEY_UINT32, struct lw_notify_config, max_attempts), 1, 1000},
+	{"min_level", NUM(KEY_LEVEL, struct lw_notify_config, min_level), 0, 0},
 	{NULL, 0, 0, 0, 0, 0}
 };
 
@@ -125,6 +139,7 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->storage.max_age_s = 400ull * 86400;
 	cfg->storage.max_bytes = 100ull << 30;
 	cfg->storage.map_size = 0;
+	cfg->notify_queue = 1024;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
 	cfg->nrule_dirs = 1;
 
@@ -247,9 +262,54 @@ static int load_cidrs(struct loader *ld, const struct key_spec *k,
 	return LW_OK;
 }
 
+static int load_argv(struct loader *ld, const struct key_spec *k,
+		     yaml_node_t *node, struct lw_notify_argv *argv)
+{
+	yaml_node_item_t *it;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(ld, node, "key '%s': expected a list of strings", k->name);
+	argv->n = 0;
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(&ld->doc, *it);
+		const char *s = scalar(item);
+
+		if (s == NULL)
+			return fail_at(ld, item, "key '%s': expected a string", k->name);
+		if (strlen(s) >= LW_NOTIFY_ARG_MAX)
+			return fail_at(ld, item, "key '%s': argument too long (max %d bytes)",
+				       k->name, LW_NOTIFY_ARG_MAX - 1);
+		if (argv->n == LW_NOTIFY_MAX_ARGS)
+			return fail_at(ld, item, "key '%s': too many arguments (max %d)",
+				       k->name, LW_NOTIFY_MAX_ARGS);
+		memcpy(argv->v[argv->n++], s, strlen(s) + 1);
+	}
+	return LW_OK;
+}
+
+/* Enum-like keys: the index of s in names, stored as the key's type. */
+static int apply_name(struct loader *ld, const struct key_spec *k,
+		      yaml_node_t *node, const char *s, const char *const *names,
+		      size_t n, const char *list, void *field)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) != 0)
+			continue;
+		if (k->type == KEY_NOTIFY_TYPE)
+			*(enum lw_notify_type *)field = (enum lw_notify_type)i;
+		else
+			*(uint32_t *)field = (uint32_t)i;
+		return LW_OK;
+	}
+	return fail_at(ld, node, "key '%s': unknown value '%s' (%s)", k->name, s, list);
+}
+
 static int apply_key(struct loader *ld, const struct key_spec *k,
 		     yaml_node_t *node, void *base)
 {
+	static const char *const notify_types[] = {"file", "exec"};
+	static const char *const levels[] = {"informational", "low", "medium",
+					     "high", "critical"};
 	char *field = (char *)base + k->offset;
 	const char *s = scalar(node);
 	uint64_t v = 0;
@@ -257,6 +317,13 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 
 	if (k->type == KEY_CIDRS)
 		return load_cidrs(ld, k, node, (struct lw_cidr_list *)(void *)field);
+	if (k->type == KEY_ARGV)
+		return load_argv(ld, k, node, (struct lw_notify_argv *)(void *)field);
+	if (s != NULL && k->type == KEY_NOTIFY_TYPE)
+		return apply_name(ld, k, node, s, notify_types, 2, "file, exec", field);
+	if (s != NULL && k->type == KEY_LEVEL)
+		return apply_name(ld, k, node, s, levels, 5,
+				  "informational, low, medium, high, critical", field);
 	if (s == NULL)
 		return fail_at(ld, node, "key '%s': expected a scalar value", k->name);
 	switch (k->type) {
@@ -311,6 +378,9 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 			return fail_at(ld, node, "key '%s': unknown framing '%s' (auto, lf, octet-counted)", k->name, s);
 		return LW_OK;
 	case KEY_CIDRS:
+	case KEY_ARGV:
+	case KEY_NOTIFY_TYPE:
+	case KEY_LEVEL:
 		break;
 	}
 	rc = check_bounds(ld, k, node, v);
@@ -418,12 +488,49 @@ static int load_zones(struct loader *ld, yaml_node_t *node, struct lw_config *cf
 	return LW_OK;
 }
 
+static int load_notify(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
+{
+	yaml_node_item_t *it;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(ld, node, "key '%s': expected a list of outputs", "notify");
+	cfg->nnotify = 0;
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(&ld->doc, *it);
+		struct lw_notify_config *n;
+		int rc;
+
+		if (cfg->nnotify == LW_CONFIG_MAX_NOTIFY)
+			return fail_at(ld, item, "too many %s (max %s)", "notify outputs", "8");
+		n = &cfg->notify[cfg->nnotify++];
+		memset(n, 0, sizeof(*n));
+		n->type = (enum lw_notify_type)-1;
+		n->timeout_ms = 10000;
+		n->max_attempts = 5;
+		rc = apply_map(ld, item, notify_keys, "notify output", n);
+		if (rc != LW_OK)
+			return rc;
+		if ((int)n->type == -1)
+			return fail_at(ld, item, "notify output: missing key '%s'", "type");
+		if (n->type == LW_NOTIFY_FILE && !n->path[0])
+			return fail_at(ld, item, "notify output: key '%s' is required for type file", "path");
+		if (n->type == LW_NOTIFY_EXEC && n->argv.n == 0)
+			return fail_at(ld, item, "notify output: key '%s' is required for type exec", "argv");
+		/* No shell and no PATH search: the program is named by path. */
+		if (n->type == LW_NOTIFY_EXEC && strchr(n->argv.v[0], '/') == NULL)
+			return fail_at(ld, item, "notify output: argv[0] '%s' must be a path to the program (no PATH search, no shell)",
+				       n->argv.v[0]);
+	}
+	return LW_OK;
+}
+
 static int load_rules(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
 {
 	yaml_node_item_t *it;
 	const char *s = scalar(node);
 
 	cfg->nrule_dirs = 0;
+	cfg->rules_explicit = 1;
 	if (s != NULL) {
 		if (strlen(s) >= PATH_MAX)
 			return fail_at(ld, node, "key '%s': path too long", "rules");
@@ -472,6 +579,8 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 			rc = apply_map(ld, vn, storage_keys, "storage", &cfg->storage);
 		} else if (!strcmp(key, "rules")) {
 			rc = load_rules(ld, vn, cfg);
+		} else if (!strcmp(key, "notify")) {
+			rc = load_notify(ld, vn, cfg);
 		} else {
 			for (k = top_keys; k->name != NULL; k++)
 				if (!strcmp(k->name, key))

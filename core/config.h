@@ -60,6 +60,30 @@ struct lw_storage_config {
 	uint64_t map_size;           /* LMDB map size */
 };
 
+#define LW_CONFIG_MAX_NOTIFY 8
+#define LW_NOTIFY_MAX_ARGS 16
+#define LW_NOTIFY_ARG_MAX 256
+
+enum lw_notify_type {
+	LW_NOTIFY_FILE,  /* append one JSON line per incident */
+	LW_NOTIFY_EXEC   /* run argv (no shell), the incident JSON on stdin */
+};
+
+struct lw_notify_argv {
+	size_t n;
+	char v[LW_NOTIFY_MAX_ARGS][LW_NOTIFY_ARG_MAX];
+};
+
+/* One `notify:` output (collector/notify.h). */
+struct lw_notify_config {
+	enum lw_notify_type type;
+	char path[PATH_MAX];         /* file: the JSON-lines file */
+	struct lw_notify_argv argv;  /* exec: argv[0] is a path (no PATH search) */
+	uint32_t timeout_ms;         /* exec: SIGKILL after this */
+	uint32_t max_attempts;       /* per incident, then dropped and counted */
+	uint32_t min_level;          /* 0 informational .. 4 critical */
+};
+
 struct lw_config {
 	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
 	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
@@ -74,6 +98,10 @@ struct lw_config {
 	struct lw_storage_config storage;
 	size_t nrule_dirs;
 	char rule_dirs[LW_CONFIG_MAX_RULE_DIRS][PATH_MAX];
+	int rules_explicit;          /* the file named `rules:` (else the default) */
+	size_t nnotify;
+	struct lw_notify_config notify[LW_CONFIG_MAX_NOTIFY];
+	uint32_t notify_queue;       /* incidents waiting per output; oldest dropped */
 };
 
 /* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix

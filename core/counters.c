@@ -19,6 +19,13 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_FRAMING_ERRORS] = "framing_errors",
 	[LW_CTR_BACKPRESSURE] = "backpressure_pauses",
 	[LW_CTR_SEGMENTS] = "segments",
+	[LW_CTR_INCIDENTS_RAISED] = "incidents_raised",
+	[LW_CTR_INCIDENTS_UPDATED] = "incidents_updated",
+	[LW_CTR_INCIDENTS_DROPPED] = "incidents_dropped",
+	[LW_CTR_NOTIFY_SENT] = "notify_sent",
+	[LW_CTR_NOTIFY_FAILED] = "notify_failed",
+	[LW_CTR_NOTIFY_RETRIED] = "notify_retried",
+	[LW_CTR_NOTIFY_DROPPED] = "notify_dropped",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -8,9 +8,13 @@
  *   segmeta   id -> metadata record                 (store/segment.h)
  *   names     kind byte + name -> u64 events, u64 skew (LE)
  *   meta      "version" -> u32, "head" -> totals and chain head,
- *             "counters" -> text snapshot, "checkpoint" -> u64 + hash */
+ *             "counters" -> text snapshot, "checkpoint" -> u64 + hash,
+ *             "seq" -> u64 next event seq, "corrstate" -> correlation blob
+ *   seqidx    last event seq of a segment (BE) -> segment id, first seq (BE)
+ *   inc*      incidents and their indexes (store/incidents.c) */
 #include "store/store.h"
 #include "store/segment.h"
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -24,17 +28,7 @@
 #define HEAD_LEN 104
 #define DEFAULT_MAP (16ull << 30)
 
-struct lw_store {
-	MDB_env *env;
-	MDB_dbi seg, segmeta, names, meta;
-	int readonly;
-};
-
-struct lw_store_reader {
-	struct lw_store *st;
-	MDB_txn *txn;
-	int active; /* txn is live (not reset) */
-};
+/* struct lw_store and struct lw_store_reader: store/store_int.h */
 
 static int mdb_fail(struct lw_diag *diag, int rc, const char *what)
 {
@@ -43,6 +37,11 @@ static int mdb_fail(struct lw_diag *diag, int rc, const char *what)
 				   mdb_strerror(rc));
 	return lw_diag_set(diag, LW_ESTORE, NULL, 0, 0, "lmdb %s: %s", what,
 			   mdb_strerror(rc));
+}
+
+int lw_store_mdb_fail(struct lw_diag *diag, int rc, const char *what)
+{
+	return mdb_fail(diag, rc, what);
 }
 
 static void be64(uint8_t out[8], uint64_t v)
@@ -130,6 +129,108 @@ static int put_version(struct lw_store *st, MDB_txn *txn, struct lw_diag *diag)
 	return rc == MDB_SUCCESS ? LW_OK : mdb_fail(diag, rc, "put version");
 }
 
+/* --- event seqs ------------------------------------------------------ */
+
+static const MDB_val seq_key = {3, (void *)"seq"};
+
+/* The next event seq (events ever committed) in txn; *found = 0 when the
+ * store predates seqs (then 0). */
+static int seq_load(struct lw_store *st, MDB_txn *txn, uint64_t *seq,
+		    int *found)
+{
+	MDB_val k = seq_key, v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	*seq = 0;
+	*found = 0;
+	if (rc == MDB_NOTFOUND)
+		return MDB_SUCCESS;
+	if (rc != MDB_SUCCESS)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*seq = le_get(v.mv_data, 8);
+	*found = 1;
+	return MDB_SUCCESS;
+}
+
+static int seq_store(struct lw_store *st, MDB_txn *txn, uint64_t seq)
+{
+	MDB_val k = seq_key, v;
+	uint8_t buf[8];
+
+	le_put(buf, seq, 8);
+	v.mv_size = 8;
+	v.mv_data = buf;
+	return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+/* seqidx entry of one segment: key = its last seq, so MDB_SET_RANGE on a
+ * seq lands on the segment holding it. */
+static int seq_index(struct lw_store *st, MDB_txn *txn, uint64_t id,
+		     uint64_t first, uint32_t count)
+{
+	uint8_t key[8], val[16];
+	MDB_val k = {8, key}, v = {16, val};
+
+	if (count == 0)
+		return MDB_SUCCESS;
+	be64(key, first + count - 1);
+	be64(val, id);
+	be64(val + 8, first);
+	return mdb_put(txn, st->seqidx, &k, &v, MDB_APPEND);
+}
+
+/* A store written before seqs existed: number its events in segment
+ * order (header counts) once, at the first writable open. */
+static int seq_backfill(struct lw_store *st, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t seq = 0;
+	int found, rc;
+
+	rc = seq_load(st, txn, &seq, &found);
+	if (rc != MDB_SUCCESS || found)
+		return rc;
+	rc = mdb_cursor_open(txn, st->seg, &cur);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == MDB_SUCCESS) {
+		struct lw_segment_header h;
+
+		if (k.mv_size == 8 &&
+		    lw_segment_header_parse(v.mv_data, v.mv_size, &h, NULL) == LW_OK) {
+			rc = seq_index(st, txn, rd_be64(k.mv_data), seq, h.count);
+			if (rc != MDB_SUCCESS)
+				break;
+			seq += h.count;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return seq_store(st, txn, seq);
+}
+
+/* The databases added with incidents. Readonly on an older store: absent,
+ * has_inc stays 0. */
+static int open_inc_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
+{
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "seqidx", flags, &st->seqidx)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "incidents", flags, &st->inc)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "incopen", flags, &st->inc_open)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "incstatus", flags, &st->inc_status)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "inctime", flags, &st->inc_time)) != MDB_SUCCESS)
+		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
+	st->has_inc = 1;
+	return st->readonly ? MDB_SUCCESS : seq_backfill(st, txn);
+}
+
 static int open_dbs(struct lw_store *st, struct lw_diag *diag)
 {
 	unsigned flags = st->readonly ? 0 : MDB_CREATE;
@@ -153,6 +254,11 @@ static int open_dbs(struct lw_store *st, struct lw_diag *diag)
 	rc = put_version(st, txn, diag);
 	if (rc != LW_OK)
 		goto fail;
+	rc = open_inc_dbs(st, txn, flags);
+	if (rc != MDB_SUCCESS) {
+		rc = mdb_fail(diag, rc, "open incident databases");
+		goto fail;
+	}
 	/* Committing (also a read txn) makes the handles usable by later
 	 * transactions (mdb_dbi_open docs). */
 	rc = mdb_txn_commit(txn);
@@ -389,17 +495,62 @@ static int write_segment(struct lw_store *st, MDB_txn *txn,
 	return MDB_SUCCESS;
 }
 
+/* Incidents, correlation state and counters of one commit, inside txn.
+ * first is the seq the store gives the segment's first event. */
+static int write_extra(struct lw_store *st, MDB_txn *txn,
+		       const struct lw_store_commit_extra *x, uint64_t first,
+		       struct lw_store_commit_result *res)
+{
+	MDB_val ck = {8, (void *)"counters"}, sk = {9, (void *)"corrstate"}, v;
+	int rc;
+
+	if (x->nraises > 0) {
+		if (!st->has_inc)
+			return MDB_INCOMPATIBLE;
+		rc = lw_incidents_apply(st, txn, x->raises, x->nraises,
+					x->first_seq, first, x->now_ns, res);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	if (x->state != NULL) {
+		v.mv_size = x->state_len;
+		v.mv_data = (void *)x->state;
+		rc = mdb_put(txn, st->meta, &sk, &v, 0);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	if (x->counters != NULL) {
+		v.mv_size = x->counters_len;
+		v.mv_data = (void *)x->counters;
+		rc = mdb_put(txn, st->meta, &ck, &v, 0);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	return MDB_SUCCESS;
+}
+
+static void result_reset(struct lw_store_commit_result *res)
+{
+	res->first_seq = 0;
+	res->created = res->updated = 0;
+	if (res->created_json != NULL)
+		lw_buf_reset(res->created_json);
+}
+
 /* One attempt: the whole commit in one write txn. */
 static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
-		       const struct lw_segment_meta *m, const void *snap,
-		       size_t snap_len, struct lw_diag *diag)
+		       const struct lw_segment_meta *m,
+		       const struct lw_store_commit_extra *x,
+		       struct lw_store_commit_result *res, struct lw_diag *diag)
 {
 	struct lw_store_head head;
 	uint8_t hbuf[HEAD_LEN];
-	MDB_val hk = {4, (void *)"head"}, ck = {8, (void *)"counters"}, v;
+	MDB_val hk = {4, (void *)"head"}, v;
 	MDB_txn *txn = NULL;
-	int rc;
+	uint64_t seq;
+	int found, rc;
 
+	result_reset(res);
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "begin write");
@@ -408,6 +559,10 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 	rc = head_load(st, txn, &head, diag);
 	if (rc != LW_OK)
 		goto out;
+	rc = seq_load(st, txn, &seq, &found);
+	if (rc != MDB_SUCCESS)
+		goto mdb_out;
+	res->first_seq = seq;
 	if (s != NULL) {
 		rc = write_segment(st, txn, s, &head, m);
 		if (rc == MDB_KEYEXIST) {
@@ -424,16 +579,16 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 		v.mv_size = HEAD_LEN;
 		v.mv_data = hbuf;
 		rc = mdb_put(txn, st->meta, &hk, &v, 0);
+		if (rc == MDB_SUCCESS && st->has_inc)
+			rc = seq_index(st, txn, s->hdr.id, seq, s->hdr.count);
+		if (rc == MDB_SUCCESS)
+			rc = seq_store(st, txn, seq + s->hdr.count);
 		if (rc != MDB_SUCCESS)
 			goto mdb_out;
 	}
-	if (snap != NULL) {
-		v.mv_size = snap_len;
-		v.mv_data = (void *)snap;
-		rc = mdb_put(txn, st->meta, &ck, &v, 0);
-		if (rc != MDB_SUCCESS)
-			goto mdb_out;
-	}
+	rc = write_extra(st, txn, x, seq, res);
+	if (rc != MDB_SUCCESS)
+		goto mdb_out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != MDB_SUCCESS)
@@ -451,10 +606,25 @@ int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
 		    const void *counters_snapshot, size_t snapshot_len,
 		    struct lw_diag *diag)
 {
+	struct lw_store_commit_extra x = {0};
+
+	x.counters = counters_snapshot;
+	x.counters_len = snapshot_len;
+	return lw_store_commit_ex(st, b, &x, NULL, diag);
+}
+
+int lw_store_commit_ex(struct lw_store *st, struct lw_segment_builder *b,
+		       const struct lw_store_commit_extra *x,
+		       struct lw_store_commit_result *res, struct lw_diag *diag)
+{
 	struct lw_segment_sealed sealed, *s = NULL;
 	struct lw_segment_meta m = {0};
+	struct lw_store_commit_result dummy = {0};
+	uint64_t need = 0;
 	int rc;
 
+	if (res == NULL)
+		res = &dummy;
 	if (st->readonly)
 		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
 				   "store opened readonly");
@@ -468,20 +638,20 @@ int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
 		if (rc != LW_OK)
 			return lw_diag_set(diag, rc, NULL, 0, 0, "bad metadata record");
 		s = &sealed;
+		need = 2 * (s->value_len + s->meta_len);
 	}
-	rc = commit_once(st, s, &m, counters_snapshot, snapshot_len, diag);
+	rc = commit_once(st, s, &m, x, res, diag);
 	if (rc == LW_EFULL) {
 		/* Grow between transactions (allowed: no txn is active in
 		 * this process on the writer side) and retry once. Double,
 		 * and at least twice this commit's bytes for overflow pages. */
 		uint64_t cur = lw_store_map_size(st);
-		uint64_t need = s ? 2 * (s->value_len + s->meta_len) : 0;
 		uint64_t next = cur * 2 > cur + need ? cur * 2 : cur + need;
 		int mrc = mdb_env_set_mapsize(st->env, next);
 
 		if (mrc != MDB_SUCCESS)
 			return mdb_fail(diag, mrc, "grow map");
-		rc = commit_once(st, s, &m, counters_snapshot, snapshot_len, diag);
+		rc = commit_once(st, s, &m, x, res, diag);
 	}
 	if (rc == LW_OK && b != NULL)
 		lw_segment_builder_reset(b);
@@ -725,4 +895,102 @@ int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
 	rc = lw_store_reader_counters(rd, out, diag);
 	lw_store_reader_close(rd);
 	return rc;
+}
+
+/* --- event seqs, correlation state ------------------------------------ */
+
+int lw_store_reader_txn(struct lw_store_reader *rd, MDB_txn **txn,
+			struct lw_diag *diag)
+{
+	int rc = reader_live(rd, diag);
+
+	*txn = rc == LW_OK ? rd->txn : NULL;
+	return rc;
+}
+
+int lw_store_reader_find_seq(struct lw_store_reader *rd, uint64_t seq,
+			     uint64_t *segment_id, uint32_t *index,
+			     struct lw_diag *diag)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	MDB_cursor *cur;
+	uint64_t first;
+	int rc = reader_live(rd, diag);
+
+	if (rc != LW_OK)
+		return rc;
+	if (!rd->st->has_inc)
+		return LW_ENOTFOUND;
+	rc = mdb_cursor_open(rd->txn, rd->st->seqidx, &cur);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor");
+	be64(key, seq);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return LW_ENOTFOUND;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor get");
+	if (k.mv_size != 8 || v.mv_size != 16)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "bad seqidx record");
+	first = rd_be64((const uint8_t *)v.mv_data + 8);
+	/* Below the segment's first seq: the segment that held it is gone
+	 * (retention). Past UINT32_MAX events: not a segment of ours. */
+	if (seq < first || seq - first > UINT32_MAX)
+		return LW_ENOTFOUND;
+	*segment_id = rd_be64(v.mv_data);
+	*index = (uint32_t)(seq - first);
+	return LW_OK;
+}
+
+int lw_store_events_total(struct lw_store *st, uint64_t *out,
+			  struct lw_diag *diag)
+{
+	struct lw_store_reader *rd;
+	uint64_t seq;
+	int found, rc;
+
+	*out = 0;
+	rc = lw_store_reader_open(st, &rd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = seq_load(st, rd->txn, &seq, &found);
+	if (rc == MDB_SUCCESS && !found) {
+		/* Readonly on a store that predates seqs: the head's total. */
+		struct lw_store_head h;
+
+		rc = head_load(st, rd->txn, &h, diag);
+		lw_store_reader_close(rd);
+		*out = rc == LW_OK ? h.events : 0;
+		return rc;
+	}
+	lw_store_reader_close(rd);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "get seq");
+	*out = seq;
+	return LW_OK;
+}
+
+int lw_store_load_state(struct lw_store *st, struct lw_buf *out,
+			struct lw_diag *diag)
+{
+	MDB_val k = {9, (void *)"corrstate"}, v;
+	struct lw_store_reader *rd;
+	int rc;
+
+	lw_buf_reset(out);
+	rc = lw_store_reader_open(st, &rd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_get(rd->txn, st->meta, &k, &v);
+	if (rc == MDB_SUCCESS)
+		lw_buf_append(out, v.mv_data, v.mv_size);
+	lw_store_reader_close(rd);
+	if (rc == MDB_NOTFOUND)
+		return LW_OK;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "get corrstate");
+	return out->oom ? LW_ENOMEM : LW_OK;
 }

@@ -58,6 +58,58 @@ int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
 		    const void *counters_snapshot, size_t snapshot_len,
 		    struct lw_diag *diag);
 
+struct lw_incidents_raise; /* store/incidents.h */
+
+/* What a commit writes besides the segment, in the same transaction
+ * (lw_store_commit_ex). Everything is borrowed for the call. */
+struct lw_store_commit_extra {
+	const void *counters;     /* counters snapshot, or NULL to keep the stored one */
+	size_t counters_len;
+	const void *state;        /* correlation state blob, or NULL to keep it */
+	size_t state_len;
+	const struct lw_incidents_raise *raises; /* incidents to create or update */
+	size_t nraises;
+	/* The seq the caller gave the builder's first event (its
+	 * lw_store_events_total when the builder was empty). Evidence seqs
+	 * from first_seq on are moved if another process committed first. */
+	uint64_t first_seq;
+	int64_t now_ns;           /* time of the "open" history entry; 0 = now */
+};
+
+/* What lw_store_commit_ex did; all optional (pass NULL). The arrays are
+ * caller-provided with extra->nraises entries. */
+struct lw_store_commit_result {
+	uint64_t first_seq;       /* seq the store gave the segment's first event */
+	uint32_t created, updated;
+	uint64_t *ids;            /* or NULL: the incident id of each raise */
+	uint8_t *created_flags;   /* or NULL: 1 where the raise opened a new incident */
+	struct lw_buf *created_json; /* or NULL: reset, then one JSON line
+				      * (lw_incidents_to_json + '\n') per
+				      * created incident, in raise order */
+};
+
+/* lw_store_commit plus incidents and correlation state, all in ONE write
+ * transaction with the segment (extra may be NULL: like lw_store_commit
+ * without a snapshot). For each raise: an open or acknowledged incident
+ * with the same identity (rule id, group) is updated (count added,
+ * last_seen max, evidence appended, host/zone cleared when they differ),
+ * else a new one is created (ids from 1, in order). Same errors and
+ * retry-on-MAP_FULL as lw_store_commit; LW_ESTORE also when the store
+ * cannot hold incidents (readonly-era database). */
+int lw_store_commit_ex(struct lw_store *st, struct lw_segment_builder *b,
+		       const struct lw_store_commit_extra *extra,
+		       struct lw_store_commit_result *res, struct lw_diag *diag);
+
+/* The number of events ever committed = the seq the next committed event
+ * gets (retention does not lower it). Short read txn. LW_OK/LW_ESTORE. */
+int lw_store_events_total(struct lw_store *st, uint64_t *out,
+			  struct lw_diag *diag);
+
+/* Copies the stored correlation state blob into out (reset first; empty
+ * when none was stored). Short read txn. */
+int lw_store_load_state(struct lw_store *st, struct lw_buf *out,
+			struct lw_diag *diag);
+
 /* Copies the stored counters snapshot into out (reset first); out is
  * empty when none was stored. Uses a short read txn. */
 int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
@@ -144,6 +196,13 @@ int lw_store_reader_names(struct lw_store_reader *rd, lw_store_name_cb cb,
 /* Copies the counters snapshot of the reader's snapshot into out (reset
  * first); empty when none was stored. */
 int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
+			     struct lw_diag *diag);
+
+/* Where event seq lives: *segment_id and the event's *index inside the
+ * decoded segment. LW_ENOTFOUND when no stored segment holds it (not yet
+ * committed, or removed by retention); LW_ESTORE; LW_ECORRUPT. */
+int lw_store_reader_find_seq(struct lw_store_reader *rd, uint64_t seq,
+			     uint64_t *segment_id, uint32_t *index,
 			     struct lw_diag *diag);
 
 /* The current map size in bytes (grows on MDB_MAP_FULL). */

@@ -207,3 +207,62 @@ Test(config, shipped_example_file_loads)
 	cr_expect_eq(cfg.nlisteners, 3);
 	cr_expect_eq(cfg.listeners[1].idle_timeout_ms, 600000);
 }
+
+Test(config, notify_outputs_load)
+{
+	static struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_assert_eq(load("notify:\n"
+			  "  - {type: file, path: ./var/logward/incidents.jsonl}\n"
+			  "  - {type: exec, argv: [/usr/local/bin/page-oncall, --urgent],\n"
+			  "     timeout: 10s, max_attempts: 3, min_level: high}\n"
+			  "notify_queue: 64\n", &cfg, &d), LW_OK, "%s", d.detail);
+	cr_assert_eq(cfg.nnotify, 2);
+	cr_expect_eq(cfg.notify[0].type, LW_NOTIFY_FILE);
+	cr_expect_str_eq(cfg.notify[0].path, "./var/logward/incidents.jsonl");
+	cr_expect_eq(cfg.notify[0].timeout_ms, 10000, "default timeout");
+	cr_expect_eq(cfg.notify[0].max_attempts, 5, "default attempts");
+	cr_expect_eq(cfg.notify[0].min_level, 0);
+	cr_expect_eq(cfg.notify[1].type, LW_NOTIFY_EXEC);
+	cr_assert_eq(cfg.notify[1].argv.n, 2);
+	cr_expect_str_eq(cfg.notify[1].argv.v[0], "/usr/local/bin/page-oncall");
+	cr_expect_str_eq(cfg.notify[1].argv.v[1], "--urgent");
+	cr_expect_eq(cfg.notify[1].timeout_ms, 10000);
+	cr_expect_eq(cfg.notify[1].max_attempts, 3);
+	cr_expect_eq(cfg.notify[1].min_level, 3);
+	cr_expect_eq(cfg.notify_queue, 64);
+	cr_expect_eq(cfg.rules_explicit, 0);
+}
+
+Test(config, notify_errors_name_the_line)
+{
+	static struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_expect_eq(load("notify:\n  - {type: mail}\n", &cfg, &d), LW_EINVAL);
+	cr_expect_eq(d.line, 2);
+	cr_expect(strstr(d.detail, "unknown value 'mail'") != NULL, "%s", d.detail);
+	cr_expect_eq(load("notify:\n  - {type: file}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "'path' is required") != NULL, "%s", d.detail);
+	cr_expect_eq(load("notify:\n  - {type: exec, argv: []}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "'argv' is required") != NULL, "%s", d.detail);
+	cr_expect_eq(load("notify:\n  - {type: exec, argv: [page-oncall]}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "must be a path") != NULL, "%s", d.detail);
+	cr_expect_eq(load("notify:\n  - {type: exec, argv: /bin/true}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "expected a list") != NULL, "%s", d.detail);
+	cr_expect_eq(load("notify:\n  - {type: file, path: x, min_level: severe}\n", &cfg, &d), LW_EINVAL);
+	cr_expect_eq(load("notify:\n  - {type: file, path: x, colour: red}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "unknown key 'colour'") != NULL, "%s", d.detail);
+	cr_expect_eq(load("notify: {type: file}\n", &cfg, &d), LW_EINVAL);
+}
+
+Test(config, rules_key_marks_rule_dirs_explicit)
+{
+	static struct lw_config cfg;
+	struct lw_diag d;
+
+	cr_assert_eq(load("rules: [rules/, /etc/logward/rules]\n", &cfg, &d), LW_OK);
+	cr_expect_eq(cfg.rules_explicit, 1);
+	cr_expect_eq(cfg.nrule_dirs, 2);
+}

@@ -1,0 +1,268 @@
+/* logward-bench-rules: events/s through decoders + detection rules +
+ * correlation windows (the whole pack) on one core, the cost the writer
+ * thread pays per event. Parsing happens once, before the clock starts;
+ * each pass replays the parsed events with their times shifted forward, so
+ * windows see one continuous stream. Not a test: numbers go to the README. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector/syslog.h"
+#include "core/config.h"
+#include "core/time.h"
+#include "correlator/correlation.h"
+#include "correlator/diags.h"
+#include "correlator/incident.h"
+#include "correlator/ruleset.h"
+
+#define MAX_DIRS 8
+
+struct corpus {
+	struct lw_arena arena; /* line bytes, parsed in place */
+	struct lw_event *events;
+	size_t count, cap;
+	int64_t span_ns;       /* newest - oldest event time, plus one second */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int load_file(struct corpus *c, const char *path, int64_t now_ns)
+{
+	struct lw_parse_opts opts = {now_ns, NULL};
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "logward-bench-rules: cannot open '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		size_t len = (size_t)n;
+		char *copy;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		if (c->count == c->cap) {
+			size_t ncap = c->cap ? c->cap * 2 : 4096;
+			struct lw_event *ne = realloc(c->events, ncap * sizeof(*ne));
+			if (ne == NULL)
+				goto oom;
+			c->events = ne;
+			c->cap = ncap;
+		}
+		copy = lw_arena_memdup(&c->arena, line, len);
+		if (copy == NULL)
+			goto oom;
+		memset(&c->events[c->count], 0, sizeof(c->events[0]));
+		lw_syslog_parse(copy, len, &opts, &c->events[c->count]);
+		c->count++;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return 0;
+oom:
+	fprintf(stderr, "logward-bench-rules: out of memory\n");
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return -1;
+}
+
+static void count_fire(const struct lw_incident_fire *fire, void *arg)
+{
+	(void)fire;
+	(*(uint64_t *)arg)++;
+}
+
+struct result {
+	uint64_t events, matched, fires;
+	double seconds;
+};
+
+/* One timed run over `passes` replays of the corpus. */
+static int run(const struct lw_ruleset *rs, const struct corpus *c, unsigned passes,
+	       int correlate, struct result *r)
+{
+	struct lw_ruleset_scratch *scr = lw_ruleset_scratch_new(rs);
+	struct lw_correlation *corr = correlate ? lw_correlation_new(rs) : NULL;
+	struct lw_arena arena;
+	uint64_t seq = 0;
+	double t0;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	lw_arena_init(&arena, 0);
+	if (scr == NULL || (correlate && corr == NULL))
+		goto out;
+	t0 = now_s();
+	for (unsigned p = 0; p < passes; p++) {
+		int64_t shift = (int64_t)p * c->span_ns;
+		for (size_t i = 0; i < c->count; i++) {
+			struct lw_event ev = c->events[i];
+			struct lw_ruleset_matches m;
+
+			ev.timestamp_ns += shift;
+			ev.created_ns += shift;
+			if ((i & 1023) == 0)
+				lw_arena_reset(&arena);
+			if (lw_ruleset_apply(rs, scr, &ev, &arena, &m) != LW_OK)
+				goto out;
+			r->matched += m.count > 0;
+			if (corr != NULL &&
+			    lw_correlation_process(corr, &ev, seq, m.rules, m.count,
+						   count_fire, &r->fires) != LW_OK)
+				goto out;
+			seq++;
+		}
+	}
+	if (corr != NULL)
+		lw_correlation_flush(corr, count_fire, &r->fires);
+	r->seconds = now_s() - t0;
+	r->events = seq;
+	rc = 0;
+out:
+	lw_arena_release(&arena);
+	lw_correlation_free(corr);
+	lw_ruleset_scratch_free(scr);
+	return rc;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: logward-bench-rules [-r DIR]... [-c CONFIG] [-n EVENTS] [--runs N] [--json] FILE...\n\n"
+		"Times decoders + detection rules, then decoders + detection + correlation,\n"
+		"over the events of FILE (syslog lines, parsed once before timing),\n"
+		"replayed until at least EVENTS (default 3000000) per run. Prints the\n"
+		"median of --runs (default 3) runs.\n\n"
+		"  -r, --rules DIR    rule directory (default: rules/; repeatable)\n"
+		"  -c, --config FILE  config for the zones map (default: built-in)\n"
+		"  -n, --events N     events per run\n"
+		"      --runs N       runs per mode\n"
+		"      --json         one JSON object instead of text\n");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"rules", required_argument, NULL, 'r'}, {"config", required_argument, NULL, 'c'},
+		{"events", required_argument, NULL, 'n'}, {"runs", required_argument, NULL, 'R'},
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *dirs[MAX_DIRS];
+	size_t ndirs = 0;
+	const char *config = NULL;
+	unsigned long long want = 3000000;
+	unsigned runs = 3;
+	int json = 0, opt, ret = 1;
+	static struct lw_config cfg;
+	struct lw_diag diag = {0};
+	struct lw_diags diags;
+	struct lw_ruleset *rs = NULL;
+	struct corpus c;
+	int64_t now = lw_time_now_ns(), tmin = INT64_MAX, tmax = INT64_MIN;
+	double rates[2][16];
+	struct result last[2];
+
+	while ((opt = getopt_long(argc, argv, "r:c:n:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			if (ndirs < MAX_DIRS)
+				dirs[ndirs++] = optarg;
+			break;
+		case 'c': config = optarg; break;
+		case 'n': want = strtoull(optarg, NULL, 10); break;
+		case 'R': runs = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc || runs == 0 || runs > 16 || want == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (ndirs == 0)
+		dirs[ndirs++] = "rules/";
+	if (config ? lw_config_load(config, &cfg, &diag) : (lw_config_defaults(&cfg), LW_OK)) {
+		char msg[1024];
+		lw_diag_format(&diag, msg, sizeof(msg));
+		fprintf(stderr, "logward-bench-rules: %s\n", msg);
+		return 1;
+	}
+	lw_diags_init(&diags);
+	if (lw_ruleset_load(dirs, ndirs, &cfg, &rs, &diags) != LW_OK) {
+		fprintf(stderr, "logward-bench-rules: the rules do not load (run 'logward rules check')\n");
+		lw_diags_release(&diags);
+		return 1;
+	}
+	lw_diags_release(&diags);
+	memset(&c, 0, sizeof(c));
+	lw_arena_init(&c.arena, 1 << 20);
+	for (int i = optind; i < argc; i++)
+		if (load_file(&c, argv[i], now) != 0)
+			goto out;
+	if (c.count == 0) {
+		fprintf(stderr, "logward-bench-rules: no events in the input\n");
+		goto out;
+	}
+	for (size_t i = 0; i < c.count; i++) {
+		if (c.events[i].timestamp_ns < tmin)
+			tmin = c.events[i].timestamp_ns;
+		if (c.events[i].timestamp_ns > tmax)
+			tmax = c.events[i].timestamp_ns;
+	}
+	c.span_ns = tmax - tmin + 1000000000LL;
+	for (int mode = 0; mode < 2; mode++) {
+		unsigned passes = (unsigned)((want + c.count - 1) / c.count);
+		for (unsigned r = 0; r < runs; r++) {
+			if (run(rs, &c, passes, mode, &last[mode]) != 0) {
+				fprintf(stderr, "logward-bench-rules: out of memory\n");
+				goto out;
+			}
+			rates[mode][r] = (double)last[mode].events / last[mode].seconds;
+		}
+		qsort(rates[mode], runs, sizeof(double), cmp_double);
+	}
+	if (json) {
+		printf("{\"events_per_run\":%llu,\"runs\":%u,\"input_events\":%zu,"
+		       "\"matched_fraction\":%.3f,\"detect_events_per_s\":%.0f,"
+		       "\"correlate_events_per_s\":%.0f,\"fires_per_run\":%llu}\n",
+		       (unsigned long long)last[1].events, runs, c.count,
+		       (double)last[1].matched / (double)last[1].events,
+		       rates[0][runs / 2], rates[1][runs / 2], (unsigned long long)last[1].fires);
+	} else {
+		printf("input: %zu events; %llu events per run; %u runs (median shown)\n",
+		       c.count, (unsigned long long)last[1].events, runs);
+		printf("events matching a rule: %.1f%%; fires per run: %llu\n",
+		       100.0 * (double)last[1].matched / (double)last[1].events,
+		       (unsigned long long)last[1].fires);
+		printf("decoders + detection:               %10.0f events/s  (%.0f ns/event)\n",
+		       rates[0][runs / 2], 1e9 / rates[0][runs / 2]);
+		printf("decoders + detection + correlation: %10.0f events/s  (%.0f ns/event)\n",
+		       rates[1][runs / 2], 1e9 / rates[1][runs / 2]);
+	}
+	ret = 0;
+out:
+	free(c.events);
+	lw_arena_release(&c.arena);
+	lw_ruleset_free(rs);
+	return ret;
+}

@@ -300,6 +300,11 @@ static int scan_segment(struct lw_query *q, uint64_t id, lw_query_cb cb,
 	}
 	if (rc != LW_OK)
 		return rc;
+	/* The events now live in the decoder's buffer, not in the map:
+	 * end the snapshot before the callbacks, which may block for as
+	 * long as the consumer likes (`logward query | sleep 20`). The next
+	 * reader call renews it. val and every map pointer die here. */
+	lw_store_reader_reset(q->rd);
 	q->stats.segments_decoded++;
 	ev = lw_segment_decoder_events(q->dec, &n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -354,8 +359,8 @@ int lw_query_run(struct lw_query *q, lw_query_cb cb, void *arg,
 		if (lw_query_done(q))
 			break;
 	}
-	/* Release the snapshot between runs (mdb_txn_reset): a follow
-	 * loop must not pin pages the writer wants to reuse. */
+	/* Release the snapshot between runs too (mdb_txn_reset): a follow
+	 * loop must not pin pages the writer wants to reuse while it sleeps. */
 	lw_store_reader_reset(q->rd);
 	return rc;
 }

@@ -3,8 +3,11 @@
  * cursor behind `logward query --follow`.
  *
  * Threads: a query is used by one thread at a time. It holds one store
- * reader whose snapshot lasts one lw_query_run call (reset afterwards),
- * so a follow loop never pins old pages while it sleeps. */
+ * reader whose snapshot is ended (mdb_txn_reset) after each decoded
+ * segment, before that segment's callbacks run, and at the end of each
+ * lw_query_run: neither a slow consumer nor a follow loop's sleep pins
+ * old pages. Each segment is read from a snapshot at least as new as the
+ * previous one's, so commits made during a run are seen by that run. */
 #ifndef LW_STORE_QUERY_H
 #define LW_STORE_QUERY_H
 
@@ -49,8 +52,10 @@ struct lw_query_stats {
 struct lw_query;
 
 /* Called per matching event in segment id order, then stored order within
- * a segment. ev and its strings are valid only during the call. Return 0
- * to continue; anything else stops lw_query_run, which returns it. */
+ * a segment. ev and its strings are valid only during the call (they point
+ * into the query's decoder, not the LMDB map; no read txn is held during
+ * the call). Return 0 to continue; anything else stops lw_query_run,
+ * which returns it. */
 typedef int (*lw_query_cb)(const struct lw_event *ev, uint64_t segment_id,
 			   void *arg);
 

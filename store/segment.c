@@ -611,7 +611,8 @@ int lw_segment_header_parse(const void *value, size_t len,
 	memcpy(h->chain, p + 88, LW_SHA256_LEN);
 	if (h->version != LW_SEGMENT_VERSION)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
-				   "unknown segment version %u", h->version);
+				   "segment format version %u not supported (this logward reads %d)",
+				   h->version, LW_SEGMENT_VERSION);
 	if (h->header_len != LW_SEGMENT_HEADER_LEN)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "bad header length %u", h->header_len);
@@ -628,8 +629,9 @@ int lw_segment_header_parse(const void *value, size_t len,
 	return LW_OK;
 }
 
-int lw_segment_chain(const struct lw_segment_header *h, const void *frame,
-		     size_t frame_len, uint8_t out[LW_SHA256_LEN])
+int lw_segment_chain(const struct lw_segment_header *h, const void *meta,
+		     size_t meta_len, const void *frame, size_t frame_len,
+		     uint8_t out[LW_SHA256_LEN])
 {
 	uint8_t hb[LW_SEGMENT_HEADER_LEN];
 	struct lw_sha256 s;
@@ -641,6 +643,9 @@ int lw_segment_chain(const struct lw_segment_header *h, const void *frame,
 		return rc;
 	lw_sha256_update(&s, h->prev_chain, LW_SHA256_LEN);
 	lw_sha256_update(&s, hb, LW_SEGMENT_CHAINED_LEN);
+	/* The record needs no length prefix: comp_size, hashed above,
+	 * fixes the frame's length and so where the record ends. */
+	lw_sha256_update(&s, meta, meta_len);
 	lw_sha256_update(&s, frame, frame_len);
 	rc = lw_sha256_final(&s, out);
 	lw_sha256_release(&s);
@@ -772,6 +777,17 @@ int lw_segment_meta_has(const struct lw_segment_meta *m,
 
 /* --- decoder ---------------------------------------------------------- */
 
+/* Per dictionary id and metadata kind: events seen (check_meta). */
+struct tally {
+	uint64_t n, skew;
+};
+
+/* One metadata list item while checking it against the events. */
+struct mitem {
+	struct lw_str name;
+	uint64_t count, skew, seen, seen_skew;
+};
+
 struct lw_segment_decoder {
 	ZSTD_DCtx *dctx;
 	uint8_t *raw;
@@ -782,7 +798,18 @@ struct lw_segment_decoder {
 	size_t fields_cap;
 	struct lw_str *dict;
 	size_t dict_cap;
+	uint32_t ndict;
 	uint32_t count;
+	/* Host, zone and app dictionary ids of each event (3 per event, in
+	 * lw_segment_meta_kind order), so check_meta counts in O(events). */
+	uint32_t *ids;
+	size_t ids_cap;
+	struct tally *tally;
+	size_t tally_cap;
+	struct mitem *items;
+	size_t items_cap;
+	struct lw_segment_header hdr; /* of the last lw_segment_decode */
+	int has_hdr;
 };
 
 struct lw_segment_decoder *lw_segment_decoder_new(void)
@@ -799,6 +826,9 @@ void lw_segment_decoder_free(struct lw_segment_decoder *d)
 	free(d->ev);
 	free(d->fields);
 	free(d->dict);
+	free(d->ids);
+	free(d->tally);
+	free(d->items);
 	free(d);
 }
 
@@ -830,13 +860,14 @@ static int corrupt(struct lw_diag *diag, const char *what)
 }
 
 static int rd_id(struct rd *r, uint32_t ndict, const struct lw_str *dict,
-		 struct lw_str *out)
+		 struct lw_str *out, uint32_t *id_out)
 {
 	uint64_t id;
 
 	if (rd_varint(r, &id) != LW_OK || id >= ndict)
 		return LW_ECORRUPT;
 	*out = dict[id];
+	*id_out = (uint32_t)id;
 	return LW_OK;
 }
 
@@ -878,10 +909,11 @@ static int load_dict(struct lw_segment_decoder *d, struct rd *lens,
 
 static int decode_event(struct lw_segment_decoder *d, struct rd *c,
 			uint32_t ndict, size_t *nfields_used, int64_t *ts,
-			int64_t *created, struct lw_event *ev)
+			int64_t *created, struct lw_event *ev, uint32_t mids[3])
 {
 	struct lw_str *m[6] = {&ev->host, &ev->app, &ev->procid, &ev->msgid,
 			       &ev->zone, &ev->source_address};
+	uint32_t ids[6], kid;
 	uint64_t v, nf;
 	const uint8_t *b;
 
@@ -894,8 +926,11 @@ static int decode_event(struct lw_segment_decoder *d, struct rd *c,
 	*created = (int64_t)((uint64_t)*created + (uint64_t)unzigzag(v));
 	ev->created_ns = *created;
 	for (int i = 0; i < 6; i++)
-		if (rd_id(&c[C_HOST + i], ndict, d->dict, m[i]) != LW_OK)
+		if (rd_id(&c[C_HOST + i], ndict, d->dict, m[i], &ids[i]) != LW_OK)
 			return LW_ECORRUPT;
+	mids[LW_SEGMENT_META_HOST] = ids[0];
+	mids[LW_SEGMENT_META_ZONE] = ids[4];
+	mids[LW_SEGMENT_META_APP] = ids[1];
 	if (rd_bytes(&c[C_FAC], 1, &b) != LW_OK)
 		return LW_ECORRUPT;
 	ev->facility = *b;
@@ -916,7 +951,7 @@ static int decode_event(struct lw_segment_decoder *d, struct rd *c,
 	for (uint64_t f = 0; f < nf; f++) {
 		struct lw_field *fd = &ev->fields[f];
 
-		if (rd_id(&c[C_FKEY], ndict, d->dict, &fd->key) != LW_OK ||
+		if (rd_id(&c[C_FKEY], ndict, d->dict, &fd->key, &kid) != LW_OK ||
 		    rd_str(&c[C_FVAL_LEN], &c[C_FVAL], &fd->value) != LW_OK)
 			return LW_ECORRUPT;
 	}
@@ -937,6 +972,7 @@ static int decode_columns(struct lw_segment_decoder *d, size_t len,
 	int rc;
 
 	d->count = 0;
+	d->ndict = 0;
 	if (rd_varint(&r, &n) != LW_OK || n != count)
 		return corrupt(diag, "event count");
 	if (rd_varint(&r, &ncols) != LW_OK || ncols != C__COUNT)
@@ -963,17 +999,21 @@ static int decode_columns(struct lw_segment_decoder *d, size_t len,
 	if (grow((void **)&d->fields, &d->fields_cap, clen[C_FKEY] + 1,
 		 sizeof(*d->fields)) != LW_OK ||
 	    grow((void **)&d->ev, &d->ev_cap, (size_t)count + 1,
-		 sizeof(*d->ev)) != LW_OK)
+		 sizeof(*d->ev)) != LW_OK ||
+	    grow((void **)&d->ids, &d->ids_cap, 3 * ((size_t)count + 1),
+		 sizeof(*d->ids)) != LW_OK)
 		return LW_ENOMEM;
 	for (uint32_t i = 0; i < count; i++) {
 		memset(&d->ev[i], 0, sizeof(d->ev[i]));
-		if (decode_event(d, c, ndict, &nfields_used, &ts, &created, &d->ev[i]) != LW_OK)
+		if (decode_event(d, c, ndict, &nfields_used, &ts, &created,
+				 &d->ev[i], d->ids + 3 * (size_t)i) != LW_OK)
 			return corrupt(diag, "event columns");
 	}
 	for (int i = 0; i < C__COUNT; i++)
 		if (c[i].p != c[i].end)
 			return corrupt(diag, "column not fully used");
 	d->count = count;
+	d->ndict = ndict;
 	return LW_OK;
 }
 
@@ -981,6 +1021,7 @@ int lw_segment_decode_raw(struct lw_segment_decoder *d, const void *raw,
 			  size_t len, uint32_t count, struct lw_diag *diag)
 {
 	d->count = 0;
+	d->has_hdr = 0;
 	if (len > LW_SEGMENT_MAX_RAW)
 		return corrupt(diag, "too large");
 	if (grow((void **)&d->raw, &d->raw_cap, len + 1, 1) != LW_OK)
@@ -1001,6 +1042,7 @@ int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
 	int rc;
 
 	d->count = 0;
+	d->has_hdr = 0;
 	rc = lw_segment_header_parse(value, len, &h, diag);
 	if (rc != LW_OK)
 		return rc;
@@ -1021,7 +1063,168 @@ int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
 	if (zr != h.raw_size)
 		return corrupt(diag, "short frame");
 	rc = decode_columns(d, zr, h.count, diag);
-	if (rc == LW_OK && hdr != NULL)
+	if (rc != LW_OK)
+		return rc;
+	d->hdr = h;
+	d->has_hdr = 1;
+	if (hdr != NULL)
 		*hdr = h;
-	return rc;
+	return LW_OK;
+}
+
+/* --- metadata check (verify) ------------------------------------------ */
+
+static const char *const kind_name[LW_SEGMENT_META__KINDS] = {"host", "zone", "app"};
+
+static int str_cmp(struct lw_str a, struct lw_str b)
+{
+	uint32_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+
+	if (c != 0)
+		return c;
+	return a.len < b.len ? -1 : a.len > b.len;
+}
+
+static int mitem_cmp(const void *a, const void *b)
+{
+	return str_cmp(((const struct mitem *)a)->name,
+		       ((const struct mitem *)b)->name);
+}
+
+/* Header fields and time range, text bytes of the decoded events. */
+static int check_meta_fixed(const struct lw_segment_decoder *d,
+			    const struct lw_segment_meta *m, struct lw_diag *diag)
+{
+	const struct lw_segment_header *h = &d->hdr;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	uint64_t text = 0;
+
+	if (m->count != h->count || m->min_ts != h->min_ts ||
+	    m->max_ts != h->max_ts || m->raw_size != h->raw_size ||
+	    m->comp_size != h->comp_size)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "metadata record does not match the segment header");
+	for (uint32_t i = 0; i < d->count; i++) {
+		const struct lw_event *ev = &d->ev[i];
+
+		lo = ev->timestamp_ns < lo ? ev->timestamp_ns : lo;
+		hi = ev->timestamp_ns > hi ? ev->timestamp_ns : hi;
+		/* what lw_segment_builder_add counts as text bytes */
+		text += 24u + ev->host.len + ev->app.len + ev->procid.len +
+			ev->msgid.len + ev->message.len + ev->structured_data.len;
+	}
+	if (d->count > 0 && (lo != h->min_ts || hi != h->max_ts))
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "time range [%lld, %lld] differs from the events' [%lld, %lld]",
+				   (long long)h->min_ts, (long long)h->max_ts,
+				   (long long)lo, (long long)hi);
+	if (text != m->text_bytes)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "metadata says %llu text bytes, the events have %llu",
+				   (unsigned long long)m->text_bytes,
+				   (unsigned long long)text);
+	return LW_OK;
+}
+
+/* Loads list k of m into d->items, sorted by name; rejects duplicates. */
+static int load_items(struct lw_segment_decoder *d, const struct lw_segment_meta *m,
+		      int k, size_t *n, struct lw_diag *diag)
+{
+	struct lw_segment_meta_item it;
+	size_t pos = 0;
+
+	*n = 0;
+	if (grow((void **)&d->items, &d->items_cap, (size_t)m->nitems[k] + 1,
+		 sizeof(*d->items)) != LW_OK)
+		return LW_ENOMEM;
+	while (*n < m->nitems[k] && lw_segment_meta_next(m, (enum lw_segment_meta_kind)k,
+							   &pos, &it)) {
+		struct mitem *e = &d->items[(*n)++];
+
+		e->name = it.name;
+		e->count = it.count;
+		e->skew = it.skew;
+		e->seen = e->seen_skew = 0;
+	}
+	qsort(d->items, *n, sizeof(*d->items), mitem_cmp);
+	for (size_t i = 1; i < *n; i++)
+		if (str_cmp(d->items[i - 1].name, d->items[i].name) == 0)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "%s '%.*s' listed twice in the metadata record",
+					   kind_name[k], (int)(d->items[i].name.len > 64 ? 64 : d->items[i].name.len),
+					   d->items[i].name.ptr);
+	return LW_OK;
+}
+
+/* Compares list k with the tallies of d's events for kind k. */
+static int check_list(struct lw_segment_decoder *d, const struct lw_segment_meta *m,
+		      int k, struct lw_diag *diag)
+{
+	const struct tally *t = d->tally + (size_t)k * d->ndict;
+	size_t n;
+	int rc = load_items(d, m, k, &n, diag);
+
+	if (rc != LW_OK)
+		return rc;
+	for (uint32_t id = 0; id < d->ndict; id++) {
+		struct mitem key = {.name = d->dict[id]}, *e;
+
+		if (t[id].n == 0)
+			continue;
+		e = n ? bsearch(&key, d->items, n, sizeof(*d->items), mitem_cmp) : NULL;
+		if (e == NULL)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "%s '%.*s' (%llu events) is not in the metadata record",
+					   kind_name[k], (int)(key.name.len > 64 ? 64 : key.name.len),
+					   key.name.ptr, (unsigned long long)t[id].n);
+		e->seen += t[id].n;
+		e->seen_skew += t[id].skew;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mitem *e = &d->items[i];
+
+		if (e->seen != e->count || e->seen_skew != e->skew)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "metadata record says %s '%.*s' has %llu events (%llu clock-skewed), the segment has %llu (%llu)",
+					   kind_name[k], (int)(e->name.len > 64 ? 64 : e->name.len),
+					   e->name.ptr, (unsigned long long)e->count,
+					   (unsigned long long)e->skew,
+					   (unsigned long long)e->seen,
+					   (unsigned long long)e->seen_skew);
+	}
+	return LW_OK;
+}
+
+int lw_segment_decoder_check_meta(struct lw_segment_decoder *d,
+				  const struct lw_segment_meta *m,
+				  struct lw_diag *diag)
+{
+	size_t nt;
+	int rc;
+
+	if (!d->has_hdr)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "nothing decoded");
+	rc = check_meta_fixed(d, m, diag);
+	if (rc != LW_OK)
+		return rc;
+	nt = (size_t)LW_SEGMENT_META__KINDS * d->ndict;
+	if (grow((void **)&d->tally, &d->tally_cap, nt + 1, sizeof(*d->tally)) != LW_OK)
+		return LW_ENOMEM;
+	memset(d->tally, 0, nt * sizeof(*d->tally));
+	for (uint32_t i = 0; i < d->count; i++) {
+		const uint32_t *ids = d->ids + 3 * (size_t)i;
+
+		for (int k = 0; k < LW_SEGMENT_META__KINDS; k++)
+			d->tally[(size_t)k * d->ndict + ids[k]].n++;
+		/* the builder counts clock skew per host only */
+		if (d->ev[i].flags & LW_EVENT_CLOCK_SKEW)
+			d->tally[ids[LW_SEGMENT_META_HOST]].skew++;
+	}
+	for (int k = 0; k < LW_SEGMENT_META__KINDS; k++) {
+		rc = check_list(d, m, k, diag);
+		if (rc != LW_OK)
+			return rc;
+	}
+	return LW_OK;
 }

@@ -22,10 +22,17 @@
  *   +---------------------------------+---------------------------------+
  *   120: zstd frame of comp_size bytes (with content size and checksum)
  *
- *   chain = SHA-256(prev_chain || bytes[0, 56) || zstd frame)
+ *   chain = SHA-256(prev_chain       32 bytes
+ *                   || bytes[0, 56)   every header field but the hashes
+ *                   || meta record    the segmeta value, meta_len bytes
+ *                   || zstd frame)    comp_size bytes
  *
  * Bytes [0, 56) hold every header field except the two hashes, so the id
- * (order), the counts, the time range and the sizes are all covered. */
+ * (order), the counts, the time range and the sizes are all covered. The
+ * metadata record is what queries use to skip a segment without
+ * decompressing it, so it is chained too (version 2; version 1 chained
+ * only header and frame and is refused). The boundary between record and
+ * frame is fixed by comp_size, which is inside the hashed header. */
 #ifndef LW_STORE_SEGMENT_H
 #define LW_STORE_SEGMENT_H
 
@@ -38,7 +45,9 @@
 #include "store/store.h"
 
 #define LW_SEGMENT_MAGIC "LWSG"
-#define LW_SEGMENT_VERSION 1
+/* 2: the chain covers the metadata record. Other versions are refused,
+ * never read with the wrong rules. */
+#define LW_SEGMENT_VERSION 2
 #define LW_SEGMENT_HEADER_LEN 120
 #define LW_SEGMENT_CHAINED_LEN 56 /* header bytes covered by the chain */
 /* Decoder ceiling on raw_size: a corrupt header must not make a reader
@@ -52,7 +61,7 @@ struct lw_segment_header {
 	uint16_t header_len;
 	uint64_t id;
 	uint32_t count;
-	uint32_t flags; /* 0 in version 1 */
+	uint32_t flags; /* 0 in version 2 */
 	int64_t min_ts;
 	int64_t max_ts;
 	uint64_t raw_size;  /* bytes of the columnar data inside the frame */
@@ -66,13 +75,18 @@ void lw_segment_header_write(const struct lw_segment_header *h,
 			     uint8_t out[LW_SEGMENT_HEADER_LEN]);
 /* Parses and checks the header of a stored value of len bytes: magic,
  * version, header length, comp_size == len - header_len, raw_size within
- * LW_SEGMENT_MAX_RAW. LW_OK or LW_ECORRUPT (diag.detail says which). */
+ * LW_SEGMENT_MAX_RAW. LW_OK or LW_ECORRUPT (diag.detail says which; a
+ * version other than LW_SEGMENT_VERSION is "segment format version N not
+ * supported"). */
 int lw_segment_header_parse(const void *value, size_t len,
 			    struct lw_segment_header *h, struct lw_diag *diag);
-/* Computes SHA-256(h->prev_chain || header bytes [0,56) || frame) into
- * out. LW_OK, LW_ENOMEM or LW_ECORRUPT (OpenSSL failure). */
-int lw_segment_chain(const struct lw_segment_header *h, const void *frame,
-		     size_t frame_len, uint8_t out[LW_SHA256_LEN]);
+/* Computes SHA-256(h->prev_chain || header bytes [0,56) || meta || frame)
+ * into out; meta is the segment's metadata record as stored in segmeta.
+ * Everything is borrowed for the call. LW_OK, LW_ENOMEM or LW_ECORRUPT
+ * (OpenSSL failure). */
+int lw_segment_chain(const struct lw_segment_header *h, const void *meta,
+		     size_t meta_len, const void *frame, size_t frame_len,
+		     uint8_t out[LW_SHA256_LEN]);
 
 /* --- builder (the rest of its API is in store/store.h) --------------- */
 
@@ -181,5 +195,15 @@ int lw_segment_decode_raw(struct lw_segment_decoder *d, const void *raw,
 /* The decoded events (count in *n); owned by d. */
 const struct lw_event *lw_segment_decoder_events(const struct lw_segment_decoder *d,
 						 uint32_t *n);
+
+/* Checks that the metadata record m (parsed, borrowed) describes the
+ * segment d decoded last: count, time range, raw_size, text_bytes and
+ * comp_size, and each list (hosts, zones, apps) names exactly the values
+ * of the decoded events with their counts and clock-skew counts, no name
+ * twice. LW_OK, LW_ECORRUPT (diag.detail names the first difference),
+ * LW_ENOMEM. O(events + names log names); used by lw_verify. */
+int lw_segment_decoder_check_meta(struct lw_segment_decoder *d,
+				  const struct lw_segment_meta *m,
+				  struct lw_diag *diag);
 
 #endif

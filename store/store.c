@@ -22,7 +22,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define STORE_FORMAT 1
+/* 2: segments of version 2 (the chain covers the metadata record).
+ * Stores of format 1 are refused at open, not misread. */
+#define STORE_FORMAT 2
 /* Room for the incidents databases and later indexes. */
 #define STORE_MAXDBS 16
 #define HEAD_LEN 104
@@ -113,7 +115,7 @@ static int put_version(struct lw_store *st, MDB_txn *txn, struct lw_diag *diag)
 	if (rc == MDB_SUCCESS) {
 		if (v.mv_size != 4 || le_get(v.mv_data, 4) != STORE_FORMAT)
 			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
-					   "store format version %llu, this logward reads %d",
+					   "store format version %llu not supported (this logward reads %d)",
 					   v.mv_size == 4 ? (unsigned long long)le_get(v.mv_data, 4) : 0ull,
 					   STORE_FORMAT);
 		return LW_OK;
@@ -458,7 +460,10 @@ static int write_segment(struct lw_store *st, MDB_txn *txn,
 	s->hdr.id = head->last_id + 1;
 	s->hdr.flags = 0;
 	memcpy(s->hdr.prev_chain, head->chain, 32);
-	rc = lw_segment_chain(&s->hdr, s->value + LW_SEGMENT_HEADER_LEN,
+	/* The chain covers the metadata record too (store/segment.h): it
+	 * is what queries skip segments by. */
+	rc = lw_segment_chain(&s->hdr, s->meta, s->meta_len,
+			      s->value + LW_SEGMENT_HEADER_LEN,
 			      s->value_len - LW_SEGMENT_HEADER_LEN, s->hdr.chain);
 	if (rc != LW_OK)
 		return rc;
@@ -552,6 +557,14 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 
 	result_reset(res);
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process (logward ingest) grew the map: adopt its
+		 * size (0 = the size now in the environment) and try again,
+		 * or every later commit of ours would fail the same way. */
+		rc = mdb_env_set_mapsize(st->env, 0);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	}
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "begin write");
 	/* The head is read inside the txn, not cached: another process

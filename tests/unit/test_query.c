@@ -1,9 +1,11 @@
 /* Unit tests for store/query (lw_query): each filter with exact counts,
  * metadata skipping, limit, and follow polling. */
 #include <criterion/criterion.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -310,6 +312,104 @@ Test(query, follow_sees_only_new_segments)
 	commit_range(400, 440);
 	cr_assert_eq(lw_query_run(q, count_cb, &s, NULL), LW_OK);
 	cr_expect_eq(s.n, 110);
+	cr_expect_eq(lw_query_last_segment(q), 5);
+	lw_query_free(q);
+}
+
+/* --- the read txn is not held while callbacks run ----------------------- */
+
+struct reader_scan {
+	char pid[16];
+	int live;
+};
+
+static int on_reader_line(const char *msg, void *ctx)
+{
+	struct reader_scan *rs = ctx;
+	char pid[16], tid[32], txn[32];
+
+	/* "    pid     thread     txnid" lines; a reset slot shows "-" */
+	if (sscanf(msg, "%15s %31s %31s", pid, tid, txn) == 3 &&
+	    strcmp(pid, rs->pid) == 0 && strcmp(txn, "-") != 0)
+		rs->live++;
+	return 0;
+}
+
+/* How many live read txns this process holds on the store, as LMDB's
+ * reader table says. Asked from a child process: the env must not be
+ * opened twice in one process. */
+static int live_readers_of_this_process(void)
+{
+	pid_t parent = getpid(), child;
+	int status;
+
+	fflush(NULL);
+	child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		struct reader_scan rs = {{0}, 0};
+		MDB_env *env;
+
+		snprintf(rs.pid, sizeof(rs.pid), "%d", (int)parent);
+		if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 16) != 0 ||
+		    mdb_env_open(env, dir, MDB_RDONLY, 0640) != 0 ||
+		    mdb_reader_list(env, on_reader_line, &rs) < 0)
+			_exit(100);
+		mdb_env_close(env);
+		_exit(rs.live);
+	}
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status));
+	cr_assert_neq(WEXITSTATUS(status), 100, "reader probe failed");
+	return WEXITSTATUS(status);
+}
+
+struct pause_probe {
+	int n;
+	int committed;
+	int live_in_callback;
+	uint64_t last_seg;
+};
+
+/* At the first event: ask LMDB whether a read txn is live, then commit
+ * a new segment (as the writer would while `query | sleep 20` blocks). */
+static int pause_cb(const struct lw_event *ev, uint64_t seg, void *arg)
+{
+	struct pause_probe *p = arg;
+
+	(void)ev;
+	p->n++;
+	p->last_seg = seg;
+	if (!p->committed) {
+		p->committed = 1;
+		p->live_in_callback = live_readers_of_this_process();
+		commit_range(400, 450);
+	}
+	return 0;
+}
+
+Test(query, callbacks_run_without_a_read_txn_and_see_later_commits)
+{
+	struct lw_query_filter f;
+	struct lw_query *q;
+	struct lw_store_reader *rd;
+	struct pause_probe p = {0};
+	struct lw_diag d = {0};
+
+	/* the probe does see a live txn */
+	cr_assert_eq(lw_store_reader_open(st, &rd, NULL), LW_OK);
+	cr_assert_eq(live_readers_of_this_process(), 1);
+	lw_store_reader_close(rd);
+	cr_assert_eq(live_readers_of_this_process(), 0);
+
+	lw_query_filter_init(&f);
+	cr_assert_eq(lw_query_new(st, &f, &q, &d), LW_OK, "%s", d.detail);
+	cr_assert_eq(lw_query_run(q, pause_cb, &p, &d), LW_OK, "%s", d.detail);
+	cr_expect_eq(p.live_in_callback, 0, "a read txn was held during the callback");
+	/* The segment committed during segment 1's callbacks is read by the
+	 * same run: each segment gets a renewed snapshot. */
+	cr_expect_eq(p.n, 450);
+	cr_expect_eq(p.last_seg, 5);
 	cr_expect_eq(lw_query_last_segment(q), 5);
 	lw_query_free(q);
 }

@@ -325,28 +325,121 @@ Test(segment, garbage_raw_columns_are_rejected)
 	lw_segment_decoder_free(d);
 }
 
-Test(segment, chain_covers_header_fields_and_frame)
+Test(segment, chain_covers_header_fields_metadata_and_frame)
 {
 	struct lw_segment_header h;
 	uint8_t a[32], b2[32], c[32];
 	const char frame[] = "frame-bytes";
+	char meta[] = "metadata-record";
 
 	memset(&h, 0, sizeof(h));
-	h.version = 1;
+	h.version = LW_SEGMENT_VERSION;
 	h.header_len = LW_SEGMENT_HEADER_LEN;
 	h.id = 5;
 	h.count = 3;
-	cr_assert_eq(lw_segment_chain(&h, frame, sizeof(frame), a), LW_OK);
+	cr_assert_eq(lw_segment_chain(&h, meta, sizeof(meta), frame, sizeof(frame), a), LW_OK);
 	h.count = 4;
-	cr_assert_eq(lw_segment_chain(&h, frame, sizeof(frame), b2), LW_OK);
+	cr_assert_eq(lw_segment_chain(&h, meta, sizeof(meta), frame, sizeof(frame), b2), LW_OK);
 	cr_expect_neq(memcmp(a, b2, 32), 0);
 	h.count = 3;
 	h.prev_chain[31] = 1;
-	cr_assert_eq(lw_segment_chain(&h, frame, sizeof(frame), c), LW_OK);
+	cr_assert_eq(lw_segment_chain(&h, meta, sizeof(meta), frame, sizeof(frame), c), LW_OK);
 	cr_expect_neq(memcmp(a, c, 32), 0);
-	/* the chain field itself is not an input */
 	h.prev_chain[31] = 0;
+	/* one byte of the metadata record */
+	meta[0] ^= 1;
+	cr_assert_eq(lw_segment_chain(&h, meta, sizeof(meta), frame, sizeof(frame), c), LW_OK);
+	cr_expect_neq(memcmp(a, c, 32), 0);
+	meta[0] ^= 1;
+	/* the chain field itself is not an input */
 	h.chain[0] = 0xaa;
-	cr_assert_eq(lw_segment_chain(&h, frame, sizeof(frame), c), LW_OK);
+	cr_assert_eq(lw_segment_chain(&h, meta, sizeof(meta), frame, sizeof(frame), c), LW_OK);
 	cr_expect_eq(memcmp(a, c, 32), 0);
+}
+
+Test(segment, older_format_version_is_refused_by_number)
+{
+	struct lw_segment_builder *b = lw_segment_builder_new();
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_segment_header h;
+	struct lw_diag diag = {0};
+	uint8_t *val;
+	size_t len;
+
+	make_events();
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(lw_segment_builder_add(b, &fx[i].ev), LW_OK);
+	seal_value(b, &val, &len);
+	cr_assert_eq(lw_segment_decode(d, val, len, NULL, NULL), LW_OK);
+	val[4] = 1; /* version 1: the chain did not cover the metadata */
+	val[5] = 0;
+	cr_expect_eq(lw_segment_header_parse(val, len, &h, &diag), LW_ECORRUPT);
+	cr_expect_str_eq(diag.detail, "segment format version 1 not supported (this logward reads 2)");
+	cr_expect_eq(lw_segment_decode(d, val, len, NULL, NULL), LW_ECORRUPT);
+	free(val);
+	lw_segment_builder_free(b);
+	lw_segment_decoder_free(d);
+}
+
+/* Offset of the first occurrence of needle in hay, or -1. */
+static long find_bytes(const uint8_t *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (memcmp(hay + i, needle, k) == 0)
+			return (long)i;
+	return -1;
+}
+
+Test(segment, metadata_check_accepts_the_builders_record_and_names_a_lie)
+{
+	struct lw_segment_builder *b = lw_segment_builder_new();
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_segment_sealed s;
+	struct lw_segment_meta m;
+	struct lw_diag diag = {0};
+	uint8_t *rec;
+	long off;
+
+	make_events();
+	for (int i = 0; i < NEV; i++)
+		cr_assert_eq(lw_segment_builder_add(b, &fx[i].ev), LW_OK);
+	cr_assert_eq(lw_segment_builder_seal(b, &s, NULL), LW_OK);
+	s.hdr.id = 1;
+	lw_segment_header_write(&s.hdr, s.value);
+	/* nothing decoded yet */
+	cr_assert_eq(lw_segment_meta_parse(s.meta, s.meta_len, &m), LW_OK);
+	cr_expect_eq(lw_segment_decoder_check_meta(d, &m, NULL), LW_EINVAL);
+	cr_assert_eq(lw_segment_decode(d, s.value, s.value_len, NULL, NULL), LW_OK);
+	cr_expect_eq(lw_segment_decoder_check_meta(d, &m, &diag), LW_OK, "%s", diag.detail);
+
+	rec = malloc(s.meta_len);
+	cr_assert_not_null(rec);
+	/* a host renamed in place (same length: the record still parses) */
+	memcpy(rec, s.meta, s.meta_len);
+	off = find_bytes(rec, s.meta_len, "host-3");
+	cr_assert_geq(off, 0);
+	rec[off + 5] = 'X';
+	cr_assert_eq(lw_segment_meta_parse(rec, s.meta_len, &m), LW_OK);
+	cr_expect_eq(lw_segment_decoder_check_meta(d, &m, &diag), LW_ECORRUPT);
+	cr_expect_str_eq(diag.detail, "host 'host-3' (286 events) is not in the metadata record");
+	/* an app's count changed (CRON: i % 3 == 0, 667 events = 0x9b 0x05) */
+	memcpy(rec, s.meta, s.meta_len);
+	off = find_bytes(rec, s.meta_len, "CRON");
+	cr_assert_geq(off, 0);
+	cr_assert_eq(rec[off + 4], 0x9b);
+	rec[off + 4] = 0x9a;
+	cr_assert_eq(lw_segment_meta_parse(rec, s.meta_len, &m), LW_OK);
+	cr_expect_eq(lw_segment_decoder_check_meta(d, &m, &diag), LW_ECORRUPT);
+	cr_expect(strstr(diag.detail, "app 'CRON' has 666 events") != NULL, "%s", diag.detail);
+	/* text bytes (fixed part, offset 32) */
+	memcpy(rec, s.meta, s.meta_len);
+	rec[32] ^= 1;
+	cr_assert_eq(lw_segment_meta_parse(rec, s.meta_len, &m), LW_OK);
+	cr_expect_eq(lw_segment_decoder_check_meta(d, &m, &diag), LW_ECORRUPT);
+	cr_expect(strstr(diag.detail, "text bytes") != NULL, "%s", diag.detail);
+	free(rec);
+	lw_segment_builder_free(b);
+	lw_segment_decoder_free(d);
 }

@@ -32,6 +32,9 @@
 /* After a failed commit, wait this long before trying again so that a full
  * disk does not turn the writer into a busy loop. */
 #define RETRY_MS 1000
+/* A producer blocked on us (a stopping collector, ingest) while commits
+ * have failed this long: give up storing rather than hang forever. */
+#define GIVE_UP_MS 5000
 /* Firings waiting for the next commit (merged by rule and group). A commit
  * is forced at PENDING_COMMIT; beyond PENDING_MAX (only while commits
  * fail) a firing is dropped and counted. */
@@ -66,6 +69,9 @@ struct lw_pipeline {
 	int64_t state_saved_ms; /* monotonic ms of the last stored window state */
 	int final_commit;  /* the stop's commit: always store the window state */
 	int64_t retry_ms;  /* no commit attempt before this (after a failure) */
+	int64_t failing_since_ms; /* first failure of the current run of failures, or 0 */
+	int producer_waiting; /* a producer blocks in acquire (under mu) */
+	int give_up;       /* storage failed for good: batches are dropped, counted */
 	struct lw_buf snap;
 	int first_err;
 	struct lw_diag first_diag;
@@ -187,18 +193,23 @@ static void apply_rules(struct lw_pipeline *p, struct lw_batch *b,
 }
 
 /* Copies the batch into the builder. An event the builder refuses (out of
- * memory) cannot be stored: it is logged, never ignored silently. */
+ * memory, segment cap) cannot be stored: it is counted (dropped_store) and
+ * logged, never ignored silently. */
 static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
 	uint32_t lost = 0;
+	int lost_rc = LW_OK;
 
 	mark_skew(p, b);
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct lw_ruleset_matches m;
 
 		apply_rules(p, b, &b->events[i], &m);
-		if (lw_segment_builder_add(p->builder, &b->events[i]) != LW_OK) {
+		int add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
+
+		if (add_rc != LW_OK) {
 			lost++;
+			lost_rc = add_rc;
 			continue;
 		}
 		/* Correlate after the add: only a stored event is evidence,
@@ -219,10 +230,11 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 	}
 	if (lost > 0) {
 		char n[32];
+		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);
 		snprintf(n, sizeof(n), "%u", lost);
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "cannot add events to the segment", "events", n,
-		       "error", lw_strerror(LW_ENOMEM), NULL);
+		       "error", lw_strerror(lost_rc), NULL);
 	}
 	if (p->rules_failed > 0) {
 		char n[32];
@@ -360,6 +372,7 @@ static int commit(struct lw_pipeline *p)
 		p->base_seq = res.first_seq + n;
 		p->first_ms = 0;
 		p->retry_ms = 0;
+		p->failing_since_ms = 0;
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_RAISED, res.created);
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, res.updated);
 		log_incidents(p, &res);
@@ -371,6 +384,8 @@ static int commit(struct lw_pipeline *p)
 	if (n > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, (uint64_t)0 - 1);
 	p->retry_ms = mono_ms() + RETRY_MS;
+	if (p->failing_since_ms == 0)
+		p->failing_since_ms = mono_ms();
 	lw_log(p->log, LW_LOG_ERR, "pipeline", "cannot commit segment; will retry",
 	       "error", lw_strerror(rc), "detail", diag.detail, NULL);
 	if (p->first_err == LW_OK) {
@@ -434,6 +449,43 @@ static void wait_work(struct lw_pipeline *p)
 	}
 }
 
+/* Commits are failing (disk full, I/O error) and the builder already
+ * holds a full segment. */
+static int commit_stalled(const struct lw_pipeline *p)
+{
+	return p->retry_ms != 0 &&
+	       lw_segment_builder_raw_bytes(p->builder) >= p->cfg->storage.segment_bytes;
+}
+
+/* While commits fail, queued batches stay queued: no batch comes back to
+ * the free list, so the collector runs out of batches and pauses its
+ * readers (UDP drops are counted) -- backpressure to the senders instead
+ * of a builder growing without bound. Called and returns with mu held;
+ * returns 0 when the writer should give up: a producer is blocked on it
+ * (a stopping collector, ingest) or the pipeline is stopping, and commits
+ * have failed for GIVE_UP_MS. */
+static int wait_for_commit(struct lw_pipeline *p)
+{
+	while (commit_stalled(p)) {
+		int64_t now = mono_ms();
+
+		if ((p->producer_waiting || p->stopping) && p->failing_since_ms != 0 &&
+		    now - p->failing_since_ms >= GIVE_UP_MS)
+			return 0;
+		if (now < p->retry_ms && !p->stopping) {
+			struct timespec ts = {p->retry_ms / 1000, (p->retry_ms % 1000) * 1000000};
+			pthread_cond_timedwait(&p->work, &p->mu, &ts);
+			continue;
+		}
+		pthread_mutex_unlock(&p->mu);
+		commit(p);
+		pthread_mutex_lock(&p->mu);
+		if (p->stopping && commit_stalled(p))
+			return 0;
+	}
+	return 1;
+}
+
 static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
@@ -443,6 +495,12 @@ static void *writer_main(void *arg)
 	for (;;) {
 		int stop;
 
+		if (!p->give_up && !wait_for_commit(p)) {
+			p->give_up = 1;
+			lw_log(p->log, LW_LOG_ERR, "pipeline",
+			       "storage keeps failing; dropping queued events",
+			       "counter", "dropped_store", NULL);
+		}
 		wait_work(p);
 		list = p->q_head;
 		p->q_head = p->q_tail = NULL;
@@ -452,7 +510,10 @@ static void *writer_main(void *arg)
 		while (list != NULL) {
 			struct lw_batch *b = list;
 			list = b->next;
-			absorb(p, b);
+			if (p->give_up)
+				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
+			else
+				absorb(p, b);
 			give_back(p, b);
 		}
 		if (stop)
@@ -467,9 +528,12 @@ static void *writer_main(void *arg)
 	p->final_commit = 1;
 	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
 		commit(p); /* the final counters snapshot and window state */
-	else if (commit(p) != LW_OK && commit(p) != LW_OK)
+	else if (commit(p) != LW_OK && commit(p) != LW_OK) {
+		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE,
+				lw_segment_builder_count(p->builder));
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events not stored at stop", NULL);
+	}
 	return NULL;
 }
 
@@ -621,8 +685,14 @@ struct lw_batch *lw_pipeline_acquire(struct lw_pipeline *p, int wait)
 	struct lw_batch *b;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->free_head == NULL && wait)
+	while (p->free_head == NULL && wait) {
+		/* Tell the writer someone is blocked on it: if storage is
+		 * failing it must not keep every batch forever. */
+		p->producer_waiting = 1;
+		pthread_cond_signal(&p->work);
 		pthread_cond_wait(&p->freed, &p->mu);
+	}
+	p->producer_waiting = 0;
 	b = p->free_head;
 	if (b != NULL) {
 		p->free_head = b->next;

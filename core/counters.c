@@ -26,6 +26,9 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_NOTIFY_FAILED] = "notify_failed",
 	[LW_CTR_NOTIFY_RETRIED] = "notify_retried",
 	[LW_CTR_NOTIFY_DROPPED] = "notify_dropped",
+	[LW_CTR_DROPPED_STORE] = "dropped_store",
+	[LW_CTR_DROPPED_KERNEL] = "dropped_kernel",
+	[LW_CTR_DROPPED_NOMEM] = "dropped_nomem",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -34,6 +34,9 @@ enum lw_counter {
 	LW_CTR_NOTIFY_FAILED,   /* delivery attempts that failed (exit != 0, timeout, I/O) */
 	LW_CTR_NOTIFY_RETRIED,  /* attempts that were retries */
 	LW_CTR_NOTIFY_DROPPED,  /* notifications dropped: queue full or attempts exhausted */
+	LW_CTR_DROPPED_STORE,   /* events the segment builder refused (memory, 1 GiB segment cap) */
+	LW_CTR_DROPPED_KERNEL,  /* datagrams the kernel dropped (receive buffer full): SO_RXQ_OVFL */
+	LW_CTR_DROPPED_NOMEM,   /* frames read but lost: the batch arena could not grow */
 	LW_CTR__COUNT
 };
 

@@ -9,7 +9,9 @@ need jq
 lw_start
 logger -n 127.0.0.1 -P "$LW_TCP_PORT" -T -t before "written before follow started"
 lw_wait_count 1 20
-lw_query --follow --output json --app live > "$LW_TMP/follow.json" 2>"$LW_TMP/follow.err" &
+# Started directly (not through the lw_query function) so that $! is the
+# query process itself and the kill below cannot leave it orphaned.
+"$LW_BIN" query -d "$LW_DATA" --follow --output json --app live > "$LW_TMP/follow.json" 2>"$LW_TMP/follow.err" &
 follower=$!
 sleep 1
 for i in 1 2 3 4 5; do

@@ -110,10 +110,12 @@ static int on_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
 		lw_pipeline_submit(in->pipe, in->cur);
 		in->cur = lw_pipeline_acquire(in->pipe, 1);
 	}
-	if (rc == LW_OK)
+	if (rc == LW_OK) {
 		in->events++;
-	else
+	} else {
 		in->lost++;
+		lw_counters_add(in->counters, LW_CTR_DROPPED_NOMEM, 1);
+	}
 	return LW_OK;
 }
 
@@ -148,8 +150,10 @@ static int ingest_fd(struct ingest *in, int fd, const char *name,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
+			char ebuf[128];
+
 			fprintf(stderr, "logward ingest: cannot read '%s': %s\n",
-				name, strerror(errno));
+				name, strerror_r(errno, ebuf, sizeof(ebuf)));
 			return LW_EIO;
 		}
 		if (n == 0)
@@ -177,8 +181,10 @@ static int ingest_path(struct ingest *in, const char *path, size_t max_msg,
 		goto out;
 	}
 	if (fd == -1) {
+		char ebuf[128];
+
 		fprintf(stderr, "logward ingest: cannot open '%s': %s\n", path,
-			strerror(errno));
+			strerror_r(errno, ebuf, sizeof(ebuf)));
 		rc = LW_EIO;
 		goto out;
 	}

@@ -82,6 +82,11 @@ int lw_framing_pending(const struct lw_framing *f)
 	return f->ready || f->pend_len > 0;
 }
 
+size_t lw_framing_held_bytes(const struct lw_framing *f)
+{
+	return f->carry_cap + f->pend_cap;
+}
+
 void lw_framing_take_stats(struct lw_framing *f, struct lw_framing_stats *out)
 {
 	out->messages += f->stats.messages;
@@ -422,6 +427,13 @@ static int drain(struct lw_framing *f, lw_framing_cb cb, void *arg)
 	rc = run(f, &c);
 	memmove(f->pend, f->pend + c.i, f->pend_len - c.i);
 	f->pend_len -= c.i;
+	if (f->pend_len == 0) {
+		/* Held input is up to one read (256 KiB): give it back, so
+		 * a connection that once stalled does not keep it idle. */
+		free(f->pend);
+		f->pend = NULL;
+		f->pend_cap = 0;
+	}
 	return rc;
 }
 

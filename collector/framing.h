@@ -87,8 +87,16 @@ int lw_framing_feed(struct lw_framing *f, const uint8_t *buf, size_t len,
  * call it again. */
 int lw_framing_finish(struct lw_framing *f, lw_framing_cb cb, void *arg);
 
-/* 1 when bytes refused with LW_EFULL are waiting for the next feed. */
+/* 1 when bytes refused with LW_EFULL are waiting for the next feed.
+ * A caller that feeds more input while this is 1 makes the framer hold
+ * that input too: stream readers stop reading until it is 0 again, so a
+ * connection holds at most one read buffer. */
 int lw_framing_pending(const struct lw_framing *f);
+
+/* Heap bytes the framer holds (carry and held-back input, capacities):
+ * at most max_msg + 2 rounded up, plus the held input while pending; the
+ * held-input buffer is freed once it has been delivered. O(1). */
+size_t lw_framing_held_bytes(const struct lw_framing *f);
 
 /* Adds the counters since the last call to *out and zeroes them. */
 void lw_framing_take_stats(struct lw_framing *f, struct lw_framing_stats *out);

@@ -6,6 +6,22 @@
  * into the batch arena anyway, so a per-connection buffer would only cost
  * memory: 1,000 idle connections hold a framer each and nothing else).
  * Datagrams come LW_DGRAM_VLEN at a time through recvmmsg(2).
+ *
+ * Kernel drops: datagram sockets have SO_RXQ_OVFL, so each datagram
+ * carries the socket's drop total (sk_drops) as it was when the datagram
+ * was queued; the increase goes to LW_CTR_DROPPED_KERNEL. Drops after the
+ * last queued datagram show up in no datagram, so lw_listener_tick and the
+ * stop also read the total with SO_MEMINFO. Both are readings of one
+ * counter: only an increase over the highest total seen is added.
+ *
+ * Backpressure and memory: a stream connection whose frame was refused
+ * holds that frame and the rest of its read in its framer, and is not read
+ * again until they are delivered (conn_cb checks lw_framing_pending), so a
+ * connection holds at most one read buffer (256 KiB) whatever the pause
+ * state says. Fairness: after a pause, only the connection that got to read
+ * first makes progress, so the one that stalled moves to the end of the
+ * list, and connections are re-armed in list order (epoll reports ready
+ * sockets in the order they were added).
  */
 #include "collector/listener.h"
 
@@ -13,6 +29,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <event2/event.h>
+#include <linux/sock_diag.h> /* SK_MEMINFO_DROPS */
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -29,6 +46,7 @@
 
 #define LW_DGRAM_VLEN 32       /* datagrams per recvmmsg call */
 #define LW_DGRAM_ROUNDS 8      /* recvmmsg calls per wakeup: fairness */
+#define LW_DGRAM_CMSG CMSG_SPACE(sizeof(uint32_t)) /* SO_RXQ_OVFL per datagram */
 #define LW_ACCEPT_BURST 64     /* accepts per wakeup */
 #define LW_ACCEPT_BACKOFF_MS 100 /* pause accepting after EMFILE */
 #define LW_UDP_RCVBUF (8 << 20) /* absorbs a commit's fsync at high rates */
@@ -57,7 +75,7 @@ struct lw_listener {
 	struct event *backoff;   /* re-enables accept after EMFILE */
 	const struct timeval *idle_tv; /* common timeout, NULL = none */
 	char bound[160];         /* "127.0.0.1:40001" or the unix path */
-	struct conn *conns;
+	struct conn *conns, *conns_tail; /* re-armed head first */
 	uint32_t nconns;
 	/* datagram state */
 	uint8_t *dbuf;
@@ -65,6 +83,8 @@ struct lw_listener {
 	struct mmsghdr *msgs;
 	struct iovec *iov;
 	struct sockaddr_storage *peers;
+	uint8_t *cbuf;             /* LW_DGRAM_VLEN control buffers */
+	uint32_t kdrops_seen;      /* highest sk_drops total seen */
 	struct sockaddr_storage last_peer; /* cache: one sender sends many */
 	socklen_t last_peer_len;
 	struct lw_listener_src last_src;
@@ -169,8 +189,10 @@ static void set_src(struct lw_listener *l, struct lw_listener_src *src,
 static int sys_fail(struct lw_diag *diag, int err, const char *what,
 		    const char *where)
 {
+	char ebuf[128];
+
 	lw_diag_set(diag, LW_EIO, NULL, 0, 0, "cannot %s '%s': %s", what, where,
-		    strerror(err));
+		    strerror_r(err, ebuf, sizeof(ebuf)));
 	if (diag != NULL)
 		diag->sys_errno = err;
 	return LW_EIO;
@@ -243,17 +265,64 @@ static const struct lw_listener_src *dgram_src(struct lw_listener *l,
 	return &l->last_src;
 }
 
+/* total: a reading of the socket's cumulative drop counter (uint32, may
+ * wrap). Returns how far it is ahead of the highest reading so far; an
+ * older reading (a datagram queued before the last SO_MEMINFO) gives 0. */
+static uint32_t kdrops_note(struct lw_listener *l, uint32_t total)
+{
+	uint32_t d = total - l->kdrops_seen;
+
+	if (d == 0 || d > UINT32_MAX / 2)
+		return 0;
+	l->kdrops_seen = total;
+	return d;
+}
+
+/* The SO_RXQ_OVFL total a datagram carries (absent while it is 0). */
+static uint32_t kdrops_of(struct lw_listener *l, struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm != NULL;
+	     cm = CMSG_NXTHDR(h, cm)) {
+		uint32_t total;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(total)))
+			continue;
+		memcpy(&total, CMSG_DATA(cm), sizeof(total));
+		return kdrops_note(l, total);
+	}
+	return 0;
+}
+
+/* Reads the drop total now (datagram sockets; others: nothing). */
+static void kdrops_poll(struct lw_listener *l)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+	uint32_t d;
+
+	if (l->type == LW_LISTENER_TCP || l->fd == -1)
+		return;
+	if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == -1 ||
+	    len < sizeof(mi))
+		return; /* before Linux 4.6: datagrams still carry the total */
+	d = kdrops_note(l, mi[SK_MEMINFO_DROPS]);
+	if (d > 0)
+		lw_counters_add(l->env.counters, LW_CTR_DROPPED_KERNEL, d);
+}
+
 /* Reads up to rounds * LW_DGRAM_VLEN datagrams; returns how many. */
 static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 {
 	unsigned total = 0;
-	uint64_t dropped = 0;
+	uint64_t dropped = 0, kdropped = 0;
 
 	for (unsigned r = 0; r < rounds; r++) {
 		int n;
 
 		for (unsigned i = 0; i < LW_DGRAM_VLEN; i++) {
 			l->msgs[i].msg_hdr.msg_namelen = sizeof(l->peers[i]);
+			l->msgs[i].msg_hdr.msg_controllen = LW_DGRAM_CMSG;
 			l->msgs[i].msg_hdr.msg_flags = 0;
 		}
 		n = recvmmsg(l->fd, l->msgs, LW_DGRAM_VLEN, MSG_DONTWAIT, NULL);
@@ -265,6 +334,7 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 			size_t len = l->msgs[i].msg_len;
 			unsigned flags = 0;
 
+			kdropped += kdrops_of(l, &l->msgs[i].msg_hdr);
 			if (l->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				flags = LW_MSG_TRUNCATED;
 				len = l->dbuf_each;
@@ -286,6 +356,8 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 	}
 	if (dropped > 0)
 		lw_counters_add(l->env.counters, LW_CTR_DROPPED_UDP, dropped);
+	if (kdropped > 0)
+		lw_counters_add(l->env.counters, LW_CTR_DROPPED_KERNEL, kdropped);
 	return total;
 }
 
@@ -307,7 +379,9 @@ static int dgram_alloc(struct lw_listener *l)
 	l->msgs = calloc(LW_DGRAM_VLEN, sizeof(*l->msgs));
 	l->iov = calloc(LW_DGRAM_VLEN, sizeof(*l->iov));
 	l->peers = calloc(LW_DGRAM_VLEN, sizeof(*l->peers));
-	if (!l->dbuf || !l->msgs || !l->iov || !l->peers)
+	/* calloc: aligned for struct cmsghdr; LW_DGRAM_CMSG keeps it so. */
+	l->cbuf = calloc(LW_DGRAM_VLEN, LW_DGRAM_CMSG);
+	if (!l->dbuf || !l->msgs || !l->iov || !l->peers || !l->cbuf)
 		return LW_ENOMEM;
 	for (unsigned i = 0; i < LW_DGRAM_VLEN; i++) {
 		l->iov[i].iov_base = l->dbuf + i * each;
@@ -315,6 +389,7 @@ static int dgram_alloc(struct lw_listener *l)
 		l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
 		l->msgs[i].msg_hdr.msg_iovlen = 1;
 		l->msgs[i].msg_hdr.msg_name = &l->peers[i];
+		l->msgs[i].msg_hdr.msg_control = l->cbuf + i * LW_DGRAM_CMSG;
 	}
 	return LW_OK;
 }
@@ -348,6 +423,14 @@ static int unix_prepare(const char *path, struct lw_diag *diag)
 	return LW_OK;
 }
 
+/* Each datagram then carries the socket's kernel drop total. */
+static int set_rxq_ovfl(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+}
+
 static int open_unix(struct lw_listener *l, struct lw_diag *diag)
 {
 	const char *path = l->env.lc->path;
@@ -366,6 +449,8 @@ static int open_unix(struct lw_listener *l, struct lw_diag *diag)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, path, strlen(path)); /* length checked above */
+	if (set_rxq_ovfl(l->fd) == -1)
+		return sys_fail(diag, errno, "set SO_RXQ_OVFL on", path);
 	if (bind(l->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		return sys_fail(diag, errno, "bind", path);
 	/* Like /dev/log: every local process may log. */
@@ -389,11 +474,14 @@ static int open_inet(struct lw_listener *l, int socktype, struct lw_diag *diag)
 	l->fd = socket(ss.ss_family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd == -1)
 		return sys_fail(diag, errno, "create socket for", addr);
-	setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		return sys_fail(diag, errno, "set SO_REUSEADDR on", addr);
 	if (socktype == SOCK_DGRAM) {
 		int sz = LW_UDP_RCVBUF;
 		/* Best effort: capped by net.core.rmem_max. */
 		setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		if (set_rxq_ovfl(l->fd) == -1)
+			return sys_fail(diag, errno, "set SO_RXQ_OVFL on", addr);
 	}
 	if (bind(l->fd, (struct sockaddr *)&ss, sl) == -1)
 		return sys_fail(diag, errno, "bind", addr);
@@ -405,7 +493,7 @@ static int open_inet(struct lw_listener *l, int socktype, struct lw_diag *diag)
 
 /* ---- streams (TCP) ------------------------------------------------------ */
 
-static void conn_free(struct conn *c)
+static void conn_unlink(struct conn *c)
 {
 	struct lw_listener *l = c->l;
 
@@ -415,6 +503,29 @@ static void conn_free(struct conn *c)
 		l->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	else
+		l->conns_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void conn_append(struct conn *c)
+{
+	struct lw_listener *l = c->l;
+
+	c->prev = l->conns_tail;
+	c->next = NULL;
+	if (l->conns_tail != NULL)
+		l->conns_tail->next = c;
+	else
+		l->conns = c;
+	l->conns_tail = c;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct lw_listener *l = c->l;
+
+	conn_unlink(c);
 	l->nconns--;
 	if (c->ev != NULL)
 		event_free(c->ev);
@@ -466,12 +577,41 @@ static int conn_finish(struct conn *c)
 	return LW_OK;
 }
 
-static void conn_close(struct conn *c)
+/* c holds a refused frame: it goes last in the re-arm order (fairness),
+ * and the sink pauses every stream connection. */
+static void conn_stall(struct conn *c)
 {
 	struct lw_listener *l = c->l;
 
+	conn_unlink(c);
+	conn_append(c);
+	l->env.sink.stalled(l->env.sink.arg);
+}
+
+static void conn_close(struct conn *c)
+{
 	if (conn_finish(c) == LW_EFULL)
-		l->env.sink.stalled(l->env.sink.arg);
+		conn_stall(c);
+}
+
+/* Delivers what open connection c held back. LW_OK, LW_EFULL or a
+ * framing error. */
+static int conn_deliver_held(struct conn *c)
+{
+	int rc;
+
+	if (!lw_framing_pending(c->fr))
+		return LW_OK;
+	c->l->now_ns = lw_time_now_ns();
+	rc = lw_framing_feed(c->fr, NULL, 0, conn_frame, c);
+	conn_stats(c);
+	return rc;
+}
+
+static void log_conn_error(struct conn *c, const char *msg, const char *err)
+{
+	lw_log(c->l->env.log, LW_LOG_ERR, "collector", msg, "peer", c->addr,
+	       "error", err, NULL);
 }
 
 static void conn_cb(evutil_socket_t fd, short what, void *arg)
@@ -486,6 +626,17 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c);
 		return;
 	}
+	/* Never read on top of held bytes: each read would add up to
+	 * rbuf_len to the framer. Normally a paused connection gets no
+	 * event; this also holds if one comes anyway. */
+	rc = conn_deliver_held(c);
+	if (rc == LW_EFULL) {
+		event_del(c->ev);
+		conn_stall(c);
+		return;
+	}
+	if (rc != LW_OK)
+		goto fail;
 	n = read(fd, l->env.rbuf, l->env.rbuf_len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -496,16 +647,19 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	l->now_ns = lw_time_now_ns();
 	rc = lw_framing_feed(c->fr, l->env.rbuf, (size_t)n, conn_frame, c);
 	conn_stats(c);
-	if (rc == LW_EFULL) {
-		l->env.sink.stalled(l->env.sink.arg);
-	} else if (rc != LW_OK) {
-		lw_log(l->env.log, LW_LOG_ERR, "collector",
-		       "cannot frame stream; closing connection", "peer",
-		       c->addr, "error", lw_strerror(rc), NULL);
-		conn_close(c);
-	}
+	if (rc == LW_EFULL)
+		conn_stall(c);
+	else if (rc != LW_OK)
+		goto fail;
+	return;
+
+fail:
+	log_conn_error(c, "cannot frame stream; closing connection",
+		       lw_strerror(rc));
+	conn_close(c);
 }
 
+/* LW_OK, or LW_EIO with errno from event_add (epoll_ctl, or ENOMEM). */
 static int conn_arm(struct conn *c)
 {
 	return event_add(c->ev, c->l->idle_tv) == 0 ? LW_OK : LW_EIO;
@@ -528,6 +682,7 @@ static void accept_one(struct lw_listener *l, int fd,
 {
 	struct conn *c;
 	char peer[INET6_ADDRSTRLEN + 16];
+	const char *why = "out of memory";
 
 	format_peer(sa, peer, sizeof(peer));
 	if (l->nconns >= l->env.lc->max_connections) {
@@ -550,14 +705,14 @@ static void accept_one(struct lw_listener *l, int fd,
 	c->ev = event_new(l->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);
 	if (c->fr == NULL || c->ev == NULL)
 		goto fail;
-	c->next = l->conns;
-	if (l->conns != NULL)
-		l->conns->prev = c;
-	l->conns = c;
+	/* Nothing was read yet, so a connection we cannot watch is refused. */
+	if (!l->paused && conn_arm(c) != LW_OK) {
+		why = "cannot watch connection";
+		goto fail;
+	}
+	conn_append(c);
 	l->nconns++;
 	lw_counters_add(l->env.counters, LW_CTR_CONN_ACCEPTED, 1);
-	if (!l->paused)
-		conn_arm(c);
 	return;
 
 fail:
@@ -567,7 +722,22 @@ fail:
 			event_free(c->ev);
 		free(c);
 	}
-	refuse(l, fd, "out of memory", peer);
+	refuse(l, fd, why, peer);
+}
+
+/* Stop accepting for LW_ACCEPT_BACKOFF_MS. When the timer cannot be
+ * armed, keep accepting: spinning on EMFILE beats going deaf. */
+static void accept_backoff(struct lw_listener *l)
+{
+	struct timeval tv = {0, LW_ACCEPT_BACKOFF_MS * 1000};
+
+	if (event_add(l->backoff, &tv) == -1) {
+		lw_log(l->env.log, LW_LOG_ERR, "collector",
+		       "cannot arm accept backoff timer", "listener", l->bound,
+		       NULL);
+		return;
+	}
+	event_del(l->ev);
 }
 
 static void backoff_cb(evutil_socket_t fd, short what, void *arg)
@@ -576,7 +746,13 @@ static void backoff_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	event_add(l->ev, NULL);
+	if (event_add(l->ev, NULL) == -1) {
+		/* Try again after the next backoff; say so, once per try. */
+		lw_log(l->env.log, LW_LOG_ERR, "collector",
+		       "cannot resume accepting; retrying", "listener", l->bound,
+		       NULL);
+		accept_backoff(l);
+	}
 }
 
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -592,7 +768,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 		if (fd == -1) {
 			int err = errno;
-			struct timeval tv = {0, LW_ACCEPT_BACKOFF_MS * 1000};
+			char ebuf[128];
 
 			if (err == EAGAIN || err == EWOULDBLOCK)
 				return;
@@ -602,9 +778,8 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 			 * queued and would wake us forever; back off. */
 			lw_log(l->env.log, LW_LOG_ERR, "collector",
 			       "cannot accept connection", "listener", l->bound,
-			       "error", strerror(err), NULL);
-			event_del(l->ev);
-			event_add(l->backoff, &tv);
+			       "error", strerror_r(err, ebuf, sizeof(ebuf)), NULL);
+			accept_backoff(l);
 			return;
 		}
 		accept_one(l, fd, (struct sockaddr *)&ss);
@@ -708,34 +883,63 @@ void lw_listener_pause(struct lw_listener *l)
 			event_del(c->ev);
 }
 
-int lw_listener_resume(struct lw_listener *l)
+int lw_listener_deliver_held(struct lw_listener *l)
 {
 	struct conn *c, *next;
 
 	if (l->type != LW_LISTENER_TCP)
 		return LW_OK;
-	l->now_ns = lw_time_now_ns();
-	/* First every held frame, so a connection that is resumed never
-	 * overtakes its own held bytes. */
 	for (c = l->conns; c != NULL; c = next) {
 		int rc;
 
 		next = c->next;
-		if (c->closing) {
-			rc = conn_finish(c);
-		} else if (lw_framing_pending(c->fr)) {
-			rc = lw_framing_feed(c->fr, NULL, 0, conn_frame, c);
-			conn_stats(c);
-		} else {
-			continue;
-		}
+		/* conn_finish frees c unless it returns LW_EFULL. */
+		rc = c->closing ? conn_finish(c) : conn_deliver_held(c);
 		if (rc == LW_EFULL)
 			return LW_EFULL;
+		if (rc != LW_OK) {
+			log_conn_error(c, "cannot frame stream; closing connection",
+				       lw_strerror(rc));
+			if (conn_finish(c) == LW_EFULL)
+				return LW_EFULL;
+		}
 	}
-	l->paused = 0;
-	for (c = l->conns; c != NULL; c = c->next)
-		conn_arm(c);
 	return LW_OK;
+}
+
+int lw_listener_resume(struct lw_listener *l)
+{
+	struct conn *c, *next;
+	int full = 0;
+
+	/* First every held frame, so a connection that is resumed never
+	 * overtakes its own held bytes. */
+	if (lw_listener_deliver_held(l) == LW_EFULL)
+		return LW_EFULL;
+	if (l->type != LW_LISTENER_TCP || !l->paused)
+		return LW_OK;
+	l->paused = 0;
+	for (c = l->conns; c != NULL; c = next) {
+		char ebuf[128];
+
+		next = c->next;
+		if (conn_arm(c) == LW_OK)
+			continue;
+		/* Unwatched, it would hang until the peer gives up. */
+		log_conn_error(c, "cannot watch connection; closing it",
+			       strerror_r(errno, ebuf, sizeof(ebuf)));
+		if (conn_finish(c) == LW_EFULL)
+			full = 1;
+	}
+	if (!full)
+		return LW_OK;
+	lw_listener_pause(l);
+	return LW_EFULL;
+}
+
+void lw_listener_tick(struct lw_listener *l)
+{
+	kdrops_poll(l);
 }
 
 /* A sender that wrote everything before we were told to stop may still
@@ -767,6 +971,7 @@ void lw_listener_drain(struct lw_listener *l)
 		event_del(l->ev);
 	if (l->type != LW_LISTENER_TCP) {
 		dgram_read(l, LW_DRAIN_DGRAM_ROUNDS);
+		kdrops_poll(l); /* drops that no queued datagram reported */
 		return;
 	}
 	/* Stop accepting first: a connection in the backlog has sent nothing
@@ -816,5 +1021,6 @@ void lw_listener_close(struct lw_listener *l)
 	free(l->msgs);
 	free(l->iov);
 	free(l->peers);
+	free(l->cbuf);
 	free(l);
 }

@@ -8,7 +8,12 @@
  * keeps the frame in its framer and reports "stalled"; the sink pauses
  * every stream listener (lw_listener_pause) and later resumes them
  * (lw_listener_resume). A datagram refused with LW_EFULL is dropped and
- * counted in LW_CTR_DROPPED_UDP.
+ * counted in LW_CTR_DROPPED_UDP; one the kernel dropped (receive buffer
+ * full) is counted in LW_CTR_DROPPED_KERNEL.
+ *
+ * Memory: a stream connection that holds refused bytes does not read
+ * again until they are delivered, whatever the pause state, so it holds at
+ * most one read buffer (rbuf_len) plus one max-size frame.
  */
 #ifndef LW_COLLECTOR_LISTENER_H
 #define LW_COLLECTOR_LISTENER_H
@@ -73,14 +78,30 @@ int lw_listener_start(struct lw_listener *l);
  * actual bound address (port 0 resolved). */
 void lw_listener_describe(const struct lw_listener *l, char *out, size_t outlen);
 
-/* Stops reading stream connections (backpressure). Datagram listeners keep
- * reading (and dropping, counted) so the kernel buffer never hides loss. */
+/* Stops reading stream connections (backpressure); a paused listener is
+ * left as it is, so calling it again is cheap and harmless. Datagram
+ * listeners keep reading (and dropping, counted) so the kernel buffer
+ * never hides loss. */
 void lw_listener_pause(struct lw_listener *l);
 
-/* Delivers the frames stream connections held back, finishes connections
- * that closed meanwhile, and re-enables reading. Returns LW_OK, or LW_EFULL
- * when the sink refused again (the listener stays paused). */
+/* Delivers the frames stream connections held back and finishes
+ * connections that closed meanwhile, without re-enabling reading. Returns
+ * LW_OK, or LW_EFULL when the sink refused again (the rest stays held).
+ * O(connections). */
+int lw_listener_deliver_held(struct lw_listener *l);
+
+/* lw_listener_deliver_held, then re-enables reading of a paused listener:
+ * connections are re-armed in list order, and a connection that stalled
+ * was moved to the end of that list, so the next one gets to read first
+ * (fairness). A connection that cannot be re-armed is logged and closed.
+ * Returns LW_OK, or LW_EFULL when the sink refused again (the listener is
+ * paused again). */
 int lw_listener_resume(struct lw_listener *l);
+
+/* Periodic work (the serve's batch timer): reads the kernel's drop total
+ * of a datagram socket (SO_MEMINFO), so drops that no later datagram
+ * reports are counted too. One getsockopt; streams: nothing. */
+void lw_listener_tick(struct lw_listener *l);
 
 /* Clean stop: closes the listening socket, reads what the kernel already
  * holds for it (bounded), delivers it, and closes every connection,

@@ -94,11 +94,12 @@ static int deliver_file(struct output *o, const struct msg *m, char *why,
 			size_t whylen)
 {
 	int fd = open(o->cfg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	char ebuf[128];
 	ssize_t w;
 	int rc = 0;
 
 	if (fd == -1) {
-		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		snprintf(why, whylen, "cannot open: %s", strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	/* One write: O_APPEND makes it land whole at the end even with
@@ -107,10 +108,10 @@ static int deliver_file(struct output *o, const struct msg *m, char *why,
 		w = write(fd, m->data, m->len);
 	while (w == -1 && errno == EINTR);
 	if (w != (ssize_t)m->len) {
-		snprintf(why, whylen, "write: %s", w == -1 ? strerror(errno) : "short write");
+		snprintf(why, whylen, "write: %s", w == -1 ? strerror_r(errno, ebuf, sizeof(ebuf)) : "short write");
 		rc = -1;
 	} else if (fdatasync(fd) == -1 && errno != EINVAL) {
-		snprintf(why, whylen, "fdatasync: %s", strerror(errno));
+		snprintf(why, whylen, "fdatasync: %s", strerror_r(errno, ebuf, sizeof(ebuf)));
 		rc = -1;
 	}
 	close(fd);
@@ -190,16 +191,17 @@ static int deliver_exec(struct output *o, const struct msg *m, char *why,
 			size_t whylen)
 {
 	int64_t deadline = mono_ms() + o->cfg->timeout_ms;
+	char ebuf[128];
 	int fds[2], status;
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		snprintf(why, whylen, "pipe: %s", strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	pid = fork();
 	if (pid == -1) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
+		snprintf(why, whylen, "fork: %s", strerror_r(errno, ebuf, sizeof(ebuf)));
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -219,7 +221,7 @@ static int deliver_exec(struct output *o, const struct msg *m, char *why,
 		return -1;
 	}
 	if (status == -2) {
-		snprintf(why, whylen, "waitpid: %s", strerror(errno));
+		snprintf(why, whylen, "waitpid: %s", strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -7,14 +7,25 @@
  * which event_active()s resume_ev (thread-safe: evthread_use_pthreads runs
  * before event_base_new); resume_cb then delivers the held frames and turns
  * reading back on. Datagrams that find no batch are dropped and counted.
+ *
+ * Invariant: while s->paused, every stream listener is paused. A resume
+ * first delivers the held frames of every listener and re-arms only when
+ * all were taken; a refusal anywhere pauses everything again (an earlier
+ * version re-armed listener 0, then stayed "paused" when listener 1 was
+ * refused, and listener 0's connections read on, unbounded). Listeners are
+ * re-armed in rotating order, so no listener's connections always read
+ * first (fairness; listener.c rotates connections).
  */
 #include "collector/serve.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collector/listener.h"
 #include "collector/pipeline.h"
@@ -25,6 +36,8 @@
 /* A partly filled batch goes to the writer after this long, so a quiet
  * sender is stored within flush_interval + this. */
 #define LW_SERVE_BATCH_MS 50
+/* Repeated losses are logged at most once per this, with their count. */
+#define LW_SERVE_LOG_EVERY_NS 1000000000LL
 
 struct lw_serve {
 	const struct lw_config *cfg;
@@ -42,7 +55,39 @@ struct lw_serve {
 	struct lw_listener_counts counts;
 	int paused;
 	int stopping; /* draining: acquire blocks instead of failing */
+	size_t resume_first; /* listener re-armed first on the next resume */
+	uint64_t lost_unlogged; /* frames lost to ENOMEM, not yet logged */
+	int64_t lost_logged_ns; /* monotonic time of the last such line */
+	int lost_rc;            /* the error of the last loss */
 };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Logs the losses counted since the last line, at most once per
+ * LW_SERVE_LOG_EVERY_NS unless force (the end of the run). */
+static void log_lost(struct lw_serve *s, int force)
+{
+	int64_t now;
+	char n[24];
+
+	if (s->lost_unlogged == 0)
+		return;
+	now = mono_ns();
+	if (!force && s->lost_logged_ns != 0 &&
+	    now - s->lost_logged_ns < LW_SERVE_LOG_EVERY_NS)
+		return;
+	snprintf(n, sizeof(n), "%" PRIu64, s->lost_unlogged);
+	lw_log(s->log, LW_LOG_ERR, "collector", "cannot store messages",
+	       "count", n, "error", lw_strerror(s->lost_rc), NULL);
+	s->lost_unlogged = 0;
+	s->lost_logged_ns = now;
+}
 
 static void submit_cur(struct lw_serve *s)
 {
@@ -73,9 +118,12 @@ static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 		submit_cur(s); /* full: hand it over, take the next one */
 	}
 	if (rc == LW_ENOMEM) {
-		/* Arena growth failed: the frame cannot be kept. Say so. */
-		lw_log(s->log, LW_LOG_ERR, "collector", "cannot store message",
-		       "error", lw_strerror(rc), NULL);
+		/* Arena growth failed: the frame cannot be kept. Count it;
+		 * say so, but not once per frame. */
+		lw_counters_add(s->counters, LW_CTR_DROPPED_NOMEM, 1);
+		s->lost_unlogged++;
+		s->lost_rc = rc;
+		log_lost(s, 0);
 		return LW_OK;
 	}
 	if (lw_batch_full(s->cur))
@@ -83,32 +131,47 @@ static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 	return LW_OK;
 }
 
+static void pause_all(struct lw_serve *s)
+{
+	for (size_t i = 0; i < s->nlisteners; i++)
+		lw_listener_pause(s->listeners[i]);
+}
+
+/* Always pauses every listener, even when already paused: one may have
+ * been re-armed since (pausing a paused listener costs nothing). */
 static void sink_stalled(void *arg)
 {
 	struct lw_serve *s = arg;
 
-	if (s->paused || s->stopping)
+	if (s->stopping)
 		return;
+	if (!s->paused)
+		lw_counters_add(s->counters, LW_CTR_BACKPRESSURE, 1);
 	s->paused = 1;
-	lw_counters_add(s->counters, LW_CTR_BACKPRESSURE, 1);
-	for (size_t i = 0; i < s->nlisteners; i++)
-		lw_listener_pause(s->listeners[i]);
+	pause_all(s);
 }
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lw_serve *s = arg;
+	size_t n = s->nlisteners;
 
 	(void)fd;
 	(void)what;
-	if (!s->paused || s->stopping)
+	if (!s->paused || s->stopping || n == 0)
 		return;
-	for (size_t i = 0; i < s->nlisteners; i++) {
-		/* Still no batch: stay paused; the failed acquire marked the
-		 * pipeline starved, so another resume will come. */
-		if (lw_listener_resume(s->listeners[i]) == LW_EFULL)
+	/* Still no batch: stay paused; the failed acquire marked the
+	 * pipeline starved, so another resume will come. */
+	for (size_t k = 0; k < n; k++)
+		if (lw_listener_deliver_held(s->listeners[(s->resume_first + k) % n]) == LW_EFULL)
 			return;
+	for (size_t k = 0; k < n; k++) {
+		if (lw_listener_resume(s->listeners[(s->resume_first + k) % n]) == LW_EFULL) {
+			pause_all(s); /* the ones re-armed before it, too */
+			return;
+		}
 	}
+	s->resume_first = (s->resume_first + 1) % n;
 	s->paused = 0;
 }
 
@@ -122,6 +185,9 @@ static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
 		submit_cur(s);
 	else
 		lw_listener_counts_flush(&s->counts, s->counters);
+	for (size_t i = 0; i < s->nlisteners; i++)
+		lw_listener_tick(s->listeners[i]);
+	log_lost(s, 0);
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)
@@ -253,10 +319,12 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 			goto out;
 		}
 	}
-	event_add(s->batch_timer, &tv);
-	if (s->sigterm != NULL) {
-		event_add(s->sigterm, NULL);
-		event_add(s->sigint, NULL);
+	if (event_add(s->batch_timer, &tv) == -1 ||
+	    (s->sigterm != NULL && (event_add(s->sigterm, NULL) == -1 ||
+				    event_add(s->sigint, NULL) == -1))) {
+		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+				 "cannot add timer or signal events");
+		goto out;
 	}
 	if (event_base_dispatch(s->base) == -1)
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0, "event loop failed");
@@ -269,6 +337,7 @@ out:
 		lw_listener_drain(s->listeners[i]);
 	submit_cur(s);
 	event_del(s->batch_timer);
+	log_lost(s, 1);
 	return rc;
 }
 

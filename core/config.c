@@ -636,9 +636,13 @@ int lw_config_load(const char *path, struct lw_config *cfg, struct lw_diag *diag
 	int rc;
 
 	if (f == NULL) {
-		rc = lw_diag_set(diag, LW_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+		int err = errno;
+		char ebuf[128];
+
+		rc = lw_diag_set(diag, LW_EIO, path, 0, 0, "cannot open: %s",
+				 strerror_r(err, ebuf, sizeof(ebuf)));
 		if (diag)
-			diag->sys_errno = errno;
+			diag->sys_errno = err;
 		return rc;
 	}
 	for (;;) {

@@ -92,10 +92,11 @@ static int make_dirs(const char *dir, struct lw_diag *diag)
 		path[i] = '\0';
 		if (mkdir(path, 0750) == -1 && errno != EEXIST) {
 			int e = errno;
+			char ebuf[128];
 
 			lw_diag_set(diag, LW_EIO, NULL, 0, 0,
 				    "cannot create directory '%s': %s", path,
-				    strerror(e));
+				    strerror_r(e, ebuf, sizeof(ebuf)));
 			if (diag != NULL)
 				diag->sys_errno = e;
 			return LW_EIO;
@@ -311,8 +312,10 @@ int lw_store_open(const char *dir, const struct lw_store_opts *opts,
 	rc = mdb_env_open(st->env, dir, flags, 0640);
 	if (rc != MDB_SUCCESS) {
 		if (rc > 0) {
+			char ebuf[128];
+
 			lw_diag_set(diag, LW_EIO, NULL, 0, 0,
-				    "cannot open store '%s': %s", dir, strerror(rc));
+				    "cannot open store '%s': %s", dir, strerror_r(rc, ebuf, sizeof(ebuf)));
 			if (diag != NULL)
 				diag->sys_errno = rc;
 			rc = LW_EIO;

@@ -408,3 +408,71 @@ Test(framing, complete_frames_are_views_into_the_fed_buffer)
 	cr_expect_eq(view_n, 3, "the carried frame is delivered from the framer");
 	lw_framing_free(f);
 }
+
+/* Counts frames; refuses every frame while *arg (int) is nonzero. */
+static int count_or_refuse(void *arg, const uint8_t *msg, size_t len,
+			   unsigned flags)
+{
+	int *refuse = arg;
+
+	(void)msg;
+	(void)len;
+	(void)flags;
+	if (*refuse)
+		return LW_EFULL;
+	view_n++;
+	return LW_OK;
+}
+
+/* A 256 KiB read of 100-byte lines, as one stream read would bring. */
+static uint8_t *big_read(size_t *len)
+{
+	size_t n = 256 * 1024;
+	uint8_t *b = malloc(n);
+
+	cr_assert_not_null(b);
+	memset(b, 'x', n);
+	for (size_t i = 99; i < n; i += 100)
+		b[i] = '\n';
+	*len = n - n % 100;
+	return b;
+}
+
+Test(framing, retrying_a_refused_feed_does_not_grow_memory)
+{
+	struct lw_framing *f = lw_framing_new(LW_FRAMING_AUTO, 1024);
+	size_t len, held;
+	uint8_t *b = big_read(&len);
+	int refuse = 1;
+
+	cr_assert_eq(lw_framing_feed(f, b, len, count_or_refuse, &refuse), LW_EFULL);
+	cr_expect(lw_framing_pending(f));
+	held = lw_framing_held_bytes(f);
+	cr_expect_geq(held, len - 100, "the refused read is held");
+	cr_expect_leq(held, 2 * len);
+	/* What a paused reader does on each resume while the sink is full. */
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(lw_framing_feed(f, NULL, 0, count_or_refuse, &refuse), LW_EFULL);
+	cr_expect_eq(lw_framing_held_bytes(f), held, "no growth without new input");
+	free(b);
+	lw_framing_free(f);
+}
+
+Test(framing, held_input_is_freed_once_delivered)
+{
+	struct lw_framing *f = lw_framing_new(LW_FRAMING_AUTO, 1024);
+	size_t len;
+	uint8_t *b = big_read(&len);
+	int refuse = 1;
+
+	view_n = 0;
+	cr_assert_eq(lw_framing_feed(f, b, len, count_or_refuse, &refuse), LW_EFULL);
+	refuse = 0;
+	cr_assert_eq(lw_framing_feed(f, NULL, 0, count_or_refuse, &refuse), LW_OK);
+	cr_expect_not(lw_framing_pending(f));
+	cr_expect_eq(view_n, (int)(len / 100), "every line delivered once");
+	cr_expect_leq(lw_framing_held_bytes(f), 4096,
+		      "an idle framer keeps at most its small carry buffer");
+	free(b);
+	lw_framing_free(f);
+}

@@ -245,14 +245,11 @@ static int cerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 static int cerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_ERROR, LW_EPARSE, fmt, ap);
 	va_end(ap);
-	lw_diags_add(c->diags, LW_DIAG_ERROR, LW_EPARSE, c->y->path,
-		     lw_ryaml_line(n), lw_ryaml_col(n), "%s", buf);
 	if (c->err == LW_OK)
 		c->err = LW_EPARSE;
 	return LW_EPARSE;
@@ -263,14 +260,11 @@ static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_WARNING, LW_OK, fmt, ap);
 	va_end(ap);
-	lw_diags_add(c->diags, LW_DIAG_WARNING, LW_OK, c->y->path,
-		     lw_ryaml_line(n), lw_ryaml_col(n), "%s", buf);
 }
 
 static const char *const top_keys[] = {
@@ -783,9 +777,9 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int load_all(struct lw_correlation_rules *cr, struct lw_ryaml *y,
-		    struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
 {
+	struct lw_correlation_rules *cr = target;
 	struct ctx c = {cr, y, diags, LW_OK};
 	yaml_node_t *root;
 	int rc = LW_OK, n;
@@ -806,32 +800,18 @@ static int load_all(struct lw_correlation_rules *cr, struct lw_ryaml *y,
 int lw_correlation_rules_load_file(struct lw_correlation_rules *cr,
 				   const char *path, struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (cr->built)
 		return LW_EINVAL;
-	rc = lw_ryaml_open(&y, path, diags);
-	if (rc == LW_OK)
-		rc = load_all(cr, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(path, NULL, 0, load_all, cr, diags);
 }
 
 int lw_correlation_rules_load_string(struct lw_correlation_rules *cr,
 				     const char *name, const char *yaml,
 				     size_t len, struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (cr->built)
 		return LW_EINVAL;
-	rc = lw_ryaml_open_mem(&y, name, yaml, len);
-	if (rc == LW_OK)
-		rc = load_all(cr, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(name, yaml, len, load_all, cr, diags);
 }
 
 /* ---- build: references, fields, order ---- */

@@ -659,9 +659,9 @@ static int load_doc(struct lw_decoder_set *set, struct lw_ryaml *y,
 	return rc;
 }
 
-static int load_all(struct lw_decoder_set *set, struct lw_ryaml *y,
-		    struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
 {
+	struct lw_decoder_set *set = target;
 	yaml_node_t *root;
 	int rc = LW_OK, r;
 
@@ -680,32 +680,18 @@ static int load_all(struct lw_decoder_set *set, struct lw_ryaml *y,
 int lw_decoder_set_load_file(struct lw_decoder_set *set, const char *path,
 			     struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (set->built)
 		return LW_EINVAL;
-	rc = lw_ryaml_open(&y, path, diags);
-	if (rc == LW_OK)
-		rc = load_all(set, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(path, NULL, 0, load_all, set, diags);
 }
 
 int lw_decoder_set_load_string(struct lw_decoder_set *set, const char *name,
 			       const char *yaml, size_t len,
 			       struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (set->built)
 		return LW_EINVAL;
-	rc = lw_ryaml_open_mem(&y, name, yaml, len);
-	if (rc == LW_OK)
-		rc = load_all(set, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(name, yaml, len, load_all, set, diags);
 }
 
 int lw_decoder_set_build(struct lw_decoder_set *set)

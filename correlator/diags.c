@@ -40,8 +40,18 @@ static struct lw_diags_entry *diags_slot(struct lw_diags *d)
 int lw_diags_add(struct lw_diags *d, enum lw_diag_severity sev, int err,
 		 const char *file, int line, int col, const char *fmt, ...)
 {
-	struct lw_diags_entry *e;
 	va_list ap;
+
+	va_start(ap, fmt);
+	lw_diags_vadd(d, sev, err, file, line, col, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int lw_diags_vadd(struct lw_diags *d, enum lw_diag_severity sev, int err,
+		  const char *file, int line, int col, const char *fmt, va_list ap)
+{
+	struct lw_diags_entry *e;
 
 	if (d == NULL)
 		return err;
@@ -60,9 +70,7 @@ int lw_diags_add(struct lw_diags *d, enum lw_diag_severity sev, int err,
 	snprintf(e->diag.file, sizeof(e->diag.file), "%s", file ? file : "");
 	e->diag.line = line;
 	e->diag.col = col;
-	va_start(ap, fmt);
 	vsnprintf(e->diag.detail, sizeof(e->diag.detail), fmt, ap);
-	va_end(ap);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #ifndef LW_CORRELATOR_DIAGS_H
 #define LW_CORRELATOR_DIAGS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -48,6 +49,11 @@ void lw_diags_release(struct lw_diags *d);
 int lw_diags_add(struct lw_diags *d, enum lw_diag_severity sev, int err,
 		 const char *file, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
+
+/* lw_diags_add with a va_list. */
+int lw_diags_vadd(struct lw_diags *d, enum lw_diag_severity sev, int err,
+		  const char *file, int line, int col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
 
 /* Formats one entry as "file:line:col: error: detail". */
 void lw_diags_format(const struct lw_diags_entry *e, char *out, size_t outlen);

@@ -76,14 +76,11 @@ static int rerr(struct rctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 static int rerr(struct rctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_ERROR, LW_EPARSE, fmt, ap);
 	va_end(ap);
-	lw_diags_add(c->diags, LW_DIAG_ERROR, LW_EPARSE, c->y->path,
-		     lw_ryaml_line(n), lw_ryaml_col(n), "%s", buf);
 	if (c->err == LW_OK)
 		c->err = LW_EPARSE;
 	return LW_EPARSE;
@@ -266,9 +263,9 @@ static int load_doc(struct lw_response *r, struct rctx *c, yaml_node_t *root)
 	return rc;
 }
 
-static int load_all(struct lw_response *r, struct lw_ryaml *y,
-		    struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
 {
+	struct lw_response *r = target;
 	struct rctx c = {y, diags, LW_OK};
 	yaml_node_t *root;
 	int n, docs = 0, rc = LW_OK;
@@ -294,31 +291,17 @@ static int load_all(struct lw_response *r, struct lw_ryaml *y,
 int lw_response_load_file(struct lw_response *r, const char *path,
 			  struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (r->finished)
 		return LW_EINVAL;
-	rc = lw_ryaml_open(&y, path, diags);
-	if (rc == LW_OK)
-		rc = load_all(r, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(path, NULL, 0, load_all, r, diags);
 }
 
 int lw_response_load_string(struct lw_response *r, const char *name,
 			    const char *yaml, size_t len, struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (r->finished)
 		return LW_EINVAL;
-	rc = lw_ryaml_open_mem(&y, name, yaml, len);
-	if (rc == LW_OK)
-		rc = load_all(r, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(name, yaml, len, load_all, r, diags);
 }
 
 static void json_strv(struct lw_buf *b, char *const *v, uint32_t n)

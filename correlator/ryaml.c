@@ -221,3 +221,27 @@ int lw_ryaml_bool(const yaml_node_t *n, int *out)
 	}
 	return 0;
 }
+
+int lw_ryaml_load(const char *path, const char *text, size_t len,
+		  lw_ryaml_loader load, void *target, struct lw_diags *diags)
+{
+	struct lw_ryaml y;
+	int rc;
+
+	if (text != NULL)
+		rc = lw_ryaml_open_mem(&y, path, text, len);
+	else
+		rc = lw_ryaml_open(&y, path, diags);
+	if (rc == LW_OK)
+		rc = load(target, &y, diags);
+	lw_ryaml_release(&y);
+	return rc;
+}
+
+int lw_ryaml_vreport(const struct lw_ryaml *y, struct lw_diags *diags,
+		     const yaml_node_t *n, enum lw_diag_severity sev, int err,
+		     const char *fmt, va_list ap)
+{
+	return lw_diags_vadd(diags, sev, err, y->path, n ? lw_ryaml_line(n) : 0,
+			     n ? lw_ryaml_col(n) : 0, fmt, ap);
+}

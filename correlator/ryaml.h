@@ -10,6 +10,7 @@
 #ifndef LW_CORRELATOR_RYAML_H
 #define LW_CORRELATOR_RYAML_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <yaml.h>
 
@@ -37,6 +38,22 @@ int lw_ryaml_open_mem(struct lw_ryaml *y, const char *name, const char *text,
  * or LW_EPARSE (recorded in diags with the YAML problem's line). */
 int lw_ryaml_next(struct lw_ryaml *y, yaml_node_t **root, struct lw_diags *diags);
 void lw_ryaml_release(struct lw_ryaml *y);
+
+/* Loads one rule file through a module's loader: opens path (or, when
+ * text is not NULL, the in-memory text of len bytes named path), calls
+ * load(target, y, diags), releases. Returns the loader's result, or the
+ * open error (recorded in diags). */
+typedef int (*lw_ryaml_loader)(void *target, struct lw_ryaml *y,
+			       struct lw_diags *diags);
+int lw_ryaml_load(const char *path, const char *text, size_t len,
+		  lw_ryaml_loader load, void *target, struct lw_diags *diags);
+
+/* Records a diagnostic at node n (NULL: no position) of y's file in diags;
+ * returns err. */
+int lw_ryaml_vreport(const struct lw_ryaml *y, struct lw_diags *diags,
+		     const yaml_node_t *n, enum lw_diag_severity sev, int err,
+		     const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
 
 /* 1-based line/column of a node. */
 int lw_ryaml_line(const yaml_node_t *n);

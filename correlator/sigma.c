@@ -350,14 +350,11 @@ static int cerr(struct ctx *c, const yaml_node_t *n, int err, const char *fmt, .
 
 static int cerr(struct ctx *c, const yaml_node_t *n, int err, const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_ERROR, err, fmt, ap);
 	va_end(ap);
-	lw_diags_add(c->diags, LW_DIAG_ERROR, err, c->y->path, lw_ryaml_line(n),
-		     lw_ryaml_col(n), "%s", buf);
 	if (c->err == LW_OK)
 		c->err = err;
 	return err;
@@ -368,14 +365,11 @@ static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 
 static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_WARNING, LW_OK, fmt, ap);
 	va_end(ap);
-	lw_diags_add(c->diags, LW_DIAG_WARNING, LW_OK, c->y->path,
-		     lw_ryaml_line(n), lw_ryaml_col(n), "%s", buf);
 }
 
 /* The slot of a field name (Sigma or ECS), created on first use. */
@@ -1290,9 +1284,9 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int load_all(struct lw_sigma_set *set, struct lw_ryaml *y,
-		    struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
 {
+	struct lw_sigma_set *set = target;
 	struct ctx c = {set, y, diags, LW_OK, NULL};
 	yaml_node_t *root;
 	int rc = LW_OK, r;
@@ -1312,32 +1306,18 @@ static int load_all(struct lw_sigma_set *set, struct lw_ryaml *y,
 int lw_sigma_set_load_file(struct lw_sigma_set *set, const char *path,
 			   struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (set->built)
 		return LW_EINVAL;
-	rc = lw_ryaml_open(&y, path, diags);
-	if (rc == LW_OK)
-		rc = load_all(set, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(path, NULL, 0, load_all, set, diags);
 }
 
 int lw_sigma_set_load_string(struct lw_sigma_set *set, const char *name,
 			     const char *yaml, size_t len,
 			     struct lw_diags *diags)
 {
-	struct lw_ryaml y;
-	int rc;
-
 	if (set->built)
 		return LW_EINVAL;
-	rc = lw_ryaml_open_mem(&y, name, yaml, len);
-	if (rc == LW_OK)
-		rc = load_all(set, &y, diags);
-	lw_ryaml_release(&y);
-	return rc;
+	return lw_ryaml_load(name, yaml, len, load_all, set, diags);
 }
 
 /* ---- build: constant folding and filing by program ---- */

@@ -141,3 +141,15 @@ void lw_buf_put_varint(struct lw_buf *buf, uint64_t v)
 	} while (v);
 	lw_buf_append(buf, tmp, n);
 }
+
+char *lw_memdup_z(const void *src, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d == NULL)
+		return NULL;
+	if (len)
+		memcpy(d, src, len);
+	d[len] = '\0';
+	return d;
+}

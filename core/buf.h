@@ -30,6 +30,9 @@ void lw_buf_printf(struct lw_buf *buf, const char *fmt, ...)
 void lw_buf_json_escape(struct lw_buf *buf, const char *s, size_t n);
 /* Appends "s" with quotes, escaped as above. */
 void lw_buf_json_string(struct lw_buf *buf, const char *s, size_t n);
+/* A malloc'ed copy of len bytes plus a terminating NUL (unlike strndup,
+ * embedded NULs are copied). NULL on ENOMEM; free with free(). */
+char *lw_memdup_z(const void *src, size_t len);
 /* Unsigned LEB128 varint. */
 void lw_buf_put_varint(struct lw_buf *buf, uint64_t v);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/time.h"
 #include "correlator/response.h"
@@ -152,17 +153,6 @@ struct lw_correlation_rules {
 	uint32_t *all_events;  /* correlations without `rules` */
 	uint32_t nall;
 };
-
-static char *dup_n(const char *s, size_t len)
-{
-	char *p = malloc(len + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
 
 static void strv_free(char **v, uint32_t n)
 {
@@ -307,7 +297,7 @@ static int str_field(struct ctx *c, yaml_node_t *map, const char *key,
 	s = lw_ryaml_str(v, &len);
 	if (s == NULL || len == 0 || lw_ryaml_is_null(v))
 		return cerr(c, v, "'%s' must be a non-empty string", key);
-	*out = dup_n(s, len);
+	*out = lw_memdup_z(s, len);
 	return *out ? LW_OK : LW_ENOMEM;
 }
 
@@ -367,7 +357,7 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct crule *r)
 			r->info.category = (enum lw_category)k;
 			r->has_category = 1;
 		}
-		r->tagv[r->info.ntags] = dup_n(s, len);
+		r->tagv[r->info.ntags] = lw_memdup_z(s, len);
 		if (r->tagv[r->info.ntags++] == NULL)
 			return LW_ENOMEM;
 	}
@@ -433,7 +423,7 @@ static int load_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 		for (uint32_t j = 0; j < *nout; j++)
 			if (strcmp((*out)[j], s) == 0)
 				return cerr(c, e, "'%s' lists '%s' twice", what, s);
-		(*out)[*nout] = dup_n(s, len);
+		(*out)[*nout] = lw_memdup_z(s, len);
 		if ((*out)[*nout] == NULL)
 			return LW_ENOMEM;
 		if (lines != NULL)
@@ -465,7 +455,7 @@ static int load_condition(struct ctx *c, yaml_node_t *cond, struct crule *r)
 			if (s == NULL || len == 0)
 				return cerr(c, v, "'field' must be a field name");
 			free(r->value_field);
-			r->value_field = dup_n(s, len);
+			r->value_field = lw_memdup_z(s, len);
 			if (r->value_field == NULL)
 				return LW_ENOMEM;
 			continue;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/regex.h"
 #include "correlator/progmap.h"
 #include "correlator/ryaml.h"
@@ -57,17 +58,6 @@ struct lw_decoder_scratch {
 	uint32_t n;
 	uint64_t limit_hits;
 };
-
-static char *dup_n(const char *s, size_t len)
-{
-	char *d = malloc(len + 1);
-
-	if (d == NULL)
-		return NULL;
-	memcpy(d, s, len);
-	d[len] = '\0';
-	return d;
-}
 
 struct lw_decoder_set *lw_decoder_set_new(void)
 {
@@ -239,7 +229,7 @@ static int scalars(struct lw_ryaml *y, yaml_node_t *n, struct dec_lit **out,
 				     "%s: expected a non-empty string", what);
 			goto fail;
 		}
-		v[k].s = dup_n(str, len);
+		v[k].s = lw_memdup_z(str, len);
 		v[k].len = (uint32_t)len;
 		if (v[k++].s == NULL)
 			goto fail;
@@ -317,7 +307,7 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 		goto fail;
 	}
 	p.groups = calloc(nnames, sizeof(*p.groups));
-	p.src = dup_n(src, len);
+	p.src = lw_memdup_z(src, len);
 	if (p.groups == NULL || p.src == NULL) {
 		rc = LW_ENOMEM;
 		goto fail;
@@ -352,7 +342,7 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 				goto fail;
 			}
 		p.ngroups++;
-		g->key = dup_n(key, klen);
+		g->key = lw_memdup_z(key, klen);
 		g->keylen = (uint32_t)klen;
 		if (g->key == NULL) {
 			rc = LW_ENOMEM;
@@ -371,7 +361,7 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 	}
 	plen = literal_prefix(src, len < sizeof(pre) ? len : sizeof(pre) - 1, pre);
 	if (plen > 0) {
-		p.prefix = dup_n(pre, plen);
+		p.prefix = lw_memdup_z(pre, plen);
 		if (p.prefix == NULL) {
 			rc = LW_ENOMEM;
 			goto fail;
@@ -423,8 +413,8 @@ static int load_consts(struct lw_ryaml *y, yaml_node_t *n, struct decoder *d,
 					    lw_ryaml_col(v ? v : k),
 					    "fields: each value must be a string");
 		f = &d->consts[d->nconsts];
-		f->key.ptr = dup_n(ks, kl);
-		f->value.ptr = dup_n(vs, vl);
+		f->key.ptr = lw_memdup_z(ks, kl);
+		f->value.ptr = lw_memdup_z(vs, vl);
 		f->key.len = (uint32_t)kl;
 		f->value.len = (uint32_t)vl;
 		d->nconsts++;
@@ -522,7 +512,7 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 		s = defname;
 		len = strlen(defname);
 	}
-	d.name = dup_n(s, len);
+	d.name = lw_memdup_z(s, len);
 	if (d.name == NULL)
 		return LW_ENOMEM;
 

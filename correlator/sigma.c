@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "core/buf.h"
 #include "core/cidr.h"
 #include "core/regex.h"
 #include "correlator/progmap.h"
@@ -266,17 +267,6 @@ static int grow(void **arr, uint32_t *cap, uint32_t n, size_t elem)
 	return LW_OK;
 }
 
-static char *dup_n(const char *s, size_t len)
-{
-	char *d = malloc(len + 1);
-
-	if (d == NULL)
-		return NULL;
-	memcpy(d, s, len);
-	d[len] = '\0';
-	return d;
-}
-
 struct lw_sigma_set *lw_sigma_set_new(void)
 {
 	struct lw_sigma_set *set = calloc(1, sizeof(*set));
@@ -409,7 +399,7 @@ static int field_slot(struct ctx *c, const yaml_node_t *n, const char *name,
 		return LW_ENOMEM;
 	s = &set->slots[set->nslots];
 	memset(s, 0, sizeof(*s));
-	s->key = dup_n(key, klen);
+	s->key = lw_memdup_z(key, klen);
 	if (s->key == NULL)
 		return LW_ENOMEM;
 	s->keylen = (uint32_t)klen;
@@ -941,7 +931,7 @@ static int str_field(struct ctx *c, yaml_node_t *root, const char *key,
 	s = lw_ryaml_str(v, &len);
 	if (s == NULL || len == 0)
 		return cerr(c, v, LW_EPARSE, "'%s' must be a non-empty string", key);
-	*out = dup_n(s, len);
+	*out = lw_memdup_z(s, len);
 	return *out ? LW_OK : LW_ENOMEM;
 }
 
@@ -952,7 +942,7 @@ static int add_program(struct rule *r, const char *p)
 	if (n == NULL)
 		return LW_ENOMEM;
 	r->programs = n;
-	n[r->nprograms] = dup_n(p, strlen(p));
+	n[r->nprograms] = lw_memdup_z(p, strlen(p));
 	if (n[r->nprograms] == NULL)
 		return LW_ENOMEM;
 	n[++r->nprograms] = NULL;
@@ -976,7 +966,7 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	if (product != NULL && strcmp(product, "linux") != 0 &&
 	    strcmp(product, "unix") != 0) {
 		r->dead = 1;
-		r->dead_reason = dup_n("logsource product is not linux", 30);
+		r->dead_reason = lw_memdup_z("logsource product is not linux", 30);
 		cwarn(c, ls, "logsource product '%s': logward only receives Linux/"
 		      "syslog events, the rule never matches", product);
 		return LW_OK;
@@ -1051,7 +1041,7 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct rule *r)
 				cat = k;
 				catnode = t;
 			}
-			r->tagv[r->info.ntags] = dup_n(s, len);
+			r->tagv[r->info.ntags] = lw_memdup_z(s, len);
 			if (r->tagv[r->info.ntags++] == NULL)
 				return LW_ENOMEM;
 		}
@@ -1267,7 +1257,7 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	if (rc == LW_OK && c->err != LW_OK)
 		rc = c->err;
 	if (rc == LW_OK) {
-		r.info.file = dup_n(c->y->path, strlen(c->y->path));
+		r.info.file = lw_memdup_z(c->y->path, strlen(c->y->path));
 		r.info.line = lw_ryaml_line(root);
 		if (r.info.file == NULL)
 			rc = LW_ENOMEM;

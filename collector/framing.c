@@ -82,6 +82,11 @@ int lw_framing_pending(const struct lw_framing *f)
 	return f->ready || f->pend_len > 0;
 }
 
+int lw_framing_in_frame(const struct lw_framing *f)
+{
+	return f->st != ST_START;
+}
+
 size_t lw_framing_held_bytes(const struct lw_framing *f)
 {
 	return f->carry_cap + f->pend_cap;

@@ -93,6 +93,10 @@ int lw_framing_finish(struct lw_framing *f, lw_framing_cb cb, void *arg);
  * connection holds at most one read buffer. */
 int lw_framing_pending(const struct lw_framing *f);
 
+/* 1 when a frame has begun and is not complete yet (the slowloris
+ * check: how long a connection has been in the middle of one frame). */
+int lw_framing_in_frame(const struct lw_framing *f);
+
 /* Heap bytes the framer holds (carry and held-back input, capacities):
  * at most max_msg + 2 rounded up, plus the held input while pending; the
  * held-input buffer is freed once it has been delivered. O(1). */

@@ -22,6 +22,20 @@
  * first makes progress, so the one that stalled moves to the end of the
  * list, and connections are re-armed in list order (epoll reports ready
  * sockets in the order they were added).
+ *
+ * TLS: the same connection object with a bufferevent_openssl in place of
+ * the raw fd and event; its read callback hands the decrypted chunks to
+ * the framer in place (evbuffer_peek, no copy), and reading is turned off
+ * and on with bufferevent_disable/enable. A bufferevent that holds bytes
+ * when reading is turned back on gets a deferred read callback, since no
+ * socket event would come for them.
+ *
+ * Guards: the rate limit is checked per frame in conn_frame; a frame over
+ * it is refused like a full sink (the framer keeps it), but the connection
+ * is marked throttled, so only it stops reading, until its own timer says
+ * the bucket has a token again; a throttled connection is skipped by
+ * deliver_held and resume (delivering would only refuse again). Frame and
+ * handshake timeouts are checked by one sweep timer per listener.
  */
 #include "collector/listener.h"
 
@@ -41,7 +55,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "collector/framing.h"
+#include "collector/tls.h"
+#include "core/ratelimit.h"
 #include "core/time.h"
 
 #define LW_DGRAM_VLEN 32       /* datagrams per recvmmsg call */
@@ -54,15 +76,28 @@
 #define LW_DRAIN_DGRAM_ROUNDS 4096
 #define LW_DRAIN_QUIET_MS 100       /* no new bytes for this long: the sender is done */
 #define LW_DRAIN_DEADLINE_MS 5000   /* whole stream drain at stop, all connections */
+#define LW_SWEEP_MIN_MS 50     /* timeout sweep period bounds */
+#define LW_SWEEP_MAX_MS 1000
+#define LW_NAME_LEN 256        /* a certificate subject or issuer, cut to fit */
 
 struct conn {
 	struct lw_listener *l;
 	int fd;
 	int closing; /* peer gone; held frames still to deliver */
+	int handshaking; /* tls: not connected yet */
+	int throttled;   /* over its rate limit: not reading until timer */
 	struct event *ev;
+	struct bufferevent *bev; /* tls: owns fd and the SSL */
+	struct event *timer;     /* rate limit wake-up, made on first use */
+	int64_t throttle_wait_ns;
+	int64_t frame_since_ns;  /* monotonic start of the incomplete frame, 0 = none */
+	int64_t hs_deadline_ns;
+	struct lw_ratelimit_key rkey;
 	struct lw_framing *fr;
 	struct lw_listener_src src;
+	struct lw_field tls_fields[2];
 	char addr[INET6_ADDRSTRLEN + 16];
+	char *tls_names; /* subject, then issuer: LW_NAME_LEN each, tls only */
 	struct conn *prev, *next;
 };
 
@@ -71,6 +106,14 @@ struct lw_listener {
 	enum lw_listener_type type;
 	int fd;
 	int paused;
+	int draining;            /* stopping: no rate limit, the sink waits */
+	struct ssl_ctx_st *tls_ctx;
+	struct lw_ratelimit *rl; /* NULL = no rate limit */
+	struct event *sweep;     /* frame / handshake timeouts; NULL = none */
+	int64_t sweep_frame_ns, sweep_hs_ns;
+	int last_allowed;        /* allow verdict of last_peer */
+	struct lw_ratelimit_key last_rkey;
+	uint64_t hs_failed_logged, frame_timeout_logged;
 	struct event *ev;        /* datagrams or accept */
 	struct event *backoff;   /* re-enables accept after EMFILE */
 	const struct timeval *idle_tv; /* common timeout, NULL = none */
@@ -120,26 +163,48 @@ int lw_listener_add_frame(struct lw_batch *b, const uint8_t *msg, size_t len,
 			  struct lw_listener_counts *cnt)
 {
 	struct lw_event *ev;
-	char *copy;
+	struct lw_field *fields = NULL;
+	size_t extra_len = 0;
+	char *copy, *p;
 
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	if (lw_batch_full(b))
 		return LW_EFULL;
-	/* One allocation for the frame and the source address; the frame is
-	 * parsed in place, so every event string is a view into this copy. */
-	copy = lw_arena_alloc(&b->arena, len + src->addr_len + 1);
+	for (uint32_t i = 0; i < src->nextra; i++)
+		extra_len += src->extra[i].value.len;
+	/* One allocation for the frame, the source address and the extra
+	 * values; the frame is parsed in place, so every event string is a
+	 * view into this copy. The field array (8-aligned) goes first. */
+	copy = lw_arena_alloc(&b->arena, src->nextra * sizeof(*fields) +
+					 len + src->addr_len + 1 + extra_len);
 	if (copy == NULL)
 		return LW_ENOMEM;
+	if (src->nextra > 0) {
+		fields = (struct lw_field *)(void *)copy;
+		copy += src->nextra * sizeof(*fields);
+	}
 	memcpy(copy, msg, len);
 	copy[len] = '\0';
 	memcpy(copy + len + 1, src->addr, src->addr_len);
+	p = copy + len + 1 + src->addr_len;
+	for (uint32_t i = 0; i < src->nextra; i++) {
+		fields[i].key = src->extra[i].key;
+		fields[i].value.ptr = p;
+		fields[i].value.len = src->extra[i].value.len;
+		memcpy(p, src->extra[i].value.ptr, src->extra[i].value.len);
+		p += src->extra[i].value.len;
+	}
 	ev = lw_batch_push(b);
 	(parse != NULL ? parse : lw_syslog_parse)(copy, len, po, ev);
 	ev->zone.ptr = src->zone;
 	ev->zone.len = src->zone_len;
 	ev->source_address.ptr = copy + len + 1;
 	ev->source_address.len = src->addr_len;
+	if (src->nextra > 0) {
+		ev->fields = fields;
+		ev->nfields = src->nextra;
+	}
 	if (flags & (LW_MSG_TRUNCATED | LW_MSG_PARTIAL)) {
 		ev->flags |= LW_EVENT_TRUNCATED;
 		cnt->truncated++;
@@ -171,6 +236,19 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t outlen)
 	} else {
 		snprintf(out, outlen, "?");
 	}
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int is_stream(const struct lw_listener *l)
+{
+	return l->type == LW_LISTENER_TCP || l->type == LW_LISTENER_TLS;
 }
 
 static void set_src(struct lw_listener *l, struct lw_listener_src *src,
@@ -261,6 +339,9 @@ static const struct lw_listener_src *dgram_src(struct lw_listener *l,
 		l->last_peer_len = sl;
 		format_peer(sa, l->last_addr, sizeof(l->last_addr));
 		set_src(l, &l->last_src, sa, l->last_addr);
+		l->last_allowed = l->env.lc->allow.count == 0 ||
+				  lw_cidr_list_contains(&l->env.lc->allow, sa);
+		lw_ratelimit_key_of(sa, &l->last_rkey);
 	}
 	return &l->last_src;
 }
@@ -301,7 +382,7 @@ static void kdrops_poll(struct lw_listener *l)
 	socklen_t len = sizeof(mi);
 	uint32_t d;
 
-	if (l->type == LW_LISTENER_TCP || l->fd == -1)
+	if (is_stream(l) || l->fd == -1)
 		return;
 	if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == -1 ||
 	    len < sizeof(mi))
@@ -315,7 +396,8 @@ static void kdrops_poll(struct lw_listener *l)
 static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 {
 	unsigned total = 0;
-	uint64_t dropped = 0, kdropped = 0;
+	uint64_t dropped = 0, kdropped = 0, denied = 0, limited = 0;
+	int64_t mono = l->rl != NULL ? mono_ns() : 0;
 
 	for (unsigned r = 0; r < rounds; r++) {
 		int n;
@@ -329,9 +411,12 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 		if (n == -1)
 			break; /* EAGAIN, or an error the next wakeup retries */
 		l->now_ns = lw_time_now_ns();
+		if (l->rl != NULL)
+			mono = mono_ns();
 		for (int i = 0; i < n; i++) {
 			const uint8_t *p = l->iov[i].iov_base;
 			size_t len = l->msgs[i].msg_len;
+			const struct lw_listener_src *src;
 			unsigned flags = 0;
 
 			kdropped += kdrops_of(l, &l->msgs[i].msg_hdr);
@@ -345,8 +430,19 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 				len--;
 			if (len == 0)
 				continue;
-			if (l->env.sink.frame(l->env.sink.arg, p, len, flags,
-					      dgram_src(l, &l->msgs[i]),
+			src = dgram_src(l, &l->msgs[i]);
+			/* Unix senders have no address: allow and rate limits
+			 * are for the network. */
+			if (l->type == LW_LISTENER_UDP && !l->last_allowed) {
+				denied++;
+				continue;
+			}
+			if (l->type == LW_LISTENER_UDP && l->rl != NULL && !l->draining &&
+			    lw_ratelimit_take(l->rl, &l->last_rkey, mono) > 0) {
+				limited++;
+				continue;
+			}
+			if (l->env.sink.frame(l->env.sink.arg, p, len, flags, src,
 					      l->now_ns) != LW_OK)
 				dropped++;
 		}
@@ -358,6 +454,10 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 		lw_counters_add(l->env.counters, LW_CTR_DROPPED_UDP, dropped);
 	if (kdropped > 0)
 		lw_counters_add(l->env.counters, LW_CTR_DROPPED_KERNEL, kdropped);
+	if (denied > 0)
+		lw_counters_add(l->env.counters, LW_CTR_REFUSED_ALLOW, denied);
+	if (limited > 0)
+		lw_counters_add(l->env.counters, LW_CTR_RATE_DROPPED, limited);
 	return total;
 }
 
@@ -491,7 +591,7 @@ static int open_inet(struct lw_listener *l, int socktype, struct lw_diag *diag)
 	return LW_OK;
 }
 
-/* ---- streams (TCP) ------------------------------------------------------ */
+/* ---- streams (TCP and TLS) ---------------------------------------------- */
 
 static void conn_unlink(struct conn *c)
 {
@@ -521,6 +621,20 @@ static void conn_append(struct conn *c)
 	l->conns_tail = c;
 }
 
+/* Frees the bufferevent (which closes the fd and frees the SSL) or closes
+ * the fd. */
+static void conn_close_socket(struct conn *c)
+{
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		c->fd = -1;
+	} else if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
 static void conn_free(struct conn *c)
 {
 	struct lw_listener *l = c->l;
@@ -529,10 +643,35 @@ static void conn_free(struct conn *c)
 	l->nconns--;
 	if (c->ev != NULL)
 		event_free(c->ev);
-	if (c->fd != -1)
-		close(c->fd);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	conn_close_socket(c);
 	lw_framing_free(c->fr);
+	free(c->tls_names);
 	free(c);
+}
+
+/* Turns reading on (idle timeout re-armed) or off. LW_OK or LW_EIO. */
+static int conn_read_on(struct conn *c)
+{
+	if (c->bev == NULL)
+		return event_add(c->ev, c->l->idle_tv) == 0 ? LW_OK : LW_EIO;
+	if (bufferevent_enable(c->bev, EV_READ) != 0)
+		return LW_EIO;
+	/* Bytes decrypted before the pause wait in the input buffer; no
+	 * socket event will announce them. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ,
+				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	return LW_OK;
+}
+
+static void conn_read_off(struct conn *c)
+{
+	if (c->bev != NULL)
+		bufferevent_disable(c->bev, EV_READ);
+	else if (c->ev != NULL)
+		event_del(c->ev);
 }
 
 static int conn_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
@@ -540,10 +679,22 @@ static int conn_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
 	struct conn *c = arg;
 	struct lw_listener *l = c->l;
 
+	if (l->rl != NULL && !l->draining) {
+		int64_t wait = lw_ratelimit_take(l->rl, &c->rkey, mono_ns());
+
+		if (wait > 0) {
+			/* The framer keeps the frame, as for a full sink. */
+			c->throttled = 1;
+			c->throttle_wait_ns = wait;
+			return LW_EFULL;
+		}
+	}
 	return l->env.sink.frame(l->env.sink.arg, msg, len, flags, &c->src,
 				 l->now_ns);
 }
 
+/* After a feed: counts framing errors and notes when the frame now in
+ * progress began (the frame timeout runs from there). */
 static void conn_stats(struct conn *c)
 {
 	struct lw_framing_stats st = {0};
@@ -552,11 +703,37 @@ static void conn_stats(struct conn *c)
 	if (st.bad_octet_count + st.partial > 0)
 		lw_counters_add(c->l->env.counters, LW_CTR_FRAMING_ERRORS,
 				st.bad_octet_count + st.partial);
+	if (!lw_framing_in_frame(c->fr))
+		c->frame_since_ns = 0;
+	else if (c->frame_since_ns == 0 || st.messages > 0)
+		c->frame_since_ns = mono_ns();
+}
+
+/* tls: frames what the bufferevent decrypted, chunk by chunk in place.
+ * Every chunk fed is drained: on LW_EFULL the framer keeps the unread
+ * rest itself. Returns like lw_framing_feed. */
+static int tls_feed_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int rc = LW_OK;
+
+	while (rc == LW_OK && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		c->l->now_ns = lw_time_now_ns();
+		rc = lw_framing_feed(c->fr, v.iov_base, v.iov_len, conn_frame, c);
+		evbuffer_drain(in, v.iov_len);
+		conn_stats(c);
+	}
+	return rc;
 }
 
 /* The peer is gone (or idle, or we stop): deliver the partial frame, then
- * free. When the sink is full the connection lingers, fd closed, until
- * lw_listener_resume finishes it. Returns LW_OK or LW_EFULL. */
+ * free. When the sink is full (or the source is over its rate limit) the
+ * connection lingers, socket closed, until a resume (or its timer)
+ * finishes it. Returns LW_OK or LW_EFULL. */
 static int conn_finish(struct conn *c)
 {
 	int rc;
@@ -564,10 +741,14 @@ static int conn_finish(struct conn *c)
 	c->closing = 1;
 	if (c->ev != NULL)
 		event_del(c->ev);
-	if (c->fd != -1) {
-		close(c->fd);
-		c->fd = -1;
+	if (c->bev != NULL && !c->handshaking) {
+		/* What was decrypted but not framed yet goes to the framer
+		 * (it holds what the sink refuses). */
+		rc = tls_feed_input(c);
+		if (rc != LW_OK && rc != LW_EFULL)
+			lw_counters_add(c->l->env.counters, LW_CTR_DROPPED_NOMEM, 1);
 	}
+	conn_close_socket(c);
 	c->l->now_ns = lw_time_now_ns();
 	rc = lw_framing_finish(c->fr, conn_frame, c);
 	conn_stats(c);
@@ -588,10 +769,49 @@ static void conn_stall(struct conn *c)
 	l->env.sink.stalled(l->env.sink.arg);
 }
 
+static void log_conn_error(struct conn *c, const char *msg, const char *err)
+{
+	lw_log(c->l->env.log, LW_LOG_ERR, "collector", msg, "peer", c->addr,
+	       "error", err, NULL);
+}
+
+static void throttle_cb(evutil_socket_t fd, short what, void *arg);
+
+/* c holds a frame it could not deliver (LW_EFULL). Over its rate limit:
+ * it alone stops reading until its bucket has a token. Otherwise the sink
+ * is full: stall (every stream connection pauses). */
+static void conn_blocked(struct conn *c)
+{
+	struct lw_listener *l = c->l;
+	struct timeval tv;
+	int64_t wait;
+
+	if (!c->closing)
+		conn_read_off(c);
+	if (!c->throttled) {
+		conn_stall(c);
+		return;
+	}
+	lw_counters_add(l->env.counters, LW_CTR_RATE_PAUSED, 1);
+	wait = c->throttle_wait_ns < 1000000 ? 1000000 : c->throttle_wait_ns;
+	tv.tv_sec = wait / 1000000000LL;
+	tv.tv_usec = (wait % 1000000000LL) / 1000;
+	if (c->timer == NULL)
+		c->timer = evtimer_new(l->env.base, throttle_cb, c);
+	if (c->timer != NULL && evtimer_add(c->timer, &tv) == 0)
+		return;
+	/* Without a timer nothing would ever wake it. */
+	log_conn_error(c, "cannot arm rate limit timer; closing connection",
+		       "out of memory");
+	c->throttled = 0;
+	if (c->closing || conn_finish(c) == LW_EFULL)
+		conn_stall(c); /* a resume retries it */
+}
+
 static void conn_close(struct conn *c)
 {
 	if (conn_finish(c) == LW_EFULL)
-		conn_stall(c);
+		conn_blocked(c);
 }
 
 /* Delivers what open connection c held back. LW_OK, LW_EFULL or a
@@ -608,10 +828,41 @@ static int conn_deliver_held(struct conn *c)
 	return rc;
 }
 
-static void log_conn_error(struct conn *c, const char *msg, const char *err)
+/* The bucket should have a token again: deliver what was held, then read
+ * on (unless the whole listener is paused: its resume re-arms us). */
+static void throttle_cb(evutil_socket_t fd, short what, void *arg)
 {
-	lw_log(c->l->env.log, LW_LOG_ERR, "collector", msg, "peer", c->addr,
-	       "error", err, NULL);
+	struct conn *c = arg;
+	struct lw_listener *l = c->l;
+	char ebuf[128];
+	int rc;
+
+	(void)fd;
+	(void)what;
+	c->throttled = 0;
+	if (c->closing) {
+		if (conn_finish(c) == LW_EFULL) /* frees c otherwise */
+			conn_blocked(c);
+		return;
+	}
+	rc = conn_deliver_held(c);
+	if (rc == LW_EFULL) {
+		conn_blocked(c);
+		return;
+	}
+	if (rc != LW_OK) {
+		log_conn_error(c, "cannot frame stream; closing connection",
+			       lw_strerror(rc));
+		conn_close(c);
+		return;
+	}
+	if (l->paused || c->handshaking)
+		return;
+	if (conn_read_on(c) != LW_OK) {
+		log_conn_error(c, "cannot watch connection; closing it",
+			       strerror_r(errno, ebuf, sizeof(ebuf)));
+		conn_close(c);
+	}
 }
 
 static void conn_cb(evutil_socket_t fd, short what, void *arg)
@@ -631,8 +882,7 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	 * event; this also holds if one comes anyway. */
 	rc = conn_deliver_held(c);
 	if (rc == LW_EFULL) {
-		event_del(c->ev);
-		conn_stall(c);
+		conn_blocked(c);
 		return;
 	}
 	if (rc != LW_OK)
@@ -648,7 +898,7 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	rc = lw_framing_feed(c->fr, l->env.rbuf, (size_t)n, conn_frame, c);
 	conn_stats(c);
 	if (rc == LW_EFULL)
-		conn_stall(c);
+		conn_blocked(c);
 	else if (rc != LW_OK)
 		goto fail;
 	return;
@@ -659,22 +909,125 @@ fail:
 	conn_close(c);
 }
 
-/* LW_OK, or LW_EIO with errno from event_add (epoll_ctl, or ENOMEM). */
-static int conn_arm(struct conn *c)
+static void tls_read_cb(struct bufferevent *bev, void *arg)
 {
-	return event_add(c->ev, c->l->idle_tv) == 0 ? LW_OK : LW_EIO;
+	struct conn *c = arg;
+	int rc;
+
+	(void)bev;
+	/* A deferred trigger may land after a pause or a throttle: the
+	 * bytes wait in the input buffer for the next conn_read_on. */
+	if (c->closing || c->throttled || c->l->paused)
+		return;
+	rc = conn_deliver_held(c);
+	if (rc == LW_OK)
+		rc = tls_feed_input(c);
+	if (rc == LW_EFULL) {
+		conn_blocked(c);
+	} else if (rc != LW_OK) {
+		log_conn_error(c, "cannot frame stream; closing connection",
+			       lw_strerror(rc));
+		conn_close(c);
+	}
+}
+
+/* Handshake done: every event of this connection carries the client
+ * certificate's subject and issuer (when it sent one). */
+static void tls_connected(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	char *subject = c->tls_names, *issuer = c->tls_names + LW_NAME_LEN;
+
+	c->handshaking = 0;
+	c->frame_since_ns = 0;
+	if (ssl == NULL || !lw_tls_peer_names(ssl, subject, LW_NAME_LEN, issuer,
+					      LW_NAME_LEN))
+		return;
+	c->tls_fields[0].key = LW_STR_LIT("tls.client.subject");
+	c->tls_fields[0].value = (struct lw_str){subject, (uint32_t)strlen(subject)};
+	c->tls_fields[1].key = LW_STR_LIT("tls.client.issuer");
+	c->tls_fields[1].value = (struct lw_str){issuer, (uint32_t)strlen(issuer)};
+	c->src.extra = c->tls_fields;
+	c->src.nextra = 2;
+}
+
+static void tls_handshake_failed(struct conn *c)
+{
+	struct lw_listener *l = c->l;
+	unsigned long e = bufferevent_get_openssl_error(c->bev);
+	char ebuf[256];
+
+	lw_counters_add(l->env.counters, LW_CTR_TLS_HANDSHAKE_FAILED, 1);
+	if (e != 0)
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+	else
+		snprintf(ebuf, sizeof(ebuf), "connection closed during handshake");
+	while (bufferevent_get_openssl_error(c->bev) != 0)
+		; /* the rest of this connection's error queue */
+	/* The first and then every 1000th: a scan must not flood the log. */
+	if (l->hs_failed_logged++ % 1000 == 0)
+		lw_log(l->env.log, LW_LOG_WARNING, "collector",
+		       "TLS handshake failed", "listener", l->bound, "peer",
+		       c->addr, "error", ebuf, NULL);
+	conn_free(c); /* nothing was framed */
+}
+
+static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		tls_connected(c);
+		return;
+	}
+	if (c->handshaking) {
+		tls_handshake_failed(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		lw_counters_add(c->l->env.counters, LW_CTR_CONN_IDLE_CLOSED, 1);
+	conn_close(c); /* EOF, error or idle */
 }
 
 static void refuse(struct lw_listener *l, int fd, const char *why,
-		   const char *peer)
+		   const char *peer, enum lw_counter reason)
 {
 	close(fd);
 	lw_counters_add(l->env.counters, LW_CTR_CONN_REFUSED, 1);
+	if (reason != LW_CTR_CONN_REFUSED)
+		lw_counters_add(l->env.counters, reason, 1);
 	/* Log the first and then every 1000th: a flood must not flood us. */
 	if (l->refused_logged++ % 1000 == 0)
 		lw_log(l->env.log, LW_LOG_WARNING, "collector",
 		       "connection refused", "listener", l->bound, "peer", peer,
 		       "reason", why, NULL);
+}
+
+/* tls: the bufferevent takes fd (and frees it on failure). */
+static int tls_conn_init(struct conn *c, int fd)
+{
+	struct lw_listener *l = c->l;
+	SSL *ssl = lw_tls_new_ssl(l->tls_ctx);
+
+	c->tls_names = calloc(2, LW_NAME_LEN);
+	if (ssl == NULL || c->tls_names == NULL) {
+		SSL_free(ssl);
+		return LW_ENOMEM;
+	}
+	c->bev = bufferevent_openssl_socket_new(l->env.base, fd, ssl,
+						BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		return LW_ENOMEM;
+	}
+	c->handshaking = 1;
+	c->hs_deadline_ns = mono_ns() + l->sweep_hs_ns;
+	bufferevent_setcb(c->bev, tls_read_cb, NULL, tls_event_cb, c);
+	/* Read timeout = idle timeout; only runs while reading is on. */
+	bufferevent_set_timeouts(c->bev, l->idle_tv, NULL);
+	return LW_OK;
 }
 
 static void accept_one(struct lw_listener *l, int fd,
@@ -685,13 +1038,13 @@ static void accept_one(struct lw_listener *l, int fd,
 	const char *why = "out of memory";
 
 	format_peer(sa, peer, sizeof(peer));
-	if (l->nconns >= l->env.lc->max_connections) {
-		refuse(l, fd, "max_connections", peer);
-		return;
-	}
 	if (l->env.lc->allow.count > 0 &&
 	    !lw_cidr_list_contains(&l->env.lc->allow, sa)) {
-		refuse(l, fd, "not in allow", peer);
+		refuse(l, fd, "not in allow", peer, LW_CTR_REFUSED_ALLOW);
+		return;
+	}
+	if (l->nconns >= l->env.lc->max_connections) {
+		refuse(l, fd, "max_connections", peer, LW_CTR_REFUSED_MAX_CONN);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -701,17 +1054,27 @@ static void accept_one(struct lw_listener *l, int fd,
 	c->fd = fd;
 	memcpy(c->addr, peer, sizeof(peer));
 	set_src(l, &c->src, sa, c->addr);
+	lw_ratelimit_key_of(sa, &c->rkey);
 	c->fr = lw_framing_new(l->env.lc->framing, l->env.lc->max_message_bytes);
-	c->ev = event_new(l->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);
-	if (c->fr == NULL || c->ev == NULL)
+	if (c->fr == NULL)
 		goto fail;
-	/* Nothing was read yet, so a connection we cannot watch is refused. */
-	if (!l->paused && conn_arm(c) != LW_OK) {
-		why = "cannot watch connection";
-		goto fail;
+	if (l->type == LW_LISTENER_TLS) {
+		if (tls_conn_init(c, fd) != LW_OK)
+			goto fail;
+	} else {
+		c->ev = event_new(l->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);
+		if (c->ev == NULL)
+			goto fail;
 	}
 	conn_append(c);
 	l->nconns++;
+	/* Nothing was read yet, so a connection we cannot watch is refused. */
+	if (!l->paused && conn_read_on(c) != LW_OK) {
+		lw_counters_add(l->env.counters, LW_CTR_CONN_REFUSED, 1);
+		log_conn_error(c, "connection refused", "cannot watch connection");
+		conn_free(c);
+		return;
+	}
 	lw_counters_add(l->env.counters, LW_CTR_CONN_ACCEPTED, 1);
 	return;
 
@@ -720,9 +1083,17 @@ fail:
 		lw_framing_free(c->fr);
 		if (c->ev != NULL)
 			event_free(c->ev);
+		free(c->tls_names);
+		if (c->bev != NULL) {
+			/* It owns fd: closes it. */
+			bufferevent_free(c->bev);
+			free(c);
+			lw_counters_add(l->env.counters, LW_CTR_CONN_REFUSED, 1);
+			return;
+		}
 		free(c);
 	}
-	refuse(l, fd, why, peer);
+	refuse(l, fd, why, peer, LW_CTR_CONN_REFUSED);
 }
 
 /* Stop accepting for LW_ACCEPT_BACKOFF_MS. When the timer cannot be
@@ -786,6 +1157,48 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+/* Frame and handshake timeouts. A connection that is not reading (paused
+ * listener, throttled, holding refused bytes) is not the one stalling, so
+ * its clocks restart. O(connections) per sweep. */
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_listener *l = arg;
+	struct conn *c, *next;
+	int64_t now = mono_ns();
+
+	(void)fd;
+	(void)what;
+	for (c = l->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->closing)
+			continue;
+		if (l->paused || c->throttled || lw_framing_pending(c->fr)) {
+			if (c->frame_since_ns != 0)
+				c->frame_since_ns = now;
+			c->hs_deadline_ns = now + l->sweep_hs_ns;
+			continue;
+		}
+		if (c->handshaking) {
+			if (now >= c->hs_deadline_ns) {
+				lw_counters_add(l->env.counters,
+						LW_CTR_TLS_HANDSHAKE_TIMEOUT, 1);
+				conn_free(c); /* nothing was framed */
+			}
+			continue;
+		}
+		if (l->sweep_frame_ns > 0 && c->frame_since_ns != 0 &&
+		    now - c->frame_since_ns >= l->sweep_frame_ns) {
+			lw_counters_add(l->env.counters, LW_CTR_FRAME_TIMEOUT, 1);
+			if (l->frame_timeout_logged++ % 1000 == 0)
+				lw_log(l->env.log, LW_LOG_WARNING, "collector",
+				       "frame incomplete past frame_timeout; closing connection",
+				       "listener", l->bound, "peer", c->addr, NULL);
+			/* The partial frame is stored, flagged truncated. */
+			conn_close(c);
+		}
+	}
+}
+
 /* ---- lifecycle ------------------------------------------------------------ */
 
 static const char *type_name(enum lw_listener_type t)
@@ -800,6 +1213,19 @@ static const char *type_name(enum lw_listener_type t)
 	return "?";
 }
 
+/* Stream listeners: the frame / handshake timeout sweep (made, not added). */
+static int sweep_init(struct lw_listener *l)
+{
+	const struct lw_listener_config *lc = l->env.lc;
+
+	l->sweep_frame_ns = (int64_t)lc->frame_timeout_ms * 1000000;
+	l->sweep_hs_ns = (int64_t)lc->handshake_timeout_ms * 1000000;
+	if (l->sweep_frame_ns == 0 && l->type != LW_LISTENER_TLS)
+		return LW_OK;
+	l->sweep = event_new(l->env.base, -1, EV_PERSIST, sweep_cb, l);
+	return l->sweep != NULL ? LW_OK : LW_ENOMEM;
+}
+
 int lw_listener_open(const struct lw_listener_env *env,
 		     struct lw_listener **out, struct lw_diag *diag)
 {
@@ -807,8 +1233,7 @@ int lw_listener_open(const struct lw_listener_env *env,
 	int rc;
 
 	*out = NULL;
-	if (env->lc->type != LW_LISTENER_UDP && env->lc->type != LW_LISTENER_TCP &&
-	    env->lc->type != LW_LISTENER_UNIX)
+	if (env->lc->type == LW_LISTENER_JOURNAL_HTTP)
 		return lw_diag_set(diag, LW_EINVAL, env->cfg->path[0] ? env->cfg->path : NULL,
 				   0, 0, "listener type '%s' is not supported yet",
 				   type_name(env->lc->type));
@@ -818,9 +1243,28 @@ int lw_listener_open(const struct lw_listener_env *env,
 	l->env = *env;
 	l->type = env->lc->type;
 	l->fd = -1;
+	if (env->lc->rate_limit.events_per_second > 0 && l->type != LW_LISTENER_UNIX) {
+		rc = LW_ENOMEM;
+		l->rl = lw_ratelimit_new(env->lc->rate_limit.events_per_second,
+					 env->lc->rate_limit.burst,
+					 env->lc->rate_limit.max_sources, 0);
+		if (l->rl == NULL)
+			goto fail;
+	}
 	switch (l->type) {
 	case LW_LISTENER_TCP:
+	case LW_LISTENER_TLS:
+		if (l->type == LW_LISTENER_TLS) {
+			/* Before the socket: a bad certificate is the error
+			 * the operator needs to see, not a bind conflict. */
+			rc = lw_tls_ctx_new(env->lc, &l->tls_ctx, diag);
+			if (rc != LW_OK)
+				goto fail;
+		}
 		rc = open_inet(l, SOCK_STREAM, diag);
+		if (rc != LW_OK)
+			goto fail;
+		rc = sweep_init(l);
 		if (rc != LW_OK)
 			goto fail;
 		l->ev = event_new(env->base, l->fd, EV_READ | EV_PERSIST, accept_cb, l);
@@ -851,7 +1295,7 @@ int lw_listener_open(const struct lw_listener_env *env,
 		break;
 	}
 	rc = LW_ENOMEM;
-	if (l->ev == NULL || (l->type == LW_LISTENER_TCP && l->backoff == NULL))
+	if (l->ev == NULL || (is_stream(l) && l->backoff == NULL))
 		goto fail;
 	*out = l;
 	return LW_OK;
@@ -865,7 +1309,25 @@ fail:
 
 int lw_listener_start(struct lw_listener *l)
 {
-	return event_add(l->ev, NULL) == 0 ? LW_OK : LW_EIO;
+	struct timeval tv;
+	int64_t ms = l->sweep_frame_ns;
+
+	if (event_add(l->ev, NULL) != 0)
+		return LW_EIO;
+	if (l->sweep == NULL)
+		return LW_OK;
+	/* A quarter of the shortest timeout: a timeout fires at most 25%
+	 * late. */
+	if (ms == 0 || (l->tls_ctx != NULL && l->sweep_hs_ns < ms))
+		ms = l->sweep_hs_ns;
+	ms = ms / 4 / 1000000;
+	if (ms < LW_SWEEP_MIN_MS)
+		ms = LW_SWEEP_MIN_MS;
+	if (ms > LW_SWEEP_MAX_MS)
+		ms = LW_SWEEP_MAX_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return event_add(l->sweep, &tv) == 0 ? LW_OK : LW_EIO;
 }
 
 void lw_listener_describe(const struct lw_listener *l, char *out, size_t outlen)
@@ -875,33 +1337,43 @@ void lw_listener_describe(const struct lw_listener *l, char *out, size_t outlen)
 
 void lw_listener_pause(struct lw_listener *l)
 {
-	if (l->type != LW_LISTENER_TCP || l->paused)
+	if (!is_stream(l) || l->paused)
 		return;
 	l->paused = 1;
 	for (struct conn *c = l->conns; c != NULL; c = c->next)
 		if (!c->closing)
-			event_del(c->ev);
+			conn_read_off(c);
 }
 
 int lw_listener_deliver_held(struct lw_listener *l)
 {
 	struct conn *c, *next;
 
-	if (l->type != LW_LISTENER_TCP)
+	if (!is_stream(l))
 		return LW_OK;
 	for (c = l->conns; c != NULL; c = next) {
 		int rc;
 
 		next = c->next;
+		/* Its own timer delivers it; trying now would only refuse. */
+		if (c->throttled)
+			continue;
 		/* conn_finish frees c unless it returns LW_EFULL. */
 		rc = c->closing ? conn_finish(c) : conn_deliver_held(c);
+		if (rc == LW_EFULL && c->throttled) {
+			conn_blocked(c); /* over its rate limit, not the sink */
+			continue;
+		}
 		if (rc == LW_EFULL)
 			return LW_EFULL;
 		if (rc != LW_OK) {
 			log_conn_error(c, "cannot frame stream; closing connection",
 				       lw_strerror(rc));
-			if (conn_finish(c) == LW_EFULL)
-				return LW_EFULL;
+			if (conn_finish(c) == LW_EFULL) {
+				if (!c->throttled)
+					return LW_EFULL;
+				conn_blocked(c);
+			}
 		}
 	}
 	return LW_OK;
@@ -916,20 +1388,24 @@ int lw_listener_resume(struct lw_listener *l)
 	 * overtakes its own held bytes. */
 	if (lw_listener_deliver_held(l) == LW_EFULL)
 		return LW_EFULL;
-	if (l->type != LW_LISTENER_TCP || !l->paused)
+	if (!is_stream(l) || !l->paused)
 		return LW_OK;
 	l->paused = 0;
 	for (c = l->conns; c != NULL; c = next) {
 		char ebuf[128];
 
 		next = c->next;
-		if (conn_arm(c) == LW_OK)
+		if (c->throttled || c->closing || conn_read_on(c) == LW_OK)
 			continue;
 		/* Unwatched, it would hang until the peer gives up. */
 		log_conn_error(c, "cannot watch connection; closing it",
 			       strerror_r(errno, ebuf, sizeof(ebuf)));
-		if (conn_finish(c) == LW_EFULL)
-			full = 1;
+		if (conn_finish(c) == LW_EFULL) {
+			if (c->throttled)
+				conn_blocked(c);
+			else
+				full = 1;
+		}
 	}
 	if (!full)
 		return LW_OK;
@@ -960,6 +1436,33 @@ static int drain_wait(int fd, int64_t deadline_ms)
 	return poll(&pfd, 1, (int)(left < LW_DRAIN_QUIET_MS ? left : LW_DRAIN_QUIET_MS)) == 1;
 }
 
+/* tls at stop: what the bufferevent holds, then SSL_read straight from
+ * the connection (the event loop no longer runs), like the TCP drain. */
+static void tls_drain(struct conn *c, int64_t deadline)
+{
+	struct lw_listener *l = c->l;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	int fd = bufferevent_getfd(c->bev);
+	size_t got = 0;
+
+	lw_framing_feed(c->fr, NULL, 0, conn_frame, c);
+	tls_feed_input(c);
+	while (ssl != NULL && got < LW_DRAIN_STREAM_MAX) {
+		int n = SSL_read(ssl, l->env.rbuf, (int)l->env.rbuf_len);
+
+		if (n <= 0) {
+			if (SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ &&
+			    drain_wait(fd, deadline))
+				continue;
+			break;
+		}
+		got += (size_t)n;
+		l->now_ns = lw_time_now_ns();
+		lw_framing_feed(c->fr, l->env.rbuf, (size_t)n, conn_frame, c);
+	}
+	ERR_clear_error();
+}
+
 void lw_listener_drain(struct lw_listener *l)
 {
 	struct timespec start;
@@ -969,7 +1472,10 @@ void lw_listener_drain(struct lw_listener *l)
 	deadline = (int64_t)start.tv_sec * 1000 + start.tv_nsec / 1000000 + LW_DRAIN_DEADLINE_MS;
 	if (l->ev != NULL)
 		event_del(l->ev);
-	if (l->type != LW_LISTENER_TCP) {
+	if (l->sweep != NULL)
+		event_del(l->sweep);
+	l->draining = 1;
+	if (!is_stream(l)) {
 		dgram_read(l, LW_DRAIN_DGRAM_ROUNDS);
 		kdrops_poll(l); /* drops that no queued datagram reported */
 		return;
@@ -982,7 +1488,13 @@ void lw_listener_drain(struct lw_listener *l)
 		struct conn *c = l->conns;
 		size_t got = 0;
 
-		if (!c->closing) {
+		if (c->timer != NULL)
+			event_del(c->timer);
+		c->throttled = 0;
+		if (c->bev != NULL) {
+			if (!c->closing && !c->handshaking)
+				tls_drain(c, deadline);
+		} else if (!c->closing) {
 			lw_framing_feed(c->fr, NULL, 0, conn_frame, c);
 			while (got < LW_DRAIN_STREAM_MAX) {
 				ssize_t n = read(c->fd, l->env.rbuf, l->env.rbuf_len);
@@ -1013,6 +1525,10 @@ void lw_listener_close(struct lw_listener *l)
 		event_free(l->ev);
 	if (l->backoff != NULL)
 		event_free(l->backoff);
+	if (l->sweep != NULL)
+		event_free(l->sweep);
+	lw_tls_ctx_free(l->tls_ctx);
+	lw_ratelimit_free(l->rl);
 	if (l->fd != -1)
 		close(l->fd);
 	if (l->type == LW_LISTENER_UNIX && l->bound[0] != '\0')

@@ -1,6 +1,7 @@
 /* collector/listener.h - one listening socket and its connections
  * (prefix lw_listener): UDP and unix datagram (recvmmsg, many datagrams per
- * wakeup), TCP (accept, big read(2)s, lw_framing per connection).
+ * wakeup), TCP (accept, big read(2)s, lw_framing per connection), TLS
+ * (RFC 5425: TCP through bufferevent_openssl, same framing).
  * Collector thread only; events live on the event_base lw_serve owns.
  *
  * Listeners do not know about batches: each frame goes to a sink (lw_serve)
@@ -13,7 +14,17 @@
  *
  * Memory: a stream connection that holds refused bytes does not read
  * again until they are delivered, whatever the pause state, so it holds at
- * most one read buffer (rbuf_len) plus one max-size frame.
+ * most one read buffer (rbuf_len) plus one max-size frame. A TLS
+ * connection may also hold what its last wakeup decrypted (bounded by the
+ * socket receive buffer) in its bufferevent.
+ *
+ * Guards (docs/tls.md): `allow` refuses connections at accept and drops
+ * datagrams; `rate_limit` is per source IP: over it, a datagram is dropped
+ * and a stream connection stops reading until its bucket refills (only
+ * that connection, with its own timer: not a pause of the listener);
+ * frame_timeout closes a connection whose frame stays incomplete, and
+ * handshake_timeout one whose TLS handshake does not finish. Each is
+ * counted in its own counter (core/counters.h).
  */
 #ifndef LW_COLLECTOR_LISTENER_H
 #define LW_COLLECTOR_LISTENER_H
@@ -38,6 +49,10 @@ struct lw_listener_src {
 	uint32_t zone_len;
 	const char *addr;
 	uint32_t addr_len;
+	/* Fields every event of this source carries (tls.client.subject):
+	 * keys must be static; values are copied into the batch arena. */
+	const struct lw_field *extra;
+	uint32_t nextra;
 };
 
 struct lw_listener_sink {
@@ -64,10 +79,11 @@ struct lw_listener_env {
 };
 
 /* Creates the socket, binds and listens, and creates (but does not add)
- * its events. UDP, TCP and UNIX only: other types fail with LW_EINVAL
- * ("not supported yet"). Errors: LW_EIO (diag names the address and
- * errno), LW_EINVAL (bad address), LW_ENOMEM. *out is closed with
- * lw_listener_close. */
+ * its events. UDP, TCP, TLS and UNIX; journal-http fails with LW_EINVAL
+ * (it has its own module). Errors: LW_EIO (diag names the address and
+ * errno), LW_EINVAL (bad address; TLS: unreadable or bad certificate, key
+ * or CA, key not matching, diag names the file), LW_ENOMEM. *out is
+ * closed with lw_listener_close. */
 int lw_listener_open(const struct lw_listener_env *env,
 		     struct lw_listener **out, struct lw_diag *diag);
 
@@ -130,8 +146,9 @@ typedef void (*lw_listener_parse_fn)(const char *line, size_t len,
 
 /* The one path from a frame to an event, shared by `serve` and `ingest`:
  * copies msg (and src->addr) into the batch arena once, parses it there
- * with parse (NULL = lw_syslog_parse), stamps zone and source address, and
- * maps LW_MSG_TRUNCATED / LW_MSG_PARTIAL to LW_EVENT_TRUNCATED.
+ * with parse (NULL = lw_syslog_parse), stamps zone and source address,
+ * appends src->extra (values copied), and maps LW_MSG_TRUNCATED /
+ * LW_MSG_PARTIAL to LW_EVENT_TRUNCATED.
  * Returns LW_OK, LW_EFULL (batch full: nothing was added) or LW_ENOMEM. */
 int lw_listener_add_frame(struct lw_batch *b, const uint8_t *msg, size_t len,
 			  unsigned flags, const struct lw_listener_src *src,

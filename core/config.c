@@ -27,7 +27,8 @@ enum key_type {
 	KEY_FRAMING,
 	KEY_NOTIFY_TYPE,
 	KEY_LEVEL,    /* uint32_t 0..4: informational low medium high critical */
-	KEY_ARGV      /* struct lw_notify_argv */
+	KEY_ARGV,     /* struct lw_notify_argv */
+	KEY_RATE_LIMIT /* struct lw_rate_limit_config (a nested mapping) */
 };
 
 struct key_spec {
@@ -84,6 +85,16 @@ static const struct key_spec listener_keys[] = {
 	{"ca", STR(struct lw_listener_config, ca), 0, 0},
 	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0},
 	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0},
+	{"frame_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, frame_timeout_ms), 0, 0},
+	{"handshake_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, handshake_timeout_ms), 1, 0},
+	{"rate_limit", NUM(KEY_RATE_LIMIT, struct lw_listener_config, rate_limit), 0, 0},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
+static const struct key_spec rate_limit_keys[] = {
+	{"events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, events_per_second), 1, 1000000000},
+	{"burst", NUM(KEY_UINT32, struct lw_rate_limit_config, burst), 1, 1000000000},
+	{"max_sources", NUM(KEY_UINT32, struct lw_rate_limit_config, max_sources), 16, 1 << 24},
 	{NULL, 0, 0, 0, 0, 0}
 };
 
@@ -123,6 +134,9 @@ static void listener_defaults(struct lw_listener_config *l)
 	l->max_message_bytes = 64 * 1024;
 	l->max_connections = 4096;
 	l->idle_timeout_ms = 600 * 1000;
+	l->frame_timeout_ms = 60 * 1000;
+	l->handshake_timeout_ms = 10 * 1000;
+	l->rate_limit.max_sources = 4096;
 }
 
 void lw_config_defaults(struct lw_config *cfg)
@@ -304,6 +318,9 @@ static int apply_name(struct loader *ld, const struct key_spec *k,
 	return fail_at(ld, node, "key '%s': unknown value '%s' (%s)", k->name, s, list);
 }
 
+static int apply_map(struct loader *ld, yaml_node_t *map, const struct key_spec *keys,
+		     const char *section, void *base);
+
 static int apply_key(struct loader *ld, const struct key_spec *k,
 		     yaml_node_t *node, void *base)
 {
@@ -319,6 +336,8 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 		return load_cidrs(ld, k, node, (struct lw_cidr_list *)(void *)field);
 	if (k->type == KEY_ARGV)
 		return load_argv(ld, k, node, (struct lw_notify_argv *)(void *)field);
+	if (k->type == KEY_RATE_LIMIT)
+		return apply_map(ld, node, rate_limit_keys, "rate_limit", field);
 	if (s != NULL && k->type == KEY_NOTIFY_TYPE)
 		return apply_name(ld, k, node, s, notify_types, 2, "file, exec", field);
 	if (s != NULL && k->type == KEY_LEVEL)
@@ -379,6 +398,7 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 		return LW_OK;
 	case KEY_CIDRS:
 	case KEY_ARGV:
+	case KEY_RATE_LIMIT:
 	case KEY_NOTIFY_TYPE:
 	case KEY_LEVEL:
 		break;
@@ -456,6 +476,12 @@ static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config
 			return fail_at(ld, item, "listener: key '%s' is required (host:port)", "address");
 		if (l->type == LW_LISTENER_TLS && (!l->cert[0] || !l->key[0]))
 			return fail_at(ld, item, "listener: type tls needs '%s' and 'key'", "cert");
+		if (l->verify_client && !l->ca[0])
+			return fail_at(ld, item, "listener: verify_client needs '%s' (the CA that signs client certificates)", "ca");
+		if (l->rate_limit.burst > 0 && l->rate_limit.events_per_second == 0)
+			return fail_at(ld, item, "listener: rate_limit needs '%s'", "events_per_second");
+		if (l->rate_limit.burst == 0)
+			l->rate_limit.burst = l->rate_limit.events_per_second;
 	}
 	return LW_OK;
 }

@@ -45,6 +45,13 @@ struct lw_listener_config {
 	char ca[PATH_MAX];
 	int verify_client;
 	struct lw_cidr_list allow;   /* empty = everyone */
+	uint32_t frame_timeout_ms;   /* stream: a frame incomplete this long is cut, connection closed; 0 = off */
+	uint32_t handshake_timeout_ms; /* tls: handshake must finish within this */
+	struct lw_rate_limit_config {  /* per source IP; events_per_second 0 = off */
+		uint32_t events_per_second;
+		uint32_t burst;              /* 0 = events_per_second */
+		uint32_t max_sources;        /* bucket table slots (fixed memory) */
+	} rate_limit;
 };
 
 struct lw_zone_config {

@@ -29,6 +29,13 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_DROPPED_STORE] = "dropped_store",
 	[LW_CTR_DROPPED_KERNEL] = "dropped_kernel",
 	[LW_CTR_DROPPED_NOMEM] = "dropped_nomem",
+	[LW_CTR_REFUSED_ALLOW] = "refused_not_allowed",
+	[LW_CTR_REFUSED_MAX_CONN] = "refused_max_connections",
+	[LW_CTR_RATE_DROPPED] = "rate_limited_dropped",
+	[LW_CTR_RATE_PAUSED] = "rate_limited_paused",
+	[LW_CTR_FRAME_TIMEOUT] = "frame_timeouts",
+	[LW_CTR_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
+	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
 };
 
 const char *lw_counter_name(enum lw_counter id)

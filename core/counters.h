@@ -37,6 +37,13 @@ enum lw_counter {
 	LW_CTR_DROPPED_STORE,   /* events the segment builder refused (memory, 1 GiB segment cap) */
 	LW_CTR_DROPPED_KERNEL,  /* datagrams the kernel dropped (receive buffer full): SO_RXQ_OVFL */
 	LW_CTR_DROPPED_NOMEM,   /* frames read but lost: the batch arena could not grow */
+	LW_CTR_REFUSED_ALLOW,   /* connections closed at accept / datagrams dropped: sender outside allow */
+	LW_CTR_REFUSED_MAX_CONN, /* connections closed at accept: over max_connections */
+	LW_CTR_RATE_DROPPED,    /* datagrams dropped: their source was over its rate limit */
+	LW_CTR_RATE_PAUSED,     /* times a connection stopped reading: its source was over its rate limit */
+	LW_CTR_FRAME_TIMEOUT,   /* connections closed: a frame stayed incomplete past frame_timeout */
+	LW_CTR_TLS_HANDSHAKE_FAILED,  /* TLS handshakes refused: protocol error, no or bad client certificate */
+	LW_CTR_TLS_HANDSHAKE_TIMEOUT, /* TLS handshakes not finished within handshake_timeout */
 	LW_CTR__COUNT
 };
 

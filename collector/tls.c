@@ -1,0 +1,150 @@
+/* lw_tls: OpenSSL server context and peer names for the tls listener. */
+#include "collector/tls.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *lw_tls_error(char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		snprintf(buf, len, "unknown TLS error");
+	else
+		ERR_error_string_n(e, buf, len);
+	ERR_clear_error();
+	return buf;
+}
+
+/* The file must at least be readable: "No such file" beats OpenSSL's
+ * "system lib" as a startup message. */
+static int check_readable(const char *what, const char *path,
+			  struct lw_diag *diag)
+{
+	FILE *f = fopen(path, "r");
+	char ebuf[128];
+
+	if (f != NULL) {
+		fclose(f);
+		return LW_OK;
+	}
+	return lw_diag_set(diag, LW_EINVAL, path, 0, 0, "cannot read TLS %s '%s': %s",
+			   what, path, strerror_r(errno, ebuf, sizeof(ebuf)));
+}
+
+static int ossl_fail(struct lw_diag *diag, const char *what, const char *path)
+{
+	char ebuf[256];
+
+	return lw_diag_set(diag, LW_EINVAL, path, 0, 0, "cannot load TLS %s '%s': %s",
+			   what, path, lw_tls_error(ebuf, sizeof(ebuf)));
+}
+
+int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
+		   struct lw_diag *diag)
+{
+	SSL_CTX *ctx;
+	int rc;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((rc = check_readable("certificate", lc->cert, diag)) != LW_OK ||
+	    (rc = check_readable("key", lc->key, diag)) != LW_OK ||
+	    (lc->ca[0] && (rc = check_readable("CA", lc->ca, diag)) != LW_OK))
+		return rc;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "TLS: out of memory");
+	rc = LW_EINVAL;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+		ossl_fail(diag, "minimum version for", lc->cert);
+		goto fail;
+	}
+	/* Syslog senders reconnect rarely; renegotiation is only an attack
+	 * surface here. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, lc->cert) != 1) {
+		ossl_fail(diag, "certificate", lc->cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, lc->key, SSL_FILETYPE_PEM) != 1) {
+		ossl_fail(diag, "key", lc->key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		lw_diag_set(diag, LW_EINVAL, lc->key, 0, 0,
+			    "TLS key '%s' does not match certificate '%s'",
+			    lc->key, lc->cert);
+		goto fail;
+	}
+	if (lc->ca[0]) {
+		STACK_OF(X509_NAME) *names;
+
+		if (SSL_CTX_load_verify_locations(ctx, lc->ca, NULL) != 1) {
+			ossl_fail(diag, "CA", lc->ca);
+			goto fail;
+		}
+		/* Tell clients which CA we accept (the CertificateRequest
+		 * list), so one with several certificates picks the right one. */
+		names = SSL_load_client_CA_file(lc->ca);
+		if (names != NULL)
+			SSL_CTX_set_client_CA_list(ctx, names);
+	}
+	if (lc->verify_client)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+				   NULL);
+	else
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	ERR_clear_error();
+	*out = ctx;
+	return LW_OK;
+
+fail:
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
+void lw_tls_ctx_free(SSL_CTX *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+SSL *lw_tls_new_ssl(SSL_CTX *ctx)
+{
+	return SSL_new(ctx);
+}
+
+static void name_text(X509_NAME *name, char *out, size_t len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	int n;
+
+	out[0] = '\0';
+	if (bio == NULL)
+		return;
+	/* RFC 2253 with UTF-8 kept as is (not \XX-escaped). */
+	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		n = BIO_read(bio, out, (int)(len - 1));
+		out[n > 0 ? n : 0] = '\0';
+	}
+	BIO_free(bio);
+}
+
+int lw_tls_peer_names(SSL *ssl, char *subject, size_t subject_len,
+		      char *issuer, size_t issuer_len)
+{
+	X509 *cert = SSL_get1_peer_certificate(ssl);
+
+	subject[0] = issuer[0] = '\0';
+	if (cert == NULL)
+		return 0;
+	name_text(X509_get_subject_name(cert), subject, subject_len);
+	name_text(X509_get_issuer_name(cert), issuer, issuer_len);
+	X509_free(cert);
+	return 1;
+}

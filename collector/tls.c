@@ -67,6 +67,12 @@ int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
 	/* Syslog senders reconnect rarely; renegotiation is only an attack
 	 * surface here. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* No TLS 1.3 session tickets: they are the only bytes we would send
+	 * after the handshake, and a sender that never reads them and
+	 * closes makes its kernel answer with RST, which throws away
+	 * whatever of its messages our receive buffer still held. */
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	if (SSL_CTX_use_certificate_chain_file(ctx, lc->cert) != 1) {
 		ossl_fail(diag, "certificate", lc->cert);
 		goto fail;

@@ -78,10 +78,17 @@ int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, lc->key, SSL_FILETYPE_PEM) != 1) {
-		ossl_fail(diag, "key", lc->key);
-		goto fail;
+		unsigned long e = ERR_peek_last_error();
+
+		if (ERR_GET_LIB(e) != ERR_LIB_X509 ||
+		    ERR_GET_REASON(e) != X509_R_KEY_VALUES_MISMATCH) {
+			ossl_fail(diag, "key", lc->key);
+			goto fail;
+		}
+		goto mismatch; /* OpenSSL 3 checks the pair while loading */
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
+mismatch:
 		ERR_clear_error();
 		lw_diag_set(diag, LW_EINVAL, lc->key, 0, 0,
 			    "TLS key '%s' does not match certificate '%s'",

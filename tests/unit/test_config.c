@@ -266,3 +266,60 @@ Test(config, rules_key_marks_rule_dirs_explicit)
 	cr_expect_eq(cfg.rules_explicit, 1);
 	cr_expect_eq(cfg.nrule_dirs, 2);
 }
+
+Test(config, listener_guards_load_with_defaults)
+{
+	static const char yaml[] =
+		"listeners:\n"
+		"  - {type: udp, address: \"127.0.0.1:0\", allow: [10.20.0.0/16, \"::1\"],\n"
+		"     rate_limit: {events_per_second: 500}}\n"
+		"  - {type: tls, address: \"127.0.0.1:0\", cert: s.pem, key: s.key, ca: ca.pem,\n"
+		"     verify_client: true, frame_timeout: 5s, handshake_timeout: 2s,\n"
+		"     rate_limit: {events_per_second: 100, burst: 1000, max_sources: 64}}\n";
+	struct lw_config cfg;
+	struct lw_diag diag = {0};
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 mapped = {.sin6_family = AF_INET6};
+
+	cr_assert_eq(load(yaml, &cfg, &diag), LW_OK, "%s", diag.detail);
+	cr_expect_eq(cfg.listeners[0].rate_limit.events_per_second, 500);
+	cr_expect_eq(cfg.listeners[0].rate_limit.burst, 500, "burst defaults to the rate");
+	cr_expect_eq(cfg.listeners[0].rate_limit.max_sources, 4096);
+	cr_expect_eq(cfg.listeners[0].frame_timeout_ms, 60000);
+	cr_expect_eq(cfg.listeners[1].rate_limit.burst, 1000);
+	cr_expect_eq(cfg.listeners[1].rate_limit.max_sources, 64);
+	cr_expect_eq(cfg.listeners[1].frame_timeout_ms, 5000);
+	cr_expect_eq(cfg.listeners[1].handshake_timeout_ms, 2000);
+	cr_expect_eq(cfg.listeners[1].verify_client, 1);
+	/* The allow decision a listener makes per sender. */
+	inet_pton(AF_INET, "10.20.3.4", &in.sin_addr);
+	cr_expect(lw_cidr_list_contains(&cfg.listeners[0].allow, (struct sockaddr *)&in));
+	inet_pton(AF_INET6, "::ffff:10.20.3.4", &mapped.sin6_addr);
+	cr_expect(lw_cidr_list_contains(&cfg.listeners[0].allow, (struct sockaddr *)&mapped),
+		  "a dual-stack socket's v4-mapped sender matches the IPv4 range");
+	inet_pton(AF_INET, "10.21.0.1", &in.sin_addr);
+	cr_expect(!lw_cidr_list_contains(&cfg.listeners[0].allow, (struct sockaddr *)&in));
+	inet_pton(AF_INET6, "::1", &mapped.sin6_addr);
+	cr_expect(lw_cidr_list_contains(&cfg.listeners[0].allow, (struct sockaddr *)&mapped));
+}
+
+Test(config, listener_guard_errors)
+{
+	struct lw_config cfg;
+	struct lw_diag diag = {0};
+
+	cr_expect_eq(load("listeners:\n  - {type: tls, address: \"127.0.0.1:0\", cert: a, key: b, verify_client: true}\n",
+			  &cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "verify_client needs 'ca'") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("listeners:\n  - {type: udp, address: \"127.0.0.1:0\", rate_limit: {burst: 10}}\n",
+			  &cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "rate_limit needs 'events_per_second'") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("listeners:\n  - {type: udp, address: \"127.0.0.1:0\", rate_limit: {events_per_second: 0}}\n",
+			  &cfg, &diag), LW_EINVAL);
+	cr_expect_eq(load("listeners:\n  - {type: udp, address: \"127.0.0.1:0\", rate_limit: {per_minute: 5}}\n",
+			  &cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "unknown key 'per_minute' in rate_limit") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("listeners:\n  - {type: udp, address: \"127.0.0.1:0\", rate_limit: 5}\n",
+			  &cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "'rate_limit' must be a mapping") != NULL, "%s", diag.detail);
+}

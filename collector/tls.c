@@ -44,6 +44,14 @@ static int ossl_fail(struct lw_diag *diag, const char *what, const char *path)
 			   what, path, lw_tls_error(ebuf, sizeof(ebuf)));
 }
 
+static void key_mismatch(const struct lw_listener_config *lc,
+			 struct lw_diag *diag)
+{
+	ERR_clear_error();
+	lw_diag_set(diag, LW_EINVAL, lc->key, 0, 0,
+		    "TLS key '%s' does not match certificate '%s'", lc->key, lc->cert);
+}
+
 int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
 		   struct lw_diag *diag)
 {
@@ -78,21 +86,18 @@ int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, lc->key, SSL_FILETYPE_PEM) != 1) {
+		/* OpenSSL 3 already checks the pair while loading. */
 		unsigned long e = ERR_peek_last_error();
 
-		if (ERR_GET_LIB(e) != ERR_LIB_X509 ||
-		    ERR_GET_REASON(e) != X509_R_KEY_VALUES_MISMATCH) {
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+			key_mismatch(lc, diag);
+		else
 			ossl_fail(diag, "key", lc->key);
-			goto fail;
-		}
-		goto mismatch; /* OpenSSL 3 checks the pair while loading */
+		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-mismatch:
-		ERR_clear_error();
-		lw_diag_set(diag, LW_EINVAL, lc->key, 0, 0,
-			    "TLS key '%s' does not match certificate '%s'",
-			    lc->key, lc->cert);
+		key_mismatch(lc, diag);
 		goto fail;
 	}
 	if (lc->ca[0]) {

@@ -4,6 +4,8 @@
 # datagram dropped) and counted in refused_not_allowed; the same sender
 # bound to 127.0.0.2 is accepted and stored. Real sockets from python3
 # (the kernel's loopback answers for all of 127.0.0.0/8).
+# A fourth listener (tcp, max_connections: 2) refuses a third concurrent
+# connection, counted in refused_max_connections.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tls_lib.sh"
 need jq
@@ -14,8 +16,10 @@ ALLOW="allow: [127.0.0.2/32]"
 LW_LISTENERS="  - {type: udp, address: \"127.0.0.1:0\", zone: internet, $ALLOW}
   - {type: tcp, address: \"127.0.0.1:0\", zone: internet, $ALLOW}
   - {type: tls, address: \"127.0.0.1:0\", zone: internet, $ALLOW,
-     cert: \"$LW_PKI/server.pem\", key: \"$LW_PKI/server.key\"}" lw_start
+     cert: \"$LW_PKI/server.pem\", key: \"$LW_PKI/server.key\"}
+  - {type: tcp, address: \"127.0.0.3:0\", zone: internet, max_connections: 2}" lw_start
 tls_port=$(lw_port_of tls)
+max_port=$(awk '$1 == "tcp" {sub(/.*:/, "", $2); print $2}' "$LW_TMP/ports" | sed -n 2p)
 
 # send.py SOURCE_IP -> one message per transport; prints, per transport,
 # "accepted" or "refused" as the sender saw it.
@@ -61,6 +65,20 @@ python3 "$LW_TMP/send.py" 127.0.0.2 "$LW_UDP_PORT" "$LW_TCP_PORT" "$tls_port" "$
 	> "$LW_TMP/inside.out" 2>&1 || fail "sender from 127.0.0.2: $(cat "$LW_TMP/inside.out")"
 expect_eq "$(cat "$LW_TMP/outside.out" | tr '\n' ' ')" "tcp refused tls refused " "what 127.0.0.1 saw"
 expect_eq "$(cat "$LW_TMP/inside.out" | tr '\n' ' ')" "tcp accepted tls accepted " "what 127.0.0.2 saw"
+python3 - "$max_port" > "$LW_TMP/max.out" 2>&1 <<'PY' || fail "max_connections client: $(cat "$LW_TMP/max.out")"
+import socket, sys
+conns = [socket.create_connection(("127.0.0.3", int(sys.argv[1]))) for _ in range(3)]
+for i, s in enumerate(conns):
+    s.settimeout(1.5)
+    try:
+        closed = s.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        closed = False
+    print(i, "refused" if closed else "open")
+PY
+expect_eq "$(tr '\n' ' ' < "$LW_TMP/max.out")" "0 open 1 open 2 refused " "max_connections: 2"
 lw_wait_count 3 20
 lw_stop
 
@@ -70,6 +88,7 @@ expect_eq "$(jq -r .message "$LW_TMP/all.json" | sort | tr '\n' '|')" \
 expect_eq "$(jq -r '.log.source.address | sub(":[0-9]+$"; "")' "$LW_TMP/all.json" | sort -u)" \
 	"127.0.0.2" "source addresses stored"
 expect_eq "$(lw_counter refused_not_allowed)" 3 "refused_not_allowed (1 TCP, 1 TLS connection, 1 datagram)"
-expect_eq "$(lw_counter connections_refused)" 2 "connections_refused"
-expect_eq "$(lw_counter connections_accepted)" 2 "connections_accepted"
+expect_eq "$(lw_counter refused_max_connections)" 1 "refused_max_connections"
+expect_eq "$(lw_counter connections_refused)" 3 "connections_refused (2 outside allow, 1 over max_connections)"
+expect_eq "$(lw_counter connections_accepted)" 4 "connections_accepted"
 echo "ok: senders outside allow are refused and counted on udp, tcp and tls"

@@ -181,9 +181,9 @@ static int export_scan(struct lw_journal *j, const char *base, size_t avail,
 		       size_t *entry_len)
 {
 	size_t off = j->st.off;
-	/* Bytes past max_entry are never looked at: the same verdict
-	 * whatever the chunking. */
-	size_t lim = avail < j->max_entry + 1 ? avail : j->max_entry + 1;
+	/* Bytes past max_entry are never looked at (the same verdict
+	 * whatever the chunking); one more byte than that is "too big". */
+	size_t lim = avail < j->max_entry ? avail : j->max_entry;
 	int rc;
 
 	for (;;) {
@@ -255,7 +255,7 @@ static int export_scan(struct lw_journal *j, const char *base, size_t avail,
 	}
 more:
 	j->st.off = off;
-	if (lim > j->max_entry)
+	if (avail > j->max_entry)
 		return too_big(j);
 	return SCAN_MORE;
 }
@@ -272,7 +272,7 @@ static int json_scan(struct lw_journal *j, const char *base, size_t avail,
 		     size_t *entry_len)
 {
 	struct scan *st = &j->st;
-	size_t lim = avail < j->max_entry + 1 ? avail : j->max_entry + 1;
+	size_t lim = avail < j->max_entry ? avail : j->max_entry;
 	size_t off = st->off;
 
 	for (; off < lim; off++) {
@@ -305,7 +305,7 @@ static int json_scan(struct lw_journal *j, const char *base, size_t avail,
 		}
 	}
 	st->off = off;
-	if (lim > j->max_entry)
+	if (avail > j->max_entry)
 		return too_big(j);
 	return SCAN_MORE;
 }

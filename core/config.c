@@ -84,6 +84,7 @@ static const struct key_spec listener_keys[] = {
 	{"ca", STR(struct lw_listener_config, ca), 0, 0},
 	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0},
 	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0},
+	{"max_body_size", NUM(KEY_SIZE, struct lw_listener_config, max_body_bytes), 0, 0},
 	{NULL, 0, 0, 0, 0, 0}
 };
 

@@ -45,6 +45,7 @@ struct lw_listener_config {
 	char ca[PATH_MAX];
 	int verify_client;
 	struct lw_cidr_list allow;   /* empty = everyone */
+	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
 };
 
 struct lw_zone_config {

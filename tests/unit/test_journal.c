@@ -435,3 +435,23 @@ Test(journal, full_batch_refuses_and_the_entry_comes_again)
 	lw_journal_free(j);
 	lw_batch_free(batch);
 }
+
+/* Fuzz regression (fuzz_journal_export, regress_entry_limit_counts_last_lf):
+ * the entry's closing empty line counts toward max_entry_bytes. */
+Test(journal, entry_limit_counts_the_closing_newline)
+{
+	static const char in[] = "GE=one\xff\n\n"; /* 9 bytes */
+
+	for (size_t step = 0; step <= 1; step++) {
+		struct lw_journal *j = lw_journal_new(LW_JOURNAL_EXPORT, 9, 0);
+		struct seen s = {0};
+
+		cr_assert_eq(feed_all(j, in, 9, step, &s), LW_OK);
+		cr_assert_eq(s.n, 1);
+		lw_journal_free(j);
+		j = lw_journal_new(LW_JOURNAL_EXPORT, 8, 0);
+		cr_assert_eq(feed_all(j, in, 9, step, &s), LW_ETOOBIG, "step %zu", step);
+		cr_assert_eq(s.n, 1);
+		lw_journal_free(j);
+	}
+}

@@ -384,10 +384,11 @@ static int read_head(struct conn *c)
 		refuse_request(c, 413, "Payload larger than maximum size of %llu bytes",
 			       (unsigned long long)lc->max_body_bytes);
 	} else {
-		free(text);
 		/* curl waits for this before sending the body. */
-		if (hd.expect != NULL && strcasecmp(hd.expect, "100-continue") == 0 &&
-		    send_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
+		int cont = hd.expect != NULL && strcasecmp(hd.expect, "100-continue") == 0;
+
+		free(text);
+		if (cont && send_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
 			return -1;
 		lw_journal_reset(c->parser);
 		c->body_bytes = 0;

@@ -70,7 +70,8 @@ want=$(wc -l < "$LW_TMP/expected.json")
 [ "$want" -ge 40 ] || fail "journalctl read only $want entries"
 
 LW_LISTENERS='  - {type: journal-http, address: "127.0.0.1:0", zone: mynumber, max_message_size: 64KiB}'
-lw_start
+lw_start "queue_batches: 2
+batch_events: 256"
 PORT=$(awk '$1 == "journal-http" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/ports")
 [ -n "$PORT" ] || fail "no journal-http port in the ports file"
 
@@ -142,6 +143,35 @@ expect_eq "$(lw_count --field journald._SYSTEMD_UNIT=cron.service --host jhost1)
 expect_eq "$(lw_count --field journald._TRANSPORT=journal --app ident3)" \
 	"$(jq -s '[.[] | select(.SYSLOG_IDENTIFIER == "ident3")] | length' "$LW_TMP/expected.json")" "--app ident3"
 expect_eq "$(lw_count --grep 'line three')" 20 "binary multi-line MESSAGE"
+
+# ---- streaming: a --follow upload never ends its body, yet its entries
+# are stored while it is open.
+before=$(lw_count)
+"$UPLOAD" --follow=yes --url="http://127.0.0.1:$PORT" --file="$LW_TMP/own.journal" \
+	>>"$LW_TMP/upload.log" 2>&1 &
+FOLLOW_PID=$!
+lw_wait_count $((before + 40)) 30
+kill -0 "$FOLLOW_PID" 2>/dev/null || fail "the --follow upload ended by itself"
+kill "$FOLLOW_PID"
+wait "$FOLLOW_PID" 2>/dev/null || true
+
+# ---- bulk: 20,000 entries in one chunked body through 2 small batches
+# (queue_batches: 2, batch_events: 256): backpressure, nothing lost.
+python3 - "$LW_TMP/bulk.export" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(20000):
+        f.write("__REALTIME_TIMESTAMP=%d\n_HOSTNAME=bulk\nSYSLOG_IDENTIFIER=b%d\n"
+                "_SYSTEMD_UNIT=bulk.service\nMESSAGE=bulk entry %d\n\n"
+                % (1700000000000000 + i, i % 10, i))
+PY
+before=$(lw_count)
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/vnd.fdo.journal' \
+	-H 'Transfer-Encoding: chunked' --data-binary @"$LW_TMP/bulk.export" "http://127.0.0.1:$PORT/upload")
+expect_eq "$code" 202 "bulk upload"
+lw_wait_count $((before + 20000)) 60
+expect_eq "$(lw_count --host bulk)" 20000 "bulk entries stored"
+expect_eq "$(lw_count --field journald._SYSTEMD_UNIT=bulk.service --grep 'bulk entry 1999$')" 1 "one bulk entry"
 
 # ---- a malformed body: 400 with the reason; the entries before it stored
 before=$(lw_count)

@@ -306,3 +306,29 @@ Test(jhttp, max_connections_and_idle_timeout)
 	close(b);
 	stop();
 }
+
+Test(jhttp, config_keys_of_a_journal_http_listener)
+{
+	static const char yml[] =
+		"listeners:\n"
+		"  - {type: journal-http, address: \"127.0.0.1:19532\", zone: mynumber,\n"
+		"     max_body_size: 8MiB, max_message_size: 1MiB, allow: [10.10.0.0/16]}\n";
+	struct lw_config *c = calloc(1, sizeof(*c));
+	struct lw_diag diag;
+
+	cr_assert_eq(lw_config_load_string("t.yml", yml, sizeof(yml) - 1, c, &diag), LW_OK,
+		     "%s", diag.detail);
+	cr_assert_eq(c->nlisteners, 1);
+	cr_expect_eq(c->listeners[0].type, LW_LISTENER_JOURNAL_HTTP);
+	cr_expect_eq(c->listeners[0].max_body_bytes, 8u << 20);
+	cr_expect_eq(c->listeners[0].max_message_bytes, 1u << 20);
+	cr_expect_eq(c->listeners[0].allow.count, 1);
+	free(c);
+	/* Not given: no body limit (a --follow upload is one endless body). */
+	static const char plain[] = "listeners:\n  - {type: journal-http, address: \"127.0.0.1:1\"}\n";
+	c = calloc(1, sizeof(*c));
+	cr_assert_eq(lw_config_load_string("t.yml", plain, sizeof(plain) - 1, c, &diag), LW_OK,
+		     "%s", diag.detail);
+	cr_expect_eq(c->listeners[0].max_body_bytes, 0);
+	free(c);
+}

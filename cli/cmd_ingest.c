@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "collector/framing.h"
+#include "collector/journal.h"
 #include "collector/listener.h"
 #include "collector/pipeline.h"
 #include "collector/rfc3164.h"
@@ -43,7 +44,9 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --config FILE   YAML config (data_dir, timezone, storage)\n"
 		"  -d, --data-dir DIR  store directory (overrides the config)\n"
-		"      --format F      auto (default), rfc3164 or rfc5424\n"
+		"      --format F      auto (default; syslog is the same), rfc3164,\n"
+		"                      rfc5424, journal-export (journalctl -o export)\n"
+		"                      or journal-json (journalctl -o json)\n"
 		"      --zone NAME     labels.zone of every event (default: none)\n"
 		"  -q, --quiet         no progress line even on a terminal\n"
 		"\n"
@@ -51,7 +54,10 @@ static void usage(FILE *out)
 		"de-duplication. log.source.address is set to the file name.\n"
 		"The config's rules decode and correlate the events as in serve;\n"
 		"incidents are stored (see 'logward incidents'), not notified.\n"
-		"On a terminal a progress line is shown on stderr.\n");
+		"On a terminal a progress line is shown on stderr.\n"
+		"Journal input: an entry cut off at the end of the input, or a\n"
+		"malformed one, is reported and the exit status is 1; the entries\n"
+		"before it are stored.\n");
 }
 
 struct ingest {
@@ -59,6 +65,7 @@ struct ingest {
 	struct lw_batch *cur;
 	struct lw_parse_opts popts;
 	lw_listener_parse_fn parse;
+	int journal; /* -1: syslog lines, else an enum lw_journal_format */
 	struct lw_listener_src src;
 	struct lw_listener_counts counts;
 	struct lw_counters *counters;
@@ -104,6 +111,29 @@ static int on_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
 	for (;;) {
 		rc = lw_listener_add_frame(in->cur, msg, len, flags, &in->src,
 					   &in->popts, in->parse, &in->counts);
+		if (rc != LW_EFULL)
+			break;
+		lw_listener_counts_flush(&in->counts, in->counters);
+		lw_pipeline_submit(in->pipe, in->cur);
+		in->cur = lw_pipeline_acquire(in->pipe, 1);
+	}
+	if (rc == LW_OK) {
+		in->events++;
+	} else {
+		in->lost++;
+		lw_counters_add(in->counters, LW_CTR_DROPPED_NOMEM, 1);
+	}
+	return LW_OK;
+}
+
+static int on_entry(void *arg, const struct lw_journal_entry *e)
+{
+	struct ingest *in = arg;
+	int rc;
+
+	for (;;) {
+		rc = lw_journal_add_entry(in->cur, e, &in->src, in->popts.now_ns,
+					  &in->counts);
 		if (rc != LW_EFULL)
 			break;
 		lw_listener_counts_flush(&in->counts, in->counters);
@@ -167,6 +197,47 @@ static int ingest_fd(struct ingest *in, int fd, const char *name,
 	return LW_OK;
 }
 
+/* A journal stream: the entries before a fault are stored, the fault is
+ * an error naming the file and the byte. */
+static int ingest_journal_fd(struct ingest *in, int fd, const char *name,
+			     uint8_t *buf)
+{
+	struct lw_journal *j = lw_journal_new((enum lw_journal_format)in->journal, 0, 0);
+	int rc = LW_OK;
+
+	if (j == NULL) {
+		fprintf(stderr, "logward ingest: out of memory\n");
+		return LW_ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, READ_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			char ebuf[128];
+
+			fprintf(stderr, "logward ingest: cannot read '%s': %s\n",
+				name, strerror_r(errno, ebuf, sizeof(ebuf)));
+			rc = LW_EIO;
+			break;
+		}
+		if (n == 0) {
+			rc = lw_journal_finish(j, on_entry, in);
+			break;
+		}
+		in->popts.now_ns = lw_time_now_ns();
+		rc = lw_journal_feed(j, buf, (size_t)n, NULL, on_entry, in);
+		in->bytes_done += (uint64_t)n;
+		draw_progress(in, 0);
+		if (rc != LW_OK)
+			break;
+	}
+	if (rc != LW_OK && rc != LW_EIO)
+		fprintf(stderr, "logward ingest: '%s': %s\n", name, lw_journal_error(j));
+	lw_journal_free(j);
+	return rc;
+}
+
 static int ingest_path(struct ingest *in, const char *path, size_t max_msg,
 		       uint8_t *buf)
 {
@@ -190,7 +261,10 @@ static int ingest_path(struct ingest *in, const char *path, size_t max_msg,
 	}
 	in->src.addr = is_stdin ? "stdin" : path;
 	in->src.addr_len = (uint32_t)strlen(in->src.addr);
-	rc = ingest_fd(in, fd, path, fr, buf);
+	if (in->journal >= 0)
+		rc = ingest_journal_fd(in, fd, path, buf);
+	else
+		rc = ingest_fd(in, fd, path, fr, buf);
 out:
 	if (fd > 0)
 		close(fd);
@@ -215,6 +289,7 @@ static uint64_t total_size(char **paths, int n)
 struct ingest_args {
 	const char *config, *dir, *zone;
 	lw_listener_parse_fn parse;
+	int journal;
 	int quiet;
 };
 
@@ -232,6 +307,7 @@ static int parse_args(int argc, char **argv, struct ingest_args *a)
 	int ch;
 
 	memset(a, 0, sizeof(*a));
+	a->journal = -1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:d:qh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -241,15 +317,17 @@ static int parse_args(int argc, char **argv, struct ingest_args *a)
 		case 'q': a->quiet = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'f':
-			if (strcmp(optarg, "auto") == 0) {
+			a->journal = -1;
+			if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "syslog") == 0) {
 				a->parse = NULL;
 			} else if (strcmp(optarg, "rfc3164") == 0) {
 				a->parse = parse_3164;
 			} else if (strcmp(optarg, "rfc5424") == 0) {
 				a->parse = parse_5424;
-			} else if (strncmp(optarg, "journal", 7) == 0) {
-				fprintf(stderr, "logward ingest: format '%s' is not supported yet\n", optarg);
-				return 2;
+			} else if (strcmp(optarg, "journal-export") == 0) {
+				a->journal = LW_JOURNAL_EXPORT;
+			} else if (strcmp(optarg, "journal-json") == 0) {
+				a->journal = LW_JOURNAL_JSON;
 			} else {
 				fprintf(stderr, "logward ingest: unknown format '%s'\n", optarg);
 				return 2;
@@ -378,6 +456,7 @@ int lw_cmd_ingest(int argc, char **argv)
 	in.cur = lw_pipeline_acquire(in.pipe, 1);
 	in.counters = &counters;
 	in.parse = args.parse;
+	in.journal = args.journal;
 	in.popts.tz = tz;
 	in.src.zone = args.zone ? args.zone : "";
 	in.src.zone_len = (uint32_t)strlen(in.src.zone);

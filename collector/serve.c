@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collector/journal_http.h"
 #include "collector/listener.h"
 #include "collector/pipeline.h"
 #include "core/tz.h"
@@ -49,6 +50,8 @@ struct lw_serve {
 	uint8_t *rbuf;
 	size_t nlisteners;
 	struct lw_listener *listeners[LW_CONFIG_MAX_LISTENERS];
+	size_t njhttp; /* journal-http listeners (collector/journal_http.h) */
+	struct lw_jhttp *jhttp[LW_CONFIG_MAX_LISTENERS];
 	struct event *sigterm, *sigint, *batch_timer, *resume_ev, *stop_ev;
 	struct lw_pipeline *pipe;
 	struct lw_batch *cur;
@@ -98,6 +101,36 @@ static void submit_cur(struct lw_serve *s)
 	s->cur = NULL;
 }
 
+/* A journal entry from a journal-http connection: the same batch path. */
+static int sink_entry(void *arg, const struct lw_journal_entry *e,
+		      const struct lw_listener_src *src, int64_t now_ns)
+{
+	struct lw_serve *s = arg;
+	int rc;
+
+	for (;;) {
+		if (s->cur == NULL) {
+			s->cur = lw_pipeline_acquire(s->pipe, s->stopping);
+			if (s->cur == NULL)
+				return LW_EFULL;
+		}
+		rc = lw_journal_add_entry(s->cur, e, src, now_ns, &s->counts);
+		if (rc != LW_EFULL)
+			break;
+		submit_cur(s);
+	}
+	if (rc == LW_ENOMEM) {
+		lw_counters_add(s->counters, LW_CTR_DROPPED_NOMEM, 1);
+		s->lost_unlogged++;
+		s->lost_rc = rc;
+		log_lost(s, 0);
+		return LW_OK;
+	}
+	if (lw_batch_full(s->cur))
+		submit_cur(s);
+	return LW_OK;
+}
+
 static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 		      const struct lw_listener_src *src, int64_t now_ns)
 {
@@ -135,6 +168,8 @@ static void pause_all(struct lw_serve *s)
 {
 	for (size_t i = 0; i < s->nlisteners; i++)
 		lw_listener_pause(s->listeners[i]);
+	for (size_t i = 0; i < s->njhttp; i++)
+		lw_jhttp_pause(s->jhttp[i]);
 }
 
 /* Always pauses every listener, even when already paused: one may have
@@ -158,8 +193,11 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!s->paused || s->stopping || n == 0)
+	if (!s->paused || s->stopping || n + s->njhttp == 0)
 		return;
+	for (size_t i = 0; i < s->njhttp; i++)
+		if (lw_jhttp_deliver_held(s->jhttp[i]) == LW_EFULL)
+			return;
 	/* Still no batch: stay paused; the failed acquire marked the
 	 * pipeline starved, so another resume will come. */
 	for (size_t k = 0; k < n; k++)
@@ -171,7 +209,14 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	s->resume_first = (s->resume_first + 1) % n;
+	for (size_t i = 0; i < s->njhttp; i++) {
+		if (lw_jhttp_resume(s->jhttp[i]) == LW_EFULL) {
+			pause_all(s);
+			return;
+		}
+	}
+	if (n > 0)
+		s->resume_first = (s->resume_first + 1) % n;
 	s->paused = 0;
 }
 
@@ -214,7 +259,7 @@ void lw_serve_stop(struct lw_serve *s)
 
 size_t lw_serve_listener_count(const struct lw_serve *s)
 {
-	return s->nlisteners;
+	return s->nlisteners + s->njhttp;
 }
 
 void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
@@ -222,6 +267,8 @@ void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
 {
 	if (i < s->nlisteners)
 		lw_listener_describe(s->listeners[i], out, outlen);
+	else if (i < s->nlisteners + s->njhttp)
+		lw_jhttp_describe(s->jhttp[i - s->nlisteners], out, outlen);
 	else if (outlen > 0)
 		out[0] = '\0';
 }
@@ -245,6 +292,20 @@ static int make_events(struct lw_serve *s, int signals)
 static int open_listeners(struct lw_serve *s, struct lw_diag *diag)
 {
 	for (size_t i = 0; i < s->cfg->nlisteners; i++) {
+		if (s->cfg->listeners[i].type == LW_LISTENER_JOURNAL_HTTP) {
+			struct lw_jhttp_env jenv = {
+				.base = s->base, .cfg = s->cfg,
+				.lc = &s->cfg->listeners[i], .log = s->log,
+				.counters = s->counters,
+				.sink = {.entry = sink_entry, .stalled = sink_stalled, .arg = s},
+			};
+			int rc = lw_jhttp_open(&jenv, &s->jhttp[s->njhttp], diag);
+
+			if (rc != LW_OK)
+				return rc;
+			s->njhttp++;
+			continue;
+		}
 		struct lw_listener_env env = {
 			.base = s->base,
 			.cfg = s->cfg,
@@ -255,7 +316,7 @@ static int open_listeners(struct lw_serve *s, struct lw_diag *diag)
 			.rbuf = s->rbuf,
 			.rbuf_len = LW_SERVE_RBUF,
 		};
-		int rc = lw_listener_open(&env, &s->listeners[i], diag);
+		int rc = lw_listener_open(&env, &s->listeners[s->nlisteners], diag);
 
 		if (rc != LW_OK)
 			return rc;
@@ -312,6 +373,13 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 	int rc = LW_OK;
 
 	s->pipe = p;
+	for (size_t i = 0; i < s->njhttp; i++) {
+		if (lw_jhttp_start(s->jhttp[i]) != LW_OK) {
+			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+					 "cannot start listener events");
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < s->nlisteners; i++) {
 		if (lw_listener_start(s->listeners[i]) != LW_OK) {
 			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
@@ -335,6 +403,8 @@ out:
 	s->paused = 0;
 	for (size_t i = 0; i < s->nlisteners; i++)
 		lw_listener_drain(s->listeners[i]);
+	for (size_t i = 0; i < s->njhttp; i++)
+		lw_jhttp_drain(s->jhttp[i]);
 	submit_cur(s);
 	event_del(s->batch_timer);
 	log_lost(s, 1);
@@ -347,6 +417,8 @@ void lw_serve_free(struct lw_serve *s)
 		return;
 	for (size_t i = 0; i < s->nlisteners; i++)
 		lw_listener_close(s->listeners[i]);
+	for (size_t i = 0; i < s->njhttp; i++)
+		lw_jhttp_close(s->jhttp[i]);
 	if (s->sigterm != NULL)
 		event_free(s->sigterm);
 	if (s->sigint != NULL)

@@ -88,6 +88,7 @@ static const struct key_spec listener_keys[] = {
 	{"frame_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, frame_timeout_ms), 0, 0},
 	{"handshake_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, handshake_timeout_ms), 1, 0},
 	{"rate_limit", NUM(KEY_RATE_LIMIT, struct lw_listener_config, rate_limit), 0, 0},
+	{"max_body_size", NUM(KEY_SIZE, struct lw_listener_config, max_body_bytes), 0, 0},
 	{NULL, 0, 0, 0, 0, 0}
 };
 

@@ -52,6 +52,7 @@ struct lw_listener_config {
 		uint32_t burst;              /* 0 = events_per_second */
 		uint32_t max_sources;        /* bucket table slots (fixed memory) */
 	} rate_limit;
+	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
 };
 
 struct lw_zone_config {

@@ -1,0 +1,975 @@
+/* collector/journal_http.c - journal-http listener (prefix lw_jhttp): a
+ * small HTTP/1.1 server for systemd-journal-upload on libevent. Collector
+ * thread only.
+ *
+ * Each connection keeps its unread bytes in an evbuffer (chains are freed
+ * as they drain, so an idle connection holds no buffer) and walks a state
+ * machine: request head -> body (Content-Length or chunked) -> answer ->
+ * next request (keep-alive). Body bytes go straight from the evbuffer's
+ * contiguous spans into the export parser; when the sink refuses an entry
+ * the unparsed bytes simply stay in the evbuffer.
+ *
+ * Error answers close the connection, after shutdown(SHUT_WR) and a short
+ * linger that reads and discards what the client is still sending: closing
+ * with unread bytes would reset the connection and the client would never
+ * see why its upload was refused.
+ */
+#include "collector/journal_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/time.h"
+
+#define READ_MAX (64 * 1024)       /* bytes per read(2) per connection */
+#define ACCEPT_BURST 64
+#define LINGER_MS 2000             /* discard what the client still sends */
+#define LINGER_MAX (1u << 20)
+#define CHUNK_LINE_MAX 1024        /* chunk-size line, trailer line */
+#define DRAIN_MAX (64u << 20)      /* bytes read per connection at stop */
+#define DRAIN_QUIET_MS 100
+
+static const char CONTENT_TYPE[] = "application/vnd.fdo.journal";
+
+enum conn_state {
+	S_HEAD,        /* reading the request line and headers */
+	S_BODY,        /* Content-Length body: remaining bytes */
+	S_CHUNK_SIZE,  /* chunked: the size line */
+	S_CHUNK_DATA,  /* chunked: remaining bytes of this chunk */
+	S_CHUNK_END,   /* chunked: CRLF after a chunk */
+	S_TRAILER,     /* chunked: trailer lines until an empty one */
+	S_LINGER       /* answered with an error: discarding until close */
+};
+
+struct conn {
+	struct lw_jhttp *h;
+	int fd;
+	int stalled;     /* the parser holds a refused entry */
+	int keep_alive;
+	enum conn_state state;
+	uint64_t remaining;  /* S_BODY / S_CHUNK_DATA */
+	uint64_t body_bytes; /* of the current request */
+	size_t lingered;
+	struct event *ev;
+	struct evbuffer *in;
+	struct lw_journal *parser;
+	struct lw_listener_src src;
+	char addr[INET6_ADDRSTRLEN + 16];
+	struct conn *prev, *next;
+};
+
+struct lw_jhttp {
+	struct lw_jhttp_env env;
+	int fd;
+	int paused;
+	struct event *ev;
+	const struct timeval *idle_tv;
+	struct timeval linger_tv;
+	char bound[160];
+	struct conn *conns, *conns_tail;
+	uint32_t nconns;
+	uint64_t refused_logged;
+	int64_t now_ns;
+};
+
+/* ---- connection list ---------------------------------------------------- */
+
+static void conn_unlink(struct conn *c)
+{
+	struct lw_jhttp *h = c->h;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		h->conns_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void conn_append(struct conn *c)
+{
+	struct lw_jhttp *h = c->h;
+
+	c->prev = h->conns_tail;
+	c->next = NULL;
+	if (h->conns_tail != NULL)
+		h->conns_tail->next = c;
+	else
+		h->conns = c;
+	h->conns_tail = c;
+}
+
+static void conn_free(struct conn *c)
+{
+	conn_unlink(c);
+	c->h->nconns--;
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->fd != -1)
+		close(c->fd);
+	lw_journal_free(c->parser);
+	free(c);
+}
+
+static int in_body(const struct conn *c)
+{
+	return c->state != S_HEAD && c->state != S_LINGER;
+}
+
+/* The peer went away or timed out: complete entries were delivered as
+ * they came; a body cut short is counted. */
+static void conn_close(struct conn *c)
+{
+	if (c->state != S_LINGER &&
+	    ((in_body(c) && c->body_bytes > 0) || lw_journal_partial(c->parser)))
+		lw_counters_add(c->h->env.counters, LW_CTR_FRAMING_ERRORS, 1);
+	conn_free(c);
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
+static const char *status_text(int code)
+{
+	switch (code) {
+	case 100: return "Continue";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 406: return "Not Acceptable";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+/* Small answers go out with one write(2); a client that does not read
+ * them (full socket buffer) is not worth a write queue: -1, and it is
+ * closed. */
+static int send_all(struct conn *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(c->fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int respond(struct conn *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Text body as systemd-journal-remote sends it: the message and "\n". */
+static int respond(struct conn *c, int code, const char *fmt, ...)
+{
+	char body[512], msg[1024];
+	va_list ap;
+	int blen, mlen;
+
+	va_start(ap, fmt);
+	blen = vsnprintf(body, sizeof(body) - 1, fmt, ap);
+	va_end(ap);
+	if (blen < 0)
+		blen = 0;
+	if ((size_t)blen > sizeof(body) - 2)
+		blen = (int)sizeof(body) - 2;
+	body[blen++] = '\n';
+	body[blen] = '\0';
+	mlen = snprintf(msg, sizeof(msg),
+			"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+			"Content-Length: %d\r\n%s\r\n%s",
+			code, status_text(code), blen,
+			c->keep_alive ? "" : "Connection: close\r\n", body);
+	if (mlen < 0 || (size_t)mlen >= sizeof(msg))
+		return -1;
+	return send_all(c, msg, (size_t)mlen);
+}
+
+/* An error answer: the connection is done; linger so the answer is read. */
+static void refuse_request(struct conn *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refuse_request(struct conn *c, int code, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (in_body(c) || lw_journal_partial(c->parser))
+		lw_counters_add(c->h->env.counters, LW_CTR_FRAMING_ERRORS, 1);
+	lw_log(c->h->env.log, LW_LOG_WARNING, "collector", "journal upload refused",
+	       "peer", c->addr, "reason", reason, NULL);
+	c->keep_alive = 0;
+	c->state = S_LINGER;
+	c->lingered = 0;
+	if (respond(c, code, "%s", reason) != 0 || shutdown(c->fd, SHUT_WR) == -1)
+		c->lingered = LINGER_MAX; /* nothing to wait for */
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+}
+
+/* ---- request head --------------------------------------------------------- */
+
+struct head {
+	const char *method, *path;
+	int http10;
+	const char *ctype, *te, *clen, *expect, *connection;
+};
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/* Splits the NUL-terminated head in place. -1 when it is not HTTP. */
+static int parse_head(char *text, struct head *hd)
+{
+	char *line = text, *next, *sp1, *sp2;
+
+	memset(hd, 0, sizeof(*hd));
+	next = strstr(line, "\r\n");
+	if (next == NULL)
+		return -1;
+	*next = '\0';
+	sp1 = strchr(line, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (sp1 == NULL || sp2 == NULL || strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
+		return -1;
+	*sp1 = *sp2 = '\0';
+	hd->method = line;
+	hd->path = sp1 + 1;
+	hd->http10 = strcmp(sp2 + 1, "HTTP/1.0") == 0;
+	for (line = next + 2; *line != '\0'; line = next + 2) {
+		char *colon, *val;
+
+		next = strstr(line, "\r\n");
+		if (next == NULL)
+			return -1;
+		*next = '\0';
+		if (*line == '\0')
+			break;
+		colon = strchr(line, ':');
+		if (colon == NULL)
+			return -1;
+		*colon = '\0';
+		val = trim(colon + 1);
+		if (strcasecmp(line, "Content-Type") == 0)
+			hd->ctype = val;
+		else if (strcasecmp(line, "Transfer-Encoding") == 0)
+			hd->te = val;
+		else if (strcasecmp(line, "Content-Length") == 0)
+			hd->clen = val;
+		else if (strcasecmp(line, "Expect") == 0)
+			hd->expect = val;
+		else if (strcasecmp(line, "Connection") == 0)
+			hd->connection = val;
+	}
+	return 0;
+}
+
+static int parse_u64(const char *s, int base, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		if (v > (UINT64_MAX - d) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* 1: a request was started (body follows), 0: need more bytes, -1: the
+ * connection was answered with an error. */
+static int read_head(struct conn *c)
+{
+	const struct lw_listener_config *lc = c->h->env.lc;
+	struct evbuffer_ptr end = evbuffer_search(c->in, "\r\n\r\n", 4, NULL);
+	struct head hd;
+	char *text;
+	size_t len;
+	uint64_t clen = 0;
+	int chunked = 0;
+
+	if (end.pos == -1) {
+		if (evbuffer_get_length(c->in) > LW_JHTTP_MAX_HEAD) {
+			refuse_request(c, 431, "Request header fields too large.");
+			return -1;
+		}
+		return 0;
+	}
+	len = (size_t)end.pos + 4;
+	if (len > LW_JHTTP_MAX_HEAD) {
+		refuse_request(c, 431, "Request header fields too large.");
+		return -1;
+	}
+	text = malloc(len + 1);
+	if (text == NULL) {
+		refuse_request(c, 503, "Out of memory.");
+		return -1;
+	}
+	evbuffer_remove(c->in, text, len);
+	text[len] = '\0';
+	c->keep_alive = 1;
+	if (parse_head(text, &hd) != 0) {
+		free(text);
+		refuse_request(c, 400, "Malformed HTTP request.");
+		return -1;
+	}
+	c->keep_alive = !hd.http10 &&
+			!(hd.connection && strcasecmp(hd.connection, "close") == 0);
+	/* The order of checks and the answers are systemd-journal-remote's. */
+	if (strcmp(hd.method, "POST") != 0) {
+		refuse_request(c, 406, "Unsupported method.");
+	} else if (strcmp(hd.path, "/upload") != 0) {
+		refuse_request(c, 404, "Not found.");
+	} else if (hd.ctype == NULL || strcmp(hd.ctype, CONTENT_TYPE) != 0) {
+		refuse_request(c, 415, "Content-Type: %s is required.", CONTENT_TYPE);
+	} else if (hd.te != NULL && strcasecmp(hd.te, "chunked") != 0) {
+		refuse_request(c, 400, "Unsupported Transfer-Encoding type: %.100s", hd.te);
+	} else if ((chunked = hd.te != NULL) && hd.clen != NULL) {
+		refuse_request(c, 400, "Content-Length not allowed when Transfer-Encoding type is 'chunked'");
+	} else if (!chunked && hd.clen == NULL) {
+		refuse_request(c, 411, "Content-Length or Transfer-Encoding: chunked is required.");
+	} else if (!chunked && parse_u64(hd.clen, 10, &clen) != 0) {
+		refuse_request(c, 411, "Content-Length: %.100s cannot be parsed.", hd.clen);
+	} else if (!chunked && lc->max_body_bytes && clen > lc->max_body_bytes) {
+		refuse_request(c, 413, "Payload larger than maximum size of %llu bytes",
+			       (unsigned long long)lc->max_body_bytes);
+	} else {
+		/* curl waits for this before sending the body. */
+		int cont = hd.expect != NULL && strcasecmp(hd.expect, "100-continue") == 0;
+
+		free(text);
+		if (cont && send_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
+			return -1;
+		lw_journal_reset(c->parser);
+		c->body_bytes = 0;
+		c->remaining = clen;
+		c->state = chunked ? S_CHUNK_SIZE : S_BODY;
+		return 1;
+	}
+	free(text);
+	return -1;
+}
+
+/* ---- body -------------------------------------------------------------------- */
+
+static int conn_entry(void *arg, const struct lw_journal_entry *e)
+{
+	struct conn *c = arg;
+	struct lw_jhttp *h = c->h;
+
+	return h->env.sink.entry(h->env.sink.arg, e, &c->src, h->now_ns);
+}
+
+static void parser_refused(struct conn *c, int rc)
+{
+	if (rc == LW_ENOMEM)
+		refuse_request(c, 503, "Out of memory.");
+	else
+		refuse_request(c, 400, "Malformed journal entry: %s.",
+			       lw_journal_error(c->parser));
+}
+
+/* Feeds up to c->remaining buffered body bytes. LW_OK, LW_EFULL (the
+ * connection stalls), or -1 (answered with an error). */
+static int feed_body(struct conn *c)
+{
+	while (c->remaining > 0 && evbuffer_get_length(c->in) > 0) {
+		struct evbuffer_iovec v;
+		size_t want, used = 0;
+		int rc;
+
+		want = c->remaining < SIZE_MAX ? (size_t)c->remaining : SIZE_MAX;
+		if (evbuffer_peek(c->in, -1, NULL, &v, 1) < 1)
+			break;
+		if (v.iov_len < want)
+			want = v.iov_len;
+		rc = lw_journal_feed(c->parser, v.iov_base, want, &used,
+				     conn_entry, c);
+		evbuffer_drain(c->in, used);
+		c->remaining -= used;
+		if (rc == LW_EFULL)
+			return LW_EFULL;
+		if (rc != LW_OK) {
+			parser_refused(c, rc);
+			return -1;
+		}
+	}
+	return LW_OK;
+}
+
+/* The body is complete: answer, and get ready for the next request. */
+static int end_body(struct conn *c)
+{
+	int rc = lw_journal_finish(c->parser, conn_entry, c);
+
+	if (rc == LW_EFULL)
+		return LW_EFULL;
+	if (rc != LW_OK) {
+		/* systemd-journal-remote's answer to an upload that ends
+		 * inside an entry; other faults were answered as they came. */
+		if (strncmp(lw_journal_error(c->parser), "entry cut off", 13) == 0)
+			refuse_request(c, 417, "Premature EOF. %s.",
+				       lw_journal_error(c->parser));
+		else
+			parser_refused(c, rc);
+		return -1;
+	}
+	if (respond(c, 202, "OK.") != 0)
+		return -1;
+	if (!c->keep_alive) {
+		/* The client closes after reading the answer. */
+		c->state = S_LINGER;
+		c->lingered = 0;
+		if (shutdown(c->fd, SHUT_WR) == -1)
+			return -1;
+		return LW_OK;
+	}
+	c->state = S_HEAD;
+	return LW_OK;
+}
+
+/* Reads a CRLF-terminated line (without it) into buf. 1 = got it, 0 = need
+ * more, -1 = too long (answered). */
+static int read_line(struct conn *c, char *buf, size_t cap)
+{
+	size_t n;
+	char *line = evbuffer_readln(c->in, &n, EVBUFFER_EOL_CRLF_STRICT);
+
+	if (line == NULL) {
+		if (evbuffer_get_length(c->in) > CHUNK_LINE_MAX) {
+			refuse_request(c, 400, "Malformed chunked encoding: line too long.");
+			return -1;
+		}
+		return 0;
+	}
+	if (n >= cap) {
+		free(line);
+		refuse_request(c, 400, "Malformed chunked encoding: line too long.");
+		return -1;
+	}
+	memcpy(buf, line, n + 1);
+	free(line);
+	return 1;
+}
+
+/* Runs the state machine over the buffered bytes. LW_OK (need more
+ * input), LW_EFULL (stalled) or -1 (the connection is finished: answered
+ * with an error or the client does not read). */
+static int conn_process(struct conn *c)
+{
+	const struct lw_listener_config *lc = c->h->env.lc;
+	char line[CHUNK_LINE_MAX + 1];
+	int rc;
+
+	for (;;) {
+		switch (c->state) {
+		case S_HEAD:
+			if (evbuffer_get_length(c->in) == 0)
+				return LW_OK;
+			rc = read_head(c);
+			if (rc <= 0)
+				return rc == 0 ? LW_OK : -1;
+			break;
+		case S_BODY:
+			if (c->remaining > 0) {
+				uint64_t before = c->remaining;
+
+				rc = feed_body(c);
+				c->body_bytes += before - c->remaining;
+				if (rc != LW_OK)
+					return rc;
+				if (c->remaining > 0)
+					return LW_OK;
+			}
+			rc = end_body(c);
+			if (rc != LW_OK)
+				return rc;
+			break;
+		case S_CHUNK_SIZE: {
+			char *semi;
+			uint64_t size;
+
+			rc = read_line(c, line, sizeof(line));
+			if (rc <= 0)
+				return rc == 0 ? LW_OK : -1;
+			semi = strchr(line, ';'); /* chunk extensions are ignored */
+			if (semi != NULL)
+				*semi = '\0';
+			if (parse_u64(trim(line), 16, &size) != 0) {
+				refuse_request(c, 400, "Malformed chunked encoding: bad chunk size.");
+				return -1;
+			}
+			if (lc->max_body_bytes && size > lc->max_body_bytes - c->body_bytes) {
+				refuse_request(c, 413, "Payload larger than maximum size of %llu bytes",
+					       (unsigned long long)lc->max_body_bytes);
+				return -1;
+			}
+			c->body_bytes += size;
+			c->remaining = size;
+			c->state = size ? S_CHUNK_DATA : S_TRAILER;
+			break;
+		}
+		case S_CHUNK_DATA:
+			rc = feed_body(c);
+			if (rc != LW_OK)
+				return rc;
+			if (c->remaining > 0)
+				return LW_OK;
+			c->state = S_CHUNK_END;
+			break;
+		case S_CHUNK_END: {
+			char crlf[2];
+
+			if (evbuffer_get_length(c->in) < 2)
+				return LW_OK;
+			evbuffer_remove(c->in, crlf, 2);
+			if (crlf[0] != '\r' || crlf[1] != '\n') {
+				refuse_request(c, 400, "Malformed chunked encoding: no CRLF after a chunk.");
+				return -1;
+			}
+			c->state = S_CHUNK_SIZE;
+			break;
+		}
+		case S_TRAILER:
+			rc = read_line(c, line, sizeof(line));
+			if (rc <= 0)
+				return rc == 0 ? LW_OK : -1;
+			if (line[0] != '\0')
+				break; /* a trailer field: ignored */
+			rc = end_body(c);
+			if (rc != LW_OK)
+				return rc;
+			break;
+		case S_LINGER:
+			c->lingered += evbuffer_get_length(c->in);
+			evbuffer_drain(c->in, evbuffer_get_length(c->in));
+			return c->lingered >= LINGER_MAX ? -1 : LW_OK;
+		}
+	}
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static int conn_arm(struct conn *c)
+{
+	const struct timeval *tv = c->state == S_LINGER ? &c->h->linger_tv : c->h->idle_tv;
+
+	return event_add(c->ev, tv) == 0 ? LW_OK : LW_EIO;
+}
+
+static void conn_stall(struct conn *c)
+{
+	struct lw_jhttp *h = c->h;
+
+	c->stalled = 1;
+	event_del(c->ev);
+	conn_unlink(c);
+	conn_append(c); /* last to be re-armed: fairness */
+	h->env.sink.stalled(h->env.sink.arg);
+}
+
+/* After conn_process: stall, finish, or (re-)arm. Returns LW_EFULL when
+ * the connection stalled. */
+static int conn_after(struct conn *c, int rc)
+{
+	if (rc == LW_EFULL) {
+		conn_stall(c);
+		return LW_EFULL;
+	}
+	if (rc != LW_OK) {
+		if (c->state == S_LINGER && c->lingered < LINGER_MAX) {
+			if (conn_arm(c) == LW_OK)
+				return LW_OK;
+		}
+		conn_free(c);
+		return LW_OK;
+	}
+	if (c->state == S_LINGER && c->lingered < LINGER_MAX && !c->h->paused)
+		conn_arm(c); /* switch to the linger timeout */
+	return LW_OK;
+}
+
+static void conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int n, rc;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		if (c->state != S_LINGER)
+			lw_counters_add(c->h->env.counters, LW_CTR_CONN_IDLE_CLOSED, 1);
+		conn_close(c);
+		return;
+	}
+	if (c->stalled)
+		return; /* never read on top of a held entry */
+	n = evbuffer_read(c->in, c->fd, READ_MAX);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	lw_counters_add(c->h->env.counters, LW_CTR_BYTES_RECEIVED, (uint64_t)n);
+	c->h->now_ns = lw_time_now_ns();
+	rc = conn_process(c);
+	if (rc == LW_OK && c->state == S_LINGER && c->lingered >= LINGER_MAX)
+		rc = -1;
+	conn_after(c, rc);
+}
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		snprintf(out, outlen, "%s:%u", ip, ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, outlen, "[%s]:%u", ip, ntohs(in6->sin6_port));
+	} else {
+		snprintf(out, outlen, "?");
+	}
+}
+
+static void refuse_conn(struct lw_jhttp *h, int fd, const char *why,
+			const char *peer)
+{
+	close(fd);
+	lw_counters_add(h->env.counters, LW_CTR_CONN_REFUSED, 1);
+	if (h->refused_logged++ % 1000 == 0)
+		lw_log(h->env.log, LW_LOG_WARNING, "collector", "connection refused",
+		       "listener", h->bound, "peer", peer, "reason", why, NULL);
+}
+
+static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
+{
+	const struct lw_listener_config *lc = h->env.lc;
+	struct conn *c;
+	char peer[INET6_ADDRSTRLEN + 16];
+	const char *zone;
+
+	format_peer(sa, peer, sizeof(peer));
+	if (h->nconns >= lc->max_connections) {
+		refuse_conn(h, fd, "max_connections", peer);
+		return;
+	}
+	if (lc->allow.count > 0 && !lw_cidr_list_contains(&lc->allow, sa)) {
+		refuse_conn(h, fd, "not in allow", peer);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		refuse_conn(h, fd, "out of memory", peer);
+		return;
+	}
+	c->h = h;
+	c->fd = fd;
+	memcpy(c->addr, peer, sizeof(peer));
+	zone = lw_config_zone_of(h->env.cfg, sa);
+	if (zone == NULL)
+		zone = lc->zone;
+	c->src = (struct lw_listener_src){zone, (uint32_t)strlen(zone), c->addr,
+					  (uint32_t)strlen(c->addr)};
+	c->in = evbuffer_new();
+	c->parser = lw_journal_new(LW_JOURNAL_EXPORT, lc->max_message_bytes, 0);
+	c->ev = event_new(h->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);
+	conn_append(c);
+	h->nconns++;
+	if (c->in == NULL || c->parser == NULL || c->ev == NULL ||
+	    (!h->paused && conn_arm(c) != LW_OK)) {
+		conn_free(c); /* closes fd */
+		lw_counters_add(h->env.counters, LW_CTR_CONN_REFUSED, 1);
+		return;
+	}
+	lw_counters_add(h->env.counters, LW_CTR_CONN_ACCEPTED, 1);
+}
+
+static void accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct lw_jhttp *h = arg;
+
+	(void)what;
+	for (int k = 0; k < ACCEPT_BURST; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			char ebuf[128];
+
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* EMFILE and friends: the next wakeup retries; say so. */
+			lw_log(h->env.log, LW_LOG_ERR, "collector", "cannot accept connection",
+			       "listener", h->bound, "error",
+			       strerror_r(errno, ebuf, sizeof(ebuf)), NULL);
+			return;
+		}
+		accept_one(h, fd, (struct sockaddr *)&ss);
+	}
+}
+
+/* ---- lifecycle ---------------------------------------------------------------- */
+
+static int sys_fail(struct lw_diag *diag, const char *what, const char *addr)
+{
+	char ebuf[128];
+	int err = errno;
+
+	lw_diag_set(diag, LW_EIO, NULL, 0, 0, "cannot %s '%s': %s", what, addr,
+		    strerror_r(err, ebuf, sizeof(ebuf)));
+	if (diag != NULL)
+		diag->sys_errno = err;
+	return LW_EIO;
+}
+
+static int bind_address(struct lw_jhttp *h, struct lw_diag *diag)
+{
+	const char *address = h->env.lc->address;
+	char host[128], *colon;
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int one = 1, rc;
+
+	snprintf(host, sizeof(host), "%s", address);
+	colon = strrchr(host, ':');
+	if (colon == NULL)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "address '%s' needs a port (host:port)", address);
+	*colon = '\0';
+	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "cannot resolve '%s': %s",
+				   address, gai_strerror(rc));
+	h->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h->fd == -1 ||
+	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(h->fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(h->fd, SOMAXCONN) == -1) {
+		freeaddrinfo(res);
+		return sys_fail(diag, "listen on", address);
+	}
+	freeaddrinfo(res);
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &sl) == 0)
+		format_peer((struct sockaddr *)&ss, h->bound, sizeof(h->bound));
+	return LW_OK;
+}
+
+int lw_jhttp_open(const struct lw_jhttp_env *env, struct lw_jhttp **out,
+		  struct lw_diag *diag)
+{
+	struct lw_jhttp *h;
+	int rc;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
+	h->env = *env;
+	h->fd = -1;
+	h->linger_tv = (struct timeval){LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+	rc = bind_address(h, diag);
+	if (rc != LW_OK)
+		goto fail;
+	if (env->lc->idle_timeout_ms > 0) {
+		struct timeval tv = {env->lc->idle_timeout_ms / 1000,
+				     (env->lc->idle_timeout_ms % 1000) * 1000};
+		h->idle_tv = event_base_init_common_timeout(env->base, &tv);
+	}
+	h->ev = event_new(env->base, h->fd, EV_READ | EV_PERSIST, accept_cb, h);
+	if (h->ev == NULL) {
+		rc = lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
+		goto fail;
+	}
+	*out = h;
+	return LW_OK;
+fail:
+	lw_jhttp_close(h);
+	return rc;
+}
+
+int lw_jhttp_start(struct lw_jhttp *h)
+{
+	return event_add(h->ev, NULL) == 0 ? LW_OK : LW_EIO;
+}
+
+void lw_jhttp_describe(const struct lw_jhttp *h, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "journal-http %s", h->bound);
+}
+
+void lw_jhttp_pause(struct lw_jhttp *h)
+{
+	if (h->paused)
+		return;
+	h->paused = 1;
+	for (struct conn *c = h->conns; c != NULL; c = c->next)
+		event_del(c->ev);
+}
+
+int lw_jhttp_deliver_held(struct lw_jhttp *h)
+{
+	struct conn *c, *next;
+
+	for (c = h->conns; c != NULL; c = next) {
+		int rc;
+
+		next = c->next;
+		if (!c->stalled)
+			continue;
+		c->stalled = 0;
+		h->now_ns = lw_time_now_ns();
+		rc = conn_process(c);
+		if (rc == LW_EFULL) {
+			c->stalled = 1;
+			return LW_EFULL;
+		}
+		if (rc != LW_OK && !(c->state == S_LINGER && c->lingered < LINGER_MAX))
+			conn_free(c);
+	}
+	return LW_OK;
+}
+
+int lw_jhttp_resume(struct lw_jhttp *h)
+{
+	struct conn *c, *next;
+
+	if (lw_jhttp_deliver_held(h) == LW_EFULL)
+		return LW_EFULL;
+	if (!h->paused)
+		return LW_OK;
+	h->paused = 0;
+	for (c = h->conns; c != NULL; c = next) {
+		next = c->next;
+		if (conn_arm(c) != LW_OK) {
+			lw_log(h->env.log, LW_LOG_ERR, "collector",
+			       "cannot watch connection; closing it", "peer", c->addr, NULL);
+			conn_close(c);
+		}
+	}
+	return LW_OK;
+}
+
+/* Waits up to DRAIN_QUIET_MS for more bytes (a sender's queue drains
+ * into ours only as we read). */
+static int drain_wait(int fd, int64_t deadline_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int64_t left = deadline_ms - lw_time_now_ns() / 1000000;
+
+	if (left <= 0)
+		return 0;
+	return poll(&pfd, 1, (int)(left < DRAIN_QUIET_MS ? left : DRAIN_QUIET_MS)) == 1;
+}
+
+void lw_jhttp_drain(struct lw_jhttp *h)
+{
+	int64_t deadline = lw_time_now_ns() / 1000000 + 5000;
+
+	if (h->ev != NULL)
+		event_del(h->ev);
+	if (h->fd != -1) {
+		close(h->fd);
+		h->fd = -1;
+	}
+	while (h->conns != NULL) {
+		struct conn *c = h->conns;
+		size_t got = 0;
+		int rc;
+
+		event_del(c->ev);
+		c->stalled = 0;
+		h->now_ns = lw_time_now_ns();
+		rc = conn_process(c); /* held bytes first; the sink blocks now */
+		while (rc == LW_OK && c->state != S_LINGER && got < DRAIN_MAX) {
+			int n = evbuffer_read(c->in, c->fd, READ_MAX);
+
+			if (n == -1 && errno == EAGAIN && drain_wait(c->fd, deadline))
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+			h->now_ns = lw_time_now_ns();
+			rc = conn_process(c);
+		}
+		conn_close(c);
+	}
+}
+
+void lw_jhttp_close(struct lw_jhttp *h)
+{
+	if (h == NULL)
+		return;
+	while (h->conns != NULL)
+		conn_free(h->conns);
+	if (h->ev != NULL)
+		event_free(h->ev);
+	if (h->fd != -1)
+		close(h->fd);
+	free(h);
+}

@@ -685,11 +685,16 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t outlen)
 	}
 }
 
+/* reason: LW_CTR_REFUSED_ALLOW or LW_CTR_REFUSED_MAX_CONN, counted on top
+ * of LW_CTR_CONN_REFUSED as the syslog listeners do; LW_CTR_CONN_REFUSED
+ * alone for other reasons. */
 static void refuse_conn(struct lw_jhttp *h, int fd, const char *why,
-			const char *peer)
+			const char *peer, enum lw_counter reason)
 {
 	close(fd);
 	lw_counters_add(h->env.counters, LW_CTR_CONN_REFUSED, 1);
+	if (reason != LW_CTR_CONN_REFUSED)
+		lw_counters_add(h->env.counters, reason, 1);
 	if (h->refused_logged++ % 1000 == 0)
 		lw_log(h->env.log, LW_LOG_WARNING, "collector", "connection refused",
 		       "listener", h->bound, "peer", peer, "reason", why, NULL);
@@ -704,16 +709,16 @@ static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 
 	format_peer(sa, peer, sizeof(peer));
 	if (h->nconns >= lc->max_connections) {
-		refuse_conn(h, fd, "max_connections", peer);
+		refuse_conn(h, fd, "max_connections", peer, LW_CTR_REFUSED_MAX_CONN);
 		return;
 	}
 	if (lc->allow.count > 0 && !lw_cidr_list_contains(&lc->allow, sa)) {
-		refuse_conn(h, fd, "not in allow", peer);
+		refuse_conn(h, fd, "not in allow", peer, LW_CTR_REFUSED_ALLOW);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		refuse_conn(h, fd, "out of memory", peer);
+		refuse_conn(h, fd, "out of memory", peer, LW_CTR_CONN_REFUSED);
 		return;
 	}
 	c->h = h;
@@ -722,8 +727,10 @@ static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 	zone = lw_config_zone_of(h->env.cfg, sa);
 	if (zone == NULL)
 		zone = lc->zone;
-	c->src = (struct lw_listener_src){zone, (uint32_t)strlen(zone), c->addr,
-					  (uint32_t)strlen(c->addr)};
+	c->src = (struct lw_listener_src){.zone = zone,
+					  .zone_len = (uint32_t)strlen(zone),
+					  .addr = c->addr,
+					  .addr_len = (uint32_t)strlen(c->addr)};
 	c->in = evbuffer_new();
 	c->parser = lw_journal_new(LW_JOURNAL_EXPORT, lc->max_message_bytes, 0);
 	c->ev = event_new(h->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);

@@ -118,7 +118,8 @@ static int count_only(void *arg, const struct lw_journal_entry *e)
 
 static int to_event(void *arg, const struct lw_journal_entry *e)
 {
-	static const struct lw_listener_src src = {"lgwan", 5, "127.0.0.1:40000", 15};
+	static const struct lw_listener_src src = {
+		.zone = "lgwan", .zone_len = 5, .addr = "127.0.0.1:40000", .addr_len = 15};
 	struct sink *s = arg;
 
 	if (lw_journal_add_entry(s->b, e, &src, 1, &s->cnt) == LW_EFULL) {

@@ -330,7 +330,8 @@ static struct lw_batch *batch;
 
 static int to_batch(void *arg, const struct lw_journal_entry *e)
 {
-	static const struct lw_listener_src src = {"lgwan", 5, "10.20.0.5:4711", 14};
+	static const struct lw_listener_src src = {
+		.zone = "lgwan", .zone_len = 5, .addr = "10.20.0.5:4711", .addr_len = 14};
 
 	return lw_journal_add_entry(batch, e, &src, 5000000000LL, arg);
 }

@@ -48,11 +48,17 @@ static void print_ok(const struct lw_verify_result *res)
 	if (res->has_checkpoint) {
 		lw_buf_init(&t);
 		lw_time_format_rfc3339(res->ckpt.time_ns, &t);
-		printf("retention: segments 1-%llu deleted (%llu events, %llu bytes); last deletion %s (%s)\n",
+		printf("retention: segments 1-%llu deleted (%llu events, %llu bytes); last deletion %s (%s)",
 		       (unsigned long long)res->ckpt.first_id - 1,
 		       (unsigned long long)res->ckpt.total_events,
 		       (unsigned long long)res->ckpt.total_bytes,
 		       t.data ? t.data : "?", reason_name(res->ckpt.reason));
+		/* Whoever holds K_n can write a checkpoint: the auditor
+		 * compares n with when the machine may have been taken. */
+		if (res->ckpt.key_index != 0)
+			printf(", checkpoint MAC'd with the key of segment %llu",
+			       (unsigned long long)res->ckpt.key_index);
+		printf("\n");
 		lw_buf_release(&t);
 	}
 	if (res->keyed_checked)

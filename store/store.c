@@ -713,6 +713,8 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 	txn = NULL;
 	if (rc != MDB_SUCCESS)
 		goto mdb_out;
+	if (s != NULL)
+		st->committed_stored_bytes = head.stored_bytes;
 	if (keyed) {
 		/* Only after the commit: a key file ahead of the store could
 		 * never chain the segment that failed. A crash (or a failed

@@ -281,7 +281,8 @@ int lw_store_retain(struct lw_store *st, int64_t now_ns,
 		    struct lw_store_retain_result *res, struct lw_diag *diag);
 /* The hook the writer calls after each commit: lw_store_retain with the
  * policy of lw_store_opts, at most once per retention interval (the first
- * call runs at once). res->txns == 0 when it did not run or deleted
+ * call runs at once), or at once when this process's last commit took the
+ * stored bytes more than max_bytes / 16 past max_bytes. res->txns == 0 when it did not run or deleted
  * nothing. Also clears reader slots of dead processes (mdb_reader_check)
  * so their stale snapshots do not keep freed pages from being reused. */
 int lw_store_retention_tick(struct lw_store *st, struct lw_store_retain_result *res,

@@ -31,6 +31,10 @@ struct lw_store {
 	 * yet); lw_store_retention_tick. */
 	uint64_t max_age_s, max_bytes, retention_interval_ms;
 	int64_t retention_last_ms;
+	/* Stored segment bytes after this process's last commit: a commit
+	 * that takes the store well past max_bytes runs retention at once
+	 * instead of waiting for the interval. */
+	uint64_t committed_stored_bytes;
 };
 
 struct lw_store_reader {

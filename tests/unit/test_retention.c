@@ -496,3 +496,39 @@ Test(retention, keyed_and_unkeyed_stores_refuse_the_wrong_writer)
 	cr_expect_eq(lw_store_open(dir, NULL, &st, &d), LW_EINVAL);
 	cr_expect_str_eq(d.detail, "the store is keyed (logward init-key): set storage.integrity_key to its key file");
 }
+
+Test(retention, tick_waits_for_the_interval_unless_a_commit_overshoots_by_a_sixteenth)
+{
+	struct lw_store_opts o = {.retention_interval_ms = 3600000};
+	struct lw_store_retain_result r;
+	struct lw_diag d = {0};
+	struct lw_store *st;
+	size_t sz[5] = {0};
+
+	st = open_rw(NULL);
+	for (int s = 1; s <= 4; s++)
+		commit_seg(st, s, 30, 1000 * s);
+	for (int s = 1; s <= 4; s++)
+		sz[s] = seg_info(st, (uint64_t)s, NULL);
+	lw_store_close(st);
+	/* One byte over: not worth an early pass. */
+	o.max_bytes = sz[1] + sz[2] + sz[3] + sz[4] - 1;
+	st = open_rw(&o);
+	cr_assert_eq(lw_store_retention_tick(st, &r, &d), LW_OK); /* the first runs */
+	cr_expect_eq(r.segments, 1);
+	commit_seg(st, 5, 30, 5000);
+	cr_assert_eq(lw_store_retention_tick(st, &r, &d), LW_OK);
+	cr_expect_eq(r.txns, 0, "only %llu bytes over", (unsigned long long)sz[2]);
+	lw_store_close(st);
+	/* A bound of 2.5 segments: four stored go down to two, and a
+	 * third is far enough over to run at once. */
+	o.max_bytes = sz[1] + sz[2] + sz[3] / 2;
+	st = open_rw(&o);
+	cr_assert_eq(lw_store_retention_tick(st, &r, &d), LW_OK);
+	cr_expect_eq(r.segments, 2); /* 2,3 go; 4,5 stay */
+	commit_seg(st, 6, 30, 6000);
+	cr_assert_eq(lw_store_retention_tick(st, &r, &d), LW_OK);
+	cr_expect_eq(r.segments, 1);
+	cr_expect_eq(head_of(st).first_id, 5);
+	lw_store_close(st);
+}

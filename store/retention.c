@@ -315,10 +315,13 @@ static int drop(struct lw_store *st, MDB_txn *txn, struct lw_store_head *head,
 {
 	uint8_t key[8];
 	MDB_val k = {8, key}, v;
-	int rc;
+	int rc, extreme = 0;
 
 	for (int i = 0; i < nv; i++) {
 		struct lw_segment_meta m;
+
+		if (vs[i].h.min_ts <= head->min_ts || vs[i].h.max_ts >= head->max_ts)
+			extreme = 1;
 
 		lw_store_be64(key, vs[i].id);
 		rc = mdb_get(txn, st->segmeta, &k, &v);
@@ -353,7 +356,13 @@ static int drop(struct lw_store *st, MDB_txn *txn, struct lw_store_head *head,
 		c->first_id = vs[i].id + 1;
 		memcpy(c->first_prev, vs[i].h.chain, 32);
 	}
-	return time_range(st, txn, head);
+	/* The scan is O(segments kept): only when a deleted segment held
+	 * the oldest or newest event time. */
+	if (head->segments == 0) {
+		head->min_ts = head->max_ts = 0;
+		return MDB_SUCCESS;
+	}
+	return extreme ? time_range(st, txn, head) : MDB_SUCCESS;
 }
 
 /* One deletion transaction. *done = 1 when nothing (more) is due. */

@@ -20,8 +20,12 @@ static int sys_fail(struct lw_diag *diag, const char *what, const char *path)
 	int e = errno;
 	char ebuf[128];
 
-	lw_diag_set(diag, LW_EIO, NULL, 0, 0, "%s '%s': %s", what, path,
-		    strerror_r(e, ebuf, sizeof(ebuf)));
+	if (path != NULL)
+		lw_diag_set(diag, LW_EIO, NULL, 0, 0, "%s '%s': %s", what, path,
+			    strerror_r(e, ebuf, sizeof(ebuf)));
+	else
+		lw_diag_set(diag, LW_EIO, NULL, 0, 0, "%s: %s", what,
+			    strerror_r(e, ebuf, sizeof(ebuf)));
 	if (diag != NULL)
 		diag->sys_errno = e;
 	return LW_EIO;
@@ -208,7 +212,7 @@ static int read_locked(int fd, struct lw_integrity_key *k, struct lw_diag *diag)
 	int rc;
 
 	if (n < 0)
-		return sys_fail(diag, "cannot read key file", "(open)");
+		return sys_fail(diag, "cannot read key file", NULL);
 	if (n != LW_INTEGRITY_FILE_LEN)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "key file is %zd bytes, not %d", n, LW_INTEGRITY_FILE_LEN);
@@ -224,7 +228,7 @@ int lw_integrity_file_read(int fd, struct lw_integrity_key *k,
 
 	while (flock(fd, LOCK_SH) != 0)
 		if (errno != EINTR)
-			return sys_fail(diag, "cannot lock key file", "(open)");
+			return sys_fail(diag, "cannot lock key file", NULL);
 	rc = read_locked(fd, k, diag);
 	flock(fd, LOCK_UN);
 	return rc;
@@ -239,13 +243,13 @@ int lw_integrity_file_advance(int fd, const struct lw_integrity_key *k,
 
 	while (flock(fd, LOCK_EX) != 0)
 		if (errno != EINTR)
-			return sys_fail(diag, "cannot lock key file", "(open)");
+			return sys_fail(diag, "cannot lock key file", NULL);
 	rc = read_locked(fd, &cur, diag);
 	if (rc == LW_OK && cur.index < k->index) {
 		/* In place, not write-new-and-rename: a rename would leave
 		 * the old key's blocks behind as a free extent. */
 		lw_integrity_file_encode(k, buf);
-		rc = write_all_at0(fd, buf, diag, "(open)");
+		rc = write_all_at0(fd, buf, diag, NULL);
 		explicit_bzero(buf, sizeof(buf));
 	}
 	lw_integrity_key_wipe(&cur);

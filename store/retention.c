@@ -399,6 +399,12 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 		*done = 1;
 		goto out;
 	}
+	if (head.keyed_from != 0 && st->key_fd < 0) {
+		/* A checkpoint without a MAC would read as forged. */
+		rc = lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				 "the store is keyed (logward init-key): retention needs storage.integrity_key");
+		goto out;
+	}
 	c = head.has_checkpoint ? head.ckpt : (struct lw_store_checkpoint){0};
 	c.last_segments = c.last_events = c.last_bytes = 0;
 	rc = drop(st, txn, &head, vs, nv, &c, diag);

@@ -410,7 +410,12 @@ static int open_key(struct lw_store *st, const char *path, struct lw_diag *diag)
 	if (rc != LW_OK)
 		return rc;
 	st->keyed_from = h.keyed_from;
-	if (path == NULL || path[0] == '\0') {
+	/* NULL: a writer of incidents only (ack/close) may open a keyed
+	 * store; lw_store_commit refuses segments. "": a segment writer
+	 * whose config names no key, told now rather than at each commit. */
+	if (path == NULL)
+		return LW_OK;
+	if (path[0] == '\0') {
 		if (h.keyed_from != 0)
 			return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
 					   "the store is keyed (logward init-key): set storage.integrity_key to its key file");
@@ -678,6 +683,12 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 	if (rc != MDB_SUCCESS)
 		goto mdb_out;
 	res->first_seq = seq;
+	if (s != NULL && (head.keyed_from != 0) != (st->key_fd >= 0)) {
+		rc = lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, head.keyed_from != 0 ?
+				 "the store is keyed (logward init-key): set storage.integrity_key to its key file" :
+				 "storage.integrity_key is set but the store was not made with logward init-key");
+		goto out;
+	}
 	if (s != NULL && st->key_fd >= 0) {
 		/* Read inside the write txn, which serialises every writer
 		 * process: K for exactly the id this segment gets. */

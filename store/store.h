@@ -21,9 +21,11 @@ struct lw_store_opts {
 	uint64_t map_size; /* 0 = default (16 GiB on 64-bit) */
 	int readonly;      /* open for reading only (query, verify, stats) */
 	/* Writers only. The key file of a store made by `logward init-key`
-	 * (storage.integrity_key), or NULL for an unkeyed store. A keyed
-	 * store refuses to open for writing without it, and an unkeyed one
-	 * with it (docs/integrity.md). */
+	 * (storage.integrity_key), or "" for an unkeyed store: a keyed
+	 * store refuses to open with "", an unkeyed one with a key
+	 * (docs/integrity.md). NULL (writers of incidents only, e.g.
+	 * `incidents ack`) opens either; lw_store_commit and retention
+	 * then refuse segments of a keyed store. */
 	const char *integrity_key;
 	/* Retention (lw_store_retention_tick): 0 = no bound. */
 	uint64_t max_age_s;

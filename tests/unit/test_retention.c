@@ -493,8 +493,25 @@ Test(retention, keyed_and_unkeyed_stores_refuse_the_wrong_writer)
 	rm_store();
 	cr_assert_eq(mkdir(dir, 0700), 0);
 	init_key(k1);
-	cr_expect_eq(lw_store_open(dir, NULL, &st, &d), LW_EINVAL);
+	cr_expect_eq(lw_store_open(dir, &(struct lw_store_opts){.integrity_key = ""}, &st, &d),
+		     LW_EINVAL);
 	cr_expect_str_eq(d.detail, "the store is keyed (logward init-key): set storage.integrity_key to its key file");
+	/* NULL opens (incidents ack/close need that) but stores no segment. */
+	st = open_rw(NULL);
+	{
+		struct lw_segment_builder *b = lw_segment_builder_new();
+		struct lw_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.message = S("x");
+		cr_assert_eq(lw_segment_builder_add(b, &ev), LW_OK);
+		cr_expect_eq(lw_store_commit(st, b, NULL, 0, &d), LW_EINVAL);
+		cr_expect_str_eq(d.detail, "the store is keyed (logward init-key): set storage.integrity_key to its key file");
+		cr_expect_eq(lw_segment_builder_count(b), 1);
+		lw_segment_builder_free(b);
+	}
+	cr_expect_eq(head_of(st).last_id, 0);
+	lw_store_close(st);
 }
 
 Test(retention, tick_waits_for_the_interval_unless_a_commit_overshoots_by_a_sixteenth)

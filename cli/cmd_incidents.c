@@ -283,6 +283,9 @@ static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
 
 		if (ev == NULL) {
 			missing++;
+			if (!json)
+				lw_buf_printf(out, "  [%llu] (no longer stored: deleted by retention)\n",
+					      (unsigned long long)seq);
 			continue;
 		}
 		if (json) {

@@ -437,6 +437,9 @@ int lw_cmd_ingest(int argc, char **argv)
 		goto out;
 	}
 	sopts.map_size = cfg->storage.map_size;
+	sopts.integrity_key = cfg->storage.integrity_key;
+	sopts.max_age_s = cfg->storage.max_age_s;
+	sopts.max_bytes = cfg->storage.max_bytes;
 	rc = lw_store_open(cfg->data_dir, &sopts, &store, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot open store", &diag, rc);

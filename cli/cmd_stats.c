@@ -110,6 +110,54 @@ static void counters_json(const struct lw_buf *snap, struct lw_buf *out)
 	lw_buf_putc(out, '}');
 }
 
+/* What retention deleted and when (meta "checkpoint"). */
+static void retention(const struct lw_store_head *h, int json, struct lw_buf *out)
+{
+	const struct lw_store_checkpoint *c = &h->ckpt;
+	const char *why = c->reason == LW_STORE_RETAIN_MAX_AGE ? "max_age" : "max_bytes";
+
+	if (json) {
+		lw_buf_printf(out, ",\"keyed\":%s", h->keyed_from ? "true" : "false");
+		if (!h->has_checkpoint) {
+			lw_buf_puts(out, ",\"retention\":null");
+			return;
+		}
+		lw_buf_printf(out,
+			      ",\"retention\":{\"first_segment\":%llu,\"deleted_segments\":%llu,"
+			      "\"deleted_events\":%llu,\"deleted_bytes\":%llu,\"transactions\":%llu,"
+			      "\"cost_ns\":%llu,\"last\":{\"time\":\"",
+			      (unsigned long long)c->first_id, (unsigned long long)c->total_segments,
+			      (unsigned long long)c->total_events, (unsigned long long)c->total_bytes,
+			      (unsigned long long)c->txns, (unsigned long long)c->total_cost_ns);
+		lw_time_format_rfc3339(c->time_ns, out);
+		lw_buf_printf(out,
+			      "\",\"reason\":\"%s\",\"segments\":%llu,\"events\":%llu,"
+			      "\"bytes\":%llu,\"cost_ns\":%llu}}",
+			      why, (unsigned long long)c->last_segments,
+			      (unsigned long long)c->last_events, (unsigned long long)c->last_bytes,
+			      (unsigned long long)c->last_cost_ns);
+		return;
+	}
+	lw_buf_printf(out, "keyed         %s\n", h->keyed_from ? "yes (HMAC chain, logward init-key)" : "no");
+	if (!h->has_checkpoint) {
+		lw_buf_puts(out, "retention     nothing deleted\n");
+		return;
+	}
+	lw_buf_printf(out,
+		      "retention     deleted segments 1-%llu: %llu segments, %llu events, %llu bytes\n"
+		      "last deletion ",
+		      (unsigned long long)c->first_id - 1, (unsigned long long)c->total_segments,
+		      (unsigned long long)c->total_events, (unsigned long long)c->total_bytes);
+	lw_time_format_rfc3339(c->time_ns, out);
+	lw_buf_printf(out,
+		      " (%s): %llu segments, %llu events, %llu bytes\n"
+		      "retention cost %.3f ms of writer time in %llu transactions (last %.3f ms)\n",
+		      why, (unsigned long long)c->last_segments,
+		      (unsigned long long)c->last_events, (unsigned long long)c->last_bytes,
+		      (double)c->total_cost_ns / 1e6, (unsigned long long)c->txns,
+		      (double)c->last_cost_ns / 1e6);
+}
+
 static void totals(const struct lw_store_head *h, int json, struct lw_buf *out)
 {
 	double ratio = h->stored_bytes ? (double)h->text_bytes / (double)h->stored_bytes : 0;
@@ -150,6 +198,7 @@ static void totals(const struct lw_store_head *h, int json, struct lw_buf *out)
 		lw_buf_printf(out, "chain head    segment %llu %s\n",
 			      (unsigned long long)h->last_id, hex);
 	}
+	retention(h, json, out);
 	lw_buf_release(&t0);
 	lw_buf_release(&t1);
 }

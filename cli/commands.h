@@ -11,5 +11,6 @@ int lw_cmd_verify(int argc, char **argv);
 int lw_cmd_stats(int argc, char **argv);
 int lw_cmd_incidents(int argc, char **argv);
 int lw_cmd_rules(int argc, char **argv);
+int lw_cmd_init_key(int argc, char **argv);
 
 #endif

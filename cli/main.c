@@ -17,6 +17,7 @@ static const struct {
 	{"stats", lw_cmd_stats, "show store and collector statistics"},
 	{"incidents", lw_cmd_incidents, "list, show, acknowledge and close incidents"},
 	{"rules", lw_cmd_rules, "check rule files, or test log lines against them"},
+	{"init-key", lw_cmd_init_key, "make a new store keyed; print its initial key once"},
 };
 
 static void usage(FILE *out)

@@ -322,6 +322,27 @@ static void log_incidents(struct lw_pipeline *p, const struct lw_store_commit_re
 	       "new", c, "updated", u, NULL);
 }
 
+/* Retention after a commit (at most once per interval; the store keeps
+ * the clock): logged when it deleted something or failed. */
+static void retain(struct lw_pipeline *p)
+{
+	struct lw_store_retain_result rr;
+	struct lw_diag diag = {0};
+	char segs[24], evs[24], first[24];
+	int rc = lw_store_retention_tick(p->store, &rr, &diag);
+
+	if (rc != LW_OK) {
+		lw_log(p->log, LW_LOG_ERR, "store", "retention failed",
+		       "error", lw_strerror(rc), "detail", diag.detail, NULL);
+	} else if (rr.segments > 0) {
+		snprintf(segs, sizeof(segs), "%llu", (unsigned long long)rr.segments);
+		snprintf(evs, sizeof(evs), "%llu", (unsigned long long)rr.events);
+		snprintf(first, sizeof(first), "%llu", (unsigned long long)rr.first_id);
+		lw_log(p->log, LW_LOG_NOTICE, "store", "retention deleted segments",
+		       "segments", segs, "events", evs, "first_kept", first, NULL);
+	}
+}
+
 /* One LMDB transaction for everything in the builder, the pending
  * incidents and the correlation state. The counters snapshot stored with
  * it already counts this segment, so `logward stats` agrees with the
@@ -381,6 +402,7 @@ static int commit(struct lw_pipeline *p)
 		log_incidents(p, &res);
 		notify_created(p, p->npending);
 		p->npending = 0;
+		retain(p);
 		return LW_OK;
 	}
 	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - n);

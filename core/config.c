@@ -68,6 +68,7 @@ static const struct key_spec storage_keys[] = {
 	{"max_age", NUM(KEY_DURATION_S, struct lw_storage_config, max_age_s), 0, 0},
 	{"max_bytes", NUM(KEY_SIZE, struct lw_storage_config, max_bytes), 0, 0},
 	{"map_size", NUM(KEY_SIZE, struct lw_storage_config, map_size), 1 << 20, 0},
+	{"integrity_key", STR(struct lw_storage_config, integrity_key), 0, 0},
 	{NULL, 0, 0, 0, 0, 0}
 };
 

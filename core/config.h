@@ -66,6 +66,7 @@ struct lw_storage_config {
 	uint64_t max_age_s;          /* retention: 0 = keep forever */
 	uint64_t max_bytes;          /* retention: 0 = no size bound */
 	uint64_t map_size;           /* LMDB map size */
+	char integrity_key[PATH_MAX]; /* key file of a keyed store; "" = unkeyed */
 };
 
 #define LW_CONFIG_MAX_NOTIFY 8

@@ -8,6 +8,7 @@
  * contiguously puts those repeats next to each other; see docs/storage.md
  * for the measured gain over compressing the text stream. */
 #include "store/segment.h"
+#include "core/hmac.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -613,6 +614,9 @@ int lw_segment_header_parse(const void *value, size_t len,
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "segment format version %u not supported (this logward reads %d)",
 				   h->version, LW_SEGMENT_VERSION);
+	if ((h->flags & ~(uint32_t)LW_SEGMENT_FLAG_KEYED) != 0)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "unknown header flags 0x%x", h->flags);
 	if (h->header_len != LW_SEGMENT_HEADER_LEN)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "bad header length %u", h->header_len);
@@ -650,6 +654,31 @@ int lw_segment_chain(const struct lw_segment_header *h, const void *meta,
 	rc = lw_sha256_final(&s, out);
 	lw_sha256_release(&s);
 	return rc;
+}
+
+int lw_segment_chain_keyed(const struct lw_segment_header *h, const uint8_t *key,
+			   const void *meta, size_t meta_len, const void *frame,
+			   size_t frame_len, uint8_t out[LW_SHA256_LEN])
+{
+	static const char label[] = "logward/v1/segment";
+	uint8_t hb[LW_SEGMENT_HEADER_LEN];
+	struct lw_hmac m;
+	int rc;
+
+	if (key == NULL)
+		return lw_segment_chain(h, meta, meta_len, frame, frame_len, out);
+	lw_segment_header_write(h, hb);
+	rc = lw_hmac_init(&m, key, LW_SEGMENT_KEY_LEN);
+	if (rc != LW_OK)
+		return rc;
+	/* The label keeps a segment tag from ever equalling a ratchet step
+	 * or a checkpoint tag made with the same key. */
+	lw_hmac_update(&m, label, sizeof(label) - 1);
+	lw_hmac_update(&m, h->prev_chain, LW_SHA256_LEN);
+	lw_hmac_update(&m, hb, LW_SEGMENT_CHAINED_LEN);
+	lw_hmac_update(&m, meta, meta_len);
+	lw_hmac_update(&m, frame, frame_len);
+	return lw_hmac_final(&m, out);
 }
 
 /* --- metadata record -------------------------------------------------- */

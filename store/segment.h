@@ -50,6 +50,10 @@
 #define LW_SEGMENT_VERSION 2
 #define LW_SEGMENT_HEADER_LEN 120
 #define LW_SEGMENT_CHAINED_LEN 56 /* header bytes covered by the chain */
+/* flags: the chain value is HMAC-SHA-256 under the store's ratcheted key
+ * (lw_segment_chain_keyed, docs/integrity.md), not plain SHA-256. */
+#define LW_SEGMENT_FLAG_KEYED 1u
+#define LW_SEGMENT_KEY_LEN 32
 /* Decoder ceiling on raw_size: a corrupt header must not make a reader
  * allocate gigabytes. Builders refuse to grow past it (LW_ETOOBIG). */
 #define LW_SEGMENT_MAX_RAW (1024u * 1024u * 1024u)
@@ -61,7 +65,7 @@ struct lw_segment_header {
 	uint16_t header_len;
 	uint64_t id;
 	uint32_t count;
-	uint32_t flags; /* 0 in version 2 */
+	uint32_t flags; /* LW_SEGMENT_FLAG_*; others are refused */
 	int64_t min_ts;
 	int64_t max_ts;
 	uint64_t raw_size;  /* bytes of the columnar data inside the frame */
@@ -87,6 +91,14 @@ int lw_segment_header_parse(const void *value, size_t len,
 int lw_segment_chain(const struct lw_segment_header *h, const void *meta,
 		     size_t meta_len, const void *frame, size_t frame_len,
 		     uint8_t out[LW_SHA256_LEN]);
+
+/* The keyed chain of a LW_SEGMENT_FLAG_KEYED segment: HMAC-SHA-256 under
+ * key (LW_SEGMENT_KEY_LEN bytes, K_id of store/integrity.h) over
+ * "logward/v1/segment" || the same bytes lw_segment_chain hashes. key ==
+ * NULL is lw_segment_chain. Same returns. */
+int lw_segment_chain_keyed(const struct lw_segment_header *h, const uint8_t *key,
+			   const void *meta, size_t meta_len, const void *frame,
+			   size_t frame_len, uint8_t out[LW_SHA256_LEN]);
 
 /* --- builder (the rest of its API is in store/store.h) --------------- */
 

@@ -21,16 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* 2: segments of version 2 (the chain covers the metadata record).
- * Stores of format 1 are refused at open, not misread. */
-#define STORE_FORMAT 2
+ * 3: retention checkpoints with counts, reasons and a MAC; keyed chain
+ * (meta "integrity", LW_SEGMENT_FLAG_KEYED). Other formats are refused
+ * at open, not misread. */
+#define STORE_FORMAT 3
 /* Room for the incidents databases and later indexes. */
 #define STORE_MAXDBS 16
 #define HEAD_LEN 104
 #define DEFAULT_MAP (16ull << 30)
 
 /* struct lw_store and struct lw_store_reader: store/store_int.h */
+
+static int open_key(struct lw_store *st, const char *path, struct lw_diag *diag);
 
 static int mdb_fail(struct lw_diag *diag, int rc, const char *what)
 {
@@ -46,13 +51,13 @@ int lw_store_mdb_fail(struct lw_diag *diag, int rc, const char *what)
 	return mdb_fail(diag, rc, what);
 }
 
-static void be64(uint8_t out[8], uint64_t v)
+void lw_store_be64(uint8_t out[8], uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		out[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-static uint64_t rd_be64(const uint8_t *p)
+uint64_t lw_store_rd_be64(const uint8_t *p)
 {
 	uint64_t v = 0;
 
@@ -61,13 +66,13 @@ static uint64_t rd_be64(const uint8_t *p)
 	return v;
 }
 
-static void le_put(uint8_t *p, uint64_t v, int n)
+void lw_store_le_put(uint8_t *p, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t le_get(const uint8_t *p, int n)
+uint64_t lw_store_le_get(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
 
@@ -114,10 +119,10 @@ static int put_version(struct lw_store *st, MDB_txn *txn, struct lw_diag *diag)
 
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_SUCCESS) {
-		if (v.mv_size != 4 || le_get(v.mv_data, 4) != STORE_FORMAT)
+		if (v.mv_size != 4 || lw_store_le_get(v.mv_data, 4) != STORE_FORMAT)
 			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
-					   "store format version %llu not supported (this logward reads %d)",
-					   v.mv_size == 4 ? (unsigned long long)le_get(v.mv_data, 4) : 0ull,
+					   "store format version %llu not supported (this logward reads %d; export with the logward that wrote it)",
+					   v.mv_size == 4 ? (unsigned long long)lw_store_le_get(v.mv_data, 4) : 0ull,
 					   STORE_FORMAT);
 		return LW_OK;
 	}
@@ -125,7 +130,7 @@ static int put_version(struct lw_store *st, MDB_txn *txn, struct lw_diag *diag)
 		return mdb_fail(diag, rc, "get version");
 	if (st->readonly)
 		return LW_OK; /* nothing committed yet */
-	le_put(buf, STORE_FORMAT, 4);
+	lw_store_le_put(buf, STORE_FORMAT, 4);
 	v.mv_size = 4;
 	v.mv_data = buf;
 	rc = mdb_put(txn, st->meta, &k, &v, 0);
@@ -152,7 +157,7 @@ static int seq_load(struct lw_store *st, MDB_txn *txn, uint64_t *seq,
 		return rc;
 	if (v.mv_size != 8)
 		return MDB_CORRUPTED;
-	*seq = le_get(v.mv_data, 8);
+	*seq = lw_store_le_get(v.mv_data, 8);
 	*found = 1;
 	return MDB_SUCCESS;
 }
@@ -162,7 +167,7 @@ static int seq_store(struct lw_store *st, MDB_txn *txn, uint64_t seq)
 	MDB_val k = seq_key, v;
 	uint8_t buf[8];
 
-	le_put(buf, seq, 8);
+	lw_store_le_put(buf, seq, 8);
 	v.mv_size = 8;
 	v.mv_data = buf;
 	return mdb_put(txn, st->meta, &k, &v, 0);
@@ -178,9 +183,9 @@ static int seq_index(struct lw_store *st, MDB_txn *txn, uint64_t id,
 
 	if (count == 0)
 		return MDB_SUCCESS;
-	be64(key, first + count - 1);
-	be64(val, id);
-	be64(val + 8, first);
+	lw_store_be64(key, first + count - 1);
+	lw_store_be64(val, id);
+	lw_store_be64(val + 8, first);
 	return mdb_put(txn, st->seqidx, &k, &v, MDB_APPEND);
 }
 
@@ -205,7 +210,7 @@ static int seq_backfill(struct lw_store *st, MDB_txn *txn)
 
 		if (k.mv_size == 8 &&
 		    lw_segment_header_parse(v.mv_data, v.mv_size, &h, NULL) == LW_OK) {
-			rc = seq_index(st, txn, rd_be64(k.mv_data), seq, h.count);
+			rc = seq_index(st, txn, lw_store_rd_be64(k.mv_data), seq, h.count);
 			if (rc != MDB_SUCCESS)
 				break;
 			seq += h.count;
@@ -288,6 +293,7 @@ int lw_store_open(const char *dir, const struct lw_store_opts *opts,
 	if (st == NULL)
 		return LW_ENOMEM;
 	st->readonly = opts ? opts->readonly : 0;
+	st->key_fd = -1;
 	if (!st->readonly) {
 		rc = make_dirs(dir, diag);
 		if (rc != LW_OK)
@@ -325,8 +331,17 @@ int lw_store_open(const char *dir, const struct lw_store_opts *opts,
 		goto fail;
 	}
 	rc = open_dbs(st, diag);
+	if (rc == LW_OK && !st->readonly)
+		rc = open_key(st, opts ? opts->integrity_key : NULL, diag);
 	if (rc != LW_OK)
 		goto fail;
+	if (opts != NULL) {
+		st->max_age_s = opts->max_age_s;
+		st->max_bytes = opts->max_bytes;
+		st->retention_interval_ms = opts->retention_interval_ms;
+	}
+	if (st->retention_interval_ms == 0)
+		st->retention_interval_ms = LW_STORE_RETENTION_INTERVAL_MS;
 	*out = st;
 	return LW_OK;
 
@@ -341,6 +356,8 @@ void lw_store_close(struct lw_store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	if (st->key_fd >= 0)
+		close(st->key_fd);
 	free(st);
 }
 
@@ -353,28 +370,92 @@ uint64_t lw_store_map_size(const struct lw_store *st)
 	return info.me_mapsize;
 }
 
+/* --- keyed chain ----------------------------------------------------- */
+
+int lw_store_key_for(struct lw_store *st, uint64_t index,
+		     struct lw_integrity_key *k, struct lw_diag *diag)
+{
+	int rc = lw_integrity_file_read(st->key_fd, k, diag);
+
+	if (rc != LW_OK)
+		return rc;
+	if (k->index > index) {
+		lw_integrity_key_wipe(k);
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "the key file is at segment %llu but the store's next segment is %llu: "
+				   "the newest segments were removed (run logward verify --key)",
+				   (unsigned long long)k->index, (unsigned long long)index);
+	}
+	rc = lw_integrity_ratchet_to(k, index);
+	if (rc != LW_OK)
+		lw_integrity_key_wipe(k);
+	return rc;
+}
+
+/* A writer's open: the key file and meta "integrity" must agree, and a
+ * key file left behind by a crash after a commit is ratcheted up to the
+ * store (by segment index) before anything else is written. */
+static int open_key(struct lw_store *st, const char *path, struct lw_diag *diag)
+{
+	struct lw_store_head h;
+	struct lw_integrity_key k;
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "begin");
+	rc = lw_store_head_load(st, txn, &h, diag);
+	mdb_txn_abort(txn);
+	if (rc != LW_OK)
+		return rc;
+	st->keyed_from = h.keyed_from;
+	/* NULL: a writer of incidents only (ack/close) may open a keyed
+	 * store; lw_store_commit refuses segments. "": a segment writer
+	 * whose config names no key, told now rather than at each commit. */
+	if (path == NULL)
+		return LW_OK;
+	if (path[0] == '\0') {
+		if (h.keyed_from != 0)
+			return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+					   "the store is keyed (logward init-key): set storage.integrity_key to its key file");
+		return LW_OK;
+	}
+	if (h.keyed_from == 0)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "storage.integrity_key is set but the store was not made with logward init-key");
+	rc = lw_integrity_file_open(path, &st->key_fd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = lw_store_key_for(st, h.last_id + 1, &k, diag);
+	if (rc == LW_OK)
+		rc = lw_integrity_file_advance(st->key_fd, &k, diag);
+	lw_integrity_key_wipe(&k);
+	return rc;
+}
+
 /* --- head record ------------------------------------------------------ */
 
 static void head_encode(const struct lw_store_head *h, uint8_t out[HEAD_LEN])
 {
 	memset(out, 0, HEAD_LEN);
-	le_put(out, 1, 4);
-	le_put(out + 8, h->last_id, 8);
+	lw_store_le_put(out, 1, 4);
+	lw_store_le_put(out + 8, h->last_id, 8);
 	memcpy(out + 16, h->chain, 32);
-	le_put(out + 48, h->segments, 8);
-	le_put(out + 56, h->events, 8);
-	le_put(out + 64, h->raw_bytes, 8);
-	le_put(out + 72, h->text_bytes, 8);
-	le_put(out + 80, h->stored_bytes, 8);
-	le_put(out + 88, (uint64_t)h->min_ts, 8);
-	le_put(out + 96, (uint64_t)h->max_ts, 8);
+	lw_store_le_put(out + 48, h->segments, 8);
+	lw_store_le_put(out + 56, h->events, 8);
+	lw_store_le_put(out + 64, h->raw_bytes, 8);
+	lw_store_le_put(out + 72, h->text_bytes, 8);
+	lw_store_le_put(out + 80, h->stored_bytes, 8);
+	lw_store_le_put(out + 88, (uint64_t)h->min_ts, 8);
+	lw_store_le_put(out + 96, (uint64_t)h->max_ts, 8);
 }
 
-static int head_load(struct lw_store *st, MDB_txn *txn,
-		     struct lw_store_head *h, struct lw_diag *diag)
+int lw_store_head_load(struct lw_store *st, MDB_txn *txn,
+		       struct lw_store_head *h, struct lw_diag *diag)
 {
 	MDB_val k = {4, (void *)"head"}, v;
-	MDB_val ck = {10, (void *)"checkpoint"};
+	MDB_val ck = {10, (void *)"checkpoint"}, ik = {9, (void *)"integrity"};
 	const uint8_t *p;
 	int rc;
 
@@ -382,33 +463,57 @@ static int head_load(struct lw_store *st, MDB_txn *txn,
 	h->first_id = 1;
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_SUCCESS) {
-		if (v.mv_size != HEAD_LEN || le_get(v.mv_data, 4) != 1)
+		if (v.mv_size != HEAD_LEN || lw_store_le_get(v.mv_data, 4) != 1)
 			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 					   "bad chain head record in meta");
 		p = v.mv_data;
-		h->last_id = le_get(p + 8, 8);
+		h->last_id = lw_store_le_get(p + 8, 8);
 		memcpy(h->chain, p + 16, 32);
-		h->segments = le_get(p + 48, 8);
-		h->events = le_get(p + 56, 8);
-		h->raw_bytes = le_get(p + 64, 8);
-		h->text_bytes = le_get(p + 72, 8);
-		h->stored_bytes = le_get(p + 80, 8);
-		h->min_ts = (int64_t)le_get(p + 88, 8);
-		h->max_ts = (int64_t)le_get(p + 96, 8);
+		h->segments = lw_store_le_get(p + 48, 8);
+		h->events = lw_store_le_get(p + 56, 8);
+		h->raw_bytes = lw_store_le_get(p + 64, 8);
+		h->text_bytes = lw_store_le_get(p + 72, 8);
+		h->stored_bytes = lw_store_le_get(p + 80, 8);
+		h->min_ts = (int64_t)lw_store_le_get(p + 88, 8);
+		h->max_ts = (int64_t)lw_store_le_get(p + 96, 8);
 	} else if (rc != MDB_NOTFOUND) {
 		return mdb_fail(diag, rc, "get head");
 	}
 	rc = mdb_get(txn, st->meta, &ck, &v);
 	if (rc == MDB_SUCCESS) {
-		if (v.mv_size != 40)
+		if (lw_store_checkpoint_decode(v.mv_data, v.mv_size, &h->ckpt) != LW_OK)
 			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
-					   "bad checkpoint record in meta");
-		h->first_id = le_get(v.mv_data, 8);
-		memcpy(h->first_prev, (const uint8_t *)v.mv_data + 8, 32);
+					   "bad checkpoint record in meta (%zu bytes)",
+					   v.mv_size);
+		h->has_checkpoint = 1;
+		h->first_id = h->ckpt.first_id;
+		memcpy(h->first_prev, h->ckpt.first_prev, 32);
 	} else if (rc != MDB_NOTFOUND) {
 		return mdb_fail(diag, rc, "get checkpoint");
 	}
+	rc = mdb_get(txn, st->meta, &ik, &v);
+	if (rc == MDB_SUCCESS) {
+		if (v.mv_size != 16 || lw_store_le_get(v.mv_data, 4) != 1 ||
+		    lw_store_le_get((const uint8_t *)v.mv_data + 8, 8) == 0)
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "bad integrity record in meta");
+		h->keyed_from = lw_store_le_get((const uint8_t *)v.mv_data + 8, 8);
+	} else if (rc != MDB_NOTFOUND) {
+		return mdb_fail(diag, rc, "get integrity");
+	}
 	return LW_OK;
+}
+
+int lw_store_head_put(struct lw_store *st, MDB_txn *txn,
+		      const struct lw_store_head *h)
+{
+	MDB_val k = {4, (void *)"head"}, v;
+	uint8_t buf[HEAD_LEN];
+
+	head_encode(h, buf);
+	v.mv_size = HEAD_LEN;
+	v.mv_data = buf;
+	return mdb_put(txn, st->meta, &k, &v, 0);
 }
 
 /* --- commit ----------------------------------------------------------- */
@@ -433,13 +538,13 @@ static int names_add(struct lw_store *st, MDB_txn *txn, uint8_t kind,
 			memcpy(key + 1, it.name.ptr, n);
 		rc = mdb_get(txn, st->names, &k, &v);
 		if (rc == MDB_SUCCESS && v.mv_size == 16) {
-			events += le_get(v.mv_data, 8);
-			skew += le_get((const uint8_t *)v.mv_data + 8, 8);
+			events += lw_store_le_get(v.mv_data, 8);
+			skew += lw_store_le_get((const uint8_t *)v.mv_data + 8, 8);
 		} else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
 			return rc;
 		}
-		le_put(val, events, 8);
-		le_put(val + 8, skew, 8);
+		lw_store_le_put(val, events, 8);
+		lw_store_le_put(val + 8, skew, 8);
 		v.mv_size = 16;
 		v.mv_data = val;
 		rc = mdb_put(txn, st->names, &k, &v, 0);
@@ -454,24 +559,24 @@ static int names_add(struct lw_store *st, MDB_txn *txn, uint8_t kind,
  * computation failure, an lw_err (negative and below LMDB's range). */
 static int write_segment(struct lw_store *st, MDB_txn *txn,
 			 struct lw_segment_sealed *s, struct lw_store_head *head,
-			 const struct lw_segment_meta *m)
+			 const struct lw_segment_meta *m, const uint8_t *chain_key)
 {
 	uint8_t key[8];
 	MDB_val k = {8, key}, v;
 	int rc;
 
 	s->hdr.id = head->last_id + 1;
-	s->hdr.flags = 0;
+	s->hdr.flags = chain_key != NULL ? LW_SEGMENT_FLAG_KEYED : 0;
 	memcpy(s->hdr.prev_chain, head->chain, 32);
 	/* The chain covers the metadata record too (store/segment.h): it
 	 * is what queries skip segments by. */
-	rc = lw_segment_chain(&s->hdr, s->meta, s->meta_len,
-			      s->value + LW_SEGMENT_HEADER_LEN,
-			      s->value_len - LW_SEGMENT_HEADER_LEN, s->hdr.chain);
+	rc = lw_segment_chain_keyed(&s->hdr, chain_key, s->meta, s->meta_len,
+				    s->value + LW_SEGMENT_HEADER_LEN,
+				    s->value_len - LW_SEGMENT_HEADER_LEN, s->hdr.chain);
 	if (rc != LW_OK)
 		return rc;
 	lw_segment_header_write(&s->hdr, s->value);
-	be64(key, s->hdr.id);
+	lw_store_be64(key, s->hdr.id);
 	v.mv_size = s->value_len;
 	v.mv_data = s->value;
 	rc = mdb_put(txn, st->seg, &k, &v, MDB_APPEND);
@@ -552,11 +657,10 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 		       struct lw_store_commit_result *res, struct lw_diag *diag)
 {
 	struct lw_store_head head;
-	uint8_t hbuf[HEAD_LEN];
-	MDB_val hk = {4, (void *)"head"}, v;
+	struct lw_integrity_key key = {0};
 	MDB_txn *txn = NULL;
 	uint64_t seq;
-	int found, rc;
+	int found, rc, keyed = 0;
 
 	result_reset(res);
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
@@ -572,15 +676,29 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 		return mdb_fail(diag, rc, "begin write");
 	/* The head is read inside the txn, not cached: another process
 	 * (logward ingest) may have committed since our last commit. */
-	rc = head_load(st, txn, &head, diag);
+	rc = lw_store_head_load(st, txn, &head, diag);
 	if (rc != LW_OK)
 		goto out;
 	rc = seq_load(st, txn, &seq, &found);
 	if (rc != MDB_SUCCESS)
 		goto mdb_out;
 	res->first_seq = seq;
+	if (s != NULL && (head.keyed_from != 0) != (st->key_fd >= 0)) {
+		rc = lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, head.keyed_from != 0 ?
+				 "the store is keyed (logward init-key): set storage.integrity_key to its key file" :
+				 "storage.integrity_key is set but the store was not made with logward init-key");
+		goto out;
+	}
+	if (s != NULL && st->key_fd >= 0) {
+		/* Read inside the write txn, which serialises every writer
+		 * process: K for exactly the id this segment gets. */
+		rc = lw_store_key_for(st, head.last_id + 1, &key, diag);
+		if (rc != LW_OK)
+			goto out;
+		keyed = 1;
+	}
 	if (s != NULL) {
-		rc = write_segment(st, txn, s, &head, m);
+		rc = write_segment(st, txn, s, &head, m, keyed ? key.key : NULL);
 		if (rc == MDB_KEYEXIST) {
 			rc = lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 					 "segment %llu already exists: chain head is behind the segments database",
@@ -591,10 +709,7 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 			goto out;
 		if (rc != MDB_SUCCESS)
 			goto mdb_out;
-		head_encode(&head, hbuf);
-		v.mv_size = HEAD_LEN;
-		v.mv_data = hbuf;
-		rc = mdb_put(txn, st->meta, &hk, &v, 0);
+		rc = lw_store_head_put(st, txn, &head);
 		if (rc == MDB_SUCCESS && st->has_inc)
 			rc = seq_index(st, txn, s->hdr.id, seq, s->hdr.count);
 		if (rc == MDB_SUCCESS)
@@ -609,11 +724,24 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 	txn = NULL;
 	if (rc != MDB_SUCCESS)
 		goto mdb_out;
+	if (s != NULL)
+		st->committed_stored_bytes = head.stored_bytes;
+	if (keyed) {
+		/* Only after the commit: a key file ahead of the store could
+		 * never chain the segment that failed. A crash (or a failed
+		 * write) here leaves the file behind, and the next commit or
+		 * open ratchets forward by index; the segment is stored
+		 * either way, so this is not the commit's error. */
+		if (lw_integrity_ratchet(&key) == LW_OK)
+			lw_integrity_file_advance(st->key_fd, &key, NULL);
+		lw_integrity_key_wipe(&key);
+	}
 	return LW_OK;
 
 mdb_out:
 	rc = mdb_fail(diag, rc, "commit");
 out:
+	lw_integrity_key_wipe(&key);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -753,7 +881,7 @@ int lw_store_reader_head(struct lw_store_reader *rd, struct lw_store_head *out,
 
 	if (rc != LW_OK)
 		return rc;
-	return head_load(rd->st, rd->txn, out, diag);
+	return lw_store_head_load(rd->st, rd->txn, out, diag);
 }
 
 static int next_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t after,
@@ -773,7 +901,7 @@ static int next_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t after,
 	rc = mdb_cursor_open(rd->txn, dbi, &cur);
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "cursor");
-	be64(key, after + 1);
+	lw_store_be64(key, after + 1);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	mdb_cursor_close(cur);
 	if (rc == MDB_NOTFOUND)
@@ -783,7 +911,7 @@ static int next_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t after,
 	if (k.mv_size != 8)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "segment key of %zu bytes", k.mv_size);
-	*id = rd_be64(k.mv_data);
+	*id = lw_store_rd_be64(k.mv_data);
 	*val = v.mv_data;
 	*len = v.mv_size;
 	return LW_OK;
@@ -798,7 +926,7 @@ static int get_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t id,
 
 	if (rc != LW_OK)
 		return rc;
-	be64(key, id);
+	lw_store_be64(key, id);
 	rc = mdb_get(rd->txn, dbi, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return LW_ENOTFOUND;
@@ -861,8 +989,8 @@ int lw_store_reader_names(struct lw_store_reader *rd, lw_store_name_cb cb,
 
 			if (v.mv_size == 16) {
 				int crc = cb((enum lw_store_name_kind)kind, name,
-					     le_get(v.mv_data, 8),
-					     le_get((const uint8_t *)v.mv_data + 8, 8),
+					     lw_store_le_get(v.mv_data, 8),
+					     lw_store_le_get((const uint8_t *)v.mv_data + 8, 8),
 					     arg);
 				if (crc != 0) {
 					mdb_cursor_close(cur);
@@ -941,7 +1069,7 @@ int lw_store_reader_find_seq(struct lw_store_reader *rd, uint64_t seq,
 	rc = mdb_cursor_open(rd->txn, rd->st->seqidx, &cur);
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "cursor");
-	be64(key, seq);
+	lw_store_be64(key, seq);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	mdb_cursor_close(cur);
 	if (rc == MDB_NOTFOUND)
@@ -951,12 +1079,12 @@ int lw_store_reader_find_seq(struct lw_store_reader *rd, uint64_t seq,
 	if (k.mv_size != 8 || v.mv_size != 16)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "bad seqidx record");
-	first = rd_be64((const uint8_t *)v.mv_data + 8);
+	first = lw_store_rd_be64((const uint8_t *)v.mv_data + 8);
 	/* Below the segment's first seq: the segment that held it is gone
 	 * (retention). Past UINT32_MAX events: not a segment of ours. */
 	if (seq < first || seq - first > UINT32_MAX)
 		return LW_ENOTFOUND;
-	*segment_id = rd_be64(v.mv_data);
+	*segment_id = lw_store_rd_be64(v.mv_data);
 	*index = (uint32_t)(seq - first);
 	return LW_OK;
 }
@@ -977,7 +1105,7 @@ int lw_store_events_total(struct lw_store *st, uint64_t *out,
 		/* Readonly on a store that predates seqs: the head's total. */
 		struct lw_store_head h;
 
-		rc = head_load(st, rd->txn, &h, diag);
+		rc = lw_store_head_load(st, rd->txn, &h, diag);
 		lw_store_reader_close(rd);
 		*out = rc == LW_OK ? h.events : 0;
 		return rc;

@@ -20,7 +20,20 @@ struct lw_segment_builder;
 struct lw_store_opts {
 	uint64_t map_size; /* 0 = default (16 GiB on 64-bit) */
 	int readonly;      /* open for reading only (query, verify, stats) */
+	/* Writers only. The key file of a store made by `logward init-key`
+	 * (storage.integrity_key), or "" for an unkeyed store: a keyed
+	 * store refuses to open with "", an unkeyed one with a key
+	 * (docs/integrity.md). NULL (writers of incidents only, e.g.
+	 * `incidents ack`) opens either; lw_store_commit and retention
+	 * then refuse segments of a keyed store. */
+	const char *integrity_key;
+	/* Retention (lw_store_retention_tick): 0 = no bound. */
+	uint64_t max_age_s;
+	uint64_t max_bytes;           /* bound on stored segment bytes */
+	uint64_t retention_interval_ms; /* 0 = LW_STORE_RETENTION_INTERVAL_MS */
 };
+
+#define LW_STORE_RETENTION_INTERVAL_MS 10000
 
 /* Opens (creating when writable) the store in dir. *out is owned by the
  * caller and closed with lw_store_close. Errors: LW_EIO (diag.sys_errno),
@@ -130,6 +143,37 @@ enum lw_store_name_kind {
 	LW_STORE_APP = 'a'
 };
 
+/* Why retention deleted segments. */
+enum lw_store_retain_reason {
+	LW_STORE_RETAIN_NONE = 0,
+	LW_STORE_RETAIN_MAX_AGE = 1,
+	LW_STORE_RETAIN_MAX_BYTES = 2
+};
+
+/* The chain checkpoint retention writes (meta "checkpoint") with every
+ * deletion transaction: where the chain now starts, what the last
+ * transaction deleted and why, the totals, and, for a keyed store, a MAC
+ * under K_key_index (the writer's key when it deleted). Layout:
+ * docs/integrity.md. */
+struct lw_store_checkpoint {
+	uint64_t first_id;        /* oldest kept id = newest deleted + 1 */
+	uint8_t first_prev[32];   /* chain value of the newest deleted segment */
+	uint32_t reason;          /* enum lw_store_retain_reason, last txn */
+	int64_t time_ns;          /* wall time of the last deletion */
+	uint64_t last_segments, last_events, last_bytes; /* last txn */
+	uint64_t total_segments, total_events, total_bytes; /* ever */
+	uint64_t txns;            /* deletion transactions ever */
+	uint64_t last_cost_ns, total_cost_ns; /* writer time spent deleting */
+	uint64_t key_index;       /* 0 = unkeyed store */
+	uint8_t mac[32];          /* zeros when unkeyed */
+};
+
+/* The MAC a keyed checkpoint carries: HMAC-SHA-256(key,
+ * "logward/v1/checkpoint" || the record's bytes before the MAC).
+ * LW_OK, LW_ENOMEM, LW_ECORRUPT. */
+int lw_store_checkpoint_mac(const struct lw_store_checkpoint *c,
+			    const uint8_t key[32], uint8_t out[32]);
+
 /* Totals kept in meta and updated by every commit, so stats reads them
  * without touching a segment. */
 struct lw_store_head {
@@ -146,6 +190,11 @@ struct lw_store_head {
 	 * the oldest segments (meta key "checkpoint"). */
 	uint64_t first_id;
 	uint8_t first_prev[32];
+	int has_checkpoint;   /* retention deleted segments: ckpt is set */
+	struct lw_store_checkpoint ckpt;
+	/* The store was made by `logward init-key`: segments from
+	 * keyed_from on carry LW_SEGMENT_FLAG_KEYED (meta "integrity"). */
+	uint64_t keyed_from;  /* 0 = unkeyed store */
 };
 
 /* Starts a read snapshot. *out is closed with lw_store_reader_close.
@@ -204,6 +253,42 @@ int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
 int lw_store_reader_find_seq(struct lw_store_reader *rd, uint64_t seq,
 			     uint64_t *segment_id, uint32_t *index,
 			     struct lw_diag *diag);
+
+/* --- integrity and retention (store/retention.c) --------------------- */
+
+/* `logward init-key`: makes the store (opened for writing, without a key)
+ * keyed. It must hold no segment yet, so every segment is keyed. Creates
+ * the key file at key_path (mode 0600, O_EXCL) with K_1, records
+ * "integrity" in meta, and returns K_1 in initial_key for the auditor.
+ * Errors: LW_EINVAL (segments exist, already keyed), LW_EIO (key file),
+ * LW_ESTORE. On failure nothing is left behind. */
+int lw_store_init_key(struct lw_store *st, const char *key_path,
+		      uint8_t initial_key[32], struct lw_diag *diag);
+
+/* What one retention pass deleted (summed over its transactions). */
+struct lw_store_retain_result {
+	uint64_t segments, events, bytes;
+	uint32_t txns;
+	uint64_t first_id;   /* the new oldest id (0 when nothing deleted) */
+	int64_t cost_ns;     /* writer time spent */
+};
+
+/* Deletes whole segments, oldest first, while the oldest segment's newest
+ * event is older than max_age (now_ns - max_age) or the stored bytes pass
+ * max_bytes, in transactions of at most 16 segments / 16 MiB each, and
+ * records a chain checkpoint in each. Also removes their seqidx entries
+ * and subtracts their names counts. Writer thread. LW_OK with *res filled
+ * (nothing deleted is LW_OK), or the errors of a commit. */
+int lw_store_retain(struct lw_store *st, int64_t now_ns,
+		    struct lw_store_retain_result *res, struct lw_diag *diag);
+/* The hook the writer calls after each commit: lw_store_retain with the
+ * policy of lw_store_opts, at most once per retention interval (the first
+ * call runs at once), or at once when this process's last commit took the
+ * stored bytes more than max_bytes / 16 past max_bytes. res->txns == 0 when it did not run or deleted
+ * nothing. Also clears reader slots of dead processes (mdb_reader_check)
+ * so their stale snapshots do not keep freed pages from being reused. */
+int lw_store_retention_tick(struct lw_store *st, struct lw_store_retain_result *res,
+			    struct lw_diag *diag);
 
 /* The current map size in bytes (grows on MDB_MAP_FULL). */
 uint64_t lw_store_map_size(const struct lw_store *st);

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "store/incidents.h"
+#include "store/integrity.h"
 #include "store/store.h"
 
 struct lw_store {
@@ -22,6 +23,18 @@ struct lw_store {
 	MDB_dbi seqidx, inc, inc_open, inc_status, inc_time;
 	int has_inc;
 	int readonly;
+	/* Keyed chain (docs/integrity.md): the key file, -1 when unkeyed;
+	 * keyed_from from meta "integrity" (0 = unkeyed). */
+	int key_fd;
+	uint64_t keyed_from;
+	/* Retention policy and the monotonic ms of the last pass (0 = none
+	 * yet); lw_store_retention_tick. */
+	uint64_t max_age_s, max_bytes, retention_interval_ms;
+	int64_t retention_last_ms;
+	/* Stored segment bytes after this process's last commit: a commit
+	 * that takes the store well past max_bytes runs retention at once
+	 * instead of waiting for the interval. */
+	uint64_t committed_stored_bytes;
 };
 
 struct lw_store_reader {
@@ -36,6 +49,36 @@ int lw_store_reader_txn(struct lw_store_reader *rd, MDB_txn **txn,
 
 /* Translates an LMDB code into LW_EFULL (map full) or LW_ESTORE. */
 int lw_store_mdb_fail(struct lw_diag *diag, int rc, const char *what);
+
+/* Little-endian / big-endian field helpers shared by store.c and
+ * retention.c. */
+void lw_store_le_put(uint8_t *p, uint64_t v, int n);
+uint64_t lw_store_le_get(const uint8_t *p, int n);
+void lw_store_be64(uint8_t out[8], uint64_t v);
+uint64_t lw_store_rd_be64(const uint8_t *p);
+
+/* Reads meta "head", "checkpoint" and "integrity" in txn. LW_OK,
+ * LW_ECORRUPT, LW_ESTORE. */
+int lw_store_head_load(struct lw_store *st, MDB_txn *txn,
+		       struct lw_store_head *h, struct lw_diag *diag);
+/* Writes h's totals and chain head (not the checkpoint) to meta "head".
+ * LMDB code. */
+int lw_store_head_put(struct lw_store *st, MDB_txn *txn,
+		      const struct lw_store_head *h);
+
+/* The writer's key for segment index (K_index): reads the key file and
+ * ratchets forward. LW_ECORRUPT when the file is already past index (the
+ * store lost its newest segments); LW_EIO, LW_ENOMEM. */
+int lw_store_key_for(struct lw_store *st, uint64_t index,
+		     struct lw_integrity_key *k, struct lw_diag *diag);
+
+/* meta "checkpoint" (LW_STORE_CHECKPOINT_LEN bytes; docs/integrity.md). */
+#define LW_STORE_CHECKPOINT_LEN 168
+void lw_store_checkpoint_encode(const struct lw_store_checkpoint *c,
+				uint8_t out[LW_STORE_CHECKPOINT_LEN]);
+/* LW_OK or LW_ECORRUPT (length, version, first id 0, unknown reason). */
+int lw_store_checkpoint_decode(const void *rec, size_t len,
+			       struct lw_store_checkpoint *c);
 
 /* Creates or updates the incident of each raise inside txn (the commit's
  * write txn). Evidence seqs >= expect_seq are moved by (got_seq -

@@ -1,6 +1,7 @@
 /* lw_verify: the chain walk behind `logward verify`. Reader thread. */
 #include "store/verify.h"
 #include "core/buf.h"
+#include "store/integrity.h"
 #include "store/segment.h"
 
 #include <stdarg.h>
@@ -26,6 +27,10 @@ struct vctx {
 	struct lw_store_reader *rd;
 	struct lw_segment_decoder *dec;
 	struct lw_buf meta; /* copy of the metadata record */
+	uint64_t keyed_from; /* 0 = unkeyed store */
+	struct lw_integrity_key *key; /* ratcheted along the walk, or NULL */
+	uint64_t first_id;
+	int has_checkpoint;
 };
 
 /* Copies segment id's metadata record into v->meta (a reader call may
@@ -50,6 +55,7 @@ static int check_segment(struct vctx *v, uint64_t id, const uint8_t prev[32],
 			 struct lw_segment_header *h, struct lw_verify_result *res,
 			 struct lw_diag *diag)
 {
+	int keyed;
 	struct lw_diag d = {0};
 	struct lw_segment_meta m;
 	uint8_t chain[LW_SHA256_LEN];
@@ -71,17 +77,36 @@ static int check_segment(struct vctx *v, uint64_t id, const uint8_t prev[32],
 		return broken(res, id,
 			      "header says segment %llu (segments reordered or copied)",
 			      (unsigned long long)h->id);
-	if (memcmp(h->prev_chain, prev, LW_SHA256_LEN) != 0)
+	if (memcmp(h->prev_chain, prev, LW_SHA256_LEN) != 0) {
+		if (id == v->first_id && v->has_checkpoint)
+			return broken(res, id,
+				      "the retention checkpoint does not match this segment (its previous-hash differs: segments were removed or the checkpoint was edited)");
 		return broken(res, id,
 			      "previous-hash link broken (a segment before it was removed, replaced or reordered)");
-	rc = lw_segment_chain(h, v->meta.data, v->meta.len,
-			      (const uint8_t *)val + LW_SEGMENT_HEADER_LEN,
-			      len - LW_SEGMENT_HEADER_LEN, chain);
-	if (rc != LW_OK)
-		return lw_diag_set(diag, rc, NULL, 0, 0, "cannot compute SHA-256");
-	if (memcmp(chain, h->chain, LW_SHA256_LEN) != 0)
+	}
+	keyed = (h->flags & LW_SEGMENT_FLAG_KEYED) != 0;
+	if (v->keyed_from != 0 && id >= v->keyed_from && !keyed)
 		return broken(res, id,
-			      "chain hash mismatch (header, metadata record or data changed)");
+			      "unkeyed segment in a keyed store (re-chained with plain SHA-256, without the key)");
+	if (v->keyed_from == 0 && keyed)
+		return broken(res, id, "keyed segment in a store that has no key (integrity record removed)");
+	if (keyed && v->key != NULL) {
+		rc = lw_integrity_ratchet_to(v->key, id);
+		if (rc != LW_OK)
+			return lw_diag_set(diag, rc, NULL, 0, 0, "cannot ratchet the key");
+	}
+	if (!keyed || v->key != NULL) {
+		rc = lw_segment_chain_keyed(h, keyed ? v->key->key : NULL,
+					    v->meta.data, v->meta.len,
+					    (const uint8_t *)val + LW_SEGMENT_HEADER_LEN,
+					    len - LW_SEGMENT_HEADER_LEN, chain);
+		if (rc != LW_OK)
+			return lw_diag_set(diag, rc, NULL, 0, 0, "cannot compute SHA-256");
+		if (memcmp(chain, h->chain, LW_SHA256_LEN) != 0)
+			return broken(res, id, keyed ?
+				      "keyed chain (HMAC) mismatch: header, metadata record or data changed, or the chain was recomputed without the key" :
+				      "chain hash mismatch (header, metadata record or data changed)");
+	}
 	if (lw_segment_meta_parse(v->meta.data, v->meta.len, &m) != LW_OK)
 		return broken(res, id, "metadata record does not parse");
 	/* The chain proves the bytes are what the writer stored; decoding
@@ -103,13 +128,102 @@ static int check_segment(struct vctx *v, uint64_t id, const uint8_t prev[32],
 	return LW_OK;
 }
 
-int lw_verify_run(struct lw_store *st, struct lw_verify_result *res,
-		  struct lw_diag *diag)
+/* A keyed store's checkpoint: its MAC under K_key_index, and an index
+ * that the store had reached. */
+static int check_checkpoint_mac(const struct lw_store_head *head,
+				const uint8_t k1[32], struct lw_verify_result *res,
+				struct lw_diag *diag)
+{
+	const struct lw_store_checkpoint *c = &head->ckpt;
+	struct lw_integrity_key k = {.index = 1};
+	uint8_t mac[32];
+	int rc;
+
+	if (c->key_index == 0)
+		return broken(res, c->first_id,
+			      "the retention checkpoint carries no MAC in a keyed store (written without the key: forged)");
+	if (c->key_index < c->first_id || c->key_index > head->last_id + 1)
+		return broken(res, c->first_id,
+			      "the retention checkpoint names key index %llu, impossible for a deletion up to segment %llu with the newest at %llu (forged)",
+			      (unsigned long long)c->key_index,
+			      (unsigned long long)c->first_id - 1,
+			      (unsigned long long)head->last_id);
+	if (k1 == NULL)
+		return LW_OK;
+	memcpy(k.key, k1, 32);
+	rc = lw_integrity_ratchet_to(&k, c->key_index);
+	if (rc == LW_OK)
+		rc = lw_store_checkpoint_mac(c, k.key, mac);
+	lw_integrity_key_wipe(&k);
+	if (rc != LW_OK)
+		return lw_diag_set(diag, rc, NULL, 0, 0, "cannot compute the checkpoint MAC");
+	if (memcmp(mac, c->mac, 32) != 0)
+		return broken(res, c->first_id,
+			      "the retention checkpoint's MAC does not verify (forged or edited checkpoint)");
+	return LW_OK;
+}
+
+/* The writer's key file against the store: an index past the newest
+ * segment + 1 means the newest segments were removed (the file cannot
+ * be ratcheted back); with K_1, its key must be K_index. */
+static int check_key_file(const char *path, const struct lw_store_head *head,
+			  const uint8_t *k1, struct lw_verify_result *res,
+			  struct lw_diag *diag)
+{
+	struct lw_integrity_key f, k = {.index = 1};
+	struct lw_diag d = {0};
+	int rc = lw_integrity_file_load(path, &f, &d);
+
+	if (rc == LW_ENOTFOUND && k1 == NULL) {
+		snprintf(res->note, sizeof(res->note),
+			 "no key file at %s: truncation of the newest segments not checked", path);
+		return LW_OK;
+	}
+	if (rc == LW_ENOTFOUND)
+		return broken(res, head->last_id + 1,
+			      "the writer's key file %s is missing (removed to hide truncation?)", path);
+	if (rc == LW_ECORRUPT)
+		return broken(res, head->last_id + 1, "the writer's key file is damaged: %s", d.detail);
+	if (rc != LW_OK) {
+		if (diag != NULL)
+			*diag = d;
+		return rc;
+	}
+	res->key_file_checked = 1;
+	if (f.index > head->last_id + 1) {
+		rc = broken(res, head->last_id + 1,
+			    "segment missing: the writer's key file has ratcheted to segment %llu but the store ends at %llu (the newest segments were removed)",
+			    (unsigned long long)f.index, (unsigned long long)head->last_id);
+		lw_integrity_key_wipe(&f);
+		return rc;
+	}
+	if (f.index < head->last_id + 1)
+		snprintf(res->note, sizeof(res->note),
+			 "the key file is at segment %llu, behind the store (a crash after a commit; the writer ratchets it forward at start)",
+			 (unsigned long long)f.index);
+	rc = LW_OK;
+	if (k1 != NULL) {
+		memcpy(k.key, k1, 32);
+		rc = lw_integrity_ratchet_to(&k, f.index);
+		if (rc == LW_OK && memcmp(k.key, f.key, 32) != 0)
+			rc = broken(res, f.index,
+				    "the writer's key file does not hold the key for segment %llu (replaced)",
+				    (unsigned long long)f.index);
+	}
+	lw_integrity_key_wipe(&f);
+	lw_integrity_key_wipe(&k);
+	return rc;
+}
+
+int lw_verify_run(struct lw_store *st, const struct lw_verify_opts *opts,
+		  struct lw_verify_result *res, struct lw_diag *diag)
 {
 	struct vctx v = {0};
 	struct lw_store_reader *rd = NULL;
 	struct lw_store_head head;
 	struct lw_segment_header h;
+	struct lw_integrity_key key = {.index = 1};
+	const uint8_t *k1 = opts != NULL ? opts->key : NULL;
 	uint8_t prev[LW_SHA256_LEN];
 	uint64_t expect, id, after = 0;
 	const void *val;
@@ -132,15 +246,31 @@ int lw_verify_run(struct lw_store *st, struct lw_verify_result *res,
 	}
 	if (rc != LW_OK)
 		goto out;
-	/* This version of logward never deletes segments (retention is not
-	 * implemented), so it never writes a chain checkpoint. One that
-	 * exists was written by someone else to make a deletion of the
-	 * oldest segments verify: report it instead of trusting it. */
-	if (head.first_id != 1) {
-		rc = broken(res, head.first_id,
-			    "chain checkpoint claims segments before %llu were retired, but this logward never retires segments (the oldest segments were removed outside logward)",
-			    (unsigned long long)head.first_id);
-		goto out;
+	res->keyed_store = head.keyed_from != 0;
+	res->has_checkpoint = head.has_checkpoint;
+	res->ckpt = head.ckpt;
+	v.keyed_from = head.keyed_from;
+	v.first_id = head.first_id;
+	v.has_checkpoint = head.has_checkpoint;
+	if (k1 != NULL) {
+		/* The auditor knows the store was keyed: an unkeyed-looking
+		 * store was re-chained by someone without the key. */
+		if (head.keyed_from > 1) {
+			rc = broken(res, head.first_id,
+				    "a key was given but the store claims to be keyed only from segment %llu (its integrity record was changed)",
+				    (unsigned long long)head.keyed_from);
+			goto out;
+		}
+		/* Walk as keyed from 1 whatever meta says, so the segment
+		 * where a re-chained, unkeyed part begins is the one named. */
+		v.keyed_from = 1;
+		memcpy(key.key, k1, 32);
+		v.key = &key;
+	}
+	if (head.has_checkpoint && v.keyed_from != 0) {
+		rc = check_checkpoint_mac(&head, k1, res, diag);
+		if (rc != LW_OK)
+			goto out;
 	}
 	expect = head.first_id;
 	memcpy(prev, head.first_prev, LW_SHA256_LEN);
@@ -190,8 +320,20 @@ int lw_verify_run(struct lw_store *st, struct lw_verify_result *res,
 		rc = broken(res, after, "chain head in meta does not match this segment");
 		goto out;
 	}
+	if (opts != NULL && opts->key_file != NULL && v.keyed_from != 0) {
+		rc = check_key_file(opts->key_file, &head, k1, res, diag);
+		if (rc != LW_OK)
+			goto out;
+	}
+	if (k1 != NULL && head.keyed_from == 0) {
+		rc = broken(res, head.first_id,
+			    "a key was given but the store's integrity record is gone (removed to make it look unkeyed)");
+		goto out;
+	}
+	res->keyed_checked = k1 != NULL;
 	rc = LW_OK;
 out:
+	lw_integrity_key_wipe(&key);
 	lw_store_reader_close(rd);
 	lw_segment_decoder_free(v.dec);
 	lw_buf_release(&v.meta);

@@ -94,7 +94,7 @@ static int run_verify(struct lw_verify_result *res)
 	int rc;
 
 	cr_assert_eq(lw_store_open(dir, &o, &st, &d), LW_OK, "%s", d.detail);
-	rc = lw_verify_run(st, res, &d);
+	rc = lw_verify_run(st, NULL, res, &d);
 	lw_store_close(st);
 	return rc;
 }
@@ -567,7 +567,7 @@ Test(store, store_of_an_older_format_is_refused_with_its_version)
 	raw_close(&r);
 	cr_expect_eq(lw_store_open(dir, &o, &st, &d), LW_ECORRUPT);
 	cr_expect_null(st);
-	cr_expect_str_eq(d.detail, "store format version 1 not supported (this logward reads 2)");
+	cr_expect_str_eq(d.detail, "store format version 1 not supported (this logward reads 3; export with the logward that wrote it)");
 	cr_expect_eq(lw_store_open(dir, NULL, &st, &d), LW_ECORRUPT);
 	cr_expect_null(st);
 }
@@ -576,19 +576,38 @@ Test(store, verify_rejects_a_chain_checkpoint_hiding_deleted_oldest_segments)
 {
 	struct lw_verify_result res;
 	struct raw r;
-	uint8_t cp[40] = {0};
+	uint8_t cp[168] = {0};
 	MDB_val k = {10, (void *)"checkpoint"}, v = {sizeof(cp), cp};
 
-	/* An attacker deletes the oldest segment and writes the checkpoint
-	 * that retention would write, so the rest of the chain verifies. */
+	/* An attacker deletes the oldest segment and writes a checkpoint in
+	 * retention's format, but cannot know the link to put in it
+	 * without reading it first: here the previous-hash is wrong. */
 	fill(5, 50);
 	raw_open(&r);
 	raw_del(&r, r.seg, 1);
 	raw_del(&r, r.segmeta, 1);
-	cp[0] = 2; /* first id 2, little-endian */
+	cp[0] = 1; /* record version */
+	cp[4] = 2; /* reason max_bytes */
+	cp[8] = 2; /* first id 2, little-endian */
 	cr_assert_eq(mdb_put(r.txn, r.meta, &k, &v, 0), 0);
 	raw_close(&r);
 	cr_expect_eq(run_verify(&res), LW_ECORRUPT);
 	cr_expect_eq(res.bad_id, 2, "%s", res.reason);
-	cr_expect(strstr(res.reason, "checkpoint") != NULL, "%s", res.reason);
+	cr_expect_str_eq(res.reason,
+			 "the retention checkpoint does not match this segment (its previous-hash differs: segments were removed or the checkpoint was edited)");
+}
+
+Test(store, verify_rejects_a_checkpoint_record_of_the_wrong_size)
+{
+	struct lw_verify_result res;
+	struct raw r;
+	uint8_t cp[40] = {2};
+	MDB_val k = {10, (void *)"checkpoint"}, v = {sizeof(cp), cp};
+
+	fill(2, 10);
+	raw_open(&r);
+	cr_assert_eq(mdb_put(r.txn, r.meta, &k, &v, 0), 0);
+	raw_close(&r);
+	cr_expect_eq(run_verify(&res), LW_ECORRUPT);
+	cr_expect_str_eq(res.reason, "bad checkpoint record in meta (40 bytes)");
 }

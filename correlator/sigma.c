@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/buf.h"
+#include "core/memfind.h"
 #include "core/cidr.h"
 #include "core/regex.h"
 #include "correlator/progmap.h"
@@ -571,7 +572,7 @@ static int glob_match(const struct value *v, const char *s, size_t n)
 	}
 	for (; i < last; i++) {
 		const struct seg *g = &v->segs[i];
-		const char *f = memmem(s + pos, end - pos, v->bytes + g->off, g->len);
+		const char *f = lw_memfind(s + pos, end - pos, v->bytes + g->off, g->len);
 		if (f == NULL)
 			return 0;
 		pos = (size_t)(f - s) + g->len;

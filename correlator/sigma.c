@@ -1866,7 +1866,8 @@ static int u32_cmp(const void *a, const void *b)
 static int program_in(const struct rule *r, const struct lw_str *app)
 {
 	for (uint32_t i = 0; i < r->nprograms; i++)
-		if (strlen(r->programs[i]) == app->len &&
+		/* strnlen: a long name is rejected without measuring it all */
+		if (strnlen(r->programs[i], (size_t)app->len + 1) == app->len &&
 		    memcmp(r->programs[i], app->ptr, app->len) == 0)
 			return 1;
 	return 0;

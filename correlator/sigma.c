@@ -1846,9 +1846,17 @@ static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 
 		if (!sc->found)
 			return 0;
-		for (i = 0; i < r->gate_n; i++)
-			if (value_match(s, &set->vals[set->gate_vals[r->gate_first + i]], sc))
+		for (i = 0; i < r->gate_n; i++) {
+			const struct value *v = &set->vals[set->gate_vals[r->gate_first + i]];
+
+			/* An exact string of another length cannot match:
+			 * skip lowering the value and comparing it. */
+			if (v->kind == V_GLOB && v->gkind == G_SEGS && v->nsegs == 1 &&
+			    v->anch_start && v->anch_end && v->segs[0].len != sc->raw.len)
+				continue;
+			if (value_match(s, v, sc))
 				break;
+		}
 		if (i == r->gate_n)
 			return 0;
 	}

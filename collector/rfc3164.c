@@ -206,6 +206,15 @@ static int64_t infer_year(const struct stamp *st, const struct lw_tz *tz,
 	unsigned m, d;
 
 	lw_time_civil_from_days(days, &y, &m, &d);
+	/* The usual case, decided with one year: a stamp less than 182 days
+	 * from now in this year is nearer than the same day a year earlier or
+	 * later (365 or 366 days further), so the loop would pick it too. */
+	if (st->mday <= lw_time_days_in_month(y, st->mon)) {
+		int64_t t = lw_time_days_from_civil(y, st->mon, st->mday) * 86400 + st->sod;
+
+		if (t - local_now < 182 * 86400 && local_now - t < 182 * 86400)
+			return t;
+	}
 	for (int64_t cy = y - 1; cy <= y + 1; cy++) {
 		int64_t t, diff;
 

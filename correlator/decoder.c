@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/memfind.h"
 #include "core/regex.h"
 #include "correlator/progmap.h"
 #include "correlator/ryaml.h"
@@ -781,7 +782,7 @@ static int try_decoder(const struct lw_decoder_set *set,
 
 	for (uint32_t i = 0; i < d->npre; i++)
 		if (mlen < d->pre[i].len ||
-		    memmem(msg, mlen, d->pre[i].s, d->pre[i].len) == NULL)
+		    lw_memfind(msg, mlen, d->pre[i].s, d->pre[i].len) == NULL)
 			return 0;
 	for (uint32_t pi = d->first_pat; pi < d->first_pat + d->npat; pi++) {
 		const struct dec_pattern *p = &set->pats[pi];

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/buf.h"
+#include "core/memfind.h"
 #include "core/cidr.h"
 #include "core/regex.h"
 #include "correlator/progmap.h"
@@ -192,6 +193,12 @@ struct rule {
 	unsigned facilities;
 	int dead;          /* never evaluated */
 	char *dead_reason;
+	/* The gate (lw_sigma_set_build): the rule can match only if one of
+	 * the values gate_vals[gate_first .. +gate_n] matches slot gate_slot
+	 * (UINT32_MAX: no gate). Most rules name the event.action values
+	 * they are about; checking that first spares every other event the
+	 * whole condition. */
+	uint32_t gate_slot, gate_first, gate_n;
 };
 
 struct regex_src {
@@ -220,6 +227,8 @@ struct lw_sigma_set {
 	uint32_t nglobal;
 	uint32_t *facrules;      /* rules filtered by program OR facility */
 	uint32_t nfacrules;
+	uint32_t *gate_vals;     /* value indices of every rule's gate */
+	uint32_t ngate_vals;
 	int built;
 };
 
@@ -321,6 +330,7 @@ void lw_sigma_set_free(struct lw_sigma_set *set)
 	free(set->res);
 	free(set->global);
 	free(set->facrules);
+	free(set->gate_vals);
 	lw_progmap_release(&set->map);
 	free(set);
 }
@@ -562,7 +572,7 @@ static int glob_match(const struct value *v, const char *s, size_t n)
 	}
 	for (; i < last; i++) {
 		const struct seg *g = &v->segs[i];
-		const char *f = memmem(s + pos, end - pos, v->bytes + g->off, g->len);
+		const char *f = lw_memfind(s + pos, end - pos, v->bytes + g->off, g->len);
 		if (f == NULL)
 			return 0;
 		pos = (size_t)(f - s) + g->len;
@@ -1400,6 +1410,142 @@ static int push_u32(uint32_t **arr, uint32_t *n, uint32_t v)
 	return LW_OK;
 }
 
+/* A value matcher on slot whose values are all globs: the selection's
+ * group can be true only if one of them matches (a glob never matches a
+ * missing field; null values, which do, are not globs). */
+static const struct matcher *gate_matcher(const struct lw_sigma_set *set,
+					  const struct group *gr, uint32_t slot)
+{
+	for (uint32_t k = 0; k < gr->n; k++) {
+		const struct matcher *m = &set->matchers[gr->first + k];
+		uint32_t v;
+
+		if (m->slot != slot || m->exists >= 0 || m->nvals == 0)
+			continue;
+		for (v = 0; v < m->nvals; v++)
+			if (set->vals[m->first_val + v].kind != V_GLOB)
+				break;
+		if (v == m->nvals)
+			return m;
+	}
+	return NULL;
+}
+
+/* 1 when every alternative (group) of sel has a gate matcher on slot:
+ * then sel is false unless one of their values matches. */
+static int sel_needs(const struct lw_sigma_set *set, const struct selection *sel,
+		     uint32_t slot)
+{
+	if (sel->constant == 0)
+		return 1;
+	if (sel->constant == 1 || sel->ngroups == 0)
+		return 0;
+	for (uint32_t g = 0; g < sel->ngroups; g++)
+		if (gate_matcher(set, &set->groups[sel->first_group + g], slot) == NULL)
+			return 0;
+	return 1;
+}
+
+/* 1 when no assignment of the selections that do not need slot makes the
+ * condition true while those that need it are false (exhaustive up to 16
+ * free selections, else no). */
+static int slot_gates_rule(const struct lw_sigma_set *set, const struct rule *r,
+			   uint32_t slot, uint64_t *needs)
+{
+	uint32_t var[16], nvar = 0;
+	uint64_t base = 0;
+
+	*needs = 0;
+	if (r->nsels > 64)
+		return 0;
+	for (uint32_t i = 0; i < r->nsels; i++) {
+		const struct selection *s = &set->sels[r->first_sel + i];
+
+		if (sel_needs(set, s, slot))
+			*needs |= 1ull << i;
+		else if (s->constant == 1)
+			base |= 1ull << i;
+		else {
+			if (nvar == 16)
+				return 0;
+			var[nvar++] = i;
+		}
+	}
+	for (uint64_t a = 0; a < (1ull << nvar); a++) {
+		uint64_t mask = base;
+		for (uint32_t k = 0; k < nvar; k++)
+			if ((a >> k) & 1)
+				mask |= 1ull << var[k];
+		if (lw_sigma_cond_eval_mask(r->cond, mask))
+			return 0;
+	}
+	return 1;
+}
+
+/* Finds r's gate: of the slots that gate the rule, the one with the
+ * fewest values; its values are those of the gate matchers of every
+ * selection that needs it. A rule without one keeps gate_slot
+ * UINT32_MAX and is always evaluated. */
+static int find_gate(struct lw_sigma_set *set, struct rule *r)
+{
+	uint32_t best = UINT32_MAX, best_n = UINT32_MAX;
+	uint64_t best_needs = 0;
+
+	r->gate_slot = UINT32_MAX;
+	for (uint32_t i = 0; i < r->nsels; i++) {
+		const struct selection *sel = &set->sels[r->first_sel + i];
+
+		for (uint32_t g = 0; g < sel->ngroups; g++) {
+			const struct group *gr = &set->groups[sel->first_group + g];
+
+			for (uint32_t k = 0; k < gr->n; k++) {
+				uint32_t slot = set->matchers[gr->first + k].slot;
+				uint64_t needs;
+				uint32_t n = 0;
+
+				if (slot == best || set->slots[slot].absent ||
+				    !slot_gates_rule(set, r, slot, &needs))
+					continue;
+				for (uint32_t j = 0; j < r->nsels; j++) {
+					const struct selection *sj = &set->sels[r->first_sel + j];
+					if (!((needs >> j) & 1) || sj->constant == 0)
+						continue;
+					for (uint32_t h = 0; h < sj->ngroups; h++)
+						n += gate_matcher(set, &set->groups[sj->first_group + h],
+								  slot)->nvals;
+				}
+				if (n < best_n) {
+					best = slot;
+					best_n = n;
+					best_needs = needs;
+				}
+			}
+		}
+	}
+	if (best == UINT32_MAX)
+		return LW_OK;
+	r->gate_first = set->ngate_vals;
+	for (uint32_t j = 0; j < r->nsels; j++) {
+		const struct selection *sj = &set->sels[r->first_sel + j];
+
+		if (!((best_needs >> j) & 1) || sj->constant == 0)
+			continue;
+		for (uint32_t h = 0; h < sj->ngroups; h++) {
+			const struct matcher *m =
+				gate_matcher(set, &set->groups[sj->first_group + h], best);
+			for (uint32_t v = 0; v < m->nvals; v++) {
+				int rc = push_u32(&set->gate_vals, &set->ngate_vals,
+						  m->first_val + v);
+				if (rc != LW_OK)
+					return rc;
+			}
+		}
+	}
+	r->gate_n = set->ngate_vals - r->gate_first;
+	r->gate_slot = best;
+	return LW_OK;
+}
+
 int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 		       void *arg, struct lw_diags *diags)
 {
@@ -1427,8 +1573,12 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 				     "configured)", r->info.id);
 		}
 		r->info.never_matches = r->dead;
+		r->gate_slot = UINT32_MAX;
 		if (r->dead)
 			continue;
+		rc = find_gate(set, r);
+		if (rc != LW_OK)
+			return rc;
 		if (r->nprograms == 0)
 			rc = push_u32(&set->global, &set->nglobal, i);
 		else if (r->facilities != 0)
@@ -1687,8 +1837,31 @@ static int selection_test(uint32_t sel, void *arg)
 
 static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 {
-	s->rule = &s->set->rules[ri];
-	return lw_sigma_cond_eval(s->rule->cond, selection_test, s);
+	const struct lw_sigma_set *set = s->set;
+	const struct rule *r = &set->rules[ri];
+
+	if (r->gate_slot != UINT32_MAX) {
+		struct slot_cache *sc = resolve(s, r->gate_slot);
+		uint32_t i;
+
+		if (!sc->found)
+			return 0;
+		for (i = 0; i < r->gate_n; i++) {
+			const struct value *v = &set->vals[set->gate_vals[r->gate_first + i]];
+
+			/* An exact string of another length cannot match:
+			 * skip lowering the value and comparing it. */
+			if (v->kind == V_GLOB && v->gkind == G_SEGS && v->nsegs == 1 &&
+			    v->anch_start && v->anch_end && v->segs[0].len != sc->raw.len)
+				continue;
+			if (value_match(s, v, sc))
+				break;
+		}
+		if (i == r->gate_n)
+			return 0;
+	}
+	s->rule = r;
+	return lw_sigma_cond_eval(r->cond, selection_test, s);
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -1701,7 +1874,8 @@ static int u32_cmp(const void *a, const void *b)
 static int program_in(const struct rule *r, const struct lw_str *app)
 {
 	for (uint32_t i = 0; i < r->nprograms; i++)
-		if (strlen(r->programs[i]) == app->len &&
+		/* strnlen: a long name is rejected without measuring it all */
+		if (strnlen(r->programs[i], (size_t)app->len + 1) == app->len &&
 		    memcmp(r->programs[i], app->ptr, app->len) == 0)
 			return 1;
 	return 0;

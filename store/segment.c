@@ -76,6 +76,7 @@ struct lw_segment_builder {
 	uint32_t count;
 	int64_t min_ts, max_ts, last_ts, last_created;
 	uint64_t text_bytes;
+	uint64_t raw_bytes;  /* sum of the column lengths, kept as they grow */
 	int level;
 	ZSTD_CCtx *cctx;
 	struct lw_buf out;  /* header space + frame */
@@ -213,6 +214,7 @@ void lw_segment_builder_reset(struct lw_segment_builder *b)
 	b->last_ts = 0;
 	b->last_created = 0;
 	b->text_bytes = 0;
+	b->raw_bytes = 0;
 }
 
 void lw_segment_builder_set_level(struct lw_segment_builder *b, int level)
@@ -227,11 +229,7 @@ uint32_t lw_segment_builder_count(const struct lw_segment_builder *b)
 
 uint64_t lw_segment_builder_raw_bytes(const struct lw_segment_builder *b)
 {
-	uint64_t n = 0;
-
-	for (int i = 0; i < C__COUNT; i++)
-		n += b->col[i].len;
-	return n;
+	return b->raw_bytes;
 }
 
 uint64_t lw_segment_builder_text_bytes(const struct lw_segment_builder *b)
@@ -310,7 +308,12 @@ static int dict_id(struct lw_segment_builder *b, struct lw_str s, uint32_t *id)
 	b->dict[b->ndict].hash = h;
 	memcpy(dc->p + dc->len, s.ptr, s.len);
 	dc->len += s.len;
-	lc->len += varint_write(lc->p + lc->len, s.len);
+	b->raw_bytes += s.len;
+	{
+		size_t vn = varint_write(lc->p + lc->len, s.len);
+		lc->len += vn;
+		b->raw_bytes += vn;
+	}
 	b->slots[i] = b->ndict;
 	*id = b->ndict++;
 	return LW_OK;
@@ -422,8 +425,10 @@ int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *
 
 	/* The dictionary columns are not in pos[]: field-key inserts above
 	 * already appended to them. */
-	for (int i = C_TS; i < C__COUNT; i++)
+	for (int i = C_TS; i < C__COUNT; i++) {
+		b->raw_bytes += pos[i] - c[i].len;
 		c[i].len = pos[i];
+	}
 	b->dict[ids[0]].n[LW_SEGMENT_META_HOST]++;
 	if (ev->flags & LW_EVENT_CLOCK_SKEW)
 		b->dict[ids[0]].host_skew++;

@@ -88,6 +88,7 @@ struct lw_pipeline {
 	int producer_waiting; /* a producer blocks in acquire (under mu) */
 	int64_t blocked_since_ms; /* when it (or stop) began to wait (under mu) */
 	int64_t gauges_ms;        /* last publish_store_gauges */
+	int gauges_stale;         /* a commit since (published at the next tick) */
 	int give_up;       /* storage failed for good: batches are dropped, counted */
 	struct lw_buf snap;
 	int first_err;
@@ -369,6 +370,7 @@ static void publish_store_gauges(struct lw_pipeline *p, int force)
 	if (p->health == NULL || (!force && now - p->gauges_ms < STORE_GAUGES_MS))
 		return;
 	p->gauges_ms = now;
+	p->gauges_stale = 0;
 	memset(&g, 0, sizeof(g));
 	memset(&diag, 0, sizeof(diag));
 	if (lw_store_reader_open(p->store, &rd, &diag) == LW_OK &&
@@ -442,6 +444,7 @@ static int commit(struct lw_pipeline *p)
 		if (p->health != NULL) {
 			lw_health_committed(p->health);
 			lw_health_storage_ok(p->health, mono_ms());
+			p->gauges_stale = 1;
 			publish_store_gauges(p, 0);
 		}
 		return LW_OK;
@@ -495,6 +498,8 @@ static int64_t next_tick(const struct lw_pipeline *p)
 		t = p->next_tick_ms;
 	if (p->health != NULL && lw_health_next_check_ms(p->health) < t)
 		t = lw_health_next_check_ms(p->health);
+	if (p->gauges_stale && p->gauges_ms + STORE_GAUGES_MS < t)
+		t = p->gauges_ms + STORE_GAUGES_MS;
 	return t;
 }
 
@@ -518,8 +523,11 @@ static int64_t deadline_ms(struct lw_pipeline *p)
  * silent source raises its absence incident (serve only). */
 static void tick(struct lw_pipeline *p, int64_t now)
 {
-	if (p->health != NULL)
+	if (p->health != NULL) {
 		lw_health_check(p->health, p->counters, now, lw_time_now_ns());
+		if (p->gauges_stale)
+			publish_store_gauges(p, 0);
+	}
 	if (p->corr == NULL || !p->advance_wall_clock || now < p->next_tick_ms)
 		return;
 	p->next_tick_ms = now + (int64_t)p->cfg->storage.flush_interval_ms;
@@ -574,7 +582,9 @@ static int wait_for_commit(struct lw_pipeline *p)
 			return 0;
 		tick(p, now); /* loss checks go on while storage fails */
 		if (now < p->retry_ms && !p->stopping) {
-			struct timespec ts = {p->retry_ms / 1000, (p->retry_ms % 1000) * 1000000};
+			int64_t d = next_tick(p) < p->retry_ms ? next_tick(p) : p->retry_ms;
+			struct timespec ts = {d / 1000, (d % 1000) * 1000000};
+
 			pthread_cond_timedwait(&p->work, &p->mu, &ts);
 			continue;
 		}

@@ -74,6 +74,8 @@ udp_pid=""
 for _ in $(seq 1 100); do grep -q 'storage recovered' "$LW_TMP/serve.log" && break; sleep 0.1; done
 grep -q 'storage recovered' "$LW_TMP/serve.log" || fail "no recovery line"
 expect_eq "$(metric lw_storage_failing)" 0 "lw_storage_failing after recovery"
+map=$(metric lw_store_map_bytes)
+[ "$map" -gt 1048576 ] || fail "the 1 MiB map did not grow (lw_store_map_bytes $map)"
 sleep 1 # the last loss check and the incident's commit
 lw_stop
 

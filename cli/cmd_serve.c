@@ -225,7 +225,7 @@ int lw_cmd_serve(int argc, char **argv)
 
 		rc = lw_metrics_start(&(struct lw_metrics_opts){
 					.address = cfg->metrics_address, .counters = &counters,
-					.health = health, .log = &log},
+					.health = health},
 				      &metrics, &diag);
 		if (rc != LW_OK) {
 			print_diag("cannot start metrics", &diag, rc);

@@ -185,7 +185,6 @@ struct client {
 struct lw_metrics {
 	const struct lw_counters *counters;
 	struct lw_health *health;
-	const struct lw_log *log;
 	int lfd;
 	int stop_pipe[2];
 	pthread_t thread;
@@ -457,7 +456,6 @@ int lw_metrics_start(const struct lw_metrics_opts *opts, struct lw_metrics **out
 		m->clients[i].fd = -1;
 	m->counters = opts->counters;
 	m->health = opts->health;
-	m->log = opts->log;
 	lw_buf_init(&m->body);
 	lw_buf_init(&m->resp);
 	rc = bind_listen(m, opts->address, diag);

@@ -32,7 +32,6 @@
 #include "core/buf.h"
 #include "core/counters.h"
 #include "core/err.h"
-#include "core/log.h"
 
 #define LW_METRICS_MAX_CLIENTS 8
 #define LW_METRICS_MAX_REQUEST 4096
@@ -74,7 +73,6 @@ struct lw_metrics_opts {
 	/* Borrowed, may be NULL: the store and health gauges come from it
 	 * (published by the writer thread; this thread never reads LMDB). */
 	struct lw_health *health;
-	const struct lw_log *log;       /* borrowed */
 };
 
 /* Binds and starts the server thread. Errors: LW_EINVAL (address),

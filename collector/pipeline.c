@@ -507,7 +507,6 @@ static int64_t next_tick(const struct lw_pipeline *p)
 static int64_t deadline_ms(struct lw_pipeline *p)
 {
 	int64_t d = p->first_ms + (int64_t)p->cfg->storage.flush_interval_ms;
-
 	int64_t tick = next_tick(p);
 
 	if (health_pending(p))
@@ -573,7 +572,6 @@ static int wait_for_commit(struct lw_pipeline *p)
 {
 	while (commit_stalled(p)) {
 		int64_t now = mono_ms();
-
 		int64_t since = p->failing_since_ms > p->blocked_since_ms ?
 			p->failing_since_ms : p->blocked_since_ms;
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Oracle: a real 16 MiB tmpfs holds the store (map_size 1 MiB, so the map
-# must grow too). After 2,000 events are stored, a filler file takes all
+# Oracle: a real 16 MiB tmpfs holds the store (map_size 1 MiB: 1.4 MB of
+# random text must make the map grow). After 2,000 loggen events and the
+# random lines are stored, a filler file takes all
 # the free space while syslog-ng's loggen sends 100,000 messages over TCP (more than the socket buffers hold)
 # and a steady UDP stream. While the disk is full the daemon must: stay
 # up, pause TCP (loggen cannot finish), count UDP drops, log ONE loud
@@ -14,6 +15,7 @@
 need loggen
 need jq
 need curl
+need logger
 [ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
 mkdir -p "$LW_DATA"
 mount -t tmpfs -o size=16m lwdiskfull "$LW_DATA" 2>/dev/null || skip "cannot mount a tmpfs here"
@@ -40,7 +42,18 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$LW_PID/status"; }
 
 loggen --inet --stream -n 2000 -r 20000 127.0.0.1 "$LW_TCP_PORT" >"$LW_TMP/loggen-1.log" 2>&1 ||
 	fail "loggen (before) failed"
-lw_wait_count 2000
+# Random text does not compress: 1.4 MB of it overflows the 1 MiB map.
+head -c 1400000 /dev/urandom | base64 -w 600 >"$LW_TMP/random.txt"
+NRANDOM=$(wc -l <"$LW_TMP/random.txt")
+logger -n 127.0.0.1 -P "$LW_TCP_PORT" -T -t random -f "$LW_TMP/random.txt"
+lw_wait_count $((2000 + NRANDOM))
+map=0
+for _ in $(seq 1 50); do # gauges are published up to 1 s after a commit
+	map=$(metric lw_store_map_bytes)
+	[ "$map" -gt 1048576 ] && break
+	sleep 0.1
+done
+[ "$map" -gt 1048576 ] || fail "the 1 MiB map did not grow (lw_store_map_bytes $map)"
 
 dd if=/dev/zero of="$LW_DATA/filler" bs=64k 2>/dev/null || true
 avail=$(df -k --output=avail "$LW_DATA" | tail -n 1 | tr -d ' ')
@@ -74,16 +87,13 @@ udp_pid=""
 for _ in $(seq 1 100); do grep -q 'storage recovered' "$LW_TMP/serve.log" && break; sleep 0.1; done
 grep -q 'storage recovered' "$LW_TMP/serve.log" || fail "no recovery line"
 expect_eq "$(metric lw_storage_failing)" 0 "lw_storage_failing after recovery"
-map=$(metric lw_store_map_bytes)
-[ "$map" -gt 1048576 ] || fail "the 1 MiB map did not grow (lw_store_map_bytes $map)"
-sleep 1 # the last loss check and the incident's commit
 lw_stop
 
 sent_tcp=$(grep -o 'count=[0-9]*' "$LW_TMP/loggen-tcp.log" | tail -1 | cut -d= -f2)
 sent_udp=$(grep -o 'count=[0-9]*' "$LW_TMP/loggen-udp.log" | tail -1 | cut -d= -f2)
 expect_eq "$sent_tcp" 100000 "loggen TCP sent"
 lw_query --zone lgwan --output json >"$LW_TMP/tcp.json"
-expect_eq "$(wc -l <"$LW_TMP/tcp.json")" 102000 "TCP events stored"
+expect_eq "$(wc -l <"$LW_TMP/tcp.json")" $((102000 + NRANDOM)) "TCP events stored"
 unique=$(jq -r '.message | capture("seq: (?<s>[0-9]+), thread: (?<t>[0-9]+), runid: (?<r>[0-9]+)") | "\(.r) \(.t) \(.s)"' \
 	"$LW_TMP/tcp.json" | sort -u | wc -l)
 expect_eq "$unique" 102000 "distinct TCP (runid, thread, seq)"

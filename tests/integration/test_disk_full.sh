@@ -75,7 +75,12 @@ kill -0 "$tcp_pid" 2>/dev/null || fail "loggen finished 8 s into a 2.5 s run: TC
 [ "$(metric lw_backpressure_pauses_total)" -gt 0 ] || fail "no backpressure pause counted"
 [ "$(metric 'lw_dropped_total{reason="udp"}')" -gt 0 ] || fail "no UDP drop counted"
 [ $((after - before)) -lt 32768 ] || fail "memory grew by $((after - before)) KiB in 4 s of a full disk"
-expect_eq "$(grep -c 'STORAGE FAILING' "$LW_TMP/serve.log")" 1 "loud storage lines (one per episode)"
+# One loud line per failure episode, not one per retry. (LMDB may fit a
+# small commit into pages it already owns, ending an episode early: then
+# there is one more line and one "recovered" line per extra episode.)
+loud=$(grep -c 'STORAGE FAILING' "$LW_TMP/serve.log")
+ended=$(grep -c 'storage recovered' "$LW_TMP/serve.log" || true)
+expect_eq "$loud" $((ended + 1)) "loud storage lines while failing (one per episode)"
 
 rm -f "$LW_DATA/filler"
 for _ in $(seq 1 300); do kill -0 "$tcp_pid" 2>/dev/null || break; sleep 0.1; done

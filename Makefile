@@ -30,15 +30,21 @@ fuzz: deps
 	CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DLW_FUZZ=ON -DBUILD_TESTING=OFF -DLW_SANITIZE=address,undefined >/dev/null
 	cmake --build build/fuzz -j $(JOBS)
 
-# Each fuzz target for FUZZ_SECONDS on its seed corpus (copied, so the
-# committed seeds stay as they are); any crash fails the target.
+# Each fuzz target (every tests/fuzz/fuzz_*.c) for FUZZ_SECONDS on its
+# seed corpus tests/fuzz/corpus/<name> (new inputs go to a work dir, so
+# the committed seeds stay as they are); a crash, leak or sanitizer report
+# fails the run (a pipe into tail would hide the status).
 FUZZ_SECONDS ?= 30
 fuzz-smoke: fuzz
 	@set -e; for f in build/fuzz/fuzz_*; do \
 		name=$$(basename $$f); seeds=tests/fuzz/corpus/$${name#fuzz_}; \
 		work=build/fuzz/work/$$name; mkdir -p $$work; \
 		echo "$$name: $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $$work $$seeds 2>&1 | tail -n 1; \
+		if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			-artifact_prefix=$$work- $$work $$seeds >$$work.log 2>&1; then \
+			tail -n 40 $$work.log; echo "$$name: FAILED (log: $$work.log)"; exit 1; \
+		fi; \
+		tail -n 1 $$work.log; \
 	done
 
 clean:

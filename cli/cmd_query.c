@@ -81,22 +81,14 @@ static int parse_time(const char *opt, const char *s, int64_t now, int64_t *ns)
 
 static int parse_field(struct lw_query_filter *f, char *kv)
 {
-	char *eq = strchr(kv, '=');
+	int rc = lw_query_filter_add_field(f, kv);
 
-	if (eq == NULL || eq == kv) {
+	if (rc == LW_EPARSE)
 		fprintf(stderr, "logward query: --field wants K=V, got '%s'\n", kv);
-		return -1;
-	}
-	if (f->nfields == LW_QUERY_MAX_FIELDS) {
+	else if (rc != LW_OK)
 		fprintf(stderr, "logward query: at most %d --field conditions\n",
 			LW_QUERY_MAX_FIELDS);
-		return -1;
-	}
-	*eq = '\0';
-	f->fields[f->nfields].key = kv;
-	f->fields[f->nfields].value = eq + 1;
-	f->nfields++;
-	return 0;
+	return rc == LW_OK ? 0 : -1;
 }
 
 static int parse_args(int argc, char **argv, struct lw_query_filter *f,

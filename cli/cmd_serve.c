@@ -11,6 +11,8 @@
 
 #include "cli/commands.h"
 #include "collector/notify.h"
+#include "collector/health.h"
+#include "collector/metrics.h"
 #include "collector/pipeline.h"
 #include "collector/serve.h"
 #include "core/buf.h"
@@ -53,7 +55,8 @@ static void print_diag(const char *what, const struct lw_diag *diag, int rc)
 
 /* Written to FILE.tmp and renamed, so a test polling for the file never
  * reads half of it. */
-static int write_ports(const char *path, const struct lw_serve *s)
+static int write_ports(const char *path, const struct lw_serve *s,
+		       const struct lw_metrics *metrics)
 {
 	char tmp[4096], line[256];
 	FILE *f;
@@ -64,6 +67,10 @@ static int write_ports(const char *path, const struct lw_serve *s)
 		return LW_EIO;
 	for (size_t i = 0; i < lw_serve_listener_count(s); i++) {
 		lw_serve_describe(s, i, line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
+	if (metrics != NULL) {
+		lw_metrics_describe(metrics, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
@@ -162,6 +169,8 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_ruleset *rs = NULL;
 	struct lw_correlation *corr = NULL;
 	struct lw_notify *notify = NULL;
+	struct lw_health *health = NULL;
+	struct lw_metrics *metrics = NULL;
 	struct lw_store_opts sopts = {0};
 	struct lw_diag diag;
 	int rc, code = 1;
@@ -211,7 +220,24 @@ int lw_cmd_serve(int argc, char **argv)
 		lw_serve_describe(serve, i, line, sizeof(line));
 		lw_log(&log, LW_LOG_NOTICE, "collector", "listening", "on", line, NULL);
 	}
-	if (args.ports_file != NULL && write_ports(args.ports_file, serve) != LW_OK) {
+	health = lw_health_new(&cfg->health, &log);
+	if (health == NULL)
+		goto out;
+	if (cfg->metrics_address[0] != '\0') {
+		char line[256];
+
+		rc = lw_metrics_start(&(struct lw_metrics_opts){
+					.address = cfg->metrics_address, .counters = &counters,
+					.health = health},
+				      &metrics, &diag);
+		if (rc != LW_OK) {
+			print_diag("cannot start metrics", &diag, rc);
+			goto out;
+		}
+		lw_metrics_describe(metrics, line, sizeof(line));
+		lw_log(&log, LW_LOG_NOTICE, "collector", "serving", "on", line, NULL);
+	}
+	if (args.ports_file != NULL && write_ports(args.ports_file, serve, metrics) != LW_OK) {
 		fprintf(stderr, "logward serve: cannot write '%s'\n", args.ports_file);
 		goto out;
 	}
@@ -225,7 +251,7 @@ int lw_cmd_serve(int argc, char **argv)
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
 				.ruleset = rs, .correlation = corr,
-				.advance_wall_clock = 1, .notify = notify,
+				.advance_wall_clock = 1, .notify = notify, .health = health,
 				.resume_cb = lw_serve_resume, .resume_arg = serve},
 			       &pipe, &diag);
 	if (rc != LW_OK) {
@@ -249,6 +275,8 @@ int lw_cmd_serve(int argc, char **argv)
 out:
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	lw_metrics_stop(metrics);
+	lw_health_free(health);
 	lw_notify_stop(notify, NOTIFY_DRAIN_MS);
 	lw_correlation_free(corr);
 	lw_ruleset_free(rs);

@@ -7,11 +7,16 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "collector/metrics.h"
+#include "core/counters.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/sha256.h"
 #include "core/time.h"
 #include "store/store.h"
+
+/* parse_args' *json value for --output prometheus. */
+#define OUTPUT_PROMETHEUS 2
 
 struct names_out {
 	int json;
@@ -23,9 +28,10 @@ struct names_out {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: logward stats [-d DIR] [--output text|json]\n"
+		"usage: logward stats [-d DIR] [--output text|json|prometheus]\n"
 		"  -d, --data-dir DIR  store directory (default $LOGWARD_DATA_DIR or ./var/logward)\n"
-		"  --output FORMAT     text (default) or json\n");
+		"  --output FORMAT     text (default), json, or prometheus (the metrics\n"
+		"                      endpoint's exposition, from the last commit)\n");
 }
 
 static const char *kind_name(int kind)
@@ -218,11 +224,13 @@ static int parse_args(int argc, char **argv, const char **dir, int *json)
 		switch (ch) {
 		case 'd': *dir = optarg; break;
 		case 'o':
-			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
-				fprintf(stderr, "logward stats: --output is text or json\n");
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0 &&
+			    strcmp(optarg, "prometheus") != 0) {
+				fprintf(stderr, "logward stats: --output is text, json or prometheus\n");
 				return 2;
 			}
-			*json = strcmp(optarg, "json") == 0;
+			*json = strcmp(optarg, "json") == 0 ? 1 :
+				strcmp(optarg, "prometheus") == 0 ? OUTPUT_PROMETHEUS : 0;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -233,6 +241,30 @@ static int parse_args(int argc, char **argv, const char **dir, int *json)
 		return 2;
 	}
 	return -1;
+}
+
+/* The metrics endpoint's text from the stored snapshot: the same
+ * renderer, so `stats` and /metrics show the same set. */
+static int prometheus(struct lw_store_reader *rd, struct lw_buf *out,
+		      struct lw_diag *diag)
+{
+	struct lw_counters c;
+	struct lw_metrics_gauges g;
+	struct lw_buf snap;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	lw_counters_init(&c);
+	lw_buf_init(&snap);
+	rc = lw_store_reader_counters(rd, &snap, diag);
+	if (rc == LW_OK) {
+		lw_counters_merge(&c, snap.data, snap.len);
+		rc = lw_metrics_read_store(rd, &g, diag);
+	}
+	if (rc == LW_OK)
+		lw_metrics_render(&c, &g, out);
+	lw_buf_release(&snap);
+	return rc;
 }
 
 int lw_cmd_stats(int argc, char **argv)
@@ -265,6 +297,15 @@ int lw_cmd_stats(int argc, char **argv)
 	n.out = &out;
 	/* One snapshot for everything, so totals and per-name counts agree. */
 	rc = lw_store_reader_open(st, &rd, &diag);
+	if (rc == LW_OK && json == OUTPUT_PROMETHEUS) {
+		rc = prometheus(rd, &out, &diag);
+		if (rc != LW_OK) {
+			fprintf(stderr, "logward stats: %s\n", diag.detail[0] ? diag.detail : lw_strerror(rc));
+			ret = 1;
+			goto out;
+		}
+		goto print;
+	}
 	if (rc == LW_OK)
 		rc = lw_store_reader_head(rd, &h, &diag);
 	if (rc == LW_OK) {
@@ -295,6 +336,7 @@ int lw_cmd_stats(int argc, char **argv)
 			p += l + 1;
 		}
 	}
+print:
 	if (out.oom) {
 		fprintf(stderr, "logward stats: out of memory\n");
 		ret = 1;

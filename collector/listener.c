@@ -315,6 +315,13 @@ static int resolve(const char *address, int socktype,
 	return LW_OK;
 }
 
+int lw_listener_resolve(const char *address, int socktype,
+			struct sockaddr_storage *ss, socklen_t *sl,
+			struct lw_diag *diag)
+{
+	return resolve(address, socktype, ss, sl, diag);
+}
+
 static void describe_bound(struct lw_listener *l)
 {
 	struct sockaddr_storage ss;

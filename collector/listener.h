@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "collector/syslog.h"
 #include "core/config.h"
@@ -155,5 +156,12 @@ int lw_listener_add_frame(struct lw_batch *b, const uint8_t *msg, size_t len,
 			  const struct lw_parse_opts *po,
 			  lw_listener_parse_fn parse,
 			  struct lw_listener_counts *cnt);
+
+/* "127.0.0.1:5514", "[::1]:5514", "localhost:5514" -> a bindable
+ * sockaddr for socktype (SOCK_STREAM/SOCK_DGRAM); also used by the
+ * metrics endpoint. LW_EINVAL with diag saying why. */
+int lw_listener_resolve(const char *address, int socktype,
+			struct sockaddr_storage *ss, socklen_t *sl,
+			struct lw_diag *diag);
 
 #endif

@@ -20,20 +20,27 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "collector/health.h"
+#include "collector/metrics.h"
 #include "collector/notify.h"
 #include "core/buf.h"
 #include "core/time.h"
 #include "correlator/correlation.h"
 #include "correlator/incident.h"
+#include "correlator/response.h"
 #include "correlator/ruleset.h"
 #include "store/incidents.h"
 #include "store/store.h"
 
-/* After a failed commit, wait this long before trying again so that a full
- * disk does not turn the writer into a busy loop. */
-#define RETRY_MS 1000
-/* A producer blocked on us (a stopping collector, ingest) while commits
- * have failed this long: give up storing rather than hang forever. */
+/* After a failed commit, wait before trying again so that a full disk does
+ * not turn the writer into a busy loop: RETRY_MIN_MS, doubling per failure
+ * up to RETRY_MAX_MS, so space that returns is used within 5 s. */
+#define RETRY_MIN_MS 250
+#define RETRY_MAX_MS 5000
+/* A producer has been blocked on us (a stopping collector, ingest) this
+ * long while commits fail: give up storing rather than hang forever. A
+ * running daemon never blocks (it pauses intake instead), so it never
+ * gives up. */
 #define GIVE_UP_MS 5000
 /* Firings waiting for the next commit (merged by rule and group). A commit
  * is forced at PENDING_COMMIT; beyond PENDING_MAX (only while commits
@@ -43,6 +50,10 @@
  * (~2.3 MB of pending firings). */
 #define PENDING_MAX 2048
 #define PENDING_COMMIT 1536
+/* Rule firings plus lw_health's system incidents. */
+#define MAX_RAISES (PENDING_MAX + LW_HEALTH_MAX_RAISES)
+/* The metrics endpoint's store gauges are at most this old (plus a commit). */
+#define STORE_GAUGES_MS 1000
 
 _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
@@ -73,7 +84,11 @@ struct lw_pipeline {
 	int final_commit;  /* the stop's commit: always store the window state */
 	int64_t retry_ms;  /* no commit attempt before this (after a failure) */
 	int64_t failing_since_ms; /* first failure of the current run of failures, or 0 */
+	int64_t retry_delay_ms;   /* backoff after the next failure */
 	int producer_waiting; /* a producer blocks in acquire (under mu) */
+	int64_t blocked_since_ms; /* when it (or stop) began to wait (under mu) */
+	int64_t gauges_ms;        /* last publish_store_gauges */
+	int gauges_stale;         /* a commit since (published at the next tick) */
 	int give_up;       /* storage failed for good: batches are dropped, counted */
 	struct lw_buf snap;
 	int first_err;
@@ -84,13 +99,14 @@ struct lw_pipeline {
 	struct lw_ruleset_scratch *scratch;
 	struct lw_correlation *corr;
 	struct lw_notify *notify;
+	struct lw_health *health;
 	int advance_wall_clock;
 	int64_t next_tick_ms;     /* next lw_correlation_advance */
 	uint64_t base_seq;        /* store seq of the builder's first event */
 	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
-	struct lw_incidents_raise *raises;      /* PENDING_MAX */
+	struct lw_incidents_raise *raises;      /* MAX_RAISES */
 	uint64_t *raise_ids;
 	uint8_t *raise_created;
 	struct lw_buf created_json;
@@ -343,6 +359,49 @@ static void retain(struct lw_pipeline *p)
 	}
 }
 
+/* lw_health's system incidents for this commit, after the rule firings,
+ * with the response plan's system-failure steps (an empty plan without
+ * rules). Evidence: the last stored event, where any gap begins. */
+static size_t health_raises(struct lw_pipeline *p, struct lw_incidents_raise *out)
+{
+	const struct lw_response *r;
+	const char *response = "{\"steps\":[],\"notify\":[]}", *level = "high";
+
+	if (p->health == NULL || !lw_health_pending(p->health))
+		return 0;
+	r = p->rs != NULL ? lw_ruleset_response(p->rs) : NULL;
+	if (r != NULL) {
+		response = lw_response_json(r, LW_CAT_SYSTEM_FAILURE);
+		level = lw_sigma_level_name((int)lw_response_level(r, LW_CAT_SYSTEM_FAILURE));
+	}
+	return lw_health_raises(p->health, out, response, level,
+				p->base_seq - 1, p->base_seq > 0);
+}
+
+/* Store gauges for the metrics endpoint, read here on the writer thread
+ * (between commits, so no map growth can remap under the reader), at
+ * most once per STORE_GAUGES_MS. */
+static void publish_store_gauges(struct lw_pipeline *p, int force)
+{
+	struct lw_metrics_gauges g;
+	struct lw_store_reader *rd = NULL;
+	struct lw_diag diag;
+	int64_t now = mono_ms();
+
+	if (p->health == NULL || (!force && now - p->gauges_ms < STORE_GAUGES_MS))
+		return;
+	p->gauges_ms = now;
+	p->gauges_stale = 0;
+	memset(&g, 0, sizeof(g));
+	memset(&diag, 0, sizeof(diag));
+	if (lw_store_reader_open(p->store, &rd, &diag) == LW_OK &&
+	    lw_metrics_read_store(rd, &g, &diag) == LW_OK) {
+		g.map_bytes = lw_store_map_size(p->store);
+		lw_health_publish_store(p->health, &g);
+	}
+	lw_store_reader_close(rd);
+}
+
 /* One LMDB transaction for everything in the builder, the pending
  * incidents and the correlation state. The counters snapshot stored with
  * it already counts this segment, so `logward stats` agrees with the
@@ -384,7 +443,7 @@ static int commit(struct lw_pipeline *p)
 	for (uint32_t i = 0; i < p->npending; i++)
 		to_raise(&p->pending[i], &p->raises[i]);
 	x.raises = p->raises;
-	x.nraises = p->npending;
+	x.nraises = p->npending + health_raises(p, p->raises + p->npending);
 	res.ids = p->raise_ids;
 	res.created_flags = p->raise_created;
 	res.created_json = &p->created_json;
@@ -397,22 +456,35 @@ static int commit(struct lw_pipeline *p)
 		p->first_ms = 0;
 		p->retry_ms = 0;
 		p->failing_since_ms = 0;
+		p->retry_delay_ms = 0;
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_RAISED, res.created);
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, res.updated);
 		log_incidents(p, &res);
-		notify_created(p, p->npending);
+		notify_created(p, (uint32_t)x.nraises);
 		p->npending = 0;
 		retain(p);
+		if (p->health != NULL) {
+			lw_health_committed(p->health);
+			lw_health_storage_ok(p->health, mono_ms());
+			p->gauges_stale = 1;
+			publish_store_gauges(p, 0);
+		}
 		return LW_OK;
 	}
 	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - n);
 	if (n > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, (uint64_t)0 - 1);
-	p->retry_ms = mono_ms() + RETRY_MS;
+	p->retry_delay_ms = p->retry_delay_ms == 0 ? RETRY_MIN_MS :
+		p->retry_delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_delay_ms * 2;
+	p->retry_ms = mono_ms() + p->retry_delay_ms;
 	if (p->failing_since_ms == 0)
 		p->failing_since_ms = mono_ms();
-	lw_log(p->log, LW_LOG_ERR, "pipeline", "cannot commit segment; will retry",
-	       "error", lw_strerror(rc), "detail", diag.detail, NULL);
+	if (p->health != NULL)
+		lw_health_storage_failed(p->health, rc, diag.detail, mono_ms(),
+					 lw_time_now_ns());
+	else
+		lw_log(p->log, LW_LOG_ERR, "pipeline", "cannot commit segment; will retry",
+		       "error", lw_strerror(rc), "detail", diag.detail, NULL);
 	if (p->first_err == LW_OK) {
 		p->first_err = rc;
 		p->first_diag = diag;
@@ -420,26 +492,51 @@ static int commit(struct lw_pipeline *p)
 	return rc;
 }
 
+static int health_pending(const struct lw_pipeline *p)
+{
+	return p->health != NULL && lw_health_pending(p->health);
+}
+
 static int commit_due(struct lw_pipeline *p, int64_t now)
 {
-	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
+	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0 &&
+	    !health_pending(p))
 		return 0;
 	if (now < p->retry_ms)
 		return 0;
+	if (health_pending(p))
+		return 1; /* an incident about logward itself: store it now */
 	if (lw_segment_builder_raw_bytes(p->builder) >= p->cfg->storage.segment_bytes)
 		return 1;
 	return now - p->first_ms >= (int64_t)p->cfg->storage.flush_interval_ms;
+}
+
+/* The next correlation tick or health check, INT64_MAX when neither. */
+static int64_t next_tick(const struct lw_pipeline *p)
+{
+	int64_t t = INT64_MAX;
+
+	if (p->corr != NULL && p->advance_wall_clock)
+		t = p->next_tick_ms;
+	if (p->health != NULL && lw_health_next_check_ms(p->health) < t)
+		t = lw_health_next_check_ms(p->health);
+	if (p->gauges_stale && p->gauges_ms + STORE_GAUGES_MS < t)
+		t = p->gauges_ms + STORE_GAUGES_MS;
+	return t;
 }
 
 /* The monotonic time at which the writer must wake up to commit. */
 static int64_t deadline_ms(struct lw_pipeline *p)
 {
 	int64_t d = p->first_ms + (int64_t)p->cfg->storage.flush_interval_ms;
+	int64_t tick = next_tick(p);
 
+	if (health_pending(p))
+		return p->retry_ms > tick ? tick : p->retry_ms;
 	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
-		return p->next_tick_ms; /* only the correlation tick is due */
-	if (p->advance_wall_clock && p->next_tick_ms < d)
-		d = p->next_tick_ms;
+		return tick; /* only the correlation tick or a health check is due */
+	if (tick < d)
+		d = tick;
 	return d > p->retry_ms ? d : p->retry_ms;
 }
 
@@ -447,6 +544,11 @@ static int64_t deadline_ms(struct lw_pipeline *p)
  * silent source raises its absence incident (serve only). */
 static void tick(struct lw_pipeline *p, int64_t now)
 {
+	if (p->health != NULL) {
+		lw_health_check(p->health, p->counters, now, lw_time_now_ns());
+		if (p->gauges_stale)
+			publish_store_gauges(p, 0);
+	}
 	if (p->corr == NULL || !p->advance_wall_clock || now < p->next_tick_ms)
 		return;
 	p->next_tick_ms = now + (int64_t)p->cfg->storage.flush_interval_ms;
@@ -460,8 +562,7 @@ static void wait_work(struct lw_pipeline *p)
 		int64_t d;
 
 		if (lw_segment_builder_count(p->builder) == 0 &&
-		    p->npending == 0 &&
-		    (p->corr == NULL || !p->advance_wall_clock)) {
+		    p->npending == 0 && next_tick(p) == INT64_MAX) {
 			pthread_cond_wait(&p->work, &p->mu);
 			continue;
 		}
@@ -493,12 +594,17 @@ static int wait_for_commit(struct lw_pipeline *p)
 {
 	while (commit_stalled(p)) {
 		int64_t now = mono_ms();
+		int64_t since = p->failing_since_ms > p->blocked_since_ms ?
+			p->failing_since_ms : p->blocked_since_ms;
 
 		if ((p->producer_waiting || p->stopping) && p->failing_since_ms != 0 &&
-		    now - p->failing_since_ms >= GIVE_UP_MS)
+		    now - since >= GIVE_UP_MS)
 			return 0;
+		tick(p, now); /* loss checks go on while storage fails */
 		if (now < p->retry_ms && !p->stopping) {
-			struct timespec ts = {p->retry_ms / 1000, (p->retry_ms % 1000) * 1000000};
+			int64_t d = next_tick(p) < p->retry_ms ? next_tick(p) : p->retry_ms;
+			struct timespec ts = {d / 1000, (d % 1000) * 1000000};
+
 			pthread_cond_timedwait(&p->work, &p->mu, &ts);
 			continue;
 		}
@@ -617,18 +723,23 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->rs = opts->ruleset;
 	p->corr = opts->ruleset != NULL ? opts->correlation : NULL;
 	p->notify = opts->notify;
+	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
 	p->next_tick_ms = mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
 	rc = lw_store_events_total(p->store, &p->base_seq, diag);
-	if (rc != LW_OK || p->rs == NULL)
+	if (rc != LW_OK)
 		return rc;
+	/* Raises are rule firings and lw_health's incidents (without rules too). */
+	p->raises = calloc(MAX_RAISES, sizeof(*p->raises));
+	p->raise_ids = calloc(MAX_RAISES, sizeof(*p->raise_ids));
+	p->raise_created = calloc(MAX_RAISES, sizeof(*p->raise_created));
+	if (p->raises == NULL || p->raise_ids == NULL || p->raise_created == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
+	if (p->rs == NULL)
+		return LW_OK;
 	p->scratch = lw_ruleset_scratch_new(p->rs);
 	p->pending = calloc(PENDING_MAX, sizeof(*p->pending));
-	p->raises = calloc(PENDING_MAX, sizeof(*p->raises));
-	p->raise_ids = calloc(PENDING_MAX, sizeof(*p->raise_ids));
-	p->raise_created = calloc(PENDING_MAX, sizeof(*p->raise_created));
-	if (p->scratch == NULL || p->pending == NULL || p->raises == NULL ||
-	    p->raise_ids == NULL || p->raise_created == NULL)
+	if (p->scratch == NULL || p->pending == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
 	if (p->corr == NULL)
 		return LW_OK;
@@ -688,6 +799,7 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		b->next = p->free_head;
 		p->free_head = b;
 	}
+	publish_store_gauges(p, 1); /* before the writer exists: no race */
 	rc = pthread_create(&p->thread, NULL, writer_main, p);
 	if (rc != 0) {
 		lw_diag_set(diag, LW_EIO, NULL, 0, 0, "pipeline: cannot start the writer thread");
@@ -713,6 +825,8 @@ struct lw_batch *lw_pipeline_acquire(struct lw_pipeline *p, int wait)
 	while (p->free_head == NULL && wait) {
 		/* Tell the writer someone is blocked on it: if storage is
 		 * failing it must not keep every batch forever. */
+		if (!p->producer_waiting)
+			p->blocked_since_ms = mono_ms();
 		p->producer_waiting = 1;
 		pthread_cond_signal(&p->work);
 		pthread_cond_wait(&p->freed, &p->mu);
@@ -760,6 +874,8 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 		return LW_OK;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = 1;
+	if (!p->producer_waiting)
+		p->blocked_since_ms = mono_ms();
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 	if (p->thread_started)

@@ -25,6 +25,7 @@ struct lw_pipeline;
 struct lw_ruleset;
 struct lw_correlation;
 struct lw_notify;
+struct lw_health;
 
 struct lw_pipeline_opts {
 	const struct lw_config *cfg;   /* borrowed, outlives the pipeline */
@@ -45,6 +46,11 @@ struct lw_pipeline_opts {
 	int advance_wall_clock;
 	/* Created incidents are queued here after their commit; may be NULL. */
 	struct lw_notify *notify;
+	/* Storage-failure and persistent-loss incidents (borrowed, may be
+	 * NULL: then commit failures are only logged). The writer thread
+	 * owns it while the pipeline runs: it reports every commit and runs
+	 * the loss checks, and commits the alerts as incidents. */
+	struct lw_health *health;
 	/* Called on the writer thread when a batch becomes free after
 	 * lw_pipeline_acquire returned NULL; may be NULL. */
 	void (*resume_cb)(void *arg);
@@ -78,7 +84,15 @@ struct lw_batch *lw_pipeline_acquire(struct lw_pipeline *p, int wait);
 void lw_pipeline_submit(struct lw_pipeline *p, struct lw_batch *batch);
 
 /* Drains every submitted batch, commits, joins the writer and frees p.
- * Returns the first commit error seen (LW_OK when all was stored). */
+ * Returns the first commit error seen (LW_OK when all was stored).
+ *
+ * Failing storage (disk full, I/O error): the writer retries with backoff
+ * (250 ms doubling to 5 s) for as long as the daemon runs; the queue fills
+ * and producers see backpressure. Only a producer that blocks in
+ * acquire(wait=1) (ingest, or the collector draining at stop) makes the
+ * writer give up, GIVE_UP_MS after it began to block while commits fail:
+ * the rest is dropped and counted (dropped_store) and stop returns the
+ * error. */
 int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag);
 
 #endif

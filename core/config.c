@@ -72,6 +72,17 @@ static const struct key_spec storage_keys[] = {
 	{NULL, 0, 0, 0, 0, 0}
 };
 
+static const struct key_spec metrics_keys[] = {
+	{"address", STR(struct lw_config, metrics_address), 0, 0},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
+static const struct key_spec health_keys[] = {
+	{"check_interval", NUM(KEY_DURATION_MS, struct lw_health_config, check_interval_ms), 100, 86400000},
+	{"loss_checks", NUM(KEY_UINT32, struct lw_health_config, loss_checks), 1, 1000},
+	{NULL, 0, 0, 0, 0, 0}
+};
+
 static const struct key_spec listener_keys[] = {
 	{"type", NUM(KEY_LISTENER_TYPE, struct lw_listener_config, type), 0, 0},
 	{"address", STR(struct lw_listener_config, address), 0, 0},
@@ -156,6 +167,8 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->storage.max_bytes = 100ull << 30;
 	cfg->storage.map_size = 0;
 	cfg->notify_queue = 1024;
+	cfg->health.check_interval_ms = 10000;
+	cfg->health.loss_checks = 3;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
 	cfg->nrule_dirs = 1;
 
@@ -609,6 +622,10 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 			rc = load_rules(ld, vn, cfg);
 		} else if (!strcmp(key, "notify")) {
 			rc = load_notify(ld, vn, cfg);
+		} else if (!strcmp(key, "metrics")) {
+			rc = apply_map(ld, vn, metrics_keys, "metrics", cfg);
+		} else if (!strcmp(key, "health")) {
+			rc = apply_map(ld, vn, health_keys, "health", &cfg->health);
 		} else {
 			for (k = top_keys; k->name != NULL; k++)
 				if (!strcmp(k->name, key))

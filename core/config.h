@@ -69,6 +69,12 @@ struct lw_storage_config {
 	char integrity_key[PATH_MAX]; /* key file of a keyed store; "" = unkeyed */
 };
 
+/* The loss watcher (collector/health.h). */
+struct lw_health_config {
+	uint64_t check_interval_ms;  /* how often the drop counters are compared */
+	uint32_t loss_checks;        /* consecutive increasing checks that raise */
+};
+
 #define LW_CONFIG_MAX_NOTIFY 8
 #define LW_NOTIFY_MAX_ARGS 16
 #define LW_NOTIFY_ARG_MAX 256
@@ -111,6 +117,8 @@ struct lw_config {
 	size_t nnotify;
 	struct lw_notify_config notify[LW_CONFIG_MAX_NOTIFY];
 	uint32_t notify_queue;       /* incidents waiting per output; oldest dropped */
+	char metrics_address[128];   /* metrics: {address: host:port}; "" = off */
+	struct lw_health_config health;
 };
 
 /* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix

@@ -38,11 +38,61 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
 };
 
+static const char *const counter_help[LW_CTR__COUNT] = {
+	[LW_CTR_RECEIVED] = "Messages framed from any input.",
+	[LW_CTR_BYTES_RECEIVED] = "Bytes of the messages framed from any input.",
+	[LW_CTR_PARSED] = "Messages parsed as RFC 5424 or RFC 3164.",
+	[LW_CTR_MALFORMED] = "Messages stored whole with the parse-error flag.",
+	[LW_CTR_TRUNCATED] = "Messages cut at max_message_size.",
+	[LW_CTR_DROPPED_UDP] = "Datagrams dropped because every batch was in flight.",
+	[LW_CTR_STORED] = "Events committed to the store.",
+	[LW_CTR_CLOCK_SKEW] = "Events whose timestamp was off the receive time by more than max_clock_skew.",
+	[LW_CTR_CONN_ACCEPTED] = "Stream connections accepted.",
+	[LW_CTR_CONN_REFUSED] = "Stream connections refused (max_connections or allow).",
+	[LW_CTR_CONN_IDLE_CLOSED] = "Stream connections closed after idle_timeout.",
+	[LW_CTR_FRAMING_ERRORS] = "Bad octet counts and frames cut by a disconnect.",
+	[LW_CTR_BACKPRESSURE] = "Times stream reads were paused because every batch was in flight.",
+	[LW_CTR_SEGMENTS] = "Segments committed.",
+	[LW_CTR_INCIDENTS_RAISED] = "Incidents created.",
+	[LW_CTR_INCIDENTS_UPDATED] = "Firings merged into an open incident.",
+	[LW_CTR_INCIDENTS_DROPPED] = "Firings lost because the pending list was full while commits failed.",
+	[LW_CTR_NOTIFY_SENT] = "Notifications delivered (per output).",
+	[LW_CTR_NOTIFY_FAILED] = "Notification attempts that failed.",
+	[LW_CTR_NOTIFY_RETRIED] = "Notification attempts that were retries.",
+	[LW_CTR_NOTIFY_DROPPED] = "Notifications dropped: queue full or attempts exhausted.",
+	[LW_CTR_DROPPED_STORE] = "Events the segment builder refused or that could not be stored at stop.",
+	[LW_CTR_DROPPED_KERNEL] = "Datagrams the kernel dropped because the receive buffer was full.",
+	[LW_CTR_DROPPED_NOMEM] = "Frames read but lost because the batch arena could not grow.",
+	[LW_CTR_REFUSED_ALLOW] = "Connections closed at accept and datagrams dropped: sender outside allow.",
+	[LW_CTR_REFUSED_MAX_CONN] = "Connections closed at accept: over max_connections.",
+	[LW_CTR_RATE_DROPPED] = "Datagrams dropped by the per-source rate limit.",
+	[LW_CTR_RATE_PAUSED] = "Times a stream connection was paused by the per-source rate limit.",
+	[LW_CTR_FRAME_TIMEOUT] = "Frames left incomplete for frame_timeout: cut, flagged, connection closed.",
+	[LW_CTR_TLS_HANDSHAKE_FAILED] = "TLS handshakes that failed (no or bad client certificate, protocol).",
+	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "TLS handshakes not finished within handshake_timeout.",
+};
+
 const char *lw_counter_name(enum lw_counter id)
 {
 	if ((unsigned)id >= LW_CTR__COUNT)
 		return "?";
 	return counter_names[id];
+}
+
+const char *lw_counter_help(enum lw_counter id)
+{
+	if ((unsigned)id >= LW_CTR__COUNT || counter_help[id] == NULL)
+		return "A logward counter (see docs/observability.md).";
+	return counter_help[id];
+}
+
+int lw_counter_is_loss(enum lw_counter id)
+{
+	const char *n = lw_counter_name(id);
+	size_t len = strlen(n);
+
+	return strncmp(n, "dropped_", 8) == 0 ||
+	       (len > 8 && strcmp(n + len - 8, "_dropped") == 0);
 }
 
 void lw_counters_init(struct lw_counters *c)

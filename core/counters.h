@@ -66,6 +66,15 @@ static inline uint64_t lw_counters_get(const struct lw_counters *c,
 	return atomic_load_explicit(&c->v[id], memory_order_relaxed);
 }
 
+/* One sentence for people (metrics HELP lines, docs/observability.md);
+ * a generic sentence for a counter that has no help line yet, so a new
+ * counter is exported by its name line alone. */
+const char *lw_counter_help(enum lw_counter id);
+/* 1 for counters of lost data: a name starting "dropped_" or ending
+ * "_dropped". The loss watcher (collector/health.h) watches exactly
+ * these, so a new drop counter is watched by being named that way. */
+int lw_counter_is_loss(enum lw_counter id);
+
 void lw_counters_init(struct lw_counters *c);
 /* Appends "name=value\n" lines: the stored snapshot format (text, so a
  * counter added later does not break an older store). */

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="cmake make gcc clang pkg-config libevent-dev libzstd-dev liblmdb-dev
 lmdb-utils libpcre2-dev libyaml-dev libssl-dev libcriterion-dev syslog-ng-core
-bsdutils util-linux python3 jq openssl systemd-journal-remote"
+bsdutils util-linux python3 jq openssl systemd-journal-remote curl
+python3-prometheus-client"
 
 missing=""
 for p in $PACKAGES; do

@@ -85,6 +85,21 @@ void lw_query_filter_init(struct lw_query_filter *f)
 	f->max_severity = -1;
 }
 
+int lw_query_filter_add_field(struct lw_query_filter *f, char *kv)
+{
+	char *eq = strchr(kv, '=');
+
+	if (eq == NULL || eq == kv)
+		return LW_EPARSE;
+	if (f->nfields >= LW_QUERY_MAX_FIELDS)
+		return LW_EINVAL;
+	*eq = '\0';
+	f->fields[f->nfields].key = kv;
+	f->fields[f->nfields].value = eq + 1;
+	f->nfields++;
+	return LW_OK;
+}
+
 int lw_query_parse_severity(const char *s)
 {
 	static const char *const names[8][2] = {

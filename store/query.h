@@ -88,6 +88,11 @@ void lw_query_get_stats(const struct lw_query *q, struct lw_query_stats *out);
  * host, app, zone, severity, fields, grep), else 0. */
 int lw_query_match(struct lw_query *q, const struct lw_event *ev);
 
+/* Adds a --field condition from "KEY=VALUE" (kv is split in place at the
+ * first '=' and borrowed). LW_EPARSE when there is no '=' or the key is
+ * empty, LW_EINVAL when the filter already holds LW_QUERY_MAX_FIELDS. */
+int lw_query_filter_add_field(struct lw_query_filter *f, char *kv);
+
 /* Parses a severity: a syslog name ("emerg", "alert", "crit", "err",
  * "error", "warning", "warn", "notice", "info", "debug", any case) or a
  * digit 0-7. Returns the code, or LW_EINVAL. */

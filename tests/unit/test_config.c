@@ -323,3 +323,30 @@ Test(config, listener_guard_errors)
 			  &cfg, &diag), LW_EINVAL);
 	cr_expect(strstr(diag.detail, "'rate_limit' must be a mapping") != NULL, "%s", diag.detail);
 }
+
+Test(config, metrics_and_health_sections)
+{
+	struct lw_config *cfg = malloc(sizeof(*cfg));
+	struct lw_diag diag = {0};
+
+	cr_assert_not_null(cfg);
+	cr_assert_eq(load("", cfg, &diag), LW_OK);
+	cr_expect_str_eq(cfg->metrics_address, "", "no endpoint unless configured");
+	cr_expect_eq(cfg->health.check_interval_ms, 10000);
+	cr_expect_eq(cfg->health.loss_checks, 3);
+	cr_assert_eq(load("metrics: {address: \"127.0.0.1:9514\"}\n"
+			  "health: {check_interval: 250ms, loss_checks: 5}\n", cfg, &diag), LW_OK,
+		     "%s", diag.detail);
+	cr_expect_str_eq(cfg->metrics_address, "127.0.0.1:9514");
+	cr_expect_eq(cfg->health.check_interval_ms, 250);
+	cr_expect_eq(cfg->health.loss_checks, 5);
+	memset(&diag, 0, sizeof(diag));
+	cr_expect_eq(load("metrics: {adress: x}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "unknown key 'adress' in metrics") != NULL, "%s", diag.detail);
+	cr_expect_eq(diag.line, 1);
+	memset(&diag, 0, sizeof(diag));
+	cr_expect_eq(load("health: {loss_checks: 0}\n", cfg, &diag), LW_EINVAL);
+	cr_expect_eq(load("health: {check_interval: 10ms}\n", cfg, &diag), LW_EINVAL,
+		     "a check every 10 ms would be a busy loop");
+	free(cfg);
+}

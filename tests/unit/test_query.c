@@ -413,3 +413,35 @@ Test(query, callbacks_run_without_a_read_txn_and_see_later_commits)
 	cr_expect_eq(lw_query_last_segment(q), 5);
 	lw_query_free(q);
 }
+
+Test(query_args, field_splits_at_the_first_equals_sign)
+{
+	struct lw_query_filter f;
+	char a[] = "labels.zone=dmz=x", b[] = "=v", c[] = "novalue", d[] = "k=";
+
+	lw_query_filter_init(&f);
+	cr_assert_eq(lw_query_filter_add_field(&f, a), LW_OK);
+	cr_expect_eq(f.nfields, 1);
+	cr_expect_str_eq(f.fields[0].key, "labels.zone");
+	cr_expect_str_eq(f.fields[0].value, "dmz=x");
+	cr_expect_eq(lw_query_filter_add_field(&f, b), LW_EPARSE, "empty key");
+	cr_expect_eq(lw_query_filter_add_field(&f, c), LW_EPARSE, "no '='");
+	cr_expect_eq(f.nfields, 1, "a refused field is not added");
+	cr_assert_eq(lw_query_filter_add_field(&f, d), LW_OK);
+	cr_expect_str_eq(f.fields[1].value, "", "an empty value is a condition");
+}
+
+Test(query_args, at_most_max_fields)
+{
+	struct lw_query_filter f;
+	char kv[LW_QUERY_MAX_FIELDS + 1][8];
+
+	lw_query_filter_init(&f);
+	for (int i = 0; i < LW_QUERY_MAX_FIELDS; i++) {
+		snprintf(kv[i], sizeof(kv[i]), "k%d=v", i);
+		cr_assert_eq(lw_query_filter_add_field(&f, kv[i]), LW_OK);
+	}
+	snprintf(kv[LW_QUERY_MAX_FIELDS], sizeof(kv[0]), "x=y");
+	cr_expect_eq(lw_query_filter_add_field(&f, kv[LW_QUERY_MAX_FIELDS]), LW_EINVAL);
+	cr_expect_eq(f.nfields, LW_QUERY_MAX_FIELDS);
+}

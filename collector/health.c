@@ -1,0 +1,300 @@
+/* collector/health.c - storage-failure and persistent-loss incidents
+ * (prefix lw_health). See health.h for the rules; this file keeps, per
+ * watched thing, the episode state and what the next commit must carry.
+ */
+#include "collector/health.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "store/incidents.h"
+
+/* While storage keeps failing, say so again this often (with the count),
+ * so the log shows it is still going on without one line per retry. */
+#define STORAGE_RELOG_MS 60000
+
+struct loss_watch {
+	uint64_t prev;         /* counter value at the last check */
+	uint32_t streak;       /* consecutive checks that saw it increase */
+	uint64_t streak_drops; /* drops during the streak (before it raised) */
+	int64_t streak_first_ns;
+	int active;            /* raised: the episode goes on */
+	uint64_t pending;      /* drops not yet in a committed raise */
+	int64_t pending_first_ns, pending_last_ns;
+	char group[96];
+};
+
+struct lw_health {
+	const struct lw_health_config *cfg;
+	const struct lw_log *log;
+	int primed;            /* prev values hold a first reading */
+	int64_t next_check_ms;
+	struct loss_watch loss[LW_CTR__COUNT];
+
+	int storage_failing;
+	int64_t storage_since_ms;
+	int64_t storage_logged_ms;
+	uint64_t storage_attempts;   /* failed attempts in this episode */
+	uint64_t storage_pending;    /* failed attempts not yet in a committed raise */
+	int64_t storage_first_ns, storage_last_ns;
+
+	uint64_t evidence;           /* the last stored seq, for the raises */
+	/* what the last lw_health_raises handed out */
+	int raised_storage;
+	uint8_t raised_loss[LW_CTR__COUNT];
+
+	pthread_mutex_t store_mu;    /* guards store_gauges */
+	struct lw_metrics_gauges store_gauges;
+	_Atomic int gauge_storage_failing;
+	_Atomic uint32_t gauge_losses;
+};
+
+struct lw_health *lw_health_new(const struct lw_health_config *cfg,
+				const struct lw_log *log)
+{
+	struct lw_health *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	if (pthread_mutex_init(&h->store_mu, NULL) != 0) {
+		free(h);
+		return NULL;
+	}
+	h->cfg = cfg;
+	h->log = log;
+	atomic_init(&h->gauge_storage_failing, 0);
+	atomic_init(&h->gauge_losses, 0);
+	for (int i = 0; i < LW_CTR__COUNT; i++)
+		snprintf(h->loss[i].group, sizeof(h->loss[i].group),
+			 "{\"counter\":\"%s\"}", lw_counter_name((enum lw_counter)i));
+	return h;
+}
+
+void lw_health_free(struct lw_health *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_destroy(&h->store_mu);
+	free(h);
+}
+
+void lw_health_publish_store(struct lw_health *h, const struct lw_metrics_gauges *g)
+{
+	pthread_mutex_lock(&h->store_mu);
+	h->store_gauges = *g;
+	pthread_mutex_unlock(&h->store_mu);
+}
+
+void lw_health_gauges(struct lw_health *h, struct lw_metrics_gauges *out)
+{
+	pthread_mutex_lock(&h->store_mu);
+	*out = h->store_gauges;
+	pthread_mutex_unlock(&h->store_mu);
+	out->have_health = 1;
+	out->storage_failing = lw_health_gauge_storage_failing(h);
+	out->loss_episodes = lw_health_gauge_losses(h);
+}
+
+int64_t lw_health_next_check_ms(const struct lw_health *h)
+{
+	return h->next_check_ms;
+}
+
+static void loss_raise(struct lw_health *h, struct loss_watch *w, enum lw_counter id,
+		       uint64_t delta, int64_t now_ns)
+{
+	char n[24];
+
+	if (!w->active) {
+		w->active = 1;
+		atomic_fetch_add_explicit(&h->gauge_losses, 1, memory_order_relaxed);
+		delta += w->streak_drops;
+		w->pending_first_ns = w->streak_first_ns;
+		snprintf(n, sizeof(n), "%" PRIu64, delta);
+		lw_log(h->log, LW_LOG_ERR, "health",
+		       "persistent loss: raising a system-failure incident",
+		       "counter", lw_counter_name(id), "lost", n, NULL);
+	}
+	if (w->pending == 0 && w->pending_first_ns == 0)
+		w->pending_first_ns = now_ns;
+	w->pending += delta;
+	w->pending_last_ns = now_ns;
+}
+
+static void loss_end(struct lw_health *h, struct loss_watch *w, enum lw_counter id)
+{
+	if (w->active) {
+		w->active = 0;
+		atomic_fetch_sub_explicit(&h->gauge_losses, 1, memory_order_relaxed);
+		lw_log(h->log, LW_LOG_NOTICE, "health", "loss stopped",
+		       "counter", lw_counter_name(id), NULL);
+	}
+	w->streak = 0;
+	w->streak_drops = 0;
+}
+
+void lw_health_check(struct lw_health *h, const struct lw_counters *c,
+		     int64_t now_ms, int64_t now_ns)
+{
+	if (now_ms < h->next_check_ms)
+		return;
+	h->next_check_ms = now_ms + (int64_t)h->cfg->check_interval_ms;
+	for (int i = 0; i < LW_CTR__COUNT; i++) {
+		enum lw_counter id = (enum lw_counter)i;
+		struct loss_watch *w = &h->loss[i];
+		uint64_t v = lw_counters_get(c, id), delta;
+
+		if (!lw_counter_is_loss(id))
+			continue;
+		/* The first reading is a baseline: restored totals are history. */
+		delta = h->primed && v > w->prev ? v - w->prev : 0;
+		w->prev = v;
+		if (delta == 0) {
+			loss_end(h, w, id);
+			continue;
+		}
+		if (w->streak++ == 0)
+			w->streak_first_ns = now_ns;
+		if (w->streak >= h->cfg->loss_checks || w->active)
+			loss_raise(h, w, id, delta, now_ns);
+		else
+			w->streak_drops += delta;
+	}
+	h->primed = 1;
+}
+
+void lw_health_storage_failed(struct lw_health *h, int err, const char *detail,
+			      int64_t now_ms, int64_t now_ns)
+{
+	char n[24], secs[24];
+
+	h->storage_attempts++;
+	h->storage_pending++;
+	h->storage_last_ns = now_ns;
+	if (h->storage_first_ns == 0)
+		h->storage_first_ns = now_ns;
+	if (!h->storage_failing) {
+		h->storage_failing = 1;
+		h->storage_since_ms = h->storage_logged_ms = now_ms;
+		atomic_store_explicit(&h->gauge_storage_failing, 1, memory_order_relaxed);
+		lw_log(h->log, LW_LOG_ERR, "pipeline",
+		       "cannot commit segment; STORAGE FAILING: TCP intake paused, "
+		       "UDP drops counted, retrying until it recovers",
+		       "error", lw_strerror(err), "detail", detail,
+		       "incident", LW_HEALTH_STORAGE_RULE, NULL);
+		return;
+	}
+	if (now_ms - h->storage_logged_ms < STORAGE_RELOG_MS)
+		return;
+	h->storage_logged_ms = now_ms;
+	snprintf(n, sizeof(n), "%" PRIu64, h->storage_attempts);
+	snprintf(secs, sizeof(secs), "%" PRId64, (now_ms - h->storage_since_ms) / 1000);
+	lw_log(h->log, LW_LOG_ERR, "pipeline", "storage still failing",
+	       "attempts", n, "seconds", secs, "error", lw_strerror(err),
+	       "detail", detail, NULL);
+}
+
+void lw_health_storage_ok(struct lw_health *h, int64_t now_ms)
+{
+	char n[24], secs[24];
+
+	if (!h->storage_failing)
+		return;
+	h->storage_failing = 0;
+	atomic_store_explicit(&h->gauge_storage_failing, 0, memory_order_relaxed);
+	snprintf(n, sizeof(n), "%" PRIu64, h->storage_attempts);
+	snprintf(secs, sizeof(secs), "%" PRId64, (now_ms - h->storage_since_ms) / 1000);
+	lw_log(h->log, LW_LOG_NOTICE, "pipeline", "storage recovered; intake resumed",
+	       "failed_attempts", n, "seconds", secs, NULL);
+	h->storage_attempts = 0;
+}
+
+int lw_health_pending(const struct lw_health *h)
+{
+	if (h->storage_pending > 0)
+		return 1;
+	for (int i = 0; i < LW_CTR__COUNT; i++)
+		if (h->loss[i].pending > 0)
+			return 1;
+	return 0;
+}
+
+static void fill(struct lw_incidents_raise *r, const char *rule_id, const char *title,
+		 const char *group, const char *response, const char *level,
+		 int64_t first_ns, int64_t last_ns, uint64_t count,
+		 const uint64_t *evidence, uint32_t nevidence)
+{
+	memset(r, 0, sizeof(*r));
+	r->rule_id = rule_id;
+	r->rule_title = title;
+	r->rule_level = level;
+	r->category = "system-failure";
+	r->level = level;
+	r->response = response;
+	r->group = group;
+	r->host = "";
+	r->zone = "";
+	r->first_seen_ns = first_ns;
+	r->last_seen_ns = last_ns;
+	r->count = count;
+	r->evidence = evidence;
+	r->nevidence = nevidence;
+}
+
+size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
+			const char *response, const char *level,
+			uint64_t last_seq, int has_seq)
+{
+	uint32_t ne = has_seq ? 1 : 0;
+	size_t n = 0;
+
+	h->evidence = last_seq;
+	h->raised_storage = h->storage_pending > 0;
+	if (h->raised_storage)
+		fill(&out[n++], LW_HEALTH_STORAGE_RULE,
+		     "Storage failing: events cannot be committed", "{}",
+		     response, level, h->storage_first_ns, h->storage_last_ns,
+		     h->storage_pending, &h->evidence, ne);
+	for (int i = 0; i < LW_CTR__COUNT; i++) {
+		struct loss_watch *w = &h->loss[i];
+
+		h->raised_loss[i] = w->pending > 0;
+		if (w->pending > 0)
+			fill(&out[n++], LW_HEALTH_LOSS_RULE,
+			     "Persistent loss: a drop counter keeps increasing",
+			     w->group, response, level, w->pending_first_ns,
+			     w->pending_last_ns, w->pending, &h->evidence, ne);
+	}
+	return n;
+}
+
+void lw_health_committed(struct lw_health *h)
+{
+	if (h->raised_storage) {
+		h->storage_pending = 0;
+		h->storage_first_ns = 0;
+	}
+	h->raised_storage = 0;
+	for (int i = 0; i < LW_CTR__COUNT; i++) {
+		if (!h->raised_loss[i])
+			continue;
+		h->loss[i].pending = 0;
+		h->loss[i].pending_first_ns = 0;
+		h->raised_loss[i] = 0;
+	}
+}
+
+int lw_health_gauge_storage_failing(const struct lw_health *h)
+{
+	return atomic_load_explicit(&h->gauge_storage_failing, memory_order_relaxed);
+}
+
+uint32_t lw_health_gauge_losses(const struct lw_health *h)
+{
+	return atomic_load_explicit(&h->gauge_losses, memory_order_relaxed);
+}

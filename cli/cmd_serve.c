@@ -196,7 +196,8 @@ int lw_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	restore_counters(store, &counters);
-	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .log = &log,
+	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .ruleset = rs,
+				.correlation = corr, .log = &log,
 				.counters = &counters, .handle_signals = 1},
 			  &serve, &diag);
 	if (rc != LW_OK) {

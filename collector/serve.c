@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,10 @@
 
 #include "collector/listener.h"
 #include "collector/pipeline.h"
+#include "collector/reload.h"
 #include "core/tz.h"
+#include "correlator/correlation.h"
+#include "correlator/ruleset.h"
 
 /* Stream read size: big reads amortise the syscall over ~1,000 messages. */
 #define LW_SERVE_RBUF (256 * 1024)
@@ -59,6 +63,16 @@ struct lw_serve {
 	uint64_t lost_unlogged; /* frames lost to ENOMEM, not yet logged */
 	int64_t lost_logged_ns; /* monotonic time of the last such line */
 	int lost_rc;            /* the error of the last loss */
+	/* Reload. cfg, rs and corr are the current generation. Generation 0
+	 * (opts) is cmd_serve's; later ones are the serve's: the current
+	 * one is freed by lw_serve_free, the ones before by swapped(). */
+	struct event *sighup, *reload_ev, *swapped_ev;
+	const struct lw_config *cfg0;
+	const struct lw_ruleset *rs;
+	struct lw_correlation *corr;
+	struct lw_reload_job *job; /* loading on its thread, or NULL */
+	int reload_busy;  /* from SIGHUP until the writer swapped or it failed */
+	int reload_again; /* SIGHUP while busy: once more afterwards */
 };
 
 static int64_t mono_ns(void)
@@ -226,18 +240,257 @@ void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
 		out[0] = '\0';
 }
 
+static int open_listener(struct lw_serve *s, const struct lw_config *cfg,
+			 const struct lw_listener_config *lc,
+			 struct lw_listener **out, struct lw_diag *diag)
+{
+	struct lw_listener_env env = {
+		.base = s->base,
+		.cfg = cfg,
+		.lc = lc,
+		.log = s->log,
+		.counters = s->counters,
+		.sink = {.frame = sink_frame, .stalled = sink_stalled, .arg = s},
+		.rbuf = s->rbuf,
+		.rbuf_len = LW_SERVE_RBUF,
+	};
+
+	return lw_listener_open(&env, out, diag);
+}
+
+/* ---- reload (SIGHUP) ----
+ *
+ * Who borrows the config, and until when. The config struct is immutable
+ * and shared by const pointer; a generation's config must live until
+ * nothing points into it:
+ *   - listeners keep env.cfg and env.lc, and every connection (and the
+ *     datagram sender cache) a zone string out of cfg->zones or lc->zone;
+ *   - every event in a batch not yet absorbed by the writer has zone.ptr
+ *     into the config its listener had when the frame was delivered;
+ *   - the writer reads p->cfg (flush interval, segment size, skew).
+ * So the switch goes, all on the collector thread, between two frames:
+ *   1. bind the added listeners (a failure rejects the reload: they are
+ *      closed, nothing else changed);
+ *   2. drain and close the removed ones (their frames still carry the
+ *      old config's zones);
+ *   3. re-point the kept ones at the new config (lw_listener_update
+ *      looks every connection's zone up again), so no frame delivered
+ *      from now on borrows the old config;
+ *   4. submit the batch being filled, then lw_pipeline_swap: the writer
+ *      swaps after absorbing every batch submitted before it, i.e. the
+ *      last ones that can hold an old zone pointer, and only then hands
+ *      the old generation to swapped(), which frees it.
+ * After step 4 the collector holds no pointer into the old generation,
+ * and the writer holds none after the swap: swapped() is the last user.
+ * One reload runs at a time (reload_busy until swapped), so the helper
+ * thread can read the current generation without locks: it is not freed
+ * before the next swap. Generation 0 belongs to cmd_serve (the notifier
+ * borrows its notify outputs until exit), so swapped() leaves it alone. */
+
+/* Writer thread: the writer is past old; nothing points into it now. */
+static void swapped(void *arg, const struct lw_pipeline_gen *old)
+{
+	struct lw_serve *s = arg;
+
+	if (old->cfg != s->cfg0) {
+		/* The serve made these (lw_reload); const only for borrowers. */
+		lw_correlation_free(old->correlation);
+		lw_ruleset_free((struct lw_ruleset *)old->ruleset);
+		free((struct lw_config *)old->cfg);
+	}
+	event_active(s->swapped_ev, EV_READ, 1);
+}
+
+/* Job thread. */
+static void reload_loaded(void *arg)
+{
+	struct lw_serve *s = arg;
+
+	event_active(s->reload_ev, EV_READ, 1);
+}
+
+static void start_reload(struct lw_serve *s)
+{
+	s->reload_again = 0;
+	lw_log(s->log, LW_LOG_NOTICE, "reload", "reloading configuration and rules",
+	       "file", s->cfg->path[0] ? s->cfg->path : "(built-in defaults)", NULL);
+	if (lw_reload_start(s->cfg, s->rs, s->log, reload_loaded, s, &s->job) != LW_OK) {
+		lw_log(s->log, LW_LOG_ERR, "reload", "cannot start the reload thread",
+		       NULL);
+		return;
+	}
+	s->reload_busy = 1;
+}
+
+static void reload_done(struct lw_serve *s)
+{
+	s->reload_busy = 0;
+	if (s->reload_again)
+		start_reload(s);
+}
+
+static void sighup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->reload_busy)
+		s->reload_again = 1;
+	else
+		start_reload(s);
+}
+
+static void swapped_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reload_done(arg);
+}
+
+static void log_listener(struct lw_serve *s, struct lw_listener *l,
+			 const char *msg)
+{
+	char line[256];
+
+	lw_listener_describe(l, line, sizeof(line));
+	lw_log(s->log, LW_LOG_NOTICE, "collector", msg, "on", line, NULL);
+}
+
+/* Steps 1-4 above. LW_OK: r's cfg, rs, corr, scratch and tz were taken. */
+static int apply_reload(struct lw_serve *s, struct lw_reload *r)
+{
+	const struct lw_config *next = r->cfg;
+	struct lw_listener *list[LW_CONFIG_MAX_LISTENERS] = {0};
+	size_t from[LW_CONFIG_MAX_LISTENERS];
+	int kept[LW_CONFIG_MAX_LISTENERS] = {0};
+	size_t nadded = 0, nremoved = 0, nchanged = 0, nkept = 0;
+	char what[128];
+	struct lw_diag diag;
+
+	memset(&diag, 0, sizeof(diag));
+	for (size_t j = 0; j < next->nlisteners; j++) {
+		const struct lw_listener_config *lc = &next->listeners[j];
+		size_t i;
+
+		for (i = 0; i < s->nlisteners; i++)
+			if (!kept[i] && lw_reload_same_socket(&s->cfg->listeners[i], lc))
+				break;
+		from[j] = i;
+		if (i < s->nlisteners) {
+			kept[i] = 1;
+			continue;
+		}
+		if (open_listener(s, next, lc, &list[j], &diag) != LW_OK) {
+			char msg[1024];
+
+			lw_diag_format(&diag, msg, sizeof(msg));
+			lw_log(s->log, LW_LOG_ERR, "reload",
+			       "reload rejected: cannot open a new listener; running configuration unchanged",
+			       "error", msg, NULL);
+			for (size_t k = 0; k < j; k++)
+				if (from[k] >= s->nlisteners)
+					lw_listener_close(list[k]);
+			return LW_EIO;
+		}
+	}
+	/* From here nothing fails. The sink blocks for a batch instead of
+	 * refusing while removed listeners drain, as at stop. */
+	s->stopping = 1;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (kept[i])
+			continue;
+		log_listener(s, s->listeners[i], "stopped listening");
+		lw_listener_drain(s->listeners[i]);
+		lw_listener_close(s->listeners[i]);
+		nremoved++;
+	}
+	s->stopping = 0;
+	for (size_t j = 0; j < next->nlisteners; j++) {
+		if (from[j] >= s->nlisteners) {
+			nadded++;
+			if (lw_listener_start(list[j]) != LW_OK)
+				lw_log(s->log, LW_LOG_ERR, "reload",
+				       "cannot start listener events", NULL);
+			if (s->paused) /* the invariant: all paused or none */
+				lw_listener_pause(list[j]);
+			log_listener(s, list[j], "listening");
+			continue;
+		}
+		list[j] = s->listeners[from[j]];
+		nkept++;
+		if (!lw_reload_listener_equal(&s->cfg->listeners[from[j]], &next->listeners[j]))
+			nchanged++;
+		if (lw_listener_update(list[j], next, &next->listeners[j]) != LW_OK)
+			lw_log(s->log, LW_LOG_WARNING, "reload",
+			       "datagram buffer not resized; the old max_message_bytes stays",
+			       "error", lw_strerror(LW_ENOMEM), NULL);
+	}
+	memcpy(s->listeners, list, sizeof(list));
+	s->nlisteners = next->nlisteners;
+	s->resume_first = 0;
+	lw_tz_free(s->tz);
+	s->tz = r->tz;
+	s->popts.tz = s->tz;
+	s->cfg = next;
+	s->rs = r->rs;
+	s->corr = r->corr;
+	submit_cur(s); /* the last batch that may borrow the old config */
+	lw_pipeline_swap(s->pipe, &(struct lw_pipeline_gen){
+				.cfg = next, .ruleset = r->rs,
+				.correlation = r->corr, .scratch = r->scratch},
+			 swapped, s);
+	snprintf(what, sizeof(what), "kept %zu (%zu changed), added %zu, removed %zu",
+		 nkept, nchanged, nadded, nremoved);
+	if (r->ignored[0])
+		lw_log(s->log, LW_LOG_NOTICE, "reload", "configuration reloaded",
+		       "listeners", what, "changes", r->changes[0] ? r->changes : "none",
+		       "ignored_until_restart", r->ignored, NULL);
+	else
+		lw_log(s->log, LW_LOG_NOTICE, "reload", "configuration reloaded",
+		       "listeners", what, "changes", r->changes[0] ? r->changes : "none",
+		       NULL);
+	memset(r, 0, sizeof(*r));
+	return LW_OK;
+}
+
+/* Collector thread: the job is done. */
+static void reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+	struct lw_reload r;
+
+	(void)fd;
+	(void)what;
+	lw_reload_finish(s->job, &r);
+	s->job = NULL;
+	if (r.rc != LW_OK) {
+		lw_log(s->log, LW_LOG_ERR, "reload",
+		       "reload rejected; running configuration unchanged",
+		       "error", lw_strerror(r.rc), NULL);
+	} else if (apply_reload(s, &r) == LW_OK) {
+		return; /* busy until swapped */
+	}
+	lw_reload_release(&r);
+	reload_done(s);
+}
+
 static int make_events(struct lw_serve *s, int signals)
 {
 	s->batch_timer = event_new(s->base, -1, EV_PERSIST, batch_timer_cb, s);
 	s->resume_ev = event_new(s->base, -1, 0, resume_cb, s);
 	s->stop_ev = event_new(s->base, -1, 0, stop_cb, s);
-	if (s->batch_timer == NULL || s->resume_ev == NULL || s->stop_ev == NULL)
+	s->reload_ev = event_new(s->base, -1, 0, reload_cb, s);
+	s->swapped_ev = event_new(s->base, -1, 0, swapped_cb, s);
+	if (s->batch_timer == NULL || s->resume_ev == NULL || s->stop_ev == NULL ||
+	    s->reload_ev == NULL || s->swapped_ev == NULL)
 		return LW_ENOMEM;
 	if (!signals)
 		return LW_OK;
 	s->sigterm = evsignal_new(s->base, SIGTERM, stop_cb, s);
 	s->sigint = evsignal_new(s->base, SIGINT, stop_cb, s);
-	if (s->sigterm == NULL || s->sigint == NULL)
+	s->sighup = evsignal_new(s->base, SIGHUP, sighup_cb, s);
+	if (s->sigterm == NULL || s->sigint == NULL || s->sighup == NULL)
 		return LW_ENOMEM;
 	return LW_OK;
 }
@@ -245,17 +498,8 @@ static int make_events(struct lw_serve *s, int signals)
 static int open_listeners(struct lw_serve *s, struct lw_diag *diag)
 {
 	for (size_t i = 0; i < s->cfg->nlisteners; i++) {
-		struct lw_listener_env env = {
-			.base = s->base,
-			.cfg = s->cfg,
-			.lc = &s->cfg->listeners[i],
-			.log = s->log,
-			.counters = s->counters,
-			.sink = {.frame = sink_frame, .stalled = sink_stalled, .arg = s},
-			.rbuf = s->rbuf,
-			.rbuf_len = LW_SERVE_RBUF,
-		};
-		int rc = lw_listener_open(&env, &s->listeners[i], diag);
+		int rc = open_listener(s, s->cfg, &s->cfg->listeners[i],
+				       &s->listeners[i], diag);
 
 		if (rc != LW_OK)
 			return rc;
@@ -275,6 +519,9 @@ int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
 	if (s == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "out of memory");
 	s->cfg = opts->cfg;
+	s->cfg0 = opts->cfg;
+	s->rs = opts->ruleset;
+	s->corr = opts->correlation;
 	s->log = opts->log;
 	s->counters = opts->counters;
 	/* Before event_base_new: the writer thread calls event_active. */
@@ -321,7 +568,8 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 	}
 	if (event_add(s->batch_timer, &tv) == -1 ||
 	    (s->sigterm != NULL && (event_add(s->sigterm, NULL) == -1 ||
-				    event_add(s->sigint, NULL) == -1))) {
+				    event_add(s->sigint, NULL) == -1 ||
+				    event_add(s->sighup, NULL) == -1))) {
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
 				 "cannot add timer or signal events");
 		goto out;
@@ -333,6 +581,13 @@ out:
 	 * sockets already hold reaches the pipeline. */
 	s->stopping = 1;
 	s->paused = 0;
+	if (s->job != NULL) { /* a reload still loading: never applied */
+		struct lw_reload r;
+
+		lw_reload_finish(s->job, &r);
+		s->job = NULL;
+		lw_reload_release(&r);
+	}
 	for (size_t i = 0; i < s->nlisteners; i++)
 		lw_listener_drain(s->listeners[i]);
 	submit_cur(s);
@@ -351,6 +606,12 @@ void lw_serve_free(struct lw_serve *s)
 		event_free(s->sigterm);
 	if (s->sigint != NULL)
 		event_free(s->sigint);
+	if (s->sighup != NULL)
+		event_free(s->sighup);
+	if (s->reload_ev != NULL)
+		event_free(s->reload_ev);
+	if (s->swapped_ev != NULL)
+		event_free(s->swapped_ev);
 	if (s->batch_timer != NULL)
 		event_free(s->batch_timer);
 	if (s->resume_ev != NULL)
@@ -361,5 +622,10 @@ void lw_serve_free(struct lw_serve *s)
 		event_base_free(s->base);
 	lw_tz_free(s->tz);
 	free(s->rbuf);
+	if (s->cfg != s->cfg0) { /* the current generation, from a reload */
+		lw_correlation_free(s->corr);
+		lw_ruleset_free((struct lw_ruleset *)s->rs);
+		free((struct lw_config *)s->cfg);
+	}
 	free(s);
 }

@@ -21,7 +21,6 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

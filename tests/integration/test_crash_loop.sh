@@ -26,9 +26,11 @@ BENCH="${LW_BUILD_DIR:-}/logward-bench"
 ROUNDS=${LW_CRASH_ROUNDS:-20}
 FLUSH_MS=200
 # One batch timer (50 ms: a partly filled batch goes to the writer) plus
-# one commit (compress + LMDB commit with fsync) and scheduling on a busy
-# machine under ASan.
-SLACK_MS=${LW_CRASH_SLACK_MS:-300}
+# one commit (compress + LMDB commit with fsync) and scheduling. Under
+# ASan on the shared 2-core machine with a load average of 12, 200 rounds
+# measured 300 ms on average and 762 ms at worst with flush 200 ms (the
+# writer waits for a CPU), so the suite allows 600 ms of slack.
+SLACK_MS=${LW_CRASH_SLACK_MS:-600}
 BOUND_MS=$((FLUSH_MS + SLACK_MS))
 RATE=${LW_CRASH_RATE:-10000}
 

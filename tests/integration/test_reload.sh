@@ -11,8 +11,10 @@
 #       epsilon): rejected, both errors named with file and line in the
 #       log; v2 keeps running: gamma's 4th hit (2 before (a), 1 between,
 #       1 after (b)) raises its incident, epsilon raises none;
-#   (c) the UDP listener removed and a TCP listener added (zone "added"):
-#       the new port stores with that zone, the stream's connections live on;
+#   (c) the UDP listener removed, a TCP listener added (zone "added"),
+#       and the kept TCP listener's zone changed to lgwan-b: the new port
+#       stores with its zone, the stream's connections live on and their
+#       events carry the new zone from then on;
 #   (d) nothing changed.
 # Then: every bench message stored exactly once (per connection, 1..max,
 # no duplicate, no hole, total = what the bench sent), the bench saw no
@@ -140,12 +142,12 @@ rm -rf "$R" && mv "$LW_TMP/rules-v2" "$R"
 udp "$LW_UDP_PORT" udpbefore "over UDP before it is removed"
 sleep 0.5
 sed -i "/type: udp/d" "$conf"
-sed -i "s|^  - {type: tcp, address: \"127.0.0.1:0\", zone: lgwan, framing: auto}|&\n  - {type: tcp, address: \"127.0.0.1:0\", zone: added}|" "$conf"
+sed -i "s|^  - {type: tcp, address: \"127.0.0.1:0\", zone: lgwan, framing: auto}|  - {type: tcp, address: \"127.0.0.1:0\", zone: lgwan-b, framing: auto}\n  - {type: tcp, address: \"127.0.0.1:0\", zone: added}|" "$conf"
 # The kept TCP listener is matched by type and address: "127.0.0.1:0" is
 # the same entry as before, so it keeps its (ephemeral) socket.
 reload 3
 grep "configuration reloaded" "$LW_TMP/serve.log" | tail -n 1 |
-	grep -q "listeners='kept 1 (0 changed), added 1, removed 1'" || fail "reload (c) listener summary"
+	grep -q "listeners='kept 1 (1 changed), added 1, removed 1'" || fail "reload (c) listener summary"
 new_port=$(grep "collector: listening; on='tcp 127.0.0.1:" "$LW_TMP/serve.log" | tail -n 1 |
 	sed -E "s/.*on='tcp 127.0.0.1:([0-9]+)'.*/\1/")
 [ "$new_port" != "$LW_TCP_PORT" ] || fail "no new TCP port"
@@ -174,6 +176,12 @@ awk -F'[=-]' '{n[$2]++; if ($3 + 0 > m[$2]) m[$2] = $3 + 0}
 	END {for (c in n) if (n[c] != m[c]) {print "conn " c ": " n[c] " of 1.." m[c]; bad = 1}; exit bad}' \
 	"$LW_TMP/seqs" || fail "holes in a connection's sequence"
 expect_eq "$(lw_count --app newport --zone added)" 1 "event over the added listener"
+# The kept listener: 12 marker lines (m1: 5, m2: 5, m3: 2) and the bench, first in
+# zone lgwan, after (c) in lgwan-b, the same connections throughout.
+before_c=$(lw_count --zone lgwan)
+after_c=$(lw_count --zone lgwan-b)
+[ "$before_c" -gt 12 ] && [ "$after_c" -gt 0 ] || fail "zones before/after (c): $before_c / $after_c"
+expect_eq "$((before_c + after_c))" "$((sent + 12))" "events over the kept TCP listener"
 expect_eq "$(lw_count --app udpbefore)" 1 "event over UDP before its removal"
 expect_eq "$(lw_count --app udpafter)" 0 "event over the removed UDP listener"
 

@@ -174,6 +174,9 @@ int lw_cmd_serve(int argc, char **argv)
 	lw_counters_init(&counters);
 	/* A client that vanishes must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A SIGHUP (reload) before the loop handles it must not kill the
+	 * daemon either: the config being loaded is the newest anyway. */
+	signal(SIGHUP, SIG_IGN);
 
 	cfg = malloc(sizeof(*cfg)); /* large: PATH_MAX fields per listener */
 	if (cfg == NULL)

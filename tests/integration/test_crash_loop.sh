@@ -20,6 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 need jq
 need ss
+need logger
 BENCH="${LW_BUILD_DIR:-}/logward-bench"
 [ -x "$BENCH" ] || skip "logward-bench is not built (LW_BUILD_DIR)"
 
@@ -106,10 +107,13 @@ for round in $(seq 1 "$ROUNDS"); do
 	echo "round $round: sent $sent, stored $stored, lost $lost, kill $lag_ms ms after the last stored event" >&2
 done
 
-# The crashed store takes a restart and a clean stop, and keeps every
-# event stored so far.
+# The crashed store takes a restart, one more event on the same chain (it
+# also shows the daemon is running, so the SIGTERM is handled) and a clean
+# stop, and keeps every event stored so far.
 lw_start ""
+logger -n 127.0.0.1 -P "$LW_TCP_PORT" -T --rfc3164 -t after "after the last crash"
+lw_wait_count $((total_stored + 1)) 60
 lw_stop
 "$LW_BIN" verify -d "$LW_DATA" >/dev/null || fail "verify after the final clean stop"
-expect_eq "$(lw_count)" "$total_stored" "events in the store after $ROUNDS crashes"
+expect_eq "$(lw_count)" "$((total_stored + 1))" "events in the store after $ROUNDS crashes and one more"
 echo "ok: $ROUNDS kill -9 rounds under load: verify passed each time, no duplicate, no hole; $total_stored stored, $total_lost lost (at most $max_lost in a round), every loss read within $max_lag ms of the kill (bound ${FLUSH_MS} ms flush + ${SLACK_MS} ms)"

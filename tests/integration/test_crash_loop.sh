@@ -43,8 +43,12 @@ for round in $(seq 1 "$ROUNDS"); do
 	lw_start "" # same $LW_DATA: the store the last round crashed
 	# Running for sure (the loop reads, the writer commits) before the
 	# load starts: listening alone is not reading yet.
-	logger -n 127.0.0.1 -P "$LW_TCP_PORT" -T --rfc3164 -t warmup "round $round"
-	lw_wait_count $((total_stored + round)) 60
+	logger -n 127.0.0.1 -P "$LW_TCP_PORT" -T --rfc3164 -t "warmup$round" "round $round"
+	for _ in $(seq 1 300); do # the app filter skips old segments unread
+		[ "$(lw_count --app "warmup$round" 2>/dev/null || echo 0)" -ge 1 ] && break
+		sleep 0.1
+	done
+	[ "$(lw_count --app "warmup$round")" = 1 ] || fail "round $round: the warm-up line was not stored"
 	t_start=$(now)
 	"$BENCH" --tcp "127.0.0.1:$LW_TCP_PORT" -c 2 -t 1 -r "$RATE" -d 30s -f rfc5424 \
 		--ring 1024 --json >"$LW_TMP/bench.json" 2>"$LW_TMP/bench.err" &

@@ -183,6 +183,9 @@ int lw_cmd_serve(int argc, char **argv)
 	lw_counters_init(&counters);
 	/* A client that vanishes must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A SIGHUP (reload) before the loop handles it must not kill the
+	 * daemon either: the config being loaded is the newest anyway. */
+	signal(SIGHUP, SIG_IGN);
 
 	cfg = malloc(sizeof(*cfg)); /* large: PATH_MAX fields per listener */
 	if (cfg == NULL)
@@ -208,7 +211,8 @@ int lw_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	restore_counters(store, &counters);
-	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .log = &log,
+	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .ruleset = rs,
+				.correlation = corr, .log = &log,
 				.counters = &counters, .handle_signals = 1},
 			  &serve, &diag);
 	if (rc != LW_OK) {

@@ -68,6 +68,7 @@ struct conn {
 	struct lw_journal *parser;
 	struct lw_listener_src src;
 	char addr[INET6_ADDRSTRLEN + 16];
+	struct sockaddr_storage peer; /* its zone is looked up again on reload */
 	struct conn *prev, *next;
 };
 
@@ -700,12 +701,26 @@ static void refuse_conn(struct lw_jhttp *h, int fd, const char *why,
 		       "listener", h->bound, "peer", peer, "reason", why, NULL);
 }
 
+/* labels.zone and log.source.address of c's events, from the current
+ * config (the zones map, else the listener's zone). */
+static void set_src(struct conn *c)
+{
+	const char *zone = lw_config_zone_of(c->h->env.cfg,
+					     (const struct sockaddr *)&c->peer);
+
+	if (zone == NULL)
+		zone = c->h->env.lc->zone;
+	c->src = (struct lw_listener_src){.zone = zone,
+					  .zone_len = (uint32_t)strlen(zone),
+					  .addr = c->addr,
+					  .addr_len = (uint32_t)strlen(c->addr)};
+}
+
 static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 {
 	const struct lw_listener_config *lc = h->env.lc;
 	struct conn *c;
 	char peer[INET6_ADDRSTRLEN + 16];
-	const char *zone;
 
 	format_peer(sa, peer, sizeof(peer));
 	if (h->nconns >= lc->max_connections) {
@@ -724,13 +739,9 @@ static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 	c->h = h;
 	c->fd = fd;
 	memcpy(c->addr, peer, sizeof(peer));
-	zone = lw_config_zone_of(h->env.cfg, sa);
-	if (zone == NULL)
-		zone = lc->zone;
-	c->src = (struct lw_listener_src){.zone = zone,
-					  .zone_len = (uint32_t)strlen(zone),
-					  .addr = c->addr,
-					  .addr_len = (uint32_t)strlen(c->addr)};
+	memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ?
+	       sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	set_src(c);
 	c->in = evbuffer_new();
 	c->parser = lw_journal_new(LW_JOURNAL_EXPORT, lc->max_message_bytes, 0);
 	c->ev = event_new(h->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);
@@ -827,6 +838,28 @@ static int bind_address(struct lw_jhttp *h, struct lw_diag *diag)
 	return LW_OK;
 }
 
+/* The idle timeout of connections armed from now on (NULL = none). */
+static void set_idle_tv(struct lw_jhttp *h)
+{
+	struct timeval tv = {h->env.lc->idle_timeout_ms / 1000,
+			     (h->env.lc->idle_timeout_ms % 1000) * 1000};
+
+	h->idle_tv = h->env.lc->idle_timeout_ms > 0 ?
+		event_base_init_common_timeout(h->env.base, &tv) : NULL;
+}
+
+void lw_jhttp_update(struct lw_jhttp *h, const struct lw_config *cfg,
+		     const struct lw_listener_config *lc)
+{
+	h->env.cfg = cfg;
+	h->env.lc = lc;
+	set_idle_tv(h);
+	/* Every zone string borrowed from the old config is looked up again
+	 * in the new one before the old one can go. */
+	for (struct conn *c = h->conns; c != NULL; c = c->next)
+		set_src(c);
+}
+
 int lw_jhttp_open(const struct lw_jhttp_env *env, struct lw_jhttp **out,
 		  struct lw_diag *diag)
 {
@@ -843,11 +876,7 @@ int lw_jhttp_open(const struct lw_jhttp_env *env, struct lw_jhttp **out,
 	rc = bind_address(h, diag);
 	if (rc != LW_OK)
 		goto fail;
-	if (env->lc->idle_timeout_ms > 0) {
-		struct timeval tv = {env->lc->idle_timeout_ms / 1000,
-				     (env->lc->idle_timeout_ms % 1000) * 1000};
-		h->idle_tv = event_base_init_common_timeout(env->base, &tv);
-	}
+	set_idle_tv(h);
 	h->ev = event_new(env->base, h->fd, EV_READ | EV_PERSIST, accept_cb, h);
 	if (h->ev == NULL) {
 		rc = lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");

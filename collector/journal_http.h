@@ -81,6 +81,13 @@ int lw_jhttp_resume(struct lw_jhttp *h);
  * sent (bounded), then closes them; an entry still incomplete is lost and
  * counted. The sink must block instead of returning LW_EFULL. */
 void lw_jhttp_drain(struct lw_jhttp *h);
+/* Reload: from now on h reads cfg and lc (same type and address as
+ * before; both outlive h or the next update), and every open connection's
+ * zone is looked up again in cfg, so nothing points into the old config
+ * any more. A new idle_timeout applies to connections from their next
+ * read; a new max_message_size to new connections. */
+void lw_jhttp_update(struct lw_jhttp *h, const struct lw_config *cfg,
+		     const struct lw_listener_config *lc);
 /* Frees everything; NULL is allowed. */
 void lw_jhttp_close(struct lw_jhttp *h);
 

@@ -98,6 +98,7 @@ struct conn {
 	struct lw_field tls_fields[2];
 	char addr[INET6_ADDRSTRLEN + 16];
 	char *tls_names; /* subject, then issuer: LW_NAME_LEN each, tls only */
+	struct sockaddr_storage peer; /* its zone is looked up again on reload */
 	struct conn *prev, *next;
 };
 
@@ -1060,6 +1061,8 @@ static void accept_one(struct lw_listener *l, int fd,
 	c->l = l;
 	c->fd = fd;
 	memcpy(c->addr, peer, sizeof(peer));
+	memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ?
+	       sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	set_src(l, &c->src, sa, c->addr);
 	lw_ratelimit_key_of(sa, &c->rkey);
 	c->fr = lw_framing_new(l->env.lc->framing, l->env.lc->max_message_bytes);
@@ -1208,6 +1211,18 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+/* The idle timeout of connections armed from now on (NULL = none). */
+static void set_idle_tv(struct lw_listener *l)
+{
+	struct timeval tv = {l->env.lc->idle_timeout_ms / 1000,
+			     (l->env.lc->idle_timeout_ms % 1000) * 1000};
+
+	/* Common timeout: O(1) re-arm per read with 1,000s of connections
+	 * sharing the same duration. */
+	l->idle_tv = l->env.lc->idle_timeout_ms > 0 ?
+		event_base_init_common_timeout(l->env.base, &tv) : NULL;
+}
+
 static const char *type_name(enum lw_listener_type t)
 {
 	switch (t) {
@@ -1276,13 +1291,7 @@ int lw_listener_open(const struct lw_listener_env *env,
 			goto fail;
 		l->ev = event_new(env->base, l->fd, EV_READ | EV_PERSIST, accept_cb, l);
 		l->backoff = evtimer_new(env->base, backoff_cb, l);
-		if (env->lc->idle_timeout_ms > 0) {
-			struct timeval tv = {env->lc->idle_timeout_ms / 1000,
-					     (env->lc->idle_timeout_ms % 1000) * 1000};
-			/* Common timeout: O(1) re-arm per read with 1,000s of
-			 * connections sharing the same duration. */
-			l->idle_tv = event_base_init_common_timeout(env->base, &tv);
-		}
+		set_idle_tv(l);
 		break;
 	case LW_LISTENER_UDP:
 		rc = open_inet(l, SOCK_DGRAM, diag);
@@ -1420,6 +1429,42 @@ int lw_listener_resume(struct lw_listener *l)
 	return LW_EFULL;
 }
 
+int lw_listener_update(struct lw_listener *l, const struct lw_config *cfg,
+		       const struct lw_listener_config *lc)
+{
+	size_t each = lc->max_message_bytes;
+
+	l->env.cfg = cfg;
+	l->env.lc = lc;
+	/* Every zone string borrowed from the old config is looked up again
+	 * in the new one before the old one can go. */
+	for (struct conn *c = l->conns; c != NULL; c = c->next)
+		set_src(l, &c->src, (const struct sockaddr *)&c->peer, c->addr);
+	l->last_peer_len = 0; /* the UDP sender cache holds a zone too */
+	if (l->type == LW_LISTENER_UNIX)
+		set_src(l, &l->last_src, NULL, l->bound);
+	if (l->type == LW_LISTENER_TCP || l->type == LW_LISTENER_TLS) {
+		set_idle_tv(l);
+		return LW_OK;
+	}
+	if (each == 0 || each > 65535)
+		each = 65535;
+	if (each != l->dbuf_each) {
+		uint8_t *dbuf = malloc(each * LW_DGRAM_VLEN);
+
+		if (dbuf == NULL)
+			return LW_ENOMEM; /* the old size stays in force */
+		free(l->dbuf);
+		l->dbuf = dbuf;
+		l->dbuf_each = each;
+		for (unsigned i = 0; i < LW_DGRAM_VLEN; i++) {
+			l->iov[i].iov_base = l->dbuf + i * each;
+			l->iov[i].iov_len = each;
+		}
+	}
+	return LW_OK;
+}
+
 void lw_listener_tick(struct lw_listener *l)
 {
 	kdrops_poll(l);
@@ -1489,7 +1534,8 @@ void lw_listener_drain(struct lw_listener *l)
 	}
 	/* Stop accepting first: a connection in the backlog has sent nothing
 	 * we have read, so closing it loses nothing we took responsibility for. */
-	close(l->fd);
+	if (l->fd != -1)
+		close(l->fd);
 	l->fd = -1;
 	while (l->conns != NULL) {
 		struct conn *c = l->conns;

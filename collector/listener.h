@@ -115,6 +115,17 @@ int lw_listener_deliver_held(struct lw_listener *l);
  * paused again). */
 int lw_listener_resume(struct lw_listener *l);
 
+/* Reload: re-points l at lc (an entry of cfg with the same socket, see
+ * lw_reload_same_socket), so the old config may go. The socket and its
+ * connections stay; zones are looked up again in cfg for every
+ * connection and sender; zone, allow and max_connections apply at once,
+ * framing, max_message_bytes and idle_timeout to connections accepted
+ * from now on (and max_message_bytes to datagrams at once). Returns
+ * LW_OK, or LW_ENOMEM when a datagram buffer of the new size could not
+ * be allocated (the old size stays; everything else is updated). */
+int lw_listener_update(struct lw_listener *l, const struct lw_config *cfg,
+		       const struct lw_listener_config *lc);
+
 /* Periodic work (the serve's batch timer): reads the kernel's drop total
  * of a datagram socket (SO_MEMINFO), so drops that no later datagram
  * reports are counted too. One getsockopt; streams: nothing. */

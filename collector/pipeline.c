@@ -74,6 +74,13 @@ struct lw_pipeline {
 	struct lw_batch *q_head, *q_tail;
 	int starved;  /* acquire(wait=0) returned NULL since the last resume */
 	int stopping;
+	/* lw_pipeline_swap: posted until applied (or refused); swap_after is
+	 * the last batch queued before it (NULL: none was queued). */
+	int swap_posted;
+	struct lw_batch *swap_after;
+	struct lw_pipeline_gen swap_next;
+	lw_pipeline_swapped_fn swap_done;
+	void *swap_arg;
 
 	/* writer thread only */
 	pthread_t thread;
@@ -102,6 +109,8 @@ struct lw_pipeline {
 	struct lw_health *health;
 	int advance_wall_clock;
 	int64_t next_tick_ms;     /* next lw_correlation_advance */
+	int swap_due;             /* taken from the queue: swap at the next boundary */
+	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
 	uint64_t base_seq;        /* store seq of the builder's first event */
 	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
 	uint32_t npending;
@@ -557,7 +566,7 @@ static void tick(struct lw_pipeline *p, int64_t now)
 
 static void wait_work(struct lw_pipeline *p)
 {
-	while (p->q_head == NULL && !p->stopping) {
+	while (p->q_head == NULL && !p->stopping && !(p->swap_posted && !p->swap_due)) {
 		struct timespec ts;
 		int64_t d;
 
@@ -617,6 +626,70 @@ static int wait_for_commit(struct lw_pipeline *p)
 	return 1;
 }
 
+/* Windows of rules whose id and window definition did not change go on
+ * in next; the others start empty there (lw_correlation_restore). */
+static void carry_windows(struct lw_pipeline *p, struct lw_correlation *next)
+{
+	struct lw_diag d;
+
+	memset(&d, 0, sizeof(d));
+	lw_buf_reset(&p->state);
+	if (lw_correlation_save(p->corr, &p->state) != LW_OK || p->state.oom ||
+	    lw_correlation_restore(next, p->state.data, p->state.len, &d) != LW_OK)
+		lw_log(p->log, LW_LOG_WARNING, "pipeline",
+		       "correlation windows not carried over; they start empty",
+		       "detail", d.detail[0] ? d.detail : lw_strerror(LW_ENOMEM), NULL);
+}
+
+/* Runs with the posted generation from now on; allocates nothing, so it
+ * cannot fail half-way. No firing of the old rules may be pending (they
+ * point into the old ruleset), except at stop, where they are lost. */
+static void apply_swap(struct lw_pipeline *p)
+{
+	struct lw_pipeline_gen old = {p->cfg, p->rs, p->corr, NULL}, next;
+	lw_pipeline_swapped_fn done;
+	void *arg;
+
+	pthread_mutex_lock(&p->mu);
+	next = p->swap_next;
+	done = p->swap_done;
+	arg = p->swap_arg;
+	pthread_mutex_unlock(&p->mu);
+	if (p->corr != NULL && next.correlation != NULL)
+		carry_windows(p, next.correlation);
+	lw_ruleset_scratch_free(p->scratch);
+	p->scratch = next.scratch;
+	p->cfg = next.cfg;
+	p->rs = next.ruleset;
+	p->corr = next.ruleset != NULL ? next.correlation : NULL;
+	p->npending = 0;
+	p->state_saved_ms = 0; /* the next commit stores the new windows */
+	p->swap_due = 0;
+	p->swap_wait = NULL;
+	pthread_mutex_lock(&p->mu);
+	p->swap_posted = 0; /* before done: it may post the next swap */
+	pthread_mutex_unlock(&p->mu);
+	done(arg, &old);
+}
+
+/* The swap check at a batch boundary: b is the batch just absorbed, NULL
+ * before the first batch of a list. */
+static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
+{
+	if (!p->swap_due)
+		return;
+	if (p->swap_wait != NULL) {
+		if (b != p->swap_wait)
+			return;
+		p->swap_wait = NULL;
+	}
+	/* The old rules' firings are committed first; while that fails the
+	 * swap waits for a later boundary. */
+	if (p->npending > 0 && (mono_ms() < p->retry_ms || commit(p) != LW_OK))
+		return;
+	apply_swap(p);
+}
+
 static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
@@ -633,11 +706,16 @@ static void *writer_main(void *arg)
 			       "counter", "dropped_store", NULL);
 		}
 		wait_work(p);
+		if (p->swap_posted && !p->swap_due) {
+			p->swap_due = 1;
+			p->swap_wait = p->swap_after;
+		}
 		list = p->q_head;
 		p->q_head = p->q_tail = NULL;
 		stop = p->stopping && list == NULL;
 		pthread_mutex_unlock(&p->mu);
 
+		swap_at_boundary(p, NULL);
 		while (list != NULL) {
 			struct lw_batch *b = list;
 			list = b->next;
@@ -645,6 +723,7 @@ static void *writer_main(void *arg)
 				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
 			else
 				absorb(p, b);
+			swap_at_boundary(p, b);
 			give_back(p, b);
 		}
 		if (stop)
@@ -664,6 +743,10 @@ static void *writer_main(void *arg)
 				lw_segment_builder_count(p->builder));
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events not stored at stop", NULL);
+	}
+	if (p->swap_due) {
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, p->npending);
+		apply_swap(p); /* so that done frees what it must */
 	}
 	return NULL;
 }
@@ -729,17 +812,17 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	rc = lw_store_events_total(p->store, &p->base_seq, diag);
 	if (rc != LW_OK)
 		return rc;
-	/* Raises are rule firings and lw_health's incidents (without rules too). */
+	/* Allocated even without rules: lw_health raises incidents without
+	 * rules, and a reload may bring rules (lw_pipeline_swap); calloc'd
+	 * pages cost nothing until touched. */
+	p->pending = calloc(PENDING_MAX, sizeof(*p->pending));
 	p->raises = calloc(MAX_RAISES, sizeof(*p->raises));
 	p->raise_ids = calloc(MAX_RAISES, sizeof(*p->raise_ids));
 	p->raise_created = calloc(MAX_RAISES, sizeof(*p->raise_created));
-	if (p->raises == NULL || p->raise_ids == NULL || p->raise_created == NULL)
-		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
-	if (p->rs == NULL)
-		return LW_OK;
-	p->scratch = lw_ruleset_scratch_new(p->rs);
-	p->pending = calloc(PENDING_MAX, sizeof(*p->pending));
-	if (p->scratch == NULL || p->pending == NULL)
+	if (p->rs != NULL)
+		p->scratch = lw_ruleset_scratch_new(p->rs);
+	if ((p->rs != NULL && p->scratch == NULL) || p->pending == NULL ||
+	    p->raises == NULL || p->raise_ids == NULL || p->raise_created == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
 	if (p->corr == NULL)
 		return LW_OK;
@@ -862,6 +945,19 @@ void lw_pipeline_submit(struct lw_pipeline *p, struct lw_batch *batch)
 	else
 		p->q_head = batch;
 	p->q_tail = batch;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void lw_pipeline_swap(struct lw_pipeline *p, const struct lw_pipeline_gen *next,
+		      lw_pipeline_swapped_fn done, void *arg)
+{
+	pthread_mutex_lock(&p->mu);
+	p->swap_next = *next;
+	p->swap_done = done;
+	p->swap_arg = arg;
+	p->swap_after = p->q_tail;
+	p->swap_posted = 1;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }

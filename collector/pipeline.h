@@ -83,6 +83,36 @@ struct lw_batch *lw_pipeline_acquire(struct lw_pipeline *p, int wait);
  * simply returned to the free list. */
 void lw_pipeline_submit(struct lw_pipeline *p, struct lw_batch *batch);
 
+struct lw_ruleset_scratch;
+
+/* A configuration generation as the writer uses it (reload): cfg, ruleset
+ * and correlation borrowed while current (correlation NULL when ruleset
+ * is); scratch (lw_ruleset_scratch_new(ruleset), made by the caller so
+ * that the swap allocates nothing) is owned by the pipeline from the swap. */
+struct lw_pipeline_gen {
+	const struct lw_config *cfg;
+	const struct lw_ruleset *ruleset;
+	struct lw_correlation *correlation;
+	struct lw_ruleset_scratch *scratch;
+};
+
+/* Called on the writer thread once the swap is applied, with the
+ * generation the writer no longer references (scratch NULL: freed), for
+ * the caller to free. */
+typedef void (*lw_pipeline_swapped_fn)(void *arg,
+				       const struct lw_pipeline_gen *old);
+
+/* Producer thread: run with `next` from the first batch boundary after
+ * every batch submitted so far (their events may borrow strings of the
+ * old config). Before the swap the writer commits the firings of the old
+ * rules; the window state of each correlation rule whose id and window
+ * definition are unchanged is carried over (lw_correlation_save and
+ * restore), other windows start empty. While commits fail the swap waits
+ * (later batches use the old rules); at stop it is applied after the
+ * last commit. One swap at a time: call again only after done ran. */
+void lw_pipeline_swap(struct lw_pipeline *p, const struct lw_pipeline_gen *next,
+		      lw_pipeline_swapped_fn done, void *arg);
+
 /* Drains every submitted batch, commits, joins the writer and frees p.
  * Returns the first commit error seen (LW_OK when all was stored).
  *

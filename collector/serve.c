@@ -30,7 +30,10 @@
 #include "collector/journal_http.h"
 #include "collector/listener.h"
 #include "collector/pipeline.h"
+#include "collector/reload.h"
 #include "core/tz.h"
+#include "correlator/correlation.h"
+#include "correlator/ruleset.h"
 
 /* Stream read size: big reads amortise the syscall over ~1,000 messages. */
 #define LW_SERVE_RBUF (256 * 1024)
@@ -48,9 +51,11 @@ struct lw_serve {
 	struct lw_tz *tz;
 	struct lw_parse_opts popts;
 	uint8_t *rbuf;
+	/* Slot i is cfg->listeners[i]: a syslog listener in listeners[i] or a
+	 * journal-http one in jhttp[i], the other NULL (reload matches slots
+	 * with the new config by index). */
 	size_t nlisteners;
 	struct lw_listener *listeners[LW_CONFIG_MAX_LISTENERS];
-	size_t njhttp; /* journal-http listeners (collector/journal_http.h) */
 	struct lw_jhttp *jhttp[LW_CONFIG_MAX_LISTENERS];
 	struct event *sigterm, *sigint, *batch_timer, *resume_ev, *stop_ev;
 	struct lw_pipeline *pipe;
@@ -62,6 +67,16 @@ struct lw_serve {
 	uint64_t lost_unlogged; /* frames lost to ENOMEM, not yet logged */
 	int64_t lost_logged_ns; /* monotonic time of the last such line */
 	int lost_rc;            /* the error of the last loss */
+	/* Reload. cfg, rs and corr are the current generation. Generation 0
+	 * (opts) is cmd_serve's; later ones are the serve's: the current
+	 * one is freed by lw_serve_free, the ones before by swapped(). */
+	struct event *sighup, *reload_ev, *swapped_ev;
+	const struct lw_config *cfg0;
+	const struct lw_ruleset *rs;
+	struct lw_correlation *corr;
+	struct lw_reload_job *job; /* loading on its thread, or NULL */
+	int reload_busy;  /* from SIGHUP until the writer swapped or it failed */
+	int reload_again; /* SIGHUP while busy: once more afterwards */
 };
 
 static int64_t mono_ns(void)
@@ -166,10 +181,12 @@ static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 
 static void pause_all(struct lw_serve *s)
 {
-	for (size_t i = 0; i < s->nlisteners; i++)
-		lw_listener_pause(s->listeners[i]);
-	for (size_t i = 0; i < s->njhttp; i++)
-		lw_jhttp_pause(s->jhttp[i]);
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (s->listeners[i] != NULL)
+			lw_listener_pause(s->listeners[i]);
+		else
+			lw_jhttp_pause(s->jhttp[i]);
+	}
 }
 
 /* Always pauses every listener, even when already paused: one may have
@@ -193,25 +210,24 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!s->paused || s->stopping || n + s->njhttp == 0)
+	if (!s->paused || s->stopping || n == 0)
 		return;
-	for (size_t i = 0; i < s->njhttp; i++)
-		if (lw_jhttp_deliver_held(s->jhttp[i]) == LW_EFULL)
-			return;
 	/* Still no batch: stay paused; the failed acquire marked the
 	 * pipeline starved, so another resume will come. */
-	for (size_t k = 0; k < n; k++)
-		if (lw_listener_deliver_held(s->listeners[(s->resume_first + k) % n]) == LW_EFULL)
-			return;
 	for (size_t k = 0; k < n; k++) {
-		if (lw_listener_resume(s->listeners[(s->resume_first + k) % n]) == LW_EFULL) {
-			pause_all(s); /* the ones re-armed before it, too */
+		size_t i = (s->resume_first + k) % n;
+
+		if ((s->listeners[i] != NULL ?
+		     lw_listener_deliver_held(s->listeners[i]) :
+		     lw_jhttp_deliver_held(s->jhttp[i])) == LW_EFULL)
 			return;
-		}
 	}
-	for (size_t i = 0; i < s->njhttp; i++) {
-		if (lw_jhttp_resume(s->jhttp[i]) == LW_EFULL) {
-			pause_all(s);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (s->resume_first + k) % n;
+
+		if ((s->listeners[i] != NULL ? lw_listener_resume(s->listeners[i]) :
+		     lw_jhttp_resume(s->jhttp[i])) == LW_EFULL) {
+			pause_all(s); /* the ones re-armed before it, too */
 			return;
 		}
 	}
@@ -231,7 +247,8 @@ static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		lw_listener_counts_flush(&s->counts, s->counters);
 	for (size_t i = 0; i < s->nlisteners; i++)
-		lw_listener_tick(s->listeners[i]);
+		if (s->listeners[i] != NULL)
+			lw_listener_tick(s->listeners[i]);
 	log_lost(s, 0);
 }
 
@@ -259,18 +276,294 @@ void lw_serve_stop(struct lw_serve *s)
 
 size_t lw_serve_listener_count(const struct lw_serve *s)
 {
-	return s->nlisteners + s->njhttp;
+	return s->nlisteners;
 }
 
 void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
 		       size_t outlen)
 {
-	if (i < s->nlisteners)
+	if (i < s->nlisteners && s->listeners[i] != NULL)
 		lw_listener_describe(s->listeners[i], out, outlen);
-	else if (i < s->nlisteners + s->njhttp)
-		lw_jhttp_describe(s->jhttp[i - s->nlisteners], out, outlen);
+	else if (i < s->nlisteners)
+		lw_jhttp_describe(s->jhttp[i], out, outlen);
 	else if (outlen > 0)
 		out[0] = '\0';
+}
+
+/* Opens slot *l or *j, by lc->type (the other stays NULL). */
+static int open_listener(struct lw_serve *s, const struct lw_config *cfg,
+			 const struct lw_listener_config *lc,
+			 struct lw_listener **out, struct lw_jhttp **jout,
+			 struct lw_diag *diag)
+{
+	*out = NULL;
+	*jout = NULL;
+	if (lc->type == LW_LISTENER_JOURNAL_HTTP) {
+		struct lw_jhttp_env jenv = {
+			.base = s->base, .cfg = cfg, .lc = lc, .log = s->log,
+			.counters = s->counters,
+			.sink = {.entry = sink_entry, .stalled = sink_stalled, .arg = s},
+		};
+
+		return lw_jhttp_open(&jenv, jout, diag);
+	}
+	struct lw_listener_env env = {
+		.base = s->base,
+		.cfg = cfg,
+		.lc = lc,
+		.log = s->log,
+		.counters = s->counters,
+		.sink = {.frame = sink_frame, .stalled = sink_stalled, .arg = s},
+		.rbuf = s->rbuf,
+		.rbuf_len = LW_SERVE_RBUF,
+	};
+
+	return lw_listener_open(&env, out, diag);
+}
+
+/* ---- reload (SIGHUP) ----
+ *
+ * Who borrows the config, and until when. The config struct is immutable
+ * and shared by const pointer; a generation's config must live until
+ * nothing points into it:
+ *   - listeners keep env.cfg and env.lc, and every connection (and the
+ *     datagram sender cache) a zone string out of cfg->zones or lc->zone;
+ *   - every event in a batch not yet absorbed by the writer has zone.ptr
+ *     into the config its listener had when the frame was delivered;
+ *   - the writer reads p->cfg (flush interval, segment size, skew).
+ * So the switch goes, all on the collector thread, between two frames:
+ *   1. bind the added listeners (a failure rejects the reload: they are
+ *      closed, nothing else changed);
+ *   2. drain and close the removed ones (their frames still carry the
+ *      old config's zones);
+ *   3. re-point the kept ones at the new config (lw_listener_update
+ *      looks every connection's zone up again), so no frame delivered
+ *      from now on borrows the old config;
+ *   4. submit the batch being filled, then lw_pipeline_swap: the writer
+ *      swaps after absorbing every batch submitted before it, i.e. the
+ *      last ones that can hold an old zone pointer, and only then hands
+ *      the old generation to swapped(), which frees it.
+ * After step 4 the collector holds no pointer into the old generation,
+ * and the writer holds none after the swap: swapped() is the last user.
+ * One reload runs at a time (reload_busy until swapped), so the helper
+ * thread can read the current generation without locks: it is not freed
+ * before the next swap. Generation 0 belongs to cmd_serve (the notifier
+ * borrows its notify outputs until exit), so swapped() leaves it alone. */
+
+/* Writer thread: the writer is past old; nothing points into it now. */
+static void swapped(void *arg, const struct lw_pipeline_gen *old)
+{
+	struct lw_serve *s = arg;
+
+	if (old->cfg != s->cfg0) {
+		/* The serve made these (lw_reload); const only for borrowers. */
+		lw_correlation_free(old->correlation);
+		lw_ruleset_free((struct lw_ruleset *)old->ruleset);
+		free((struct lw_config *)old->cfg);
+	}
+	event_active(s->swapped_ev, EV_READ, 1);
+}
+
+/* Job thread. */
+static void reload_loaded(void *arg)
+{
+	struct lw_serve *s = arg;
+
+	event_active(s->reload_ev, EV_READ, 1);
+}
+
+static void start_reload(struct lw_serve *s)
+{
+	s->reload_again = 0;
+	lw_log(s->log, LW_LOG_NOTICE, "reload", "reloading configuration and rules",
+	       "file", s->cfg->path[0] ? s->cfg->path : "(built-in defaults)", NULL);
+	if (lw_reload_start(s->cfg, s->rs, s->log, reload_loaded, s, &s->job) != LW_OK) {
+		lw_log(s->log, LW_LOG_ERR, "reload", "cannot start the reload thread",
+		       NULL);
+		return;
+	}
+	s->reload_busy = 1;
+}
+
+static void reload_done(struct lw_serve *s)
+{
+	s->reload_busy = 0;
+	if (s->reload_again)
+		start_reload(s);
+}
+
+static void sighup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->reload_busy)
+		s->reload_again = 1;
+	else
+		start_reload(s);
+}
+
+static void swapped_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reload_done(arg);
+}
+
+static void log_listener(struct lw_serve *s, struct lw_listener *l,
+			 struct lw_jhttp *j, const char *msg)
+{
+	char line[256];
+
+	if (l != NULL)
+		lw_listener_describe(l, line, sizeof(line));
+	else
+		lw_jhttp_describe(j, line, sizeof(line));
+	lw_log(s->log, LW_LOG_NOTICE, "collector", msg, "on", line, NULL);
+}
+
+/* Steps 1-4 above. LW_OK: r's cfg, rs, corr, scratch and tz were taken. */
+static int apply_reload(struct lw_serve *s, struct lw_reload *r)
+{
+	const struct lw_config *next = r->cfg;
+	struct lw_listener *list[LW_CONFIG_MAX_LISTENERS] = {0};
+	struct lw_jhttp *jlist[LW_CONFIG_MAX_LISTENERS] = {0};
+	size_t from[LW_CONFIG_MAX_LISTENERS];
+	int kept[LW_CONFIG_MAX_LISTENERS] = {0};
+	size_t nadded = 0, nremoved = 0, nchanged = 0, nkept = 0;
+	char what[128];
+	struct lw_diag diag;
+
+	memset(&diag, 0, sizeof(diag));
+	for (size_t j = 0; j < next->nlisteners; j++) {
+		const struct lw_listener_config *lc = &next->listeners[j];
+		size_t i;
+
+		for (i = 0; i < s->nlisteners; i++)
+			if (!kept[i] && lw_reload_same_socket(&s->cfg->listeners[i], lc))
+				break;
+		from[j] = i;
+		if (i < s->nlisteners) {
+			kept[i] = 1;
+			continue;
+		}
+		if (open_listener(s, next, lc, &list[j], &jlist[j], &diag) != LW_OK) {
+			char msg[1024];
+
+			lw_diag_format(&diag, msg, sizeof(msg));
+			lw_log(s->log, LW_LOG_ERR, "reload",
+			       "reload rejected: cannot open a new listener; running configuration unchanged",
+			       "error", msg, NULL);
+			for (size_t k = 0; k < j; k++) {
+				if (from[k] >= s->nlisteners) {
+					lw_listener_close(list[k]);
+					lw_jhttp_close(jlist[k]);
+				}
+			}
+			return LW_EIO;
+		}
+	}
+	/* From here nothing fails. The sink blocks for a batch instead of
+	 * refusing while removed listeners drain, as at stop. */
+	s->stopping = 1;
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (kept[i])
+			continue;
+		log_listener(s, s->listeners[i], s->jhttp[i], "stopped listening");
+		if (s->listeners[i] != NULL) {
+			lw_listener_drain(s->listeners[i]);
+			lw_listener_close(s->listeners[i]);
+		} else {
+			lw_jhttp_drain(s->jhttp[i]);
+			lw_jhttp_close(s->jhttp[i]);
+		}
+		nremoved++;
+	}
+	s->stopping = 0;
+	for (size_t j = 0; j < next->nlisteners; j++) {
+		const struct lw_listener_config *was, *now = &next->listeners[j];
+
+		if (from[j] >= s->nlisteners) {
+			nadded++;
+			if ((list[j] != NULL ? lw_listener_start(list[j]) :
+			     lw_jhttp_start(jlist[j])) != LW_OK)
+				lw_log(s->log, LW_LOG_ERR, "reload",
+				       "cannot start listener events", NULL);
+			if (s->paused) { /* the invariant: all paused or none */
+				if (list[j] != NULL)
+					lw_listener_pause(list[j]);
+				else
+					lw_jhttp_pause(jlist[j]);
+			}
+			log_listener(s, list[j], jlist[j], "listening");
+			continue;
+		}
+		list[j] = s->listeners[from[j]];
+		jlist[j] = s->jhttp[from[j]];
+		was = &s->cfg->listeners[from[j]];
+		nkept++;
+		if (!lw_reload_listener_equal(was, now))
+			nchanged++;
+		if (!lw_reload_listener_open_equal(was, now))
+			log_listener(s, list[j], jlist[j],
+				     "TLS, rate_limit, frame_timeout and handshake_timeout "
+				     "changes of a kept listener need a restart; the old ones stay");
+		if (jlist[j] != NULL)
+			lw_jhttp_update(jlist[j], next, now);
+		else if (lw_listener_update(list[j], next, now) != LW_OK)
+			lw_log(s->log, LW_LOG_WARNING, "reload",
+			       "datagram buffer not resized; the old max_message_bytes stays",
+			       "error", lw_strerror(LW_ENOMEM), NULL);
+	}
+	memcpy(s->listeners, list, sizeof(list));
+	memcpy(s->jhttp, jlist, sizeof(jlist));
+	s->nlisteners = next->nlisteners;
+	s->resume_first = 0;
+	lw_tz_free(s->tz);
+	s->tz = r->tz;
+	s->popts.tz = s->tz;
+	s->cfg = next;
+	s->rs = r->rs;
+	s->corr = r->corr;
+	submit_cur(s); /* the last batch that may borrow the old config */
+	lw_pipeline_swap(s->pipe, &(struct lw_pipeline_gen){
+				.cfg = next, .ruleset = r->rs,
+				.correlation = r->corr, .scratch = r->scratch},
+			 swapped, s);
+	snprintf(what, sizeof(what), "kept %zu (%zu changed), added %zu, removed %zu",
+		 nkept, nchanged, nadded, nremoved);
+	if (r->ignored[0])
+		lw_log(s->log, LW_LOG_NOTICE, "reload", "configuration reloaded",
+		       "listeners", what, "changes", r->changes[0] ? r->changes : "none",
+		       "ignored_until_restart", r->ignored, NULL);
+	else
+		lw_log(s->log, LW_LOG_NOTICE, "reload", "configuration reloaded",
+		       "listeners", what, "changes", r->changes[0] ? r->changes : "none",
+		       NULL);
+	memset(r, 0, sizeof(*r));
+	return LW_OK;
+}
+
+/* Collector thread: the job is done. */
+static void reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+	struct lw_reload r;
+
+	(void)fd;
+	(void)what;
+	lw_reload_finish(s->job, &r);
+	s->job = NULL;
+	if (r.rc != LW_OK) {
+		lw_log(s->log, LW_LOG_ERR, "reload",
+		       "reload rejected; running configuration unchanged",
+		       "error", lw_strerror(r.rc), NULL);
+	} else if (apply_reload(s, &r) == LW_OK) {
+		return; /* busy until swapped */
+	}
+	lw_reload_release(&r);
+	reload_done(s);
 }
 
 static int make_events(struct lw_serve *s, int signals)
@@ -278,13 +571,17 @@ static int make_events(struct lw_serve *s, int signals)
 	s->batch_timer = event_new(s->base, -1, EV_PERSIST, batch_timer_cb, s);
 	s->resume_ev = event_new(s->base, -1, 0, resume_cb, s);
 	s->stop_ev = event_new(s->base, -1, 0, stop_cb, s);
-	if (s->batch_timer == NULL || s->resume_ev == NULL || s->stop_ev == NULL)
+	s->reload_ev = event_new(s->base, -1, 0, reload_cb, s);
+	s->swapped_ev = event_new(s->base, -1, 0, swapped_cb, s);
+	if (s->batch_timer == NULL || s->resume_ev == NULL || s->stop_ev == NULL ||
+	    s->reload_ev == NULL || s->swapped_ev == NULL)
 		return LW_ENOMEM;
 	if (!signals)
 		return LW_OK;
 	s->sigterm = evsignal_new(s->base, SIGTERM, stop_cb, s);
 	s->sigint = evsignal_new(s->base, SIGINT, stop_cb, s);
-	if (s->sigterm == NULL || s->sigint == NULL)
+	s->sighup = evsignal_new(s->base, SIGHUP, sighup_cb, s);
+	if (s->sigterm == NULL || s->sigint == NULL || s->sighup == NULL)
 		return LW_ENOMEM;
 	return LW_OK;
 }
@@ -292,31 +589,8 @@ static int make_events(struct lw_serve *s, int signals)
 static int open_listeners(struct lw_serve *s, struct lw_diag *diag)
 {
 	for (size_t i = 0; i < s->cfg->nlisteners; i++) {
-		if (s->cfg->listeners[i].type == LW_LISTENER_JOURNAL_HTTP) {
-			struct lw_jhttp_env jenv = {
-				.base = s->base, .cfg = s->cfg,
-				.lc = &s->cfg->listeners[i], .log = s->log,
-				.counters = s->counters,
-				.sink = {.entry = sink_entry, .stalled = sink_stalled, .arg = s},
-			};
-			int rc = lw_jhttp_open(&jenv, &s->jhttp[s->njhttp], diag);
-
-			if (rc != LW_OK)
-				return rc;
-			s->njhttp++;
-			continue;
-		}
-		struct lw_listener_env env = {
-			.base = s->base,
-			.cfg = s->cfg,
-			.lc = &s->cfg->listeners[i],
-			.log = s->log,
-			.counters = s->counters,
-			.sink = {.frame = sink_frame, .stalled = sink_stalled, .arg = s},
-			.rbuf = s->rbuf,
-			.rbuf_len = LW_SERVE_RBUF,
-		};
-		int rc = lw_listener_open(&env, &s->listeners[s->nlisteners], diag);
+		int rc = open_listener(s, s->cfg, &s->cfg->listeners[i],
+				       &s->listeners[i], &s->jhttp[i], diag);
 
 		if (rc != LW_OK)
 			return rc;
@@ -336,6 +610,9 @@ int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
 	if (s == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "out of memory");
 	s->cfg = opts->cfg;
+	s->cfg0 = opts->cfg;
+	s->rs = opts->ruleset;
+	s->corr = opts->correlation;
 	s->log = opts->log;
 	s->counters = opts->counters;
 	/* Before event_base_new: the writer thread calls event_active. */
@@ -373,15 +650,9 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 	int rc = LW_OK;
 
 	s->pipe = p;
-	for (size_t i = 0; i < s->njhttp; i++) {
-		if (lw_jhttp_start(s->jhttp[i]) != LW_OK) {
-			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
-					 "cannot start listener events");
-			goto out;
-		}
-	}
 	for (size_t i = 0; i < s->nlisteners; i++) {
-		if (lw_listener_start(s->listeners[i]) != LW_OK) {
+		if ((s->listeners[i] != NULL ? lw_listener_start(s->listeners[i]) :
+		     lw_jhttp_start(s->jhttp[i])) != LW_OK) {
 			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
 					 "cannot start listener events");
 			goto out;
@@ -389,7 +660,8 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 	}
 	if (event_add(s->batch_timer, &tv) == -1 ||
 	    (s->sigterm != NULL && (event_add(s->sigterm, NULL) == -1 ||
-				    event_add(s->sigint, NULL) == -1))) {
+				    event_add(s->sigint, NULL) == -1 ||
+				    event_add(s->sighup, NULL) == -1))) {
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
 				 "cannot add timer or signal events");
 		goto out;
@@ -401,10 +673,19 @@ out:
 	 * sockets already hold reaches the pipeline. */
 	s->stopping = 1;
 	s->paused = 0;
-	for (size_t i = 0; i < s->nlisteners; i++)
-		lw_listener_drain(s->listeners[i]);
-	for (size_t i = 0; i < s->njhttp; i++)
-		lw_jhttp_drain(s->jhttp[i]);
+	if (s->job != NULL) { /* a reload still loading: never applied */
+		struct lw_reload r;
+
+		lw_reload_finish(s->job, &r);
+		s->job = NULL;
+		lw_reload_release(&r);
+	}
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		if (s->listeners[i] != NULL)
+			lw_listener_drain(s->listeners[i]);
+		else
+			lw_jhttp_drain(s->jhttp[i]);
+	}
 	submit_cur(s);
 	event_del(s->batch_timer);
 	log_lost(s, 1);
@@ -415,14 +696,20 @@ void lw_serve_free(struct lw_serve *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->nlisteners; i++)
+	for (size_t i = 0; i < s->nlisteners; i++) {
 		lw_listener_close(s->listeners[i]);
-	for (size_t i = 0; i < s->njhttp; i++)
 		lw_jhttp_close(s->jhttp[i]);
+	}
 	if (s->sigterm != NULL)
 		event_free(s->sigterm);
 	if (s->sigint != NULL)
 		event_free(s->sigint);
+	if (s->sighup != NULL)
+		event_free(s->sighup);
+	if (s->reload_ev != NULL)
+		event_free(s->reload_ev);
+	if (s->swapped_ev != NULL)
+		event_free(s->swapped_ev);
 	if (s->batch_timer != NULL)
 		event_free(s->batch_timer);
 	if (s->resume_ev != NULL)
@@ -433,5 +720,10 @@ void lw_serve_free(struct lw_serve *s)
 		event_base_free(s->base);
 	lw_tz_free(s->tz);
 	free(s->rbuf);
+	if (s->cfg != s->cfg0) { /* the current generation, from a reload */
+		lw_correlation_free(s->corr);
+		lw_ruleset_free((struct lw_ruleset *)s->rs);
+		free((struct lw_config *)s->cfg);
+	}
 	free(s);
 }

@@ -24,11 +24,18 @@
 struct lw_serve;
 struct lw_pipeline;
 
+struct lw_ruleset;
+struct lw_correlation;
+
 struct lw_serve_opts {
 	const struct lw_config *cfg;  /* borrowed, outlives the serve */
+	/* The rules the pipeline starts with (borrowed, may be NULL): a
+	 * reload compares the new ones with them and never frees them. */
+	const struct lw_ruleset *ruleset;
+	struct lw_correlation *correlation;
 	const struct lw_log *log;     /* borrowed */
 	struct lw_counters *counters; /* borrowed */
-	int handle_signals;           /* stop on SIGTERM/SIGINT (the daemon) */
+	int handle_signals;           /* stop on SIGTERM/SIGINT, reload on SIGHUP */
 };
 
 /* Creates the event_base (after evthread_use_pthreads), loads the time
@@ -46,6 +53,10 @@ void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
 		       size_t outlen);
 
 /* Runs the loop, feeding p (borrowed), until a signal or lw_serve_stop.
+ * SIGHUP reloads the config file and the rules (docs/reliability.md):
+ * loaded and compiled on a helper thread, rejected as a whole (logged)
+ * when anything fails, else applied between two frames here and swapped
+ * into the writer at a batch boundary (lw_pipeline_swap).
  * Then: stops accepting, reads what sockets already hold, delivers partial
  * frames, and submits the last batch, so that lw_pipeline_stop afterwards
  * stores everything that was read. Returns LW_OK or LW_EIO. */

@@ -288,9 +288,26 @@ static int pick(struct lw_store *st, MDB_txn *txn, const struct lw_store_head *h
 					   "retention stopped at segment %llu: %s (run logward verify)",
 					   (unsigned long long)x->id, d.detail);
 		}
-		if (x->h.max_ts < cutoff)
-			why = LW_STORE_RETAIN_MAX_AGE;
-		else if (st->max_bytes > 0 && stored > st->max_bytes)
+		if (cutoff != INT64_MIN) {
+			/* Age is arrival time (the newest event.created in the
+			 * metadata record), not event time: an imported
+			 * archive, an old journal or a sender with a wrong
+			 * clock must not be deleted as soon as it is stored. */
+			struct lw_segment_meta m;
+			MDB_val mv;
+			int mrc = mdb_get(txn, st->segmeta, &k, &mv);
+
+			if (mrc != MDB_SUCCESS ||
+			    lw_segment_meta_parse(mv.mv_data, mv.mv_size, &m) != LW_OK) {
+				mdb_cursor_close(cur);
+				return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+						   "retention stopped at segment %llu: no readable metadata record (run logward verify)",
+						   (unsigned long long)x->id);
+			}
+			if (m.max_created < cutoff)
+				why = LW_STORE_RETAIN_MAX_AGE;
+		}
+		if (why == LW_STORE_RETAIN_NONE && st->max_bytes > 0 && stored > st->max_bytes)
 			why = LW_STORE_RETAIN_MAX_BYTES;
 		if (why == LW_STORE_RETAIN_NONE || (*reason != why && *reason != 0))
 			break;

@@ -75,6 +75,7 @@ struct lw_segment_builder {
 	uint32_t nslots;   /* power of two, >= 2 * ndict */
 	uint32_t count;
 	int64_t min_ts, max_ts, last_ts, last_created;
+	int64_t max_created; /* newest event.created: retention's age */
 	uint64_t text_bytes;
 	uint64_t raw_bytes;  /* sum of the column lengths, kept as they grow */
 	int level;
@@ -211,6 +212,7 @@ void lw_segment_builder_reset(struct lw_segment_builder *b)
 	b->count = 0;
 	b->min_ts = INT64_MAX;
 	b->max_ts = INT64_MIN;
+	b->max_created = INT64_MIN;
 	b->last_ts = 0;
 	b->last_created = 0;
 	b->text_bytes = 0;
@@ -440,6 +442,8 @@ int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *
 		b->min_ts = ev->timestamp_ns;
 	if (ev->timestamp_ns > b->max_ts)
 		b->max_ts = ev->timestamp_ns;
+	if (ev->created_ns > b->max_created)
+		b->max_created = ev->created_ns;
 	b->text_bytes += text;
 	b->count++;
 	return LW_OK;
@@ -448,7 +452,7 @@ int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *
 static void meta_build(struct lw_segment_builder *b,
 		       const struct lw_segment_header *h)
 {
-	uint8_t fixed[48] = {1, 0, 0, 0};
+	uint8_t fixed[LW_SEGMENT_META_FIXED] = {LW_SEGMENT_META_VERSION, 0, 0, 0};
 	struct lw_buf *m = &b->meta;
 
 	lw_buf_reset(m);
@@ -458,6 +462,7 @@ static void meta_build(struct lw_segment_builder *b,
 	put_le(fixed + 24, h->raw_size, 8);
 	put_le(fixed + 32, b->text_bytes, 8);
 	put_le(fixed + 40, h->comp_size, 8);
+	put_le(fixed + 48, (uint64_t)b->max_created, 8);
 	lw_buf_append(m, fixed, sizeof(fixed));
 	for (int k = 0; k < LW_SEGMENT_META__KINDS; k++) {
 		struct lw_buf items;
@@ -746,7 +751,7 @@ int lw_segment_meta_parse(const void *rec, size_t len,
 	struct rd r;
 
 	memset(m, 0, sizeof(*m));
-	if (len < 48 || p[0] != 1)
+	if (len < LW_SEGMENT_META_FIXED || p[0] != LW_SEGMENT_META_VERSION)
 		return LW_ECORRUPT;
 	m->count = (uint32_t)get_le(p + 4, 4);
 	m->min_ts = (int64_t)get_le(p + 8, 8);
@@ -754,7 +759,8 @@ int lw_segment_meta_parse(const void *rec, size_t len,
 	m->raw_size = get_le(p + 24, 8);
 	m->text_bytes = get_le(p + 32, 8);
 	m->comp_size = get_le(p + 40, 8);
-	r.p = p + 48;
+	m->max_created = (int64_t)get_le(p + 48, 8);
+	r.p = p + LW_SEGMENT_META_FIXED;
 	r.end = p + len;
 	for (int k = 0; k < LW_SEGMENT_META__KINDS; k++) {
 		uint64_t n, bytes;
@@ -1131,7 +1137,7 @@ static int check_meta_fixed(const struct lw_segment_decoder *d,
 			    const struct lw_segment_meta *m, struct lw_diag *diag)
 {
 	const struct lw_segment_header *h = &d->hdr;
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	int64_t lo = INT64_MAX, hi = INT64_MIN, newest = INT64_MIN;
 	uint64_t text = 0;
 
 	if (m->count != h->count || m->min_ts != h->min_ts ||
@@ -1144,6 +1150,7 @@ static int check_meta_fixed(const struct lw_segment_decoder *d,
 
 		lo = ev->timestamp_ns < lo ? ev->timestamp_ns : lo;
 		hi = ev->timestamp_ns > hi ? ev->timestamp_ns : hi;
+		newest = ev->created_ns > newest ? ev->created_ns : newest;
 		/* what lw_segment_builder_add counts as text bytes */
 		text += 24u + ev->host.len + ev->app.len + ev->procid.len +
 			ev->msgid.len + ev->message.len + ev->structured_data.len;
@@ -1153,6 +1160,10 @@ static int check_meta_fixed(const struct lw_segment_decoder *d,
 				   "time range [%lld, %lld] differs from the events' [%lld, %lld]",
 				   (long long)h->min_ts, (long long)h->max_ts,
 				   (long long)lo, (long long)hi);
+	if (d->count > 0 && newest != m->max_created)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "metadata says the newest arrival is %lld, the events' is %lld",
+				   (long long)m->max_created, (long long)newest);
 	if (text != m->text_bytes)
 		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
 				   "metadata says %llu text bytes, the events have %llu",

@@ -139,12 +139,19 @@ int lw_segment_builder_seal(struct lw_segment_builder *b,
 /* Stored per segment id in the segmeta database, so that queries and
  * stats can skip or count a segment without decompressing it:
  *
- *   u8 version(1) u8[3] 0  u32 count  i64 min_ts  i64 max_ts
- *   u64 raw_size  u64 text_bytes  u64 comp_size             (48 bytes, LE)
+ *   u8 version(2) u8[3] 0  u32 count  i64 min_ts  i64 max_ts
+ *   u64 raw_size  u64 text_bytes  u64 comp_size  i64 max_created
+ *                                                           (56 bytes, LE)
  *   then 3 lists (hosts, zones, apps), each:
  *     varint nitems, varint list_bytes,
  *     nitems x { varint len, len bytes name, varint count, varint skew }
  *   skew = events of that name flagged LW_EVENT_CLOCK_SKEW (0 for apps). */
+/* 2: max_created (the newest event.created, what retention's max_age
+ * compares: arrival, not event time, so importing old logs does not
+ * delete them). Version 1 records are refused. */
+#define LW_SEGMENT_META_VERSION 2
+#define LW_SEGMENT_META_FIXED 56
+
 enum lw_segment_meta_kind {
 	LW_SEGMENT_META_HOST = 0,
 	LW_SEGMENT_META_ZONE = 1,
@@ -156,6 +163,7 @@ struct lw_segment_meta {
 	uint32_t count;
 	int64_t min_ts, max_ts;
 	uint64_t raw_size, text_bytes, comp_size;
+	int64_t max_created; /* newest event.created (receive time) */
 	const uint8_t *list[LW_SEGMENT_META__KINDS]; /* views into the record */
 	size_t list_len[LW_SEGMENT_META__KINDS];
 	uint32_t nitems[LW_SEGMENT_META__KINDS];

@@ -36,11 +36,19 @@ YAML
 		printf '<38>1 2020-03-01T10:%02d:00Z fs1 cron %d - - job %d done\n' "$i" "$i" "$i"
 	done
 } > "$LW_TMP/old.log"
+# max_age is arrival time: events stamped 2020 that arrive now are kept
+# (an imported archive or an old journal must not vanish on arrival).
 "$LW_BIN" ingest -c "$LW_TMP/age.yml" "$LW_TMP/old.log" 2> "$LW_TMP/age1.err" || fail "ingest old: $(cat "$LW_TMP/age1.err")"
-grep -q "retention deleted segments; segments='1' events='20' first_kept='2'" "$LW_TMP/age1.err" ||
-	fail "no retention log line: $(cat "$LW_TMP/age1.err")"
+grep -q "retention deleted" "$LW_TMP/age1.err" && fail "old event times deleted on arrival: $(cat "$LW_TMP/age1.err")"
+expect_eq "$(st "$A" | jq -c '[.segments, .events]')" '[1,20]' "2020 events kept under max_age 1d"
+# Once they arrived longer ago than max_age, the next commit's retention
+# deletes them.
+sed -i 's/max_age: 1d/max_age: 2s/' "$LW_TMP/age.yml"
+sleep 3
 gen "$LW_TMP/new.log" 30 0
-"$LW_BIN" ingest -c "$LW_TMP/age.yml" "$LW_TMP/new.log" 2>/dev/null || fail "ingest new"
+"$LW_BIN" ingest -c "$LW_TMP/age.yml" "$LW_TMP/new.log" 2> "$LW_TMP/age2.err" || fail "ingest new: $(cat "$LW_TMP/age2.err")"
+grep -q "retention deleted segments; segments='1' events='20' first_kept='2'" "$LW_TMP/age2.err" ||
+	fail "no retention log line: $(cat "$LW_TMP/age2.err")"
 expect_eq "$(st "$A" | jq -c '[.segments, .events, .retention.first_segment, .retention.deleted_segments, .retention.deleted_events, .retention.transactions, .retention.last.reason]')" \
 	'[1,30,2,1,20,1,"max_age"]' "stats after max_age"
 st "$A" | jq -e '.retention.last.time | startswith("'"$now_day"'T")' > /dev/null || fail "deletion time: $(st "$A" | jq -c .retention)"

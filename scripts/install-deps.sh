@@ -7,7 +7,7 @@ set -eu
 PACKAGES="cmake make gcc clang pkg-config libevent-dev libzstd-dev liblmdb-dev
 lmdb-utils libpcre2-dev libyaml-dev libssl-dev libcriterion-dev syslog-ng-core
 bsdutils util-linux python3 jq openssl systemd-journal-remote curl
-python3-prometheus-client"
+python3-prometheus-client libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

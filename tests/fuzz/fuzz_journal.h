@@ -46,7 +46,8 @@ static void fz_str(struct fz *z, struct lw_str s)
 
 static int fz_entry(void *arg, const struct lw_journal_entry *e)
 {
-	static const struct lw_listener_src src = {"zone", 4, "127.0.0.1:9", 11};
+	static const struct lw_listener_src src = {
+		.zone = "zone", .zone_len = 4, .addr = "127.0.0.1:9", .addr_len = 11};
 	struct fz *z = arg;
 	struct lw_listener_counts cnt = {0};
 	const struct lw_event *ev;

@@ -515,7 +515,10 @@ static int read_line(struct conn *c, char *buf, size_t cap)
 	char *line = evbuffer_readln(c->in, &n, EVBUFFER_EOL_CRLF_STRICT);
 
 	if (line == NULL) {
-		if (evbuffer_get_length(c->in) > CHUNK_LINE_MAX) {
+		/* The longest line we take may wait for the LF of its CRLF:
+		 * refusing one byte earlier would depend on how the bytes
+		 * arrived. */
+		if (evbuffer_get_length(c->in) > CHUNK_LINE_MAX + 1) {
 			refuse_request(c, 400, "Malformed chunked encoding: line too long.");
 			return -1;
 		}

@@ -1,11 +1,16 @@
-/* tests/unit/test_journal_http_held.c - regressions found by
- * tests/fuzz/fuzz_jhttp.c: an entry that arrives in two reads is
- * assembled inside the export parser; when the sink refuses it, its bytes
- * are already gone from the connection's buffer. It was offered again only
- * when more bytes came, so the last entry of a `--follow` upload waited
- * for the next one (or was lost at close), and a chunked body whose last
- * entry was refused twice never got its answer. The connection is one end
- * of a socketpair served with lw_jhttp_adopt. */
+/* tests/unit/test_journal_http_regress.c - regressions found by
+ * tests/fuzz/fuzz_jhttp.c, on one end of a socketpair served with
+ * lw_jhttp_adopt.
+ *
+ * Held entries: an entry that arrives in two reads is assembled inside
+ * the export parser; when the sink refused it, its bytes were already
+ * gone from the connection's buffer and it was offered again only when
+ * more bytes came, so the last entry of a `--follow` upload waited for the
+ * next one (or was lost at close), and a chunked body whose last entry was
+ * refused twice never got its answer.
+ *
+ * Line limit: a chunk-size line of exactly the longest length taken was
+ * refused when its CR had arrived and its LF not yet. */
 #include <criterion/criterion.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -113,7 +118,7 @@ static const char *rig_answer(struct rig *r)
 #define HEAD "POST /upload HTTP/1.1\r\nContent-Type: application/vnd.fdo.journal\r\n"
 #define OK_202 "HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nOK.\n"
 
-Test(jhttp_held, follow_upload_refused_last_entry_is_delivered_at_resume)
+Test(jhttp_regress, follow_upload_refused_last_entry_is_delivered_at_resume)
 {
 	struct rig r;
 
@@ -137,7 +142,7 @@ Test(jhttp_held, follow_upload_refused_last_entry_is_delivered_at_resume)
 	rig_close(&r);
 }
 
-Test(jhttp_held, last_entry_refused_twice_at_the_end_of_a_chunked_body_is_answered)
+Test(jhttp_regress, last_entry_refused_twice_at_the_end_of_a_chunked_body_is_answered)
 {
 	struct rig r;
 
@@ -158,7 +163,7 @@ Test(jhttp_held, last_entry_refused_twice_at_the_end_of_a_chunked_body_is_answer
 	rig_close(&r);
 }
 
-Test(jhttp_held, entry_refused_before_the_client_stops_is_not_lost)
+Test(jhttp_regress, entry_refused_before_the_client_stops_is_not_lost)
 {
 	struct rig r;
 
@@ -179,5 +184,41 @@ Test(jhttp_held, entry_refused_before_the_client_stops_is_not_lost)
 	cr_assert_str_eq(r.rec.msg[0], "first");
 	cr_assert_eq(lw_counters_get(&r.counters, LW_CTR_FRAMING_ERRORS), 1,
 		     "the body was cut short");
+	rig_close(&r);
+}
+
+Test(jhttp_regress, longest_chunk_size_line_waiting_for_its_lf_is_taken)
+{
+	char line[1026];
+	struct rig r;
+
+	rig_open(&r);
+	rig_send(&r, HEAD "Transfer-Encoding: chunked\r\n\r\n");
+	/* 1024 characters (leading zeros, then "f"), its CR, and later its LF. */
+	memset(line, '0', 1023);
+	line[1023] = 'f';
+	line[1024] = '\r';
+	line[1025] = '\0';
+	rig_send(&r, line);
+	cr_assert_str_eq(rig_answer(&r), "", "refused before the LF came");
+	rig_send(&r, "\nMESSAGE=first\n\n\r\n0\r\n\r\n");
+	cr_assert_eq(r.rec.n, 1);
+	cr_assert_str_eq(r.rec.msg[0], "first");
+	cr_assert_str_eq(rig_answer(&r), OK_202);
+	rig_close(&r);
+}
+
+Test(jhttp_regress, chunk_size_line_over_the_limit_is_refused)
+{
+	char line[1027];
+	struct rig r;
+
+	rig_open(&r);
+	rig_send(&r, HEAD "Transfer-Encoding: chunked\r\n\r\n");
+	memset(line, '0', 1025);
+	line[1025] = '\r';
+	line[1026] = '\0';
+	rig_send(&r, line);
+	cr_assert(strncmp(rig_answer(&r), "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
 	rig_close(&r);
 }

@@ -51,6 +51,7 @@ enum conn_state {
 	S_CHUNK_DATA,  /* chunked: remaining bytes of this chunk */
 	S_CHUNK_END,   /* chunked: CRLF after a chunk */
 	S_TRAILER,     /* chunked: trailer lines until an empty one */
+	S_END,         /* body complete: the parser's last entry, then the answer */
 	S_LINGER       /* answered with an error: discarding until close */
 };
 
@@ -58,6 +59,7 @@ struct conn {
 	struct lw_jhttp *h;
 	int fd;
 	int stalled;     /* the parser holds a refused entry */
+	int refused;     /* the parser's last feed ended in a refusal */
 	int keep_alive;
 	enum conn_state state;
 	uint64_t remaining;  /* S_BODY / S_CHUNK_DATA */
@@ -392,6 +394,7 @@ static int read_head(struct conn *c)
 		if (cont && send_all(c, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
 			return -1;
 		lw_journal_reset(c->parser);
+		c->refused = 0;
 		c->body_bytes = 0;
 		c->remaining = clen;
 		c->state = chunked ? S_CHUNK_SIZE : S_BODY;
@@ -438,6 +441,7 @@ static int feed_body(struct conn *c)
 				     conn_entry, c);
 		evbuffer_drain(c->in, used);
 		c->remaining -= used;
+		c->refused = rc == LW_EFULL;
 		if (rc == LW_EFULL)
 			return LW_EFULL;
 		if (rc != LW_OK) {
@@ -448,7 +452,32 @@ static int feed_body(struct conn *c)
 	return LW_OK;
 }
 
-/* The body is complete: answer, and get ready for the next request. */
+/* An entry the parser assembled across reads and the sink refused
+ * waits in the parser, its bytes already drained from c->in: offer it
+ * again before anything else, even when no byte follows (the client may
+ * have sent its last entry and wait, or be gone). LW_OK, LW_EFULL or -1
+ * (answered). */
+static int retry_refused(struct conn *c)
+{
+	static const uint8_t none[1];
+	size_t used;
+	int rc;
+
+	if (!c->refused)
+		return LW_OK;
+	rc = lw_journal_feed(c->parser, none, 0, &used, conn_entry, c);
+	if (rc == LW_EFULL)
+		return LW_EFULL;
+	c->refused = 0;
+	if (rc != LW_OK) {
+		parser_refused(c, rc);
+		return -1;
+	}
+	return LW_OK;
+}
+
+/* The body is complete (S_END): answer, and get ready for the next
+ * request. Refused again, it stays in S_END and is called again. */
 static int end_body(struct conn *c)
 {
 	int rc = lw_journal_finish(c->parser, conn_entry, c);
@@ -487,7 +516,10 @@ static int read_line(struct conn *c, char *buf, size_t cap)
 	char *line = evbuffer_readln(c->in, &n, EVBUFFER_EOL_CRLF_STRICT);
 
 	if (line == NULL) {
-		if (evbuffer_get_length(c->in) > CHUNK_LINE_MAX) {
+		/* The longest line we take may wait for the LF of its CRLF:
+		 * refusing one byte earlier would depend on how the bytes
+		 * arrived. */
+		if (evbuffer_get_length(c->in) > CHUNK_LINE_MAX + 1) {
 			refuse_request(c, 400, "Malformed chunked encoding: line too long.");
 			return -1;
 		}
@@ -512,6 +544,11 @@ static int conn_process(struct conn *c)
 	char line[CHUNK_LINE_MAX + 1];
 	int rc;
 
+	if (in_body(c)) {
+		rc = retry_refused(c);
+		if (rc != LW_OK)
+			return rc;
+	}
 	for (;;) {
 		switch (c->state) {
 		case S_HEAD:
@@ -532,9 +569,7 @@ static int conn_process(struct conn *c)
 				if (c->remaining > 0)
 					return LW_OK;
 			}
-			rc = end_body(c);
-			if (rc != LW_OK)
-				return rc;
+			c->state = S_END;
 			break;
 		case S_CHUNK_SIZE: {
 			char *semi;
@@ -587,6 +622,9 @@ static int conn_process(struct conn *c)
 				return rc == 0 ? LW_OK : -1;
 			if (line[0] != '\0')
 				break; /* a trailer field: ignored */
+			c->state = S_END;
+			break;
+		case S_END:
 			rc = end_body(c);
 			if (rc != LW_OK)
 				return rc;
@@ -887,6 +925,11 @@ int lw_jhttp_open(const struct lw_jhttp_env *env, struct lw_jhttp **out,
 fail:
 	lw_jhttp_close(h);
 	return rc;
+}
+
+void lw_jhttp_adopt(struct lw_jhttp *h, int fd, const struct sockaddr *peer)
+{
+	accept_one(h, fd, peer);
 }
 
 int lw_jhttp_start(struct lw_jhttp *h)

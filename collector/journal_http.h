@@ -91,4 +91,11 @@ void lw_jhttp_update(struct lw_jhttp *h, const struct lw_config *cfg,
 /* Frees everything; NULL is allowed. */
 void lw_jhttp_close(struct lw_jhttp *h);
 
+struct sockaddr;
+/* Serves fd (a connected, non-blocking stream socket; taken, closed on
+ * failure) as if accepted from peer, with the same checks and counters.
+ * For tests/fuzz/fuzz_jhttp.c, which drives the request state machine
+ * through a socketpair; the listener need not be started. */
+void lw_jhttp_adopt(struct lw_jhttp *h, int fd, const struct sockaddr *peer);
+
 #endif

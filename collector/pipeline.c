@@ -319,7 +319,8 @@ static void to_raise(const struct lw_incident_fire *f, struct lw_incidents_raise
 static void notify_created(struct lw_pipeline *p, uint32_t n)
 {
 	const char *line = p->created_json.data;
-	const char *end = line + p->created_json.len;
+	/* data is NULL while nothing was created: NULL + 0 is undefined. */
+	const char *end = line != NULL ? line + p->created_json.len : NULL;
 
 	for (uint32_t i = 0; i < n && line != NULL && line < end; i++) {
 		const char *nl;

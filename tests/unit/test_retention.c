@@ -602,3 +602,47 @@ Test(retention, verify_of_a_live_keyed_store_is_not_a_truncation_alarm)
 	cr_expect_gt(runs, 0);
 	cr_expect_eq(bad, 0, "%d of %d verify runs failed: %s", bad, runs, first_bad);
 }
+
+/* A writer that opens a keyed store while another one (serve, ingest)
+ * appends: the key file may advance between reading the store's head
+ * and reading the file. That is no truncation: every open succeeds. */
+Test(retention, opening_a_keyed_store_while_another_writer_appends)
+{
+	struct lw_store_opts o = {.integrity_key = keypath};
+	struct lw_store *st;
+	uint8_t k1[32];
+	int opens = 0, bad = 0, status;
+	char first_bad[600] = "";
+	pid_t pid;
+
+	init_key(k1);
+	st = open_rw(&o);
+	commit_seg(st, 1, 3, 1000);
+	lw_store_close(st);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct lw_store *w;
+
+		if (lw_store_open(dir, &o, &w, NULL) != LW_OK)
+			_exit(2);
+		for (int s = 2; s <= 600; s++)
+			commit_seg(w, s, 1, 1000 * s);
+		lw_store_close(w);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct lw_diag d = {0};
+
+		if (lw_store_open(dir, &o, &st, &d) != LW_OK) {
+			if (bad++ == 0)
+				snprintf(first_bad, sizeof(first_bad), "%s", d.detail);
+		} else {
+			lw_store_close(st);
+		}
+		opens++;
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_gt(opens, 0);
+	cr_expect_eq(bad, 0, "%d of %d opens failed: %s", bad, opens, first_bad);
+}

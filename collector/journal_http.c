@@ -85,6 +85,7 @@ struct lw_jhttp {
 	struct conn *conns, *conns_tail;
 	uint32_t nconns;
 	uint64_t refused_logged;
+	uint64_t refused_requests_logged;
 	int64_t now_ns;
 };
 
@@ -228,8 +229,11 @@ static void refuse_request(struct conn *c, int code, const char *fmt, ...)
 	va_end(ap);
 	if (in_body(c) || lw_journal_partial(c->parser))
 		lw_counters_add(c->h->env.counters, LW_CTR_FRAMING_ERRORS, 1);
-	lw_log(c->h->env.log, LW_LOG_WARNING, "collector", "journal upload refused",
-	       "peer", c->addr, "reason", reason, NULL);
+	/* The first and then every 1000th: a client that repeats a bad
+	 * request must not grow the log at its own rate. */
+	if (c->h->refused_requests_logged++ % 1000 == 0)
+		lw_log(c->h->env.log, LW_LOG_WARNING, "collector", "journal upload refused",
+		       "peer", c->addr, "reason", reason, NULL);
 	c->keep_alive = 0;
 	c->state = S_LINGER;
 	c->lingered = 0;

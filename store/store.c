@@ -427,7 +427,28 @@ static int open_key(struct lw_store *st, const char *path, struct lw_diag *diag)
 	rc = lw_integrity_file_open(path, &st->key_fd, diag);
 	if (rc != LW_OK)
 		return rc;
-	rc = lw_store_key_for(st, h.last_id + 1, &k, diag);
+	/* The file first, then the head: another writer (serve, ingest)
+	 * advances the file after each commit, so a head read before the
+	 * file may be behind it by what was committed meanwhile. Read in
+	 * this order the file is past the head + 1 only when segments were
+	 * removed. */
+	rc = lw_integrity_file_read(st->key_fd, &k, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc != MDB_SUCCESS) {
+		lw_integrity_key_wipe(&k);
+		return mdb_fail(diag, rc, "begin");
+	}
+	rc = lw_store_head_load(st, txn, &h, diag);
+	mdb_txn_abort(txn);
+	if (rc == LW_OK && k.index > h.last_id + 1)
+		rc = lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				 "the key file is at segment %llu but the store's next segment is %llu: "
+				 "the newest segments were removed (run logward verify --key)",
+				 (unsigned long long)k.index, (unsigned long long)h.last_id + 1);
+	if (rc == LW_OK)
+		rc = lw_integrity_ratchet_to(&k, h.last_id + 1);
 	if (rc == LW_OK)
 		rc = lw_integrity_file_advance(st->key_fd, &k, diag);
 	lw_integrity_key_wipe(&k);

@@ -163,16 +163,19 @@ static int check_checkpoint_mac(const struct lw_store_head *head,
 	return LW_OK;
 }
 
-/* The writer's key file against the store: an index past the newest
- * segment + 1 means the newest segments were removed (the file cannot
- * be ratcheted back); with K_1, its key must be K_index. */
-static int check_key_file(const char *path, const struct lw_store_head *head,
+/* The writer's key file (f, as lw_integrity_file_load left it: rc, d)
+ * against the store: an index past the newest segment + 1 means the
+ * newest segments were removed (the file cannot be ratcheted back); with
+ * K_1, its key must be K_index. f must have been read before the
+ * snapshot head comes from: the writer advances the file after each
+ * commit, so a file read later may be ahead by the segments committed
+ * meanwhile, which is no truncation. */
+static int check_key_file(const char *path, int rc, const struct lw_integrity_key *f,
+			  const struct lw_diag *d, const struct lw_store_head *head,
 			  const uint8_t *k1, struct lw_verify_result *res,
 			  struct lw_diag *diag)
 {
-	struct lw_integrity_key f, k = {.index = 1};
-	struct lw_diag d = {0};
-	int rc = lw_integrity_file_load(path, &f, &d);
+	struct lw_integrity_key k = {.index = 1};
 
 	if (rc == LW_ENOTFOUND && k1 == NULL) {
 		snprintf(res->note, sizeof(res->note),
@@ -183,34 +186,30 @@ static int check_key_file(const char *path, const struct lw_store_head *head,
 		return broken(res, head->last_id + 1,
 			      "the writer's key file %s is missing (removed to hide truncation?)", path);
 	if (rc == LW_ECORRUPT)
-		return broken(res, head->last_id + 1, "the writer's key file is damaged: %s", d.detail);
+		return broken(res, head->last_id + 1, "the writer's key file is damaged: %s", d->detail);
 	if (rc != LW_OK) {
 		if (diag != NULL)
-			*diag = d;
+			*diag = *d;
 		return rc;
 	}
 	res->key_file_checked = 1;
-	if (f.index > head->last_id + 1) {
-		rc = broken(res, head->last_id + 1,
-			    "segment missing: the writer's key file has ratcheted to segment %llu but the store ends at %llu (the newest segments were removed)",
-			    (unsigned long long)f.index, (unsigned long long)head->last_id);
-		lw_integrity_key_wipe(&f);
-		return rc;
-	}
-	if (f.index < head->last_id + 1)
+	if (f->index > head->last_id + 1)
+		return broken(res, head->last_id + 1,
+			      "segment missing: the writer's key file has ratcheted to segment %llu but the store ends at %llu (the newest segments were removed)",
+			      (unsigned long long)f->index, (unsigned long long)head->last_id);
+	if (f->index < head->last_id + 1)
 		snprintf(res->note, sizeof(res->note),
-			 "the key file is at segment %llu, behind the store (a crash after a commit; the writer ratchets it forward at start)",
-			 (unsigned long long)f.index);
+			 "the key file is at segment %llu, behind the store (a writer committed since it was read, or a crash after a commit; the writer ratchets it forward at start)",
+			 (unsigned long long)f->index);
 	rc = LW_OK;
 	if (k1 != NULL) {
 		memcpy(k.key, k1, 32);
-		rc = lw_integrity_ratchet_to(&k, f.index);
-		if (rc == LW_OK && memcmp(k.key, f.key, 32) != 0)
-			rc = broken(res, f.index,
+		rc = lw_integrity_ratchet_to(&k, f->index);
+		if (rc == LW_OK && memcmp(k.key, f->key, 32) != 0)
+			rc = broken(res, f->index,
 				    "the writer's key file does not hold the key for segment %llu (replaced)",
-				    (unsigned long long)f.index);
+				    (unsigned long long)f->index);
 	}
-	lw_integrity_key_wipe(&f);
 	lw_integrity_key_wipe(&k);
 	return rc;
 }
@@ -222,8 +221,10 @@ int lw_verify_run(struct lw_store *st, const struct lw_verify_opts *opts,
 	struct lw_store_reader *rd = NULL;
 	struct lw_store_head head;
 	struct lw_segment_header h;
-	struct lw_integrity_key key = {.index = 1};
+	struct lw_integrity_key key = {.index = 1}, kf = {0};
+	struct lw_diag kd = {0};
 	const uint8_t *k1 = opts != NULL ? opts->key : NULL;
+	int krc = LW_ENOTFOUND;
 	uint8_t prev[LW_SHA256_LEN];
 	uint64_t expect, id, after = 0;
 	const void *val;
@@ -235,6 +236,9 @@ int lw_verify_run(struct lw_store *st, const struct lw_verify_opts *opts,
 	v.dec = lw_segment_decoder_new();
 	if (v.dec == NULL)
 		return LW_ENOMEM;
+	/* The key file before the snapshot (see check_key_file). */
+	if (opts != NULL && opts->key_file != NULL)
+		krc = lw_integrity_file_load(opts->key_file, &kf, &kd);
 	rc = lw_store_reader_open(st, &rd, diag);
 	if (rc != LW_OK)
 		goto out;
@@ -321,7 +325,7 @@ int lw_verify_run(struct lw_store *st, const struct lw_verify_opts *opts,
 		goto out;
 	}
 	if (opts != NULL && opts->key_file != NULL && v.keyed_from != 0) {
-		rc = check_key_file(opts->key_file, &head, k1, res, diag);
+		rc = check_key_file(opts->key_file, krc, &kf, &kd, &head, k1, res, diag);
 		if (rc != LW_OK)
 			goto out;
 	}
@@ -334,6 +338,7 @@ int lw_verify_run(struct lw_store *st, const struct lw_verify_opts *opts,
 	rc = LW_OK;
 out:
 	lw_integrity_key_wipe(&key);
+	lw_integrity_key_wipe(&kf);
 	lw_store_reader_close(rd);
 	lw_segment_decoder_free(v.dec);
 	lw_buf_release(&v.meta);

@@ -41,7 +41,9 @@ need() {
 
 # Writes a config with UDP+TCP on port 0 and a unix socket, plus any extra
 # YAML given as $1 (top-level keys), then starts serve and waits for its
-# ports. Sets LW_UDP_PORT, LW_TCP_PORT, LW_UNIX.
+# ports. Sets LW_UDP_PORT, LW_TCP_PORT, LW_UNIX. $LW_STORAGE, when set, is
+# added to the storage mapping (e.g. "max_age: 0s" for events stamped
+# older than the default retention).
 lw_start() {
 	local extra="${1:-}"
 	local listeners="${LW_LISTENERS:-}"
@@ -54,7 +56,7 @@ lw_start() {
 	cat > "$LW_TMP/logward.yml" <<YAML
 data_dir: $LW_DATA
 timezone: UTC
-storage: {flush_interval: 200ms}
+storage: {flush_interval: 200ms${LW_STORAGE:+, $LW_STORAGE}}
 listeners:
 $listeners
 $extra

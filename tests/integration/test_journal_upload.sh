@@ -69,6 +69,11 @@ done
 want=$(wc -l < "$LW_TMP/expected.json")
 [ "$want" -ge 40 ] || fail "journalctl read only $want entries"
 
+# Our vectors (2023) and systemd's test files are older than the default
+# max_age (400d, by event time): without max_age 0s retention would delete
+# them right after they are stored.
+printf 'storage: {max_age: 0s}\n' > "$LW_TMP/keep.yml"
+LW_STORAGE="max_age: 0s" \
 LW_LISTENERS='  - {type: journal-http, address: "127.0.0.1:0", zone: mynumber, max_message_size: 64KiB}'
 lw_start "queue_batches: 2
 batch_events: 256"
@@ -208,25 +213,25 @@ for j in "${journals[@]}"; do
 	journalctl --file "$j" -o export >> "$LW_TMP/all.export"
 	journalctl --file "$j" -o json --all >> "$LW_TMP/all.jsonl"
 done
-"$LW_BIN" ingest -q -d "$LW_TMP/ing-export" --zone mynumber --format journal-export - < "$LW_TMP/all.export" ||
+"$LW_BIN" ingest -q -c "$LW_TMP/keep.yml" -d "$LW_TMP/ing-export" --zone mynumber --format journal-export - < "$LW_TMP/all.export" ||
 	fail "ingest --format journal-export failed"
 "$LW_BIN" query -d "$LW_TMP/ing-export" --output json > "$LW_TMP/ing-export.json"
 check_store "$LW_TMP/ing-export.json" "ingest journal-export" || fail "ingest journal-export differs"
-"$LW_BIN" ingest -q -d "$LW_TMP/ing-json" --zone mynumber --format journal-json "$LW_TMP/all.jsonl" ||
+"$LW_BIN" ingest -q -c "$LW_TMP/keep.yml" -d "$LW_TMP/ing-json" --zone mynumber --format journal-json "$LW_TMP/all.jsonl" ||
 	fail "ingest --format journal-json failed"
 "$LW_BIN" query -d "$LW_TMP/ing-json" --output json > "$LW_TMP/ing-json.json"
 check_store "$LW_TMP/ing-json.json" "ingest journal-json" || fail "ingest journal-json differs"
 
 # A cut-off final entry: reported, exit 1, the entries before it kept.
 rc=0
-head -c -5 "$LW_TMP/all.export" | "$LW_BIN" ingest -q -d "$LW_TMP/ing-cut" --format journal-export - \
+head -c -5 "$LW_TMP/all.export" | "$LW_BIN" ingest -q -c "$LW_TMP/keep.yml" -d "$LW_TMP/ing-cut" --format journal-export - \
 	2>"$LW_TMP/ing-cut.err" || rc=$?
 expect_eq "$rc" 1 "ingest exit status for a cut-off entry"
 grep -q "entry cut off at end of stream" "$LW_TMP/ing-cut.err" || fail "no cut-off report: $(cat "$LW_TMP/ing-cut.err")"
 expect_eq "$("$LW_BIN" query -d "$LW_TMP/ing-cut" --output json | wc -l)" $((want - 1)) "entries before the cut"
 if [ -n "${LW_SHARED_CORPUS:-}" ] && [ -f "$CORPUS/journal-2.txt" ]; then
 	rc=0
-	"$LW_BIN" ingest -q -d "$LW_TMP/ing-j2" --format journal-export "$CORPUS/journal-2.txt" 2>/dev/null || rc=$?
+	"$LW_BIN" ingest -q -c "$LW_TMP/keep.yml" -d "$LW_TMP/ing-j2" --format journal-export "$CORPUS/journal-2.txt" 2>/dev/null || rc=$?
 	expect_eq "$rc" 1 "systemd's journal-2.txt (cut-off entry)"
 fi
 echo "ok: $want entries uploaded by systemd-journal-upload and ingested (export, JSON) match journalctl"

@@ -332,3 +332,40 @@ Test(jhttp, config_keys_of_a_journal_http_listener)
 	cr_expect_eq(c->listeners[0].max_body_bytes, 0);
 	free(c);
 }
+
+/* Lines of the log file f that contain s. */
+static int log_lines_with(FILE *f, const char *s)
+{
+	char line[4096];
+	int n = 0;
+
+	fflush(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, s) != NULL)
+			n++;
+	return n;
+}
+
+/* Refused requests are a remote sender's to repeat: like refused
+ * connections they are logged the first time and then every 1000th,
+ * never once each (the log would grow as fast as a client reconnects). */
+Test(jhttp, refused_requests_do_not_flood_the_log)
+{
+	FILE *logf = tmpfile();
+
+	cr_assert_not_null(logf);
+	start(NULL);
+	lw_log_init(&logger, logf, LW_LOG_WARNING);
+	for (int i = 0; i < 1002; i++) {
+		int fd = dial();
+
+		put(fd, "GET /upload HTTP/1.1\r\n\r\n", 24);
+		cr_assert(strncmp(answer(fd), "HTTP/1.1 406 ", 13) == 0, "request %d", i);
+		close(fd);
+	}
+	/* The 1st and the 1001st. */
+	cr_expect_eq(log_lines_with(logf, "journal upload refused"), 2);
+	stop();
+	fclose(logf);
+}

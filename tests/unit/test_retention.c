@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -548,4 +550,99 @@ Test(retention, tick_waits_for_the_interval_unless_a_commit_overshoots_by_a_sixt
 	cr_expect_eq(r.segments, 1);
 	cr_expect_eq(head_of(st).first_id, 5);
 	lw_store_close(st);
+}
+
+/* verify on a keyed store that a writer (another process, like serve) is
+ * appending to: its snapshot misses the newest commits, so the key file
+ * may already be past the snapshot's newest segment + 1. That is not a
+ * truncation: every verify must pass. */
+Test(retention, verify_of_a_live_keyed_store_is_not_a_truncation_alarm)
+{
+	struct lw_store_opts o = {.integrity_key = keypath};
+	struct lw_verify_result vr;
+	struct lw_store *st;
+	uint8_t k1[32];
+	int runs = 0, bad = 0, status;
+	char first_bad[256] = "";
+	pid_t pid;
+
+	init_key(k1);
+	st = open_rw(&o);
+	for (int s = 1; s <= 40; s++)
+		commit_seg(st, s, 200, 1000 * s);
+	lw_store_close(st);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct lw_store *w;
+
+		if (lw_store_open(dir, &o, &w, NULL) != LW_OK)
+			_exit(2);
+		for (int s = 41; s <= 100; s++) {
+			struct timespec ts = {0, 3 * 1000 * 1000};
+
+			commit_seg(w, s, 20, 1000 * s);
+			nanosleep(&ts, NULL);
+		}
+		lw_store_close(w);
+		_exit(0);
+	}
+	o.readonly = 1;
+	o.integrity_key = NULL;
+	st = open_rw(&o);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (verify(st, k1, &vr) != LW_OK && bad++ == 0)
+			snprintf(first_bad, sizeof(first_bad), "%s", vr.reason);
+		runs++;
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_eq(verify(st, k1, &vr), LW_OK, "%s", vr.reason);
+	cr_expect_eq(vr.segments, 100);
+	lw_store_close(st);
+	cr_expect_gt(runs, 0);
+	cr_expect_eq(bad, 0, "%d of %d verify runs failed: %s", bad, runs, first_bad);
+}
+
+/* A writer that opens a keyed store while another one (serve, ingest)
+ * appends: the key file may advance between reading the store's head
+ * and reading the file. That is no truncation: every open succeeds. */
+Test(retention, opening_a_keyed_store_while_another_writer_appends)
+{
+	struct lw_store_opts o = {.integrity_key = keypath};
+	struct lw_store *st;
+	uint8_t k1[32];
+	int opens = 0, bad = 0, status;
+	char first_bad[600] = "";
+	pid_t pid;
+
+	init_key(k1);
+	st = open_rw(&o);
+	commit_seg(st, 1, 3, 1000);
+	lw_store_close(st);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct lw_store *w;
+
+		if (lw_store_open(dir, &o, &w, NULL) != LW_OK)
+			_exit(2);
+		for (int s = 2; s <= 600; s++)
+			commit_seg(w, s, 1, 1000 * s);
+		lw_store_close(w);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct lw_diag d = {0};
+
+		if (lw_store_open(dir, &o, &st, &d) != LW_OK) {
+			if (bad++ == 0)
+				snprintf(first_bad, sizeof(first_bad), "%s", d.detail);
+		} else {
+			lw_store_close(st);
+		}
+		opens++;
+	}
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect_gt(opens, 0);
+	cr_expect_eq(bad, 0, "%d of %d opens failed: %s", bad, opens, first_bad);
 }

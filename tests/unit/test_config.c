@@ -30,7 +30,7 @@ Test(config, defaults_are_loopback_udp_tcp_5514_and_unix_in_data_dir)
 	cr_expect_str_eq(cfg.listeners[2].path, "./var/logward/log.sock");
 	cr_expect_eq(cfg.listeners[1].max_message_bytes, 65536);
 	cr_expect_eq(cfg.max_clock_skew_s, 300);
-	cr_expect_eq(cfg.storage.segment_bytes, 4u << 20);
+	cr_expect_eq(cfg.storage.segment_bytes, 8u << 20);
 	cr_expect_eq(cfg.storage.flush_interval_ms, 1000);
 	cr_expect_eq(cfg.nrule_dirs, 1);
 }

@@ -1012,7 +1012,12 @@ static void refuse(struct lw_listener *l, int fd, const char *why,
 		       "reason", why, NULL);
 }
 
-/* tls: the bufferevent takes fd (and frees it on failure). */
+/* tls: on success the bufferevent owns fd and the SSL (both freed with
+ * it). On failure fd stays the caller's to close, and the SSL is gone:
+ * libevent 2.1 frees it on every failure path of
+ * bufferevent_openssl_socket_new when BEV_OPT_CLOSE_ON_FREE is set (the
+ * one early return, an SSL already bound to another fd, cannot happen
+ * for a fresh SSL), so freeing it here too would be a double free. */
 static int tls_conn_init(struct conn *c, int fd)
 {
 	struct lw_listener *l = c->l;
@@ -1026,10 +1031,8 @@ static int tls_conn_init(struct conn *c, int fd)
 	c->bev = bufferevent_openssl_socket_new(l->env.base, fd, ssl,
 						BUFFEREVENT_SSL_ACCEPTING,
 						BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		SSL_free(ssl);
+	if (c->bev == NULL)
 		return LW_ENOMEM;
-	}
 	c->handshaking = 1;
 	c->hs_deadline_ns = mono_ns() + l->sweep_hs_ns;
 	bufferevent_setcb(c->bev, tls_read_cb, NULL, tls_event_cb, c);

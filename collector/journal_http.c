@@ -711,23 +711,6 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	conn_after(c, rc);
 }
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t outlen)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-		snprintf(out, outlen, "%s:%u", ip, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-		snprintf(out, outlen, "[%s]:%u", ip, ntohs(in6->sin6_port));
-	} else {
-		snprintf(out, outlen, "?");
-	}
-}
-
 /* reason: LW_CTR_REFUSED_ALLOW or LW_CTR_REFUSED_MAX_CONN, counted on top
  * of LW_CTR_CONN_REFUSED as the syslog listeners do; LW_CTR_CONN_REFUSED
  * alone for other reasons. */
@@ -764,7 +747,7 @@ static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 	struct conn *c;
 	char peer[INET6_ADDRSTRLEN + 16];
 
-	format_peer(sa, peer, sizeof(peer));
+	lw_listener_format_peer(sa, peer, sizeof(peer));
 	if (h->nconns >= lc->max_connections) {
 		refuse_conn(h, fd, "max_connections", peer, LW_CTR_REFUSED_MAX_CONN);
 		return;
@@ -843,40 +826,22 @@ static int sys_fail(struct lw_diag *diag, const char *what, const char *addr)
 static int bind_address(struct lw_jhttp *h, struct lw_diag *diag)
 {
 	const char *address = h->env.lc->address;
-	char host[128], *colon;
-	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	int one = 1, rc;
 
-	snprintf(host, sizeof(host), "%s", address);
-	colon = strrchr(host, ':');
-	if (colon == NULL)
-		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
-				   "address '%s' needs a port (host:port)", address);
-	*colon = '\0';
-	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
-		colon[-1] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
-	if (rc != 0)
-		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "cannot resolve '%s': %s",
-				   address, gai_strerror(rc));
-	h->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	rc = lw_listener_resolve(address, SOCK_STREAM, &ss, &sl, diag);
+	if (rc != LW_OK)
+		return rc;
+	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd == -1 ||
 	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(h->fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(h->fd, SOMAXCONN) == -1) {
-		freeaddrinfo(res);
+	    bind(h->fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(h->fd, SOMAXCONN) == -1)
 		return sys_fail(diag, "listen on", address);
-	}
-	freeaddrinfo(res);
+	sl = sizeof(ss);
 	if (getsockname(h->fd, (struct sockaddr *)&ss, &sl) == 0)
-		format_peer((struct sockaddr *)&ss, h->bound, sizeof(h->bound));
+		lw_listener_format_peer((struct sockaddr *)&ss, h->bound, sizeof(h->bound));
 	return LW_OK;
 }
 

@@ -222,7 +222,7 @@ int lw_listener_add_frame(struct lw_batch *b, const uint8_t *msg, size_t len,
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t outlen)
+void lw_listener_format_peer(const struct sockaddr *sa, char *out, size_t outlen)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -329,7 +329,7 @@ static void describe_bound(struct lw_listener *l)
 	socklen_t sl = sizeof(ss);
 
 	if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) == 0)
-		format_peer((struct sockaddr *)&ss, l->bound, sizeof(l->bound));
+		lw_listener_format_peer((struct sockaddr *)&ss, l->bound, sizeof(l->bound));
 }
 
 /* ---- datagrams (UDP and unix) ------------------------------------------ */
@@ -345,7 +345,7 @@ static const struct lw_listener_src *dgram_src(struct lw_listener *l,
 	if (sl != l->last_peer_len || memcmp(sa, &l->last_peer, sl) != 0) {
 		memcpy(&l->last_peer, sa, sl);
 		l->last_peer_len = sl;
-		format_peer(sa, l->last_addr, sizeof(l->last_addr));
+		lw_listener_format_peer(sa, l->last_addr, sizeof(l->last_addr));
 		set_src(l, &l->last_src, sa, l->last_addr);
 		l->last_allowed = l->env.lc->allow.count == 0 ||
 				  lw_cidr_list_contains(&l->env.lc->allow, sa);
@@ -1048,7 +1048,7 @@ static void accept_one(struct lw_listener *l, int fd,
 	char peer[INET6_ADDRSTRLEN + 16];
 	const char *why = "out of memory";
 
-	format_peer(sa, peer, sizeof(peer));
+	lw_listener_format_peer(sa, peer, sizeof(peer));
 	if (l->env.lc->allow.count > 0 &&
 	    !lw_cidr_list_contains(&l->env.lc->allow, sa)) {
 		refuse(l, fd, "not in allow", peer, LW_CTR_REFUSED_ALLOW);

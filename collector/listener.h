@@ -168,9 +168,13 @@ int lw_listener_add_frame(struct lw_batch *b, const uint8_t *msg, size_t len,
 			  lw_listener_parse_fn parse,
 			  struct lw_listener_counts *cnt);
 
+/* "10.20.0.5:4711" or "[2001:db8::5]:4711" (log.source.address), "?"
+ * for other families. Also the journal-http listener's. */
+void lw_listener_format_peer(const struct sockaddr *sa, char *out, size_t outlen);
+
 /* "127.0.0.1:5514", "[::1]:5514", "localhost:5514" -> a bindable
  * sockaddr for socktype (SOCK_STREAM/SOCK_DGRAM); also used by the
- * metrics endpoint. LW_EINVAL with diag saying why. */
+ * journal-http listener and the metrics endpoint. LW_EINVAL with diag saying why. */
 int lw_listener_resolve(const char *address, int socktype,
 			struct sockaddr_storage *ss, socklen_t *sl,
 			struct lw_diag *diag);

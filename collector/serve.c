@@ -116,24 +116,20 @@ static void submit_cur(struct lw_serve *s)
 	s->cur = NULL;
 }
 
-/* A journal entry from a journal-http connection: the same batch path. */
-static int sink_entry(void *arg, const struct lw_journal_entry *e,
-		      const struct lw_listener_src *src, int64_t now_ns)
+/* The batch being filled, acquired when there is none (waiting for one
+ * while stopping). LW_OK or LW_EFULL. */
+static int have_batch(struct lw_serve *s)
 {
-	struct lw_serve *s = arg;
-	int rc;
+	if (s->cur == NULL)
+		s->cur = lw_pipeline_acquire(s->pipe, s->stopping);
+	return s->cur != NULL ? LW_OK : LW_EFULL;
+}
 
-	for (;;) {
-		if (s->cur == NULL) {
-			s->cur = lw_pipeline_acquire(s->pipe, s->stopping);
-			if (s->cur == NULL)
-				return LW_EFULL;
-		}
-		rc = lw_journal_add_entry(s->cur, e, src, now_ns, &s->counts);
-		if (rc != LW_EFULL)
-			break;
-		submit_cur(s);
-	}
+/* After an add that did not return LW_EFULL: a frame lost to ENOMEM
+ * (arena growth failed) is counted and logged, but not once per frame;
+ * a full batch goes to the writer. Always LW_OK: nothing is held. */
+static int added(struct lw_serve *s, int rc)
+{
 	if (rc == LW_ENOMEM) {
 		lw_counters_add(s->counters, LW_CTR_DROPPED_NOMEM, 1);
 		s->lost_unlogged++;
@@ -146,6 +142,23 @@ static int sink_entry(void *arg, const struct lw_journal_entry *e,
 	return LW_OK;
 }
 
+/* A journal entry from a journal-http connection: the same batch path. */
+static int sink_entry(void *arg, const struct lw_journal_entry *e,
+		      const struct lw_listener_src *src, int64_t now_ns)
+{
+	struct lw_serve *s = arg;
+	int rc;
+
+	for (;;) {
+		if (have_batch(s) != LW_OK)
+			return LW_EFULL;
+		rc = lw_journal_add_entry(s->cur, e, src, now_ns, &s->counts);
+		if (rc != LW_EFULL)
+			return added(s, rc);
+		submit_cur(s); /* full: hand it over, take the next one */
+	}
+}
+
 static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 		      const struct lw_listener_src *src, int64_t now_ns)
 {
@@ -153,30 +166,15 @@ static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 	int rc;
 
 	for (;;) {
-		if (s->cur == NULL) {
-			s->cur = lw_pipeline_acquire(s->pipe, s->stopping);
-			if (s->cur == NULL)
-				return LW_EFULL;
-		}
+		if (have_batch(s) != LW_OK)
+			return LW_EFULL;
 		s->popts.now_ns = now_ns;
 		rc = lw_listener_add_frame(s->cur, msg, len, flags, src,
 					   &s->popts, NULL, &s->counts);
 		if (rc != LW_EFULL)
-			break;
+			return added(s, rc);
 		submit_cur(s); /* full: hand it over, take the next one */
 	}
-	if (rc == LW_ENOMEM) {
-		/* Arena growth failed: the frame cannot be kept. Count it;
-		 * say so, but not once per frame. */
-		lw_counters_add(s->counters, LW_CTR_DROPPED_NOMEM, 1);
-		s->lost_unlogged++;
-		s->lost_rc = rc;
-		log_lost(s, 0);
-		return LW_OK;
-	}
-	if (lw_batch_full(s->cur))
-		submit_cur(s);
-	return LW_OK;
 }
 
 static void pause_all(struct lw_serve *s)

@@ -1260,7 +1260,7 @@ int lw_listener_open(const struct lw_listener_env *env,
 	*out = NULL;
 	if (env->lc->type == LW_LISTENER_JOURNAL_HTTP)
 		return lw_diag_set(diag, LW_EINVAL, env->cfg->path[0] ? env->cfg->path : NULL,
-				   0, 0, "listener type '%s' is not supported yet",
+				   0, 0, "listener type '%s' is not a syslog listener (collector/journal_http.h opens it)",
 				   type_name(env->lc->type));
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)

@@ -40,8 +40,8 @@ struct lw_serve_opts {
 
 /* Creates the event_base (after evthread_use_pthreads), loads the time
  * zone, and opens and binds every listener of cfg (journal-http ones
- * through collector/journal_http.h). TLS listeners fail with LW_EINVAL
- * "not supported yet". Errors: LW_EINVAL,
+ * through collector/journal_http.h, TLS ones with collector/tls.h).
+ * Errors: LW_EINVAL (bad address, TLS files),
  * LW_EIO, LW_ENOTFOUND/LW_EPARSE (time zone), LW_ENOMEM; diag says which
  * listener or zone. *out is freed with lw_serve_free. */
 int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,

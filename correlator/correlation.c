@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/memfind.h"
 #include "core/time.h"
 #include "correlator/response.h"
 #include "correlator/ruleset.h"
@@ -1451,8 +1452,7 @@ static uint32_t tab_find(const struct win *w, uint64_t h, const char *key,
 	for (i = (uint32_t)h & mask; w->tab[i] != 0; i = (i + 1) & mask) {
 		const struct group *g = &w->g[w->tab[i] - 1];
 
-		if (g->hash == h && g->keylen == klen &&
-		    memcmp(g->key, key, klen) == 0)
+		if (g->hash == h && g->keylen == klen && lw_memeq(g->key, key, klen))
 			return w->tab[i] - 1;
 	}
 	return NONE32;
@@ -1533,7 +1533,7 @@ static uint32_t get_group(struct lw_correlation *c, struct win *w,
 	/* Senders send in bursts: the group of the previous event of this
 	 * table is the likeliest, and costs one memcmp to confirm. */
 	if (gi != NONE32 && w->g[gi].keylen == klen &&
-	    memcmp(w->g[gi].key, key, klen) == 0)
+	    lw_memeq(w->g[gi].key, key, klen))
 		return gi;
 	h = fnv1a(c->seed, key, klen);
 	gi = tab_find(w, h, key, klen);

@@ -788,8 +788,11 @@ static int try_decoder(const struct lw_decoder_set *set,
 		const struct dec_pattern *p = &set->pats[pi];
 		int rc;
 
+		/* The first byte rules out most patterns of a program without
+		 * a call (perf: memcmp was 1.5% of the daemon here). */
 		if (p->prefix_len > 0 &&
-		    (mlen < p->prefix_len || memcmp(msg, p->prefix, p->prefix_len) != 0))
+		    (mlen < p->prefix_len || msg[0] != p->prefix[0] ||
+		     !lw_memeq(msg, p->prefix, p->prefix_len)))
 			continue;
 		rc = lw_regex_match(s->re[pi], msg, mlen);
 		if (rc == LW_EFULL) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/memfind.h"
 
 struct lw_progmap_pair {
 	char *name;
@@ -143,7 +144,7 @@ const uint32_t *lw_progmap_find(const struct lw_progmap *m, const char *name,
 	h = lw_progmap_hash(name, len);
 	for (k = h & m->mask; m->slots[k].len != 0; k = (k + 1) & m->mask) {
 		const struct lw_progmap_slot *s = &m->slots[k];
-		if (s->hash == h && s->len == len && memcmp(s->name, name, len) == 0) {
+		if (s->hash == h && s->len == len && lw_memeq(s->name, name, len)) {
 			*count = s->count;
 			return &m->values[s->first];
 		}

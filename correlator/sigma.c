@@ -555,7 +555,7 @@ static int glob_match(const struct value *v, const char *s, size_t n)
 	last = v->nsegs;
 	if (v->anch_start) {
 		const struct seg *g = &v->segs[0];
-		if (n < g->len || memcmp(s, v->bytes + g->off, g->len) != 0)
+		if (n < g->len || !lw_memeq(s, v->bytes + g->off, g->len))
 			return 0;
 		if (v->nsegs == 1 && v->anch_end)
 			return n == g->len;
@@ -565,7 +565,7 @@ static int glob_match(const struct value *v, const char *s, size_t n)
 	if (v->anch_end && last > i) {
 		const struct seg *g = &v->segs[last - 1];
 		if (end - pos < g->len ||
-		    memcmp(s + end - g->len, v->bytes + g->off, g->len) != 0)
+		    !lw_memeq(s + end - g->len, v->bytes + g->off, g->len))
 			return 0;
 		end -= g->len;
 		last--;
@@ -1874,9 +1874,12 @@ static int u32_cmp(const void *a, const void *b)
 static int program_in(const struct rule *r, const struct lw_str *app)
 {
 	for (uint32_t i = 0; i < r->nprograms; i++)
-		/* strnlen: a long name is rejected without measuring it all */
-		if (strnlen(r->programs[i], (size_t)app->len + 1) == app->len &&
-		    memcmp(r->programs[i], app->ptr, app->len) == 0)
+		/* The first byte (the NUL of an empty name at worst) rules
+		 * out most names; strnlen rejects a long one without
+		 * measuring it all. */
+		if ((app->len == 0 || r->programs[i][0] == app->ptr[0]) &&
+		    strnlen(r->programs[i], (size_t)app->len + 1) == app->len &&
+		    lw_memeq(r->programs[i], app->ptr, app->len))
 			return 1;
 	return 0;
 }

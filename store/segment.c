@@ -9,6 +9,7 @@
  * for the measured gain over compressing the text stream. */
 #include "store/segment.h"
 #include "core/hmac.h"
+#include "core/memfind.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -181,17 +182,6 @@ static uint64_t hash_bytes(const char *s, size_t n)
 	return h;
 }
 
-/* Equality of two n-byte strings; short ones with word loads, as in
- * hash_bytes, instead of a call. */
-static int same_bytes(const char *a, const char *b, size_t n)
-{
-	if (n >= 8 && n <= 16)
-		return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
-	if (n >= 4 && n < 8)
-		return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
-	return memcmp(a, b, n) == 0;
-}
-
 static int col_reserve(struct col *c, size_t extra)
 {
 	size_t cap;
@@ -335,7 +325,7 @@ static int dict_id(struct lw_segment_builder *b, struct lw_str s, uint32_t *id)
 		const struct dent *e = &b->dict[b->slots[i]];
 
 		if (e->hash == h && e->len == s.len &&
-		    same_bytes((const char *)dc->p + e->off, s.ptr, s.len)) {
+		    lw_memeq(dc->p + e->off, s.ptr, s.len)) {
 			*id = b->slots[i];
 			return LW_OK;
 		}
@@ -382,7 +372,7 @@ static int dict_id_role(struct lw_segment_builder *b, unsigned role,
 		const struct dent *e = &b->dict[last];
 
 		if (e->len == s.len &&
-		    same_bytes((const char *)b->col[C_DICT].p + e->off, s.ptr, s.len)) {
+		    lw_memeq(b->col[C_DICT].p + e->off, s.ptr, s.len)) {
 			*id = last;
 			return LW_OK;
 		}

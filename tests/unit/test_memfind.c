@@ -77,3 +77,24 @@ Test(memfind, random_inputs_agree_with_memmem)
 			     "hay %.*s needle %.*s", (int)hlen, hay, (int)nlen, needle);
 	}
 }
+
+/* lw_memeq against memcmp: every length up to 40 (each load width and the
+ * memcmp fallback), equal, and differing in each single byte. */
+Test(memfind, memeq_agrees_with_memcmp_at_every_length_and_position)
+{
+	char a[41], b[41];
+
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = b[i] = (char)('A' + i % 26);
+	for (size_t n = 0; n <= 40; n++) {
+		cr_assert_eq(lw_memeq(a, b, n), 1, "equal, n=%zu", n);
+		for (size_t k = 0; k < n; k++) {
+			b[k] ^= 0x20;
+			cr_assert_eq(lw_memeq(a, b, n), 0, "n=%zu, byte %zu differs", n, k);
+			cr_assert_eq(lw_memeq(a + 1, b + 1, n - 1 + (k == 0)),
+				     memcmp(a + 1, b + 1, n - 1 + (k == 0)) == 0,
+				     "unaligned, n=%zu, k=%zu", n, k);
+			b[k] ^= 0x20;
+		}
+	}
+}

@@ -44,9 +44,12 @@ struct lw_health {
 	int64_t storage_first_ns, storage_last_ns;
 
 	uint64_t evidence;           /* the last stored seq, for the raises */
-	/* what the last lw_health_raises handed out */
-	int raised_storage;
-	uint8_t raised_loss[LW_CTR__COUNT];
+	/* What the last lw_health_raises handed out. The commit that stores
+	 * them may run while checks go on (the pipeline's commit thread), so
+	 * lw_health_committed forgets exactly these amounts, not what is
+	 * pending by then. */
+	uint64_t raised_storage;
+	uint64_t raised_loss[LW_CTR__COUNT];
 
 	pthread_mutex_t store_mu;    /* guards store_gauges */
 	struct lw_metrics_gauges store_gauges;
@@ -254,8 +257,8 @@ size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
 	size_t n = 0;
 
 	h->evidence = last_seq;
-	h->raised_storage = h->storage_pending > 0;
-	if (h->raised_storage)
+	h->raised_storage = h->storage_pending;
+	if (h->raised_storage > 0)
 		fill(&out[n++], LW_HEALTH_STORAGE_RULE,
 		     "Storage failing: events cannot be committed", "{}",
 		     response, level, h->storage_first_ns, h->storage_last_ns,
@@ -263,7 +266,7 @@ size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
 	for (int i = 0; i < LW_CTR__COUNT; i++) {
 		struct loss_watch *w = &h->loss[i];
 
-		h->raised_loss[i] = w->pending > 0;
+		h->raised_loss[i] = w->pending;
 		if (w->pending > 0)
 			fill(&out[n++], LW_HEALTH_LOSS_RULE,
 			     "Persistent loss: a drop counter keeps increasing",
@@ -275,16 +278,16 @@ size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
 
 void lw_health_committed(struct lw_health *h)
 {
-	if (h->raised_storage) {
-		h->storage_pending = 0;
+	h->storage_pending -= h->raised_storage;
+	if (h->storage_pending == 0)
 		h->storage_first_ns = 0;
-	}
 	h->raised_storage = 0;
 	for (int i = 0; i < LW_CTR__COUNT; i++) {
-		if (!h->raised_loss[i])
+		if (h->raised_loss[i] == 0)
 			continue;
-		h->loss[i].pending = 0;
-		h->loss[i].pending_first_ns = 0;
+		h->loss[i].pending -= h->raised_loss[i];
+		if (h->loss[i].pending == 0)
+			h->loss[i].pending_first_ns = 0;
 		h->raised_loss[i] = 0;
 	}
 }

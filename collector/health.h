@@ -73,7 +73,8 @@ int lw_health_pending(const struct lw_health *h);
 size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
 			const char *response, const char *level,
 			uint64_t last_seq, int has_seq);
-/* The raises of the last lw_health_raises are stored: forget them. */
+/* The raises of the last lw_health_raises are stored: forget the amounts
+ * they carried (checks between the two calls stay pending). */
 void lw_health_committed(struct lw_health *h);
 
 /* Writer thread: the store gauges of the last commit (lw_metrics_read_store

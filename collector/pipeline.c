@@ -11,10 +11,29 @@
  * The writer copies a batch's events into the segment builder and returns
  * the batch at once, so the number of batches bounds collector memory and
  * a slow commit (fsync) shows up as an empty free list: backpressure.
+ *
+ * Commits run on a third thread, the committer, so that the writer goes
+ * on decoding and building segment N+1 while segment N is compressed,
+ * indexed and fsync'ed (about a fifth of the daemon's CPU on the bench/run
+ * load; with a core to spare it runs beside the writer). There is one
+ * commit job, so at most two segments are in memory. The job goes
+ *
+ *   IDLE -> QUEUED   seal (writer): the builder and the pending firings
+ *                    are swapped with the job's empty ones
+ *   QUEUED -> DONE   the committer ran the transaction
+ *   DONE -> IDLE     reap (writer), success: counts, logs, notifications
+ *   DONE -> FAILED   reap, failure: the job keeps its segment and firings
+ *   FAILED -> QUEUED the retry is due (backoff)
+ *
+ * A seal while the job is QUEUED waits for it, and a failed job is
+ * retried before anything after it, so the store receives segments in the
+ * order their events arrived. Seqs of the next segment are numbered as if
+ * the job succeeds; the retry that succeeds makes that true.
  */
 #include "collector/pipeline.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +49,7 @@
 #include "correlator/response.h"
 #include "correlator/ruleset.h"
 #include "store/incidents.h"
+#include "store/segment.h"
 #include "store/store.h"
 
 /* After a failed commit, wait before trying again so that a full disk does
@@ -52,12 +72,50 @@
 #define PENDING_COMMIT 1536
 /* Rule firings plus lw_health's system incidents. */
 #define MAX_RAISES (PENDING_MAX + LW_HEALTH_MAX_RAISES)
+/* A burst that has ended is committed at once instead of after
+ * flush_interval. A burst is BURST_BATCHES full batches in a row (with
+ * the default 2048 events a batch: 16k events back to back, faster than
+ * the collector's 50 ms partial handover at ~40k events/s); it has ended
+ * when a partial batch follows and nothing comes for QUIET_MS, and the
+ * builder holds at least 1/QUIET_FRACTION of segment_bytes. Such a
+ * segment compresses about as well as a full one, and waiting would only
+ * delay durability. Steady traffic below the burst rate comes in partial
+ * batches only, so it still commits once per flush_interval. */
+#define BURST_BATCHES 8
+#define QUIET_MS 20
+#define QUIET_FRACTION 8
 /* The metrics endpoint's store gauges are at most this old (plus a commit). */
 #define STORE_GAUGES_MS 1000
 
 _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
 	       "store and correlator incident statuses differ");
+
+/* A sealed segment and what its transaction stores besides: the firings
+ * raised up to its last event, the counters snapshot, the window state
+ * and lw_health's alerts. The writer fills it (seal, prepare), the
+ * committer runs it (run_job), the writer reads the outcome (reap). */
+struct commit_job {
+	struct lw_segment_builder *builder;
+	uint32_t nevents;                   /* in builder (reset by a commit) */
+	struct lw_incident_fire *pending;   /* PENDING_MAX */
+	uint32_t npending;
+	struct lw_incidents_raise *raises;  /* MAX_RAISES */
+	uint64_t *raise_ids;
+	uint8_t *raise_created;
+	struct lw_buf created_json;
+	struct lw_buf snap;                 /* counters snapshot */
+	struct lw_buf state;                /* correlation window state */
+	struct lw_store_commit_extra x;
+	struct lw_store_commit_result res;
+	struct lw_diag diag;
+	int rc;
+	int read_gauges;                    /* read the store gauges after it */
+	int gauges_ok;
+	struct lw_metrics_gauges gauges;
+};
+
+enum job_state { JOB_IDLE, JOB_QUEUED, JOB_DONE, JOB_FAILED };
 
 struct lw_pipeline {
 	const struct lw_config *cfg;
@@ -82,11 +140,23 @@ struct lw_pipeline {
 	lw_pipeline_swapped_fn swap_done;
 	void *swap_arg;
 
+	/* the committer (job_state changes to DONE under mu, so the writer
+	 * can wait for it on `work`) */
+	pthread_t committer;
+	int committer_started;
+	pthread_cond_t commit_cv; /* committer waits: a job queued or quit */
+	int committer_quit;
+	_Atomic int job_state;    /* enum job_state */
+	struct commit_job job;
+
 	/* writer thread only */
 	pthread_t thread;
 	int thread_started;
 	struct lw_segment_builder *builder;
 	int64_t first_ms;  /* monotonic ms of the oldest uncommitted event */
+	int64_t last_batch_ms; /* when the writer last took batches off the queue */
+	uint32_t full_streak;  /* full batches in a row, up to the last one */
+	int burst_ended;       /* a partial batch followed a burst */
 	int64_t state_saved_ms; /* monotonic ms of the last stored window state */
 	int final_commit;  /* the stop's commit: always store the window state */
 	int64_t retry_ms;  /* no commit attempt before this (after a failure) */
@@ -97,7 +167,6 @@ struct lw_pipeline {
 	int64_t gauges_ms;        /* last publish_store_gauges */
 	int gauges_stale;         /* a commit since (published at the next tick) */
 	int give_up;       /* storage failed for good: batches are dropped, counted */
-	struct lw_buf snap;
 	int first_err;
 	struct lw_diag first_diag;
 
@@ -115,11 +184,7 @@ struct lw_pipeline {
 	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
-	struct lw_incidents_raise *raises;      /* MAX_RAISES */
-	uint64_t *raise_ids;
-	uint8_t *raise_created;
-	struct lw_buf created_json;
-	struct lw_buf state;
+	struct lw_buf state;                    /* restore and carry_windows */
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
@@ -153,7 +218,7 @@ static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
 		lw_counters_add(p->counters, LW_CTR_CLOCK_SKEW, skewed);
 }
 
-static int commit(struct lw_pipeline *p);
+static int flush(struct lw_pipeline *p);
 
 static void fire_merge(struct lw_incident_fire *to,
 		       const struct lw_incident_fire *f)
@@ -249,12 +314,12 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		if (p->first_ms == 0)
 			p->first_ms = mono_ms();
 		if (p->npending >= PENDING_COMMIT && mono_ms() >= p->retry_ms)
-			commit(p);
+			flush(p);
 		/* segment_bytes bounds the segment, not the batch: a batch
 		 * (up to LW_BATCH_MAX_BYTES) may close several segments. */
 		if (lw_segment_builder_raw_bytes(p->builder) >=
 		    p->cfg->storage.segment_bytes && mono_ms() >= p->retry_ms)
-			commit(p);
+			flush(p);
 	}
 	if (lost > 0) {
 		char n[32];
@@ -316,22 +381,22 @@ static void to_raise(const struct lw_incident_fire *f, struct lw_incidents_raise
 
 /* After the commit that stored them: one notification per new incident
  * (created_json holds one line per created raise, in raise order). */
-static void notify_created(struct lw_pipeline *p, uint32_t n)
+static void notify_created(struct lw_pipeline *p, const struct commit_job *j)
 {
-	const char *line = p->created_json.data;
+	const char *line = j->created_json.data;
 	/* data is NULL while nothing was created: NULL + 0 is undefined. */
-	const char *end = line != NULL ? line + p->created_json.len : NULL;
+	const char *end = line != NULL ? line + j->created_json.len : NULL;
 
-	for (uint32_t i = 0; i < n && line != NULL && line < end; i++) {
+	for (size_t i = 0; i < j->x.nraises && line != NULL && line < end; i++) {
 		const char *nl;
 
-		if (!p->raise_created[i])
+		if (!j->raise_created[i])
 			continue;
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (nl == NULL)
 			break;
 		lw_notify_submit(p->notify, line, (size_t)(nl - line),
-				 lw_notify_level(p->raises[i].level));
+				 lw_notify_level(j->raises[i].level));
 		line = nl + 1;
 	}
 }
@@ -349,7 +414,8 @@ static void log_incidents(struct lw_pipeline *p, const struct lw_store_commit_re
 }
 
 /* Retention after a commit (at most once per interval; the store keeps
- * the clock): logged when it deleted something or failed. */
+ * the clock): logged when it deleted something or failed. Committer
+ * thread: it writes to the store. */
 static void retain(struct lw_pipeline *p)
 {
 	struct lw_store_retain_result rr;
@@ -371,8 +437,10 @@ static void retain(struct lw_pipeline *p)
 
 /* lw_health's system incidents for this commit, after the rule firings,
  * with the response plan's system-failure steps (an empty plan without
- * rules). Evidence: the last stored event, where any gap begins. */
-static size_t health_raises(struct lw_pipeline *p, struct lw_incidents_raise *out)
+ * rules). Evidence: the last event stored before this commit (first_seq
+ * - 1), where any gap begins. */
+static size_t health_raises(struct lw_pipeline *p, struct lw_incidents_raise *out,
+			    uint64_t first_seq)
 {
 	const struct lw_response *r;
 	const char *response = "{\"steps\":[],\"notify\":[]}", *level = "high";
@@ -385,121 +453,285 @@ static size_t health_raises(struct lw_pipeline *p, struct lw_incidents_raise *ou
 		level = lw_sigma_level_name((int)lw_response_level(r, LW_CAT_SYSTEM_FAILURE));
 	}
 	return lw_health_raises(p->health, out, response, level,
-				p->base_seq - 1, p->base_seq > 0);
+				first_seq - 1, first_seq > 0);
 }
 
-/* Store gauges for the metrics endpoint, read here on the writer thread
- * (between commits, so no map growth can remap under the reader), at
- * most once per STORE_GAUGES_MS. */
+static int job_state(const struct lw_pipeline *p)
+{
+	return atomic_load(&p->job_state);
+}
+
+/* The store gauges for the metrics endpoint. Only while no commit runs:
+ * a commit may grow the map, which must not happen under a reader. */
+static int read_store_gauges(struct lw_pipeline *p, struct lw_metrics_gauges *g)
+{
+	struct lw_store_reader *rd = NULL;
+	struct lw_diag diag;
+	int ok;
+
+	memset(g, 0, sizeof(*g));
+	memset(&diag, 0, sizeof(diag));
+	ok = lw_store_reader_open(p->store, &rd, &diag) == LW_OK &&
+	     lw_metrics_read_store(rd, g, &diag) == LW_OK;
+	if (ok)
+		g->map_bytes = lw_store_map_size(p->store);
+	lw_store_reader_close(rd);
+	return ok;
+}
+
+/* Writer thread, at most once per STORE_GAUGES_MS and never while the
+ * committer works (it reads the gauges after its commits itself). */
 static void publish_store_gauges(struct lw_pipeline *p, int force)
 {
 	struct lw_metrics_gauges g;
-	struct lw_store_reader *rd = NULL;
-	struct lw_diag diag;
 	int64_t now = mono_ms();
 
-	if (p->health == NULL || (!force && now - p->gauges_ms < STORE_GAUGES_MS))
+	if (p->health == NULL || (!force && now - p->gauges_ms < STORE_GAUGES_MS) ||
+	    job_state(p) == JOB_QUEUED)
 		return;
 	p->gauges_ms = now;
 	p->gauges_stale = 0;
-	memset(&g, 0, sizeof(g));
-	memset(&diag, 0, sizeof(diag));
-	if (lw_store_reader_open(p->store, &rd, &diag) == LW_OK &&
-	    lw_metrics_read_store(rd, &g, &diag) == LW_OK) {
-		g.map_bytes = lw_store_map_size(p->store);
+	if (read_store_gauges(p, &g))
 		lw_health_publish_store(p->health, &g);
-	}
-	lw_store_reader_close(rd);
 }
 
-/* One LMDB transaction for everything in the builder, the pending
- * incidents and the correlation state. The counters snapshot stored with
- * it already counts this segment, so `logward stats` agrees with the
- * segments it sees; on failure the counts are taken back and the builder
- * and the firings are kept for the next attempt. */
-static int commit(struct lw_pipeline *p)
+/* Writer thread: fills the job's transaction from its segment and
+ * firings. The counters snapshot already counts the segment, so `logward
+ * stats` agrees with the segments it sees (reap takes the counts back on
+ * failure). Runs again for every retry, with fresh counters and alerts. */
+static void prepare(struct lw_pipeline *p)
 {
-	uint32_t n = lw_segment_builder_count(p->builder);
-	struct lw_store_commit_extra x;
-	struct lw_store_commit_result res;
-	struct lw_diag diag;
-	int rc;
+	struct commit_job *j = &p->job;
+	uint64_t first_seq = j->x.first_seq;
 
-	memset(&diag, 0, sizeof(diag));
-	memset(&x, 0, sizeof(x));
-	memset(&res, 0, sizeof(res));
-	lw_counters_add(p->counters, LW_CTR_STORED, n);
-	if (n > 0)
+	memset(&j->x, 0, sizeof(j->x));
+	memset(&j->res, 0, sizeof(j->res));
+	memset(&j->diag, 0, sizeof(j->diag));
+	j->x.first_seq = first_seq;
+	lw_counters_add(p->counters, LW_CTR_STORED, j->nevents);
+	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, 1);
-	lw_buf_reset(&p->snap);
-	lw_counters_serialize(p->counters, &p->snap);
-	x.counters = p->snap.data;
-	x.counters_len = p->snap.len;
-	x.first_seq = p->base_seq;
+	lw_buf_reset(&j->snap);
+	lw_counters_serialize(p->counters, &j->snap);
+	j->x.counters = j->snap.data;
+	j->x.counters_len = j->snap.len;
 	/* The window state is megabytes once many groups are tracked, and
 	 * under load commits come many times a second: storing it with every
 	 * commit cost 31% of the writer (perf). It is stored at most once
 	 * per flush_interval and always at a clean stop, so a crash loses
-	 * window counts of at most one flush interval, like events. */
-	if (p->corr != NULL &&
+	 * window counts of at most one flush interval, like events. Only
+	 * while the writer holds no events and no firings: then the windows
+	 * have seen exactly what this transaction stores (not so on a retry
+	 * after more events or an absence tick, which leaves the state to
+	 * the next segment). */
+	if (p->corr != NULL && lw_segment_builder_count(p->builder) == 0 &&
+	    p->npending == 0 &&
 	    (p->final_commit ||
 	     mono_ms() - p->state_saved_ms >= (int64_t)p->cfg->storage.flush_interval_ms)) {
-		lw_buf_reset(&p->state);
-		if (lw_correlation_save(p->corr, &p->state) == LW_OK && !p->state.oom) {
-			x.state = p->state.data != NULL ? p->state.data : "";
-			x.state_len = p->state.len;
+		lw_buf_reset(&j->state);
+		if (lw_correlation_save(p->corr, &j->state) == LW_OK && !j->state.oom) {
+			j->x.state = j->state.data != NULL ? j->state.data : "";
+			j->x.state_len = j->state.len;
 		}
 	}
-	for (uint32_t i = 0; i < p->npending; i++)
-		to_raise(&p->pending[i], &p->raises[i]);
-	x.raises = p->raises;
-	x.nraises = p->npending + health_raises(p, p->raises + p->npending);
-	res.ids = p->raise_ids;
-	res.created_flags = p->raise_created;
-	res.created_json = &p->created_json;
-	rc = p->snap.oom ? LW_ENOMEM :
-		lw_store_commit_ex(p->store, p->builder, &x, &res, &diag);
-	if (rc == LW_OK) {
-		if (x.state != NULL)
-			p->state_saved_ms = mono_ms();
-		p->base_seq = res.first_seq + n;
-		p->first_ms = 0;
+	for (uint32_t i = 0; i < j->npending; i++)
+		to_raise(&j->pending[i], &j->raises[i]);
+	j->x.raises = j->raises;
+	j->x.nraises = j->npending +
+		health_raises(p, j->raises + j->npending, first_seq);
+	j->res.ids = j->raise_ids;
+	j->res.created_flags = j->raise_created;
+	j->res.created_json = &j->created_json;
+	j->read_gauges = p->health != NULL && mono_ms() - p->gauges_ms >= STORE_GAUGES_MS;
+	j->gauges_ok = 0;
+	j->rc = j->snap.oom ? LW_ENOMEM : LW_OK;
+}
+
+/* Committer thread: one LMDB transaction for the segment, its incidents
+ * and the window state; then retention and the store gauges, which also
+ * touch the store. */
+static void run_job(struct lw_pipeline *p, struct commit_job *j)
+{
+	if (j->rc == LW_OK)
+		j->rc = lw_store_commit_ex(p->store, j->builder, &j->x, &j->res, &j->diag);
+	if (j->rc != LW_OK)
+		return;
+	retain(p);
+	if (j->read_gauges)
+		j->gauges_ok = read_store_gauges(p, &j->gauges);
+}
+
+static void *committer_main(void *arg)
+{
+	struct lw_pipeline *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (job_state(p) != JOB_QUEUED && !p->committer_quit)
+			pthread_cond_wait(&p->commit_cv, &p->mu);
+		if (job_state(p) != JOB_QUEUED)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		run_job(p, &p->job);
+		pthread_mutex_lock(&p->mu);
+		atomic_store(&p->job_state, JOB_DONE);
+		pthread_cond_signal(&p->work);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void submit_job(struct lw_pipeline *p)
+{
+	prepare(p);
+	pthread_mutex_lock(&p->mu);
+	atomic_store(&p->job_state, JOB_QUEUED);
+	pthread_cond_signal(&p->commit_cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Writer thread, job IDLE: the builder and the pending firings go to the
+ * job, whose empty builder and array the writer takes in exchange. */
+static void seal(struct lw_pipeline *p)
+{
+	struct commit_job *j = &p->job;
+	struct lw_segment_builder *b = j->builder;
+	struct lw_incident_fire *f = j->pending;
+
+	j->builder = p->builder;
+	p->builder = b;
+	j->pending = p->pending;
+	p->pending = f;
+	j->npending = p->npending;
+	p->npending = 0;
+	j->nevents = lw_segment_builder_count(j->builder);
+	j->x.first_seq = p->base_seq;
+	p->base_seq += j->nevents;
+	p->first_ms = 0;
+	submit_job(p);
+}
+
+/* Writer thread: takes the outcome of a finished commit (job DONE). On
+ * success, what follows a commit (counts, logs, notifications, health);
+ * on failure the counts are taken back, the job keeps its segment and
+ * firings, and the retry waits RETRY_MIN_MS doubling to RETRY_MAX_MS. */
+static void reap(struct lw_pipeline *p)
+{
+	struct commit_job *j = &p->job;
+	int64_t now;
+
+	if (job_state(p) != JOB_DONE)
+		return;
+	now = mono_ms();
+	if (j->rc == LW_OK) {
+		if (j->x.state != NULL)
+			p->state_saved_ms = now;
+		/* Another process may have committed first (the store moved
+		 * the seqs): exact again from the next empty builder on. */
+		if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
+			p->base_seq = j->res.first_seq + j->nevents;
 		p->retry_ms = 0;
 		p->failing_since_ms = 0;
 		p->retry_delay_ms = 0;
-		lw_counters_add(p->counters, LW_CTR_INCIDENTS_RAISED, res.created);
-		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, res.updated);
-		log_incidents(p, &res);
-		notify_created(p, (uint32_t)x.nraises);
-		p->npending = 0;
-		retain(p);
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_RAISED, j->res.created);
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, j->res.updated);
+		log_incidents(p, &j->res);
+		notify_created(p, j);
+		j->npending = 0;
+		j->nevents = 0;
 		if (p->health != NULL) {
 			lw_health_committed(p->health);
-			lw_health_storage_ok(p->health, mono_ms());
-			p->gauges_stale = 1;
-			publish_store_gauges(p, 0);
+			lw_health_storage_ok(p->health, now);
+			if (j->gauges_ok) {
+				lw_health_publish_store(p->health, &j->gauges);
+				p->gauges_ms = now;
+				p->gauges_stale = 0;
+			} else {
+				p->gauges_stale = 1;
+			}
 		}
-		return LW_OK;
+		atomic_store(&p->job_state, JOB_IDLE);
+		return;
 	}
-	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - n);
-	if (n > 0)
+	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - j->nevents);
+	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, (uint64_t)0 - 1);
 	p->retry_delay_ms = p->retry_delay_ms == 0 ? RETRY_MIN_MS :
 		p->retry_delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_delay_ms * 2;
-	p->retry_ms = mono_ms() + p->retry_delay_ms;
+	p->retry_ms = now + p->retry_delay_ms;
 	if (p->failing_since_ms == 0)
-		p->failing_since_ms = mono_ms();
+		p->failing_since_ms = now;
 	if (p->health != NULL)
-		lw_health_storage_failed(p->health, rc, diag.detail, mono_ms(),
+		lw_health_storage_failed(p->health, j->rc, j->diag.detail, now,
 					 lw_time_now_ns());
 	else
 		lw_log(p->log, LW_LOG_ERR, "pipeline", "cannot commit segment; will retry",
-		       "error", lw_strerror(rc), "detail", diag.detail, NULL);
+		       "error", lw_strerror(j->rc), "detail", j->diag.detail, NULL);
 	if (p->first_err == LW_OK) {
-		p->first_err = rc;
-		p->first_diag = diag;
+		p->first_err = j->rc;
+		p->first_diag = j->diag;
 	}
-	return rc;
+	atomic_store(&p->job_state, JOB_FAILED);
+}
+
+/* Writer thread: waits while the committer works, then reaps. */
+static void wait_job(struct lw_pipeline *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (job_state(p) == JOB_QUEUED)
+		pthread_cond_wait(&p->work, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	reap(p);
+}
+
+/* Writer thread: starts the commit of the builder and the pending
+ * firings, waiting first for a commit in progress. A failed job goes
+ * first; while its retry is not due, or fails again, the builder stays
+ * as it is and its error is returned. */
+static int flush(struct lw_pipeline *p)
+{
+	for (;;) {
+		switch (job_state(p)) {
+		case JOB_IDLE:
+			seal(p);
+			return LW_OK;
+		case JOB_FAILED:
+			if (mono_ms() < p->retry_ms)
+				return p->job.rc;
+			submit_job(p);
+			wait_job(p);
+			if (job_state(p) == JOB_FAILED)
+				return p->job.rc;
+			break;
+		default:
+			wait_job(p);
+			break;
+		}
+	}
+}
+
+/* Writer thread: flush, then wait for that commit. LW_OK when everything
+ * absorbed so far is stored. */
+static int commit_sync(struct lw_pipeline *p)
+{
+	int rc = flush(p);
+
+	if (rc != LW_OK)
+		return rc;
+	wait_job(p);
+	return job_state(p) == JOB_IDLE ? LW_OK : p->job.rc;
+}
+
+/* Writer thread, a commit is due: like flush, but a busy committer is not
+ * waited for (its end wakes the writer) and a failed job is only
+ * resubmitted, without waiting. */
+static void kick(struct lw_pipeline *p)
+{
+	reap(p);
+	if (job_state(p) == JOB_IDLE)
+		seal(p);
+	else if (job_state(p) == JOB_FAILED && mono_ms() >= p->retry_ms)
+		submit_job(p);
 }
 
 static int health_pending(const struct lw_pipeline *p)
@@ -507,8 +739,33 @@ static int health_pending(const struct lw_pipeline *p)
 	return p->health != NULL && lw_health_pending(p->health);
 }
 
+/* A burst ended with enough in the builder to commit once the input
+ * stays quiet (QUIET_MS). */
+static int burst_over(const struct lw_pipeline *p)
+{
+	return p->burst_ended && lw_segment_builder_raw_bytes(p->builder) >=
+	       p->cfg->storage.segment_bytes / QUIET_FRACTION;
+}
+
+static void note_batch(struct lw_pipeline *p, const struct lw_batch *b)
+{
+	if (lw_batch_full(b)) {
+		p->full_streak++;
+		p->burst_ended = 0;
+	} else {
+		p->burst_ended = p->full_streak >= BURST_BATCHES;
+		p->full_streak = 0;
+	}
+}
+
 static int commit_due(struct lw_pipeline *p, int64_t now)
 {
+	int st = job_state(p);
+
+	if (st == JOB_QUEUED || st == JOB_DONE)
+		return 0; /* the commit's end wakes the writer, which reaps it */
+	if (st == JOB_FAILED)
+		return now >= p->retry_ms;
 	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0 &&
 	    !health_pending(p))
 		return 0;
@@ -517,6 +774,8 @@ static int commit_due(struct lw_pipeline *p, int64_t now)
 	if (health_pending(p))
 		return 1; /* an incident about logward itself: store it now */
 	if (lw_segment_builder_raw_bytes(p->builder) >= p->cfg->storage.segment_bytes)
+		return 1;
+	if (burst_over(p) && now - p->last_batch_ms >= QUIET_MS)
 		return 1;
 	return now - p->first_ms >= (int64_t)p->cfg->storage.flush_interval_ms;
 }
@@ -530,7 +789,9 @@ static int64_t next_tick(const struct lw_pipeline *p)
 		t = p->next_tick_ms;
 	if (p->health != NULL && lw_health_next_check_ms(p->health) < t)
 		t = lw_health_next_check_ms(p->health);
-	if (p->gauges_stale && p->gauges_ms + STORE_GAUGES_MS < t)
+	/* Stale gauges wait for the committer, which reads them itself. */
+	if (p->gauges_stale && job_state(p) != JOB_QUEUED &&
+	    p->gauges_ms + STORE_GAUGES_MS < t)
 		t = p->gauges_ms + STORE_GAUGES_MS;
 	return t;
 }
@@ -540,11 +801,18 @@ static int64_t deadline_ms(struct lw_pipeline *p)
 {
 	int64_t d = p->first_ms + (int64_t)p->cfg->storage.flush_interval_ms;
 	int64_t tick = next_tick(p);
+	int st = job_state(p);
 
+	if (st == JOB_QUEUED || st == JOB_DONE)
+		return tick; /* the commit's end wakes the writer */
+	if (st == JOB_FAILED)
+		return p->retry_ms > tick ? tick : p->retry_ms;
 	if (health_pending(p))
 		return p->retry_ms > tick ? tick : p->retry_ms;
 	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
 		return tick; /* only the correlation tick or a health check is due */
+	if (burst_over(p) && p->last_batch_ms + QUIET_MS < d)
+		d = p->last_batch_ms + QUIET_MS;
 	if (tick < d)
 		d = tick;
 	return d > p->retry_ms ? d : p->retry_ms;
@@ -567,16 +835,15 @@ static void tick(struct lw_pipeline *p, int64_t now)
 
 static void wait_work(struct lw_pipeline *p)
 {
-	while (p->q_head == NULL && !p->stopping && !(p->swap_posted && !p->swap_due)) {
+	while (p->q_head == NULL && !p->stopping && !(p->swap_posted && !p->swap_due) &&
+	       job_state(p) != JOB_DONE) {
 		struct timespec ts;
-		int64_t d;
+		int64_t d = deadline_ms(p);
 
-		if (lw_segment_builder_count(p->builder) == 0 &&
-		    p->npending == 0 && next_tick(p) == INT64_MAX) {
+		if (d == INT64_MAX) {
 			pthread_cond_wait(&p->work, &p->mu);
 			continue;
 		}
-		d = deadline_ms(p);
 		if (mono_ms() >= d)
 			return;
 		ts.tv_sec = d / 1000;
@@ -585,11 +852,13 @@ static void wait_work(struct lw_pipeline *p)
 	}
 }
 
-/* Commits are failing (disk full, I/O error) and the builder already
- * holds a full segment. */
+/* The builder holds a full segment and cannot be sealed: the job before
+ * it failed, or its retry is running. (A seal that finds a commit running
+ * waits for it in flush, so outside failures this is never true for
+ * long.) */
 static int commit_stalled(const struct lw_pipeline *p)
 {
-	return p->retry_ms != 0 &&
+	return job_state(p) != JOB_IDLE &&
 	       lw_segment_builder_raw_bytes(p->builder) >= p->cfg->storage.segment_bytes;
 }
 
@@ -611,15 +880,28 @@ static int wait_for_commit(struct lw_pipeline *p)
 		    now - since >= GIVE_UP_MS)
 			return 0;
 		tick(p, now); /* loss checks go on while storage fails */
-		if (now < p->retry_ms && !p->stopping) {
+		if (job_state(p) == JOB_QUEUED) {
+			/* A retry runs; its end signals `work`. */
+			int64_t d = next_tick(p);
+			struct timespec ts = {d / 1000, (d % 1000) * 1000000};
+
+			if (d == INT64_MAX)
+				pthread_cond_wait(&p->work, &p->mu);
+			else
+				pthread_cond_timedwait(&p->work, &p->mu, &ts);
+			continue;
+		}
+		if (job_state(p) == JOB_FAILED && now < p->retry_ms && !p->stopping) {
 			int64_t d = next_tick(p) < p->retry_ms ? next_tick(p) : p->retry_ms;
 			struct timespec ts = {d / 1000, (d % 1000) * 1000000};
 
 			pthread_cond_timedwait(&p->work, &p->mu, &ts);
 			continue;
 		}
+		if (p->stopping)
+			p->retry_ms = 0; /* one more attempt before giving up */
 		pthread_mutex_unlock(&p->mu);
-		commit(p);
+		flush(p); /* reaps a finished retry, or retries */
 		pthread_mutex_lock(&p->mu);
 		if (p->stopping && commit_stalled(p))
 			return 0;
@@ -684,9 +966,13 @@ static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
 			return;
 		p->swap_wait = NULL;
 	}
-	/* The old rules' firings are committed first; while that fails the
-	 * swap waits for a later boundary. */
-	if (p->npending > 0 && (mono_ms() < p->retry_ms || commit(p) != LW_OK))
+	/* No transaction may run with strings of the old rules (a job's
+	 * firings and response plan), and the old rules' firings are
+	 * committed first; while that fails the swap waits for a later
+	 * boundary. A failed job without firings is rebuilt at its retry. */
+	wait_job(p);
+	if ((p->npending > 0 || (job_state(p) == JOB_FAILED && p->job.npending > 0)) &&
+	    (mono_ms() < p->retry_ms || commit_sync(p) != LW_OK))
 		return;
 	apply_swap(p);
 }
@@ -713,6 +999,8 @@ static void *writer_main(void *arg)
 		}
 		list = p->q_head;
 		p->q_head = p->q_tail = NULL;
+		if (list != NULL)
+			p->last_batch_ms = mono_ms();
 		stop = p->stopping && list == NULL;
 		pthread_mutex_unlock(&p->mu);
 
@@ -720,6 +1008,7 @@ static void *writer_main(void *arg)
 		while (list != NULL) {
 			struct lw_batch *b = list;
 			list = b->next;
+			note_batch(p, b);
 			if (p->give_up)
 				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
 			else
@@ -729,27 +1018,49 @@ static void *writer_main(void *arg)
 		}
 		if (stop)
 			break;
+		reap(p);
 		tick(p, mono_ms());
 		if (commit_due(p, mono_ms()))
-			commit(p);
+			kick(p);
 		pthread_mutex_lock(&p->mu);
 	}
-	/* Clean stop: everything that was submitted is in the builder. One
-	 * more try after a failure, then the error goes to the caller. */
+	/* Clean stop: everything that was submitted is in the builder (or
+	 * the job). The final commit always runs (the last counters snapshot
+	 * and window state); one more try after a failure, then the error
+	 * goes to the caller. */
 	p->final_commit = 1;
-	if (lw_segment_builder_count(p->builder) == 0 && p->npending == 0)
-		commit(p); /* the final counters snapshot and window state */
-	else if (commit(p) != LW_OK && commit(p) != LW_OK) {
-		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE,
-				lw_segment_builder_count(p->builder));
-		lw_log(p->log, LW_LOG_ERR, "pipeline",
-		       "events not stored at stop", NULL);
+	wait_job(p);
+	p->retry_ms = 0;
+	if (commit_sync(p) != LW_OK) {
+		p->retry_ms = 0;
+		if (commit_sync(p) != LW_OK) {
+			uint32_t lost = lw_segment_builder_count(p->builder);
+
+			if (job_state(p) == JOB_FAILED)
+				lost += lw_segment_builder_count(p->job.builder);
+			lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);
+			lw_log(p->log, LW_LOG_ERR, "pipeline",
+			       "events not stored at stop", NULL);
+		}
 	}
 	if (p->swap_due) {
-		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, p->npending);
+		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED,
+				p->npending + (job_state(p) == JOB_FAILED ? p->job.npending : 0));
 		apply_swap(p); /* so that done frees what it must */
 	}
 	return NULL;
+}
+
+static void stop_committer(struct lw_pipeline *p)
+{
+	if (!p->committer_started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->committer_quit = 1;
+	pthread_cond_signal(&p->commit_cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->committer, NULL);
+	p->committer_started = 0;
 }
 
 static void destroy(struct lw_pipeline *p)
@@ -758,14 +1069,18 @@ static void destroy(struct lw_pipeline *p)
 		lw_batch_free(p->batches[i]);
 	free(p->batches);
 	lw_segment_builder_free(p->builder);
-	lw_buf_release(&p->snap);
+	lw_segment_builder_free(p->job.builder);
 	lw_ruleset_scratch_free(p->scratch);
 	free(p->pending);
-	free(p->raises);
-	free(p->raise_ids);
-	free(p->raise_created);
-	lw_buf_release(&p->created_json);
+	free(p->job.pending);
+	free(p->job.raises);
+	free(p->job.raise_ids);
+	free(p->job.raise_created);
+	lw_buf_release(&p->job.created_json);
+	lw_buf_release(&p->job.snap);
+	lw_buf_release(&p->job.state);
 	lw_buf_release(&p->state);
+	pthread_cond_destroy(&p->commit_cv);
 	pthread_cond_destroy(&p->freed);
 	pthread_cond_destroy(&p->work);
 	pthread_mutex_destroy(&p->mu);
@@ -787,6 +1102,12 @@ static int init_sync(struct lw_pipeline *p)
 		ok = 0;
 	}
 	if (ok && pthread_cond_init(&p->freed, NULL) != 0) {
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		ok = 0;
+	}
+	if (ok && pthread_cond_init(&p->commit_cv, NULL) != 0) {
+		pthread_cond_destroy(&p->freed);
 		pthread_cond_destroy(&p->work);
 		pthread_mutex_destroy(&p->mu);
 		ok = 0;
@@ -817,13 +1138,15 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	 * rules, and a reload may bring rules (lw_pipeline_swap); calloc'd
 	 * pages cost nothing until touched. */
 	p->pending = calloc(PENDING_MAX, sizeof(*p->pending));
-	p->raises = calloc(MAX_RAISES, sizeof(*p->raises));
-	p->raise_ids = calloc(MAX_RAISES, sizeof(*p->raise_ids));
-	p->raise_created = calloc(MAX_RAISES, sizeof(*p->raise_created));
+	p->job.pending = calloc(PENDING_MAX, sizeof(*p->job.pending));
+	p->job.raises = calloc(MAX_RAISES, sizeof(*p->job.raises));
+	p->job.raise_ids = calloc(MAX_RAISES, sizeof(*p->job.raise_ids));
+	p->job.raise_created = calloc(MAX_RAISES, sizeof(*p->job.raise_created));
 	if (p->rs != NULL)
 		p->scratch = lw_ruleset_scratch_new(p->rs);
 	if ((p->rs != NULL && p->scratch == NULL) || p->pending == NULL ||
-	    p->raises == NULL || p->raise_ids == NULL || p->raise_created == NULL)
+	    p->job.pending == NULL || p->job.raises == NULL ||
+	    p->job.raise_ids == NULL || p->job.raise_created == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
 	if (p->corr == NULL)
 		return LW_OK;
@@ -863,12 +1186,15 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 	p->counters = opts->counters;
 	p->resume_cb = opts->resume_cb;
 	p->resume_arg = opts->resume_arg;
-	lw_buf_init(&p->snap);
-	lw_buf_init(&p->created_json);
+	lw_buf_init(&p->job.snap);
+	lw_buf_init(&p->job.created_json);
+	lw_buf_init(&p->job.state);
 	lw_buf_init(&p->state);
+	atomic_init(&p->job_state, JOB_IDLE);
 	p->builder = lw_segment_builder_new();
+	p->job.builder = lw_segment_builder_new();
 	p->batches = calloc(n, sizeof(*p->batches));
-	if (p->builder == NULL || p->batches == NULL)
+	if (p->builder == NULL || p->job.builder == NULL || p->batches == NULL)
 		goto fail_nomem;
 	rc = init_rules(p, opts, diag);
 	if (rc != LW_OK) {
@@ -884,11 +1210,16 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		p->free_head = b;
 	}
 	publish_store_gauges(p, 1); /* before the writer exists: no race */
-	rc = pthread_create(&p->thread, NULL, writer_main, p);
+	rc = pthread_create(&p->committer, NULL, committer_main, p);
+	if (rc == 0) {
+		p->committer_started = 1;
+		rc = pthread_create(&p->thread, NULL, writer_main, p);
+	}
 	if (rc != 0) {
-		lw_diag_set(diag, LW_EIO, NULL, 0, 0, "pipeline: cannot start the writer thread");
+		lw_diag_set(diag, LW_EIO, NULL, 0, 0, "pipeline: cannot start the writer threads");
 		if (diag != NULL)
 			diag->sys_errno = rc;
+		stop_committer(p);
 		destroy(p);
 		return LW_EIO;
 	}
@@ -977,9 +1308,11 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 	pthread_mutex_unlock(&p->mu);
 	if (p->thread_started)
 		pthread_join(p->thread, NULL);
+	stop_committer(p);
 	/* The last attempt decides: an early failure that a retry fixed
 	 * lost nothing. */
-	rc = lw_segment_builder_count(p->builder) == 0 ? LW_OK : p->first_err;
+	rc = lw_segment_builder_count(p->builder) == 0 &&
+	     lw_segment_builder_count(p->job.builder) == 0 ? LW_OK : p->first_err;
 	if (rc != LW_OK && diag != NULL)
 		*diag = p->first_diag;
 	destroy(p);

@@ -9,8 +9,11 @@
  * (lw_store_events_total + position), and commits the incidents raised
  * with the segment holding their events (lw_store_commit_ex).
  *
- * Threads: acquire/submit from one producer thread; the writer thread is
- * internal; resume_cb runs on the writer thread. */
+ * The writer seals segments; a commit thread runs their transactions
+ * while the writer builds the next one (at most two segments in memory).
+ *
+ * Threads: acquire/submit from one producer thread; the writer and commit
+ * threads are internal; resume_cb runs on the writer thread. */
 #ifndef LW_COLLECTOR_PIPELINE_H
 #define LW_COLLECTOR_PIPELINE_H
 

@@ -114,6 +114,32 @@ Test(health, an_ongoing_loss_updates_with_new_drops_only)
 	cr_expect_eq(count_lines("persistent loss"), 1, "one loud line per episode");
 }
 
+/* The pipeline's committer stores a raise while the writer goes on
+ * checking: what a check adds in between is still pending afterwards. */
+Test(health, drops_between_raise_and_commit_stay_pending)
+{
+	check(0, 0);
+	for (int k = 1; k <= 3; k++)
+		check(k, 2);
+	cr_assert_eq(lw_health_raises(h, raises, "{}", "high", 0, 0), 1);
+	cr_expect_eq(raises[0].count, 6);
+	check(4, 5); /* while that commit runs */
+	lw_health_committed(h);
+	cr_expect_eq(lw_health_pending(h), 1, "the 5 later drops are not forgotten");
+	cr_assert_eq(lw_health_raises(h, raises, "{}", "high", 9, 1), 1);
+	cr_expect_eq(raises[0].count, 5);
+	lw_health_committed(h);
+	cr_expect_eq(lw_health_pending(h), 0);
+
+	lw_health_storage_failed(h, LW_ESTORE, "disk full", 0, T0_NS);
+	cr_assert_eq(lw_health_raises(h, raises, "{}", "high", 9, 1), 1);
+	lw_health_storage_failed(h, LW_ESTORE, "disk full", 250, T0_NS + 250);
+	lw_health_committed(h);
+	cr_assert_eq(lw_health_raises(h, raises, "{}", "high", 9, 1), 1);
+	cr_expect_str_eq(raises[0].rule_id, LW_HEALTH_STORAGE_RULE);
+	cr_expect_eq(raises[0].count, 1, "the attempt after the raise");
+}
+
 Test(health, checks_wait_for_the_interval)
 {
 	check(0, 0);

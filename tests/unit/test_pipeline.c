@@ -1,6 +1,8 @@
 /* tests/unit/test_pipeline.c - lw_pipeline against a real store in a
  * mkdtemp directory: counts in = counts stored, flush by size and by
- * interval, stop drains, backpressure wakes the producer. */
+ * interval, a burst that ended is committed early, stop drains,
+ * backpressure wakes the producer, segments from the commit thread keep
+ * arrival order. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "core/counters.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "store/query.h"
 #include "store/store.h"
 
 static char dir[] = "/tmp/lw_test_pipeline.XXXXXX";
@@ -216,4 +219,131 @@ Test(pipeline, clock_skew_is_flagged_and_counted)
 	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
 	cr_expect_eq(lw_counters_get(&counters, LW_CTR_CLOCK_SKEW), 1,
 		     "exactly max_clock_skew is not skew");
+}
+
+/* n batches of `events` 1 KiB events each (a batch holds 16). */
+static void submit_kib(struct lw_pipeline *p, int n, uint32_t events)
+{
+	static char msg[1024];
+
+	memset(msg, 'x', sizeof(msg) - 1);
+	for (int i = 0; i < n; i++) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+		cr_assert_not_null(b);
+		fill(b, events, msg);
+		lw_pipeline_submit(p, b);
+	}
+}
+
+/* A burst (8 full batches in a row) that ends with a partial batch is
+ * committed once nothing more comes, not after flush_interval (an hour
+ * here), when it holds at least 1/8 of segment_bytes. */
+Test(pipeline, an_ended_burst_is_committed_without_waiting_for_the_interval)
+{
+	struct lw_pipeline *p;
+
+	cfg->storage.segment_bytes = 1u << 20;
+	p = start();
+	submit_kib(p, 9, 16); /* 144 KiB: over 128 KiB, under 1 MiB */
+	submit_kib(p, 1, 1);
+	for (int i = 0; i < 2000 && stored_in_snapshot() < 145; i++)
+		nanosleep(&(struct timespec){0, 5000000}, NULL);
+	cr_expect_eq(stored_in_snapshot(), 145, "stored without a stop or the interval");
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_SEGMENTS), 1);
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), 145);
+}
+
+/* Steady traffic comes in partial batches (the collector hands one over
+ * every 50 ms): however long the gaps, it waits for flush_interval, or
+ * every gap would commit a small segment. */
+Test(pipeline, steady_partial_batches_wait_for_the_interval)
+{
+	struct lw_pipeline *p;
+
+	cfg->storage.segment_bytes = 1u << 20;
+	p = start();
+	for (int i = 0; i < 12; i++) { /* 180 KiB in all */
+		submit_kib(p, 1, 15);
+		nanosleep(&(struct timespec){0, 40 * 1000000}, NULL); /* 2x the quiet time */
+	}
+	nanosleep(&(struct timespec){0, 100 * 1000000}, NULL);
+	cr_expect_eq(stored_in_snapshot(), 0, "not committed before the interval");
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(stored_in_snapshot(), 180);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_SEGMENTS), 1);
+}
+
+/* A small burst waits for the interval too: committing it would make a
+ * segment (and an fsync) per batch of a bursty trickle. */
+Test(pipeline, a_small_burst_waits_for_the_interval)
+{
+	struct lw_pipeline *p;
+
+	cfg->storage.segment_bytes = 4u << 20; /* 1/8 = 512 KiB */
+	p = start();
+	submit_kib(p, 9, 16);
+	submit_kib(p, 1, 1);
+	nanosleep(&(struct timespec){0, 300 * 1000000}, NULL); /* 15x the quiet time */
+	cr_expect_eq(stored_in_snapshot(), 0, "not committed before the interval");
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(stored_in_snapshot(), 145);
+}
+
+#define ORDER_EVENTS 1200
+
+struct order_check {
+	uint32_t next;
+	uint64_t last_segment;
+	int bad;
+};
+
+static int check_order(const struct lw_event *ev, uint64_t segment_id, void *arg)
+{
+	struct order_check *oc = arg;
+	char want[16];
+
+	snprintf(want, sizeof(want), "m%05u ", oc->next);
+	if (ev->message.len < 7 || memcmp(ev->message.ptr, want, 7) != 0 ||
+	    segment_id < oc->last_segment)
+		oc->bad++;
+	oc->next++;
+	oc->last_segment = segment_id;
+	return 0;
+}
+
+/* Small segments make the writer seal while the committer is still busy
+ * with the previous one: every event is stored once, in arrival order. */
+Test(pipeline, segments_from_the_commit_thread_keep_arrival_order)
+{
+	static char msgs[ORDER_EVENTS][640];
+	struct order_check oc = {0, 0, 0};
+	struct lw_query_filter f;
+	struct lw_query *q;
+	struct lw_diag diag;
+	struct lw_pipeline *p;
+
+	cfg->storage.segment_bytes = 4096;
+	p = start();
+	for (uint32_t i = 0; i < ORDER_EVENTS; i += 4) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+		cr_assert_not_null(b);
+		for (uint32_t k = i; k < i + 4; k++) {
+			snprintf(msgs[k], sizeof(msgs[k]), "m%05u ", k);
+			memset(msgs[k] + 7, 'y', sizeof(msgs[k]) - 8);
+			fill(b, 1, msgs[k]);
+		}
+		lw_pipeline_submit(p, b);
+	}
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), ORDER_EVENTS);
+	cr_expect_geq(lw_counters_get(&counters, LW_CTR_SEGMENTS), 100);
+	lw_query_filter_init(&f);
+	cr_assert_eq(lw_query_new(store, &f, &q, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_query_run(q, check_order, &oc, &diag), LW_OK, "%s", diag.detail);
+	lw_query_free(q);
+	cr_expect_eq(oc.next, ORDER_EVENTS, "each event once");
+	cr_expect_eq(oc.bad, 0, "in the order they were submitted");
 }

@@ -600,6 +600,7 @@ static void seal(struct lw_pipeline *p)
 
 	j->builder = p->builder;
 	p->builder = b;
+	lw_segment_builder_set_level(j->builder, (int)p->cfg->storage.compression_level);
 	j->pending = p->pending;
 	p->pending = f;
 	j->npending = p->npending;

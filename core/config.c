@@ -69,6 +69,7 @@ static const struct key_spec storage_keys[] = {
 	{"max_bytes", NUM(KEY_SIZE, struct lw_storage_config, max_bytes), 0, 0},
 	{"map_size", NUM(KEY_SIZE, struct lw_storage_config, map_size), 1 << 20, 0},
 	{"integrity_key", STR(struct lw_storage_config, integrity_key), 0, 0},
+	{"compression_level", NUM(KEY_UINT32, struct lw_storage_config, compression_level), 1, 19},
 	{NULL, 0, 0, 0, 0, 0}
 };
 
@@ -166,6 +167,7 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->storage.max_age_s = 400ull * 86400;
 	cfg->storage.max_bytes = 100ull << 30;
 	cfg->storage.map_size = 0;
+	cfg->storage.compression_level = LW_CONFIG_DEFAULT_COMPRESSION_LEVEL;
 	cfg->notify_queue = 1024;
 	cfg->health.check_interval_ms = 10000;
 	cfg->health.loss_checks = 3;

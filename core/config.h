@@ -60,6 +60,9 @@ struct lw_zone_config {
 	struct lw_cidr_list cidrs;
 };
 
+/* zstd level of segments unless the config says otherwise. */
+#define LW_CONFIG_DEFAULT_COMPRESSION_LEVEL 1
+
 struct lw_storage_config {
 	uint64_t segment_bytes;      /* flush when the raw size reaches this */
 	uint64_t flush_interval_ms;  /* ... or when the oldest unflushed event is this old */
@@ -67,6 +70,7 @@ struct lw_storage_config {
 	uint64_t max_bytes;          /* retention: 0 = no size bound */
 	uint64_t map_size;           /* LMDB map size */
 	char integrity_key[PATH_MAX]; /* key file of a keyed store; "" = unkeyed */
+	uint32_t compression_level;  /* zstd level of new segments (1..19) */
 };
 
 /* The loss watcher (collector/health.h). */

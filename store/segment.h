@@ -58,7 +58,7 @@
  * allocate gigabytes. Builders refuse to grow past it (LW_ETOOBIG). */
 #define LW_SEGMENT_MAX_RAW (1024u * 1024u * 1024u)
 /* zstd level: see docs/storage.md for the measurement behind it. */
-#define LW_SEGMENT_DEFAULT_LEVEL 3
+#define LW_SEGMENT_DEFAULT_LEVEL 1
 
 struct lw_segment_header {
 	uint16_t version;

@@ -31,6 +31,7 @@ Test(config, defaults_are_loopback_udp_tcp_5514_and_unix_in_data_dir)
 	cr_expect_eq(cfg.listeners[1].max_message_bytes, 65536);
 	cr_expect_eq(cfg.max_clock_skew_s, 300);
 	cr_expect_eq(cfg.storage.segment_bytes, 8u << 20);
+	cr_expect_eq(cfg.storage.compression_level, 1);
 	cr_expect_eq(cfg.storage.flush_interval_ms, 1000);
 	cr_expect_eq(cfg.nrule_dirs, 1);
 }
@@ -122,6 +123,12 @@ Test(config, bad_values_are_errors_with_position)
 
 	cr_expect_eq(load("storage: {segment_bytes: 1}\n", &cfg, &d), LW_EINVAL);
 	cr_expect(strstr(d.detail, "out of range") != NULL);
+
+	cr_expect_eq(load("storage: {compression_level: 0}\n", &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "compression_level") != NULL);
+	cr_expect_eq(load("storage: {compression_level: 20}\n", &cfg, &d), LW_EINVAL);
+	cr_expect_eq(load("storage: {compression_level: 19}\n", &cfg, &d), LW_OK);
+	cr_expect_eq(cfg.storage.compression_level, 19);
 
 	cr_expect_eq(load("listeners:\n  - {type: tcp, address: a, verify_client: maybe}\n", &cfg, &d), LW_EINVAL);
 }

@@ -39,7 +39,8 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --config FILE     YAML config (default: built-in loopback\n"
 		"                        UDP+TCP 5514, unix socket, ./var/logward)\n"
-		"      --ports-file FILE write one line per bound listener, e.g.\n"
+		"      --ports-file FILE write one line per bound listener (again\n"
+		"                        after each reload), e.g.\n"
 		"                        'udp 127.0.0.1:40001' (port 0 = ephemeral)\n"
 		"  -v, --verbose         log debug messages\n");
 }
@@ -76,6 +77,25 @@ static int write_ports(const char *path, const struct lw_serve *s,
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return LW_EIO;
 	return LW_OK;
+}
+
+/* What the reload hook needs to rewrite the ports file. */
+struct ports_file {
+	const char *path;
+	const struct lw_serve *serve;
+	const struct lw_metrics *metrics;
+	const struct lw_log *log;
+};
+
+/* lw_serve_opts.reloaded: a reload may have added or removed listeners. */
+static void rewrite_ports(void *arg)
+{
+	const struct ports_file *pf = arg;
+
+	if (pf->path != NULL && pf->serve != NULL &&
+	    write_ports(pf->path, pf->serve, pf->metrics) != LW_OK)
+		lw_log(pf->log, LW_LOG_ERR, "reload", "cannot rewrite the ports file",
+		       "path", pf->path, NULL);
 }
 
 /* Every error of every rule file (file:line: reason); warnings with -v. */
@@ -172,12 +192,15 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_health *health = NULL;
 	struct lw_metrics *metrics = NULL;
 	struct lw_store_opts sopts = {0};
+	struct ports_file ports = {0};
 	struct lw_diag diag;
 	int rc, code = 1;
 
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0)
 		return rc;
+	ports.path = args.ports_file;
+	ports.log = &log;
 	memset(&diag, 0, sizeof(diag));
 	lw_log_init(&log, stderr, args.verbose ? LW_LOG_DEBUG : LW_LOG_INFO);
 	lw_counters_init(&counters);
@@ -213,7 +236,8 @@ int lw_cmd_serve(int argc, char **argv)
 	restore_counters(store, &counters);
 	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .ruleset = rs,
 				.correlation = corr, .log = &log,
-				.counters = &counters, .handle_signals = 1},
+				.counters = &counters, .handle_signals = 1,
+				.reloaded = rewrite_ports, .reloaded_arg = &ports},
 			  &serve, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start listeners", &diag, rc);
@@ -241,6 +265,8 @@ int lw_cmd_serve(int argc, char **argv)
 		lw_metrics_describe(metrics, line, sizeof(line));
 		lw_log(&log, LW_LOG_NOTICE, "collector", "serving", "on", line, NULL);
 	}
+	ports.serve = serve;
+	ports.metrics = metrics;
 	if (args.ports_file != NULL && write_ports(args.ports_file, serve, metrics) != LW_OK) {
 		fprintf(stderr, "logward serve: cannot write '%s'\n", args.ports_file);
 		goto out;

@@ -47,6 +47,8 @@ struct lw_serve {
 	const struct lw_config *cfg;
 	const struct lw_log *log;
 	struct lw_counters *counters;
+	void (*reloaded)(void *arg);
+	void *reloaded_arg;
 	struct event_base *base;
 	struct lw_tz *tz;
 	struct lw_parse_opts popts;
@@ -540,6 +542,8 @@ static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 		       "listeners", what, "changes", r->changes[0] ? r->changes : "none",
 		       NULL);
 	memset(r, 0, sizeof(*r));
+	if (s->reloaded != NULL)
+		s->reloaded(s->reloaded_arg);
 	return LW_OK;
 }
 
@@ -613,6 +617,8 @@ int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
 	s->corr = opts->correlation;
 	s->log = opts->log;
 	s->counters = opts->counters;
+	s->reloaded = opts->reloaded;
+	s->reloaded_arg = opts->reloaded_arg;
 	/* Before event_base_new: the writer thread calls event_active. */
 	rc = LW_ENOMEM;
 	if (evthread_use_pthreads() != 0)

@@ -36,6 +36,11 @@ struct lw_serve_opts {
 	const struct lw_log *log;     /* borrowed */
 	struct lw_counters *counters; /* borrowed */
 	int handle_signals;           /* stop on SIGTERM/SIGINT, reload on SIGHUP */
+	/* Called on the collector thread after a reload was applied (the
+	 * listeners may have changed: `serve --ports-file` rewrites its
+	 * file); may be NULL. */
+	void (*reloaded)(void *arg);
+	void *reloaded_arg;
 };
 
 /* Creates the event_base (after evthread_use_pthreads), loads the time

@@ -151,6 +151,10 @@ grep "configuration reloaded" "$LW_TMP/serve.log" | tail -n 1 |
 new_port=$(grep "collector: listening; on='tcp 127.0.0.1:" "$LW_TMP/serve.log" | tail -n 1 |
 	sed -E "s/.*on='tcp 127.0.0.1:([0-9]+)'.*/\1/")
 [ "$new_port" != "$LW_TCP_PORT" ] || fail "no new TCP port"
+# --ports-file follows the reload: the added listener, not the removed one.
+grep -qx "tcp 127.0.0.1:$new_port" "$LW_TMP/ports" || fail "ports file lacks the added listener: $(cat "$LW_TMP/ports")"
+grep -qx "tcp 127.0.0.1:$LW_TCP_PORT" "$LW_TMP/ports" || fail "ports file lacks the kept listener"
+grep -q "^udp " "$LW_TMP/ports" && fail "ports file still lists the removed UDP listener"
 tcp "$new_port" newport "over the added listener"
 udp "$LW_UDP_PORT" udpafter "over UDP after it was removed: nobody listens" || true
 

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -669,6 +670,17 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
 				 "cannot add timer or signal events");
 		goto out;
+	}
+	if (s->sigterm != NULL) {
+		/* `serve` blocks them until here (lw_serve_opts); one that
+		 * came during startup is delivered now, to the handlers. */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGHUP);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	}
 	if (event_base_dispatch(s->base) == -1)
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0, "event loop failed");

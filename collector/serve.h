@@ -35,7 +35,11 @@ struct lw_serve_opts {
 	struct lw_correlation *correlation;
 	const struct lw_log *log;     /* borrowed */
 	struct lw_counters *counters; /* borrowed */
-	int handle_signals;           /* stop on SIGTERM/SIGINT, reload on SIGHUP */
+	/* Stop on SIGTERM/SIGINT, reload on SIGHUP. The caller may block the
+	 * three (pthread_sigmask, before starting threads) so that one sent
+	 * during startup waits: lw_serve_run unblocks them in its thread once
+	 * the handlers are installed. */
+	int handle_signals;
 	/* Called on the collector thread after a reload was applied (the
 	 * listeners may have changed: `serve --ports-file` rewrites its
 	 * file); may be NULL. */

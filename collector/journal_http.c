@@ -9,6 +9,11 @@
  * contiguous spans into the export parser; when the sink refuses an entry
  * the unparsed bytes simply stay in the evbuffer.
  *
+ * rate_limit (per source address, core/ratelimit.h) works like the TCP
+ * listener's: an entry over the limit is refused to the parser, which
+ * holds it, and the connection stops reading until a token is due (a
+ * timer), so the client's upload slows down and nothing is dropped.
+ *
  * Error answers close the connection, after shutdown(SHUT_WR) and a short
  * linger that reads and discards what the client is still sending: closing
  * with unread bytes would reset the connection and the client would never
@@ -32,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ratelimit.h"
 #include "core/time.h"
 
 #define READ_MAX (64 * 1024)       /* bytes per read(2) per connection */
@@ -59,6 +65,10 @@ struct conn {
 	struct lw_jhttp *h;
 	int fd;
 	int stalled;     /* the parser holds a refused entry */
+	int throttled;   /* ... refused by the rate limit: throttle_ev resumes */
+	int64_t throttle_wait_ns;
+	struct event *throttle_ev;
+	struct lw_ratelimit_key rkey;
 	int refused;     /* the parser's last feed ended in a refusal */
 	int keep_alive;
 	enum conn_state state;
@@ -87,6 +97,8 @@ struct lw_jhttp {
 	uint64_t refused_logged;
 	uint64_t refused_requests_logged;
 	int64_t now_ns;
+	struct lw_ratelimit *rl; /* NULL = no rate limit */
+	int draining;            /* stopping: no rate limit, the sink blocks */
 };
 
 /* ---- connection list ---------------------------------------------------- */
@@ -125,6 +137,8 @@ static void conn_free(struct conn *c)
 	c->h->nconns--;
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->throttle_ev != NULL)
+		event_free(c->throttle_ev);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->fd != -1)
@@ -415,6 +429,19 @@ static int conn_entry(void *arg, const struct lw_journal_entry *e)
 	struct conn *c = arg;
 	struct lw_jhttp *h = c->h;
 
+	if (h->rl != NULL && !h->draining) {
+		struct timespec ts;
+		int64_t wait;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		wait = lw_ratelimit_take(h->rl, &c->rkey,
+					 (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+		if (wait > 0) {
+			c->throttled = 1;
+			c->throttle_wait_ns = wait;
+			return LW_EFULL; /* the parser holds the entry */
+		}
+	}
 	return h->env.sink.entry(h->env.sink.arg, e, &c->src, h->now_ns);
 }
 
@@ -661,10 +688,34 @@ static void conn_stall(struct conn *c)
 	h->env.sink.stalled(h->env.sink.arg);
 }
 
+static void throttle_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Over the rate limit: no reading until a token is due; the other
+ * connections and the sink go on. */
+static int conn_throttle(struct conn *c)
+{
+	int64_t ns = c->throttle_wait_ns;
+	struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
+
+	event_del(c->ev);
+	if (c->throttle_ev == NULL)
+		c->throttle_ev = evtimer_new(c->h->env.base, throttle_cb, c);
+	if (c->throttle_ev == NULL || evtimer_add(c->throttle_ev, &tv) != 0)
+		return LW_ENOMEM;
+	lw_counters_add(c->h->env.counters, LW_CTR_RATE_PAUSED, 1);
+	return LW_OK;
+}
+
 /* After conn_process: stall, finish, or (re-)arm. Returns LW_EFULL when
  * the connection stalled. */
 static int conn_after(struct conn *c, int rc)
 {
+	if (rc == LW_EFULL && c->throttled) {
+		if (conn_throttle(c) == LW_OK)
+			return LW_OK;
+		conn_close(c); /* out of memory for a timer */
+		return LW_OK;
+	}
 	if (rc == LW_EFULL) {
 		conn_stall(c);
 		return LW_EFULL;
@@ -680,6 +731,23 @@ static int conn_after(struct conn *c, int rc)
 	if (c->state == S_LINGER && c->lingered < LINGER_MAX && !c->h->paused)
 		conn_arm(c); /* switch to the linger timeout */
 	return LW_OK;
+}
+
+/* A token is due: offer the held entry again and read on. */
+static void throttle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	c->throttled = 0;
+	c->h->now_ns = lw_time_now_ns();
+	rc = conn_process(c);
+	if (conn_after(c, rc) == LW_EFULL || rc != LW_OK || c->throttled)
+		return; /* stalled on the sink, freed, lingering, or throttled again */
+	if (!c->h->paused && conn_arm(c) != LW_OK)
+		conn_close(c);
 }
 
 static void conn_cb(evutil_socket_t fd, short what, void *arg)
@@ -766,6 +834,7 @@ static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 	memcpy(c->addr, peer, sizeof(peer));
 	memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ?
 	       sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	lw_ratelimit_key_of(sa, &c->rkey);
 	set_src(c);
 	c->in = evbuffer_new();
 	c->parser = lw_journal_new(LW_JOURNAL_EXPORT, lc->max_message_bytes, 0);
@@ -884,6 +953,15 @@ int lw_jhttp_open(const struct lw_jhttp_env *env, struct lw_jhttp **out,
 	if (rc != LW_OK)
 		goto fail;
 	set_idle_tv(h);
+	if (env->lc->rate_limit.events_per_second > 0) {
+		h->rl = lw_ratelimit_new(env->lc->rate_limit.events_per_second,
+					 env->lc->rate_limit.burst,
+					 env->lc->rate_limit.max_sources, 0);
+		if (h->rl == NULL) {
+			rc = lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
+			goto fail;
+		}
+	}
 	h->ev = event_new(env->base, h->fd, EV_READ | EV_PERSIST, accept_cb, h);
 	if (h->ev == NULL) {
 		rc = lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
@@ -954,6 +1032,8 @@ int lw_jhttp_resume(struct lw_jhttp *h)
 	h->paused = 0;
 	for (c = h->conns; c != NULL; c = next) {
 		next = c->next;
+		if (c->throttled)
+			continue; /* its timer re-arms it */
 		if (conn_arm(c) != LW_OK) {
 			lw_log(h->env.log, LW_LOG_ERR, "collector",
 			       "cannot watch connection; closing it", "peer", c->addr, NULL);
@@ -979,6 +1059,7 @@ void lw_jhttp_drain(struct lw_jhttp *h)
 {
 	int64_t deadline = lw_time_now_ns() / 1000000 + 5000;
 
+	h->draining = 1;
 	if (h->ev != NULL)
 		event_del(h->ev);
 	if (h->fd != -1) {
@@ -991,7 +1072,10 @@ void lw_jhttp_drain(struct lw_jhttp *h)
 		int rc;
 
 		event_del(c->ev);
+		if (c->throttle_ev != NULL)
+			evtimer_del(c->throttle_ev);
 		c->stalled = 0;
+		c->throttled = 0;
 		h->now_ns = lw_time_now_ns();
 		rc = conn_process(c); /* held bytes first; the sink blocks now */
 		while (rc == LW_OK && c->state != S_LINGER && got < DRAIN_MAX) {
@@ -1019,5 +1103,6 @@ void lw_jhttp_close(struct lw_jhttp *h)
 		event_free(h->ev);
 	if (h->fd != -1)
 		close(h->fd);
+	lw_ratelimit_free(h->rl);
 	free(h);
 }

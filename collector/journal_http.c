@@ -9,6 +9,13 @@
  * contiguous spans into the export parser; when the sink refuses an entry
  * the unparsed bytes simply stay in the evbuffer.
  *
+ * With `cert` and `key` the listener speaks HTTPS (collector/tls.h's
+ * context: TLS 1.2+, verify_client against `ca`): the same state machine
+ * over SSL_read/SSL_write on the non-blocking socket, after a handshake
+ * bounded by handshake_timeout. OpenSSL reads one record at a time from
+ * the socket (no read-ahead), and conn_read takes all the plaintext of a
+ * record, so readiness of the socket is all the event loop has to watch.
+ *
  * rate_limit (per source address, core/ratelimit.h) works like the TCP
  * listener's: an entry over the limit is refused to the parser, which
  * holds it, and the connection stops reading until a token is due (a
@@ -25,6 +32,8 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -37,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/tls.h"
 #include "core/ratelimit.h"
 #include "core/time.h"
 
@@ -66,6 +76,8 @@ struct conn {
 	int fd;
 	int stalled;     /* the parser holds a refused entry */
 	int throttled;   /* ... refused by the rate limit: throttle_ev resumes */
+	struct ssl_st *ssl; /* HTTPS, else NULL */
+	int handshaking;
 	int64_t throttle_wait_ns;
 	struct event *throttle_ev;
 	struct lw_ratelimit_key rkey;
@@ -98,6 +110,9 @@ struct lw_jhttp {
 	uint64_t refused_requests_logged;
 	int64_t now_ns;
 	struct lw_ratelimit *rl; /* NULL = no rate limit */
+	struct ssl_ctx_st *tls;  /* HTTPS (cert and key set), else NULL */
+	struct timeval handshake_tv;
+	uint64_t hs_failed_logged;
 	int draining;            /* stopping: no rate limit, the sink blocks */
 };
 
@@ -141,6 +156,7 @@ static void conn_free(struct conn *c)
 		event_free(c->throttle_ev);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
+	SSL_free(c->ssl); /* the fd is not its to close */
 	if (c->fd != -1)
 		close(c->fd);
 	lw_journal_free(c->parser);
@@ -160,6 +176,128 @@ static void conn_close(struct conn *c)
 	    ((in_body(c) && c->body_bytes > 0) || lw_journal_partial(c->parser)))
 		lw_counters_add(c->h->env.counters, LW_CTR_FRAMING_ERRORS, 1);
 	conn_free(c);
+}
+
+/* ---- transport: the socket, or TLS over it --------------------------- */
+
+/* Waits up to 100 ms for the socket to take more bytes (a TLS write that
+ * must be repeated; small answers into a socket buffer almost never are). */
+static int wait_writable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	return poll(&pfd, 1, 100) == 1;
+}
+
+/* Reads into c->in: > 0 bytes, 0 when the peer closed, -1 with errno
+ * EAGAIN (nothing now) or another error. With TLS it also takes the rest
+ * of the record's plaintext, which no socket event would announce. */
+static int conn_read(struct conn *c)
+{
+	int total = 0;
+
+	if (c->ssl == NULL)
+		return evbuffer_read(c->in, c->fd, READ_MAX);
+	do {
+		struct evbuffer_iovec v;
+		int n, err;
+
+		if (evbuffer_reserve_space(c->in, READ_MAX, &v, 1) < 1) {
+			errno = ENOMEM;
+			return total > 0 ? total : -1;
+		}
+		n = SSL_read(c->ssl, v.iov_base,
+			     (int)(v.iov_len < READ_MAX ? v.iov_len : READ_MAX));
+		if (n > 0) {
+			v.iov_len = (size_t)n;
+			evbuffer_commit_space(c->in, &v, 1);
+			total += n;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		if (total > 0)
+			return total;
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+			errno = EAGAIN;
+			return -1;
+		}
+		if (err == SSL_ERROR_ZERO_RETURN ||
+		    (err == SSL_ERROR_SYSCALL && n == 0))
+			return 0; /* close_notify, or EOF without it */
+		errno = EIO;
+		return -1;
+	} while (SSL_pending(c->ssl) > 0);
+	return total;
+}
+
+/* All of p, or -1 (the client does not read its answers: closed). */
+static int conn_write(struct conn *c, const char *p, size_t n)
+{
+	if (c->ssl != NULL) {
+		for (int tries = 0; tries < 10; tries++) {
+			int w = SSL_write(c->ssl, p, (int)n);
+			int err = w > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, w);
+
+			ERR_clear_error();
+			if (w == (int)n)
+				return 0;
+			if (err != SSL_ERROR_WANT_WRITE || !wait_writable(c->fd))
+				return -1;
+		}
+		return -1;
+	}
+	while (n > 0) {
+		ssize_t w = write(c->fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Our side is done: close_notify with TLS, then FIN. */
+static int conn_shutdown_write(struct conn *c)
+{
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
+	return shutdown(c->fd, SHUT_WR);
+}
+
+/* 1 done, 0 waiting for the client, -1 failed (counted and logged). */
+static int conn_handshake(struct conn *c)
+{
+	struct lw_jhttp *h = c->h;
+	char ebuf[256];
+
+	for (int tries = 0; tries < 10; tries++) {
+		int r = SSL_accept(c->ssl);
+		int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+
+		if (r == 1) {
+			c->handshaking = 0;
+			return 1;
+		}
+		if (err == SSL_ERROR_WANT_READ) {
+			ERR_clear_error();
+			return 0;
+		}
+		if (err != SSL_ERROR_WANT_WRITE || !wait_writable(c->fd))
+			break;
+	}
+	lw_tls_error(ebuf, sizeof(ebuf));
+	lw_counters_add(h->env.counters, LW_CTR_TLS_HANDSHAKE_FAILED, 1);
+	/* The first and then every 1000th: a scan must not flood the log. */
+	if (h->hs_failed_logged++ % 1000 == 0)
+		lw_log(h->env.log, LW_LOG_WARNING, "collector", "TLS handshake failed",
+		       "listener", h->bound, "peer", c->addr, "error", ebuf, NULL);
+	return -1;
 }
 
 /* ---- answers ---------------------------------------------------------- */
@@ -182,22 +320,11 @@ static const char *status_text(int code)
 	}
 }
 
-/* Small answers go out with one write(2); a client that does not read
- * them (full socket buffer) is not worth a write queue: -1, and it is
- * closed. */
+/* Small answers go out at once; a client that does not read them (full
+ * socket buffer) is not worth a write queue: -1, and it is closed. */
 static int send_all(struct conn *c, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(c->fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return conn_write(c, p, n);
 }
 
 static int respond(struct conn *c, int code, const char *fmt, ...)
@@ -251,7 +378,7 @@ static void refuse_request(struct conn *c, int code, const char *fmt, ...)
 	c->keep_alive = 0;
 	c->state = S_LINGER;
 	c->lingered = 0;
-	if (respond(c, code, "%s", reason) != 0 || shutdown(c->fd, SHUT_WR) == -1)
+	if (respond(c, code, "%s", reason) != 0 || conn_shutdown_write(c) == -1)
 		c->lingered = LINGER_MAX; /* nothing to wait for */
 	evbuffer_drain(c->in, evbuffer_get_length(c->in));
 }
@@ -531,7 +658,7 @@ static int end_body(struct conn *c)
 		/* The client closes after reading the answer. */
 		c->state = S_LINGER;
 		c->lingered = 0;
-		if (shutdown(c->fd, SHUT_WR) == -1)
+		if (conn_shutdown_write(c) == -1)
 			return -1;
 		return LW_OK;
 	}
@@ -672,7 +799,8 @@ static int conn_process(struct conn *c)
 
 static int conn_arm(struct conn *c)
 {
-	const struct timeval *tv = c->state == S_LINGER ? &c->h->linger_tv : c->h->idle_tv;
+	const struct timeval *tv = c->handshaking ? &c->h->handshake_tv :
+		c->state == S_LINGER ? &c->h->linger_tv : c->h->idle_tv;
 
 	return event_add(c->ev, tv) == 0 ? LW_OK : LW_EIO;
 }
@@ -757,14 +885,30 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	if (what & EV_TIMEOUT) {
-		if (c->state != S_LINGER)
+		if (c->handshaking)
+			lw_counters_add(c->h->env.counters, LW_CTR_TLS_HANDSHAKE_TIMEOUT, 1);
+		else if (c->state != S_LINGER)
 			lw_counters_add(c->h->env.counters, LW_CTR_CONN_IDLE_CLOSED, 1);
 		conn_close(c);
 		return;
 	}
 	if (c->stalled)
 		return; /* never read on top of a held entry */
-	n = evbuffer_read(c->in, c->fd, READ_MAX);
+	if (c->handshaking) {
+		int hs = conn_handshake(c);
+
+		if (hs < 0) {
+			conn_free(c); /* nothing was read */
+			return;
+		}
+		if (hs == 0)
+			return;
+		if (conn_arm(c) != LW_OK) { /* the idle timeout from now on */
+			conn_free(c);
+			return;
+		}
+	}
+	n = conn_read(c);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -838,10 +982,19 @@ static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 	set_src(c);
 	c->in = evbuffer_new();
 	c->parser = lw_journal_new(LW_JOURNAL_EXPORT, lc->max_message_bytes, 0);
+	if (h->tls != NULL) {
+		c->ssl = lw_tls_new_ssl(h->tls);
+		c->handshaking = 1;
+		if (c->ssl != NULL && SSL_set_fd(c->ssl, fd) != 1) {
+			SSL_free(c->ssl);
+			c->ssl = NULL;
+		}
+	}
 	c->ev = event_new(h->env.base, fd, EV_READ | EV_PERSIST, conn_cb, c);
 	conn_append(c);
 	h->nconns++;
 	if (c->in == NULL || c->parser == NULL || c->ev == NULL ||
+	    (h->tls != NULL && c->ssl == NULL) ||
 	    (!h->paused && conn_arm(c) != LW_OK)) {
 		conn_free(c); /* closes fd */
 		lw_counters_add(h->env.counters, LW_CTR_CONN_REFUSED, 1);
@@ -953,6 +1106,13 @@ int lw_jhttp_open(const struct lw_jhttp_env *env, struct lw_jhttp **out,
 	if (rc != LW_OK)
 		goto fail;
 	set_idle_tv(h);
+	h->handshake_tv = (struct timeval){env->lc->handshake_timeout_ms / 1000,
+					   (env->lc->handshake_timeout_ms % 1000) * 1000};
+	if (env->lc->cert[0] != '\0') {
+		rc = lw_tls_ctx_new(env->lc, &h->tls, diag);
+		if (rc != LW_OK)
+			goto fail;
+	}
 	if (env->lc->rate_limit.events_per_second > 0) {
 		h->rl = lw_ratelimit_new(env->lc->rate_limit.events_per_second,
 					 env->lc->rate_limit.burst,
@@ -1078,8 +1238,9 @@ void lw_jhttp_drain(struct lw_jhttp *h)
 		c->throttled = 0;
 		h->now_ns = lw_time_now_ns();
 		rc = conn_process(c); /* held bytes first; the sink blocks now */
-		while (rc == LW_OK && c->state != S_LINGER && got < DRAIN_MAX) {
-			int n = evbuffer_read(c->in, c->fd, READ_MAX);
+		while (rc == LW_OK && !c->handshaking && c->state != S_LINGER &&
+		       got < DRAIN_MAX) {
+			int n = conn_read(c);
 
 			if (n == -1 && errno == EAGAIN && drain_wait(c->fd, deadline))
 				continue;
@@ -1104,5 +1265,6 @@ void lw_jhttp_close(struct lw_jhttp *h)
 	if (h->fd != -1)
 		close(h->fd);
 	lw_ratelimit_free(h->rl);
+	lw_tls_ctx_free(h->tls);
 	free(h);
 }

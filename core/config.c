@@ -493,6 +493,8 @@ static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config
 			return fail_at(ld, item, "listener: key '%s' is required (host:port)", "address");
 		if (l->type == LW_LISTENER_TLS && (!l->cert[0] || !l->key[0]))
 			return fail_at(ld, item, "listener: type tls needs '%s' and 'key'", "cert");
+		if (l->type == LW_LISTENER_JOURNAL_HTTP && (l->cert[0] == '\0') != (l->key[0] == '\0'))
+			return fail_at(ld, item, "listener: journal-http over HTTPS needs both '%s' and 'key'", "cert");
 		if (l->verify_client && !l->ca[0])
 			return fail_at(ld, item, "listener: verify_client needs '%s' (the CA that signs client certificates)", "ca");
 		if (l->rate_limit.burst > 0 && l->rate_limit.events_per_second == 0)

@@ -124,6 +124,10 @@ Test(config, bad_values_are_errors_with_position)
 	cr_expect_eq(load("storage: {segment_bytes: 1}\n", &cfg, &d), LW_EINVAL);
 	cr_expect(strstr(d.detail, "out of range") != NULL);
 
+	cr_expect_eq(load("listeners:\n  - {type: journal-http, address: \"127.0.0.1:0\", cert: s.pem}\n",
+			  &cfg, &d), LW_EINVAL);
+	cr_expect(strstr(d.detail, "journal-http over HTTPS needs both") != NULL, "%s", d.detail);
+
 	cr_expect_eq(load("storage: {compression_level: 0}\n", &cfg, &d), LW_EINVAL);
 	cr_expect(strstr(d.detail, "compression_level") != NULL);
 	cr_expect_eq(load("storage: {compression_level: 20}\n", &cfg, &d), LW_EINVAL);

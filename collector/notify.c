@@ -134,6 +134,15 @@ static void child(int rfd, char *const argv[])
 	for (int fd = 3; fd < 1024; fd++)
 		close(fd);
 	signal(SIGPIPE, SIG_DFL);
+	/* This thread blocks SIGPIPE, and serve blocked SIGTERM, SIGINT and
+	 * SIGHUP before starting it: the program starts with none blocked,
+	 * as any program expects (a timeout's SIGTERM must reach it). */
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	execve(argv[0], argv, environ);
 	_exit(127);
 }

@@ -2,6 +2,8 @@
  * output with scripts the test writes (one that copies stdin, one that
  * fails once, one that outlives its timeout), retries and the full queue. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,39 @@ Test(notify, exec_gets_the_incident_on_stdin_without_a_shell)
 	cr_expect_str_eq(slurp("got; echo pwned"), J1 "\n",
 			 "an argument with shell syntax is one plain argument");
 	cr_expect_eq(lw_counters_get(&ctr, LW_CTR_NOTIFY_SENT), 1);
+}
+
+/* The output thread blocks SIGPIPE, and `serve` blocks SIGTERM, SIGINT
+ * and SIGHUP while it starts (this test blocks them too, as serve does):
+ * the program must start with no signal blocked. */
+Test(notify, exec_program_starts_with_no_signal_blocked)
+{
+	struct lw_notify_config c;
+	struct lw_notify *nt;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Not a shell script: sh clears its signal mask when it starts. */
+	memset(&c, 0, sizeof(c));
+	c.type = LW_NOTIFY_EXEC;
+	snprintf(c.argv.v[0], sizeof(c.argv.v[0]), "/usr/bin/python3");
+	snprintf(c.argv.v[1], sizeof(c.argv.v[1]), "-c");
+	snprintf(c.argv.v[2], sizeof(c.argv.v[2]),
+		 "import sys; sys.stdin.read(); open(sys.argv[1], 'w').write("
+		 "[l for l in open('/proc/self/status') if l.startswith('SigBlk:')][0])");
+	path_of(c.argv.v[3], sizeof(c.argv.v[3]), "mask");
+	c.argv.n = 4;
+	c.timeout_ms = 5000;
+	c.max_attempts = 1;
+	nt = start(&c, 1, 0);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	lw_notify_submit(nt, J1, strlen(J1), 4);
+	lw_notify_stop(nt, 5000);
+	cr_expect_str_eq(slurp("mask"), "SigBlk:\t0000000000000000\n");
 }
 
 Test(notify, failing_program_is_counted_and_retried)

@@ -180,15 +180,6 @@ static void conn_close(struct conn *c)
 
 /* ---- transport: the socket, or TLS over it --------------------------- */
 
-/* Waits up to 100 ms for the socket to take more bytes (a TLS write that
- * must be repeated; small answers into a socket buffer almost never are). */
-static int wait_writable(int fd)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-	return poll(&pfd, 1, 100) == 1;
-}
-
 /* Reads into c->in: > 0 bytes, 0 when the peer closed, -1 with errno
  * EAGAIN (nothing now) or another error. With TLS it also takes the rest
  * of the record's plaintext, which no socket event would announce. */
@@ -231,21 +222,15 @@ static int conn_read(struct conn *c)
 	return total;
 }
 
-/* All of p, or -1 (the client does not read its answers: closed). */
+/* All of p, or -1 (the client does not read its answers: it is closed,
+ * with TLS as without; the collector thread never waits for a client). */
 static int conn_write(struct conn *c, const char *p, size_t n)
 {
 	if (c->ssl != NULL) {
-		for (int tries = 0; tries < 10; tries++) {
-			int w = SSL_write(c->ssl, p, (int)n);
-			int err = w > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, w);
+		int w = SSL_write(c->ssl, p, (int)n);
 
-			ERR_clear_error();
-			if (w == (int)n)
-				return 0;
-			if (err != SSL_ERROR_WANT_WRITE || !wait_writable(c->fd))
-				return -1;
-		}
-		return -1;
+		ERR_clear_error();
+		return w == (int)n ? 0 : -1;
 	}
 	while (n > 0) {
 		ssize_t w = write(c->fd, p, n);
@@ -270,26 +255,23 @@ static int conn_shutdown_write(struct conn *c)
 	return shutdown(c->fd, SHUT_WR);
 }
 
-/* 1 done, 0 waiting for the client, -1 failed (counted and logged). */
+/* 1 done, 0 waiting for the client, -1 failed (counted and logged).
+ * Our flights are a few KB into a socket buffer the client empties as
+ * it reads; one that does not fit (SSL_ERROR_WANT_WRITE) means a client
+ * that does not read, which is not waited for. */
 static int conn_handshake(struct conn *c)
 {
 	struct lw_jhttp *h = c->h;
 	char ebuf[256];
+	int r = SSL_accept(c->ssl);
 
-	for (int tries = 0; tries < 10; tries++) {
-		int r = SSL_accept(c->ssl);
-		int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
-
-		if (r == 1) {
-			c->handshaking = 0;
-			return 1;
-		}
-		if (err == SSL_ERROR_WANT_READ) {
-			ERR_clear_error();
-			return 0;
-		}
-		if (err != SSL_ERROR_WANT_WRITE || !wait_writable(c->fd))
-			break;
+	if (r == 1) {
+		c->handshaking = 0;
+		return 1;
+	}
+	if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ) {
+		ERR_clear_error();
+		return 0;
 	}
 	lw_tls_error(ebuf, sizeof(ebuf));
 	lw_counters_add(h->env.counters, LW_CTR_TLS_HANDSHAKE_FAILED, 1);
@@ -822,7 +804,9 @@ static void throttle_cb(evutil_socket_t fd, short what, void *arg);
  * connections and the sink go on. */
 static int conn_throttle(struct conn *c)
 {
-	int64_t ns = c->throttle_wait_ns;
+	/* At least 1 ms: a wait under the timer's resolution would fire at
+	 * once, find no token and count another pause. */
+	int64_t ns = c->throttle_wait_ns < 1000000 ? 1000000 : c->throttle_wait_ns;
 	struct timeval tv = {(time_t)(ns / 1000000000), (suseconds_t)(ns % 1000000000 / 1000)};
 
 	event_del(c->ev);
@@ -1166,11 +1150,19 @@ int lw_jhttp_deliver_held(struct lw_jhttp *h)
 		int rc;
 
 		next = c->next;
-		if (!c->stalled)
-			continue;
+		if (!c->stalled || c->throttled)
+			continue; /* a throttled one waits for its timer */
 		c->stalled = 0;
 		h->now_ns = lw_time_now_ns();
 		rc = conn_process(c);
+		if (rc == LW_EFULL && c->throttled) {
+			/* The sink has room; this source is over its limit. The
+			 * others go on (returning LW_EFULL here would keep every
+			 * listener paused with no batch request to resume it). */
+			if (conn_throttle(c) != LW_OK)
+				conn_close(c);
+			continue;
+		}
 		if (rc == LW_EFULL) {
 			c->stalled = 1;
 			return LW_EFULL;

@@ -648,6 +648,17 @@ fail:
 	return rc;
 }
 
+static void stop_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(how, &set, NULL);
+}
+
 int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 		 struct lw_diag *diag)
 {
@@ -671,20 +682,18 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 				 "cannot add timer or signal events");
 		goto out;
 	}
-	if (s->sigterm != NULL) {
-		/* `serve` blocks them until here (lw_serve_opts); one that
-		 * came during startup is delivered now, to the handlers. */
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGHUP);
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	}
+	/* `serve` blocks them until here (lw_serve_opts); one that came
+	 * during startup is delivered now, to the handlers. */
+	if (s->sigterm != NULL)
+		stop_signals(SIG_UNBLOCK);
 	if (event_base_dispatch(s->base) == -1)
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0, "event loop failed");
 out:
+	/* Held again for the rest of the stop: once lw_serve_free removes
+	 * the handlers, a SIGHUP (logrotate) or a second SIGTERM would take
+	 * the default action and kill a clean stop half-way. */
+	if (s->sigterm != NULL)
+		stop_signals(SIG_BLOCK);
 	/* Clean stop: from here the sink waits for batches, so whatever the
 	 * sockets already hold reaches the pipeline. */
 	s->stopping = 1;

@@ -38,7 +38,8 @@ struct lw_serve_opts {
 	/* Stop on SIGTERM/SIGINT, reload on SIGHUP. The caller may block the
 	 * three (pthread_sigmask, before starting threads) so that one sent
 	 * during startup waits: lw_serve_run unblocks them in its thread once
-	 * the handlers are installed. */
+	 * the handlers are installed, and blocks them again when its loop
+	 * ends, so that none interrupts the rest of the stop. */
 	int handle_signals;
 	/* Called on the collector thread after a reload was applied (the
 	 * listeners may have changed: `serve --ports-file` rewrites its

@@ -264,6 +264,45 @@ Test(jhttp, refused_entry_stalls_then_resume_delivers_it)
 	stop();
 }
 
+static void one_per_second(struct lw_listener_config *lc)
+{
+	lc->rate_limit.events_per_second = 1;
+	lc->rate_limit.burst = 1;
+	lc->rate_limit.max_sources = 64;
+}
+
+/* An entry held for a full sink that is over its source's rate limit
+ * once the sink has room: resume goes on (LW_EFULL would keep every
+ * listener paused with no batch request left to resume them), the
+ * connection waits for its own timer, then its entries and a second
+ * request on the same connection are served. */
+Test(jhttp, held_entry_over_the_rate_limit_does_not_keep_listeners_paused)
+{
+	static const char req[] = "POST /upload HTTP/1.1\r\n" JTYPE "Content-Length: 22\r\n\r\n"
+		"MESSAGE=a\n\nMESSAGE=b\n\n";
+	static const char ok[] = "HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 4\r\n\r\nOK.\n";
+	int fd;
+
+	start(one_per_second);
+	fd = dial();
+	rec.full = 1;
+	put(fd, req, sizeof(req) - 1);
+	cr_assert_str_eq(answer_within(fd, 100), "");
+	cr_assert_eq(rec.stalled, 1);
+	lw_jhttp_pause(h);
+	rec.full = 0; /* a batch is free; the source's token went on the refused try */
+	cr_assert_eq(lw_jhttp_resume(h), LW_OK, "the throttled connection does not hold the others");
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_RATE_PAUSED), 1, "throttled, with a timer");
+	cr_assert_str_eq(answer_within(fd, 3000), ok, "both entries within ~2 s (1 per second)");
+	cr_expect_eq(rec.n, 2);
+	put(fd, req, sizeof(req) - 1);
+	cr_assert_str_eq(answer_within(fd, 3000), ok, "a second request on the connection is read");
+	cr_expect_eq(rec.n, 4);
+	close(fd);
+	stop();
+}
+
 static void allow_other(struct lw_listener_config *lc)
 {
 	lc->allow.count = 1;

@@ -897,6 +897,11 @@ int lw_journal_add_entry(struct lw_batch *b, const struct lw_journal_entry *e,
 			bytes += plen + f[i].name_len + f[i].value_len;
 		}
 	}
+	/* The listener's own fields (tls.client.subject over HTTPS): keys
+	 * are static, values copied. */
+	for (uint32_t i = 0; i < src->nextra; i++)
+		bytes += src->extra[i].value.len;
+	nextra += src->nextra;
 	bytes += nextra * sizeof(struct lw_field) + 8;
 	if (bytes > UINT32_MAX)
 		return LW_ENOMEM; /* cannot be: entries are bounded far below */
@@ -945,6 +950,16 @@ int lw_journal_add_entry(struct lw_batch *b, const struct lw_journal_entry *e,
 		if (m == M_SOURCE_REALTIME && use[M_REALTIME] == -1 &&
 		    use[M_SOURCE_REALTIME] == (int32_t)i)
 			ts = usec_to_ns(f[i].value, f[i].value_len);
+		ev->nfields++;
+	}
+	for (uint32_t i = 0; i < src->nextra; i++) {
+		const struct lw_str *v = &src->extra[i].value;
+
+		if (v->len > 0)
+			memcpy(w, v->ptr, v->len);
+		xf[ev->nfields].key = src->extra[i].key;
+		xf[ev->nfields].value = (struct lw_str){w, v->len};
+		w += v->len;
 		ev->nfields++;
 	}
 	memcpy(w, src->addr, src->addr_len);

@@ -78,6 +78,10 @@ struct conn {
 	int throttled;   /* ... refused by the rate limit: throttle_ev resumes */
 	struct ssl_st *ssl; /* HTTPS, else NULL */
 	int handshaking;
+	/* HTTPS with a client certificate: tls.client.subject and issuer
+	 * on every entry of the connection (src.extra). */
+	struct lw_field tls_fields[2];
+	char tls_subject[256], tls_issuer[256];
 	int64_t throttle_wait_ns;
 	struct event *throttle_ev;
 	struct lw_ratelimit_key rkey;
@@ -280,6 +284,20 @@ static int conn_handshake(struct conn *c)
 		lw_log(h->env.log, LW_LOG_WARNING, "collector", "TLS handshake failed",
 		       "listener", h->bound, "peer", c->addr, "error", ebuf, NULL);
 	return -1;
+}
+
+/* Handshake done: the client certificate's names go on every entry. */
+static void tls_names(struct conn *c)
+{
+	if (!lw_tls_peer_names(c->ssl, c->tls_subject, sizeof(c->tls_subject),
+			       c->tls_issuer, sizeof(c->tls_issuer)))
+		return;
+	c->tls_fields[0].key = LW_STR_LIT("tls.client.subject");
+	c->tls_fields[0].value = (struct lw_str){c->tls_subject, (uint32_t)strlen(c->tls_subject)};
+	c->tls_fields[1].key = LW_STR_LIT("tls.client.issuer");
+	c->tls_fields[1].value = (struct lw_str){c->tls_issuer, (uint32_t)strlen(c->tls_issuer)};
+	c->src.extra = c->tls_fields;
+	c->src.nextra = 2;
 }
 
 /* ---- answers ---------------------------------------------------------- */
@@ -887,6 +905,7 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (hs == 0)
 			return;
+		tls_names(c);
 		if (conn_arm(c) != LW_OK) { /* the idle timeout from now on */
 			conn_free(c);
 			return;
@@ -934,8 +953,11 @@ static void set_src(struct conn *c)
 	c->src = (struct lw_listener_src){.zone = zone,
 					  .zone_len = (uint32_t)strlen(zone),
 					  .addr = c->addr,
-					  .addr_len = (uint32_t)strlen(c->addr)};
+					  .addr_len = (uint32_t)strlen(c->addr),
+					  .extra = c->src.extra,   /* a reload keeps them */
+					  .nextra = c->src.nextra};
 }
+
 
 static void accept_one(struct lw_jhttp *h, int fd, const struct sockaddr *sa)
 {

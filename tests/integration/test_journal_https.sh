@@ -3,7 +3,8 @@
 # listener with cert, key, ca and verify_client speaks HTTPS:
 #  - systemd-journal-upload with --trust/--key/--cert uploads a journal
 #    file made by systemd-journal-remote: all 30 entries stored, fields
-#    exact;
+#    exact, each with the client certificate's tls.client.subject and
+#    tls.client.issuer;
 #  - curl with the client certificate: 202, entries stored; 20,000
 #    entries in one chunked body through 2 small batches (backpressure
 #    over TLS): every one stored once;
@@ -63,6 +64,10 @@ expect_eq "$(lw_count --host https-host)" 30 "entries uploaded over HTTPS"
 lw_query --host https-host --output json | jq -r '[.message, .process.name, (.process.pid|tostring), .labels.zone, .log.syslog.severity.name] | join("|")' |
 	sort -t' ' -k3n | head -1 > "$LW_TMP/first"
 expect_eq "$(cat "$LW_TMP/first")" "over https 0|sshd|100|lgwan|info" "fields of the first entry"
+expect_eq "$(lw_query --host https-host --output json | jq -r '.tls.client.subject' | sort -u)" \
+	"CN=web01.example,O=logward test" "tls.client.subject of every entry"
+expect_eq "$(lw_query --host https-host --output json | jq -r '.tls.client.issuer' | sort -u)" \
+	"CN=logward test CA" "tls.client.issuer of every entry"
 
 # curl with the client certificate.
 code=$(curl -sS -o "$LW_TMP/curl.answer" -w '%{http_code}' --cacert "$P/ca.pem" \

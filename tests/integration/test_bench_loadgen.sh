@@ -46,7 +46,7 @@ start_sink() {
 	local tr=$1 addr=$2
 	shift 2
 	rm -f "$TMP/port"
-	timeout 60 "$BENCH" sink "--$tr" "$addr" --port-file "$TMP/port" --json \
+	timeout -k 5 60 "$BENCH" sink "--$tr" "$addr" --port-file "$TMP/port" --json \
 		--idle 5s "$@" >"$TMP/sink.json" 2>"$TMP/sink.err" &
 	SINK_PID=$!
 	for _ in $(seq 1 100); do
@@ -71,7 +71,7 @@ exact_run() {
 	shift 3
 	what="$tr $*"
 	start_sink "$tr" "$addr" --count "$n"
-	timeout 60 "$BENCH" "--$tr" "$ADDR" --count "$n" --json "$@" \
+	timeout -k 5 60 "$BENCH" "--$tr" "$ADDR" --count "$n" --json "$@" \
 		>"$TMP/send.json" 2>"$TMP/send.err" || fail "$what: sender exited with $?"
 	wait_sink
 	[ "$(field "$TMP/send.json" sent)" = "$n" ] || fail "$what: sender sent $(field "$TMP/send.json" sent)"
@@ -110,8 +110,8 @@ exact_run udp 127.0.0.1:0 1000 --replay "$TMP/replay.txt" --rate 20k
 
 # Duplicates: the same connection numbers sent twice to one sink.
 start_sink tcp 127.0.0.1:0 --stay --idle 1s
-timeout 30 "$BENCH" --tcp "$ADDR" --count 1000 -q || fail "dup run 1"
-timeout 30 "$BENCH" --tcp "$ADDR" --count 400 -q || fail "dup run 2"
+timeout -k 5 30 "$BENCH" --tcp "$ADDR" --count 1000 -q || fail "dup run 1"
+timeout -k 5 30 "$BENCH" --tcp "$ADDR" --count 400 -q || fail "dup run 2"
 wait_sink
 [ "$SINK_RC" = 1 ] || fail "sink exited $SINK_RC after duplicates, expected 1"
 [ "$(field "$TMP/sink.json" duplicates)" = 400 ] || fail "sink reported $(field "$TMP/sink.json" duplicates) duplicates, expected 400"
@@ -142,11 +142,11 @@ lines = lines[:-1]
 seqs = {re.search(rb" seq=(\d{4}-\d{12})$", l).group(1) for l in lines}
 print(len(lines), len(seqs))
 PY
-	timeout 60 python3 "$TMP/recv.py" "$TMP/pyport" 2 >"$TMP/py.out" 2>"$TMP/py.err" &
+	timeout -k 5 60 python3 "$TMP/recv.py" "$TMP/pyport" 2 >"$TMP/py.out" 2>"$TMP/py.err" &
 	PY_PID=$!
 	for _ in $(seq 1 100); do [ -s "$TMP/pyport" ] && break; sleep 0.05; done
 	[ -s "$TMP/pyport" ] || fail "python receiver did not start"
-	timeout 60 "$BENCH" --tcp "127.0.0.1:$(cat "$TMP/pyport")" --count 30001 \
+	timeout -k 5 60 "$BENCH" --tcp "127.0.0.1:$(cat "$TMP/pyport")" --count 30001 \
 		--connections 2 -q || fail "send to python receiver"
 	wait "$PY_PID" || fail "python receiver failed: $(cat "$TMP/py.err")"
 	[ "$(cat "$TMP/py.out")" = "30001 30001" ] || fail "python receiver saw: $(cat "$TMP/py.out")"
@@ -154,18 +154,35 @@ PY
 fi
 
 # Exit codes: a refused connection is a send error (1), nonsense is usage (2).
-start_sink tcp 127.0.0.1:0 --idle 1s
-port=${ADDR##*:}
-kill -TERM "$SINK_PID"
-wait_sink
+# The refused port is one we hold bound without listening, so that no
+# test running beside this one can take it meanwhile (a port freed by a
+# stopped sink could be, and then the send would not be refused).
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1]); time.sleep(60)' "$TMP/held" &
+	HOLD_PID=$!
+	for _ in $(seq 1 100); do [ -s "$TMP/held" ] && break; sleep 0.05; done
+	[ -s "$TMP/held" ] || fail "could not hold a port"
+	port=$(cat "$TMP/held")
+else
+	start_sink tcp 127.0.0.1:0 --idle 1s
+	port=${ADDR##*:}
+	kill -TERM "$SINK_PID"
+	wait_sink
+	HOLD_PID=""
+fi
 rc=0
-timeout 30 "$BENCH" --tcp "127.0.0.1:$port" --count 10 -q 2>/dev/null || rc=$?
+timeout -k 5 30 "$BENCH" --tcp "127.0.0.1:$port" --count 10 -q 2>/dev/null || rc=$?
+[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
 [ "$rc" = 1 ] || fail "send to a closed port exited $rc, expected 1"
 rc=0
-"$BENCH" --tcp 127.0.0.1:1 --count 10 --framing bogus 2>/dev/null || rc=$?
+timeout -k 5 30 "$BENCH" --tcp 127.0.0.1:1 --count 10 --framing bogus 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "bad --framing exited $rc, expected 2"
 rc=0
-"$BENCH" --count 10 2>/dev/null || rc=$?
+timeout -k 5 30 "$BENCH" --count 10 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "missing target exited $rc, expected 2"
-"$BENCH" --help | grep -q -- '--unix-dgram' || fail "--help does not document --unix-dgram"
+timeout -k 5 30 "$BENCH" --help > "$TMP/help.txt" || fail "--help failed"
+grep -q -- '--unix-dgram' "$TMP/help.txt" || fail "--help does not document --unix-dgram"
 echo "ok: exit codes"

@@ -100,23 +100,17 @@ static void parse_5424(const char *line, size_t len,
 		keep_unparsed(line, len, o->now_ns, ev);
 }
 
-static int on_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
+/* The batch was full: hand it over and wait for the next. */
+static void next_batch(struct ingest *in)
 {
-	struct ingest *in = arg;
-	int rc;
+	lw_listener_counts_flush(&in->counts, in->counters);
+	lw_pipeline_submit(in->pipe, in->cur);
+	in->cur = lw_pipeline_acquire(in->pipe, 1);
+}
 
-	/* A last line without LF is still a line: a file is not a
-	 * connection that was cut. */
-	flags &= ~(unsigned)LW_MSG_PARTIAL;
-	for (;;) {
-		rc = lw_listener_add_frame(in->cur, msg, len, flags, &in->src,
-					   &in->popts, in->parse, &in->counts);
-		if (rc != LW_EFULL)
-			break;
-		lw_listener_counts_flush(&in->counts, in->counters);
-		lw_pipeline_submit(in->pipe, in->cur);
-		in->cur = lw_pipeline_acquire(in->pipe, 1);
-	}
+/* Counts the outcome of an add that was not LW_EFULL. */
+static int added(struct ingest *in, int rc)
+{
 	if (rc == LW_OK) {
 		in->events++;
 	} else {
@@ -126,27 +120,29 @@ static int on_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
 	return LW_OK;
 }
 
+static int on_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
+{
+	struct ingest *in = arg;
+	int rc;
+
+	/* A last line without LF is still a line: a file is not a
+	 * connection that was cut. */
+	flags &= ~(unsigned)LW_MSG_PARTIAL;
+	while ((rc = lw_listener_add_frame(in->cur, msg, len, flags, &in->src,
+					   &in->popts, in->parse, &in->counts)) == LW_EFULL)
+		next_batch(in);
+	return added(in, rc);
+}
+
 static int on_entry(void *arg, const struct lw_journal_entry *e)
 {
 	struct ingest *in = arg;
 	int rc;
 
-	for (;;) {
-		rc = lw_journal_add_entry(in->cur, e, &in->src, in->popts.now_ns,
-					  &in->counts);
-		if (rc != LW_EFULL)
-			break;
-		lw_listener_counts_flush(&in->counts, in->counters);
-		lw_pipeline_submit(in->pipe, in->cur);
-		in->cur = lw_pipeline_acquire(in->pipe, 1);
-	}
-	if (rc == LW_OK) {
-		in->events++;
-	} else {
-		in->lost++;
-		lw_counters_add(in->counters, LW_CTR_DROPPED_NOMEM, 1);
-	}
-	return LW_OK;
+	while ((rc = lw_journal_add_entry(in->cur, e, &in->src, in->popts.now_ns,
+					  &in->counts)) == LW_EFULL)
+		next_batch(in);
+	return added(in, rc);
 }
 
 static void draw_progress(struct ingest *in, int final)

@@ -1369,6 +1369,23 @@ static void fold_selection(struct lw_sigma_set *set, struct selection *sel)
 	sel->constant = any_variable ? -1 : 0;
 }
 
+/* 1 when r's condition is false for every assignment of the selections
+ * var[0..nvar) (the others fixed as in base, a bit per selection). */
+static int never_true(const struct rule *r, uint64_t base,
+		      const uint32_t *var, uint32_t nvar)
+{
+	for (uint64_t a = 0; a < (1ull << nvar); a++) {
+		uint64_t mask = base;
+
+		for (uint32_t k = 0; k < nvar; k++)
+			if ((a >> k) & 1)
+				mask |= 1ull << var[k];
+		if (lw_sigma_cond_eval_mask(r->cond, mask))
+			return 0;
+	}
+	return 1;
+}
+
 /* 1 when no assignment of the variable selections makes the condition
  * true. Exhaustive up to 16 variable selections, else assumed live. */
 static int rule_is_dead(const struct lw_sigma_set *set, const struct rule *r)
@@ -1388,15 +1405,7 @@ static int rule_is_dead(const struct lw_sigma_set *set, const struct rule *r)
 			var[nvar++] = i;
 		}
 	}
-	for (uint64_t a = 0; a < (1ull << nvar); a++) {
-		uint64_t mask = base;
-		for (uint32_t k = 0; k < nvar; k++)
-			if ((a >> k) & 1)
-				mask |= 1ull << var[k];
-		if (lw_sigma_cond_eval_mask(r->cond, mask))
-			return 0;
-	}
-	return 1;
+	return never_true(r, base, var, nvar);
 }
 
 static int push_u32(uint32_t **arr, uint32_t *n, uint32_t v)
@@ -1471,15 +1480,7 @@ static int slot_gates_rule(const struct lw_sigma_set *set, const struct rule *r,
 			var[nvar++] = i;
 		}
 	}
-	for (uint64_t a = 0; a < (1ull << nvar); a++) {
-		uint64_t mask = base;
-		for (uint32_t k = 0; k < nvar; k++)
-			if ((a >> k) & 1)
-				mask |= 1ull << var[k];
-		if (lw_sigma_cond_eval_mask(r->cond, mask))
-			return 0;
-	}
-	return 1;
+	return never_true(r, base, var, nvar);
 }
 
 /* Finds r's gate: of the slots that gate the rule, the one with the

@@ -3,7 +3,6 @@
  * start the writer, run the collector loop until SIGTERM/SIGINT, then
  * drain and commit. Main thread = collector thread. */
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,17 +43,6 @@ static void usage(FILE *out)
 		"                        after each reload), e.g.\n"
 		"                        'udp 127.0.0.1:40001' (port 0 = ephemeral)\n"
 		"  -v, --verbose         log debug messages\n");
-}
-
-static void block_stop_signals(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 static void print_diag(const char *what, const struct lw_diag *diag, int rc)
@@ -223,7 +211,7 @@ int lw_cmd_serve(int argc, char **argv)
 	 * then is a clean stop, not a kill that leaves the unix socket and
 	 * the ports file behind. Threads started meanwhile inherit the mask,
 	 * so the signals go to this thread. */
-	block_stop_signals();
+	lw_serve_hold_signals(SIG_BLOCK);
 
 	cfg = malloc(sizeof(*cfg)); /* large: PATH_MAX fields per listener */
 	if (cfg == NULL)

@@ -557,12 +557,8 @@ static int conn_entry(void *arg, const struct lw_journal_entry *e)
 	struct lw_jhttp *h = c->h;
 
 	if (h->rl != NULL && !h->draining) {
-		struct timespec ts;
-		int64_t wait;
+		int64_t wait = lw_ratelimit_take(h->rl, &c->rkey, lw_time_mono_ns());
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		wait = lw_ratelimit_take(h->rl, &c->rkey,
-					 (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 		if (wait > 0) {
 			c->throttled = 1;
 			c->throttle_wait_ns = wait;

@@ -239,14 +239,6 @@ void lw_listener_format_peer(const struct sockaddr *sa, char *out, size_t outlen
 	}
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int is_stream(const struct lw_listener *l)
 {
 	return l->type == LW_LISTENER_TCP || l->type == LW_LISTENER_TLS;
@@ -405,7 +397,7 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 {
 	unsigned total = 0;
 	uint64_t dropped = 0, kdropped = 0, denied = 0, limited = 0;
-	int64_t mono = l->rl != NULL ? mono_ns() : 0;
+	int64_t mono = l->rl != NULL ? lw_time_mono_ns() : 0;
 
 	for (unsigned r = 0; r < rounds; r++) {
 		int n;
@@ -420,7 +412,7 @@ static unsigned dgram_read(struct lw_listener *l, unsigned rounds)
 			break; /* EAGAIN, or an error the next wakeup retries */
 		l->now_ns = lw_time_now_ns();
 		if (l->rl != NULL)
-			mono = mono_ns();
+			mono = lw_time_mono_ns();
 		for (int i = 0; i < n; i++) {
 			const uint8_t *p = l->iov[i].iov_base;
 			size_t len = l->msgs[i].msg_len;
@@ -688,7 +680,7 @@ static int conn_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags)
 	struct lw_listener *l = c->l;
 
 	if (l->rl != NULL && !l->draining) {
-		int64_t wait = lw_ratelimit_take(l->rl, &c->rkey, mono_ns());
+		int64_t wait = lw_ratelimit_take(l->rl, &c->rkey, lw_time_mono_ns());
 
 		if (wait > 0) {
 			/* The framer keeps the frame, as for a full sink. */
@@ -714,7 +706,7 @@ static void conn_stats(struct conn *c)
 	if (!lw_framing_in_frame(c->fr))
 		c->frame_since_ns = 0;
 	else if (c->frame_since_ns == 0 || st.messages > 0)
-		c->frame_since_ns = mono_ns();
+		c->frame_since_ns = lw_time_mono_ns();
 }
 
 /* tls: frames what the bufferevent decrypted, chunk by chunk in place.
@@ -1034,7 +1026,7 @@ static int tls_conn_init(struct conn *c, int fd)
 	if (c->bev == NULL)
 		return LW_ENOMEM;
 	c->handshaking = 1;
-	c->hs_deadline_ns = mono_ns() + l->sweep_hs_ns;
+	c->hs_deadline_ns = lw_time_mono_ns() + l->sweep_hs_ns;
 	bufferevent_setcb(c->bev, tls_read_cb, NULL, tls_event_cb, c);
 	/* Read timeout = idle timeout; only runs while reading is on. */
 	bufferevent_set_timeouts(c->bev, l->idle_tv, NULL);
@@ -1177,7 +1169,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lw_listener *l = arg;
 	struct conn *c, *next;
-	int64_t now = mono_ns();
+	int64_t now = lw_time_mono_ns();
 
 	(void)fd;
 	(void)what;

@@ -17,6 +17,7 @@
 
 #include "collector/health.h"
 #include "collector/listener.h"
+#include "core/time.h"
 #include "store/store.h"
 
 /* Families whose members differ by one label: counter "<prefix>X" is
@@ -194,14 +195,6 @@ struct lw_metrics {
 	struct lw_buf body, resp;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void client_close(struct client *cl)
 {
 	if (cl->fd >= 0)
@@ -216,7 +209,7 @@ static void send_all(struct client *cl, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(cl->fd, buf, len, MSG_NOSIGNAL);
-		int64_t left = cl->deadline_ms - mono_ms();
+		int64_t left = cl->deadline_ms - lw_time_mono_ms();
 		struct pollfd pfd = {.fd = cl->fd, .events = POLLOUT};
 
 		if (n > 0) {
@@ -341,7 +334,7 @@ static void accept_one(struct lw_metrics *m)
 		if (m->clients[i].fd < 0) {
 			m->clients[i].fd = fd;
 			m->clients[i].len = 0;
-			m->clients[i].deadline_ms = mono_ms() + LW_METRICS_TIMEOUT_MS;
+			m->clients[i].deadline_ms = lw_time_mono_ms() + LW_METRICS_TIMEOUT_MS;
 			return;
 		}
 	}
@@ -354,7 +347,7 @@ static void *server_main(void *arg)
 	struct pollfd pfd[2 + LW_METRICS_MAX_CLIENTS];
 
 	for (;;) {
-		int64_t now = mono_ms(), wait = LW_METRICS_TIMEOUT_MS;
+		int64_t now = lw_time_mono_ms(), wait = LW_METRICS_TIMEOUT_MS;
 		size_t n = 2, slot[LW_METRICS_MAX_CLIENTS];
 
 		pfd[0] = (struct pollfd){.fd = m->stop_pipe[0], .events = POLLIN};

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/time.h"
+
 #define BACKOFF_MAX_MS 60000
 #define WAIT_STEP_MS 10
 
@@ -66,14 +68,6 @@ unsigned lw_notify_level(const char *name)
 		if (strcmp(name, level_names[i]) == 0)
 			return i;
 	return 0;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void count(struct lw_notify *n, enum lw_counter c)
@@ -155,7 +149,7 @@ static void feed_stdin(int fd, const struct msg *m, int64_t deadline)
 
 	while (off < m->len) {
 		struct pollfd p = {fd, POLLOUT, 0};
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - lw_time_mono_ms();
 		ssize_t w;
 
 		if (left <= 0 || poll(&p, 1, (int)(left > 100 ? 100 : left)) == -1)
@@ -185,7 +179,7 @@ static int reap(pid_t pid, int64_t deadline)
 			return status;
 		if (r == -1 && errno != EINTR)
 			return -2;
-		if (mono_ms() >= deadline)
+		if (lw_time_mono_ms() >= deadline)
 			break;
 		nanosleep(&ts, NULL);
 	}
@@ -199,7 +193,7 @@ static int reap(pid_t pid, int64_t deadline)
 static int deliver_exec(struct output *o, const struct msg *m, char *why,
 			size_t whylen)
 {
-	int64_t deadline = mono_ms() + o->cfg->timeout_ms;
+	int64_t deadline = lw_time_mono_ms() + o->cfg->timeout_ms;
 	char ebuf[128];
 	int fds[2], status;
 	pid_t pid;
@@ -276,7 +270,7 @@ static void log_failure(struct output *o, const char *why, uint32_t attempts,
 static int wait_due(struct output *o)
 {
 	while (!o->stopping) {
-		int64_t now = mono_ms();
+		int64_t now = lw_time_mono_ms();
 		struct timespec ts;
 
 		if (o->count > 0 && o->retry_at <= now)
@@ -334,7 +328,7 @@ static void *output_main(void *arg)
 				uint64_t d = (uint64_t)o->n->backoff_ms << (o->attempts - 1 < 16 ? o->attempts - 1 : 16);
 
 				log_failure(o, why, o->attempts, 0);
-				o->retry_at = mono_ms() + (int64_t)(d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS);
+				o->retry_at = lw_time_mono_ms() + (int64_t)(d < BACKOFF_MAX_MS ? d : BACKOFF_MAX_MS);
 			}
 		}
 		msg_put(m);
@@ -452,7 +446,7 @@ void lw_notify_submit(struct lw_notify *n, const char *json, size_t len,
 
 void lw_notify_stop(struct lw_notify *n, uint32_t drain_ms)
 {
-	int64_t deadline = mono_ms() + drain_ms;
+	int64_t deadline = lw_time_mono_ms() + drain_ms;
 
 	if (n == NULL)
 		return;
@@ -460,9 +454,9 @@ void lw_notify_stop(struct lw_notify *n, uint32_t drain_ms)
 		struct output *o = &n->outs[i];
 
 		pthread_mutex_lock(&o->mu);
-		while (o->started && (o->count > 0 || o->busy) && mono_ms() < deadline) {
+		while (o->started && (o->count > 0 || o->busy) && lw_time_mono_ms() < deadline) {
 			struct timespec ts;
-			int64_t t = mono_ms() + 50;
+			int64_t t = lw_time_mono_ms() + 50;
 
 			ts.tv_sec = t / 1000;
 			ts.tv_nsec = (t % 1000) * 1000000;

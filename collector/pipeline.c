@@ -190,14 +190,6 @@ struct lw_pipeline {
 	struct lw_batch **batches;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
 {
 	int64_t max_ns = (int64_t)p->cfg->max_clock_skew_s * 1000000000;
@@ -267,7 +259,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 	}
 	p->pending[p->npending++] = *f;
 	if (p->first_ms == 0)
-		p->first_ms = mono_ms();
+		p->first_ms = lw_time_mono_ms();
 }
 
 /* Decodes and detects ev in place (decoder fields land in the batch
@@ -312,13 +304,13 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 					       p->base_seq + lw_segment_builder_count(p->builder) - 1,
 					       m.rules, m.count, on_fire, p);
 		if (p->first_ms == 0)
-			p->first_ms = mono_ms();
-		if (p->npending >= PENDING_COMMIT && mono_ms() >= p->retry_ms)
+			p->first_ms = lw_time_mono_ms();
+		if (p->npending >= PENDING_COMMIT && lw_time_mono_ms() >= p->retry_ms)
 			flush(p);
 		/* segment_bytes bounds the segment, not the batch: a batch
 		 * (up to LW_BATCH_MAX_BYTES) may close several segments. */
 		if (lw_segment_builder_raw_bytes(p->builder) >=
-		    p->cfg->storage.segment_bytes && mono_ms() >= p->retry_ms)
+		    p->cfg->storage.segment_bytes && lw_time_mono_ms() >= p->retry_ms)
 			flush(p);
 	}
 	if (lost > 0) {
@@ -484,7 +476,7 @@ static int read_store_gauges(struct lw_pipeline *p, struct lw_metrics_gauges *g)
 static void publish_store_gauges(struct lw_pipeline *p, int force)
 {
 	struct lw_metrics_gauges g;
-	int64_t now = mono_ms();
+	int64_t now = lw_time_mono_ms();
 
 	if (p->health == NULL || (!force && now - p->gauges_ms < STORE_GAUGES_MS) ||
 	    job_state(p) == JOB_QUEUED)
@@ -527,7 +519,7 @@ static void prepare(struct lw_pipeline *p)
 	if (p->corr != NULL && lw_segment_builder_count(p->builder) == 0 &&
 	    p->npending == 0 &&
 	    (p->final_commit ||
-	     mono_ms() - p->state_saved_ms >= (int64_t)p->cfg->storage.flush_interval_ms)) {
+	     lw_time_mono_ms() - p->state_saved_ms >= (int64_t)p->cfg->storage.flush_interval_ms)) {
 		lw_buf_reset(&j->state);
 		if (lw_correlation_save(p->corr, &j->state) == LW_OK && !j->state.oom) {
 			j->x.state = j->state.data != NULL ? j->state.data : "";
@@ -542,7 +534,7 @@ static void prepare(struct lw_pipeline *p)
 	j->res.ids = j->raise_ids;
 	j->res.created_flags = j->raise_created;
 	j->res.created_json = &j->created_json;
-	j->read_gauges = p->health != NULL && mono_ms() - p->gauges_ms >= STORE_GAUGES_MS;
+	j->read_gauges = p->health != NULL && lw_time_mono_ms() - p->gauges_ms >= STORE_GAUGES_MS;
 	j->gauges_ok = 0;
 	j->rc = j->snap.oom ? LW_ENOMEM : LW_OK;
 }
@@ -623,7 +615,7 @@ static void reap(struct lw_pipeline *p)
 
 	if (job_state(p) != JOB_DONE)
 		return;
-	now = mono_ms();
+	now = lw_time_mono_ms();
 	if (j->rc == LW_OK) {
 		if (j->x.state != NULL)
 			p->state_saved_ms = now;
@@ -697,7 +689,7 @@ static int flush(struct lw_pipeline *p)
 			seal(p);
 			return LW_OK;
 		case JOB_FAILED:
-			if (mono_ms() < p->retry_ms)
+			if (lw_time_mono_ms() < p->retry_ms)
 				return p->job.rc;
 			submit_job(p);
 			wait_job(p);
@@ -731,7 +723,7 @@ static void kick(struct lw_pipeline *p)
 	reap(p);
 	if (job_state(p) == JOB_IDLE)
 		seal(p);
-	else if (job_state(p) == JOB_FAILED && mono_ms() >= p->retry_ms)
+	else if (job_state(p) == JOB_FAILED && lw_time_mono_ms() >= p->retry_ms)
 		submit_job(p);
 }
 
@@ -845,7 +837,7 @@ static void wait_work(struct lw_pipeline *p)
 			pthread_cond_wait(&p->work, &p->mu);
 			continue;
 		}
-		if (mono_ms() >= d)
+		if (lw_time_mono_ms() >= d)
 			return;
 		ts.tv_sec = d / 1000;
 		ts.tv_nsec = (d % 1000) * 1000000;
@@ -873,7 +865,7 @@ static int commit_stalled(const struct lw_pipeline *p)
 static int wait_for_commit(struct lw_pipeline *p)
 {
 	while (commit_stalled(p)) {
-		int64_t now = mono_ms();
+		int64_t now = lw_time_mono_ms();
 		int64_t since = p->failing_since_ms > p->blocked_since_ms ?
 			p->failing_since_ms : p->blocked_since_ms;
 
@@ -973,7 +965,7 @@ static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
 	 * boundary. A failed job without firings is rebuilt at its retry. */
 	wait_job(p);
 	if ((p->npending > 0 || (job_state(p) == JOB_FAILED && p->job.npending > 0)) &&
-	    (mono_ms() < p->retry_ms || commit_sync(p) != LW_OK))
+	    (lw_time_mono_ms() < p->retry_ms || commit_sync(p) != LW_OK))
 		return;
 	apply_swap(p);
 }
@@ -1001,7 +993,7 @@ static void *writer_main(void *arg)
 		list = p->q_head;
 		p->q_head = p->q_tail = NULL;
 		if (list != NULL)
-			p->last_batch_ms = mono_ms();
+			p->last_batch_ms = lw_time_mono_ms();
 		stop = p->stopping && list == NULL;
 		pthread_mutex_unlock(&p->mu);
 
@@ -1020,8 +1012,8 @@ static void *writer_main(void *arg)
 		if (stop)
 			break;
 		reap(p);
-		tick(p, mono_ms());
-		if (commit_due(p, mono_ms()))
+		tick(p, lw_time_mono_ms());
+		if (commit_due(p, lw_time_mono_ms()))
 			kick(p);
 		pthread_mutex_lock(&p->mu);
 	}
@@ -1131,7 +1123,7 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->notify = opts->notify;
 	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
-	p->next_tick_ms = mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
+	p->next_tick_ms = lw_time_mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
 	rc = lw_store_events_total(p->store, &p->base_seq, diag);
 	if (rc != LW_OK)
 		return rc;
@@ -1242,7 +1234,7 @@ struct lw_batch *lw_pipeline_acquire(struct lw_pipeline *p, int wait)
 		/* Tell the writer someone is blocked on it: if storage is
 		 * failing it must not keep every batch forever. */
 		if (!p->producer_waiting)
-			p->blocked_since_ms = mono_ms();
+			p->blocked_since_ms = lw_time_mono_ms();
 		p->producer_waiting = 1;
 		pthread_cond_signal(&p->work);
 		pthread_cond_wait(&p->freed, &p->mu);
@@ -1304,7 +1296,7 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 	pthread_mutex_lock(&p->mu);
 	p->stopping = 1;
 	if (!p->producer_waiting)
-		p->blocked_since_ms = mono_ms();
+		p->blocked_since_ms = lw_time_mono_ms();
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 	if (p->thread_started)

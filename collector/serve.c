@@ -32,6 +32,7 @@
 #include "collector/listener.h"
 #include "collector/pipeline.h"
 #include "collector/reload.h"
+#include "core/time.h"
 #include "core/tz.h"
 #include "correlator/correlation.h"
 #include "correlator/ruleset.h"
@@ -82,14 +83,6 @@ struct lw_serve {
 	int reload_again; /* SIGHUP while busy: once more afterwards */
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Logs the losses counted since the last line, at most once per
  * LW_SERVE_LOG_EVERY_NS unless force (the end of the run). */
 static void log_lost(struct lw_serve *s, int force)
@@ -99,7 +92,7 @@ static void log_lost(struct lw_serve *s, int force)
 
 	if (s->lost_unlogged == 0)
 		return;
-	now = mono_ns();
+	now = lw_time_mono_ns();
 	if (!force && s->lost_logged_ns != 0 &&
 	    now - s->lost_logged_ns < LW_SERVE_LOG_EVERY_NS)
 		return;
@@ -648,7 +641,7 @@ fail:
 	return rc;
 }
 
-static void stop_signals(int how)
+void lw_serve_hold_signals(int how)
 {
 	sigset_t set;
 
@@ -685,7 +678,7 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 	/* `serve` blocks them until here (lw_serve_opts); one that came
 	 * during startup is delivered now, to the handlers. */
 	if (s->sigterm != NULL)
-		stop_signals(SIG_UNBLOCK);
+		lw_serve_hold_signals(SIG_UNBLOCK);
 	if (event_base_dispatch(s->base) == -1)
 		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0, "event loop failed");
 out:
@@ -693,7 +686,7 @@ out:
 	 * the handlers, a SIGHUP (logrotate) or a second SIGTERM would take
 	 * the default action and kill a clean stop half-way. */
 	if (s->sigterm != NULL)
-		stop_signals(SIG_BLOCK);
+		lw_serve_hold_signals(SIG_BLOCK);
 	/* Clean stop: from here the sink waits for batches, so whatever the
 	 * sockets already hold reaches the pipeline. */
 	s->stopping = 1;

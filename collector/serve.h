@@ -48,6 +48,11 @@ struct lw_serve_opts {
 	void *reloaded_arg;
 };
 
+/* Blocks (how = SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGTERM, SIGINT and
+ * SIGHUP in the calling thread: `serve` holds them this way until
+ * lw_serve_run has its handlers (see handle_signals). */
+void lw_serve_hold_signals(int how);
+
 /* Creates the event_base (after evthread_use_pthreads), loads the time
  * zone, and opens and binds every listener of cfg (journal-http ones
  * through collector/journal_http.h, TLS ones with collector/tls.h).

@@ -19,6 +19,19 @@ int64_t lw_time_now_ns(void)
 	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
 
+int64_t lw_time_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t lw_time_mono_ms(void)
+{
+	return lw_time_mono_ns() / 1000000;
+}
+
 /* Howard Hinnant's days_from_civil algorithm (public domain description):
  * exact for every proleptic Gregorian date, no tables, no loops. */
 int64_t lw_time_days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -11,6 +11,11 @@
 /* Current wall-clock time (CLOCK_REALTIME) in ns. */
 int64_t lw_time_now_ns(void);
 
+/* CLOCK_MONOTONIC in ns / ms: deadlines and rates, which a wall-clock
+ * step must not move. */
+int64_t lw_time_mono_ns(void);
+int64_t lw_time_mono_ms(void);
+
 /* Parses an RFC 3339 timestamp ("2026-11-27T12:30:05.123456+09:00", also
  * "Z", a space instead of "T", and a date alone meaning midnight UTC).
  * On success stores ns and returns the number of bytes consumed (> 0);

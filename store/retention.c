@@ -22,14 +22,6 @@
 
 static const char ckpt_label[] = "logward/v1/checkpoint";
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void lw_store_checkpoint_encode(const struct lw_store_checkpoint *c,
 				uint8_t out[LW_STORE_CHECKPOINT_LEN])
 {
@@ -387,7 +379,7 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 		      struct lw_store_retain_result *res, int *done,
 		      struct lw_diag *diag)
 {
-	int64_t t0 = mono_ns();
+	int64_t t0 = lw_time_mono_ns();
 	struct victim vs[RETAIN_TXN_SEGMENTS];
 	struct lw_store_head head;
 	struct lw_store_checkpoint c;
@@ -435,7 +427,7 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 	c.total_events += c.last_events;
 	c.total_bytes += c.last_bytes;
 	c.txns++;
-	c.last_cost_ns = (uint64_t)(mono_ns() - t0);
+	c.last_cost_ns = (uint64_t)(lw_time_mono_ns() - t0);
 	c.total_cost_ns += c.last_cost_ns;
 	c.key_index = 0;
 	memset(c.mac, 0, sizeof(c.mac));
@@ -503,7 +495,7 @@ int lw_store_retain(struct lw_store *st, int64_t now_ns,
 int lw_store_retention_tick(struct lw_store *st, struct lw_store_retain_result *res,
 			    struct lw_diag *diag)
 {
-	int64_t now_ms = mono_ns() / 1000000;
+	int64_t now_ms = lw_time_mono_ns() / 1000000;
 	int dead = 0;
 
 	memset(res, 0, sizeof(*res));

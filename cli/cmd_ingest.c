@@ -37,7 +37,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: logward ingest [-c FILE] [-d DIR] [--format FORMAT] [--zone NAME] FILE...|-\n"
+		"usage: logward ingest [-c FILE] [-d DIR] [--format FORMAT] [--zone NAME]\n"
+		"                      [--reference-time T] [--check-clock] FILE...|-\n"
 		"\n"
 		"Stores log files (one message per line; '-' is stdin) through the\n"
 		"same parse and store path as 'logward serve'.\n"
@@ -48,8 +49,17 @@ static void usage(FILE *out)
 		"                      rfc5424, journal-export (journalctl -o export)\n"
 		"                      or journal-json (journalctl -o json)\n"
 		"      --zone NAME     labels.zone of every event (default: none)\n"
+		"      --reference-time T\n"
+		"                      time the input was last written, for stamps\n"
+		"                      without a year (RFC 3339 or an age like 30d;\n"
+		"                      default: the file's modification time, now\n"
+		"                      for stdin)\n"
+		"      --check-clock   flag events further than max_clock_skew from\n"
+		"                      now (off: an import has no live clock)\n"
 		"  -q, --quiet         no progress line even on a terminal\n"
 		"\n"
+		"A stamp without a year (Mar 27 13:06:56) gets the latest year that puts\n"
+		"it at most max_clock_skew after the reference time (docs/parsing.md).\n"
 		"Ingesting the same file twice stores its events twice: there is no\n"
 		"de-duplication. log.source.address is set to the file name.\n"
 		"The config's rules decode and correlate the events as in serve;\n"
@@ -70,6 +80,7 @@ struct ingest {
 	struct lw_listener_counts counts;
 	struct lw_counters *counters;
 	int lost; /* frames that could not be added (out of memory) */
+	int64_t reference_ns; /* --reference-time, or 0: per file */
 	/* progress */
 	int progress;
 	int64_t start_ns, last_draw_ns;
@@ -255,6 +266,16 @@ static int ingest_path(struct ingest *in, const char *path, size_t max_msg,
 		rc = LW_EIO;
 		goto out;
 	}
+	in->popts.reference_ns = in->reference_ns;
+	if (in->reference_ns == 0 && !is_stdin) {
+		struct stat st;
+
+		/* The last line was written when the file was: lnav dates
+		 * year-less stamps the same way. */
+		if (fstat(fd, &st) == 0)
+			in->popts.reference_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+						 st.st_mtim.tv_nsec;
+	}
 	in->src.addr = is_stdin ? "stdin" : path;
 	in->src.addr_len = (uint32_t)strlen(in->src.addr);
 	if (in->journal >= 0)
@@ -287,6 +308,8 @@ struct ingest_args {
 	lw_listener_parse_fn parse;
 	int journal;
 	int quiet;
+	int check_clock;
+	int64_t reference_ns; /* 0: each file's modification time */
 };
 
 static int parse_args(int argc, char **argv, struct ingest_args *a)
@@ -297,6 +320,8 @@ static int parse_args(int argc, char **argv, struct ingest_args *a)
 		{"format", required_argument, NULL, 'f'},
 		{"zone", required_argument, NULL, 'z'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"reference-time", required_argument, NULL, 'R'},
+		{"check-clock", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -311,6 +336,16 @@ static int parse_args(int argc, char **argv, struct ingest_args *a)
 		case 'd': a->dir = optarg; break;
 		case 'z': a->zone = optarg; break;
 		case 'q': a->quiet = 1; break;
+		case 'K': a->check_clock = 1; break;
+		case 'R':
+			if (lw_time_parse_query(optarg, lw_time_now_ns(),
+						&a->reference_ns) != LW_OK ||
+			    a->reference_ns == 0) {
+				fprintf(stderr, "logward ingest: bad --reference-time '%s' "
+					"(RFC 3339 or an age like 30d)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'f':
 			a->journal = -1;
@@ -446,7 +481,8 @@ int lw_cmd_ingest(int argc, char **argv)
 		lw_counters_merge(&counters, snap.data, snap.len);
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
-				.ruleset = rs, .correlation = corr},
+				.ruleset = rs, .correlation = corr,
+				.no_clock_check = !args.check_clock},
 			       &in.pipe, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start writer", &diag, rc);
@@ -457,6 +493,8 @@ int lw_cmd_ingest(int argc, char **argv)
 	in.parse = args.parse;
 	in.journal = args.journal;
 	in.popts.tz = tz;
+	in.popts.future_slack_ns = (int64_t)cfg->max_clock_skew_s * 1000000000;
+	in.reference_ns = args.reference_ns;
 	in.src.zone = args.zone ? args.zone : "";
 	in.src.zone_len = (uint32_t)strlen(in.src.zone);
 	in.progress = !args.quiet && isatty(2);

@@ -328,7 +328,7 @@ static int run_test(const struct test_args *a, struct lw_ruleset *rs, FILE *in)
 {
 	struct lw_ruleset_scratch *scr = lw_ruleset_scratch_new(rs);
 	struct lw_correlation *corr = lw_correlation_new(rs);
-	struct lw_parse_opts opts = {a->now_ns, NULL};
+	struct lw_parse_opts opts = {.now_ns = a->now_ns};
 	struct tester t;
 	struct lw_arena arena;
 	char *line = NULL;

@@ -177,6 +177,7 @@ struct lw_pipeline {
 	struct lw_notify *notify;
 	struct lw_health *health;
 	int advance_wall_clock;
+	int no_clock_check;       /* opts->no_clock_check: an import */
 	int64_t next_tick_ms;     /* next lw_correlation_advance */
 	int swap_due;             /* taken from the queue: swap at the next boundary */
 	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
@@ -195,7 +196,7 @@ static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
 	int64_t max_ns = (int64_t)p->cfg->max_clock_skew_s * 1000000000;
 	uint64_t skewed = 0;
 
-	if (max_ns == 0) /* max_clock_skew: 0 turns the check off */
+	if (max_ns == 0 || p->no_clock_check) /* 0 turns the check off */
 		return;
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct lw_event *ev = &b->events[i];
@@ -1123,6 +1124,7 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->notify = opts->notify;
 	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
+	p->no_clock_check = opts->no_clock_check;
 	p->next_tick_ms = lw_time_mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
 	rc = lw_store_events_total(p->store, &p->base_seq, diag);
 	if (rc != LW_OK)

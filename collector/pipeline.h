@@ -47,6 +47,11 @@ struct lw_pipeline_opts {
 	/* Moves correlation time to the wall clock on every flush tick
 	 * (absences while nothing arrives): serve, not ingest of old files. */
 	int advance_wall_clock;
+	/* Clock skew is judged only against a live clock (network and
+	 * journal input, events read as they are written). An import of old
+	 * files sets this: no event is flagged LW_EVENT_CLOCK_SKEW, so no
+	 * clock incident is raised (ingest --check-clock clears it). */
+	int no_clock_check;
 	/* Created incidents are queued here after their commit; may be NULL. */
 	struct lw_notify *notify;
 	/* Storage-failure and persistent-loss incidents (borrowed, may be

@@ -195,41 +195,33 @@ static const char *stamp(const char *p, const char *end, struct stamp *st)
 	return NULL;
 }
 
-/* The local wall clock of a year-less stamp in the year that puts it
- * nearest to now (a Dec 31 stamp received on Jan 1 is last year's). */
+/* The local wall clock of a year-less stamp: the latest year in which the
+ * stamp is at most slack_sec after the reference time (docs/parsing.md
+ * "Year-less timestamps"). A log line is written before it is read, so
+ * a stamp is never placed further in the future than a clock may be off:
+ * a Dec 31 stamp read on Jan 1 is last year's, and last spring's file
+ * imported in December stays last spring's. */
 static int64_t infer_year(const struct stamp *st, const struct lw_tz *tz,
-			  int64_t now_sec)
+			  int64_t ref_sec, int64_t slack_sec)
 {
-	int64_t local_now = now_sec + lw_tz_offset_at(tz, now_sec);
-	int64_t days = local_now / 86400 - (local_now % 86400 < 0), y, best = 0;
-	int64_t best_diff = INT64_MAX;
+	int64_t limit = ref_sec + lw_tz_offset_at(tz, ref_sec) + slack_sec;
+	int64_t days = limit / 86400 - (limit % 86400 < 0), y;
 	unsigned m, d;
 
 	lw_time_civil_from_days(days, &y, &m, &d);
-	/* The usual case, decided with one year: a stamp less than 182 days
-	 * from now in this year is nearer than the same day a year earlier or
-	 * later (365 or 366 days further), so the loop would pick it too. */
-	if (st->mday <= lw_time_days_in_month(y, st->mon)) {
-		int64_t t = lw_time_days_from_civil(y, st->mon, st->mday) * 86400 + st->sod;
-
-		if (t - local_now < 182 * 86400 && local_now - t < 182 * 86400)
-			return t;
-	}
-	for (int64_t cy = y - 1; cy <= y + 1; cy++) {
-		int64_t t, diff;
+	/* Feb 29 may be up to 8 years back (1896 -> 1904 skips 1900). */
+	for (int64_t cy = y; cy > y - 9; cy--) {
+		int64_t t;
 
 		if (st->mday > lw_time_days_in_month(cy, st->mon))
-			continue; /* Feb 29 outside leap years */
+			continue;
 		t = lw_time_days_from_civil(cy, st->mon, st->mday) * 86400 + st->sod;
-		diff = t > local_now ? t - local_now : local_now - t;
-		if (diff < best_diff) {
-			best_diff = diff;
-			best = t;
-		}
+		if (t <= limit)
+			return t;
 	}
-	if (best_diff == INT64_MAX) /* Feb 29 with no leap year near: keep y */
-		best = lw_time_days_from_civil(y, st->mon, st->mday) * 86400 + st->sod;
-	return best;
+	/* Unreachable for a valid month/day (one of 9 years has it); keep
+	 * the reference year rather than invent one. */
+	return lw_time_days_from_civil(y, st->mon, st->mday) * 86400 + st->sod;
 }
 
 static int host_char(char c)
@@ -357,6 +349,9 @@ int lw_rfc3164_parse(const char *line, size_t len,
 	const char *p = line, *end = line + len, *q, *m;
 	const struct lw_tz *tz = opts ? opts->tz : NULL;
 	int64_t now = opts ? opts->now_ns : 0;
+	int64_t ref = opts && opts->reference_ns != 0 ? opts->reference_ns : now;
+	int64_t slack = opts && opts->future_slack_ns > 0 ?
+		opts->future_slack_ns : LW_PARSE_DEFAULT_SLACK_NS;
 	struct stamp st;
 	unsigned prival;
 	int have_pri;
@@ -395,7 +390,8 @@ int lw_rfc3164_parse(const char *line, size_t len,
 				st.year, st.mon, st.mday) * 86400 + st.sod);
 		else if (st.mon != 0)
 			utc = lw_tz_local_to_utc(tz, infer_year(&st, tz,
-				now / NS_PER_SEC - (now % NS_PER_SEC < 0)));
+				ref / NS_PER_SEC - (ref % NS_PER_SEC < 0),
+				slack / NS_PER_SEC));
 		else
 			utc = lw_tz_local_to_utc(tz, st.local_sec);
 		ev->timestamp_ns = utc * NS_PER_SEC + st.nsec;

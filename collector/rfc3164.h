@@ -21,8 +21,9 @@
 
 /* Parses line[0..len) into ev. Borrows line; the views set in ev point
  * into it. Sets timestamp_ns (wall clock read in opts->tz, NULL = UTC;
- * the year, when absent, is the one that puts the stamp nearest to
- * opts->now_ns), created_ns (= opts->now_ns), host, app (TAG), procid,
+ * the year, when absent, is the latest that puts the stamp at most
+ * opts->future_slack_ns after opts->reference_ns, or now_ns when that is
+ * 0: docs/parsing.md), created_ns (= opts->now_ns), host, app (TAG), procid,
  * message, facility/severity (1/5 with LW_EVENT_NO_PRI when there is no
  * PRI), flags (LW_EVENT_NO_TIMESTAMP with timestamp_ns = now_ns when there
  * is no stamp; LW_EVENT_BAD_UTF8). msgid and structured_data are cleared.

@@ -517,6 +517,7 @@ static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 	lw_tz_free(s->tz);
 	s->tz = r->tz;
 	s->popts.tz = s->tz;
+	s->popts.future_slack_ns = (int64_t)next->max_clock_skew_s * 1000000000;
 	s->cfg = next;
 	s->rs = r->rs;
 	s->corr = r->corr;
@@ -625,6 +626,7 @@ int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
 	if (rc != LW_OK)
 		goto fail;
 	s->popts.tz = s->tz;
+	s->popts.future_slack_ns = (int64_t)s->cfg->max_clock_skew_s * 1000000000;
 	rc = make_events(s, opts->handle_signals);
 	if (rc != LW_OK)
 		goto fail_nomem;

@@ -37,7 +37,7 @@ static double now_s(void)
 
 static int load_file(struct corpus *c, const char *path, int64_t now_ns)
 {
-	struct lw_parse_opts opts = {now_ns, NULL};
+	struct lw_parse_opts opts = {.now_ns = now_ns};
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *line = NULL;
 	size_t cap = 0;

@@ -121,7 +121,10 @@ Test(rfc3164, kernel_line)
 
 Test(rfc3164, no_pri_defaults_user_notice)
 {
+	/* A stamp ten days after "now" would be last year's. */
+	opts.now_ns = utc(2019, 2, 18, 16, 2, 0);
 	cr_assert_eq(parse("Feb 18 16:01:59 serverX -- MARK --"), LW_OK);
+	opts.now_ns = NOW * NS;
 	cr_expect_eq(ev.facility, 1);
 	cr_expect_eq(ev.severity, 5);
 	cr_expect_eq(ev.flags, LW_EVENT_NO_PRI);
@@ -155,6 +158,7 @@ Test(rfc3164, day_padding_variants)
 		"<38>mar  7 19:06:53 example tag: testmessage",
 	};
 
+	opts.now_ns = utc(2019, 3, 8, 0, 0, 0);
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		cr_assert_eq(parse(forms[i]), LW_OK, "%s", forms[i]);
 		cr_expect_eq(ev.timestamp_ns, utc(2019, 3, 7, 19, 6, 53), "%s", forms[i]);
@@ -162,26 +166,66 @@ Test(rfc3164, day_padding_variants)
 		expect_str(ev.app, "tag");
 		expect_str(ev.message, "testmessage");
 	}
+	opts.now_ns = NOW * NS;
 }
 
-Test(rfc3164, year_nearest_to_receive_time)
+/* docs/parsing.md "Year-less timestamps": the latest year that puts the
+ * stamp at most the slack (max_clock_skew) after the reference time. */
+Test(rfc3164, year_never_more_than_the_slack_in_the_future)
 {
 	/* Dec 31 received on Jan 1: last year. */
 	opts.now_ns = utc(2027, 1, 1, 0, 0, 5);
 	cr_assert_eq(parse("<13>Dec 31 23:59:58 h a: m"), LW_OK);
 	cr_expect_eq(ev.timestamp_ns, utc(2026, 12, 31, 23, 59, 58));
-	/* Jan 1 received on Dec 31 (sender clock ahead): next year. */
+	/* Jan 1 received on Dec 31, sender 5 s ahead (within the default
+	 * 300 s): next year. */
 	opts.now_ns = utc(2026, 12, 31, 23, 59, 58);
 	cr_assert_eq(parse("<13>Jan  1 00:00:03 h a: m"), LW_OK);
 	cr_expect_eq(ev.timestamp_ns, utc(2027, 1, 1, 0, 0, 3));
+	/* ... 10 minutes ahead, more than the slack: it cannot be next
+	 * year's, so it is this year's (and judged skewed by the pipeline). */
+	cr_assert_eq(parse("<13>Jan  1 00:10:00 h a: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2026, 1, 1, 0, 10, 0));
+	/* A larger slack admits it. */
+	opts.future_slack_ns = 3600 * NS;
+	cr_assert_eq(parse("<13>Jan  1 00:10:00 h a: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2027, 1, 1, 0, 10, 0));
+	opts.future_slack_ns = 0;
 	/* Jun received in Nov: same year. */
 	opts.now_ns = utc(2026, 11, 27, 12, 0, 0);
 	cr_assert_eq(parse("<13>Jun 15 10:00:00 h a: m"), LW_OK);
 	cr_expect_eq(ev.timestamp_ns, utc(2026, 6, 15, 10, 0, 0));
-	/* Feb 29 received in 2025: 2024 is the nearest leap year. */
+	/* Feb 29 received in 2025: 2024 is the latest leap year. */
 	opts.now_ns = utc(2025, 3, 1, 0, 0, 0);
 	cr_assert_eq(parse("<13>Feb 29 12:00:00 h a: m"), LW_OK);
 	cr_expect_eq(ev.timestamp_ns, utc(2024, 2, 29, 12, 0, 0));
+	/* Feb 29 received on Feb 28 2028: 2028's is a day ahead, so 2024. */
+	opts.now_ns = utc(2028, 2, 28, 12, 0, 0);
+	cr_assert_eq(parse("<13>Feb 29 12:00:00 h a: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2024, 2, 29, 12, 0, 0));
+	opts.now_ns = NOW * NS;
+}
+
+/* Importing last spring's auth.log in December: the reference is the
+ * file's modification time, not now, and March stays in the past. */
+Test(rfc3164, year_from_the_reference_time_of_an_import)
+{
+	opts.now_ns = utc(2026, 12, 6, 9, 0, 0);        /* read today */
+	cr_assert_eq(parse("Mar 27 13:06:56 h sshd[1]: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2026, 3, 27, 13, 6, 56));
+	cr_expect_eq(ev.created_ns, utc(2026, 12, 6, 9, 0, 0));
+	/* File last written 2026-07-01: a December stamp in it is 2025's. */
+	opts.reference_ns = utc(2026, 7, 1, 0, 0, 0);
+	cr_assert_eq(parse("Dec 20 08:00:00 h sshd[1]: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2025, 12, 20, 8, 0, 0));
+	cr_assert_eq(parse("Jun 30 23:59:59 h sshd[1]: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2026, 6, 30, 23, 59, 59));
+	cr_expect_eq(ev.created_ns, utc(2026, 12, 6, 9, 0, 0),
+		     "event.created stays the receive time");
+	/* A stamp with a year ignores the reference. */
+	cr_assert_eq(parse("<13>Dec 20 2026 08:00:00 h a: m"), LW_OK);
+	cr_expect_eq(ev.timestamp_ns, utc(2026, 12, 20, 8, 0, 0));
+	opts.reference_ns = 0;
 	opts.now_ns = NOW * NS;
 }
 
@@ -190,7 +234,7 @@ Test(rfc3164, zone_applied_to_local_stamps)
 	struct lw_tz *tokyo = zone("Asia/Tokyo");
 
 	opts.tz = tokyo;
-	opts.now_ns = utc(2026, 11, 27, 12, 0, 0);
+	opts.now_ns = utc(2026, 11, 27, 13, 0, 0);
 	cr_assert_eq(parse("<13>Nov 27 21:30:05 h a: m"), LW_OK);
 	cr_expect_eq(ev.timestamp_ns, utc(2026, 11, 27, 12, 30, 5));
 	/* Year inference uses the local date: Jan 1 03:00 JST is Dec 31 UTC. */

@@ -24,6 +24,7 @@ run: release
 	./build/release/logward serve
 
 test: asan
+	sh scripts/check-layers.sh
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 
 fuzz: deps

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Backpressure with two TCP listeners and a tiny queue (2 batches of 16
 # events), 4 flat-out connections (logward-bench, 2 per listener) for 10 s.
 # Oracles:

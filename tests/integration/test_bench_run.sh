@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: corpus
 # Oracle: bench/run itself, in its smallest mode against logward only (no
 # peers, so nothing is installed): 20,000 replayed auth.log lines must all
 # be received, the JSON and Markdown results must be written with the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Oracle: crash consistency under load, round after round. Each round
 # starts `serve` on the store the previous round crashed, waits until a
 # `logger` line is stored (the daemon reads and commits), streams

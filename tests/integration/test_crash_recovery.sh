@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Oracle: kill -9 of `serve` may lose only what arrived within the last
 # flush interval, never corrupts the store, and `verify` passes; a restarted
 # daemon appends to the same chain. loggen (syslog-ng) is the sender.

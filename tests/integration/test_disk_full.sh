@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Oracle: a real 16 MiB tmpfs holds the store (map_size 1 MiB: 1.4 MB of
 # random text must make the map grow). After 2,000 loggen events and the
 # random lines are stored, a filler file takes all

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Oracle: an incident is committed in the same LMDB transaction as the
 # events that raised it. `serve` with the default rule pack gets a stream
 # of SSH brute forces (12 failed logins from each of up to 2000 sources per

@@ -1,4 +1,5 @@
 #!/bin/bash
+# labels: corpus
 # Parser conformance against the shared corpus (../shared/corpus).
 # Oracle: the expected fields of the RFC examples and of the go-syslog,
 # syslog-ng and rsyslog test suites, as read by parser_corpus.py; cases

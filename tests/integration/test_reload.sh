@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Oracle: SIGHUP reloads config and rules while logward-bench streams over
 # two TCP connections that stay open throughout (rate-limited, per-message
 # sequence numbers), and util-linux `logger` sends the marker lines that

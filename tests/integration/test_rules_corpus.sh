@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: corpus
 # The issue's "Done when" check on public auth logs: `logward rules test`
 # over the Elastic examples auth.log and the loghub OpenSSH sample.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Oracle: logward-bench's sequence numbers. A sender writes 400,000
 # messages flat out over 4 connections and SIGTERM follows the moment it
 # returns, while bytes are still in flight in the kernel: a clean stop

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Flow control over TLS, where decrypted bytes can wait inside the
 # bufferevent with no socket event to announce them:
 #  - backpressure: a tiny queue (2 batches of 16 events), 2 flat-out TLS

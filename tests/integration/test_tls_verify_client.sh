@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: slow
 # Mutual TLS with real clients (openssl s_client) on a tls listener with
 # verify_client: true:
 #  - no client certificate: the handshake is refused, counted in

@@ -399,7 +399,8 @@ static void expect_from_line(const char *msg, char *user, char *ip)
 	snprintf(ip, 64, "%.*s", (int)(e - from - 5), from + 5);
 }
 
-Test(decoder, elastic_authlog_failed_passwords)
+/* needs corpus: elastic-examples-authlog/auth.log */
+Test(decoder, corpus_elastic_authlog_failed_passwords)
 {
 	const char *corpus = getenv("LW_SHARED_CORPUS");
 	char line[4096], file[4096], user[128], ip[64];
@@ -411,8 +412,7 @@ Test(decoder, elastic_authlog_failed_passwords)
 	snprintf(file, sizeof(file), "%s/elastic-examples-authlog/auth.log", corpus);
 	f = fopen(file, "r");
 	if (f == NULL) {
-		cr_log_warn("skipped: %s not found (set LW_SHARED_CORPUS)", file);
-		return;
+		cr_skip_test("%s not found (set LW_SHARED_CORPUS)", file);
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *app, *msg, *end;

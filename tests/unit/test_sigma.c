@@ -501,7 +501,8 @@ static void walk(const char *dir, struct tally *t)
 	closedir(d);
 }
 
-Test(sigma, sigmahq_linux_rules_load_unchanged)
+/* needs corpus: sigma/rules */
+Test(sigma, corpus_sigmahq_linux_rules_load_unchanged)
 {
 	const char *corpus = getenv("LW_SHARED_CORPUS");
 	char dir[4096], buf[1024];
@@ -512,8 +513,7 @@ Test(sigma, sigmahq_linux_rules_load_unchanged)
 		corpus = "../shared/corpus";
 	snprintf(dir, sizeof(dir), "%s/sigma/rules", corpus);
 	if (access(dir, R_OK) != 0) {
-		cr_log_warn("skipped: %s not found (set LW_SHARED_CORPUS)", dir);
-		return;
+		cr_skip_test("%s not found (set LW_SHARED_CORPUS)", dir);
 	}
 	set = lw_sigma_set_new();
 	walk(dir, &t);

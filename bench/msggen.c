@@ -49,7 +49,7 @@ static const char *const host_roles[] = {
 	"print", "proxy",
 };
 
-/* The three zones of DESIGN.md, as host-name prefixes and address blocks. */
+/* The three zones of the README's zones map, as host-name prefixes and address blocks. */
 static const char *const zone_prefix[] = { "mn", "lg", "in" };
 static const unsigned zone_net[] = { 10, 20, 30 };
 
@@ -468,7 +468,7 @@ put_digits(char *p, unsigned v, int width)
 }
 
 /* Local time on purpose: an RFC 3164 receiver reads these stamps in its
- * own zone (DESIGN.md), and both run on the same machine. */
+ * own zone (docs/parsing.md), and both run on the same machine. */
 static void
 render_clock(struct lw_msggen_clock *clk, time_t sec)
 {

@@ -1,4 +1,4 @@
-/* Configuration (prefix lw_config): the YAML file of DESIGN.md parsed into
+/* Configuration (prefix lw_config): the YAML file (README "Configuration") parsed into
  * an immutable struct. Every key has a default; lw_config_defaults() alone
  * gives the built-in configuration `logward serve` runs on with no -c.
  * After load the struct is read-only and shared by const pointer. */

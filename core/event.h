@@ -4,7 +4,8 @@
  * An event is a set of views (struct lw_str) into memory owned by someone
  * else: the batch arena on the ingest path, a decoded segment on the query
  * path. Nothing in an event is NUL-terminated unless said so. Field names
- * follow ECS; DESIGN.md "Event model" maps each member to its ECS name. */
+ * follow ECS; docs/architecture.md "Event model" maps each member to its
+ * ECS name. */
 #ifndef LW_CORE_EVENT_H
 #define LW_CORE_EVENT_H
 

@@ -4,7 +4,7 @@
  * threads apply to events (window state lives in struct lw_correlation,
  * correlator/correlation.h, one per writer thread).
  *
- * A rule directory has the layout of rules/ (DESIGN.md "Rules"):
+ * A rule directory has the layout of rules/ (docs/rules.md):
  *   <dir>/decoders/   ** / *.yml|*.yaml   decoders (correlator/decoder.h)
  *   <dir>/detection/  ** / *.yml|*.yaml   Sigma rules (correlator/sigma.h)
  *   <dir>/correlation/ ** / *.yml|*.yaml  correlation rules (correlation.h)

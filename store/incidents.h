@@ -4,7 +4,7 @@
  * same LMDB write transaction as the segment holding their events.
  * Layout and record format: docs/incidents.md.
  *
- * The store knows nothing of rules (DESIGN.md: store/ uses only core/), so
+ * The store knows nothing of rules (docs/architecture.md: store/ uses only core/), so
  * the correlator's struct lw_incident_fire (correlator/incident.h) reaches
  * the store as the plain-string struct lw_incidents_raise; the pipeline
  * converts one into the other.

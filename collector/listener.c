@@ -1218,18 +1218,6 @@ static void set_idle_tv(struct lw_listener *l)
 		event_base_init_common_timeout(l->env.base, &tv) : NULL;
 }
 
-static const char *type_name(enum lw_listener_type t)
-{
-	switch (t) {
-	case LW_LISTENER_UDP: return "udp";
-	case LW_LISTENER_TCP: return "tcp";
-	case LW_LISTENER_TLS: return "tls";
-	case LW_LISTENER_UNIX: return "unix";
-	case LW_LISTENER_JOURNAL_HTTP: return "journal-http";
-	}
-	return "?";
-}
-
 /* Stream listeners: the frame / handshake timeout sweep (made, not added). */
 static int sweep_init(struct lw_listener *l)
 {
@@ -1253,7 +1241,7 @@ int lw_listener_open(const struct lw_listener_env *env,
 	if (env->lc->type == LW_LISTENER_JOURNAL_HTTP)
 		return lw_diag_set(diag, LW_EINVAL, env->cfg->path[0] ? env->cfg->path : NULL,
 				   0, 0, "listener type '%s' is not a syslog listener (collector/journal_http.h opens it)",
-				   type_name(env->lc->type));
+				   lw_config_listener_type_name(env->lc->type));
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return LW_ENOMEM;
@@ -1343,7 +1331,7 @@ int lw_listener_start(struct lw_listener *l)
 
 void lw_listener_describe(const struct lw_listener *l, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "%s %s", type_name(l->type), l->bound);
+	snprintf(out, outlen, "%s %s", lw_config_listener_type_name(l->type), l->bound);
 }
 
 void lw_listener_pause(struct lw_listener *l)

@@ -417,6 +417,22 @@ static void log_listener(struct lw_serve *s, struct lw_listener *l,
 	lw_log(s->log, LW_LOG_NOTICE, "collector", msg, "on", line, NULL);
 }
 
+/* Keys a kept listener fixed when it opened changed (core/config.c's
+ * class LW_RELOAD_AT_OPEN): they take effect at the next restart. */
+static void log_restart_needed(struct lw_serve *s, struct lw_listener *l,
+			       struct lw_jhttp *j, const char *keys)
+{
+	char line[256];
+
+	if (l != NULL)
+		lw_listener_describe(l, line, sizeof(line));
+	else
+		lw_jhttp_describe(j, line, sizeof(line));
+	lw_log(s->log, LW_LOG_NOTICE, "collector",
+	       "changes of a kept listener need a restart; the old ones stay",
+	       "on", line, "keys", keys, NULL);
+}
+
 /* Steps 1-4 above. LW_OK: r's cfg, rs, corr, scratch and tz were taken. */
 static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 {
@@ -426,7 +442,7 @@ static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 	size_t from[LW_CONFIG_MAX_LISTENERS];
 	int kept[LW_CONFIG_MAX_LISTENERS] = {0};
 	size_t nadded = 0, nremoved = 0, nchanged = 0, nkept = 0;
-	char what[128];
+	char what[128], keys[256];
 	struct lw_diag diag;
 
 	memset(&diag, 0, sizeof(diag));
@@ -499,10 +515,8 @@ static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 		nkept++;
 		if (!lw_reload_listener_equal(was, now))
 			nchanged++;
-		if (!lw_reload_listener_open_equal(was, now))
-			log_listener(s, list[j], jlist[j],
-				     "TLS, rate_limit, frame_timeout and handshake_timeout "
-				     "changes of a kept listener need a restart; the old ones stay");
+		if (lw_reload_listener_open_changes(was, now, keys, sizeof(keys)) > 0)
+			log_restart_needed(s, list[j], jlist[j], keys);
 		if (jlist[j] != NULL)
 			lw_jhttp_update(jlist[j], next, now);
 		else if (lw_listener_update(list[j], next, now) != LW_OK)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "collector/pipeline.h"
+#include "collector/source.h"
 #include "correlator/correlation.h"
 #include "correlator/diags.h"
 #include "correlator/ruleset.h"
@@ -49,11 +50,7 @@ static void add_item(char *out, size_t outlen, const char *sep,
 int lw_reload_same_socket(const struct lw_listener_config *a,
 			  const struct lw_listener_config *b)
 {
-	if (a->type != b->type)
-		return 0;
-	if (a->type == LW_LISTENER_UNIX)
-		return strcmp(a->path, b->path) == 0;
-	return strcmp(a->address, b->address) == 0;
+	return lw_source_same_socket(a, b);
 }
 
 int lw_reload_listener_equal(const struct lw_listener_config *a,

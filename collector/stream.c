@@ -423,6 +423,8 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 		linger_read(c);
 		return;
 	}
+	if (c->st->paused)
+		return; /* pausing deleted the event; nothing should come */
 	/* Never read on top of held units: each read would add to them.
 	 * Normally a connection that holds one gets no event; this also
 	 * holds if one comes anyway. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "collector/pipeline.h"
+#include "collector/source.h"
 #include "correlator/correlation.h"
 #include "correlator/diags.h"
 #include "correlator/ruleset.h"
@@ -46,54 +47,24 @@ static void add_item(char *out, size_t outlen, const char *sep,
 	va_end(ap);
 }
 
-static int cidrs_equal(const struct lw_cidr_list *a, const struct lw_cidr_list *b)
-{
-	if (a->count != b->count)
-		return 0;
-	for (size_t i = 0; i < a->count; i++)
-		if (a->items[i].family != b->items[i].family ||
-		    a->items[i].prefix != b->items[i].prefix ||
-		    memcmp(a->items[i].addr, b->items[i].addr, sizeof(a->items[i].addr)) != 0)
-			return 0;
-	return 1;
-}
-
 int lw_reload_same_socket(const struct lw_listener_config *a,
 			  const struct lw_listener_config *b)
 {
-	if (a->type != b->type)
-		return 0;
-	if (a->type == LW_LISTENER_UNIX)
-		return strcmp(a->path, b->path) == 0;
-	return strcmp(a->address, b->address) == 0;
+	return lw_source_same_socket(a, b);
 }
 
 int lw_reload_listener_equal(const struct lw_listener_config *a,
 			     const struct lw_listener_config *b)
 {
 	return lw_reload_same_socket(a, b) &&
-	       strcmp(a->address, b->address) == 0 &&
-	       strcmp(a->path, b->path) == 0 &&
-	       strcmp(a->zone, b->zone) == 0 &&
-	       a->framing == b->framing &&
-	       a->max_message_bytes == b->max_message_bytes &&
-	       a->max_connections == b->max_connections &&
-	       a->idle_timeout_ms == b->idle_timeout_ms &&
-	       cidrs_equal(&a->allow, &b->allow) &&
-	       a->max_body_bytes == b->max_body_bytes &&
-	       lw_reload_listener_open_equal(a, b);
+	       lw_config_listener_diff(a, b, LW_RELOAD_ALL, NULL, 0) == 0;
 }
 
-int lw_reload_listener_open_equal(const struct lw_listener_config *a,
-				  const struct lw_listener_config *b)
+size_t lw_reload_listener_open_changes(const struct lw_listener_config *a,
+				       const struct lw_listener_config *b,
+				       char *names, size_t len)
 {
-	return strcmp(a->cert, b->cert) == 0 && strcmp(a->key, b->key) == 0 &&
-	       strcmp(a->ca, b->ca) == 0 && a->verify_client == b->verify_client &&
-	       a->frame_timeout_ms == b->frame_timeout_ms &&
-	       a->handshake_timeout_ms == b->handshake_timeout_ms &&
-	       a->rate_limit.events_per_second == b->rate_limit.events_per_second &&
-	       a->rate_limit.burst == b->rate_limit.burst &&
-	       a->rate_limit.max_sources == b->rate_limit.max_sources;
+	return lw_config_listener_diff(a, b, 1u << LW_RELOAD_AT_OPEN, names, len);
 }
 
 static int zones_equal(const struct lw_config *a, const struct lw_config *b)
@@ -102,7 +73,7 @@ static int zones_equal(const struct lw_config *a, const struct lw_config *b)
 		return 0;
 	for (size_t i = 0; i < a->nzones; i++)
 		if (strcmp(a->zones[i].name, b->zones[i].name) != 0 ||
-		    !cidrs_equal(&a->zones[i].cidrs, &b->zones[i].cidrs))
+		    !lw_cidr_list_equal(&a->zones[i].cidrs, &b->zones[i].cidrs))
 			return 0;
 	return 1;
 }

@@ -92,14 +92,17 @@ void lw_reload_describe_rules(const struct lw_ruleset *a,
 int lw_reload_same_socket(const struct lw_listener_config *a,
 			  const struct lw_listener_config *b);
 
-/* 1 when the settings a listener fixes when it opens are equal: the TLS
- * context (cert, key, ca, verify_client), the rate limiter's table and
- * the timeout sweep. A kept listener whose settings differ here keeps the
- * old ones until a restart (reload logs it). */
-int lw_reload_listener_open_equal(const struct lw_listener_config *a,
-				  const struct lw_listener_config *b);
+/* The listener keys fixed when a listener opens (class LW_RELOAD_AT_OPEN
+ * in core/config.c's table: the TLS context, the rate limiter's table,
+ * the timeouts) that differ between a and b: how many, and their names
+ * in names (", "-separated, cut to len). A kept listener keeps the old
+ * values until a restart (reload logs the names). */
+size_t lw_reload_listener_open_changes(const struct lw_listener_config *a,
+				       const struct lw_listener_config *b,
+				       char *names, size_t len);
 
-/* 1 when every setting of a and b is equal. */
+/* 1 when every listener key (core/config.c's table) of a and b is
+ * equal. */
 int lw_reload_listener_equal(const struct lw_listener_config *a,
 			     const struct lw_listener_config *b);
 

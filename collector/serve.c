@@ -1,20 +1,21 @@
 /* collector/serve.c - the collector thread's event loop (prefix lw_serve):
- * listeners -> frames -> the batch being filled -> pipeline queue.
+ * sources -> units (frames, journal entries) -> the batch being filled ->
+ * pipeline queue. It knows sources (collector/source.h), not their kinds.
  *
- * Backpressure: when the pipeline has no free batch, a stream connection
- * keeps its frame and calls stalled(); every stream listener stops reading
- * (EV_READ off). The writer thread frees a batch and calls lw_serve_resume,
+ * Backpressure: when the pipeline has no free batch, a source that can
+ * hold the refused unit keeps it and calls stalled(); every source is
+ * paused. The writer thread frees a batch and calls lw_serve_resume,
  * which event_active()s resume_ev (thread-safe: evthread_use_pthreads runs
- * before event_base_new); resume_cb then delivers the held frames and turns
- * reading back on. Datagrams that find no batch are dropped and counted.
+ * before event_base_new); resume_cb then delivers the held units and turns
+ * reading back on. Sources that cannot hold (datagrams) drop and count.
  *
- * Invariant: while s->paused, every stream listener is paused. A resume
- * first delivers the held frames of every listener and re-arms only when
- * all were taken; a refusal anywhere pauses everything again (an earlier
- * version re-armed listener 0, then stayed "paused" when listener 1 was
- * refused, and listener 0's connections read on, unbounded). Listeners are
- * re-armed in rotating order, so no listener's connections always read
- * first (fairness; listener.c rotates connections).
+ * Invariant: while s->paused, every source is paused. A resume first
+ * delivers the held units of every source and re-arms only when all were
+ * taken; a refusal anywhere pauses everything again (an earlier version
+ * re-armed listener 0, then stayed "paused" when listener 1 was refused,
+ * and listener 0's connections read on, unbounded). Sources are re-armed
+ * in rotating order, so no source's connections always read first
+ * (fairness; collector/stream.c rotates connections).
  */
 #include "collector/serve.h"
 
@@ -28,10 +29,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector/journal_http.h"
-#include "collector/listener.h"
 #include "collector/pipeline.h"
 #include "collector/reload.h"
+#include "collector/source.h"
 #include "core/time.h"
 #include "core/tz.h"
 #include "correlator/correlation.h"
@@ -55,19 +55,17 @@ struct lw_serve {
 	struct lw_tz *tz;
 	struct lw_parse_opts popts;
 	uint8_t *rbuf;
-	/* Slot i is cfg->listeners[i]: a syslog listener in listeners[i] or a
-	 * journal-http one in jhttp[i], the other NULL (reload matches slots
-	 * with the new config by index). */
-	size_t nlisteners;
-	struct lw_listener *listeners[LW_CONFIG_MAX_LISTENERS];
-	struct lw_jhttp *jhttp[LW_CONFIG_MAX_LISTENERS];
+	/* Source i is cfg->listeners[i]'s (reload matches them with the new
+	 * config by index). */
+	size_t nsources;
+	struct lw_source *sources[LW_CONFIG_MAX_LISTENERS];
 	struct event *sigterm, *sigint, *batch_timer, *resume_ev, *stop_ev;
 	struct lw_pipeline *pipe;
 	struct lw_batch *cur;
 	struct lw_listener_counts counts;
 	int paused;
 	int stopping; /* draining: acquire blocks instead of failing */
-	size_t resume_first; /* listener re-armed first on the next resume */
+	size_t resume_first; /* source re-armed first on the next resume */
 	uint64_t lost_unlogged; /* frames lost to ENOMEM, not yet logged */
 	int64_t lost_logged_ns; /* monotonic time of the last such line */
 	int lost_rc;            /* the error of the last loss */
@@ -175,16 +173,12 @@ static int sink_frame(void *arg, const uint8_t *msg, size_t len, unsigned flags,
 
 static void pause_all(struct lw_serve *s)
 {
-	for (size_t i = 0; i < s->nlisteners; i++) {
-		if (s->listeners[i] != NULL)
-			lw_listener_pause(s->listeners[i]);
-		else
-			lw_jhttp_pause(s->jhttp[i]);
-	}
+	for (size_t i = 0; i < s->nsources; i++)
+		lw_source_pause(s->sources[i]);
 }
 
-/* Always pauses every listener, even when already paused: one may have
- * been re-armed since (pausing a paused listener costs nothing). */
+/* Always pauses every source, even when already paused: one may have
+ * been re-armed since (pausing a paused source costs nothing). */
 static void sink_stalled(void *arg)
 {
 	struct lw_serve *s = arg;
@@ -200,7 +194,7 @@ static void sink_stalled(void *arg)
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lw_serve *s = arg;
-	size_t n = s->nlisteners;
+	size_t n = s->nsources;
 
 	(void)fd;
 	(void)what;
@@ -208,25 +202,16 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	/* Still no batch: stay paused; the failed acquire marked the
 	 * pipeline starved, so another resume will come. */
-	for (size_t k = 0; k < n; k++) {
-		size_t i = (s->resume_first + k) % n;
-
-		if ((s->listeners[i] != NULL ?
-		     lw_listener_deliver_held(s->listeners[i]) :
-		     lw_jhttp_deliver_held(s->jhttp[i])) == LW_EFULL)
+	for (size_t k = 0; k < n; k++)
+		if (lw_source_deliver_held(s->sources[(s->resume_first + k) % n]) == LW_EFULL)
 			return;
-	}
 	for (size_t k = 0; k < n; k++) {
-		size_t i = (s->resume_first + k) % n;
-
-		if ((s->listeners[i] != NULL ? lw_listener_resume(s->listeners[i]) :
-		     lw_jhttp_resume(s->jhttp[i])) == LW_EFULL) {
+		if (lw_source_resume(s->sources[(s->resume_first + k) % n]) == LW_EFULL) {
 			pause_all(s); /* the ones re-armed before it, too */
 			return;
 		}
 	}
-	if (n > 0)
-		s->resume_first = (s->resume_first + 1) % n;
+	s->resume_first = (s->resume_first + 1) % n;
 	s->paused = 0;
 }
 
@@ -240,9 +225,8 @@ static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
 		submit_cur(s);
 	else
 		lw_listener_counts_flush(&s->counts, s->counters);
-	for (size_t i = 0; i < s->nlisteners; i++)
-		if (s->listeners[i] != NULL)
-			lw_listener_tick(s->listeners[i]);
+	for (size_t i = 0; i < s->nsources; i++)
+		lw_source_tick(s->sources[i]);
 	log_lost(s, 0);
 }
 
@@ -270,49 +254,35 @@ void lw_serve_stop(struct lw_serve *s)
 
 size_t lw_serve_listener_count(const struct lw_serve *s)
 {
-	return s->nlisteners;
+	return s->nsources;
 }
 
 void lw_serve_describe(const struct lw_serve *s, size_t i, char *out,
 		       size_t outlen)
 {
-	if (i < s->nlisteners && s->listeners[i] != NULL)
-		lw_listener_describe(s->listeners[i], out, outlen);
-	else if (i < s->nlisteners)
-		lw_jhttp_describe(s->jhttp[i], out, outlen);
+	if (i < s->nsources)
+		lw_source_describe(s->sources[i], out, outlen);
 	else if (outlen > 0)
 		out[0] = '\0';
 }
 
-/* Opens slot *l or *j, by lc->type (the other stays NULL). */
-static int open_listener(struct lw_serve *s, const struct lw_config *cfg,
-			 const struct lw_listener_config *lc,
-			 struct lw_listener **out, struct lw_jhttp **jout,
-			 struct lw_diag *diag)
+static int open_source(struct lw_serve *s, const struct lw_config *cfg,
+		       const struct lw_listener_config *lc, struct lw_source **out,
+		       struct lw_diag *diag)
 {
-	*out = NULL;
-	*jout = NULL;
-	if (lc->type == LW_LISTENER_JOURNAL_HTTP) {
-		struct lw_jhttp_env jenv = {
-			.base = s->base, .cfg = cfg, .lc = lc, .log = s->log,
-			.counters = s->counters,
-			.sink = {.entry = sink_entry, .stalled = sink_stalled, .arg = s},
-		};
-
-		return lw_jhttp_open(&jenv, jout, diag);
-	}
-	struct lw_listener_env env = {
+	struct lw_source_env env = {
 		.base = s->base,
 		.cfg = cfg,
 		.lc = lc,
 		.log = s->log,
 		.counters = s->counters,
-		.sink = {.frame = sink_frame, .stalled = sink_stalled, .arg = s},
+		.sink = {.frame = sink_frame, .entry = sink_entry,
+			 .stalled = sink_stalled, .arg = s},
 		.rbuf = s->rbuf,
 		.rbuf_len = LW_SERVE_RBUF,
 	};
 
-	return lw_listener_open(&env, out, diag);
+	return lw_source_open(&env, out, diag);
 }
 
 /* ---- reload (SIGHUP) ----
@@ -320,7 +290,7 @@ static int open_listener(struct lw_serve *s, const struct lw_config *cfg,
  * Who borrows the config, and until when. The config struct is immutable
  * and shared by const pointer; a generation's config must live until
  * nothing points into it:
- *   - listeners keep env.cfg and env.lc, and every connection (and the
+ *   - sources keep env.cfg and env.lc, and every connection (and the
  *     datagram sender cache) a zone string out of cfg->zones or lc->zone;
  *   - every event in a batch not yet absorbed by the writer has zone.ptr
  *     into the config its listener had when the frame was delivered;
@@ -330,7 +300,7 @@ static int open_listener(struct lw_serve *s, const struct lw_config *cfg,
  *      closed, nothing else changed);
  *   2. drain and close the removed ones (their frames still carry the
  *      old config's zones);
- *   3. re-point the kept ones at the new config (lw_listener_update
+ *   3. re-point the kept ones at the new config (lw_source_update
  *      looks every connection's zone up again), so no frame delivered
  *      from now on borrows the old config;
  *   4. submit the batch being filled, then lw_pipeline_swap: the writer
@@ -405,28 +375,24 @@ static void swapped_cb(evutil_socket_t fd, short what, void *arg)
 	reload_done(arg);
 }
 
-static void log_listener(struct lw_serve *s, struct lw_listener *l,
-			 struct lw_jhttp *j, const char *msg)
+static void log_source(struct lw_serve *s, const struct lw_source *src,
+		       const char *msg, const char *key, const char *value)
 {
 	char line[256];
 
-	if (l != NULL)
-		lw_listener_describe(l, line, sizeof(line));
-	else
-		lw_jhttp_describe(j, line, sizeof(line));
-	lw_log(s->log, LW_LOG_NOTICE, "collector", msg, "on", line, NULL);
+	lw_source_describe(src, line, sizeof(line));
+	lw_log(s->log, LW_LOG_NOTICE, "collector", msg, "on", line, key, value, NULL);
 }
 
 /* Steps 1-4 above. LW_OK: r's cfg, rs, corr, scratch and tz were taken. */
 static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 {
 	const struct lw_config *next = r->cfg;
-	struct lw_listener *list[LW_CONFIG_MAX_LISTENERS] = {0};
-	struct lw_jhttp *jlist[LW_CONFIG_MAX_LISTENERS] = {0};
+	struct lw_source *list[LW_CONFIG_MAX_LISTENERS] = {0};
 	size_t from[LW_CONFIG_MAX_LISTENERS];
 	int kept[LW_CONFIG_MAX_LISTENERS] = {0};
 	size_t nadded = 0, nremoved = 0, nchanged = 0, nkept = 0;
-	char what[128];
+	char what[128], keys[256];
 	struct lw_diag diag;
 
 	memset(&diag, 0, sizeof(diag));
@@ -434,85 +400,70 @@ static int apply_reload(struct lw_serve *s, struct lw_reload *r)
 		const struct lw_listener_config *lc = &next->listeners[j];
 		size_t i;
 
-		for (i = 0; i < s->nlisteners; i++)
+		for (i = 0; i < s->nsources; i++)
 			if (!kept[i] && lw_reload_same_socket(&s->cfg->listeners[i], lc))
 				break;
 		from[j] = i;
-		if (i < s->nlisteners) {
+		if (i < s->nsources) {
 			kept[i] = 1;
 			continue;
 		}
-		if (open_listener(s, next, lc, &list[j], &jlist[j], &diag) != LW_OK) {
+		if (open_source(s, next, lc, &list[j], &diag) != LW_OK) {
 			char msg[1024];
 
 			lw_diag_format(&diag, msg, sizeof(msg));
 			lw_log(s->log, LW_LOG_ERR, "reload",
 			       "reload rejected: cannot open a new listener; running configuration unchanged",
 			       "error", msg, NULL);
-			for (size_t k = 0; k < j; k++) {
-				if (from[k] >= s->nlisteners) {
-					lw_listener_close(list[k]);
-					lw_jhttp_close(jlist[k]);
-				}
-			}
+			for (size_t k = 0; k < j; k++)
+				if (from[k] >= s->nsources)
+					lw_source_close(list[k]);
 			return LW_EIO;
 		}
 	}
 	/* From here nothing fails. The sink blocks for a batch instead of
-	 * refusing while removed listeners drain, as at stop. */
+	 * refusing while removed sources drain, as at stop. */
 	s->stopping = 1;
-	for (size_t i = 0; i < s->nlisteners; i++) {
+	for (size_t i = 0; i < s->nsources; i++) {
 		if (kept[i])
 			continue;
-		log_listener(s, s->listeners[i], s->jhttp[i], "stopped listening");
-		if (s->listeners[i] != NULL) {
-			lw_listener_drain(s->listeners[i]);
-			lw_listener_close(s->listeners[i]);
-		} else {
-			lw_jhttp_drain(s->jhttp[i]);
-			lw_jhttp_close(s->jhttp[i]);
-		}
+		log_source(s, s->sources[i], "stopped listening", NULL, NULL);
+		lw_source_drain(s->sources[i]);
+		lw_source_close(s->sources[i]);
 		nremoved++;
 	}
 	s->stopping = 0;
 	for (size_t j = 0; j < next->nlisteners; j++) {
 		const struct lw_listener_config *was, *now = &next->listeners[j];
+		int rc;
 
-		if (from[j] >= s->nlisteners) {
+		if (from[j] >= s->nsources) {
 			nadded++;
-			if ((list[j] != NULL ? lw_listener_start(list[j]) :
-			     lw_jhttp_start(jlist[j])) != LW_OK)
+			if (lw_source_start(list[j]) != LW_OK)
 				lw_log(s->log, LW_LOG_ERR, "reload",
 				       "cannot start listener events", NULL);
-			if (s->paused) { /* the invariant: all paused or none */
-				if (list[j] != NULL)
-					lw_listener_pause(list[j]);
-				else
-					lw_jhttp_pause(jlist[j]);
-			}
-			log_listener(s, list[j], jlist[j], "listening");
+			if (s->paused) /* the invariant: all paused or none */
+				lw_source_pause(list[j]);
+			log_source(s, list[j], "listening", NULL, NULL);
 			continue;
 		}
-		list[j] = s->listeners[from[j]];
-		jlist[j] = s->jhttp[from[j]];
+		list[j] = s->sources[from[j]];
 		was = &s->cfg->listeners[from[j]];
 		nkept++;
 		if (!lw_reload_listener_equal(was, now))
 			nchanged++;
-		if (!lw_reload_listener_open_equal(was, now))
-			log_listener(s, list[j], jlist[j],
-				     "TLS, rate_limit, frame_timeout and handshake_timeout "
-				     "changes of a kept listener need a restart; the old ones stay");
-		if (jlist[j] != NULL)
-			lw_jhttp_update(jlist[j], next, now);
-		else if (lw_listener_update(list[j], next, now) != LW_OK)
-			lw_log(s->log, LW_LOG_WARNING, "reload",
-			       "datagram buffer not resized; the old max_message_bytes stays",
-			       "error", lw_strerror(LW_ENOMEM), NULL);
+		if (lw_reload_listener_open_changes(was, now, keys, sizeof(keys)) > 0)
+			log_source(s, list[j],
+				   "changes of a kept listener need a restart; the old ones stay",
+				   "keys", keys);
+		rc = lw_source_update(list[j], next, now);
+		if (rc != LW_OK)
+			log_source(s, list[j],
+				   "a kept listener could not take a new setting; the old one stays",
+				   "error", lw_strerror(rc));
 	}
-	memcpy(s->listeners, list, sizeof(list));
-	memcpy(s->jhttp, jlist, sizeof(jlist));
-	s->nlisteners = next->nlisteners;
+	memcpy(s->sources, list, sizeof(list));
+	s->nsources = next->nlisteners;
 	s->resume_first = 0;
 	lw_tz_free(s->tz);
 	s->tz = r->tz;
@@ -583,15 +534,14 @@ static int make_events(struct lw_serve *s, int signals)
 	return LW_OK;
 }
 
-static int open_listeners(struct lw_serve *s, struct lw_diag *diag)
+static int open_sources(struct lw_serve *s, struct lw_diag *diag)
 {
 	for (size_t i = 0; i < s->cfg->nlisteners; i++) {
-		int rc = open_listener(s, s->cfg, &s->cfg->listeners[i],
-				       &s->listeners[i], &s->jhttp[i], diag);
+		int rc = open_source(s, s->cfg, &s->cfg->listeners[i], &s->sources[i], diag);
 
 		if (rc != LW_OK)
 			return rc;
-		s->nlisteners++;
+		s->nsources++;
 	}
 	return LW_OK;
 }
@@ -630,7 +580,7 @@ int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
 	rc = make_events(s, opts->handle_signals);
 	if (rc != LW_OK)
 		goto fail_nomem;
-	rc = open_listeners(s, diag);
+	rc = open_sources(s, diag);
 	if (rc != LW_OK)
 		goto fail;
 	*out = s;
@@ -661,9 +611,8 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 	int rc = LW_OK;
 
 	s->pipe = p;
-	for (size_t i = 0; i < s->nlisteners; i++) {
-		if ((s->listeners[i] != NULL ? lw_listener_start(s->listeners[i]) :
-		     lw_jhttp_start(s->jhttp[i])) != LW_OK) {
+	for (size_t i = 0; i < s->nsources; i++) {
+		if (lw_source_start(s->sources[i]) != LW_OK) {
 			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
 					 "cannot start listener events");
 			goto out;
@@ -700,12 +649,8 @@ out:
 		s->job = NULL;
 		lw_reload_release(&r);
 	}
-	for (size_t i = 0; i < s->nlisteners; i++) {
-		if (s->listeners[i] != NULL)
-			lw_listener_drain(s->listeners[i]);
-		else
-			lw_jhttp_drain(s->jhttp[i]);
-	}
+	for (size_t i = 0; i < s->nsources; i++)
+		lw_source_drain(s->sources[i]);
 	submit_cur(s);
 	event_del(s->batch_timer);
 	log_lost(s, 1);
@@ -716,10 +661,8 @@ void lw_serve_free(struct lw_serve *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->nlisteners; i++) {
-		lw_listener_close(s->listeners[i]);
-		lw_jhttp_close(s->jhttp[i]);
-	}
+	for (size_t i = 0; i < s->nsources; i++)
+		lw_source_close(s->sources[i]);
 	if (s->sigterm != NULL)
 		event_free(s->sigterm);
 	if (s->sigint != NULL)

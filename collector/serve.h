@@ -1,6 +1,6 @@
 /* collector/serve.h - the daemon's event loop (prefix lw_serve): owns the
- * event_base, the listeners, signal events, the batch being filled and the
- * backpressure state. Collector thread, except lw_serve_resume and
+ * event_base, the sources (one per listener, collector/source.h), signal
+ * events, the batch being filled and the backpressure state. Collector thread, except lw_serve_resume and
  * lw_serve_stop, which any thread may call.
  *
  * Use:
@@ -54,8 +54,7 @@ struct lw_serve_opts {
 void lw_serve_hold_signals(int how);
 
 /* Creates the event_base (after evthread_use_pthreads), loads the time
- * zone, and opens and binds every listener of cfg (journal-http ones
- * through collector/journal_http.h, TLS ones with collector/tls.h).
+ * zone, and opens and binds every listener of cfg (lw_source_open).
  * Errors: LW_EINVAL (bad address, TLS files),
  * LW_EIO, LW_ENOTFOUND/LW_EPARSE (time zone), LW_ENOMEM; diag says which
  * listener or zone. *out is freed with lw_serve_free. */

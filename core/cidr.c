@@ -95,6 +95,18 @@ int lw_cidr_list_contains(const struct lw_cidr_list *list, const struct sockaddr
 	return 0;
 }
 
+int lw_cidr_list_equal(const struct lw_cidr_list *a, const struct lw_cidr_list *b)
+{
+	if (a->count != b->count)
+		return 0;
+	for (size_t i = 0; i < a->count; i++)
+		if (a->items[i].family != b->items[i].family ||
+		    a->items[i].prefix != b->items[i].prefix ||
+		    memcmp(a->items[i].addr, b->items[i].addr, sizeof(a->items[i].addr)) != 0)
+			return 0;
+	return 1;
+}
+
 int lw_cidr_list_contains_ip(const struct lw_cidr_list *list, const char *ip, size_t len)
 {
 	char tmp[64];

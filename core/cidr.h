@@ -25,6 +25,8 @@ int lw_cidr_parse(const char *s, struct lw_cidr *out);
 int lw_cidr_contains(const struct lw_cidr *c, const struct sockaddr *sa);
 /* 1 when any entry contains sa. */
 int lw_cidr_list_contains(const struct lw_cidr_list *list, const struct sockaddr *sa);
+/* 1 when a and b hold the same ranges in the same order. */
+int lw_cidr_list_equal(const struct lw_cidr_list *a, const struct lw_cidr_list *b);
 /* Same, for a textual IP address ("10.1.2.3", "2001:db8::1"). */
 int lw_cidr_list_contains_ip(const struct lw_cidr_list *list, const char *ip, size_t len);
 

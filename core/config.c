@@ -28,89 +28,109 @@ enum key_type {
 	KEY_NOTIFY_TYPE,
 	KEY_LEVEL,    /* uint32_t 0..4: informational low medium high critical */
 	KEY_ARGV,     /* struct lw_notify_argv */
-	KEY_RATE_LIMIT /* struct lw_rate_limit_config (a nested mapping) */
+	KEY_MAP       /* a nested mapping with its own key table (sub) */
 };
 
+/* One key: how it is parsed (type, bounds), where it goes (offset, size
+ * of the member), and for listener keys what a reload does with it. The
+ * loader and the reload comparison both walk these tables, so a key
+ * exists in exactly one place. */
 struct key_spec {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	size_t size;    /* KEY_STRING buffer size */
+	size_t size;    /* sizeof the member (KEY_STRING: its buffer) */
 	uint64_t min, max; /* numeric bounds (inclusive); max 0 = none */
+	enum lw_config_reload reload; /* listener keys; 0 elsewhere */
+	const struct key_spec *sub;   /* KEY_MAP */
 };
 
-#define STR(st, f) KEY_STRING, offsetof(st, f), sizeof(((st *)0)->f)
-#define NUM(t, st, f) t, offsetof(st, f), 0
+#define MEMBER(st, f) offsetof(st, f), sizeof(((st *)0)->f)
+#define STR(st, f) KEY_STRING, MEMBER(st, f)
+#define NUM(t, st, f) t, MEMBER(st, f)
 
 static const struct key_spec top_keys[] = {
-	{"data_dir", STR(struct lw_config, data_dir), 0, 0},
-	{"timezone", STR(struct lw_config, timezone), 0, 0},
-	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0},
-	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096},
-	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20},
-	{"notify_queue", NUM(KEY_UINT32, struct lw_config, notify_queue), 1, 65536},
-	{NULL, 0, 0, 0, 0, 0}
+	{"data_dir", STR(struct lw_config, data_dir), 0, 0, 0, NULL},
+	{"timezone", STR(struct lw_config, timezone), 0, 0, 0, NULL},
+	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0, 0, NULL},
+	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096, 0, NULL},
+	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20, 0, NULL},
+	{"notify_queue", NUM(KEY_UINT32, struct lw_config, notify_queue), 1, 65536, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 static const struct key_spec notify_keys[] = {
-	{"type", NUM(KEY_NOTIFY_TYPE, struct lw_notify_config, type), 0, 0},
-	{"path", STR(struct lw_notify_config, path), 0, 0},
-	{"argv", NUM(KEY_ARGV, struct lw_notify_config, argv), 0, 0},
-	{"timeout", NUM(KEY_DURATION_MS32, struct lw_notify_config, timeout_ms), 1, 3600000},
-	{"max_attempts", NUM(KEY_UINT32, struct lw_notify_config, max_attempts), 1, 1000},
-	{"min_level", NUM(KEY_LEVEL, struct lw_notify_config, min_level), 0, 0},
-	{NULL, 0, 0, 0, 0, 0}
+	{"type", NUM(KEY_NOTIFY_TYPE, struct lw_notify_config, type), 0, 0, 0, NULL},
+	{"path", STR(struct lw_notify_config, path), 0, 0, 0, NULL},
+	{"argv", NUM(KEY_ARGV, struct lw_notify_config, argv), 0, 0, 0, NULL},
+	{"timeout", NUM(KEY_DURATION_MS32, struct lw_notify_config, timeout_ms), 1, 3600000, 0, NULL},
+	{"max_attempts", NUM(KEY_UINT32, struct lw_notify_config, max_attempts), 1, 1000, 0, NULL},
+	{"min_level", NUM(KEY_LEVEL, struct lw_notify_config, min_level), 0, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 static const struct key_spec storage_keys[] = {
-	{"segment_bytes", NUM(KEY_SIZE, struct lw_storage_config, segment_bytes), 4096, 1ull << 30},
-	{"flush_interval", NUM(KEY_DURATION_MS, struct lw_storage_config, flush_interval_ms), 1, 3600000},
-	{"max_age", NUM(KEY_DURATION_S, struct lw_storage_config, max_age_s), 0, 0},
-	{"max_bytes", NUM(KEY_SIZE, struct lw_storage_config, max_bytes), 0, 0},
-	{"map_size", NUM(KEY_SIZE, struct lw_storage_config, map_size), 1 << 20, 0},
-	{"integrity_key", STR(struct lw_storage_config, integrity_key), 0, 0},
-	{"compression_level", NUM(KEY_UINT32, struct lw_storage_config, compression_level), 1, 19},
-	{NULL, 0, 0, 0, 0, 0}
+	{"segment_bytes", NUM(KEY_SIZE, struct lw_storage_config, segment_bytes), 4096, 1ull << 30, 0, NULL},
+	{"flush_interval", NUM(KEY_DURATION_MS, struct lw_storage_config, flush_interval_ms), 1, 3600000, 0, NULL},
+	{"max_age", NUM(KEY_DURATION_S, struct lw_storage_config, max_age_s), 0, 0, 0, NULL},
+	{"max_bytes", NUM(KEY_SIZE, struct lw_storage_config, max_bytes), 0, 0, 0, NULL},
+	{"map_size", NUM(KEY_SIZE, struct lw_storage_config, map_size), 1 << 20, 0, 0, NULL},
+	{"integrity_key", STR(struct lw_storage_config, integrity_key), 0, 0, 0, NULL},
+	{"compression_level", NUM(KEY_UINT32, struct lw_storage_config, compression_level), 1, 19, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 static const struct key_spec metrics_keys[] = {
-	{"address", STR(struct lw_config, metrics_address), 0, 0},
-	{NULL, 0, 0, 0, 0, 0}
+	{"address", STR(struct lw_config, metrics_address), 0, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 static const struct key_spec health_keys[] = {
-	{"check_interval", NUM(KEY_DURATION_MS, struct lw_health_config, check_interval_ms), 100, 86400000},
-	{"loss_checks", NUM(KEY_UINT32, struct lw_health_config, loss_checks), 1, 1000},
-	{NULL, 0, 0, 0, 0, 0}
-};
-
-static const struct key_spec listener_keys[] = {
-	{"type", NUM(KEY_LISTENER_TYPE, struct lw_listener_config, type), 0, 0},
-	{"address", STR(struct lw_listener_config, address), 0, 0},
-	{"path", STR(struct lw_listener_config, path), 0, 0},
-	{"zone", STR(struct lw_listener_config, zone), 0, 0},
-	{"framing", NUM(KEY_FRAMING, struct lw_listener_config, framing), 0, 0},
-	{"max_message_size", NUM(KEY_SIZE32, struct lw_listener_config, max_message_bytes), 64, 16 << 20},
-	{"max_connections", NUM(KEY_UINT32, struct lw_listener_config, max_connections), 1, 1 << 20},
-	{"idle_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, idle_timeout_ms), 1, 0},
-	{"cert", STR(struct lw_listener_config, cert), 0, 0},
-	{"key", STR(struct lw_listener_config, key), 0, 0},
-	{"ca", STR(struct lw_listener_config, ca), 0, 0},
-	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0},
-	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0},
-	{"frame_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, frame_timeout_ms), 0, 0},
-	{"handshake_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, handshake_timeout_ms), 1, 0},
-	{"rate_limit", NUM(KEY_RATE_LIMIT, struct lw_listener_config, rate_limit), 0, 0},
-	{"max_body_size", NUM(KEY_SIZE, struct lw_listener_config, max_body_bytes), 0, 0},
-	{NULL, 0, 0, 0, 0, 0}
+	{"check_interval", NUM(KEY_DURATION_MS, struct lw_health_config, check_interval_ms), 100, 86400000, 0, NULL},
+	{"loss_checks", NUM(KEY_UINT32, struct lw_health_config, loss_checks), 1, 1000, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 static const struct key_spec rate_limit_keys[] = {
-	{"events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, events_per_second), 1, 1000000000},
-	{"burst", NUM(KEY_UINT32, struct lw_rate_limit_config, burst), 1, 1000000000},
-	{"max_sources", NUM(KEY_UINT32, struct lw_rate_limit_config, max_sources), 16, 1 << 24},
-	{NULL, 0, 0, 0, 0, 0}
+	{"events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, events_per_second), 1, 1000000000, 0, NULL},
+	{"burst", NUM(KEY_UINT32, struct lw_rate_limit_config, burst), 1, 1000000000, 0, NULL},
+	{"max_sources", NUM(KEY_UINT32, struct lw_rate_limit_config, max_sources), 16, 1 << 24, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
+
+/* A key added here is compared on reload by its class (and named in the
+ * reload log); tests/unit/test_config.c changes each one in turn. */
+static const struct key_spec listener_keys[] = {
+	{"type", NUM(KEY_LISTENER_TYPE, struct lw_listener_config, type), 0, 0, LW_RELOAD_SOCKET, NULL},
+	{"address", STR(struct lw_listener_config, address), 0, 0, LW_RELOAD_SOCKET, NULL},
+	{"path", STR(struct lw_listener_config, path), 0, 0, LW_RELOAD_SOCKET, NULL},
+	{"zone", STR(struct lw_listener_config, zone), 0, 0, LW_RELOAD_LIVE, NULL},
+	{"framing", NUM(KEY_FRAMING, struct lw_listener_config, framing), 0, 0, LW_RELOAD_LIVE, NULL},
+	{"max_message_size", NUM(KEY_SIZE32, struct lw_listener_config, max_message_bytes), 64, 16 << 20, LW_RELOAD_LIVE, NULL},
+	{"max_connections", NUM(KEY_UINT32, struct lw_listener_config, max_connections), 1, 1 << 20, LW_RELOAD_LIVE, NULL},
+	{"idle_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, idle_timeout_ms), 1, 0, LW_RELOAD_LIVE, NULL},
+	{"cert", STR(struct lw_listener_config, cert), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"key", STR(struct lw_listener_config, key), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ca", STR(struct lw_listener_config, ca), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0, LW_RELOAD_LIVE, NULL},
+	{"frame_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, frame_timeout_ms), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"handshake_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, handshake_timeout_ms), 1, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"rate_limit", NUM(KEY_MAP, struct lw_listener_config, rate_limit), 0, 0, LW_RELOAD_AT_OPEN, rate_limit_keys},
+	{"max_body_size", NUM(KEY_SIZE, struct lw_listener_config, max_body_bytes), 0, 0, LW_RELOAD_LIVE, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
+};
+
+
+/* By enum lw_listener_type. */
+static const char *const listener_type_names[LW_LISTENER__COUNT] = {
+	"udp", "tcp", "tls", "unix", "journal-http"
+};
+
+const char *lw_config_listener_type_name(enum lw_listener_type type)
+{
+	return (unsigned)type < LW_LISTENER__COUNT ? listener_type_names[type] : "?";
+}
 
 struct loader {
 	yaml_document_t doc;
@@ -353,8 +373,8 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 		return load_cidrs(ld, k, node, (struct lw_cidr_list *)(void *)field);
 	if (k->type == KEY_ARGV)
 		return load_argv(ld, k, node, (struct lw_notify_argv *)(void *)field);
-	if (k->type == KEY_RATE_LIMIT)
-		return apply_map(ld, node, rate_limit_keys, "rate_limit", field);
+	if (k->type == KEY_MAP)
+		return apply_map(ld, node, k->sub, k->name, field);
 	if (s != NULL && k->type == KEY_NOTIFY_TYPE)
 		return apply_name(ld, k, node, s, notify_types, 2, "file, exec", field);
 	if (s != NULL && k->type == KEY_LEVEL)
@@ -394,9 +414,8 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 			return fail_at(ld, node, "key '%s': expected true or false, got '%s'", k->name, s);
 		return LW_OK;
 	case KEY_LISTENER_TYPE: {
-		static const char *const names[] = {"udp", "tcp", "tls", "unix", "journal-http"};
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			if (!strcmp(s, names[i])) {
+		for (size_t i = 0; i < LW_LISTENER__COUNT; i++) {
+			if (!strcmp(s, listener_type_names[i])) {
 				*(enum lw_listener_type *)(void *)field = (enum lw_listener_type)i;
 				return LW_OK;
 			}
@@ -415,7 +434,7 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 		return LW_OK;
 	case KEY_CIDRS:
 	case KEY_ARGV:
-	case KEY_RATE_LIMIT:
+	case KEY_MAP:
 	case KEY_NOTIFY_TYPE:
 	case KEY_LEVEL:
 		break;
@@ -516,7 +535,7 @@ static int load_zones(struct loader *ld, yaml_node_t *node, struct lw_config *cf
 		yaml_node_t *kn = yaml_document_get_node(&ld->doc, pair->key);
 		yaml_node_t *vn = yaml_document_get_node(&ld->doc, pair->value);
 		const char *name = scalar(kn);
-		struct key_spec k = {"zones", KEY_CIDRS, 0, 0, 0, 0};
+		struct key_spec k = {"zones", KEY_CIDRS, 0, 0, 0, 0, 0, NULL};
 		struct lw_zone_config *z;
 		int rc;
 
@@ -723,4 +742,114 @@ const char *lw_config_zone_of(const struct lw_config *cfg, const struct sockaddr
 		if (lw_cidr_list_contains(&cfg->zones[i].cidrs, sa))
 			return cfg->zones[i].name;
 	return NULL;
+}
+
+/* ---- listener keys for reload ---------------------------------------- */
+
+/* A key that holds one value (not a nested map), found under the
+ * listener table: its spec, and where the struct its offset is relative
+ * to starts inside struct lw_listener_config. */
+struct leaf {
+	const struct key_spec *spec;
+	size_t base;
+	char name[64];                /* "rate_limit.burst" */
+	enum lw_config_reload reload; /* a nested key has its map's class */
+};
+
+/* 1 when leaf l holds the same value in listener configs a and b:
+ * strings up to their NUL, lists up to their count, numbers, enums and
+ * booleans as the bytes of the member. */
+static int leaf_equal(const struct leaf *l, const void *a, const void *b)
+{
+	const char *x = (const char *)a + l->base + l->spec->offset;
+	const char *y = (const char *)b + l->base + l->spec->offset;
+
+	if (l->spec->type == KEY_STRING)
+		return strcmp(x, y) == 0;
+	if (l->spec->type == KEY_CIDRS)
+		return lw_cidr_list_equal((const struct lw_cidr_list *)(const void *)x,
+					  (const struct lw_cidr_list *)(const void *)y);
+	return memcmp(x, y, l->spec->size) == 0;
+}
+
+/* Calls fn for every leaf below keys, in table order, until it returns
+ * non-zero (which is returned). */
+static int each_leaf(const struct key_spec *keys, const char *prefix, size_t base,
+		     enum lw_config_reload reload,
+		     int (*fn)(const struct leaf *l, void *arg), void *arg)
+{
+	for (const struct key_spec *k = keys; k->name != NULL; k++) {
+		struct leaf l = {k, base, "", reload != 0 ? reload : k->reload};
+		int rc;
+
+		snprintf(l.name, sizeof(l.name), "%s%s%s", prefix, prefix[0] ? "." : "",
+			 k->name);
+		if (k->type == KEY_MAP)
+			rc = each_leaf(k->sub, l.name, base + k->offset, l.reload, fn, arg);
+		else
+			rc = fn(&l, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct nth {
+	size_t want, seen;
+	struct lw_config_key_info *out;
+};
+
+static int take_nth(const struct leaf *l, void *arg)
+{
+	struct nth *n = arg;
+
+	if (n->seen++ != n->want)
+		return 0;
+	memcpy(n->out->name, l->name, sizeof(n->out->name));
+	n->out->offset = l->base + l->spec->offset;
+	n->out->size = l->spec->size;
+	n->out->reload = l->reload;
+	return 1;
+}
+
+int lw_config_listener_key(size_t i, struct lw_config_key_info *out)
+{
+	struct nth n = {i, 0, out};
+
+	return each_leaf(listener_keys, "", 0, 0, take_nth, &n) ? LW_OK : LW_ENOTFOUND;
+}
+
+struct diff {
+	const struct lw_listener_config *a, *b;
+	unsigned classes;
+	size_t count;
+	char *names;
+	size_t len;
+};
+
+static int note_diff(const struct leaf *l, void *arg)
+{
+	struct diff *d = arg;
+	size_t used;
+
+	if (!(d->classes & (1u << l->reload)) || leaf_equal(l, d->a, d->b))
+		return 0;
+	if (d->names != NULL && d->len > 0) {
+		used = strlen(d->names);
+		snprintf(d->names + used, d->len - used, "%s%s", used ? ", " : "", l->name);
+	}
+	d->count++;
+	return 0;
+}
+
+size_t lw_config_listener_diff(const struct lw_listener_config *a,
+			       const struct lw_listener_config *b,
+			       unsigned classes, char *names, size_t len)
+{
+	struct diff d = {a, b, classes, 0, names, len};
+
+	if (names != NULL && len > 0)
+		names[0] = '\0';
+	each_leaf(listener_keys, "", 0, 0, note_diff, &d);
+	return d.count;
 }

@@ -22,8 +22,12 @@ enum lw_listener_type {
 	LW_LISTENER_TCP,
 	LW_LISTENER_TLS,
 	LW_LISTENER_UNIX,         /* datagram socket, like /dev/log */
-	LW_LISTENER_JOURNAL_HTTP
+	LW_LISTENER_JOURNAL_HTTP,
+	LW_LISTENER__COUNT
 };
+
+/* "udp", "tcp", "tls", "unix", "journal-http": the config's names. */
+const char *lw_config_listener_type_name(enum lw_listener_type type);
 
 enum lw_framing_mode {
 	LW_FRAMING_AUTO,  /* RFC 6587: octet-counted if the frame starts with a digit, else LF */
@@ -142,6 +146,38 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len,
  * else NULL (the caller falls back to the listener's zone). */
 const char *lw_config_zone_of(const struct lw_config *cfg,
 			      const struct sockaddr *sa);
+
+/* What a reload (SIGHUP, collector/reload.h) does with a listener key
+ * whose value changed. Every listener key of config.c's table has one,
+ * so a key added later is compared, and named, without other code. */
+enum lw_config_reload {
+	LW_RELOAD_SOCKET = 1, /* type, address, path: which socket it is */
+	LW_RELOAD_LIVE,       /* a kept listener takes it at once */
+	LW_RELOAD_AT_OPEN     /* fixed when the listener opens: a kept listener
+			       * keeps the old value until a restart */
+};
+#define LW_RELOAD_ALL ((1u << LW_RELOAD_SOCKET) | (1u << LW_RELOAD_LIVE) | \
+		       (1u << LW_RELOAD_AT_OPEN))
+
+/* A listener key as the table knows it. Nested keys are listed on their
+ * own ("rate_limit.burst"), with the class of the mapping they are in. */
+struct lw_config_key_info {
+	char name[64];
+	size_t offset, size;          /* the member in struct lw_listener_config */
+	enum lw_config_reload reload;
+};
+
+/* Key i of the listener table (0, 1, ... in table order): LW_OK, or
+ * LW_ENOTFOUND past the last one. */
+int lw_config_listener_key(size_t i, struct lw_config_key_info *out);
+
+/* How many listener keys of the given classes (a mask of
+ * 1u << LW_RELOAD_x, or LW_RELOAD_ALL) differ between a and b. When
+ * names is not NULL it receives their names, ", "-separated ("" when
+ * none differ), cut to len. */
+size_t lw_config_listener_diff(const struct lw_listener_config *a,
+			       const struct lw_listener_config *b,
+			       unsigned classes, char *names, size_t len);
 
 /* Parses "4MiB", "512k", "100GiB", "1024" into bytes. */
 int lw_parse_size(const char *s, uint64_t *out);

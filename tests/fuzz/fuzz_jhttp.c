@@ -18,7 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "collector/journal_http.h"
+#include "collector/source.h"
+#include "collector/stream.h"
 
 #define ANSWER_MAX (256 * 1024)
 #define STEPS_MAX 1000000
@@ -93,7 +94,7 @@ static int fz_run(const uint8_t *d, size_t n, size_t piece, struct fz *z,
 	struct lw_config cfg;
 	struct event_base *base = event_base_new();
 	struct lw_counters *counters = calloc(1, sizeof(*counters));
-	struct lw_jhttp *h = NULL;
+	struct lw_source *h = NULL;
 	struct sockaddr_in peer = {.sin_family = AF_INET,
 				   .sin_port = htons(9),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -104,16 +105,17 @@ static int fz_run(const uint8_t *d, size_t n, size_t piece, struct fz *z,
 	if (base == NULL || counters == NULL)
 		goto out;
 	{
-		struct lw_jhttp_env env = {.base = base, .cfg = &cfg, .lc = lc,
-					   .log = NULL, .counters = counters,
-					   .sink = {fz_entry, fz_stalled, z}};
+		struct lw_source_env env = {.base = base, .cfg = &cfg, .lc = lc,
+					    .log = NULL, .counters = counters,
+					    .sink = {.entry = fz_entry, .stalled = fz_stalled,
+						     .arg = z}};
 
-		if (lw_jhttp_open(&env, &h, NULL) != LW_OK)
+		if (lw_source_open(&env, &h, NULL) != LW_OK)
 			goto out;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
 		goto out;
-	lw_jhttp_adopt(h, sv[1], (const struct sockaddr *)&peer);
+	lw_stream_adopt(h, sv[1], (const struct sockaddr *)&peer);
 	sv[1] = -1;
 	for (long step = 0;; step++) {
 		if (step == STEPS_MAX)
@@ -133,8 +135,8 @@ static int fz_run(const uint8_t *d, size_t n, size_t piece, struct fz *z,
 		if (z->stalled) {
 			/* What the serve does when a sink refuses. */
 			z->stalled = 0;
-			lw_jhttp_pause(h);
-			while (lw_jhttp_resume(h) == LW_EFULL)
+			lw_source_pause(h);
+			while (lw_source_resume(h) == LW_EFULL)
 				;
 			continue;
 		}
@@ -148,7 +150,7 @@ out:
 		close(sv[0]);
 	if (sv[1] != -1)
 		close(sv[1]);
-	lw_jhttp_close(h);
+	lw_source_close(h);
 	free(counters);
 	if (base != NULL)
 		event_base_free(base);

@@ -1,4 +1,4 @@
-/* tests/unit/test_journal_http.c - the journal-http listener over real
+/* tests/unit/test_journal_http.c - the journal-http source over real
  * loopback sockets, driven by one thread: the test writes a request, then
  * turns the event loop until the whole answer is back. Exact answers
  * (status and body), exact entries, backpressure, allow and
@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "collector/journal_http.h"
+#include "collector/source.h"
 #include "core/cidr.h"
 #include "core/config.h"
 #include "core/counters.h"
@@ -31,7 +31,7 @@ static struct event_base *base;
 static struct lw_config *cfg;
 static struct lw_counters counters;
 static struct lw_log logger;
-static struct lw_jhttp *h;
+static struct lw_source *h;
 static struct rec rec;
 static int port;
 
@@ -82,11 +82,13 @@ static void start(void (*tweak)(struct lw_listener_config *))
 	memset(&rec, 0, sizeof(rec));
 	base = event_base_new();
 	cr_assert_not_null(base);
-	struct lw_jhttp_env env = {base, cfg, lc, &logger, &counters,
-				   {on_entry, on_stalled, &rec}};
-	cr_assert_eq(lw_jhttp_open(&env, &h, &diag), LW_OK, "%s", diag.detail);
-	cr_assert_eq(lw_jhttp_start(h), LW_OK);
-	lw_jhttp_describe(h, desc, sizeof(desc));
+	struct lw_source_env env = {.base = base, .cfg = cfg, .lc = lc, .log = &logger,
+				    .counters = &counters,
+				    .sink = {.entry = on_entry, .stalled = on_stalled, .arg = &rec}};
+	cr_assert_eq(lw_source_open(&env, &h, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_source_start(h), LW_OK);
+	lw_source_describe(h, desc, sizeof(desc));
+	cr_assert_eq(strncmp(desc, "journal-http 127.0.0.1:", 23), 0, "%s", desc);
 	colon = strrchr(desc, ':');
 	cr_assert_not_null(colon);
 	port = atoi(colon + 1);
@@ -94,7 +96,7 @@ static void start(void (*tweak)(struct lw_listener_config *))
 
 static void stop(void)
 {
-	lw_jhttp_close(h);
+	lw_source_close(h);
 	event_base_free(base);
 	free(cfg);
 }
@@ -252,10 +254,10 @@ Test(jhttp, refused_entry_stalls_then_resume_delivers_it)
 	cr_assert_str_eq(a, "");
 	cr_assert_eq(rec.stalled, 1);
 	cr_assert_eq(rec.n, 0);
-	lw_jhttp_pause(h);
-	cr_assert_eq(lw_jhttp_resume(h), LW_EFULL, "still no batch");
+	lw_source_pause(h);
+	cr_assert_eq(lw_source_resume(h), LW_EFULL, "still no batch");
 	rec.full = 0;
-	cr_assert_eq(lw_jhttp_resume(h), LW_OK);
+	cr_assert_eq(lw_source_resume(h), LW_OK);
 	cr_assert_eq(rec.n, 2);
 	cr_expect_str_eq(rec.msg[1], "a\n\nb\n");
 	cr_assert_str_eq(answer(fd), "HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\n"
@@ -290,9 +292,9 @@ Test(jhttp, held_entry_over_the_rate_limit_does_not_keep_listeners_paused)
 	put(fd, req, sizeof(req) - 1);
 	cr_assert_str_eq(answer_within(fd, 100), "");
 	cr_assert_eq(rec.stalled, 1);
-	lw_jhttp_pause(h);
+	lw_source_pause(h);
 	rec.full = 0; /* a batch is free; the source's token went on the refused try */
-	cr_assert_eq(lw_jhttp_resume(h), LW_OK, "the throttled connection does not hold the others");
+	cr_assert_eq(lw_source_resume(h), LW_OK, "the throttled connection does not hold the others");
 	cr_expect_eq(lw_counters_get(&counters, LW_CTR_RATE_PAUSED), 1, "throttled, with a timer");
 	cr_assert_str_eq(answer_within(fd, 3000), ok, "both entries within ~2 s (1 per second)");
 	cr_expect_eq(rec.n, 2);

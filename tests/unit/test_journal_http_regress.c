@@ -1,6 +1,6 @@
 /* tests/unit/test_journal_http_regress.c - regressions found by
  * tests/fuzz/fuzz_jhttp.c, on one end of a socketpair served with
- * lw_jhttp_adopt.
+ * lw_stream_adopt.
  *
  * Held entries: an entry that arrives in two reads is assembled inside
  * the export parser; when the sink refused it, its bytes were already
@@ -20,7 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "collector/journal_http.h"
+#include "collector/source.h"
+#include "collector/stream.h"
 #include "core/config.h"
 #include "core/counters.h"
 
@@ -33,7 +34,7 @@ struct rig {
 	struct event_base *base;
 	struct lw_config *cfg;
 	struct lw_counters counters;
-	struct lw_jhttp *h;
+	struct lw_source *h;
 	struct rec rec;
 	int fd; /* the client's end */
 };
@@ -80,19 +81,20 @@ static void rig_open(struct rig *r)
 	lw_counters_init(&r->counters);
 	r->base = event_base_new();
 	cr_assert_not_null(r->base);
-	struct lw_jhttp_env env = {.base = r->base, .cfg = r->cfg, .lc = lc,
-				   .counters = &r->counters,
-				   .sink = {on_entry, on_stalled, &r->rec}};
-	cr_assert_eq(lw_jhttp_open(&env, &r->h, &diag), LW_OK, "%s", diag.detail);
+	struct lw_source_env env = {.base = r->base, .cfg = r->cfg, .lc = lc,
+				    .counters = &r->counters,
+				    .sink = {.entry = on_entry, .stalled = on_stalled,
+					     .arg = &r->rec}};
+	cr_assert_eq(lw_source_open(&env, &r->h, &diag), LW_OK, "%s", diag.detail);
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	lw_jhttp_adopt(r->h, sv[1], (struct sockaddr *)&peer);
+	lw_stream_adopt(r->h, sv[1], (struct sockaddr *)&peer);
 	r->fd = sv[0];
 }
 
 static void rig_close(struct rig *r)
 {
 	close(r->fd);
-	lw_jhttp_close(r->h);
+	lw_source_close(r->h);
 	event_base_free(r->base);
 	free(r->cfg);
 }
@@ -130,8 +132,8 @@ Test(jhttp_regress, follow_upload_refused_last_entry_is_delivered_at_resume)
 	cr_assert_eq(r.rec.stalled, 1);
 	cr_assert_eq(r.rec.n, 0);
 	r.rec.full = 0;
-	lw_jhttp_pause(r.h);
-	cr_assert_eq(lw_jhttp_resume(r.h), LW_OK);
+	lw_source_pause(r.h);
+	cr_assert_eq(lw_source_resume(r.h), LW_OK);
 	cr_assert_eq(r.rec.n, 1, "the refused entry waited for the client's next chunk");
 	cr_assert_str_eq(r.rec.msg[0], "first");
 	/* The connection reads again: the next entry and the end. */
@@ -151,11 +153,11 @@ Test(jhttp_regress, last_entry_refused_twice_at_the_end_of_a_chunked_body_is_ans
 	r.rec.full = 1;
 	rig_send(&r, "st\n\n\r\n0\r\n\r\n");
 	cr_assert_eq(r.rec.stalled, 1);
-	lw_jhttp_pause(r.h);
-	cr_assert_eq(lw_jhttp_resume(r.h), LW_EFULL, "still no batch");
+	lw_source_pause(r.h);
+	cr_assert_eq(lw_source_resume(r.h), LW_EFULL, "still no batch");
 	cr_assert_str_eq(rig_answer(&r), "");
 	r.rec.full = 0;
-	cr_assert_eq(lw_jhttp_resume(r.h), LW_OK);
+	cr_assert_eq(lw_source_resume(r.h), LW_OK);
 	cr_assert_eq(r.rec.n, 1);
 	cr_assert_str_eq(r.rec.msg[0], "first");
 	cr_assert_str_eq(rig_answer(&r), OK_202, "the body's end was consumed while refused");
@@ -176,8 +178,8 @@ Test(jhttp_regress, entry_refused_before_the_client_stops_is_not_lost)
 	cr_assert_eq(r.rec.stalled, 1);
 	shutdown(r.fd, SHUT_WR);
 	r.rec.full = 0;
-	lw_jhttp_pause(r.h);
-	cr_assert_eq(lw_jhttp_resume(r.h), LW_OK);
+	lw_source_pause(r.h);
+	cr_assert_eq(lw_source_resume(r.h), LW_OK);
 	for (int i = 0; i < 10; i++)
 		event_base_loop(r.base, EVLOOP_NONBLOCK);
 	cr_assert_eq(r.rec.n, 1, "the refused entry was lost at close");

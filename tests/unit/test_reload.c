@@ -113,6 +113,28 @@ Test(reload, an_allow_list_change_is_a_setting_change)
 	cr_expect_not(lw_reload_listener_equal(&x, &y));
 }
 
+/* A kept listener: a key it takes at once makes it "changed"; a key it
+ * fixed when it opened is also named for the "needs a restart" line. */
+Test(reload, kept_listener_changes_are_sorted_by_the_key_table)
+{
+	struct lw_listener_config x = a->listeners[1], y = x;
+	char names[256];
+
+	y.idle_timeout_ms = 1000;
+	cr_expect_not(lw_reload_listener_equal(&x, &y));
+	cr_expect_eq(lw_reload_listener_open_changes(&x, &y, names, sizeof(names)), 0);
+	cr_expect_str_eq(names, "");
+	y = x;
+	y.handshake_timeout_ms = 1000;
+	y.rate_limit.max_sources = 16;
+	cr_expect_not(lw_reload_listener_equal(&x, &y));
+	cr_expect_eq(lw_reload_listener_open_changes(&x, &y, names, sizeof(names)), 2);
+	cr_expect_str_eq(names, "handshake_timeout, rate_limit.max_sources");
+	y = x;
+	y.max_body_bytes = 1;
+	cr_expect_not(lw_reload_listener_equal(&x, &y), "a key reload.c never named by hand");
+}
+
 Test(reload, restart_only_settings_keep_the_running_values_and_are_named)
 {
 	char ignored[512];

@@ -3,9 +3,9 @@
  *
  * States of one frame:
  *
- *   START --digit--> COUNT --SP, good count--> DATA --kept part done--> START
- *     |                |                          \--count > max--> SKIP_N
- *     |                \--lie (counted)--+
+ *   START --digit--> COUNT --SP, 0 < count <= max--> DATA --done--> START
+ *     |                |
+ *     |                \--lie (> max, 0, too long; counted)--+
  *     \--other byte--------------------> LF --LF--> START
  *                                         \--over max--> SKIP_LF --LF--> START
  *
@@ -24,6 +24,8 @@
 #define DEFAULT_MAX_MSG (64 * 1024)
 #define CARRY_MIN 4096
 
+/* ST_SKIP_N only follows a frame whose carry could not grow (ENOMEM):
+ * its counted remainder is skipped. */
 enum fstate { ST_START, ST_COUNT, ST_LF, ST_DATA, ST_SKIP_LF, ST_SKIP_N };
 
 struct lw_framing {
@@ -235,14 +237,15 @@ static int step_count(struct lw_framing *f, struct cursor *c)
 	}
 	if (ch != ' ')
 		return count_to_lf(f, c, f->mode == LW_FRAMING_OCTET);
-	if (f->count == 0 ||
-	    f->count > (uint64_t)f->max_msg * LW_FRAMING_OVERSIZE_FACTOR)
+	/* A count over max_msg is a lie or an error, never honoured: taken
+	 * at its word, "1000000 x" would swallow the next MiB of a shared
+	 * stream (every line after it) into one truncated event. Read as an
+	 * LF line instead, the lines after it stay their own events. */
+	if (f->count == 0 || f->count > f->max_msg)
 		return count_to_lf(f, c, 1);
 	c->i++; /* the SP */
-	f->keep = f->count > f->max_msg ? f->max_msg : (size_t)f->count;
-	f->skip = f->count - f->keep;
-	if (f->skip > 0)
-		f->fflags |= LW_MSG_TRUNCATED;
+	f->keep = (size_t)f->count;
+	f->skip = 0;
 	f->st = ST_DATA;
 	c->direct = 1;
 	c->fs = c->i;

@@ -108,6 +108,7 @@ static const struct key_spec listener_keys[] = {
 	{"framing", NUM(KEY_FRAMING, struct lw_listener_config, framing), 0, 0, LW_RELOAD_LIVE, NULL},
 	{"max_message_size", NUM(KEY_SIZE32, struct lw_listener_config, max_message_bytes), 64, 16 << 20, LW_RELOAD_LIVE, NULL},
 	{"max_connections", NUM(KEY_UINT32, struct lw_listener_config, max_connections), 1, 1 << 20, LW_RELOAD_LIVE, NULL},
+	{"max_connections_per_source", NUM(KEY_UINT32, struct lw_listener_config, max_connections_per_source), 1, 1 << 20, LW_RELOAD_LIVE, NULL},
 	{"idle_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, idle_timeout_ms), 1, 0, LW_RELOAD_LIVE, NULL},
 	{"cert", STR(struct lw_listener_config, cert), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"key", STR(struct lw_listener_config, key), 0, 0, LW_RELOAD_AT_OPEN, NULL},
@@ -167,6 +168,8 @@ static void listener_defaults(struct lw_listener_config *l)
 	l->framing = LW_FRAMING_AUTO;
 	l->max_message_bytes = 64 * 1024;
 	l->max_connections = 4096;
+	/* One address must not lock every other sender out of the 4096. */
+	l->max_connections_per_source = 64;
 	l->idle_timeout_ms = 600 * 1000;
 	l->frame_timeout_ms = 60 * 1000;
 	l->handshake_timeout_ms = 10 * 1000;

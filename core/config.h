@@ -43,6 +43,7 @@ struct lw_listener_config {
 	enum lw_framing_mode framing;
 	uint32_t max_message_bytes;  /* longer messages are cut, flagged, counted */
 	uint32_t max_connections;    /* stream listeners */
+	uint32_t max_connections_per_source; /* stream listeners: per source address */
 	uint32_t idle_timeout_ms;    /* stream connections without data are closed */
 	char cert[PATH_MAX];         /* tls */
 	char key[PATH_MAX];

@@ -367,7 +367,7 @@ Test(config, every_listener_key_is_compared_on_reload)
 			     0, "%s", k.name);
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", k.name);
 	}
-	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections "
+	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections max_connections_per_source "
 			 "idle_timeout cert key ca verify_client allow frame_timeout handshake_timeout "
 			 "rate_limit.events_per_second rate_limit.burst rate_limit.max_sources "
 			 "max_body_size ");

@@ -37,6 +37,7 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
 	[LW_CTR_REFUSED_MAX_CONN_SOURCE] = "refused_max_connections_per_source",
+	[LW_CTR_METRICS_IDLE_CLOSED] = "metrics_idle_closed",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -72,6 +73,7 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "TLS handshakes that failed (no or bad client certificate, protocol).",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "TLS handshakes not finished within handshake_timeout.",
 	[LW_CTR_REFUSED_MAX_CONN_SOURCE] = "Connections closed at accept: their address had max_connections_per_source.",
+	[LW_CTR_METRICS_IDLE_CLOSED] = "Metrics endpoint connections closed before sending a complete request (head timeout, or the slot was needed).",
 };
 
 const char *lw_counter_name(enum lw_counter id)

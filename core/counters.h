@@ -45,6 +45,7 @@ enum lw_counter {
 	LW_CTR_TLS_HANDSHAKE_FAILED,  /* TLS handshakes refused: protocol error, no or bad client certificate */
 	LW_CTR_TLS_HANDSHAKE_TIMEOUT, /* TLS handshakes not finished within handshake_timeout */
 	LW_CTR_REFUSED_MAX_CONN_SOURCE, /* connections closed at accept: their address had max_connections_per_source */
+	LW_CTR_METRICS_IDLE_CLOSED, /* metrics connections closed before a complete request: head timeout, or slot needed */
 	LW_CTR__COUNT
 };
 

@@ -33,6 +33,10 @@ struct dgram {
 	int is_unix;
 	int draining;            /* stopping: no rate limit */
 	struct lw_ratelimit *rl; /* NULL = no rate limit */
+	/* The listener's overall budget: one bucket under the all-zero key
+	 * (NULL = none). Spoofed sources each find a full bucket of their
+	 * own in rl; this one they share. */
+	struct lw_ratelimit *budget;
 	struct event *ev;
 	uint8_t *dbuf;
 	size_t dbuf_each;
@@ -123,7 +127,8 @@ static void kdrops_poll(struct dgram *d)
 static void dgram_read(struct dgram *d, unsigned rounds)
 {
 	const struct lw_source_env *env = &d->src.env;
-	uint64_t dropped = 0, kdropped = 0, denied = 0, limited = 0;
+	static const struct lw_ratelimit_key everyone;
+	uint64_t dropped = 0, kdropped = 0, denied = 0, limited = 0, over_budget = 0;
 	int64_t now_ns, mono = 0;
 
 	for (unsigned r = 0; r < rounds; r++) {
@@ -138,7 +143,7 @@ static void dgram_read(struct dgram *d, unsigned rounds)
 		if (n == -1)
 			break; /* EAGAIN, or an error the next wakeup retries */
 		now_ns = lw_time_now_ns();
-		if (d->rl != NULL)
+		if (d->rl != NULL || d->budget != NULL)
 			mono = lw_time_mono_ns();
 		for (int i = 0; i < n; i++) {
 			const uint8_t *p = d->iov[i].iov_base;
@@ -169,6 +174,11 @@ static void dgram_read(struct dgram *d, unsigned rounds)
 				limited++;
 				continue;
 			}
+			if (d->budget != NULL && !d->draining &&
+			    lw_ratelimit_take(d->budget, &everyone, mono) > 0) {
+				over_budget++;
+				continue;
+			}
 			if (env->sink.frame(env->sink.arg, p, len, flags, src, now_ns) != LW_OK)
 				dropped++;
 		}
@@ -183,6 +193,8 @@ static void dgram_read(struct dgram *d, unsigned rounds)
 		lw_counters_add(env->counters, LW_CTR_REFUSED_ALLOW, denied);
 	if (limited > 0)
 		lw_counters_add(env->counters, LW_CTR_RATE_DROPPED, limited);
+	if (over_budget > 0)
+		lw_counters_add(env->counters, LW_CTR_RATE_LISTENER_DROPPED, over_budget);
 }
 
 static void dgram_cb(evutil_socket_t fd, short what, void *arg)
@@ -313,7 +325,10 @@ static int open_udp(struct dgram *d, struct lw_diag *diag)
 	if (set_rxq_ovfl(d->src.fd) == -1)
 		return lw_source_sys_fail(diag, errno, "set SO_RXQ_OVFL on",
 					  d->src.env.lc->address);
-	return lw_source_ratelimit_new(&d->src, &d->rl, diag);
+	rc = lw_source_ratelimit_new(&d->src, &d->rl, diag);
+	if (rc != LW_OK)
+		return rc;
+	return lw_source_budget_new(&d->src, &d->budget, diag);
 }
 
 static int dgram_start(struct lw_source *s)
@@ -358,6 +373,7 @@ static void dgram_close(struct lw_source *s)
 	if (d->ev != NULL)
 		event_free(d->ev);
 	lw_ratelimit_free(d->rl);
+	lw_ratelimit_free(d->budget);
 	if (s->fd != -1)
 		close(s->fd);
 	if (d->is_unix && s->bound[0] != '\0')

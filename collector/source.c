@@ -178,3 +178,17 @@ int lw_source_ratelimit_new(const struct lw_source *s, struct lw_ratelimit **out
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
 	return LW_OK;
 }
+
+int lw_source_budget_new(const struct lw_source *s, struct lw_ratelimit **out,
+			 struct lw_diag *diag)
+{
+	const struct lw_rate_limit_config *rl = &s->env.lc->rate_limit;
+
+	*out = NULL;
+	if (rl->listener_events_per_second == 0)
+		return LW_OK;
+	*out = lw_ratelimit_new(rl->listener_events_per_second, rl->listener_burst, 16, 0);
+	if (*out == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
+	return LW_OK;
+}

@@ -95,6 +95,8 @@ static const struct key_spec rate_limit_keys[] = {
 	{"events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, events_per_second), 1, 1000000000, 0, NULL},
 	{"burst", NUM(KEY_UINT32, struct lw_rate_limit_config, burst), 1, 1000000000, 0, NULL},
 	{"max_sources", NUM(KEY_UINT32, struct lw_rate_limit_config, max_sources), 16, 1 << 24, 0, NULL},
+	{"listener_events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, listener_events_per_second), 1, 1000000000, 0, NULL},
+	{"listener_burst", NUM(KEY_UINT32, struct lw_rate_limit_config, listener_burst), 1, 1000000000, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
@@ -523,6 +525,15 @@ static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config
 			return fail_at(ld, item, "listener: rate_limit needs '%s'", "events_per_second");
 		if (l->rate_limit.burst == 0)
 			l->rate_limit.burst = l->rate_limit.events_per_second;
+		if (l->rate_limit.listener_burst > 0 && l->rate_limit.listener_events_per_second == 0)
+			return fail_at(ld, item, "listener: rate_limit needs '%s'", "listener_events_per_second");
+		/* A stream is slowed, not dropped: its per-source limit already
+		 * bounds what one address costs, and connections are capped. */
+		if (l->rate_limit.listener_events_per_second > 0 && l->type != LW_LISTENER_UDP)
+			return fail_at(ld, item, "listener: rate_limit.%s is for udp listeners",
+				       "listener_events_per_second");
+		if (l->rate_limit.listener_burst == 0)
+			l->rate_limit.listener_burst = l->rate_limit.listener_events_per_second;
 	}
 	return LW_OK;
 }

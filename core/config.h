@@ -56,6 +56,10 @@ struct lw_listener_config {
 		uint32_t events_per_second;
 		uint32_t burst;              /* 0 = events_per_second */
 		uint32_t max_sources;        /* bucket table slots (fixed memory) */
+		/* udp: one budget for the whole listener beside the per-source
+		 * buckets (spoofed sources each get a fresh bucket); 0 = none */
+		uint32_t listener_events_per_second;
+		uint32_t listener_burst;     /* 0 = listener_events_per_second */
 	} rate_limit;
 	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
 };

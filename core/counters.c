@@ -38,6 +38,7 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
 	[LW_CTR_REFUSED_MAX_CONN_SOURCE] = "refused_max_connections_per_source",
 	[LW_CTR_METRICS_IDLE_CLOSED] = "metrics_idle_closed",
+	[LW_CTR_RATE_LISTENER_DROPPED] = "rate_limited_listener_dropped",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -74,6 +75,7 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "TLS handshakes not finished within handshake_timeout.",
 	[LW_CTR_REFUSED_MAX_CONN_SOURCE] = "Connections closed at accept: their address had max_connections_per_source.",
 	[LW_CTR_METRICS_IDLE_CLOSED] = "Metrics endpoint connections closed before sending a complete request (head timeout, or the slot was needed).",
+	[LW_CTR_RATE_LISTENER_DROPPED] = "Datagrams dropped by a listener's overall budget (rate_limit.listener_events_per_second).",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -46,6 +46,7 @@ enum lw_counter {
 	LW_CTR_TLS_HANDSHAKE_TIMEOUT, /* TLS handshakes not finished within handshake_timeout */
 	LW_CTR_REFUSED_MAX_CONN_SOURCE, /* connections closed at accept: their address had max_connections_per_source */
 	LW_CTR_METRICS_IDLE_CLOSED, /* metrics connections closed before a complete request: head timeout, or slot needed */
+	LW_CTR_RATE_LISTENER_DROPPED, /* datagrams dropped: the listener was over rate_limit.listener_events_per_second */
 	LW_CTR__COUNT
 };
 

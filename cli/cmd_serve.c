@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -54,18 +55,28 @@ static void print_diag(const char *what, const struct lw_diag *diag, int rc)
 		msg[0] ? msg : lw_strerror(rc));
 }
 
-/* Written to FILE.tmp and renamed, so a test polling for the file never
- * reads half of it. */
+/* Written to a new file beside FILE and renamed over it, so a test
+ * polling for the file never reads half of it. The temporary name is
+ * made by mkstemp (O_CREAT | O_EXCL, random): a fixed FILE.tmp could be a
+ * symlink someone planted, and we would write through it as root. */
 static int write_ports(const char *path, const struct lw_serve *s,
 		       const struct lw_metrics *metrics)
 {
 	char tmp[4096], line[256];
 	FILE *f;
+	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return LW_EINVAL;
+	fd = mkstemp(tmp);
+	if (fd == -1)
 		return LW_EIO;
+	f = fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		close(fd);
+		unlink(tmp);
+		return LW_EIO;
+	}
 	for (size_t i = 0; i < lw_serve_listener_count(s); i++) {
 		lw_serve_describe(s, i, line, sizeof(line));
 		fprintf(f, "%s\n", line);
@@ -74,8 +85,10 @@ static int write_ports(const char *path, const struct lw_serve *s,
 		lw_metrics_describe(metrics, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
 		return LW_EIO;
+	}
 	return LW_OK;
 }
 

@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <linux/sock_diag.h> /* SK_MEMINFO_DROPS */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -275,6 +277,37 @@ static int unix_prepare(const char *path, struct lw_diag *diag)
 	return LW_OK;
 }
 
+/* Like /dev/log: every local process may log, so the socket file just
+ * bound gets mode 0666. Not with chmod(path): whoever can write the
+ * directory could swap the file for a symlink between bind and chmod,
+ * and we (root, at startup) would make its target world-writable. The
+ * path is opened without following a symlink (O_PATH | O_NOFOLLOW),
+ * must be a socket, and that very inode is changed through
+ * /proc/self/fd (chmod has no "at this fd" form for O_PATH fds). */
+static int unix_open_to_all(const char *path, struct lw_diag *diag)
+{
+	char proc[64];
+	struct stat st;
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC), rc = LW_OK;
+
+	if (fd == -1)
+		return lw_source_sys_fail(diag, errno, "open the socket just bound", path);
+	if (fstat(fd, &st) == -1) {
+		rc = lw_source_sys_fail(diag, errno, "stat the socket just bound", path);
+	} else if (!S_ISSOCK(st.st_mode)) {
+		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+				 "'%s' is no longer the socket just bound (replaced by %s): "
+				 "refusing to change its mode", path,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "another file");
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (chmod(proc, 0666) == -1)
+			rc = lw_source_sys_fail(diag, errno, "chmod", path);
+	}
+	close(fd);
+	return rc;
+}
+
 /* Each datagram then carries the socket's kernel drop total. */
 static int set_rxq_ovfl(int fd)
 {
@@ -305,9 +338,9 @@ static int open_unix(struct dgram *d, struct lw_diag *diag)
 		return lw_source_sys_fail(diag, errno, "set SO_RXQ_OVFL on", path);
 	if (bind(d->src.fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		return lw_source_sys_fail(diag, errno, "bind", path);
-	/* Like /dev/log: every local process may log. */
-	if (chmod(path, 0666) == -1)
-		return lw_source_sys_fail(diag, errno, "chmod", path);
+	rc = unix_open_to_all(path, diag);
+	if (rc != LW_OK)
+		return rc;
 	memcpy(d->src.bound, path, strlen(path) + 1);
 	lw_source_set_src(&d->src, &d->last_src, NULL, d->src.bound);
 	return LW_OK;

@@ -52,6 +52,7 @@ struct key_spec {
 static const struct key_spec top_keys[] = {
 	{"data_dir", STR(struct lw_config, data_dir), 0, 0, 0, NULL},
 	{"timezone", STR(struct lw_config, timezone), 0, 0, 0, NULL},
+	{"user", STR(struct lw_config, user), 0, 0, 0, NULL},
 	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0, 0, NULL},
 	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096, 0, NULL},
 	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20, 0, NULL},

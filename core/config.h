@@ -116,6 +116,7 @@ struct lw_config {
 	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
 	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
 	char timezone[LW_NAME_MAX];  /* "" = the system's (/etc/localtime) */
+	char user[LW_NAME_MAX];      /* serve started as root runs as this user; "" = logward, else nobody */
 	uint64_t max_clock_skew_s;
 	uint32_t queue_batches;      /* batches in flight between collector and writer */
 	uint32_t batch_events;       /* events per batch */

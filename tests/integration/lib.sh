@@ -8,6 +8,16 @@ set -euo pipefail
 LW_TMP=$(mktemp -d /tmp/logward-it.XXXXXX)
 LW_DATA="$LW_TMP/data"
 LW_PID=""
+# Started as root (CI), serve runs as `logward`, else `nobody`, once its
+# sockets are bound (README `user`). Like /var/lib/logward under systemd,
+# the test's directory is that user's, so after the drop serve can still
+# re-read its configuration, write notify files, rewrite the ports file
+# and remove its unix socket. tests/integration/test_privileges.sh checks
+# the drop itself.
+if [ "$(id -u)" = 0 ]; then
+	LW_RUN_USER=$(id -un logward 2>/dev/null || echo nobody)
+	chown "$LW_RUN_USER" "$LW_TMP"
+fi
 
 lw_cleanup() {
 	if [ -n "$LW_PID" ] && kill -0 "$LW_PID" 2>/dev/null; then

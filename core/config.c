@@ -116,6 +116,8 @@ static const struct key_spec listener_keys[] = {
 	{"cert", STR(struct lw_listener_config, cert), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"key", STR(struct lw_listener_config, key), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"ca", STR(struct lw_listener_config, ca), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ciphers", STR(struct lw_listener_config, ciphers), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ciphersuites", STR(struct lw_listener_config, ciphersuites), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0, LW_RELOAD_LIVE, NULL},
 	{"frame_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, frame_timeout_ms), 0, 0, LW_RELOAD_AT_OPEN, NULL},

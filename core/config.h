@@ -48,6 +48,8 @@ struct lw_listener_config {
 	char cert[PATH_MAX];         /* tls */
 	char key[PATH_MAX];
 	char ca[PATH_MAX];
+	char ciphers[512];           /* tls: TLS 1.2 cipher list (OpenSSL syntax); "" = Mozilla intermediate */
+	char ciphersuites[256];      /* tls: TLS 1.3 suites; "" = Mozilla intermediate */
 	int verify_client;
 	struct lw_cidr_list allow;   /* empty = everyone */
 	uint32_t frame_timeout_ms;   /* stream: a frame incomplete this long is cut, connection closed; 0 = off */

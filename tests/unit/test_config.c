@@ -368,7 +368,7 @@ Test(config, every_listener_key_is_compared_on_reload)
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", k.name);
 	}
 	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections max_connections_per_source "
-			 "idle_timeout cert key ca verify_client allow frame_timeout handshake_timeout "
+			 "idle_timeout cert key ca ciphers ciphersuites verify_client allow frame_timeout handshake_timeout "
 			 "rate_limit.events_per_second rate_limit.burst rate_limit.max_sources "
 			 "rate_limit.listener_events_per_second rate_limit.listener_burst "
 			 "max_body_size ");

@@ -41,63 +41,10 @@ enum op {
 static const char *const op_names[OP_COUNT] = {"gt", "gte", "lt", "lte", "eq",
 					       "neq"};
 
-/* ---- fields ---- */
-
-/* Event members a group-by or value field can name; anything else with a
- * dot is an extra field (decoder output, zones). */
-enum fbase {
-	F_EXTRA = 0, F_MESSAGE, F_HOST, F_APP, F_PROCID, F_MSGID, F_ZONE,
-	F_SRCADDR, F_FACILITY, F_SEVERITY
-};
-
-static const struct {
-	const char *name;
-	enum fbase b;
-} base_fields[] = {
-	{"message", F_MESSAGE},
-	{"host.name", F_HOST},
-	{"host.hostname", F_HOST},
-	{"process.name", F_APP},
-	{"log.syslog.appname", F_APP},
-	{"process.pid", F_PROCID},
-	{"log.syslog.procid", F_PROCID},
-	{"log.syslog.msgid", F_MSGID},
-	{"labels.zone", F_ZONE},
-	{"log.source.address", F_SRCADDR},
-	{"log.syslog.facility.code", F_FACILITY},
-	{"log.syslog.severity.code", F_SEVERITY},
-};
-
-/* Sigma's generic field names, the same mapping the detection rules use
- * (docs/rules.md "Field names"), so a correlation written for SigmaHQ
- * taxonomy groups by the field its detection rules match on. */
-static const struct {
-	const char *sigma, *ecs;
-} generic_fields[] = {
-	{"Image", "process.executable"},
-	{"CommandLine", "process.command_line"},
-	{"ParentImage", "process.parent.executable"},
-	{"ParentCommandLine", "process.parent.command_line"},
-	{"CurrentDirectory", "process.working_directory"},
-	{"ProcessId", "process.pid"},
-	{"ParentProcessId", "process.parent.pid"},
-	{"User", "user.name"},
-	{"TargetFilename", "file.path"},
-	{"SourceIp", "source.ip"},
-	{"SourcePort", "source.port"},
-	{"SourceHostname", "source.domain"},
-	{"DestinationIp", "destination.ip"},
-	{"DestinationPort", "destination.port"},
-	{"DestinationHostname", "destination.domain"},
-	{"Protocol", "network.transport"},
-	{"Computer", "host.name"},
-	{"ComputerName", "host.name"},
-	{"Hostname", "host.name"},
-	{"Message", "message"},
-};
-
+/* A group-by or value field: an event member, or an extra field (decoder
+ * output, zones) looked up by its ECS name. */
 struct fref {
-	uint8_t base;     /* enum fbase */
+	uint8_t member;   /* enum lw_event_member */
 	uint32_t keylen;
 	char *key;        /* ECS name (extra fields are looked up by it) */
 };
@@ -826,18 +773,12 @@ static void rerr_at(struct lw_diags *diags, const struct crule *r, int line,
 /* Sigma generic name or ECS name -> fref. 0 when the name is neither. */
 static int resolve_field(const char *name, struct fref *out)
 {
-	const char *key = name;
+	const char *key = lw_event_sigma_alias(name, strlen(name));
 
-	for (size_t i = 0; i < sizeof(generic_fields) / sizeof(generic_fields[0]); i++)
-		if (strcmp(generic_fields[i].sigma, name) == 0) {
-			key = generic_fields[i].ecs;
-			break;
-		}
-	out->base = F_EXTRA;
-	for (size_t i = 0; i < sizeof(base_fields) / sizeof(base_fields[0]); i++)
-		if (strcmp(base_fields[i].name, key) == 0)
-			out->base = (uint8_t)base_fields[i].b;
-	if (out->base == F_EXTRA && strchr(key, '.') == NULL)
+	if (key == NULL)
+		key = name;
+	out->member = (uint8_t)lw_event_member_lookup(key, strlen(key));
+	if (out->member == LW_EVENT_MEMBER_NONE && strchr(key, '.') == NULL)
 		return 0;
 	out->key = strdup(key);
 	out->keylen = (uint32_t)strlen(key);
@@ -1244,7 +1185,7 @@ struct lw_correlation {
 	struct lw_correlation_stats stats;
 };
 
-static const struct fref host_field = {F_HOST, 9, (char *)"host.name"};
+static const struct fref host_field = {LW_EVENT_MEMBER_HOST, 9, (char *)"host.name"};
 static const char *const host_group_name[] = {"host.name"};
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
@@ -1582,29 +1523,14 @@ static uint32_t get_group(struct lw_correlation *c, struct win *w,
 /* ---- fields of an event ---- */
 
 static struct lw_str field_value(const struct lw_event *ev, const struct fref *f,
-				 char *num, size_t numlen)
+				 char text[LW_EVENT_MEMBER_TEXT_MAX])
 {
-	uint8_t code;
+	const struct lw_field *x;
 
-	switch (f->base) {
-	case F_MESSAGE: return ev->message;
-	case F_HOST: return ev->host;
-	case F_APP: return ev->app;
-	case F_PROCID: return ev->procid;
-	case F_MSGID: return ev->msgid;
-	case F_ZONE: return ev->zone;
-	case F_SRCADDR: return ev->source_address;
-	case F_FACILITY:
-	case F_SEVERITY:
-		code = f->base == F_FACILITY ? ev->facility : ev->severity;
-		if (code == LW_SYSLOG_NONE)
-			return LW_STR_NULL;
-		return (struct lw_str){num, (uint32_t)snprintf(num, numlen, "%u", code)};
-	default: {
-		const struct lw_field *x = lw_event_field(ev, f->key, f->keylen);
-		return x ? x->value : LW_STR_NULL;
-	}
-	}
+	if (f->member != LW_EVENT_MEMBER_NONE)
+		return lw_event_member_value(ev, f->member, text);
+	x = lw_event_field(ev, f->key, f->keylen);
+	return x ? x->value : LW_STR_NULL;
 }
 
 /* Encodes the group-by values; 0 when one is missing (the event does not
@@ -1613,10 +1539,10 @@ static int make_key(const struct lw_event *ev, const struct fref *gf,
 		    uint32_t ngroup, int allow_empty, char *key, uint16_t *klen)
 {
 	size_t n = 0;
-	char num[8];
+	char num[LW_EVENT_MEMBER_TEXT_MAX];
 
 	for (uint32_t g = 0; g < ngroup; g++) {
-		struct lw_str v = field_value(ev, &gf[g], num, sizeof(num));
+		struct lw_str v = field_value(ev, &gf[g], num);
 		size_t room = LW_CORRELATION_KEY_MAX - n - 1 -
 			(ngroup - g - 1); /* one length byte for each later value */
 		size_t len = v.len;
@@ -2013,8 +1939,8 @@ static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 		return 0;
 	}
 	if (w->type == CT_VALUE_COUNT) {
-		char num[8];
-		struct lw_str v = field_value(ev, &w->r->vf[slot], num, sizeof(num));
+		char num[LW_EVENT_MEMBER_TEXT_MAX];
+		struct lw_str v = field_value(ev, &w->r->vf[slot], num);
 
 		if (v.len == 0) {
 			c->stats.no_group++;

@@ -47,60 +47,6 @@ const char *lw_sigma_level_name(int level)
 	return level >= 0 && level <= LW_LEVEL_CRITICAL ? level_names[level] : NULL;
 }
 
-/* ---- fields ---- */
-
-enum base_field {
-	B_EXTRA = 0, B_MESSAGE, B_HOST, B_APP, B_PROCID, B_MSGID, B_ZONE,
-	B_SRCADDR, B_FACILITY, B_SEVERITY, B_SD
-};
-
-static const struct {
-	const char *name;
-	enum base_field b;
-} base_fields[] = {
-	{"message", B_MESSAGE},
-	{"host.name", B_HOST},
-	{"host.hostname", B_HOST},
-	{"process.name", B_APP},
-	{"log.syslog.appname", B_APP},
-	{"process.pid", B_PROCID},
-	{"log.syslog.procid", B_PROCID},
-	{"log.syslog.msgid", B_MSGID},
-	{"labels.zone", B_ZONE},
-	{"log.source.address", B_SRCADDR},
-	{"log.syslog.facility.code", B_FACILITY},
-	{"log.syslog.severity.code", B_SEVERITY},
-	{"log.syslog.structured_data", B_SD},
-};
-
-/* Sigma's generic (Sysmon-style) field names -> ECS. Names not here and
- * without a '.' are unknown (warning, always absent). */
-static const struct {
-	const char *sigma;
-	const char *ecs;
-} field_aliases[] = {
-	{"Image", "process.executable"},
-	{"CommandLine", "process.command_line"},
-	{"ParentImage", "process.parent.executable"},
-	{"ParentCommandLine", "process.parent.command_line"},
-	{"CurrentDirectory", "process.working_directory"},
-	{"ProcessId", "process.pid"},
-	{"ParentProcessId", "process.parent.pid"},
-	{"User", "user.name"},
-	{"TargetFilename", "file.path"},
-	{"DestinationIp", "destination.ip"},
-	{"DestinationPort", "destination.port"},
-	{"DestinationHostname", "destination.domain"},
-	{"SourceIp", "source.ip"},
-	{"SourcePort", "source.port"},
-	{"SourceHostname", "source.domain"},
-	{"Protocol", "network.transport"},
-	{"Computer", "host.name"},
-	{"ComputerName", "host.name"},
-	{"Hostname", "host.name"},
-	{"Message", "message"},
-};
-
 /* ---- logsource -> programs ---- */
 
 #define AUTH_PROGRAMS "sshd", "sshd-session", "sudo", "su", "login", "passwd", \
@@ -178,7 +124,7 @@ struct selection {     /* any group may match */
 struct slot {
 	char *key;
 	uint32_t keylen;
-	uint8_t base;      /* enum base_field */
+	uint8_t member;    /* enum lw_event_member */
 	uint8_t absent;    /* build: nobody produces this extra field */
 	uint8_t unknown;   /* non-ECS name without alias */
 };
@@ -242,7 +188,7 @@ struct slot_cache {
 	uint32_t low_off;
 	double num;
 	struct sockaddr_storage ip;
-	char numbuf[4];
+	char numbuf[LW_EVENT_MEMBER_TEXT_MAX];
 };
 
 struct lw_sigma_scratch {
@@ -377,23 +323,16 @@ static int field_slot(struct ctx *c, const yaml_node_t *n, const char *name,
 		      size_t len, uint32_t *out)
 {
 	struct lw_sigma_set *set = c->set;
-	const char *key = name;
-	size_t klen = len;
-	uint8_t base = B_EXTRA, unknown = 0;
+	const char *key = lw_event_sigma_alias(name, len);
+	size_t klen = key != NULL ? strlen(key) : len;
+	enum lw_event_member member;
+	uint8_t unknown = 0;
 	struct slot *s;
 
-	for (size_t i = 0; i < sizeof(field_aliases) / sizeof(field_aliases[0]); i++)
-		if (strlen(field_aliases[i].sigma) == len &&
-		    memcmp(field_aliases[i].sigma, name, len) == 0) {
-			key = field_aliases[i].ecs;
-			klen = strlen(key);
-			break;
-		}
-	for (size_t i = 0; i < sizeof(base_fields) / sizeof(base_fields[0]); i++)
-		if (strlen(base_fields[i].name) == klen &&
-		    memcmp(base_fields[i].name, key, klen) == 0)
-			base = (uint8_t)base_fields[i].b;
-	if (base == B_EXTRA && key == name && memchr(name, '.', len) == NULL) {
+	if (key == NULL)
+		key = name;
+	member = lw_event_member_lookup(key, klen);
+	if (member == LW_EVENT_MEMBER_NONE && memchr(key, '.', klen) == NULL) {
 		unknown = 1;
 		cwarn(c, n, "field '%.*s' is neither an ECS name nor a known Sigma "
 		      "field: it never matches (it is treated as absent)",
@@ -413,7 +352,7 @@ static int field_slot(struct ctx *c, const yaml_node_t *n, const char *name,
 	if (s->key == NULL)
 		return LW_ENOMEM;
 	s->keylen = (uint32_t)klen;
-	s->base = base;
+	s->member = (uint8_t)member;
 	s->unknown = unknown;
 	*out = set->nslots++;
 	return LW_OK;
@@ -1557,7 +1496,7 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 	for (uint32_t i = 0; i < set->nslots; i++) {
 		struct slot *s = &set->slots[i];
 		s->absent = s->unknown ||
-			(s->base == B_EXTRA && known != NULL &&
+			(s->member == LW_EVENT_MEMBER_NONE && known != NULL &&
 			 !known(s->key, s->keylen, arg));
 	}
 	for (uint32_t i = 0; i < set->nsels; i++)
@@ -1680,33 +1619,15 @@ static struct slot_cache *resolve(struct lw_sigma_scratch *s, uint32_t slot)
 	sc->low_ok = 0;
 	sc->ip_state = 0;
 	sc->num_state = 0;
-	switch (sl->base) {
-	case B_MESSAGE: v = ev->message; break;
-	case B_HOST: v = ev->host; break;
-	case B_APP: v = ev->app; break;
-	case B_PROCID: v = ev->procid; break;
-	case B_MSGID: v = ev->msgid; break;
-	case B_ZONE: v = ev->zone; break;
-	case B_SRCADDR: v = ev->source_address; break;
-	case B_SD: v = ev->structured_data; break;
-	case B_FACILITY:
-	case B_SEVERITY: {
-		uint8_t code = sl->base == B_FACILITY ? ev->facility : ev->severity;
-		if (code != LW_SYSLOG_NONE) {
-			int n = snprintf(sc->numbuf, sizeof(sc->numbuf), "%u", code);
-			v = (struct lw_str){sc->numbuf, (uint32_t)n};
-		}
-		break;
-	}
-	default: {
-		const struct lw_field *f = sl->absent ? NULL :
-			lw_event_field(ev, sl->key, sl->keylen);
+	if (sl->member != LW_EVENT_MEMBER_NONE) {
+		v = lw_event_member_value(ev, sl->member, sc->numbuf);
+	} else if (!sl->absent) {
+		const struct lw_field *f = lw_event_field(ev, sl->key, sl->keylen);
+
 		if (f != NULL) {
 			v = f->value;
 			present = 1; /* an extra field may be present and empty */
 		}
-		break;
-	}
 	}
 	sc->raw = v;
 	/* An empty member is how the event says "not present". */

@@ -18,8 +18,9 @@
  * Matching is case-insensitive (ASCII) except for `re` and `cased`.
  * Fields: ECS names resolve to event members (message, host.name,
  * process.name, process.pid, log.syslog.*, labels.zone, log.source.address)
- * or to extra fields (decoder output); Sigma's generic names are mapped by
- * an alias table (Image -> process.executable, User -> user.name ...).
+ * or to extra fields (decoder output); Sigma's generic names are mapped to
+ * ECS (Image -> process.executable, User -> user.name ...). Both tables
+ * are core/event.h's (lw_event_member_lookup, lw_event_sigma_alias).
  * A name that is neither ECS-shaped (dotted) nor an alias is unknown: a
  * load warning, and it behaves as an absent field.
  *

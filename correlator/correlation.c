@@ -174,36 +174,8 @@ void lw_correlation_rules_free(struct lw_correlation_rules *cr)
 struct ctx {
 	struct lw_correlation_rules *cr;
 	struct lw_ryaml *y;
-	struct lw_diags *diags;
-	int err;
 };
 
-static int cerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int cerr(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_ERROR, LW_EPARSE, fmt, ap);
-	va_end(ap);
-	if (c->err == LW_OK)
-		c->err = LW_EPARSE;
-	return LW_EPARSE;
-}
-
-static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_WARNING, LW_OK, fmt, ap);
-	va_end(ap);
-}
 
 static const char *const top_keys[] = {
 	"title", "id", "name", "status", "description", "references", "author",
@@ -221,13 +193,14 @@ static int check_top_keys(struct ctx *c, yaml_node_t *root)
 		if (ks == NULL)
 			continue;
 		if (strcmp(ks, "detection") == 0 || strcmp(ks, "logsource") == 0)
-			return cerr(c, k, "a detection rule ('%s'): put it in "
-				    "rules/detection/", ks);
+			return lw_ryaml_error(c->y, k, LW_EPARSE,
+					      "a detection rule ('%s'): put it in "
+					      "rules/detection/", ks);
 		for (i = 0; top_keys[i] != NULL; i++)
 			if (strcmp(ks, top_keys[i]) == 0)
 				break;
 		if (top_keys[i] == NULL)
-			cwarn(c, k, "unknown key '%s' ignored", ks);
+			lw_ryaml_warn(c->y, k, "unknown key '%s' ignored", ks);
 	}
 	return LW_OK;
 }
@@ -241,10 +214,12 @@ static int str_field(struct ctx *c, yaml_node_t *map, const char *key,
 
 	*out = NULL;
 	if (v == NULL)
-		return required ? cerr(c, map, "'%s' is required", key) : LW_OK;
+		return required ? lw_ryaml_error(c->y, map, LW_EPARSE,
+			"'%s' is required", key) : LW_OK;
 	s = lw_ryaml_str(v, &len);
 	if (s == NULL || len == 0 || lw_ryaml_is_null(v))
-		return cerr(c, v, "'%s' must be a non-empty string", key);
+		return lw_ryaml_error(c->y, v, LW_EPARSE,
+				      "'%s' must be a non-empty string", key);
 	*out = lw_memdup_z(s, len);
 	return *out ? LW_OK : LW_ENOMEM;
 }
@@ -256,7 +231,7 @@ static int load_level(struct ctx *c, yaml_node_t *root, struct crule *r)
 
 	r->info.level = LW_LEVEL_MEDIUM;
 	if (v == NULL) {
-		cwarn(c, root, "no 'level': medium is assumed");
+		lw_ryaml_warn(c->y, root, "no 'level': medium is assumed");
 		return LW_OK;
 	}
 	for (int i = 0; s != NULL && i <= LW_LEVEL_CRITICAL; i++)
@@ -264,8 +239,8 @@ static int load_level(struct ctx *c, yaml_node_t *root, struct crule *r)
 			r->info.level = (enum lw_sigma_level)i;
 			return LW_OK;
 		}
-	return cerr(c, v, "level must be informational, low, medium, high or "
-		    "critical");
+	return lw_ryaml_error(c->y, v, LW_EPARSE, "level must be informational, "
+			      "low, medium, high or critical");
 }
 
 static int load_tags(struct ctx *c, yaml_node_t *root, struct crule *r)
@@ -276,7 +251,8 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct crule *r)
 	if (tags == NULL)
 		return LW_OK;
 	if (tags->type != YAML_SEQUENCE_NODE)
-		return cerr(c, tags, "'tags' must be a list");
+		return lw_ryaml_error(c->y, tags, LW_EPARSE,
+				      "'tags' must be a list");
 	n = (size_t)(tags->data.sequence.items.top - tags->data.sequence.items.start);
 	r->tagv = calloc(n ? n : 1, sizeof(*r->tagv));
 	if (r->tagv == NULL)
@@ -288,20 +264,22 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct crule *r)
 		const char *s = lw_ryaml_str(t, &len);
 
 		if (s == NULL)
-			return cerr(c, t, "a tag must be a string");
+			return lw_ryaml_error(c->y, t, LW_EPARSE,
+					      "a tag must be a string");
 		if (len > 8 && memcmp(s, "logward.", 8) == 0) {
 			int k = lw_category_parse(s + 8, len - 8);
 
 			if (k < 0)
-				return cerr(c, t, "unknown category '%s' (expected "
-					    "one of unauthorized-access, dos, "
-					    "anomalous-outbound, malware, "
-					    "data-exfiltration, unauthorized-software, "
-					    "log-tampering, system-failure)", s + 8);
+				return lw_ryaml_error(c->y, t, LW_EPARSE,
+					"unknown category '%s' (expected one of "
+					"unauthorized-access, dos, "
+					"anomalous-outbound, malware, "
+					"data-exfiltration, unauthorized-software, "
+					"log-tampering, system-failure)", s + 8);
 			if (r->has_category && (int)r->info.category != k)
-				return cerr(c, t, "two logward categories: '%s' and "
-					    "'%s'", lw_category_name(r->info.category),
-					    s + 8);
+				return lw_ryaml_error(c->y, t, LW_EPARSE,
+					"two logward categories: '%s' and '%s'",
+					lw_category_name(r->info.category), s + 8);
 			r->info.category = (enum lw_category)k;
 			r->has_category = 1;
 		}
@@ -323,8 +301,9 @@ static int parse_timespan(struct ctx *c, yaml_node_t *v, const char *what,
 
 	if (s == NULL || lw_parse_duration_ms(s, &ms) != LW_OK || ms == 0 ||
 	    ms > (uint64_t)INT64_MAX / 1000000)
-		return cerr(c, v, "'%s' must be a duration like 30s, 5m, 1h or 2d",
-			    what);
+		return lw_ryaml_error(c->y, v, LW_EPARSE,
+				      "'%s' must be a duration like "
+				      "30s, 5m, 1h or 2d", what);
 	*out = (int64_t)ms * 1000000;
 	return LW_OK;
 }
@@ -350,7 +329,8 @@ static int load_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 		cnt = (size_t)(n->data.sequence.items.top -
 			       n->data.sequence.items.start);
 	else
-		return cerr(c, n, "'%s' must be a list of strings", what);
+		return lw_ryaml_error(c->y, n, LW_EPARSE,
+				      "'%s' must be a list of strings", what);
 	*out = calloc(cnt ? cnt : 1, sizeof(**out));
 	if (*out == NULL)
 		return LW_ENOMEM;
@@ -366,11 +346,13 @@ static int load_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 		const char *s = lw_ryaml_str(e, &len);
 
 		if (s == NULL || len == 0)
-			return cerr(c, e ? e : n, "each entry of '%s' must be a "
-				    "non-empty string", what);
+			return lw_ryaml_error(c->y, e ? e : n, LW_EPARSE,
+					      "each entry of '%s' must be a "
+					      "non-empty string", what);
 		for (uint32_t j = 0; j < *nout; j++)
 			if (strcmp((*out)[j], s) == 0)
-				return cerr(c, e, "'%s' lists '%s' twice", what, s);
+				return lw_ryaml_error(c->y, e, LW_EPARSE,
+					"'%s' lists '%s' twice", what, s);
 		(*out)[*nout] = lw_memdup_z(s, len);
 		if ((*out)[*nout] == NULL)
 			return LW_ENOMEM;
@@ -384,7 +366,9 @@ static int load_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 static int load_condition(struct ctx *c, yaml_node_t *cond, struct crule *r)
 {
 	if (cond->type != YAML_MAPPING_NODE)
-		return cerr(c, cond, "'condition' must be a mapping like {gte: 10}");
+		return lw_ryaml_error(c->y, cond, LW_EPARSE,
+				      "'condition' must be a mapping "
+				      "like {gte: 10}");
 	for (yaml_node_pair_t *p = cond->data.mapping.pairs.start;
 	     p < cond->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = lw_ryaml_node(c->y, p->key);
@@ -398,10 +382,12 @@ static int load_condition(struct ctx *c, yaml_node_t *cond, struct crule *r)
 			const char *s = lw_ryaml_str(v, &len);
 
 			if (v->type == YAML_SEQUENCE_NODE)
-				return cerr(c, v, "'field' with several fields is "
-					    "not supported: give one field");
+				return lw_ryaml_error(c->y, v, LW_EPARSE,
+					"'field' with several fields is not "
+					"supported: give one field");
 			if (s == NULL || len == 0)
-				return cerr(c, v, "'field' must be a field name");
+				return lw_ryaml_error(c->y, v, LW_EPARSE,
+					"'field' must be a field name");
 			free(r->value_field);
 			r->value_field = lw_memdup_z(s, len);
 			if (r->value_field == NULL)
@@ -412,12 +398,16 @@ static int load_condition(struct ctx *c, yaml_node_t *cond, struct crule *r)
 			if (ks != NULL && strcmp(ks, op_names[op]) == 0)
 				break;
 		if (op == OP_COUNT)
-			return cerr(c, k, "unknown condition '%s' (expected gt, gte, "
-				    "lt, lte, eq, neq or field)", ks ? ks : "?");
+			return lw_ryaml_error(c->y, k, LW_EPARSE,
+					      "unknown condition '%s' (expected "
+					      "gt, gte, lt, lte, eq, neq or field)",
+					      ks ? ks : "?");
 		if (!parse_u64(lw_ryaml_str(v, NULL), &num) ||
 		    num > LW_CORRELATION_MAX_THRESHOLD)
-			return cerr(c, v, "'%s' must be a whole number from 0 to %d",
-				    ks, LW_CORRELATION_MAX_THRESHOLD);
+			return lw_ryaml_error(c->y, v, LW_EPARSE,
+					      "'%s' must be a whole "
+					      "number from 0 to %d", ks,
+					      LW_CORRELATION_MAX_THRESHOLD);
 		r->opmask |= 1u << op;
 		r->opv[op] = (int64_t)num;
 	}
@@ -429,14 +419,17 @@ static int load_aliases(struct ctx *c, yaml_node_t *al, struct crule *r)
 	size_t total = 0;
 
 	if (al->type != YAML_MAPPING_NODE)
-		return cerr(c, al, "'aliases' must map an alias to {rule: field}");
+		return lw_ryaml_error(c->y, al, LW_EPARSE,
+				      "'aliases' must map an alias "
+				      "to {rule: field}");
 	for (yaml_node_pair_t *p = al->data.mapping.pairs.start;
 	     p < al->data.mapping.pairs.top; p++) {
 		yaml_node_t *v = lw_ryaml_node(c->y, p->value);
 
 		if (v == NULL || v->type != YAML_MAPPING_NODE)
-			return cerr(c, v ? v : al, "an alias must map each rule to "
-				    "its field");
+			return lw_ryaml_error(c->y, v ? v : al, LW_EPARSE,
+					      "an alias must map each "
+					      "rule to its field");
 		total += (size_t)(v->data.mapping.pairs.top -
 				  v->data.mapping.pairs.start);
 	}
@@ -449,7 +442,8 @@ static int load_aliases(struct ctx *c, yaml_node_t *al, struct crule *r)
 		yaml_node_t *v = lw_ryaml_node(c->y, p->value);
 
 		if (an == NULL)
-			return cerr(c, al, "an alias name must be a string");
+			return lw_ryaml_error(c->y, al, LW_EPARSE,
+					      "an alias name must be a string");
 		for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 		     q < v->data.mapping.pairs.top; q++) {
 			yaml_node_t *rk = lw_ryaml_node(c->y, q->key);
@@ -458,8 +452,9 @@ static int load_aliases(struct ctx *c, yaml_node_t *al, struct crule *r)
 			struct alias *a = &r->aliases[r->naliases];
 
 			if (rn == NULL || fn == NULL || *fn == '\0')
-				return cerr(c, rk, "alias '%s': each rule must map "
-					    "to a field name", an);
+				return lw_ryaml_error(c->y, rk, LW_EPARSE,
+					"alias '%s': each rule must map "
+					"to a field name", an);
 			a->name = strdup(an);
 			a->ref = strdup(rn);
 			a->field = strdup(fn);
@@ -475,8 +470,9 @@ static int load_aliases(struct ctx *c, yaml_node_t *al, struct crule *r)
 static int load_logward(struct ctx *c, yaml_node_t *lw, struct crule *r)
 {
 	if (lw->type != YAML_MAPPING_NODE)
-		return cerr(c, lw, "'logward' must be a mapping (suppress, "
-			    "max_groups)");
+		return lw_ryaml_error(c->y, lw, LW_EPARSE,
+				      "'logward' must be a mapping "
+				      "(suppress, max_groups)");
 	for (yaml_node_pair_t *p = lw->data.mapping.pairs.start;
 	     p < lw->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = lw_ryaml_node(c->y, p->key);
@@ -492,13 +488,16 @@ static int load_logward(struct ctx *c, yaml_node_t *lw, struct crule *r)
 		} else if (ks != NULL && strcmp(ks, "max_groups") == 0) {
 			if (!parse_u64(lw_ryaml_str(v, NULL), &n) || n == 0 ||
 			    n > LW_CORRELATION_MAX_GROUPS_LIMIT)
-				return cerr(c, v, "'max_groups' must be a number "
-					    "from 1 to %u",
-					    LW_CORRELATION_MAX_GROUPS_LIMIT);
+				return lw_ryaml_error(c->y, v, LW_EPARSE,
+					"'max_groups' must be a "
+					"number from 1 to %u",
+					LW_CORRELATION_MAX_GROUPS_LIMIT);
 			r->max_groups = (uint32_t)n;
 		} else {
-			return cerr(c, k, "unknown key 'logward.%s' (expected "
-				    "suppress, max_groups)", ks ? ks : "?");
+			return lw_ryaml_error(c->y, k, LW_EPARSE,
+					      "unknown key 'logward.%s' (expected "
+					      "suppress, max_groups)",
+					      ks ? ks : "?");
 		}
 	}
 	return LW_OK;
@@ -509,7 +508,8 @@ static int load_generate(struct ctx *c, yaml_node_t *v, struct crule *r)
 	if (v == NULL)
 		return LW_OK;
 	if (!lw_ryaml_bool(v, &r->generate))
-		return cerr(c, v, "'generate' must be true or false");
+		return lw_ryaml_error(c->y, v, LW_EPARSE,
+				      "'generate' must be true or false");
 	return LW_OK;
 }
 
@@ -522,33 +522,43 @@ static int check_type(struct ctx *c, yaml_node_t *corr, struct crule *r)
 	case CT_EVENT_COUNT:
 	case CT_VALUE_COUNT:
 		if (cmp == 0)
-			return cerr(c, corr, "%s needs a 'condition' such as "
-				    "{gte: 10}", type_names[r->type]);
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "%s needs a 'condition' "
+					      "such as {gte: 10}",
+					      type_names[r->type]);
 		if (r->type == CT_VALUE_COUNT && r->value_field == NULL)
-			return cerr(c, corr, "value_count needs 'condition.field' "
-				    "(the field whose distinct values are counted)");
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "value_count needs 'condition.field' "
+					      "(the field whose distinct "
+					      "values are counted)");
 		if (r->type == CT_EVENT_COUNT && r->value_field != NULL)
-			return cerr(c, corr, "'condition.field' belongs to "
-				    "value_count, not event_count");
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "'condition.field' belongs to "
+					      "value_count, not event_count");
 		if (cmp & ((1u << OP_LT) | (1u << OP_LTE) | (1u << OP_NEQ)))
-			cwarn(c, corr, "lt/lte/neq are tested at each contributing "
-			      "event, so they hold for the first events of every "
-			      "window; to detect 'nothing arrives' use type: "
-			      "absence");
+			lw_ryaml_warn(c->y, corr, "lt/lte/neq are tested at each "
+				      "contributing event, so they hold for the "
+				      "first events of every window; to detect "
+				      "'nothing arrives' use type: absence");
 		if (r->nrefs == 0 && r->type == CT_VALUE_COUNT)
-			return cerr(c, corr, "'rules' is required");
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "'rules' is required");
 		break;
 	case CT_TEMPORAL:
 	case CT_TEMPORAL_ORDERED:
 		if (r->nrefs < 2)
-			return cerr(c, corr, "%s needs at least two 'rules'",
-				    type_names[r->type]);
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "%s needs at least two 'rules'",
+					      type_names[r->type]);
 		if (r->value_field != NULL)
-			return cerr(c, corr, "'condition.field' belongs to "
-				    "value_count");
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "'condition.field' belongs "
+					      "to value_count");
 		if (r->type == CT_TEMPORAL_ORDERED && cmp != 0)
-			return cerr(c, corr, "temporal_ordered takes no condition: "
-				    "every rule must match, in order");
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "temporal_ordered takes no "
+					      "condition: every rule must "
+					      "match, in order");
 		if (cmp == 0) {
 			r->opmask = 1u << OP_GTE;
 			r->opv[OP_GTE] = r->nrefs;
@@ -556,19 +566,22 @@ static int check_type(struct ctx *c, yaml_node_t *corr, struct crule *r)
 		break;
 	case CT_ABSENCE:
 		if (cmp != 0 || r->value_field != NULL)
-			return cerr(c, corr, "absence takes no condition: it fires "
-				    "when a group seen before sends nothing for "
-				    "'timespan'");
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "absence takes no condition: it "
+					      "fires when a group seen before "
+					      "sends nothing for 'timespan'");
 		break;
 	default:
 		break;
 	}
 	if (r->nrefs > LW_CORRELATION_MAX_REFS)
-		return cerr(c, corr, "at most %d rules per correlation",
-			    LW_CORRELATION_MAX_REFS);
+		return lw_ryaml_error(c->y, corr, LW_EPARSE,
+				      "at most %d rules per correlation",
+				      LW_CORRELATION_MAX_REFS);
 	if (r->ngroup > LW_CORRELATION_MAX_GROUP_BY)
-		return cerr(c, corr, "at most %d group-by fields",
-			    LW_CORRELATION_MAX_GROUP_BY);
+		return lw_ryaml_error(c->y, corr, LW_EPARSE,
+				      "at most %d group-by fields",
+				      LW_CORRELATION_MAX_GROUP_BY);
 	/* The window keeps threshold + 1 entries: enough to tell every
 	 * comparison apart, never more. */
 	r->k = 1;
@@ -585,8 +598,8 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 	int rc, t;
 
 	if (corr == NULL || corr->type != YAML_MAPPING_NODE)
-		return cerr(c, corr ? corr : root, "'correlation' (a mapping) is "
-			    "required");
+		return lw_ryaml_error(c->y, corr ? corr : root, LW_EPARSE,
+				      "'correlation' (a mapping) is required");
 	for (yaml_node_pair_t *p = corr->data.mapping.pairs.start;
 	     p < corr->data.mapping.pairs.top; p++) {
 		static const char *const keys[] = {"type", "rules", "group-by",
@@ -599,22 +612,27 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 			if (strcmp(ks, keys[i]) == 0)
 				break;
 		if (ks == NULL || keys[i] == NULL)
-			return cerr(c, lw_ryaml_node(c->y, p->key), "unknown key "
-				    "'correlation.%s'", ks ? ks : "?");
+			return lw_ryaml_error(c->y, lw_ryaml_node(c->y, p->key),
+					      LW_EPARSE, "unknown key "
+					      "'correlation.%s'", ks ? ks : "?");
 	}
 	v = lw_ryaml_get(c->y, corr, "type", NULL);
 	ts = lw_ryaml_str(v, NULL);
 	if (ts == NULL)
-		return cerr(c, corr, "'correlation.type' is required");
+		return lw_ryaml_error(c->y, corr, LW_EPARSE,
+				      "'correlation.type' is required");
 	for (t = 0; t <= CT_ABSENCE; t++)
 		if (strcmp(ts, type_names[t]) == 0)
 			break;
 	if (t > CT_ABSENCE) {
 		if (strncmp(ts, "value_", 6) == 0)
-			return cerr(c, v, "correlation type '%s' is not supported "
-				    "(event_count, value_count, temporal, "
-				    "temporal_ordered, absence)", ts);
-		return cerr(c, v, "unknown correlation type '%s'", ts);
+			return lw_ryaml_error(c->y, v, LW_EPARSE,
+					      "correlation type '%s' is not "
+					      "supported (event_count, "
+					      "value_count, temporal, "
+					      "temporal_ordered, absence)", ts);
+		return lw_ryaml_error(c->y, v, LW_EPARSE,
+				      "unknown correlation type '%s'", ts);
 	}
 	r->type = (enum ctype)t;
 	v = lw_ryaml_get(c->y, corr, "rules", NULL);
@@ -624,7 +642,8 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 			return rc;
 	}
 	if (v == NULL && r->type != CT_ABSENCE && r->type != CT_EVENT_COUNT)
-		return cerr(c, corr, "'correlation.rules' is required");
+		return lw_ryaml_error(c->y, corr, LW_EPARSE,
+				      "'correlation.rules' is required");
 	v = lw_ryaml_get(c->y, corr, "group-by", NULL);
 	if (v != NULL) {
 		rc = load_strlist(c, v, "group-by", &r->group, &r->ngroup, NULL);
@@ -635,7 +654,8 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 	if (v == NULL)
 		v = lw_ryaml_get(c->y, corr, "timeframe", NULL);
 	if (v == NULL)
-		return cerr(c, corr, "'correlation.timespan' is required");
+		return lw_ryaml_error(c->y, corr, LW_EPARSE,
+				      "'correlation.timespan' is required");
 	rc = parse_timespan(c, v, "timespan", &r->timespan_ns);
 	if (rc != LW_OK)
 		return rc;
@@ -663,10 +683,11 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	c->err = LW_OK;
+	c->y->err = LW_OK;
 	r.max_groups = LW_CORRELATION_MAX_GROUPS;
 	if (root->type != YAML_MAPPING_NODE)
-		return cerr(c, root, "a rule must be a mapping");
+		return lw_ryaml_error(c->y, root, LW_EPARSE,
+				      "a rule must be a mapping");
 	rc = check_top_keys(c, root);
 	if (rc == LW_OK)
 		rc = str_field(c, root, "title", 1, (char **)&r.info.title);
@@ -688,8 +709,8 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	v = lw_ryaml_get(c->y, root, "logward", NULL);
 	if (rc == LW_OK && v != NULL)
 		rc = load_logward(c, v, &r);
-	if (rc == LW_OK && c->err != LW_OK)
-		rc = c->err;
+	if (rc == LW_OK && c->y->err != LW_OK)
+		rc = c->y->err;
 	if (rc == LW_OK) {
 		r.info.file = strdup(c->y->path);
 		r.info.line = r.line = lw_ryaml_line(root);
@@ -715,14 +736,14 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y)
 {
 	struct lw_correlation_rules *cr = target;
-	struct ctx c = {cr, y, diags, LW_OK};
+	struct ctx c = {cr, y};
 	yaml_node_t *root;
 	int rc = LW_OK, n;
 
-	while ((n = lw_ryaml_next(y, &root, diags)) == 1) {
+	while ((n = lw_ryaml_next(y, &root)) == 1) {
 		int lrc = load_rule(&c, root);
 
 		if (lrc == LW_ENOMEM)
@@ -757,17 +778,17 @@ int lw_correlation_rules_load_string(struct lw_correlation_rules *cr,
 static void rerr_at(struct lw_diags *diags, const struct crule *r, int line,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* An error found after loading, at line of the rule's file (0: the
+ * rule's own line), as "file:line: error: reason". */
 static void rerr_at(struct lw_diags *diags, const struct crule *r, int line,
 		    const char *fmt, ...)
 {
-	char buf[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	lw_diags_vadd(diags, LW_DIAG_ERROR, LW_EPARSE, r->info.file,
+		      line ? line : r->line, 0, fmt, ap);
 	va_end(ap);
-	lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, r->info.file,
-		     line ? line : r->line, 0, "%s", buf);
 }
 
 /* Sigma generic name or ECS name -> fref. 0 when the name is neither. */

@@ -286,37 +286,8 @@ void lw_sigma_set_free(struct lw_sigma_set *set)
 struct ctx {
 	struct lw_sigma_set *set;
 	struct lw_ryaml *y;
-	struct lw_diags *diags;
-	int err;           /* first error of the current rule */
-	const char *title; /* for messages */
 };
 
-static int cerr(struct ctx *c, const yaml_node_t *n, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int cerr(struct ctx *c, const yaml_node_t *n, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_ERROR, err, fmt, ap);
-	va_end(ap);
-	if (c->err == LW_OK)
-		c->err = err;
-	return err;
-}
-
-static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void cwarn(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_WARNING, LW_OK, fmt, ap);
-	va_end(ap);
-}
 
 /* The slot of a field name (Sigma or ECS), created on first use. */
 static int field_slot(struct ctx *c, const yaml_node_t *n, const char *name,
@@ -334,9 +305,9 @@ static int field_slot(struct ctx *c, const yaml_node_t *n, const char *name,
 	member = lw_event_member_lookup(key, klen);
 	if (member == LW_EVENT_MEMBER_NONE && memchr(key, '.', klen) == NULL) {
 		unknown = 1;
-		cwarn(c, n, "field '%.*s' is neither an ECS name nor a known Sigma "
-		      "field: it never matches (it is treated as absent)",
-		      (int)len, name);
+		lw_ryaml_warn(c->y, n, "field '%.*s' is neither an ECS name nor a "
+			      "known Sigma field: it never matches (it is "
+			      "treated as absent)", (int)len, name);
 	}
 	for (uint32_t i = 0; i < set->nslots; i++)
 		if (set->slots[i].keylen == klen &&
@@ -567,19 +538,21 @@ static int parse_mods(struct ctx *c, const yaml_node_t *kn, const char *mods,
 			for (k = 0; rejected_mods[k] != NULL; k++)
 				if (strlen(rejected_mods[k]) == j - i &&
 				    memcmp(rejected_mods[k], mods + i, j - i) == 0)
-					return cerr(c, kn, LW_EPARSE,
-						    "modifier '%s' is not supported",
-						    rejected_mods[k]);
-			return cerr(c, kn, LW_EPARSE, "unknown modifier '%.*s'",
-				    (int)(j - i), mods + i);
+					return lw_ryaml_error(c->y, kn, LW_EPARSE,
+						"modifier '%s' is not supported",
+						rejected_mods[k]);
+			return lw_ryaml_error(c->y, kn, LW_EPARSE,
+					      "unknown modifier '%.*s'",
+					      (int)(j - i), mods + i);
 		}
 		*out |= bit;
 		i = j + 1;
 	}
 	if (__builtin_popcount(*out & (M_STRPOS | M_RE | M_CIDR | M_EXISTS |
 				       M_NUMERIC)) > 1)
-		return cerr(c, kn, LW_EPARSE, "conflicting modifiers in '%.*s'",
-			    (int)len, mods);
+		return lw_ryaml_error(c->y, kn, LW_EPARSE,
+				      "conflicting modifiers in '%.*s'", (int)len,
+				      mods);
 	return LW_OK;
 }
 
@@ -615,7 +588,7 @@ static int add_regex(struct ctx *c, const char *src, size_t len, unsigned mods,
 	lw_regex_free(re);
 	if (rc != LW_OK) {
 		free(full);
-		return cerr(c, n, rc, "re: %s", d.detail);
+		return lw_ryaml_error(c->y, n, rc, "re: %s", d.detail);
 	}
 	if (grow((void **)&set->res, &set->recap, set->nres, sizeof(*r)) != LW_OK) {
 		free(full);
@@ -652,9 +625,10 @@ static int add_value(struct ctx *c, const yaml_node_t *n, unsigned mods,
 	int rc;
 
 	if (!lw_ryaml_is_scalar(n))
-		return cerr(c, n, LW_EPARSE, "expected a value (string, number or "
-			    "null), not a %s", n->type == YAML_MAPPING_NODE ?
-			    "mapping" : "list");
+		return lw_ryaml_error(c->y, n, LW_EPARSE,
+				      "expected a value (string, number or "
+				      "null), not a %s",
+				      n->type == YAML_MAPPING_NODE ? "mapping" : "list");
 	if (grow((void **)&set->vals, &set->valcap, set->nvals, sizeof(*v)) != LW_OK)
 		return LW_ENOMEM;
 	v = &set->vals[set->nvals];
@@ -662,9 +636,11 @@ static int add_value(struct ctx *c, const yaml_node_t *n, unsigned mods,
 	s = lw_ryaml_str(n, &len);
 	if (lw_ryaml_is_null(n)) {
 		if (mods & ~(M_ALL | M_CASED))
-			return cerr(c, n, LW_EPARSE, "null cannot take modifiers");
+			return lw_ryaml_error(c->y, n, LW_EPARSE,
+					      "null cannot take modifiers");
 		if (keyword)
-			return cerr(c, n, LW_EPARSE, "a keyword cannot be null");
+			return lw_ryaml_error(c->y, n, LW_EPARSE,
+					      "a keyword cannot be null");
 		v->kind = V_NULL;
 	} else if (mods & M_RE) {
 		v->kind = V_RE;
@@ -676,19 +652,21 @@ static int add_value(struct ctx *c, const yaml_node_t *n, unsigned mods,
 
 		v->kind = V_CIDR;
 		if (len >= sizeof(tmp))
-			return cerr(c, n, LW_EPARSE, "cidr: value too long");
+			return lw_ryaml_error(c->y, n, LW_EPARSE,
+					      "cidr: value too long");
 		memcpy(tmp, s, len);
 		tmp[len] = '\0';
 		if (lw_cidr_parse(tmp, &v->cidr) != LW_OK)
-			return cerr(c, n, LW_EPARSE, "cidr: '%s' is not a network "
-				    "like 10.0.0.0/8", tmp);
+			return lw_ryaml_error(c->y, n, LW_EPARSE,
+					      "cidr: '%s' is not a network "
+					      "like 10.0.0.0/8", tmp);
 	} else if (mods & M_NUMERIC) {
 		v->kind = V_NUM;
 		v->op = (mods & M_GT) ? NUM_GT : (mods & M_GTE) ? NUM_GTE :
 			(mods & M_LT) ? NUM_LT : NUM_LTE;
 		if (!parse_number(s, len, &v->num))
-			return cerr(c, n, LW_EPARSE, "'%.*s' is not a number",
-				    (int)len, s);
+			return lw_ryaml_error(c->y, n, LW_EPARSE,
+					      "'%.*s' is not a number", (int)len, s);
 	} else {
 		int pre = keyword || (mods & (M_CONTAINS | M_ENDS));
 		int post = keyword || (mods & (M_CONTAINS | M_STARTS));
@@ -729,7 +707,8 @@ static int add_matcher(struct ctx *c, const yaml_node_t *kn, const char *key,
 		int b;
 
 		if (!lw_ryaml_bool(vn, &b))
-			return cerr(c, vn, LW_EPARSE, "exists: expected true or false");
+			return lw_ryaml_error(c->y, vn, LW_EPARSE,
+					      "exists: expected true or false");
 		m.exists = (int8_t)b;
 	} else {
 		m.first_val = set->nvals;
@@ -737,7 +716,8 @@ static int add_matcher(struct ctx *c, const yaml_node_t *kn, const char *key,
 			yaml_node_item_t *it = vn->data.sequence.items.start;
 
 			if (it == vn->data.sequence.items.top)
-				return cerr(c, vn, LW_EPARSE, "empty list of values");
+				return lw_ryaml_error(c->y, vn, LW_EPARSE,
+					"empty list of values");
 			int first_err = LW_OK;
 
 			for (; it < vn->data.sequence.items.top; it++) {
@@ -781,7 +761,7 @@ static int map_group(struct ctx *c, yaml_node_t *n)
 	int rc, first_err = LW_OK;
 
 	if (n->data.mapping.pairs.start == n->data.mapping.pairs.top)
-		return cerr(c, n, LW_EPARSE, "empty selection");
+		return lw_ryaml_error(c->y, n, LW_EPARSE, "empty selection");
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = lw_ryaml_node(c->y, p->key);
@@ -791,7 +771,8 @@ static int map_group(struct ctx *c, yaml_node_t *n)
 		ks = lw_ryaml_str(k, &kl);
 		if (ks == NULL) {
 			first_err = first_err ? first_err :
-				cerr(c, k, LW_EPARSE, "field names must be strings");
+				lw_ryaml_error(c->y, k, LW_EPARSE,
+					       "field names must be strings");
 			continue;
 		}
 		/* Keep going after a bad field so `rules check` lists every
@@ -828,7 +809,8 @@ static int load_selection(struct ctx *c, yaml_node_t *n)
 		yaml_node_item_t *it = n->data.sequence.items.start;
 
 		if (it == n->data.sequence.items.top)
-			return cerr(c, n, LW_EPARSE, "empty selection");
+			return lw_ryaml_error(c->y, n, LW_EPARSE,
+					      "empty selection");
 		for (; it < n->data.sequence.items.top; it++) {
 			yaml_node_t *e = lw_ryaml_node(c->y, *it);
 			if (e->type == YAML_SCALAR_NODE)
@@ -836,7 +818,8 @@ static int load_selection(struct ctx *c, yaml_node_t *n)
 			else if (e->type == YAML_MAPPING_NODE)
 				rc = map_group(c, e);
 			else
-				rc = cerr(c, e, LW_EPARSE, "a list of lists is not a selection");
+				rc = lw_ryaml_error(c->y, e, LW_EPARSE,
+					"a list of lists is not a selection");
 			if (rc != LW_OK)
 				return rc;
 		}
@@ -845,8 +828,9 @@ static int load_selection(struct ctx *c, yaml_node_t *n)
 				      n->data.sequence.items.start))
 			rc = keyword_group(c, n);
 		else if (nscalars > 0)
-			rc = cerr(c, n, LW_EPARSE, "a selection list mixes keywords "
-				  "and maps; split it into two selections");
+			rc = lw_ryaml_error(c->y, n, LW_EPARSE,
+					    "a selection list mixes keywords and "
+					    "maps; split it into two selections");
 	}
 	if (rc != LW_OK)
 		return rc;
@@ -874,12 +858,14 @@ static int str_field(struct ctx *c, yaml_node_t *root, const char *key,
 	*out = NULL;
 	if (v == NULL) {
 		if (required)
-			return cerr(c, root, LW_EPARSE, "'%s' is required", key);
+			return lw_ryaml_error(c->y, root, LW_EPARSE,
+					      "'%s' is required", key);
 		return LW_OK;
 	}
 	s = lw_ryaml_str(v, &len);
 	if (s == NULL || len == 0)
-		return cerr(c, v, LW_EPARSE, "'%s' must be a non-empty string", key);
+		return lw_ryaml_error(c->y, v, LW_EPARSE,
+				      "'%s' must be a non-empty string", key);
 	*out = lw_memdup_z(s, len);
 	return *out ? LW_OK : LW_ENOMEM;
 }
@@ -904,8 +890,8 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	const char *product = NULL, *service = NULL, *category = NULL;
 
 	if (ls == NULL || ls->type != YAML_MAPPING_NODE)
-		return cerr(c, ls ? ls : root, LW_EPARSE,
-			    "'logsource' (a mapping) is required");
+		return lw_ryaml_error(c->y, ls ? ls : root, LW_EPARSE,
+				      "'logsource' (a mapping) is required");
 	v = lw_ryaml_get(c->y, ls, "product", NULL);
 	product = lw_ryaml_str(v, NULL);
 	v = lw_ryaml_get(c->y, ls, "service", NULL);
@@ -916,8 +902,9 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	    strcmp(product, "unix") != 0) {
 		r->dead = 1;
 		r->dead_reason = lw_memdup_z("logsource product is not linux", 30);
-		cwarn(c, ls, "logsource product '%s': logward only receives Linux/"
-		      "syslog events, the rule never matches", product);
+		lw_ryaml_warn(c->y, ls, "logsource product '%s': logward only "
+			      "receives Linux/syslog events, the "
+			      "rule never matches", product);
 		return LW_OK;
 	}
 	if (service != NULL) {
@@ -927,9 +914,9 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 			if (strcmp(service_map[i].service, service) == 0)
 				break;
 		if (i == n) {
-			cwarn(c, ls, "logsource service '%s' is not in logward's "
-			      "table; the rule applies to process.name '%s'",
-			      service, service);
+			lw_ryaml_warn(c->y, ls, "logsource service '%s' is not in "
+				      "logward's table; the rule applies to "
+				      "process.name '%s'", service, service);
 			return add_program(r, service);
 		}
 		r->facilities = service_map[i].facilities;
@@ -947,8 +934,9 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 			if (strcmp(unrestricted_categories[i], category) == 0)
 				break;
 		if (unrestricted_categories[i] == NULL)
-			cwarn(c, ls, "logsource category '%s' is not in logward's "
-			      "table; the rule applies to every event", category);
+			lw_ryaml_warn(c->y, ls, "logsource category '%s' is not in "
+				      "logward's table; the rule applies "
+				      "to every event", category);
 	}
 	return LW_OK;
 }
@@ -960,7 +948,8 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct rule *r)
 	yaml_node_t *catnode = NULL;
 
 	if (tags != NULL && tags->type != YAML_SEQUENCE_NODE)
-		return cerr(c, tags, LW_EPARSE, "'tags' must be a list");
+		return lw_ryaml_error(c->y, tags, LW_EPARSE,
+				      "'tags' must be a list");
 	if (tags != NULL) {
 		size_t n = (size_t)(tags->data.sequence.items.top -
 				    tags->data.sequence.items.start);
@@ -974,19 +963,23 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct rule *r)
 			const char *s = lw_ryaml_str(t, &len);
 
 			if (s == NULL)
-				return cerr(c, t, LW_EPARSE, "a tag must be a string");
+				return lw_ryaml_error(c->y, t, LW_EPARSE,
+					"a tag must be a string");
 			if (len > 8 && memcmp(s, "logward.", 8) == 0) {
 				int k = lw_category_parse(s + 8, len - 8);
 				if (k < 0)
-					return cerr(c, t, LW_EPARSE, "unknown category "
-						    "'%s' (expected one of unauthorized-access, "
-						    "dos, anomalous-outbound, malware, "
-						    "data-exfiltration, unauthorized-software, "
-						    "log-tampering, system-failure)", s + 8);
+					return lw_ryaml_error(c->y, t, LW_EPARSE,
+						"unknown category '%s' (expected "
+						"one of unauthorized-access, dos, "
+						"anomalous-outbound, malware, "
+						"data-exfiltration, "
+						"unauthorized-software, "
+						"log-tampering, system-failure)",
+						s + 8);
 				if (cat >= 0 && cat != k)
-					return cerr(c, t, LW_EPARSE, "two logward "
-						    "categories: '%s' and '%s'",
-						    category_names[cat], s + 8);
+					return lw_ryaml_error(c->y, t, LW_EPARSE,
+						"two logward categories: '%s' and '%s'",
+						category_names[cat], s + 8);
 				cat = k;
 				catnode = t;
 			}
@@ -999,8 +992,9 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct rule *r)
 	r->info.tags = (const char *const *)r->tagv;
 	if (cat < 0) {
 		if (!r->dead)
-			cwarn(c, root, "no 'logward.<category>' tag: the rule's "
-			      "incidents get category unauthorized-access");
+			lw_ryaml_warn(c->y, root, "no 'logward.<category>' tag: "
+				      "the rule's incidents get category "
+				      "unauthorized-access");
 		cat = LW_CAT_UNAUTHORIZED_ACCESS;
 	}
 	r->info.category = (enum lw_category)cat;
@@ -1014,7 +1008,7 @@ static int load_level(struct ctx *c, yaml_node_t *root, struct rule *r)
 
 	r->info.level = LW_LEVEL_MEDIUM;
 	if (v == NULL) {
-		cwarn(c, root, "no 'level': medium is assumed");
+		lw_ryaml_warn(c->y, root, "no 'level': medium is assumed");
 		return LW_OK;
 	}
 	for (int i = 0; s != NULL && i <= LW_LEVEL_CRITICAL; i++)
@@ -1022,8 +1016,8 @@ static int load_level(struct ctx *c, yaml_node_t *root, struct rule *r)
 			r->info.level = (enum lw_sigma_level)i;
 			return LW_OK;
 		}
-	return cerr(c, v, LW_EPARSE, "level must be informational, low, medium, "
-		    "high or critical");
+	return lw_ryaml_error(c->y, v, LW_EPARSE, "level must be informational, "
+			      "low, medium, high or critical");
 }
 
 static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
@@ -1039,8 +1033,8 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 
 	lw_buf_init(&text);
 	if (det == NULL || det->type != YAML_MAPPING_NODE)
-		return cerr(c, det ? det : root, LW_EPARSE,
-			    "'detection' (a mapping) is required");
+		return lw_ryaml_error(c->y, det ? det : root, LW_EPARSE,
+				      "'detection' (a mapping) is required");
 	names = calloc((size_t)(det->data.mapping.pairs.top -
 				det->data.mapping.pairs.start) + 1, sizeof(*names));
 	if (names == NULL)
@@ -1053,7 +1047,8 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 
 		v = lw_ryaml_node(c->y, p->value);
 		if (ks == NULL) {
-			rc = cerr(c, k, LW_EPARSE, "selection names must be strings");
+			rc = lw_ryaml_error(c->y, k, LW_EPARSE,
+					    "selection names must be strings");
 			goto out;
 		}
 		if (strcmp(ks, "condition") == 0) {
@@ -1061,8 +1056,10 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 			continue;
 		}
 		if (strcmp(ks, "timeframe") == 0) {
-			rc = cerr(c, k, LW_EPARSE, "'timeframe' is not supported in "
-				  "a detection rule; write a correlation rule");
+			rc = lw_ryaml_error(c->y, k, LW_EPARSE,
+					    "'timeframe' is not supported in a "
+					    "detection rule; write a "
+					    "correlation rule");
 			goto out;
 		}
 		/* A bad selection still gets its name, so the condition is
@@ -1075,7 +1072,8 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 	rc = LW_OK;
 	r->nsels = set->nsels - r->first_sel;
 	if (cond == NULL) {
-		rc = cerr(c, det, LW_EPARSE, "detection has no 'condition'");
+		rc = lw_ryaml_error(c->y, det, LW_EPARSE,
+				    "detection has no 'condition'");
 		goto out;
 	}
 	if (cond->type == YAML_SEQUENCE_NODE) {
@@ -1084,7 +1082,8 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 		     it < cond->data.sequence.items.top; it++) {
 			const char *s = lw_ryaml_str(lw_ryaml_node(c->y, *it), NULL);
 			if (s == NULL) {
-				rc = cerr(c, cond, LW_EPARSE, "condition: expected strings");
+				rc = lw_ryaml_error(c->y, cond, LW_EPARSE,
+					"condition: expected strings");
 				goto out;
 			}
 			lw_buf_printf(&text, "%s(%s)", text.len ? " or " : "", s);
@@ -1094,7 +1093,8 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 		const char *s = lw_ryaml_str(cond, &len);
 		lw_buf_append(&text, s, len);
 	} else {
-		rc = cerr(c, cond, LW_EPARSE, "condition must be a string");
+		rc = lw_ryaml_error(c->y, cond, LW_EPARSE,
+				    "condition must be a string");
 		goto out;
 	}
 	if (text.oom) {
@@ -1107,11 +1107,9 @@ static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
 	if (rc == LW_EPARSE) {
 		/* The column is exact for a one-line condition; for lists it
 		 * points into the joined text, so only the line is given. */
-		lw_diags_add(c->diags, LW_DIAG_ERROR, rc, c->y->path,
-			     lw_ryaml_line(cond), cond->type == YAML_SEQUENCE_NODE ?
-			     0 : lw_ryaml_col(cond) + d.col - 1, "%s", d.detail);
-		if (c->err == LW_OK)
-			c->err = rc;
+		lw_ryaml_error_at(c->y, lw_ryaml_line(cond),
+				  cond->type == YAML_SEQUENCE_NODE ? 0 :
+				  lw_ryaml_col(cond) + d.col - 1, rc, "%s", d.detail);
 	}
 out:
 	free(names);
@@ -1130,16 +1128,19 @@ static int check_rule_keys(struct ctx *c, yaml_node_t *root)
 		if (ks == NULL)
 			continue;
 		if (strcmp(ks, "correlation") == 0)
-			return cerr(c, k, LW_EPARSE, "a correlation rule: put it "
-				    "in rules/correlation/");
+			return lw_ryaml_error(c->y, k, LW_EPARSE,
+					      "a correlation rule: put it in "
+					      "rules/correlation/");
 		if (strcmp(ks, "action") == 0)
-			return cerr(c, k, LW_EPARSE, "rule collections (action: "
-				    "global/reset/repeat) are not supported");
+			return lw_ryaml_error(c->y, k, LW_EPARSE,
+					      "rule collections (action: "
+					      "global/reset/repeat) "
+					      "are not supported");
 		for (i = 0; known_rule_keys[i] != NULL; i++)
 			if (strcmp(ks, known_rule_keys[i]) == 0)
 				break;
 		if (known_rule_keys[i] == NULL)
-			cwarn(c, k, "unknown key '%s' ignored", ks);
+			lw_ryaml_warn(c->y, k, "unknown key '%s' ignored", ks);
 	}
 	return LW_OK;
 }
@@ -1169,9 +1170,10 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	c->err = LW_OK;
+	c->y->err = LW_OK;
 	if (root->type != YAML_MAPPING_NODE)
-		return cerr(c, root, LW_EPARSE, "a rule must be a mapping");
+		return lw_ryaml_error(c->y, root, LW_EPARSE,
+				      "a rule must be a mapping");
 	rc = check_rule_keys(c, root);
 	if (rc == LW_OK)
 		rc = str_field(c, root, "title", 1, (char **)&r.info.title);
@@ -1184,10 +1186,10 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	if (rc == LW_OK)
 		for (uint32_t i = 0; i < set->nrules; i++)
 			if (strcmp(set->rules[i].info.id, r.info.id) == 0) {
-				rc = cerr(c, lw_ryaml_get(c->y, root, "id", NULL),
-					  LW_EPARSE, "duplicate id %s (also in %s:%d)",
-					  r.info.id, set->rules[i].info.file,
-					  set->rules[i].info.line);
+				rc = lw_ryaml_error(c->y, lw_ryaml_get(c->y, root, "id", NULL),
+					LW_EPARSE, "duplicate id %s (also in %s:%d)",
+					r.info.id, set->rules[i].info.file,
+					set->rules[i].info.line);
 				break;
 			}
 	if (rc == LW_OK)
@@ -1203,8 +1205,8 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 		if (rc == LW_OK)
 			rc = drc;
 	}
-	if (rc == LW_OK && c->err != LW_OK)
-		rc = c->err;
+	if (rc == LW_OK && c->y->err != LW_OK)
+		rc = c->y->err;
 	if (rc == LW_OK) {
 		r.info.file = lw_memdup_z(c->y->path, strlen(c->y->path));
 		r.info.line = lw_ryaml_line(root);
@@ -1223,14 +1225,14 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y)
 {
 	struct lw_sigma_set *set = target;
-	struct ctx c = {set, y, diags, LW_OK, NULL};
+	struct ctx c = {set, y};
 	yaml_node_t *root;
 	int rc = LW_OK, r;
 
-	while ((r = lw_ryaml_next(y, &root, diags)) == 1) {
+	while ((r = lw_ryaml_next(y, &root)) == 1) {
 		int lrc = load_rule(&c, root);
 		if (lrc == LW_ENOMEM)
 			return lrc;

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "correlator/correlation_int.h"
 #include "correlator/ryaml.h"
+#include "correlator/sigma_meta.h"
 
 static const char *const op_names[OP_COUNT] = {"gt", "gte", "lt", "lte", "eq",
 					       "neq"};
@@ -111,89 +112,18 @@ static int check_top_keys(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int str_field(struct ctx *c, yaml_node_t *map, const char *key,
-		     int required, char **out)
-{
-	yaml_node_t *v = lw_ryaml_get(c->y, map, key, NULL);
-	const char *s;
-	size_t len;
-
-	*out = NULL;
-	if (v == NULL)
-		return required ? lw_ryaml_error(c->y, map, LW_EPARSE,
-			"'%s' is required", key) : LW_OK;
-	s = lw_ryaml_str(v, &len);
-	if (s == NULL || len == 0 || lw_ryaml_is_null(v))
-		return lw_ryaml_error(c->y, v, LW_EPARSE,
-				      "'%s' must be a non-empty string", key);
-	*out = lw_memdup_z(s, len);
-	return *out ? LW_OK : LW_ENOMEM;
-}
-
-static int load_level(struct ctx *c, yaml_node_t *root, struct crule *r)
-{
-	yaml_node_t *v = lw_ryaml_get(c->y, root, "level", NULL);
-	const char *s = lw_ryaml_str(v, NULL);
-
-	r->info.level = LW_LEVEL_MEDIUM;
-	if (v == NULL) {
-		lw_ryaml_warn(c->y, root, "no 'level': medium is assumed");
-		return LW_OK;
-	}
-	for (int i = 0; s != NULL && i <= LW_LEVEL_CRITICAL; i++)
-		if (strcmp(s, lw_sigma_level_name(i)) == 0) {
-			r->info.level = (enum lw_sigma_level)i;
-			return LW_OK;
-		}
-	return lw_ryaml_error(c->y, v, LW_EPARSE, "level must be informational, "
-			      "low, medium, high or critical");
-}
-
 static int load_tags(struct ctx *c, yaml_node_t *root, struct crule *r)
 {
-	yaml_node_t *tags = lw_ryaml_get(c->y, root, "tags", NULL);
-	size_t n;
+	int cat, rc;
 
-	if (tags == NULL)
-		return LW_OK;
-	if (tags->type != YAML_SEQUENCE_NODE)
-		return lw_ryaml_error(c->y, tags, LW_EPARSE,
-				      "'tags' must be a list");
-	n = (size_t)(tags->data.sequence.items.top - tags->data.sequence.items.start);
-	r->tagv = calloc(n ? n : 1, sizeof(*r->tagv));
-	if (r->tagv == NULL)
-		return LW_ENOMEM;
-	for (yaml_node_item_t *it = tags->data.sequence.items.start;
-	     it < tags->data.sequence.items.top; it++) {
-		yaml_node_t *t = lw_ryaml_node(c->y, *it);
-		size_t len;
-		const char *s = lw_ryaml_str(t, &len);
-
-		if (s == NULL)
-			return lw_ryaml_error(c->y, t, LW_EPARSE,
-					      "a tag must be a string");
-		if (len > 8 && memcmp(s, "logward.", 8) == 0) {
-			int k = lw_category_parse(s + 8, len - 8);
-
-			if (k < 0)
-				return lw_ryaml_error(c->y, t, LW_EPARSE,
-					"unknown category '%s' (expected one of "
-					"unauthorized-access, dos, "
-					"anomalous-outbound, malware, "
-					"data-exfiltration, unauthorized-software, "
-					"log-tampering, system-failure)", s + 8);
-			if (r->has_category && (int)r->info.category != k)
-				return lw_ryaml_error(c->y, t, LW_EPARSE,
-					"two logward categories: '%s' and '%s'",
-					lw_category_name(r->info.category), s + 8);
-			r->info.category = (enum lw_category)k;
-			r->has_category = 1;
-		}
-		r->tagv[r->info.ntags] = lw_memdup_z(s, len);
-		if (r->tagv[r->info.ntags++] == NULL)
-			return LW_ENOMEM;
-	}
+	rc = lw_sigma_meta_tags(c->y, root, &r->tagv, &r->info.ntags, &cat);
+	if (rc != LW_OK)
+		return rc;
 	r->info.tags = (const char *const *)r->tagv;
+	if (cat >= 0) {
+		r->info.category = (enum lw_category)cat;
+		r->has_category = 1;
+	}
 	return LW_OK;
 }
 
@@ -596,15 +526,9 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 				      "a rule must be a mapping");
 	rc = check_top_keys(c, root);
 	if (rc == LW_OK)
-		rc = str_field(c, root, "title", 1, (char **)&r.info.title);
+		rc = lw_sigma_meta_names(c->y, root, &r.info);
 	if (rc == LW_OK)
-		rc = str_field(c, root, "id", 1, (char **)&r.info.id);
-	if (rc == LW_OK)
-		rc = str_field(c, root, "name", 0, (char **)&r.info.name);
-	if (rc == LW_OK)
-		rc = str_field(c, root, "status", 0, (char **)&r.info.status);
-	if (rc == LW_OK)
-		rc = load_level(c, root, &r);
+		rc = lw_sigma_meta_level(c->y, root, &r.info.level);
 	if (rc == LW_OK)
 		rc = load_tags(c, root, &r);
 	if (rc != LW_ENOMEM) {
@@ -642,24 +566,11 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int load_all(void *target, struct lw_ryaml *y)
+static int load_doc(void *target, struct lw_ryaml *y, yaml_node_t *root)
 {
-	struct lw_correlation_rules *cr = target;
-	struct ctx c = {cr, y};
-	yaml_node_t *root;
-	int rc = LW_OK, n;
+	struct ctx c = {target, y};
 
-	while ((n = lw_ryaml_next(y, &root)) == 1) {
-		int lrc = load_rule(&c, root);
-
-		if (lrc == LW_ENOMEM)
-			return lrc;
-		if (lrc != LW_OK && rc == LW_OK)
-			rc = lrc;
-	}
-	if (n < 0 && rc == LW_OK)
-		rc = n;
-	return rc;
+	return load_rule(&c, root);
 }
 
 int lw_correlation_rules_load_file(struct lw_correlation_rules *cr,
@@ -667,7 +578,7 @@ int lw_correlation_rules_load_file(struct lw_correlation_rules *cr,
 {
 	if (cr->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(path, NULL, 0, load_all, cr, diags);
+	return lw_ryaml_load_docs(path, NULL, 0, load_doc, cr, diags);
 }
 
 int lw_correlation_rules_load_string(struct lw_correlation_rules *cr,
@@ -676,5 +587,5 @@ int lw_correlation_rules_load_string(struct lw_correlation_rules *cr,
 {
 	if (cr->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(name, yaml, len, load_all, cr, diags);
+	return lw_ryaml_load_docs(name, yaml, len, load_doc, cr, diags);
 }

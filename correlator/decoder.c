@@ -590,9 +590,9 @@ fail:
 	return rc;
 }
 
-static int load_doc(struct lw_decoder_set *set, struct lw_ryaml *y,
-		    yaml_node_t *root)
+static int load_doc(void *target, struct lw_ryaml *y, yaml_node_t *root)
 {
+	struct lw_decoder_set *set = target;
 	yaml_node_t *list;
 	uint32_t ordinal = 0;
 	int rc = LW_OK;
@@ -616,30 +616,12 @@ static int load_doc(struct lw_decoder_set *set, struct lw_ryaml *y,
 	return rc;
 }
 
-static int load_all(void *target, struct lw_ryaml *y)
-{
-	struct lw_decoder_set *set = target;
-	yaml_node_t *root;
-	int rc = LW_OK, r;
-
-	while ((r = lw_ryaml_next(y, &root)) == 1) {
-		int drc = load_doc(set, y, root);
-		if (drc == LW_ENOMEM)
-			return drc;
-		if (drc != LW_OK && rc == LW_OK)
-			rc = drc;
-	}
-	if (r < 0 && rc == LW_OK)
-		rc = r;
-	return rc;
-}
-
 int lw_decoder_set_load_file(struct lw_decoder_set *set, const char *path,
 			     struct lw_diags *diags)
 {
 	if (set->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(path, NULL, 0, load_all, set, diags);
+	return lw_ryaml_load_docs(path, NULL, 0, load_doc, set, diags);
 }
 
 int lw_decoder_set_load_string(struct lw_decoder_set *set, const char *name,
@@ -648,7 +630,7 @@ int lw_decoder_set_load_string(struct lw_decoder_set *set, const char *name,
 {
 	if (set->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(name, yaml, len, load_all, set, diags);
+	return lw_ryaml_load_docs(name, yaml, len, load_doc, set, diags);
 }
 
 int lw_decoder_set_build(struct lw_decoder_set *set)

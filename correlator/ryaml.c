@@ -240,6 +240,39 @@ int lw_ryaml_load(const char *path, const char *text, size_t len,
 	return rc;
 }
 
+struct each_doc {
+	lw_ryaml_doc_loader load_doc;
+	void *target;
+};
+
+static int load_each_doc(void *arg, struct lw_ryaml *y)
+{
+	const struct each_doc *e = arg;
+	yaml_node_t *root;
+	int rc = LW_OK, n;
+
+	while ((n = lw_ryaml_next(y, &root)) == 1) {
+		int drc = e->load_doc(e->target, y, root);
+
+		if (drc == LW_ENOMEM)
+			return drc;
+		if (drc != LW_OK && rc == LW_OK)
+			rc = drc;
+	}
+	if (n < 0 && rc == LW_OK)
+		rc = n;
+	return rc;
+}
+
+int lw_ryaml_load_docs(const char *path, const char *text, size_t len,
+		       lw_ryaml_doc_loader load_doc, void *target,
+		       struct lw_diags *diags)
+{
+	struct each_doc e = {load_doc, target};
+
+	return lw_ryaml_load(path, text, len, load_each_doc, &e, diags);
+}
+
 static int vreport(struct lw_ryaml *y, enum lw_diag_severity sev, int line,
 		   int col, int err, const char *fmt, va_list ap)
 	__attribute__((format(printf, 6, 0)));

@@ -55,6 +55,17 @@ typedef int (*lw_ryaml_loader)(void *target, struct lw_ryaml *y);
 int lw_ryaml_load(const char *path, const char *text, size_t len,
 		  lw_ryaml_loader load, void *target, struct lw_diags *diags);
 
+/* lw_ryaml_load for files of independent documents (one rule each):
+ * calls load_doc(target, y, root) for every document. A document's error
+ * does not stop the next ones; LW_ENOMEM and a YAML syntax error (the
+ * parser cannot go on) end the file. Returns LW_OK, the first error, or
+ * the open error. */
+typedef int (*lw_ryaml_doc_loader)(void *target, struct lw_ryaml *y,
+				   yaml_node_t *root);
+int lw_ryaml_load_docs(const char *path, const char *text, size_t len,
+		       lw_ryaml_doc_loader load_doc, void *target,
+		       struct lw_diags *diags);
+
 /* How every rule loader (decoders, Sigma, correlation, response plan)
  * reports a problem in its file: recorded in y->diags at node n's line and
  * column (n NULL: the file, no position), which lw_diags_format prints as

@@ -10,6 +10,7 @@
 #include "core/regex.h"
 #include "correlator/ryaml.h"
 #include "correlator/sigma_int.h"
+#include "correlator/sigma_meta.h"
 
 /* ---- logsource -> programs ---- */
 
@@ -544,28 +545,6 @@ static const char *const known_rule_keys[] = {
 	"date", "modified", "tags", "logsource", "detection", "falsepositives",
 	"level", "fields", "related", "license", "scope", "taxonomy", NULL};
 
-static int str_field(struct ctx *c, yaml_node_t *root, const char *key,
-		     int required, char **out)
-{
-	yaml_node_t *k, *v = lw_ryaml_get(c->y, root, key, &k);
-	const char *s;
-	size_t len;
-
-	*out = NULL;
-	if (v == NULL) {
-		if (required)
-			return lw_ryaml_error(c->y, root, LW_EPARSE,
-					      "'%s' is required", key);
-		return LW_OK;
-	}
-	s = lw_ryaml_str(v, &len);
-	if (s == NULL || len == 0)
-		return lw_ryaml_error(c->y, v, LW_EPARSE,
-				      "'%s' must be a non-empty string", key);
-	*out = lw_memdup_z(s, len);
-	return *out ? LW_OK : LW_ENOMEM;
-}
-
 static int add_program(struct rule *r, const char *p)
 {
 	char **n = realloc(r->programs, (r->nprograms + 2) * sizeof(*n));
@@ -639,52 +618,11 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 
 static int load_tags(struct ctx *c, yaml_node_t *root, struct rule *r)
 {
-	yaml_node_t *tags = lw_ryaml_get(c->y, root, "tags", NULL);
-	int cat = -1;
-	yaml_node_t *catnode = NULL;
+	int cat, rc;
 
-	if (tags != NULL && tags->type != YAML_SEQUENCE_NODE)
-		return lw_ryaml_error(c->y, tags, LW_EPARSE,
-				      "'tags' must be a list");
-	if (tags != NULL) {
-		size_t n = (size_t)(tags->data.sequence.items.top -
-				    tags->data.sequence.items.start);
-		r->tagv = calloc(n ? n : 1, sizeof(*r->tagv));
-		if (r->tagv == NULL)
-			return LW_ENOMEM;
-		for (yaml_node_item_t *it = tags->data.sequence.items.start;
-		     it < tags->data.sequence.items.top; it++) {
-			yaml_node_t *t = lw_ryaml_node(c->y, *it);
-			size_t len;
-			const char *s = lw_ryaml_str(t, &len);
-
-			if (s == NULL)
-				return lw_ryaml_error(c->y, t, LW_EPARSE,
-					"a tag must be a string");
-			if (len > 8 && memcmp(s, "logward.", 8) == 0) {
-				int k = lw_category_parse(s + 8, len - 8);
-				if (k < 0)
-					return lw_ryaml_error(c->y, t, LW_EPARSE,
-						"unknown category '%s' (expected "
-						"one of unauthorized-access, dos, "
-						"anomalous-outbound, malware, "
-						"data-exfiltration, "
-						"unauthorized-software, "
-						"log-tampering, system-failure)",
-						s + 8);
-				if (cat >= 0 && cat != k)
-					return lw_ryaml_error(c->y, t, LW_EPARSE,
-						"two logward categories: '%s' and '%s'",
-						lw_category_name(cat), s + 8);
-				cat = k;
-				catnode = t;
-			}
-			r->tagv[r->info.ntags] = lw_memdup_z(s, len);
-			if (r->tagv[r->info.ntags++] == NULL)
-				return LW_ENOMEM;
-		}
-	}
-	(void)catnode;
+	rc = lw_sigma_meta_tags(c->y, root, &r->tagv, &r->info.ntags, &cat);
+	if (rc != LW_OK)
+		return rc;
 	r->info.tags = (const char *const *)r->tagv;
 	if (cat < 0) {
 		if (!r->dead)
@@ -695,25 +633,6 @@ static int load_tags(struct ctx *c, yaml_node_t *root, struct rule *r)
 	}
 	r->info.category = (enum lw_category)cat;
 	return LW_OK;
-}
-
-static int load_level(struct ctx *c, yaml_node_t *root, struct rule *r)
-{
-	yaml_node_t *v = lw_ryaml_get(c->y, root, "level", NULL);
-	const char *s = lw_ryaml_str(v, NULL);
-
-	r->info.level = LW_LEVEL_MEDIUM;
-	if (v == NULL) {
-		lw_ryaml_warn(c->y, root, "no 'level': medium is assumed");
-		return LW_OK;
-	}
-	for (int i = 0; s != NULL && i <= LW_LEVEL_CRITICAL; i++)
-		if (strcmp(s, lw_sigma_level_name(i)) == 0) {
-			r->info.level = (enum lw_sigma_level)i;
-			return LW_OK;
-		}
-	return lw_ryaml_error(c->y, v, LW_EPARSE, "level must be informational, "
-			      "low, medium, high or critical");
 }
 
 static int load_detection(struct ctx *c, yaml_node_t *root, struct rule *r)
@@ -872,13 +791,7 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 				      "a rule must be a mapping");
 	rc = check_rule_keys(c, root);
 	if (rc == LW_OK)
-		rc = str_field(c, root, "title", 1, (char **)&r.info.title);
-	if (rc == LW_OK)
-		rc = str_field(c, root, "id", 1, (char **)&r.info.id);
-	if (rc == LW_OK)
-		rc = str_field(c, root, "name", 0, (char **)&r.info.name);
-	if (rc == LW_OK)
-		rc = str_field(c, root, "status", 0, (char **)&r.info.status);
+		rc = lw_sigma_meta_names(c->y, root, &r.info);
 	if (rc == LW_OK)
 		for (uint32_t i = 0; i < set->nrules; i++)
 			if (strcmp(set->rules[i].info.id, r.info.id) == 0) {
@@ -889,7 +802,7 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 				break;
 			}
 	if (rc == LW_OK)
-		rc = load_level(c, root, &r);
+		rc = lw_sigma_meta_level(c->y, root, &r.info.level);
 	if (rc == LW_OK)
 		rc = load_logsource(c, root, &r);
 	if (rc == LW_OK)
@@ -921,23 +834,11 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 	return LW_OK;
 }
 
-static int load_all(void *target, struct lw_ryaml *y)
+static int load_doc(void *target, struct lw_ryaml *y, yaml_node_t *root)
 {
-	struct lw_sigma_set *set = target;
-	struct ctx c = {set, y};
-	yaml_node_t *root;
-	int rc = LW_OK, r;
+	struct ctx c = {target, y};
 
-	while ((r = lw_ryaml_next(y, &root)) == 1) {
-		int lrc = load_rule(&c, root);
-		if (lrc == LW_ENOMEM)
-			return lrc;
-		if (lrc != LW_OK && rc == LW_OK)
-			rc = lrc;
-	}
-	if (r < 0 && rc == LW_OK)
-		rc = r;
-	return rc;
+	return load_rule(&c, root);
 }
 
 int lw_sigma_set_load_file(struct lw_sigma_set *set, const char *path,
@@ -945,7 +846,7 @@ int lw_sigma_set_load_file(struct lw_sigma_set *set, const char *path,
 {
 	if (set->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(path, NULL, 0, load_all, set, diags);
+	return lw_ryaml_load_docs(path, NULL, 0, load_doc, set, diags);
 }
 
 int lw_sigma_set_load_string(struct lw_sigma_set *set, const char *name,
@@ -954,5 +855,5 @@ int lw_sigma_set_load_string(struct lw_sigma_set *set, const char *name,
 {
 	if (set->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(name, yaml, len, load_all, set, diags);
+	return lw_ryaml_load_docs(name, yaml, len, load_doc, set, diags);
 }

@@ -235,11 +235,6 @@ static int win_grow(struct win *w)
 		nst = realloc(w->st, (size_t)cap * w->words * sizeof(*nst));
 		if (nst == NULL)
 			return LW_ENOMEM;
-		/* A ring is saved whole (lw_correlation_save), also the slots
-		 * no event has filled yet: they must hold zeros, not whatever
-		 * the heap held before. */
-		memset(nst + (size_t)w->cap * w->words, 0,
-		       (size_t)(cap - w->cap) * w->words * sizeof(*nst));
 		w->st = nst;
 	}
 	w->cap = cap;

@@ -57,6 +57,29 @@ static void put_u64(struct lw_buf *b, uint64_t v)
 	lw_buf_append(b, p, 8);
 }
 
+/* State word i of a group as saved: what the window can read, and 0 for
+ * the slots of a ring or list outside its live part, which hold memory no
+ * event has written yet (the table grows without touching it) or entries
+ * from before a re-arm. No stale heap bytes reach the store, and equal
+ * windows save equal bytes. */
+static uint64_t saved_word(const struct win *w, const int64_t *st, uint32_t i)
+{
+	uint64_t head_len = (uint64_t)st[0];
+
+	if (i == 0)
+		return (uint64_t)st[0];
+	if (w->type == CT_EVENT_COUNT) {
+		uint32_t k = w->r->k, head = (uint32_t)(head_len & 0xffffffff);
+		uint32_t len = (uint32_t)(head_len >> 32), slot = i - 1;
+		uint32_t age = slot >= head ? slot - head : slot + k - head;
+
+		return age < len ? (uint64_t)st[i] : 0;
+	}
+	if (w->type == CT_VALUE_COUNT) /* st[0] pairs of (hash, time) */
+		return i <= 2 * head_len ? (uint64_t)st[i] : 0;
+	return (uint64_t)st[i];
+}
+
 static void save_group(struct lw_buf *b, const struct win *w, uint32_t gi)
 {
 	const struct group *g = &w->g[gi];
@@ -86,7 +109,7 @@ static void save_group(struct lw_buf *b, const struct win *w, uint32_t gi)
 	for (uint32_t i = 0; i < g->nev; i++)
 		put_u64(b, g->ev[(start + i) % LW_INCIDENT_MAX_EVIDENCE]);
 	for (uint32_t i = 0; i < w->words; i++)
-		put_u64(b, (uint64_t)w->st[(size_t)gi * w->words + i]);
+		put_u64(b, saved_word(w, &w->st[(size_t)gi * w->words], i));
 }
 
 int lw_correlation_save(const struct lw_correlation *c, struct lw_buf *out)

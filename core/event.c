@@ -93,6 +93,84 @@ const struct lw_field *lw_event_field(const struct lw_event *ev, const char *key
 	return NULL;
 }
 
+/* The first entry of a member is its ECS name, the others its aliases. */
+static const struct {
+	const char *name;
+	enum lw_event_member member;
+} member_names[] = {
+	{"message", LW_EVENT_MEMBER_MESSAGE},
+	{"host.name", LW_EVENT_MEMBER_HOST},
+	{"host.hostname", LW_EVENT_MEMBER_HOST},
+	{"process.name", LW_EVENT_MEMBER_APP},
+	{"log.syslog.appname", LW_EVENT_MEMBER_APP},
+	{"log.syslog.procid", LW_EVENT_MEMBER_PROCID},
+	{"process.pid", LW_EVENT_MEMBER_PROCID},
+	{"log.syslog.msgid", LW_EVENT_MEMBER_MSGID},
+	{"labels.zone", LW_EVENT_MEMBER_ZONE},
+	{"log.source.address", LW_EVENT_MEMBER_SOURCE_ADDRESS},
+	{"log.syslog.facility.code", LW_EVENT_MEMBER_FACILITY},
+	{"log.syslog.severity.code", LW_EVENT_MEMBER_SEVERITY},
+	{"log.syslog.structured_data", LW_EVENT_MEMBER_STRUCTURED_DATA},
+};
+
+#define NMEMBER_NAMES (sizeof(member_names) / sizeof(member_names[0]))
+
+/* Sigma's generic field names (docs/rules.md "Field names"). */
+static const struct {
+	const char *sigma;
+	const char *ecs;
+} sigma_aliases[] = {
+	{"Image", "process.executable"},
+	{"CommandLine", "process.command_line"},
+	{"ParentImage", "process.parent.executable"},
+	{"ParentCommandLine", "process.parent.command_line"},
+	{"CurrentDirectory", "process.working_directory"},
+	{"ProcessId", "process.pid"},
+	{"ParentProcessId", "process.parent.pid"},
+	{"User", "user.name"},
+	{"TargetFilename", "file.path"},
+	{"SourceIp", "source.ip"},
+	{"SourcePort", "source.port"},
+	{"SourceHostname", "source.domain"},
+	{"DestinationIp", "destination.ip"},
+	{"DestinationPort", "destination.port"},
+	{"DestinationHostname", "destination.domain"},
+	{"Protocol", "network.transport"},
+	{"Computer", "host.name"},
+	{"ComputerName", "host.name"},
+	{"Hostname", "host.name"},
+	{"Message", "message"},
+};
+
+static int name_is(const char *table_name, const char *name, size_t len)
+{
+	return strlen(table_name) == len && memcmp(table_name, name, len) == 0;
+}
+
+enum lw_event_member lw_event_member_lookup(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NMEMBER_NAMES; i++)
+		if (name_is(member_names[i].name, name, len))
+			return member_names[i].member;
+	return LW_EVENT_MEMBER_NONE;
+}
+
+const char *lw_event_member_name(enum lw_event_member m)
+{
+	for (size_t i = 0; i < NMEMBER_NAMES; i++)
+		if (member_names[i].member == m)
+			return member_names[i].name;
+	return NULL;
+}
+
+const char *lw_event_sigma_alias(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(sigma_aliases) / sizeof(sigma_aliases[0]); i++)
+		if (name_is(sigma_aliases[i].sigma, name, len))
+			return sigma_aliases[i].ecs;
+	return NULL;
+}
+
 static const char *const facility_names[24] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
 	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console",

@@ -4,8 +4,7 @@
  * An event is a set of views (struct lw_str) into memory owned by someone
  * else: the batch arena on the ingest path, a decoded segment on the query
  * path. Nothing in an event is NUL-terminated unless said so. Field names
- * follow ECS; docs/architecture.md "Event model" maps each member to its
- * ECS name. */
+ * follow ECS; enum lw_event_member below maps each member to its ECS name. */
 #ifndef LW_CORE_EVENT_H
 #define LW_CORE_EVENT_H
 
@@ -98,6 +97,84 @@ void lw_event_set_unparsed(struct lw_event *ev, const char *line, size_t len);
 /* Looks up an extra field by key; returns NULL when absent. */
 const struct lw_field *lw_event_field(const struct lw_event *ev,
 				      const char *key, size_t keylen);
+
+/* ---- field names ----
+ *
+ * The one map from field names to event members, used by everything that
+ * lets a user name a field: detection and correlation rules, queries. A
+ * name is an event member's ECS name or an alias of it (host.hostname,
+ * log.syslog.appname, process.pid); any other dotted name is an extra
+ * field, looked up with lw_event_field. Sigma's generic names (Image,
+ * User, SourceIp ...) stand for ECS names; lw_event_sigma_alias maps them.
+ * The tables are constant: every function here is thread-safe. */
+
+/* The event members a field name can address. */
+enum lw_event_member {
+	LW_EVENT_MEMBER_NONE = 0,        /* not a member: an extra field */
+	LW_EVENT_MEMBER_MESSAGE,         /* message */
+	LW_EVENT_MEMBER_HOST,            /* host.name, host.hostname */
+	LW_EVENT_MEMBER_APP,             /* process.name, log.syslog.appname */
+	LW_EVENT_MEMBER_PROCID,          /* log.syslog.procid, process.pid */
+	LW_EVENT_MEMBER_MSGID,           /* log.syslog.msgid */
+	LW_EVENT_MEMBER_ZONE,            /* labels.zone */
+	LW_EVENT_MEMBER_SOURCE_ADDRESS,  /* log.source.address */
+	LW_EVENT_MEMBER_FACILITY,        /* log.syslog.facility.code */
+	LW_EVENT_MEMBER_SEVERITY,        /* log.syslog.severity.code */
+	LW_EVENT_MEMBER_STRUCTURED_DATA, /* log.syslog.structured_data */
+	LW_EVENT_MEMBER_COUNT
+};
+
+/* Bytes lw_event_member_value may write: a facility or severity code as
+ * decimal text ("255" at most, no NUL). */
+#define LW_EVENT_MEMBER_TEXT_MAX 4
+
+/* The member that name[0..len) (its ECS name or an alias; exact bytes,
+ * case-sensitive) addresses, or LW_EVENT_MEMBER_NONE. */
+enum lw_event_member lw_event_member_lookup(const char *name, size_t len);
+
+/* The ECS name of member m ("host.name"), the name the JSON rendering
+ * uses; NULL for LW_EVENT_MEMBER_NONE and out of range. Static storage. */
+const char *lw_event_member_name(enum lw_event_member m);
+
+/* Member m of ev as text: string members as stored (a view into the
+ * event), facility and severity as their decimal code written into text.
+ * len 0 when ev lacks it (an empty member, a code of LW_SYSLOG_NONE) and
+ * for LW_EVENT_MEMBER_NONE. Allocates nothing; the view lives as long as
+ * ev's bytes and text. Inline: rules call it for every event. */
+static inline struct lw_str lw_event_member_value(const struct lw_event *ev,
+						  enum lw_event_member m,
+						  char text[LW_EVENT_MEMBER_TEXT_MAX])
+{
+	uint8_t code;
+	uint32_t n = 0;
+
+	switch (m) {
+	case LW_EVENT_MEMBER_MESSAGE: return ev->message;
+	case LW_EVENT_MEMBER_HOST: return ev->host;
+	case LW_EVENT_MEMBER_APP: return ev->app;
+	case LW_EVENT_MEMBER_PROCID: return ev->procid;
+	case LW_EVENT_MEMBER_MSGID: return ev->msgid;
+	case LW_EVENT_MEMBER_ZONE: return ev->zone;
+	case LW_EVENT_MEMBER_SOURCE_ADDRESS: return ev->source_address;
+	case LW_EVENT_MEMBER_STRUCTURED_DATA: return ev->structured_data;
+	case LW_EVENT_MEMBER_FACILITY: code = ev->facility; break;
+	case LW_EVENT_MEMBER_SEVERITY: code = ev->severity; break;
+	default: return LW_STR_NULL;
+	}
+	if (code == LW_SYSLOG_NONE)
+		return LW_STR_NULL;
+	if (code >= 100)
+		text[n++] = (char)('0' + code / 100);
+	if (code >= 10)
+		text[n++] = (char)('0' + code / 10 % 10);
+	text[n++] = (char)('0' + code % 10);
+	return (struct lw_str){text, n};
+}
+
+/* The ECS name a Sigma generic (Sysmon-style) field name stands for
+ * ("Image" -> "process.executable", "Computer" -> "host.name"), or NULL
+ * when name[0..len) is not one. Static storage. */
+const char *lw_event_sigma_alias(const char *name, size_t len);
 
 /* Appends the event as one ECS-nested JSON object (no newline). */
 void lw_event_to_json(const struct lw_event *ev, struct lw_buf *out);

@@ -7,6 +7,14 @@
  *  - struct lw_correlation: the window state of one ruleset, owned by the
  *    writer thread, fed one event at a time in commit order.
  *
+ * Four modules, one job each; this header declares the windows' API and
+ * includes the other three, so users of the stage include only it:
+ *  - correlator/correlation_load.h: the rules object, loading files;
+ *  - correlator/correlation_refs.h: reference resolution (build), lookups;
+ *  - correlator/correlation.h (correlation.c): the windows;
+ *  - correlator/correlation_state.h: saving and restoring window state.
+ * Their shared private structs are in correlator/correlation_int.h.
+ *
  * Rule format (docs/rules.md "Correlation rules"): Sigma correlation rules
  * (`correlation: {type, rules, group-by, timespan, condition, aliases,
  * generate}`) with types event_count, value_count, temporal,
@@ -36,10 +44,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
-#include "correlator/diags.h"
+#include "correlator/correlation_load.h"
+#include "correlator/correlation_refs.h"
+#include "correlator/correlation_state.h"
 #include "correlator/incident.h"
 #include "correlator/sigma.h"
 
@@ -70,50 +79,6 @@ struct lw_correlation;
 /* Called once per delivered firing. fire is valid only during the call.
  * The callback must not call back into the same lw_correlation. */
 typedef void (*lw_incident_cb)(const struct lw_incident_fire *fire, void *arg);
-
-/* ---- rules (loaded with the ruleset) ---- */
-
-/* NULL on ENOMEM. */
-struct lw_correlation_rules *lw_correlation_rules_new(void);
-/* NULL is a no-op. */
-void lw_correlation_rules_free(struct lw_correlation_rules *cr);
-
-/* Loads the correlation rules of one YAML file (several documents
- * allowed). Every problem goes to diags with file:line and loading
- * continues; returns LW_OK when the file had no error, else the first
- * error (LW_EPARSE, LW_EIO, LW_ENOMEM). */
-int lw_correlation_rules_load_file(struct lw_correlation_rules *cr,
-				   const char *path, struct lw_diags *diags);
-int lw_correlation_rules_load_string(struct lw_correlation_rules *cr,
-				     const char *name, const char *yaml,
-				     size_t len, struct lw_diags *diags);
-
-/* Resolves `rules` references against the detection rules in sigma (and
- * the correlation rules themselves), checks ids are unique across both,
- * orders correlations so a referenced one runs first (cycles are errors),
- * inherits a category from the referenced rules when a rule has no
- * `logward.<category>` tag, and decides which detection rules fire
- * directly. Errors go to diags with the rule's file:line. After this the
- * set is immutable. LW_OK, LW_EPARSE or LW_ENOMEM. */
-int lw_correlation_rules_build(struct lw_correlation_rules *cr,
-			       const struct lw_sigma_set *sigma,
-			       struct lw_diags *diags);
-
-uint32_t lw_correlation_rules_count(const struct lw_correlation_rules *cr);
-/* id, title, name, level, category, tags, file, line of correlation i;
- * NULL when out of range. Owned by cr. */
-const struct lw_sigma_rule_info *
-lw_correlation_rules_info(const struct lw_correlation_rules *cr, uint32_t i);
-/* "event_count", "value_count", "temporal", "temporal_ordered", "absence". */
-const char *lw_correlation_rules_type(const struct lw_correlation_rules *cr,
-				      uint32_t i);
-/* Index of the correlation rule with this id or name, or -1. */
-int64_t lw_correlation_rules_find(const struct lw_correlation_rules *cr,
-				  const char *id_or_name);
-/* 1 when detection rule `rule` (a lw_sigma index) fires incidents on its
- * own (see the header comment); only after build. */
-int lw_correlation_rules_fires_directly(const struct lw_correlation_rules *cr,
-					uint32_t rule);
 
 /* ---- window state (writer thread) ---- */
 
@@ -162,18 +127,5 @@ void lw_correlation_flush(struct lw_correlation *c, lw_incident_cb cb,
 
 void lw_correlation_get_stats(const struct lw_correlation *c,
 			      struct lw_correlation_stats *out);
-
-/* Appends the whole window state to out (versioned binary, little-endian,
- * with a checksum; format in correlation.c). Rules are identified by id
- * and a hash of their window definition. LW_OK or LW_ENOMEM (out->oom). */
-int lw_correlation_save(const struct lw_correlation *c, struct lw_buf *out);
-
-/* Replaces the window state with a saved one. State of rules that no
- * longer exist, or whose window definition changed, is skipped. Corrupt
- * or truncated input, a bad checksum or an unknown version is rejected
- * with LW_ECORRUPT (diag says why) and leaves c empty, as after
- * lw_correlation_new. data is borrowed. LW_OK, LW_ECORRUPT or LW_ENOMEM. */
-int lw_correlation_restore(struct lw_correlation *c, const void *data,
-			   size_t len, struct lw_diag *diag);
 
 #endif

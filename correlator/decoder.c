@@ -191,7 +191,7 @@ static int group_key(const char *name, char *out, size_t outlen, size_t *keylen)
 
 /* Collects scalar or list-of-scalars into an array of dup'd strings. */
 static int scalars(struct lw_ryaml *y, yaml_node_t *n, struct dec_lit **out,
-		   uint32_t *count, const char *what, struct lw_diags *diags)
+		   uint32_t *count, const char *what)
 {
 	yaml_node_item_t *it;
 	struct dec_lit *v;
@@ -204,13 +204,10 @@ static int scalars(struct lw_ryaml *y, yaml_node_t *n, struct dec_lit **out,
 	else if (n->type == YAML_SEQUENCE_NODE)
 		total = (uint32_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	else
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "%s: expected a string or a list of strings", what);
+		return lw_ryaml_error(y, n, LW_EPARSE, "%s: expected a string or a "
+				      "list of strings", what);
 	if (total == 0)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "%s: empty list", what);
+		return lw_ryaml_error(y, n, LW_EPARSE, "%s: empty list", what);
 	v = calloc(total, sizeof(*v));
 	if (v == NULL)
 		return LW_ENOMEM;
@@ -225,9 +222,8 @@ static int scalars(struct lw_ryaml *y, yaml_node_t *n, struct dec_lit **out,
 		}
 		str = lw_ryaml_str(s, &len);
 		if (str == NULL || len == 0) {
-			lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				     lw_ryaml_line(s), lw_ryaml_col(s),
-				     "%s: expected a non-empty string", what);
+			lw_ryaml_error(y, s, LW_EPARSE, "%s: expected a "
+				       "non-empty string", what);
 			goto fail;
 		}
 		v[k].s = lw_memdup_z(str, len);
@@ -271,7 +267,7 @@ static int push_pattern(struct lw_decoder_set *set, struct dec_pattern *p)
  * compiled code itself is per thread (lw_decoder_scratch_new). */
 static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 			yaml_node_t *n, yaml_node_t *rename, uint32_t nconsts,
-			const struct lw_field *consts, struct lw_diags *diags)
+			const struct lw_field *consts)
 {
 	struct dec_pattern p;
 	struct lw_regex *re = NULL;
@@ -286,25 +282,20 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 	memset(&d, 0, sizeof(d));
 	src = lw_ryaml_str(n, &len);
 	if (src == NULL || len == 0)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "pattern: expected a non-empty string");
+		return lw_ryaml_error(y, n, LW_EPARSE,
+				      "pattern: expected a non-empty string");
 	rc = lw_regex_compile(src, len, 0, &re, &d);
 	if (rc != LW_OK)
-		return lw_diags_add(diags, LW_DIAG_ERROR, rc, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "pattern: %s", d.detail);
+		return lw_ryaml_error(y, n, rc, "pattern: %s", d.detail);
 	nnames = lw_regex_name_count(re);
 	if (nnames == 0) {
-		rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				  lw_ryaml_line(n), lw_ryaml_col(n),
-				  "pattern has no named group: it would extract nothing");
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "pattern has no named group: "
+				    "it would extract nothing");
 		goto fail;
 	}
 	if (nnames + nconsts > LW_DECODER_MAX_FIELDS) {
-		rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				  lw_ryaml_line(n), lw_ryaml_col(n),
-				  "more than %d fields", LW_DECODER_MAX_FIELDS);
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "more than %d fields",
+				    LW_DECODER_MAX_FIELDS);
 		goto fail;
 	}
 	p.groups = calloc(nnames, sizeof(*p.groups));
@@ -326,20 +317,17 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 			memcpy(key, alias, klen);
 			key[klen] = '\0';
 		} else if (!group_key(name, key, sizeof(key), &klen)) {
-			rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-					  lw_ryaml_line(n), lw_ryaml_col(n),
-					  "group name '%s' is not an ECS field name "
-					  "('__' stands for '.')", name);
+			rc = lw_ryaml_error(y, n, LW_EPARSE,
+					    "group name '%s' is not an ECS field "
+					    "name ('__' stands for '.')", name);
 			goto fail;
 		}
 		for (uint32_t c = 0; c < nconsts; c++)
 			if (consts[c].key.len == klen &&
 			    memcmp(consts[c].key.ptr, key, klen) == 0) {
-				rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE,
-						  y->path, lw_ryaml_line(n),
-						  lw_ryaml_col(n),
-						  "field '%s' is both a group and a constant",
-						  key);
+				rc = lw_ryaml_error(y, n, LW_EPARSE,
+					"field '%s' is both a group and a constant",
+					key);
 				goto fail;
 			}
 		p.ngroups++;
@@ -381,21 +369,18 @@ fail:
 	return rc;
 }
 
-static int load_consts(struct lw_ryaml *y, yaml_node_t *n, struct decoder *d,
-		       struct lw_diags *diags)
+static int load_consts(struct lw_ryaml *y, yaml_node_t *n, struct decoder *d)
 {
 	yaml_node_pair_t *pr;
 	size_t total;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "fields: expected a mapping of field: value");
+		return lw_ryaml_error(y, n, LW_EPARSE,
+				      "fields: expected a mapping of field: value");
 	total = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	if (total > LW_DECODER_MAX_FIELDS)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "more than %d fields", LW_DECODER_MAX_FIELDS);
+		return lw_ryaml_error(y, n, LW_EPARSE, "more than %d fields",
+				      LW_DECODER_MAX_FIELDS);
 	d->consts = calloc(total ? total : 1, sizeof(*d->consts));
 	if (d->consts == NULL)
 		return LW_ENOMEM;
@@ -409,10 +394,8 @@ static int load_consts(struct lw_ryaml *y, yaml_node_t *n, struct decoder *d,
 		ks = lw_ryaml_str(k, &kl);
 		vs = lw_ryaml_str(v, &vl);
 		if (ks == NULL || kl == 0 || vs == NULL || lw_ryaml_is_null(v))
-			return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-					    lw_ryaml_line(v ? v : k),
-					    lw_ryaml_col(v ? v : k),
-					    "fields: each value must be a string");
+			return lw_ryaml_error(y, v ? v : k, LW_EPARSE,
+					      "fields: each value must be a string");
 		f = &d->consts[d->nconsts];
 		f->key.ptr = lw_memdup_z(ks, kl);
 		f->value.ptr = lw_memdup_z(vs, vl);
@@ -458,8 +441,7 @@ static const char *const decoder_keys[] = {
 	"groups", "fields", NULL};
 
 static int check_keys(struct lw_ryaml *y, yaml_node_t *map,
-		      const char *const *known, const char *what,
-		      struct lw_diags *diags)
+		      const char *const *known, const char *what)
 {
 	int rc = LW_OK;
 
@@ -473,17 +455,15 @@ static int check_keys(struct lw_ryaml *y, yaml_node_t *map,
 			if (strcmp(ks, known[i]) == 0)
 				break;
 		if (ks == NULL || known[i] == NULL)
-			rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-					  lw_ryaml_line(k), lw_ryaml_col(k),
-					  "unknown %s key '%s'", what,
-					  ks ? ks : "(not a string)");
+			rc = lw_ryaml_error(y, k, LW_EPARSE, "unknown %s key '%s'",
+					    what, ks ? ks : "(not a string)");
 	}
 	return rc;
 }
 
 /* One decoder entry. On any error nothing of it stays in the set. */
 static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
-			yaml_node_t *n, uint32_t ordinal, struct lw_diags *diags)
+			yaml_node_t *n, uint32_t ordinal)
 {
 	struct decoder d;
 	struct dec_lit *progs = NULL;
@@ -496,18 +476,14 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 
 	memset(&d, 0, sizeof(d));
 	if (n->type != YAML_MAPPING_NODE)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(n), lw_ryaml_col(n),
-				    "decoder: expected a mapping");
-	rc = check_keys(y, n, decoder_keys, "decoder", diags);
+		return lw_ryaml_error(y, n, LW_EPARSE, "decoder: expected a mapping");
+	rc = check_keys(y, n, decoder_keys, "decoder");
 	if (rc != LW_OK)
 		return rc;
 	v = lw_ryaml_get(y, n, "name", NULL);
 	s = lw_ryaml_str(v, &len);
 	if (v != NULL && (s == NULL || len == 0))
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(v), lw_ryaml_col(v),
-				    "name: expected a string");
+		return lw_ryaml_error(y, v, LW_EPARSE, "name: expected a string");
 	if (s == NULL) {
 		snprintf(defname, sizeof(defname), "decoder-%u", ordinal + 1);
 		s = defname;
@@ -522,70 +498,64 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 		yaml_node_t *pn;
 
 		if (m->type != YAML_MAPPING_NODE) {
-			rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-					  lw_ryaml_line(m), lw_ryaml_col(m),
-					  "match: expected a mapping");
+			rc = lw_ryaml_error(y, m, LW_EPARSE,
+					    "match: expected a mapping");
 			goto fail;
 		}
 		rc = check_keys(y, m, (const char *const[]){"process.name", NULL},
-				"match", diags);
+				"match");
 		if (rc != LW_OK)
 			goto fail;
 		pn = lw_ryaml_get(y, m, "process.name", NULL);
 		if (pn == NULL) {
-			rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-					  lw_ryaml_line(m), lw_ryaml_col(m),
-					  "match: process.name is required");
+			rc = lw_ryaml_error(y, m, LW_EPARSE,
+					    "match: process.name is required");
 			goto fail;
 		}
-		rc = scalars(y, pn, &progs, &nprogs, "match: process.name", diags);
+		rc = scalars(y, pn, &progs, &nprogs, "match: process.name");
 		if (rc != LW_OK)
 			goto fail;
 	}
 	v = lw_ryaml_get(y, n, "prefilter", NULL);
 	if (v != NULL) {
-		rc = scalars(y, v, &d.pre, &d.npre, "prefilter", diags);
+		rc = scalars(y, v, &d.pre, &d.npre, "prefilter");
 		if (rc != LW_OK)
 			goto fail;
 	}
 	v = lw_ryaml_get(y, n, "fields", NULL);
 	if (v != NULL) {
-		rc = load_consts(y, v, &d, diags);
+		rc = load_consts(y, v, &d);
 		if (rc != LW_OK)
 			goto fail;
 	}
 	rename = lw_ryaml_get(y, n, "groups", NULL);
 	if (rename != NULL && rename->type != YAML_MAPPING_NODE) {
-		rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				  lw_ryaml_line(rename), lw_ryaml_col(rename),
-				  "groups: expected a mapping of group name: field");
+		rc = lw_ryaml_error(y, rename, LW_EPARSE, "groups: expected a "
+				    "mapping of group name: field");
 		goto fail;
 	}
 	pat = lw_ryaml_get(y, n, "pattern", NULL);
 	pats = lw_ryaml_get(y, n, "patterns", NULL);
 	if ((pat == NULL) == (pats == NULL)) {
-		rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				  lw_ryaml_line(n), lw_ryaml_col(n),
-				  "decoder '%s': exactly one of pattern or patterns is required",
-				  d.name);
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "decoder '%s': exactly one "
+				    "of pattern or patterns is required", d.name);
 		goto fail;
 	}
 	d.first_pat = set->npats;
 	if (pat != NULL) {
-		rc = load_pattern(set, y, pat, rename, d.nconsts, d.consts, diags);
+		rc = load_pattern(set, y, pat, rename, d.nconsts, d.consts);
 		if (rc != LW_OK)
 			goto fail;
 	} else if (pats->type != YAML_SEQUENCE_NODE ||
 		   pats->data.sequence.items.top == pats->data.sequence.items.start) {
-		rc = lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				  lw_ryaml_line(pats), lw_ryaml_col(pats),
-				  "patterns: expected a non-empty list");
+		rc = lw_ryaml_error(y, pats, LW_EPARSE,
+				    "patterns: expected a non-empty list");
 		goto fail;
 	} else {
 		for (yaml_node_item_t *it = pats->data.sequence.items.start;
 		     it < pats->data.sequence.items.top; it++) {
 			int prc = load_pattern(set, y, lw_ryaml_node(y, *it),
-					       rename, d.nconsts, d.consts, diags);
+					       rename, d.nconsts, d.consts);
 			if (prc != LW_OK && rc == LW_OK)
 				rc = prc;
 		}
@@ -620,51 +590,29 @@ fail:
 	return rc;
 }
 
-static int load_doc(struct lw_decoder_set *set, struct lw_ryaml *y,
-		    yaml_node_t *root, struct lw_diags *diags)
+static int load_doc(void *target, struct lw_ryaml *y, yaml_node_t *root)
 {
+	struct lw_decoder_set *set = target;
 	yaml_node_t *list;
 	uint32_t ordinal = 0;
 	int rc = LW_OK;
 
 	if (root->type != YAML_MAPPING_NODE)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(root), lw_ryaml_col(root),
-				    "expected a mapping with a 'decoders' list");
-	rc = check_keys(y, root, (const char *const[]){"decoders", NULL}, "top-level",
-			diags);
+		return lw_ryaml_error(y, root, LW_EPARSE,
+				      "expected a mapping with a 'decoders' list");
+	rc = check_keys(y, root, (const char *const[]){"decoders", NULL}, "top-level");
 	list = lw_ryaml_get(y, root, "decoders", NULL);
 	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-				    lw_ryaml_line(list ? list : root),
-				    lw_ryaml_col(list ? list : root),
-				    "'decoders' must be a list");
+		return lw_ryaml_error(y, list ? list : root, LW_EPARSE,
+				      "'decoders' must be a list");
 	for (yaml_node_item_t *it = list->data.sequence.items.start;
 	     it < list->data.sequence.items.top; it++) {
-		int drc = load_decoder(set, y, lw_ryaml_node(y, *it), ordinal++, diags);
+		int drc = load_decoder(set, y, lw_ryaml_node(y, *it), ordinal++);
 		if (drc == LW_ENOMEM)
 			return drc;
 		if (drc != LW_OK && rc == LW_OK)
 			rc = drc;
 	}
-	return rc;
-}
-
-static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
-{
-	struct lw_decoder_set *set = target;
-	yaml_node_t *root;
-	int rc = LW_OK, r;
-
-	while ((r = lw_ryaml_next(y, &root, diags)) == 1) {
-		int drc = load_doc(set, y, root, diags);
-		if (drc == LW_ENOMEM)
-			return drc;
-		if (drc != LW_OK && rc == LW_OK)
-			rc = drc;
-	}
-	if (r < 0 && rc == LW_OK)
-		rc = r;
 	return rc;
 }
 
@@ -673,7 +621,7 @@ int lw_decoder_set_load_file(struct lw_decoder_set *set, const char *path,
 {
 	if (set->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(path, NULL, 0, load_all, set, diags);
+	return lw_ryaml_load_docs(path, NULL, 0, load_doc, set, diags);
 }
 
 int lw_decoder_set_load_string(struct lw_decoder_set *set, const char *name,
@@ -682,7 +630,7 @@ int lw_decoder_set_load_string(struct lw_decoder_set *set, const char *name,
 {
 	if (set->built)
 		return LW_EINVAL;
-	return lw_ryaml_load(name, yaml, len, load_all, set, diags);
+	return lw_ryaml_load_docs(name, yaml, len, load_doc, set, diags);
 }
 
 int lw_decoder_set_build(struct lw_decoder_set *set)

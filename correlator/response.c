@@ -65,29 +65,8 @@ void lw_response_free(struct lw_response *r)
 	free(r);
 }
 
-struct rctx {
-	struct lw_ryaml *y;
-	struct lw_diags *diags;
-	int err;
-};
-
-static int rerr(struct rctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int rerr(struct rctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	lw_ryaml_vreport(c->y, c->diags, n, LW_DIAG_ERROR, LW_EPARSE, fmt, ap);
-	va_end(ap);
-	if (c->err == LW_OK)
-		c->err = LW_EPARSE;
-	return LW_EPARSE;
-}
-
 /* A list of non-empty strings into a fresh vector. */
-static int load_strv(struct rctx *c, yaml_node_t *n, const char *what,
+static int load_strv(struct lw_ryaml *y, yaml_node_t *n, const char *what,
 		     char ***out, uint32_t *nout)
 {
 	size_t count;
@@ -97,29 +76,35 @@ static int load_strv(struct rctx *c, yaml_node_t *n, const char *what,
 	*out = NULL;
 	*nout = 0;
 	if (n == NULL || n->type != YAML_SEQUENCE_NODE)
-		return rerr(c, n, "'%s' must be a list of strings", what);
+		return lw_ryaml_error(y, n, LW_EPARSE,
+				      "'%s' must be a list of strings", what);
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (count == 0)
-		return rerr(c, n, "'%s' must not be empty", what);
+		return lw_ryaml_error(y, n, LW_EPARSE, "'%s' must not be empty",
+				      what);
 	if (count > RESPONSE_MAX_ITEMS)
-		return rerr(c, n, "'%s' has %zu entries (at most %d)", what, count,
-			    RESPONSE_MAX_ITEMS);
+		return lw_ryaml_error(y, n, LW_EPARSE, "'%s' has %zu "
+				      "entries (at most %d)", what, count,
+				      RESPONSE_MAX_ITEMS);
 	v = calloc(count, sizeof(*v));
 	if (v == NULL)
 		return LW_ENOMEM;
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = lw_ryaml_node(c->y, *it);
+		yaml_node_t *e = lw_ryaml_node(y, *it);
 		size_t len;
 		const char *s = lw_ryaml_str(e, &len);
 
 		if (s == NULL || len == 0 || lw_ryaml_is_null(e)) {
-			rerr(c, e ? e : n, "each entry of '%s' must be a non-empty string", what);
+			lw_ryaml_error(y, e ? e : n, LW_EPARSE,
+				       "each entry of '%s' must be a "
+				       "non-empty string", what);
 			goto fail;
 		}
 		if (len > RESPONSE_MAX_ITEM_LEN) {
-			rerr(c, e, "an entry of '%s' is longer than %d bytes", what,
-			     RESPONSE_MAX_ITEM_LEN);
+			lw_ryaml_error(y, e, LW_EPARSE, "an entry of '%s' is "
+				       "longer than %d bytes", what,
+				       RESPONSE_MAX_ITEM_LEN);
 			goto fail;
 		}
 		v[k] = strdup(s);
@@ -148,7 +133,7 @@ static int parse_level(const char *s, enum lw_sigma_level *out)
 	return 0;
 }
 
-static int load_category(struct rctx *c, struct cat_plan *out, yaml_node_t *n)
+static int load_category(struct lw_ryaml *y, struct cat_plan *out, yaml_node_t *n)
 {
 	static const char *const keys[] = {"title", "level", "steps", "notify",
 					   "description", NULL};
@@ -159,11 +144,11 @@ static int load_category(struct rctx *c, struct cat_plan *out, yaml_node_t *n)
 
 	memset(&p, 0, sizeof(p));
 	if (n->type != YAML_MAPPING_NODE)
-		return rerr(c, n, "a category must be a mapping with level, steps "
-			    "and notify");
+		return lw_ryaml_error(y, n, LW_EPARSE, "a category must be a "
+				      "mapping with level, steps and notify");
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
 	     pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = lw_ryaml_node(c->y, pr->key);
+		yaml_node_t *k = lw_ryaml_node(y, pr->key);
 		const char *ks = lw_ryaml_str(k, NULL);
 		size_t i;
 
@@ -171,31 +156,32 @@ static int load_category(struct rctx *c, struct cat_plan *out, yaml_node_t *n)
 			if (strcmp(ks, keys[i]) == 0)
 				break;
 		if (ks == NULL || keys[i] == NULL)
-			rerr(c, k, "unknown key '%s' (expected title, level, steps, "
-			     "notify, description)", ks ? ks : "?");
+			lw_ryaml_error(y, k, LW_EPARSE, "unknown key '%s' "
+				       "(expected title, level, steps, "
+				       "notify, description)", ks ? ks : "?");
 	}
-	v = lw_ryaml_get(c->y, n, "level", NULL);
+	v = lw_ryaml_get(y, n, "level", NULL);
 	s = lw_ryaml_str(v, NULL);
 	if (v == NULL)
-		rerr(c, n, "'level' is required");
+		lw_ryaml_error(y, n, LW_EPARSE, "'level' is required");
 	else if (s == NULL || !parse_level(s, &p.level))
-		rerr(c, v, "level must be informational, low, medium, high or "
-		     "critical");
-	v = lw_ryaml_get(c->y, n, "title", NULL);
+		lw_ryaml_error(y, v, LW_EPARSE, "level must be informational, low, "
+			       "medium, high or critical");
+	v = lw_ryaml_get(y, n, "title", NULL);
 	s = lw_ryaml_str(v, NULL);
 	if (s != NULL && (p.title = strdup(s)) == NULL)
 		goto oom;
-	rc = load_strv(c, lw_ryaml_get(c->y, n, "steps", NULL) ?
-		       lw_ryaml_get(c->y, n, "steps", NULL) : n,
+	rc = load_strv(y, lw_ryaml_get(y, n, "steps", NULL) ?
+		       lw_ryaml_get(y, n, "steps", NULL) : n,
 		       "steps", &p.steps, &p.nsteps);
 	if (rc == LW_ENOMEM)
 		goto oom;
-	rc = load_strv(c, lw_ryaml_get(c->y, n, "notify", NULL) ?
-		       lw_ryaml_get(c->y, n, "notify", NULL) : n,
+	rc = load_strv(y, lw_ryaml_get(y, n, "notify", NULL) ?
+		       lw_ryaml_get(y, n, "notify", NULL) : n,
 		       "notify", &p.notify, &p.nnotify);
 	if (rc == LW_ENOMEM)
 		goto oom;
-	if (p.nsteps == 0 || p.nnotify == 0 || c->err != LW_OK) {
+	if (p.nsteps == 0 || p.nnotify == 0 || y->err != LW_OK) {
 		cat_release(&p);
 		return LW_EPARSE;
 	}
@@ -209,52 +195,57 @@ oom:
 	return LW_ENOMEM;
 }
 
-static int load_doc(struct lw_response *r, struct rctx *c, yaml_node_t *root)
+static int load_doc(struct lw_response *r, struct lw_ryaml *y, yaml_node_t *root)
 {
 	yaml_node_t *cats, *k;
 	int rc = LW_OK;
 
 	if (root->type != YAML_MAPPING_NODE)
-		return rerr(c, root, "response.yml must be a mapping with "
-			    "'categories'");
+		return lw_ryaml_error(y, root, LW_EPARSE,
+				      "response.yml must be a mapping "
+				      "with 'categories'");
 	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 	     pr < root->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kn = lw_ryaml_node(c->y, pr->key);
+		yaml_node_t *kn = lw_ryaml_node(y, pr->key);
 		const char *ks = lw_ryaml_str(kn, NULL);
 
 		if (ks == NULL || (strcmp(ks, "categories") != 0 &&
 				   strcmp(ks, "title") != 0 &&
 				   strcmp(ks, "description") != 0 &&
 				   strcmp(ks, "version") != 0))
-			rerr(c, kn, "unknown key '%s' (expected categories, title, "
-			     "description, version)", ks ? ks : "?");
+			lw_ryaml_error(y, kn, LW_EPARSE, "unknown key '%s' "
+				       "(expected categories, title, "
+				       "description, version)", ks ? ks : "?");
 	}
-	cats = lw_ryaml_get(c->y, root, "categories", &k);
+	cats = lw_ryaml_get(y, root, "categories", &k);
 	if (cats == NULL || cats->type != YAML_MAPPING_NODE)
-		return rerr(c, cats ? cats : root, "'categories' (a mapping of "
-			    "category id to plan) is required");
+		return lw_ryaml_error(y, cats ? cats : root, LW_EPARSE,
+				      "'categories' (a mapping of category id to "
+				      "plan) is required");
 	free(r->last_file);
-	r->last_file = strdup(c->y->path);
+	r->last_file = strdup(y->path);
 	if (r->last_file == NULL)
 		return LW_ENOMEM;
 	r->last_line = lw_ryaml_line(k);
 	for (yaml_node_pair_t *pr = cats->data.mapping.pairs.start;
 	     pr < cats->data.mapping.pairs.top; pr++) {
-		yaml_node_t *kn = lw_ryaml_node(c->y, pr->key);
-		yaml_node_t *vn = lw_ryaml_node(c->y, pr->value);
+		yaml_node_t *kn = lw_ryaml_node(y, pr->key);
+		yaml_node_t *vn = lw_ryaml_node(y, pr->value);
 		size_t len;
 		const char *ks = lw_ryaml_str(kn, &len);
 		int cat = ks ? lw_category_parse(ks, len) : -1;
 		int lrc;
 
 		if (cat < 0) {
-			rerr(c, kn, "unknown category '%s' (expected one of "
-			     "unauthorized-access, dos, anomalous-outbound, malware, "
-			     "data-exfiltration, unauthorized-software, "
-			     "log-tampering, system-failure)", ks ? ks : "?");
+			lw_ryaml_error(y, kn, LW_EPARSE, "unknown category '%s' "
+				       "(expected one of unauthorized-access, dos, "
+				       "anomalous-outbound, malware, "
+				       "data-exfiltration, unauthorized-software, "
+				       "log-tampering, system-failure)",
+				       ks ? ks : "?");
 			continue;
 		}
-		lrc = load_category(c, &r->cats[cat], vn);
+		lrc = load_category(y, &r->cats[cat], vn);
 		if (lrc == LW_ENOMEM)
 			return lrc;
 		if (lrc != LW_OK && rc == LW_OK)
@@ -263,29 +254,28 @@ static int load_doc(struct lw_response *r, struct rctx *c, yaml_node_t *root)
 	return rc;
 }
 
-static int load_all(void *target, struct lw_ryaml *y, struct lw_diags *diags)
+static int load_all(void *target, struct lw_ryaml *y)
 {
 	struct lw_response *r = target;
-	struct rctx c = {y, diags, LW_OK};
 	yaml_node_t *root;
 	int n, docs = 0, rc = LW_OK;
 
-	while ((n = lw_ryaml_next(y, &root, diags)) == 1) {
+	while ((n = lw_ryaml_next(y, &root)) == 1) {
 		if (docs++ > 0) {
-			rerr(&c, root, "response.yml holds one document");
+			lw_ryaml_error(y, root, LW_EPARSE,
+				       "response.yml holds one document");
 			continue;
 		}
-		rc = load_doc(r, &c, root);
+		rc = load_doc(r, y, root);
 		if (rc == LW_ENOMEM)
 			return rc;
 	}
 	if (n < 0)
 		return n;
 	if (docs == 0)
-		return lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path, 1, 1,
-				    "empty response plan");
+		return lw_ryaml_error_at(y, 1, 1, LW_EPARSE, "empty response plan");
 	r->files++;
-	return c.err != LW_OK ? c.err : rc;
+	return y->err != LW_OK ? y->err : rc;
 }
 
 int lw_response_load_file(struct lw_response *r, const char *path,

@@ -76,6 +76,7 @@ int lw_ryaml_open(struct lw_ryaml *y, const char *path, struct lw_diags *diags)
 
 	memset(y, 0, sizeof(*y));
 	y->path = path;
+	y->diags = diags;
 	rc = read_file(path, &y->text, &y->len, diags);
 	if (rc != LW_OK)
 		return rc;
@@ -86,10 +87,11 @@ int lw_ryaml_open(struct lw_ryaml *y, const char *path, struct lw_diags *diags)
 }
 
 int lw_ryaml_open_mem(struct lw_ryaml *y, const char *name, const char *text,
-		      size_t len)
+		      size_t len, struct lw_diags *diags)
 {
 	memset(y, 0, sizeof(*y));
 	y->path = name;
+	y->diags = diags;
 	y->text = malloc(len + 1);
 	if (y->text == NULL)
 		return LW_ENOMEM;
@@ -99,7 +101,7 @@ int lw_ryaml_open_mem(struct lw_ryaml *y, const char *name, const char *text,
 	return ryaml_start(y);
 }
 
-int lw_ryaml_next(struct lw_ryaml *y, yaml_node_t **root, struct lw_diags *diags)
+int lw_ryaml_next(struct lw_ryaml *y, yaml_node_t **root)
 {
 	*root = NULL;
 	if (y->doc_ready) {
@@ -112,11 +114,11 @@ int lw_ryaml_next(struct lw_ryaml *y, yaml_node_t **root, struct lw_diags *diags
 		/* The problem mark is where libyaml gave up: the line an
 		 * editor should jump to. */
 		const yaml_mark_t *m = &y->parser.problem_mark;
-		lw_diags_add(diags, LW_DIAG_ERROR, LW_EPARSE, y->path,
-			     (int)m->line + 1, (int)m->column + 1, "YAML: %s%s%s",
-			     y->parser.problem ? y->parser.problem : "syntax error",
-			     y->parser.context ? " " : "",
-			     y->parser.context ? y->parser.context : "");
+		lw_ryaml_error_at(y, (int)m->line + 1, (int)m->column + 1,
+				  LW_EPARSE, "YAML: %s%s%s",
+				  y->parser.problem ? y->parser.problem : "syntax error",
+				  y->parser.context ? " " : "",
+				  y->parser.context ? y->parser.context : "");
 		yaml_parser_delete(&y->parser);
 		y->parser_ready = 0;
 		return LW_EPARSE;
@@ -229,19 +231,87 @@ int lw_ryaml_load(const char *path, const char *text, size_t len,
 	int rc;
 
 	if (text != NULL)
-		rc = lw_ryaml_open_mem(&y, path, text, len);
+		rc = lw_ryaml_open_mem(&y, path, text, len, diags);
 	else
 		rc = lw_ryaml_open(&y, path, diags);
 	if (rc == LW_OK)
-		rc = load(target, &y, diags);
+		rc = load(target, &y);
 	lw_ryaml_release(&y);
 	return rc;
 }
 
-int lw_ryaml_vreport(const struct lw_ryaml *y, struct lw_diags *diags,
-		     const yaml_node_t *n, enum lw_diag_severity sev, int err,
-		     const char *fmt, va_list ap)
+struct each_doc {
+	lw_ryaml_doc_loader load_doc;
+	void *target;
+};
+
+static int load_each_doc(void *arg, struct lw_ryaml *y)
 {
-	return lw_diags_vadd(diags, sev, err, y->path, n ? lw_ryaml_line(n) : 0,
-			     n ? lw_ryaml_col(n) : 0, fmt, ap);
+	const struct each_doc *e = arg;
+	yaml_node_t *root;
+	int rc = LW_OK, n;
+
+	while ((n = lw_ryaml_next(y, &root)) == 1) {
+		int drc = e->load_doc(e->target, y, root);
+
+		if (drc == LW_ENOMEM)
+			return drc;
+		if (drc != LW_OK && rc == LW_OK)
+			rc = drc;
+	}
+	if (n < 0 && rc == LW_OK)
+		rc = n;
+	return rc;
+}
+
+int lw_ryaml_load_docs(const char *path, const char *text, size_t len,
+		       lw_ryaml_doc_loader load_doc, void *target,
+		       struct lw_diags *diags)
+{
+	struct each_doc e = {load_doc, target};
+
+	return lw_ryaml_load(path, text, len, load_each_doc, &e, diags);
+}
+
+static int vreport(struct lw_ryaml *y, enum lw_diag_severity sev, int line,
+		   int col, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+
+static int vreport(struct lw_ryaml *y, enum lw_diag_severity sev, int line,
+		   int col, int err, const char *fmt, va_list ap)
+{
+	if (sev == LW_DIAG_ERROR && y->err == LW_OK)
+		y->err = err;
+	return lw_diags_vadd(y->diags, sev, err, y->path, line, col, fmt, ap);
+}
+
+int lw_ryaml_error(struct lw_ryaml *y, const yaml_node_t *n, int err,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(y, LW_DIAG_ERROR, lw_ryaml_line(n), lw_ryaml_col(n), err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int lw_ryaml_error_at(struct lw_ryaml *y, int line, int col, int err,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(y, LW_DIAG_ERROR, line, col, err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void lw_ryaml_warn(struct lw_ryaml *y, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(y, LW_DIAG_WARNING, lw_ryaml_line(n), lw_ryaml_col(n), LW_OK, fmt, ap);
+	va_end(ap);
 }

@@ -18,8 +18,9 @@
  * Matching is case-insensitive (ASCII) except for `re` and `cased`.
  * Fields: ECS names resolve to event members (message, host.name,
  * process.name, process.pid, log.syslog.*, labels.zone, log.source.address)
- * or to extra fields (decoder output); Sigma's generic names are mapped by
- * an alias table (Image -> process.executable, User -> user.name ...).
+ * or to extra fields (decoder output); Sigma's generic names are mapped to
+ * ECS (Image -> process.executable, User -> user.name ...). Both tables
+ * are core/event.h's (lw_event_member_lookup, lw_event_sigma_alias).
  * A name that is neither ECS-shaped (dotted) nor an alias is unknown: a
  * load warning, and it behaves as an absent field.
  *
@@ -33,7 +34,16 @@
  * one gets LW_CAT_UNAUTHORIZED_ACCESS and a load warning.
  *
  * Threads: a built set is immutable and shared; each thread evaluates with
- * its own lw_sigma_scratch. */
+ * its own lw_sigma_scratch.
+ *
+ * Four modules; this header declares the set's lifecycle and lookups and
+ * includes the other three, so users include only it:
+ *  - correlator/sigma.h (sigma.c): the set, its lookups, level and
+ *    category names;
+ *  - correlator/sigma_load.h: loading rule files into a set;
+ *  - correlator/sigma_gate.h: folding, gates, filing by program (build);
+ *  - correlator/sigma_eval.h: evaluating events.
+ * Their shared private structs are in correlator/sigma_int.h. */
 #ifndef LW_CORRELATOR_SIGMA_H
 #define LW_CORRELATOR_SIGMA_H
 
@@ -43,6 +53,9 @@
 #include "core/err.h"
 #include "core/event.h"
 #include "correlator/diags.h"
+#include "correlator/sigma_eval.h"
+#include "correlator/sigma_gate.h"
+#include "correlator/sigma_load.h"
 
 enum lw_sigma_level {
 	LW_LEVEL_INFORMATIONAL = 0,
@@ -90,29 +103,10 @@ struct lw_sigma_rule_info {
 struct lw_sigma_set;
 struct lw_sigma_scratch;
 
+/* An empty set, to load rules into. NULL on ENOMEM. */
 struct lw_sigma_set *lw_sigma_set_new(void);
+/* NULL is a no-op. */
 void lw_sigma_set_free(struct lw_sigma_set *set);
-
-/* Loads the rules of one YAML file (a file may hold several documents).
- * Every problem goes to diags with file:line and loading continues; a
- * rule with an error is left out. Returns LW_OK when the file had no
- * error, else the first error (LW_EPARSE, LW_EIO, LW_ENOMEM). */
-int lw_sigma_set_load_file(struct lw_sigma_set *set, const char *path,
-			   struct lw_diags *diags);
-int lw_sigma_set_load_string(struct lw_sigma_set *set, const char *name,
-			     const char *yaml, size_t len,
-			     struct lw_diags *diags);
-
-/* Says whether an extra field can ever be present (a decoder produces it,
- * the correlator stamps it ...). */
-typedef int (*lw_sigma_known_fn)(const char *key, size_t len, void *arg);
-
-/* Freezes the set: files rules by program. When known is not NULL, extra
- * fields it rejects are treated as always absent: selections on them are
- * folded to constants at load time, and a rule that can then never match
- * is reported (warning) and never evaluated. LW_OK or LW_ENOMEM. */
-int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
-		       void *arg, struct lw_diags *diags);
 
 uint32_t lw_sigma_count(const struct lw_sigma_set *set);
 /* NULL when i is out of range. */
@@ -120,21 +114,5 @@ const struct lw_sigma_rule_info *lw_sigma_rule(const struct lw_sigma_set *set,
 					       uint32_t i);
 /* Index of the rule with this id (or Sigma name), or -1. */
 int64_t lw_sigma_find(const struct lw_sigma_set *set, const char *id_or_name);
-
-/* Per-thread state (regex match data, per-event field cache). NULL on
- * ENOMEM. */
-struct lw_sigma_scratch *lw_sigma_scratch_new(const struct lw_sigma_set *set);
-void lw_sigma_scratch_free(struct lw_sigma_scratch *s);
-
-/* Evaluates every rule that applies to ev. Matching rule indices go to
- * out (ascending), at most cap of them (cap >= lw_sigma_count() never
- * truncates); *nout receives their number. Returns LW_OK or LW_ENOMEM. */
-int lw_sigma_eval(const struct lw_sigma_set *set, struct lw_sigma_scratch *s,
-		  const struct lw_event *ev, uint32_t *out, uint32_t cap,
-		  uint32_t *nout);
-
-/* Regex/limit hits in this scratch (a pattern that hit pcre2's limit
- * counts as not matching). */
-uint64_t lw_sigma_scratch_limit_hits(const struct lw_sigma_scratch *s);
 
 #endif

@@ -12,23 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* Which event member a --field key names; FIELD_EXTRA = extra field. */
-enum field_ref {
-	FIELD_EXTRA,
-	FIELD_HOST,
-	FIELD_APP,
-	FIELD_PROCID,
-	FIELD_MSGID,
-	FIELD_ZONE,
-	FIELD_SOURCE,
-	FIELD_MESSAGE,
-	FIELD_SD,
-	FIELD_FACILITY,
-	FIELD_SEVERITY
-};
-
+/* A --field condition: an event member (core/event.h's field table), or
+ * an extra field when member is LW_EVENT_MEMBER_NONE. */
 struct qfield {
-	enum field_ref ref;
+	enum lw_event_member member;
 	struct lw_str key;
 	struct lw_str value;
 };
@@ -44,25 +31,6 @@ struct lw_query {
 	struct qfield fields[LW_QUERY_MAX_FIELDS];
 	uint64_t last_id;
 	struct lw_query_stats stats;
-};
-
-static const struct {
-	const char *name;
-	enum field_ref ref;
-} member_names[] = {
-	{"host.name", FIELD_HOST},
-	{"host.hostname", FIELD_HOST},
-	{"process.name", FIELD_APP},
-	{"log.syslog.appname", FIELD_APP},
-	{"process.pid", FIELD_PROCID},
-	{"log.syslog.procid", FIELD_PROCID},
-	{"log.syslog.msgid", FIELD_MSGID},
-	{"labels.zone", FIELD_ZONE},
-	{"log.source.address", FIELD_SOURCE},
-	{"message", FIELD_MESSAGE},
-	{"log.syslog.structured_data", FIELD_SD},
-	{"log.syslog.facility.code", FIELD_FACILITY},
-	{"log.syslog.severity.code", FIELD_SEVERITY},
 };
 
 static struct lw_str str_of(const char *s)
@@ -120,13 +88,13 @@ int lw_query_parse_severity(const char *s)
  * lets the metadata skip apply. */
 static void promote(struct lw_query *q, const struct qfield *fd)
 {
-	if (fd->ref == FIELD_HOST && !q->has_host) {
+	if (fd->member == LW_EVENT_MEMBER_HOST && !q->has_host) {
 		q->host = fd->value;
 		q->has_host = 1;
-	} else if (fd->ref == FIELD_APP && !q->has_app) {
+	} else if (fd->member == LW_EVENT_MEMBER_APP && !q->has_app) {
 		q->app = fd->value;
 		q->has_app = 1;
-	} else if (fd->ref == FIELD_ZONE && !q->has_zone) {
+	} else if (fd->member == LW_EVENT_MEMBER_ZONE && !q->has_zone) {
 		q->zone = fd->value;
 		q->has_zone = 1;
 	}
@@ -153,12 +121,9 @@ int lw_query_new(struct lw_store *st, const struct lw_query_filter *f,
 	for (unsigned i = 0; i < f->nfields; i++) {
 		struct qfield *fd = &q->fields[i];
 
-		fd->ref = FIELD_EXTRA;
 		fd->key = str_of(f->fields[i].key);
 		fd->value = str_of(f->fields[i].value);
-		for (size_t j = 0; j < sizeof(member_names) / sizeof(member_names[0]); j++)
-			if (strcmp(f->fields[i].key, member_names[j].name) == 0)
-				fd->ref = member_names[j].ref;
+		fd->member = lw_event_member_lookup(fd->key.ptr, fd->key.len);
 		promote(q, fd);
 	}
 	if (f->grep != NULL) {
@@ -208,33 +173,12 @@ void lw_query_get_stats(const struct lw_query *q, struct lw_query_stats *out)
 	*out = q->stats;
 }
 
-static int num_eq(unsigned v, struct lw_str s)
-{
-	char buf[8];
-	int n;
-
-	if (v == LW_SYSLOG_NONE)
-		return 0;
-	n = snprintf(buf, sizeof(buf), "%u", v);
-	return n > 0 && (uint32_t)n == s.len && memcmp(buf, s.ptr, s.len) == 0;
-}
-
 static int field_match(const struct qfield *fd, const struct lw_event *ev)
 {
-	switch (fd->ref) {
-	case FIELD_HOST: return str_eq(ev->host, fd->value);
-	case FIELD_APP: return str_eq(ev->app, fd->value);
-	case FIELD_PROCID: return str_eq(ev->procid, fd->value);
-	case FIELD_MSGID: return str_eq(ev->msgid, fd->value);
-	case FIELD_ZONE: return str_eq(ev->zone, fd->value);
-	case FIELD_SOURCE: return str_eq(ev->source_address, fd->value);
-	case FIELD_MESSAGE: return str_eq(ev->message, fd->value);
-	case FIELD_SD: return str_eq(ev->structured_data, fd->value);
-	case FIELD_FACILITY: return num_eq(ev->facility, fd->value);
-	case FIELD_SEVERITY: return num_eq(ev->severity, fd->value);
-	case FIELD_EXTRA:
-		break;
-	}
+	char text[LW_EVENT_MEMBER_TEXT_MAX];
+
+	if (fd->member != LW_EVENT_MEMBER_NONE)
+		return str_eq(lw_event_member_value(ev, fd->member, text), fd->value);
 	/* Any extra field with that key and value: keys may repeat
 	 * (several SD params of one name). */
 	for (uint32_t i = 0; i < ev->nfields; i++)

@@ -399,6 +399,86 @@ Test(correlation, chained_correlations_feed_each_other)
 	cr_expect_eq(count_fires("c_after"), 1);
 }
 
+/* One RFC 5424 event carrying structured data sd (NULL: none), matching
+ * rule_a. */
+static void feed_sd(int64_t ts, const char *sd)
+{
+	struct lw_event ev;
+	uint32_t m = (uint32_t)lw_ruleset_find(rs, "rule_a");
+
+	memset(&ev, 0, sizeof(ev));
+	ev.timestamp_ns = ev.created_ns = ts;
+	ev.host = LW_STR_LIT("fw01");
+	ev.facility = 4;
+	ev.severity = 6;
+	ev.flags = LW_EVENT_RFC5424;
+	if (sd != NULL)
+		ev.structured_data = (struct lw_str){sd, (uint32_t)strlen(sd)};
+	cr_assert_eq(lw_correlation_process(corr, &ev, seq++, &m, 1, on_fire, NULL), LW_OK);
+}
+
+Test(correlation, group_by_structured_data_fires)
+{
+	static const char origin_a[] = "[origin ip=\"10.1.2.3\"]";
+	static const char origin_b[] = "[origin ip=\"10.1.2.4\"]";
+	struct lw_correlation_stats st;
+
+	load("title: three from one origin\nid: 10000000-0000-4000-8000-00000000000e\n"
+	     "name: c_origin\nlevel: high\n"
+	     "correlation: {type: event_count, rules: [rule_a],"
+	     " group-by: [log.syslog.structured_data], timespan: 1m,"
+	     " condition: {gte: 3}}\n");
+	feed_sd(t(0, 0), origin_a);
+	feed_sd(t(0, 1), origin_b);
+	feed_sd(t(0, 2), origin_a);
+	feed_sd(t(0, 3), NULL);
+	cr_expect_eq(nfires, 0, "two from A, one from B, one without SD");
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.no_group, 1, "the event without SD belongs to no group");
+	feed_sd(t(0, 4), origin_a);
+	cr_assert_eq(nfires, 1, "the third from A");
+	cr_expect_str_eq(fires[0].rule, "c_origin");
+	cr_expect_str_eq(fires[0].group,
+			 "{\"log.syslog.structured_data\":\"[origin ip=\\\"10.1.2.3\\\"]\"}");
+	cr_expect_str_eq(fires[0].host, "fw01");
+	cr_expect_eq(fires[0].count, 3);
+	cr_expect_eq(fires[0].ev0, 0);
+	cr_expect_eq(fires[0].evn, 4);
+}
+
+Test(correlation, group_by_every_member_name_and_alias)
+{
+	static const char *const names[][2] = {
+		{"host.hostname", "fw01"}, {"process.name", ""}, {"Computer", "fw01"},
+		{"log.syslog.facility.code", "4"}, {"log.syslog.severity.code", "6"},
+	};
+	char yaml[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "title: by member\nid: 10000000-0000-4000-8000-00000000000f\n"
+			 "name: c_member\nlevel: high\n"
+			 "correlation: {type: event_count, rules: [rule_a],"
+			 " group-by: ['%s'], timespan: 1m, condition: {gte: 2}}\n",
+			 names[i][0]);
+		load(yaml);
+		feed_sd(t(0, 0), NULL);
+		feed_sd(t(0, 1), NULL);
+		if (names[i][1][0] == '\0') {
+			cr_expect_eq(nfires, 0, "%s: empty in every event, so no group",
+				     names[i][0]);
+		} else {
+			char group[128];
+
+			snprintf(group, sizeof(group), "{\"%s\":\"%s\"}", names[i][0],
+				 names[i][1]);
+			cr_expect_eq(nfires, 1, "%s", names[i][0]);
+			cr_expect_str_eq(fires[0].group, group);
+		}
+		teardown();
+	}
+}
+
 Test(correlation, load_errors_name_file_and_line)
 {
 	static const char bad[] =

@@ -227,3 +227,151 @@ Test(event, batch_is_full_at_byte_cap)
 	cr_expect(lw_batch_full(b), "a batch holding LW_BATCH_MAX_BYTES takes no more frames");
 	lw_batch_free(b);
 }
+
+/* ---- the field table: every name rules and queries may use ---- */
+
+Test(event, every_member_name_and_alias_resolves_to_its_member)
+{
+	static const struct {
+		const char *name;
+		enum lw_event_member member;
+	} want[] = {
+		{"message", LW_EVENT_MEMBER_MESSAGE},
+		{"host.name", LW_EVENT_MEMBER_HOST},
+		{"host.hostname", LW_EVENT_MEMBER_HOST},
+		{"process.name", LW_EVENT_MEMBER_APP},
+		{"log.syslog.appname", LW_EVENT_MEMBER_APP},
+		{"process.pid", LW_EVENT_MEMBER_PROCID},
+		{"log.syslog.procid", LW_EVENT_MEMBER_PROCID},
+		{"log.syslog.msgid", LW_EVENT_MEMBER_MSGID},
+		{"labels.zone", LW_EVENT_MEMBER_ZONE},
+		{"log.source.address", LW_EVENT_MEMBER_SOURCE_ADDRESS},
+		{"log.syslog.facility.code", LW_EVENT_MEMBER_FACILITY},
+		{"log.syslog.severity.code", LW_EVENT_MEMBER_SEVERITY},
+		{"log.syslog.structured_data", LW_EVENT_MEMBER_STRUCTURED_DATA},
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect_eq(lw_event_member_lookup(want[i].name, strlen(want[i].name)),
+			     want[i].member, "%s", want[i].name);
+}
+
+Test(event, each_member_has_the_ecs_name_its_json_uses)
+{
+	static const char *const ecs[LW_EVENT_MEMBER_COUNT] = {
+		[LW_EVENT_MEMBER_MESSAGE] = "message",
+		[LW_EVENT_MEMBER_HOST] = "host.name",
+		[LW_EVENT_MEMBER_APP] = "process.name",
+		[LW_EVENT_MEMBER_PROCID] = "log.syslog.procid",
+		[LW_EVENT_MEMBER_MSGID] = "log.syslog.msgid",
+		[LW_EVENT_MEMBER_ZONE] = "labels.zone",
+		[LW_EVENT_MEMBER_SOURCE_ADDRESS] = "log.source.address",
+		[LW_EVENT_MEMBER_FACILITY] = "log.syslog.facility.code",
+		[LW_EVENT_MEMBER_SEVERITY] = "log.syslog.severity.code",
+		[LW_EVENT_MEMBER_STRUCTURED_DATA] = "log.syslog.structured_data",
+	};
+
+	for (int m = 1; m < LW_EVENT_MEMBER_COUNT; m++) {
+		const char *name = lw_event_member_name((enum lw_event_member)m);
+
+		cr_assert_not_null(name, "member %d has a name", m);
+		cr_expect_str_eq(name, ecs[m]);
+		cr_expect_eq(lw_event_member_lookup(name, strlen(name)), m,
+			     "%s resolves back", name);
+	}
+	cr_expect_null(lw_event_member_name(LW_EVENT_MEMBER_NONE));
+	cr_expect_null(lw_event_member_name(LW_EVENT_MEMBER_COUNT));
+}
+
+Test(event, other_names_are_not_members)
+{
+	static const char *const names[] = {
+		"source.ip", "user.name", "journald._SYSTEMD_UNIT", "Host.name",
+		"host", "host.name.", "HOST.NAME", "message ", "", "Message",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		cr_expect_eq(lw_event_member_lookup(names[i], strlen(names[i])),
+			     LW_EVENT_MEMBER_NONE, "'%s'", names[i]);
+	/* The length bounds the name: no NUL is needed, none is read past. */
+	cr_expect_eq(lw_event_member_lookup("host.name.x", 9), LW_EVENT_MEMBER_HOST);
+	cr_expect_eq(lw_event_member_lookup("host.name", 8), LW_EVENT_MEMBER_NONE);
+}
+
+static void expect_value(const struct lw_event *ev, enum lw_event_member m,
+			 const char *want)
+{
+	char text[LW_EVENT_MEMBER_TEXT_MAX];
+	struct lw_str v = lw_event_member_value(ev, m, text);
+
+	cr_expect_eq(v.len, strlen(want), "member %d: length", m);
+	if (v.len == strlen(want) && v.len > 0)
+		cr_expect_eq(memcmp(v.ptr, want, v.len), 0, "member %d: '%.*s'", m,
+			     (int)v.len, v.ptr);
+}
+
+Test(event, member_values_are_the_members_as_text)
+{
+	struct lw_event ev = sample();
+
+	ev.msgid = S("ID47");
+	ev.structured_data = S("[origin ip=\"10.1.2.3\"]");
+	expect_value(&ev, LW_EVENT_MEMBER_MESSAGE,
+		     "Failed password for root from 203.0.113.50 port 22 ssh2");
+	expect_value(&ev, LW_EVENT_MEMBER_HOST, "web01");
+	expect_value(&ev, LW_EVENT_MEMBER_APP, "sshd");
+	expect_value(&ev, LW_EVENT_MEMBER_PROCID, "4242");
+	expect_value(&ev, LW_EVENT_MEMBER_MSGID, "ID47");
+	expect_value(&ev, LW_EVENT_MEMBER_ZONE, "internet");
+	expect_value(&ev, LW_EVENT_MEMBER_SOURCE_ADDRESS, "127.0.0.1:40000");
+	expect_value(&ev, LW_EVENT_MEMBER_FACILITY, "4");
+	expect_value(&ev, LW_EVENT_MEMBER_SEVERITY, "6");
+	expect_value(&ev, LW_EVENT_MEMBER_STRUCTURED_DATA, "[origin ip=\"10.1.2.3\"]");
+	expect_value(&ev, LW_EVENT_MEMBER_NONE, "");
+	/* Codes: 0 (kern, emerg) is a value; LW_SYSLOG_NONE is its absence. */
+	ev.facility = 23;
+	ev.severity = 0;
+	expect_value(&ev, LW_EVENT_MEMBER_FACILITY, "23");
+	expect_value(&ev, LW_EVENT_MEMBER_SEVERITY, "0");
+	ev.facility = 254;
+	ev.severity = LW_SYSLOG_NONE;
+	expect_value(&ev, LW_EVENT_MEMBER_FACILITY, "254");
+	expect_value(&ev, LW_EVENT_MEMBER_SEVERITY, "");
+	ev.host = LW_STR_NULL;
+	expect_value(&ev, LW_EVENT_MEMBER_HOST, "");
+}
+
+Test(event, sigma_generic_names_stand_for_ecs_names)
+{
+	/* docs/rules.md "Field names", table 2. */
+	static const char *const pairs[][2] = {
+		{"Image", "process.executable"}, {"CommandLine", "process.command_line"},
+		{"ParentImage", "process.parent.executable"},
+		{"ParentCommandLine", "process.parent.command_line"},
+		{"CurrentDirectory", "process.working_directory"},
+		{"ProcessId", "process.pid"}, {"ParentProcessId", "process.parent.pid"},
+		{"User", "user.name"}, {"TargetFilename", "file.path"},
+		{"SourceIp", "source.ip"}, {"SourcePort", "source.port"},
+		{"SourceHostname", "source.domain"}, {"DestinationIp", "destination.ip"},
+		{"DestinationPort", "destination.port"},
+		{"DestinationHostname", "destination.domain"},
+		{"Protocol", "network.transport"}, {"Computer", "host.name"},
+		{"ComputerName", "host.name"}, {"Hostname", "host.name"},
+		{"Message", "message"},
+	};
+	static const char *const not_aliases[] = {
+		"image", "IMAGE", "Images", "process.executable", "host.name", "",
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		const char *ecs = lw_event_sigma_alias(pairs[i][0], strlen(pairs[i][0]));
+
+		cr_assert_not_null(ecs, "%s", pairs[i][0]);
+		cr_expect_str_eq(ecs, pairs[i][1], "%s", pairs[i][0]);
+	}
+	for (size_t i = 0; i < sizeof(not_aliases) / sizeof(not_aliases[0]); i++)
+		cr_expect_null(lw_event_sigma_alias(not_aliases[i], strlen(not_aliases[i])),
+			       "'%s'", not_aliases[i]);
+	cr_expect_eq(lw_event_member_lookup(lw_event_sigma_alias("Computer", 8), 9),
+		     LW_EVENT_MEMBER_HOST, "an alias leads on to the member");
+}

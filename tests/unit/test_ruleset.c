@@ -292,3 +292,64 @@ Test(ruleset, load_reports_errors_across_dirs, .init = NULL, .fini = NULL)
 	cr_expect_str_eq(d.items[0].diag.file, "/nonexistent-logward-rules");
 	lw_diags_release(&d);
 }
+
+/* ---- load diagnostics: one shape for the four kinds of rule file ---- */
+
+TestSuite(ruleset_diags);
+
+/* Every loader (decoders, detection, correlation, response plan) reports
+ * through correlator/ryaml.h, so `rules check` prints one shape,
+ * "file:line:col: severity: reason", whichever file is wrong. */
+Test(ruleset_diags, every_loader_reports_file_line_col_severity_reason)
+{
+	static const char dec[] =
+		"decoders:\n"
+		"  - name: a\n"
+		"    pattern: '^nogroup'\n";
+	static const char det[] =
+		"title: t\n"
+		"id: d-1\n"
+		"tags: [logward.dos]\n"
+		"logsource: {product: linux}\n"
+		"detection: {sel: {a.b|base64: x}, condition: sel or}\n";
+	static const char corr[] =
+		"title: c\n"
+		"id: c-1\n"
+		"level: high\n"
+		"correlation: {type: value_sum, rules: [x], timespan: 5m}\n";
+	static const char resp[] =
+		"categories:\n"
+		"  dos: {level: high, steps: [], notify: [x]}\n";
+	static const char *const want[] = {
+		"dec.yml:3:14: error: pattern has no named group: it would extract nothing",
+		"det.yml:1:1: warning: no 'level': medium is assumed",
+		"det.yml:5:19: error: modifier 'base64' is not supported",
+		"det.yml:5:52: error: condition: unexpected end",
+		"corr.yml:4:21: error: correlation type 'value_sum' is not supported "
+		"(event_count, value_count, temporal, temporal_ordered, absence)",
+		"resp.yml:2:29: error: 'steps' must not be empty",
+		"resp.yml:1:1: error: empty response plan",
+	};
+	struct lw_ruleset *r = lw_ruleset_new(NULL);
+	struct lw_diags d;
+	char buf[1024];
+
+	cr_assert_not_null(r);
+	lw_diags_init(&d);
+	lw_ruleset_load_decoders_string(r, "dec.yml", dec, sizeof(dec) - 1, &d);
+	lw_ruleset_load_detection_string(r, "det.yml", det, sizeof(det) - 1, &d);
+	lw_ruleset_load_correlation_string(r, "corr.yml", corr, sizeof(corr) - 1, &d);
+	lw_ruleset_load_response_string(r, "resp.yml", resp, sizeof(resp) - 1, &d);
+	lw_ruleset_load_response_string(r, "resp.yml", "", 0, &d);
+	for (size_t i = 0; i < d.count; i++) {
+		lw_diags_format(&d.items[i], buf, sizeof(buf));
+		cr_log_info("%s", buf);
+		if (i < sizeof(want) / sizeof(want[0]))
+			cr_expect_str_eq(buf, want[i]);
+	}
+	cr_expect_eq(d.count, sizeof(want) / sizeof(want[0]));
+	cr_expect_eq(d.nerrors, 6);
+	cr_expect_eq(d.nwarnings, 1);
+	lw_ruleset_free(r);
+	lw_diags_release(&d);
+}

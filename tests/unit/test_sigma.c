@@ -316,6 +316,30 @@ Test(sigma, metadata)
 	cr_expect_eq(lw_sigma_find(set, "nope"), -1);
 }
 
+/* title, id, name and status are read as correlation rules read them:
+ * YAML's null is no name (it used to become the id "~"). */
+Test(sigma, null_id_or_title_is_an_error)
+{
+	static const char text[] =
+		"title: ~\nid: 00000000-0000-4000-8000-000000000001\nlevel: high\n"
+		"tags: [logward.dos]\nlogsource: {product: linux}\n"
+		"detection: {sel: {a.b: x}, condition: sel}\n"
+		"---\n"
+		"title: t\nid: null\nlevel: high\ntags: [logward.dos]\n"
+		"logsource: {product: linux}\ndetection: {sel: {a.b: x}, condition: sel}\n";
+
+	set = lw_sigma_set_new();
+	cr_assert_not_null(set);
+	cr_expect_eq(lw_sigma_set_load_string(set, "n.yml", text, sizeof(text) - 1, &diags),
+		     LW_EPARSE);
+	cr_assert_eq(diags.nerrors, 2);
+	cr_expect_str_eq(diags.items[0].diag.detail, "'title' must be a non-empty string");
+	cr_expect_eq(diags.items[0].diag.line, 1);
+	cr_expect_str_eq(diags.items[1].diag.detail, "'id' must be a non-empty string");
+	cr_expect_eq(diags.items[1].diag.line, 9);
+	cr_expect_eq(lw_sigma_count(set), 0);
+}
+
 static int nothing_known(const char *key, size_t len, void *arg)
 {
 	(void)key;

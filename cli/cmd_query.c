@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/time.h"
@@ -17,7 +18,11 @@
 #define FOLLOW_POLL_MS 500
 
 enum { OPT_SINCE = 256, OPT_UNTIL, OPT_HOST, OPT_APP, OPT_ZONE, OPT_SEVERITY,
-       OPT_FIELD, OPT_GREP, OPT_LIMIT, OPT_FOLLOW, OPT_OUTPUT };
+       OPT_FIELD, OPT_GREP, OPT_LIMIT, OPT_FOLLOW, OPT_OUTPUT, OPT_TIME_LIMIT };
+
+/* With --grep and no --time-limit: a pattern that backtracks on every
+ * message must not scan silently for minutes (52 s for 100k events). */
+#define GREP_TIME_LIMIT_MS 60000
 
 struct out_ctx {
 	int json;
@@ -29,7 +34,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: logward query [-d DIR] [--since T] [--until T] [--host H] [--app A]\n"
 		"                     [--zone Z] [--severity S] [--field K=V]... [--grep REGEX]\n"
-		"                     [--limit N] [--follow] [--output text|json]\n"
+		"                     [--limit N] [--follow] [--output text|json] [--time-limit T]\n"
 		"\n"
 		"  -d, --data-dir DIR  store directory (default $LOGWARD_DATA_DIR or ./var/logward)\n"
 		"  --since T, --until T  RFC 3339 time or an age like 15m, 2h, 7d (inclusive)\n"
@@ -42,7 +47,9 @@ static void usage(FILE *out)
 		"  --limit N           print at most N events (oldest first)\n"
 		"  --follow            keep printing new events as they are stored\n"
 		"  --output FORMAT     text (syslog-like line with the zone) or json\n"
-		"                      (one ECS-nested object per line)\n");
+		"                      (one ECS-nested object per line)\n"
+		"  --time-limit T      stop scanning after T (e.g. 30s, 5m; 0 = never;\n"
+		"                      default 60s with --grep, else never); exit 1\n");
 }
 
 static const char *default_dir(void)
@@ -92,7 +99,7 @@ static int parse_field(struct lw_query_filter *f, char *kv)
 }
 
 static int parse_args(int argc, char **argv, struct lw_query_filter *f,
-		      const char **dir, int *follow, int *json)
+		      const char **dir, int *follow, int *json, int64_t *time_limit_ms)
 {
 	static const struct option longopts[] = {
 		{"data-dir", required_argument, NULL, 'd'},
@@ -107,6 +114,7 @@ static int parse_args(int argc, char **argv, struct lw_query_filter *f,
 		{"limit", required_argument, NULL, OPT_LIMIT},
 		{"follow", no_argument, NULL, OPT_FOLLOW},
 		{"output", required_argument, NULL, OPT_OUTPUT},
+		{"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -160,6 +168,17 @@ static int parse_args(int argc, char **argv, struct lw_query_filter *f,
 				return 2;
 			}
 			break;
+		case OPT_TIME_LIMIT: {
+			uint64_t ms;
+
+			if (lw_parse_duration_ms(optarg, &ms) != LW_OK && strcmp(optarg, "0") != 0) {
+				fprintf(stderr, "logward query: bad --time-limit '%s' (e.g. 30s, 5m, 0)\n",
+					optarg);
+				return 2;
+			}
+			*time_limit_ms = strcmp(optarg, "0") == 0 ? 0 : (int64_t)ms;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -168,6 +187,8 @@ static int parse_args(int argc, char **argv, struct lw_query_filter *f,
 		fprintf(stderr, "logward query: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (*time_limit_ms < 0)
+		*time_limit_ms = f->grep != NULL ? GREP_TIME_LIMIT_MS : 0;
 	return -1; /* go on */
 }
 
@@ -181,10 +202,12 @@ int lw_cmd_query(int argc, char **argv)
 	struct lw_diag diag = {0};
 	const char *dir = default_dir();
 	int follow = 0, ret, rc;
+	int64_t time_limit_ms = -1;
+	struct lw_query_stats qs;
 	char msg[600];
 
 	lw_query_filter_init(&f);
-	ret = parse_args(argc, argv, &f, &dir, &follow, &o.json);
+	ret = parse_args(argc, argv, &f, &dir, &follow, &o.json, &time_limit_ms);
 	if (ret >= 0)
 		return ret;
 	rc = lw_store_open(dir, &sopts, &st, &diag);
@@ -206,7 +229,17 @@ int lw_cmd_query(int argc, char **argv)
 	lw_buf_init(&o.line);
 	ret = 0;
 	for (;;) {
+		/* Each poll of --follow gets the whole limit again. */
+		if (time_limit_ms > 0)
+			lw_query_set_deadline(q, lw_time_mono_ns() + time_limit_ms * 1000000);
 		rc = lw_query_run(q, print_event, &o, &diag);
+		if (rc == LW_ETOOBIG) {
+			fprintf(stderr, "logward query: stopped: %s (--time-limit %llds; "
+				"give a longer one, or 0 for none)\n", diag.detail,
+				(long long)(time_limit_ms / 1000));
+			ret = 1;
+			break;
+		}
 		if (rc != LW_OK) {
 			fprintf(stderr, "logward query: %s\n",
 				diag.detail[0] ? diag.detail : lw_strerror(rc));
@@ -224,6 +257,15 @@ int lw_cmd_query(int argc, char **argv)
 		nanosleep(&(struct timespec){0, FOLLOW_POLL_MS * 1000000L}, NULL);
 	}
 	lw_buf_release(&o.line);
+	/* Matches the pattern could not decide are not silently "no". */
+	lw_query_get_stats(q, &qs);
+	if (qs.regex_errors > 0) {
+		fprintf(stderr, "logward query: --grep '%s' hit the match limit on %llu of %llu "
+			"events; they were left out as not matching (the pattern backtracks: "
+			"write its repeats possessive, e.g. \\S++, or anchor it)\n", f.grep,
+			(unsigned long long)qs.regex_errors, (unsigned long long)qs.events_scanned);
+		ret = 1;
+	}
 out:
 	lw_query_free(q);
 	lw_store_close(st);

@@ -83,6 +83,29 @@ static void gauge(struct lw_buf *out, const char *name, const char *help, uint64
 		      name, name, (unsigned long long)v);
 }
 
+/* Labelled counters ("regex_limit_hits.RULE"): one family, a sample per
+ * label. Labels hold [A-Za-z0-9_.:-] only, so they need no escaping. */
+static void labelled(const struct lw_counters *c, struct lw_buf *out)
+{
+	static const char fam[] = LW_COUNTERS_FAMILY_REGEX_LIMIT ".";
+	uint32_t k = atomic_load_explicit(&c->nlabelled, memory_order_acquire);
+
+	if (k == 0)
+		return;
+	lw_buf_puts(out, "# HELP lw_rule_regex_limit_hits_total Pattern matches of one rule "
+		    "stopped by the pcre2 match limit (taken as no match).\n"
+		    "# TYPE lw_rule_regex_limit_hits_total counter\n");
+	for (uint32_t j = 0; j < k; j++) {
+		const struct lw_counters_labelled *l = &c->labelled[j];
+
+		if (strncmp(l->name, fam, sizeof(fam) - 1) != 0)
+			continue;
+		lw_buf_printf(out, "lw_rule_regex_limit_hits_total{rule=\"%s\"} %llu\n",
+			      l->name + sizeof(fam) - 1,
+			      (unsigned long long)atomic_load_explicit(&l->v, memory_order_relaxed));
+	}
+}
+
 void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gauges *g,
 		       struct lw_buf *out)
 {
@@ -117,6 +140,7 @@ void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gaug
 					      (unsigned long long)lw_counters_get(c, (enum lw_counter)j));
 		}
 	}
+	labelled(c, out);
 	if (g != NULL && g->have_store) {
 		gauge(out, "lw_store_segments", "Segments in the store.", g->segments);
 		gauge(out, "lw_store_events", "Events in the store.", g->events);

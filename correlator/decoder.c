@@ -56,6 +56,7 @@ struct lw_decoder_set {
 
 struct lw_decoder_scratch {
 	struct lw_regex **re;   /* one per set->pats entry */
+	uint64_t *hits;         /* match-limit hits per pattern, since the last take */
 	uint32_t n;
 	uint64_t limit_hits;
 };
@@ -679,11 +680,13 @@ struct lw_decoder_scratch *lw_decoder_scratch_new(const struct lw_decoder_set *s
 	if (s == NULL)
 		return NULL;
 	s->re = calloc(set->npats ? set->npats : 1, sizeof(*s->re));
-	if (s->re == NULL)
+	s->hits = calloc(set->npats ? set->npats : 1, sizeof(*s->hits));
+	if (s->re == NULL || s->hits == NULL)
 		goto fail;
 	for (; s->n < set->npats; s->n++)
 		if (lw_regex_compile(set->pats[s->n].src, set->pats[s->n].len, 0,
-				     &s->re[s->n], NULL) != LW_OK)
+				     &s->re[s->n], NULL) != LW_OK ||
+		    lw_regex_set_match_limit(s->re[s->n], LW_REGEX_RULE_LIMIT) != LW_OK)
 			goto fail;
 	return s;
 
@@ -699,12 +702,43 @@ void lw_decoder_scratch_free(struct lw_decoder_scratch *s)
 	for (uint32_t i = 0; i < s->n; i++)
 		lw_regex_free(s->re[i]);
 	free(s->re);
+	free(s->hits);
 	free(s);
 }
 
 uint64_t lw_decoder_scratch_limit_hits(const struct lw_decoder_scratch *s)
 {
 	return s->limit_hits;
+}
+
+void lw_decoder_set_each_pattern(const struct lw_decoder_set *set,
+				 void (*fn)(const char *decoder, const char *pattern,
+					    size_t len, unsigned flags, void *arg),
+				 void *arg)
+{
+	for (uint32_t d = 0; d < set->ndecs; d++)
+		for (uint32_t i = 0; i < set->decs[d].npat; i++) {
+			const struct dec_pattern *p = &set->pats[set->decs[d].first_pat + i];
+
+			fn(set->decs[d].name, p->src, p->len, 0, arg);
+		}
+}
+
+void lw_decoder_scratch_take_hits(const struct lw_decoder_set *set,
+				  struct lw_decoder_scratch *s,
+				  void (*fn)(const char *decoder, uint64_t hits, void *arg),
+				  void *arg)
+{
+	for (uint32_t d = 0; d < set->ndecs; d++) {
+		uint64_t n = 0;
+
+		for (uint32_t i = 0; i < set->decs[d].npat; i++) {
+			n += s->hits[set->decs[d].first_pat + i];
+			s->hits[set->decs[d].first_pat + i] = 0;
+		}
+		if (n > 0)
+			fn(set->decs[d].name, n, arg);
+	}
 }
 
 static int is_ip(const char *p, size_t len)
@@ -745,6 +779,7 @@ static int try_decoder(const struct lw_decoder_set *set,
 		rc = lw_regex_match(s->re[pi], msg, mlen);
 		if (rc == LW_EFULL) {
 			s->limit_hits++;
+			s->hits[pi]++;
 			continue;
 		}
 		if (rc < 0)

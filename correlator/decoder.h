@@ -94,4 +94,18 @@ int lw_decoder_apply(const struct lw_decoder_set *set,
 /* Patterns that hit a pcre2 limit in this scratch so far. */
 uint64_t lw_decoder_scratch_limit_hits(const struct lw_decoder_scratch *s);
 
+/* Calls fn for every pattern of the set: its decoder's name, the
+ * pattern and its length (for `rules check`'s cost probe). */
+void lw_decoder_set_each_pattern(const struct lw_decoder_set *set,
+				 void (*fn)(const char *decoder, const char *pattern,
+					    size_t len, unsigned flags, void *arg),
+				 void *arg);
+
+/* Calls fn for each decoder whose patterns hit the match limit since
+ * the last call, with how many times, and zeroes those counts. */
+void lw_decoder_scratch_take_hits(const struct lw_decoder_set *set,
+				  struct lw_decoder_scratch *s,
+				  void (*fn)(const char *decoder, uint64_t hits, void *arg),
+				  void *arg);
+
 #endif

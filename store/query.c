@@ -5,6 +5,7 @@
  * cheap comparisons run before the regex. */
 #include "store/query.h"
 #include "core/regex.h"
+#include "core/time.h"
 #include "store/segment.h"
 
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct lw_query {
 	struct lw_store_reader *rd;
 	struct lw_segment_decoder *dec;
 	struct lw_regex *re;
+	int64_t deadline_ns;      /* monotonic; 0 = none */
 	struct lw_query_filter f;
 	struct lw_str host, app, zone;
 	int has_host, has_app, has_zone;
@@ -128,6 +130,10 @@ int lw_query_new(struct lw_store *st, const struct lw_query_filter *f,
 	}
 	if (f->grep != NULL) {
 		rc = lw_regex_compile(f->grep, strlen(f->grep), 0, &q->re, diag);
+		/* A match that backtracks stops within milliseconds (counted in
+		 * regex_errors) instead of pcre2's ten million turns per start. */
+		if (rc == LW_OK)
+			rc = lw_regex_set_match_limit(q->re, LW_REGEX_RULE_LIMIT);
 		if (rc != LW_OK)
 			goto fail;
 	}
@@ -156,6 +162,11 @@ void lw_query_free(struct lw_query *q)
 	lw_segment_decoder_free(q->dec);
 	lw_regex_free(q->re);
 	free(q);
+}
+
+void lw_query_set_deadline(struct lw_query *q, int64_t deadline_ns)
+{
+	q->deadline_ns = deadline_ns;
 }
 
 int lw_query_done(const struct lw_query *q)
@@ -267,6 +278,13 @@ static int scan_segment(struct lw_query *q, uint64_t id, lw_query_cb cb,
 	q->stats.segments_decoded++;
 	ev = lw_segment_decoder_events(q->dec, &n);
 	for (uint32_t i = 0; i < n; i++) {
+		/* The clock every 64 events: a few ns each, and at most 64
+		 * slow matches past the deadline. */
+		if (q->deadline_ns != 0 && (i & 63) == 0 && lw_time_mono_ns() > q->deadline_ns)
+			return lw_diag_set(diag, LW_ETOOBIG, NULL, 0, 0,
+					   "time limit reached after %llu events scanned, %llu matched",
+					   (unsigned long long)q->stats.events_scanned,
+					   (unsigned long long)q->stats.events_matched);
 		q->stats.events_scanned++;
 		if (!lw_query_match(q, &ev[i]))
 			continue;

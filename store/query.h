@@ -46,7 +46,7 @@ struct lw_query_stats {
 	uint64_t segments_decoded;
 	uint64_t events_scanned;
 	uint64_t events_matched;
-	uint64_t regex_errors;      /* match limit hits, counted as no match */
+	uint64_t regex_errors;      /* match limit hits (LW_REGEX_RULE_LIMIT), counted as no match */
 };
 
 struct lw_query;
@@ -75,9 +75,15 @@ void lw_query_free(struct lw_query *q);
  * them on the first call), calling cb for each match. The first call is
  * a normal query; calling again later is a follow poll. Returns LW_OK,
  * cb's non-zero value, LW_ECORRUPT (a segment fails to decode; diag names
- * its id), LW_ESTORE, LW_ENOMEM. */
+ * its id), LW_ETOOBIG (past the deadline), LW_ESTORE, LW_ENOMEM. */
 int lw_query_run(struct lw_query *q, lw_query_cb cb, void *arg,
 		 struct lw_diag *diag);
+/* Later runs stop with LW_ETOOBIG (diag says after how much) once the
+ * monotonic clock (lw_time_mono_ns) passes deadline_ns; 0 = no
+ * deadline. A pattern that backtracks on every message can otherwise
+ * scan for minutes without printing anything. */
+void lw_query_set_deadline(struct lw_query *q, int64_t deadline_ns);
+
 /* 1 once the limit has been reached (further runs return at once). */
 int lw_query_done(const struct lw_query *q);
 /* Id of the newest segment read so far (0 = none). */

@@ -249,9 +249,9 @@ static void try_family(struct probe *pr, const char *head, const char *unit,
 		return;
 	}
 	pr->out->inputs++;
-	r1 = lw_regex_cost(pr->re, pr->small.data, pr->small.len, LW_RECOST_LIMIT, &c1);
+	r1 = lw_regex_cost(pr->re, pr->small.data, pr->small.len, pr->out->limit, &c1);
 	r2 = r1 == LW_OK ? lw_regex_cost(pr->re, pr->big.data, pr->big.len,
-					 LW_RECOST_LIMIT, &c2) : r1;
+					 pr->out->limit, &c2) : r1;
 	if (r1 == LW_ENOMEM || r2 == LW_ENOMEM) {
 		pr->failed = LW_ENOMEM;
 		return;
@@ -363,6 +363,7 @@ int lw_recost_probe(const char *pattern, size_t len, unsigned flags, size_t n,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->limit = (uint64_t)pr.n * 2 * LW_RECOST_STEPS_PER_BYTE;
 	rc = lw_regex_compile(pattern, len, flags | LW_REGEX_COSTED, &pr.re, NULL);
 	if (rc != LW_OK)
 		return rc;

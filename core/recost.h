@@ -23,13 +23,15 @@
 /* Growth over which a pattern is reported: a single pass grows by 2 and
  * a little less; quadratic backtracking by 4. */
 #define LW_RECOST_MAX_GROWTH 3.0
-/* Steps one probe may take before the pattern counts as catastrophic. */
-#define LW_RECOST_LIMIT 20000000u
+/* Steps per input byte one probe may take before the pattern counts as
+ * catastrophic (20M at 2 KiB; a single pass takes tens per byte). */
+#define LW_RECOST_STEPS_PER_BYTE 10000u
 
 struct lw_recost_report {
 	int superlinear;     /* worst growth > LW_RECOST_MAX_GROWTH, or limit hit */
 	double growth;       /* worst cost(2n) / cost(n) */
 	uint64_t cost_n, cost_2n; /* of that input family */
+	uint64_t limit;      /* steps a probe of 2n bytes may take */
 	size_t inputs;       /* input families tried */
 	char family[160];    /* the worst one, e.g. "'IN= OUT= ' x N + ' SRC=x DST=x'" */
 };

@@ -542,10 +542,10 @@ static void check_cost(const char *rule, const char *pattern, size_t len,
 	if (r.growth > 1e8)
 		lw_diags_add(c->diags, LW_DIAG_WARNING, LW_EINVAL, NULL, 0, 0,
 			     "rule '%s': pattern '%.*s' can backtrack catastrophically: "
-			     "input %s of %zu bytes passes %u steps; use possessive "
+			     "input %s of %zu bytes passes %llu steps; use possessive "
 			     "quantifiers (\\S*+, .*+), atomic groups (?>...) or anchored literals",
 			     rule, (int)(len > 120 ? 120 : len), pattern, r.family, c->n,
-			     LW_RECOST_LIMIT);
+			     (unsigned long long)r.limit);
 	else
 		lw_diags_add(c->diags, LW_DIAG_WARNING, LW_EINVAL, NULL, 0, 0,
 			     "rule '%s': pattern '%.*s' can backtrack: input %s costs %.1fx "

@@ -263,6 +263,9 @@ static void try_family(struct probe *pr, const char *head, const char *unit,
 	pr->out->cost_n = c1;
 	pr->out->cost_2n = c2;
 	describe(pr->out->family, sizeof(pr->out->family), head, unit, tail);
+	snprintf(pr->out->head, sizeof(pr->out->head), "%s", head);
+	snprintf(pr->out->unit, sizeof(pr->out->unit), "%s", unit);
+	snprintf(pr->out->tail, sizeof(pr->out->tail), "%s", tail);
 }
 
 /* The pattern's literals before the i-th, each after a character the
@@ -378,4 +381,14 @@ int lw_recost_probe(const char *pattern, size_t len, unsigned flags, size_t n,
 		return pr.failed;
 	out->superlinear = out->growth > LW_RECOST_MAX_GROWTH;
 	return LW_OK;
+}
+
+void lw_recost_build(const struct lw_recost_report *r, size_t size, struct lw_buf *out)
+{
+	size_t ul = strlen(r->unit), start = out->len;
+
+	lw_buf_puts(out, r->head);
+	while (ul > 0 && out->len - start + strlen(r->tail) < size && !out->oom)
+		lw_buf_append(out, r->unit, ul);
+	lw_buf_puts(out, r->tail);
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
+
 /* Growth over which a pattern is reported: a single pass grows by 2 and
  * a little less; quadratic backtracking by 4. */
 #define LW_RECOST_MAX_GROWTH 3.0
@@ -34,6 +36,8 @@ struct lw_recost_report {
 	uint64_t limit;      /* steps a probe of 2n bytes may take */
 	size_t inputs;       /* input families tried */
 	char family[160];    /* the worst one, e.g. "'IN= OUT= ' x N + ' SRC=x DST=x'" */
+	/* The worst family's pieces, raw (for lw_recost_build). */
+	char head[400], unit[80], tail[400];
 };
 
 /* Probes pattern (len bytes; flags as lw_regex_compile's) with inputs of
@@ -41,5 +45,9 @@ struct lw_recost_report {
  * (the pattern does not compile), LW_ENOMEM. */
 int lw_recost_probe(const char *pattern, size_t len, unsigned flags, size_t n,
 		    struct lw_recost_report *out);
+
+/* Appends the worst input family of r at about size bytes to out: the
+ * crafted message a benchmark sends (bench/crafted). */
+void lw_recost_build(const struct lw_recost_report *r, size_t size, struct lw_buf *out);
 
 #endif

@@ -36,6 +36,7 @@ struct dec_lit {
 
 struct decoder {
 	char *name;
+	char *program;           /* the first of `match: process.name`, or NULL */
 	uint32_t first_pat, npat;
 	struct dec_lit *pre;
 	uint32_t npre;
@@ -93,6 +94,7 @@ static void decoder_release(struct decoder *d)
 	}
 	free(d->consts);
 	free(d->name);
+	free(d->program);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -569,6 +571,10 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 		if (rc != LW_OK)
 			goto fail;
 	}
+	if (nprogs > 0 && (d.program = lw_memdup_z(progs[0].s, progs[0].len)) == NULL) {
+		rc = LW_ENOMEM;
+		goto fail;
+	}
 	if (nprogs == 0) {
 		rc = file_any(set, set->ndecs);
 		if (rc != LW_OK)
@@ -654,6 +660,11 @@ uint32_t lw_decoder_count(const struct lw_decoder_set *set)
 const char *lw_decoder_name(const struct lw_decoder_set *set, uint32_t i)
 {
 	return i < set->ndecs ? set->decs[i].name : NULL;
+}
+
+const char *lw_decoder_program(const struct lw_decoder_set *set, uint32_t i)
+{
+	return i < set->ndecs ? set->decs[i].program : NULL;
 }
 
 void lw_decoder_set_keys(const struct lw_decoder_set *set,

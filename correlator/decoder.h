@@ -73,6 +73,8 @@ int lw_decoder_set_build(struct lw_decoder_set *set);
 
 uint32_t lw_decoder_count(const struct lw_decoder_set *set);
 const char *lw_decoder_name(const struct lw_decoder_set *set, uint32_t i);
+/* The first program of decoder i's `match`, or NULL (every program). */
+const char *lw_decoder_program(const struct lw_decoder_set *set, uint32_t i);
 /* Every field key the set can produce (for "no decoder produces field X"
  * warnings): calls fn once per distinct key. */
 void lw_decoder_set_keys(const struct lw_decoder_set *set,

@@ -484,6 +484,11 @@ const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i)
 	return lw_decoder_name(rs->decoders, i);
 }
 
+const char *lw_ruleset_decoder_program(const struct lw_ruleset *rs, uint32_t i)
+{
+	return lw_decoder_program(rs->decoders, i);
+}
+
 /* ---- apply ---- */
 
 struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs)

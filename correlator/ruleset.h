@@ -110,6 +110,8 @@ lw_ruleset_correlations(const struct lw_ruleset *rs);
 const struct lw_response *lw_ruleset_response(const struct lw_ruleset *rs);
 uint32_t lw_ruleset_decoder_count(const struct lw_ruleset *rs);
 const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i);
+/* The first program decoder i applies to, or NULL (every program). */
+const char *lw_ruleset_decoder_program(const struct lw_ruleset *rs, uint32_t i);
 
 /* Per-thread state; NULL on ENOMEM. Only after lw_ruleset_build. */
 struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs);

@@ -63,6 +63,18 @@ static size_t put_utf8(uint32_t cp, char *o)
 	return 3;
 }
 
+/* The code point of the \\uNNNN at s[i]. */
+static uint32_t u4(const char *s, size_t i, size_t n)
+{
+	uint32_t cp = 0;
+
+	if (i + 6 > n)
+		abort();
+	for (int d = 2; d < 6; d++)
+		cp = cp * 16 + (uint32_t)hexval(s[i + d]);
+	return cp;
+}
+
 /* Quoted text back to bytes: every escape this kind makes. */
 static size_t unquote(const char *s, size_t n, char *o)
 {
@@ -84,17 +96,10 @@ static size_t unquote(const char *s, size_t n, char *o)
 			o[k++] = (char)(hexval(s[i + 2]) * 16 + hexval(s[i + 3]));
 			i += 4;
 			break;
-		case 'u': {
-			uint32_t cp = 0;
-
-			if (i + 6 > n)
-				abort();
-			for (int d = 2; d < 6; d++)
-				cp = cp * 16 + (uint32_t)hexval(s[i + d]);
-			k += put_utf8(cp, o + k);
+		case 'u':
+			k += put_utf8(u4(s, i, n), o + k);
 			i += 6;
 			break;
-		}
 		default: abort();
 		}
 	}
@@ -121,12 +126,8 @@ static size_t unjson(const char *s, size_t n, char *o)
 		case 'r': o[k++] = '\r'; i += 2; break;
 		case 't': o[k++] = '\t'; i += 2; break;
 		case 'u': {
-			uint32_t cp = 0;
+			uint32_t cp = u4(s, i, n);
 
-			if (i + 6 > n)
-				abort();
-			for (int d = 2; d < 6; d++)
-				cp = cp * 16 + (uint32_t)hexval(s[i + d]);
 			if (cp >= 0xd800 && cp <= 0xdfff)
 				abort();
 			k += put_utf8(cp, o + k);

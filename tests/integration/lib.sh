@@ -123,6 +123,16 @@ lw_counter() {
 	"$LW_BIN" stats -d "$LW_DATA" --output json | jq -r ".counters.$1 // 0"
 }
 
+# Waits (max 10 s) until counter $1 is $2: counters reach the store with
+# the next commit. Then checks it, $3 naming it in the failure.
+lw_expect_counter() {
+	for _ in $(seq 1 50); do
+		[ "$(lw_counter "$1")" = "$2" ] && break
+		sleep 0.2
+	done
+	expect_eq "$(lw_counter "$1")" "$2" "${3:-$1}"
+}
+
 expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
 }

@@ -93,13 +93,7 @@ if not answer.startswith(b"HTTP/1.1 202"):
 EOF
 lw_wait_count 1 10
 sleep 0.5
-metrics() { "$LW_BIN" stats -d "$LW_DATA" --output json | jq -r ".counters.$1"; }
-# Counters reach the store with the next commit: wait for it.
-for _ in $(seq 1 50); do
-	[ "$(metrics frame_timeouts)" = 2 ] && break
-	sleep 0.2
-done
-expect_eq "$(metrics frame_timeouts)" 2 "frame_timeouts"
+lw_expect_counter frame_timeouts 2
 
 python3 - "$PORT" <<'EOF' || fail "duplicate Content-Length / Transfer-Encoding accepted"
 import socket, sys

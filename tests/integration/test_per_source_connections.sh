@@ -65,11 +65,7 @@ expect_eq "$(tr '\n' ' ' < "$LW_TMP/client.out")" \
 	"what the clients saw"
 lw_wait_count 2 20
 expect_eq "$(lw_query --grep 'from another address' | wc -l)" 2 "messages from the other address"
-for _ in $(seq 1 50); do
-	[ "$(lw_counter refused_max_connections_per_source)" = 4 ] && break
-	sleep 0.2
-done
-expect_eq "$(lw_counter refused_max_connections_per_source)" 4 "refused_max_connections_per_source"
+lw_expect_counter refused_max_connections_per_source 4 "refused_max_connections_per_source"
 expect_eq "$(lw_counter refused_max_connections)" 0 "refused_max_connections"
 lw_stop
 echo "PASS: one address cannot take more than max_connections_per_source"

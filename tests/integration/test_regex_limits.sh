@@ -45,11 +45,7 @@ s.sendall(open(sys.argv[2], "rb").read())
 s.close()
 PY
 lw_wait_count 300 60
-for _ in $(seq 1 50); do
-	[ "$(lw_counter regex_limit_hits)" = 300 ] && break
-	sleep 0.2
-done
-expect_eq "$(lw_counter regex_limit_hits)" 300 "counters.regex_limit_hits"
+lw_expect_counter regex_limit_hits 300 "counters.regex_limit_hits"
 expect_eq "$("$LW_BIN" stats -d "$LW_DATA" --output json | jq -r '.counters["regex_limit_hits.ax_rule"]')" 300 \
 	"counters[regex_limit_hits.ax_rule]"
 "$LW_BIN" stats -d "$LW_DATA" | grep -q '^  regex_limit_hits.ax_rule=300$' || fail "stats text lacks the rule's count"

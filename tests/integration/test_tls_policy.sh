@@ -71,11 +71,7 @@ printf '<13>1 2026-11-27T10:00:00Z h1 app - - - over ECDHE-GCM\n' |
 	timeout 10 openssl s_client -connect "$TLS" -CAfile "$P/ca.pem" -quiet -tls1_2 \
 	-cipher ECDHE-RSA-AES128-GCM-SHA256 > /dev/null 2>&1 || true
 lw_wait_count 1 20
-for _ in $(seq 1 50); do
-	[ "$(lw_counter tls_handshake_failed)" = "$refused" ] && break
-	sleep 0.2
-done
-expect_eq "$(lw_counter tls_handshake_failed)" "$refused" "tls_handshake_failed"
+lw_expect_counter tls_handshake_failed "$refused" "tls_handshake_failed"
 lw_stop
 
 # Lists that select nothing stop the start, named.

@@ -333,7 +333,11 @@ int lw_cmd_stats(int argc, char **argv)
 			const char *nl = memchr(p, '\n', (size_t)(snap.data + snap.len - p));
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(snap.data + snap.len - p);
 
-			lw_buf_printf(&out, "  %.*s\n", (int)l, p);
+			/* Names are ours, but the snapshot is read from disk:
+			 * shown escaped like everything else. */
+			lw_buf_puts(&out, "  ");
+			lw_escape_text(&out, p, l, 0);
+			lw_buf_putc(&out, '\n');
 			p += l + 1;
 		}
 	}

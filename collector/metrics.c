@@ -383,8 +383,8 @@ static struct client *slot_for(struct lw_metrics *m, const struct lw_ratelimit_k
 		oldest = oldest_same;
 	else if (free_slot != NULL)
 		return free_slot;
-	client_close(oldest);
 	lw_counters_add(m->counters, LW_CTR_METRICS_IDLE_CLOSED, 1);
+	client_close(oldest);
 	return oldest;
 }
 
@@ -424,8 +424,9 @@ static void *server_main(void *arg)
 			if (cl->fd < 0)
 				continue;
 			if (now >= cl->deadline_ms) {
-				client_close(cl); /* too slow: drop it */
+				/* Counted first: whoever sees the close sees the count. */
 				lw_counters_add(m->counters, LW_CTR_METRICS_IDLE_CLOSED, 1);
+				client_close(cl); /* too slow: drop it */
 				continue;
 			}
 			if (cl->deadline_ms - now < wait)

@@ -24,8 +24,8 @@
 #define COUNT_DIGITS_MAX 10 /* 9,999,999,999: far above any sane count */
 #define DEFAULT_MAX_MSG (64 * 1024)
 #define CARRY_MIN 4096
-/* Buffers from this size on come straight from mmap and go back with
- * munmap when the connection closes. From malloc they did not: 4,096
+/* Carry buffers from this size on come straight from mmap and go back
+ * with munmap when the connection closes. From malloc they did not: 4,096
  * partial 60 KB frames raised the daemon's RSS from 5 to 253 MB, and it
  * stayed at 91-157 MB after they closed (glibc keeps freed heap
  * chunks; its mmap threshold rises after the first large free). */
@@ -65,9 +65,10 @@ struct cursor {
 	void *arg;
 };
 
-static void buf_free(uint8_t *buf, size_t cap)
+/* mapped: the buffer may come from mmap (the carry buffer). */
+static void buf_free(uint8_t *buf, size_t cap, int mapped)
 {
-	if (cap >= BIG_BUF)
+	if (mapped && cap >= BIG_BUF)
 		munmap(buf, cap);
 	else
 		free(buf);
@@ -89,8 +90,8 @@ void lw_framing_free(struct lw_framing *f)
 {
 	if (f == NULL)
 		return;
-	buf_free(f->carry, f->carry_cap);
-	buf_free(f->pend, f->pend_cap);
+	buf_free(f->carry, f->carry_cap, 1);
+	buf_free(f->pend, f->pend_cap, 0);
 	free(f);
 }
 
@@ -120,7 +121,13 @@ void lw_framing_take_stats(struct lw_framing *f, struct lw_framing_stats *out)
 	memset(&f->stats, 0, sizeof(f->stats));
 }
 
-static int grow(uint8_t **buf, size_t *cap, size_t need)
+/* Grows *buf to hold need bytes. Only a mapped one (the carry: a
+ * partial frame a connection may hold for as long as it lives) goes to
+ * mmap from BIG_BUF on; the held input of a stalled connection is freed
+ * as soon as it is delivered and comes back at the next stall, so malloc,
+ * which keeps it at hand, serves it faster (an mmap, its page faults and
+ * a munmap per stall slowed ingestion under backpressure). */
+static int grow(uint8_t **buf, size_t *cap, size_t need, int mapped)
 {
 	size_t ncap = *cap ? *cap : CARRY_MIN;
 	uint8_t *nb;
@@ -129,7 +136,7 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 		return LW_OK;
 	while (ncap < need)
 		ncap *= 2;
-	if (ncap < BIG_BUF) {
+	if (!mapped || ncap < BIG_BUF) {
 		nb = realloc(*buf, ncap);
 		if (nb == NULL)
 			return LW_ENOMEM;
@@ -154,7 +161,7 @@ static int carry_append(struct lw_framing *f, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return LW_OK;
-	if (grow(&f->carry, &f->carry_cap, f->carry_len + n) != LW_OK)
+	if (grow(&f->carry, &f->carry_cap, f->carry_len + n, 1) != LW_OK)
 		return LW_ENOMEM;
 	memcpy(f->carry + f->carry_len, p, n);
 	f->carry_len += n;
@@ -432,7 +439,7 @@ static int pend_store(struct lw_framing *f, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return LW_OK;
-	if (grow(&f->pend, &f->pend_cap, f->pend_len + n) != LW_OK) {
+	if (grow(&f->pend, &f->pend_cap, f->pend_len + n, 0) != LW_OK) {
 		f->stats.partial++;
 		return LW_ENOMEM;
 	}
@@ -466,7 +473,7 @@ static int drain(struct lw_framing *f, lw_framing_cb cb, void *arg)
 	if (f->pend_len == 0) {
 		/* Held input is up to one read (256 KiB): give it back, so
 		 * a connection that once stalled does not keep it idle. */
-		buf_free(f->pend, f->pend_cap);
+		buf_free(f->pend, f->pend_cap, 0);
 		f->pend = NULL;
 		f->pend_cap = 0;
 	}

@@ -136,37 +136,42 @@ static int node_add_kid(struct node *n, struct node *kid)
 }
 
 /* a <op> b, flattening operands that are already <op> nodes. Takes a and
- * b (freed on failure). */
+ * b (both freed on failure). */
 static struct node *node_join(enum lw_qlang_op op, struct node *a, struct node *b)
 {
-	struct node *n = a->op == op ? a : node_new(op);
+	struct node *n = a;
 
-	if (n == NULL)
-		goto fail;
-	if (n != a && node_add_kid(n, a) != LW_OK)
-		goto fail;
-	if (b->op == op) {
-		for (uint32_t i = 0; i < b->nkids; i++) {
-			if (node_add_kid(n, b->kids[i]) != LW_OK) {
-				/* kids moved so far belong to n now */
-				memmove(b->kids, b->kids + i, (b->nkids - i) * sizeof(*b->kids));
-				b->nkids -= i;
-				goto fail;
-			}
+	if (a->op != op) {
+		n = node_new(op);
+		if (n == NULL || node_add_kid(n, a) != LW_OK) {
+			free(n);
+			node_free(a);
+			node_free(b);
+			return NULL;
 		}
-		b->nkids = 0;
-		node_free(b);
+	}
+	/* from here n owns a */
+	if (b->op != op) {
+		if (node_add_kid(n, b) != LW_OK) {
+			node_free(n);
+			node_free(b);
+			return NULL;
+		}
 		return n;
 	}
-	if (node_add_kid(n, b) != LW_OK)
-		goto fail;
-	return n;
-fail:
-	if (n != a)
-		node_free(n);
-	node_free(a);
+	for (uint32_t i = 0; i < b->nkids; i++) {
+		if (node_add_kid(n, b->kids[i]) != LW_OK) {
+			/* kids [0, i) belong to n now; b keeps the rest */
+			memmove(b->kids, b->kids + i, (b->nkids - i) * sizeof(*b->kids));
+			b->nkids -= i;
+			node_free(n);
+			node_free(b);
+			return NULL;
+		}
+	}
+	b->nkids = 0;
 	node_free(b);
-	return NULL;
+	return n;
 }
 
 /* ---------------------------------------------------------------- lexing */
@@ -1473,6 +1478,15 @@ static int in_num_range(const struct lw_qlang_term *t, double x)
 	return t->hi_open || (t->hi_incl ? x <= t->nhi : x < t->nhi);
 }
 
+static int in_str_range(const struct lw_qlang_term *t, const char *s, size_t len)
+{
+	int lo = t->lo_open ? 1 : str_cmp(s, len, t->value, t->vlen);
+	int hi = t->hi_open ? -1 : str_cmp(s, len, t->hi, t->hilen);
+
+	return (t->lo_open || (t->lo_incl ? lo >= 0 : lo > 0)) &&
+	       (t->hi_open || (t->hi_incl ? hi <= 0 : hi < 0));
+}
+
 int lw_qlang_term_test(struct lw_qlang_term *t, const struct lw_qlang_value *v)
 {
 	const char *s = v->str.ptr != NULL ? v->str.ptr : "";
@@ -1496,13 +1510,7 @@ int lw_qlang_term_test(struct lw_qlang_term *t, const struct lw_qlang_value *v)
 	case M_NUM_RANGE:
 		return value_number(v, &x) && in_num_range(t, x);
 	case M_STR_RANGE:
-		if (v->kind != LW_QLANG_V_STR)
-			return 0;
-		if (!t->lo_open && (rc = str_cmp(s, len, t->value, t->vlen),
-				    t->lo_incl ? rc < 0 : rc <= 0))
-			return 0;
-		return t->hi_open || (rc = str_cmp(s, len, t->hi, t->hilen),
-				      t->hi_incl ? rc <= 0 : rc < 0);
+		return v->kind == LW_QLANG_V_STR && in_str_range(t, s, len);
 	case M_TIME_RANGE:
 		return v->kind == LW_QLANG_V_TIME && v->ns >= t->tlo && v->ns <= t->thi;
 	case M_CIDR:

@@ -146,7 +146,8 @@ void lw_qlang_free(struct lw_qlang *q);
  * LW_QLANG_RANGE with value the inclusive upper bound (field <= value).
  * This is how the old flags (--host, --grep, --severity ...) become part
  * of an expression. Must precede lw_qlang_bind. LW_OK, LW_EINVAL,
- * LW_ETOOBIG, LW_ENOMEM. */
+ * LW_ETOOBIG (*q unchanged), LW_ENOMEM (*q may then have been freed and
+ * set to NULL). */
 int lw_qlang_and_term(struct lw_qlang **q, const char *field,
 		      enum lw_qlang_op op, const char *value, size_t len);
 

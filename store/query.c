@@ -207,7 +207,8 @@ static int begin_segment(struct lw_query *q, uint64_t id, struct lw_diag *diag)
 }
 
 static int scan_segment(struct lw_query *q, uint64_t id, enum lw_qlang_tri verdict,
-			unsigned cols, lw_query_cb cb, void *arg, struct lw_diag *diag)
+			unsigned cols, int use_limit, lw_query_cb cb, void *arg,
+			struct lw_diag *diag)
 {
 	const struct lw_event *ev;
 	const uint32_t *match;
@@ -242,14 +243,16 @@ static int scan_segment(struct lw_query *q, uint64_t id, enum lw_qlang_tri verdi
 		rc = cb(&ev[match[i]], id, arg);
 		if (rc != 0)
 			return rc;
-		if (lw_query_done(q))
+		if (use_limit && lw_query_done(q))
 			return LW_OK;
 	}
 	return LW_OK;
 }
 
-int lw_query_run_cols(struct lw_query *q, unsigned cols, lw_query_meta_cb meta_cb,
-		      lw_query_cb cb, void *arg, struct lw_diag *diag)
+/* The segment walk: every segment after the last one read. */
+static int run_segments(struct lw_query *q, unsigned cols, int use_limit,
+			lw_query_meta_cb meta_cb, lw_query_cb cb, void *arg,
+			struct lw_diag *diag)
 {
 	struct lw_segment_meta m;
 	enum lw_qlang_tri verdict;
@@ -258,7 +261,7 @@ int lw_query_run_cols(struct lw_query *q, unsigned cols, lw_query_meta_cb meta_c
 	size_t len;
 	int rc;
 
-	if (lw_query_done(q))
+	if (use_limit && lw_query_done(q))
 		return LW_OK;
 	for (;;) {
 		rc = lw_store_reader_next_meta(q->rd, q->last_id, &id, &rec, &len, diag);
@@ -287,11 +290,11 @@ int lw_query_run_cols(struct lw_query *q, unsigned cols, lw_query_meta_cb meta_c
 			q->last_id = id;
 			continue;
 		}
-		rc = scan_segment(q, id, verdict, cols, cb, arg, diag);
+		rc = scan_segment(q, id, verdict, cols, use_limit, cb, arg, diag);
 		if (rc != LW_OK)
 			break;
 		q->last_id = id;
-		if (lw_query_done(q))
+		if (use_limit && lw_query_done(q))
 			break;
 	}
 	/* Release the snapshot between runs too (mdb_txn_reset): a follow
@@ -300,10 +303,16 @@ int lw_query_run_cols(struct lw_query *q, unsigned cols, lw_query_meta_cb meta_c
 	return rc;
 }
 
+int lw_query_run_cols(struct lw_query *q, unsigned cols, lw_query_meta_cb meta_cb,
+		      lw_query_cb cb, void *arg, struct lw_diag *diag)
+{
+	return run_segments(q, cols, 0, meta_cb, cb, arg, diag);
+}
+
 int lw_query_run(struct lw_query *q, lw_query_cb cb, void *arg,
 		 struct lw_diag *diag)
 {
-	return lw_query_run_cols(q, LW_SEGMENT_COL_ALL, NULL, cb, arg, diag);
+	return run_segments(q, LW_SEGMENT_COL_ALL, 1, NULL, cb, arg, diag);
 }
 
 void lw_query_explain(const struct lw_query *q, struct lw_buf *out)

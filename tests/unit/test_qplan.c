@@ -691,3 +691,31 @@ Test(qplan, a_literal_across_two_messages_belongs_to_neither)
 	free(g);
 	drop_store();
 }
+
+Test(qplan, an_aggregation_counts_everything_whatever_the_limit)
+{
+	struct lw_query_filter f;
+	struct lw_query *q;
+	struct lw_agg_request c = {.kind = LW_AGG_COUNT_BY, .field = "labels.zone"};
+	struct lw_agg_result *r;
+
+	build_store(11);
+	lw_query_filter_init(&f);
+	f.expr = "NOT host.name:h0";
+	f.limit = 5;
+	cr_assert_eq(lw_query_new(st, &f, &q, NULL), LW_OK);
+	cr_assert_eq(lw_agg_run(q, &c, &r, NULL), LW_OK);
+	compute_wants(&(struct gexpr){.k = G_NOT, .a = &(struct gexpr){.k = G_HOST, .i = 0}},
+		      INT64_MIN, INT64_MAX);
+	{
+		uint64_t n = 0;
+
+		for (int i = 0; i < nev; i++)
+			n += want[i];
+		cr_expect_eq(r->total, n);
+		cr_expect_gt(n, 5);
+	}
+	lw_agg_result_free(r);
+	lw_query_free(q);
+	drop_store();
+}

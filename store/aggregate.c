@@ -586,27 +586,11 @@ void lw_agg_result_free(struct lw_agg_result *r)
 
 int lw_agg_parse_step(const char *s, int64_t *step_ns)
 {
-	int64_t v = 0, unit;
-	size_t i = 0, len = strlen(s);
+	int64_t ns;
 
-	while (i < len && s[i] >= '0' && s[i] <= '9') {
-		if (v > 1000000000)
-			return LW_EINVAL;
-		v = v * 10 + (s[i] - '0');
-		i++;
-	}
-	if (i == 0 || v == 0 || i + 1 != len)
+	if (lw_time_parse_age(s, &ns) != LW_OK || ns <= 0)
 		return LW_EINVAL;
-	switch (s[i]) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return LW_EINVAL;
-	}
-	if (v > INT64_MAX / 1000000000 / unit)
-		return LW_EINVAL;
-	*step_ns = v * unit * 1000000000;
+	*step_ns = ns;
 	return LW_OK;
 }
 

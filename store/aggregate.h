@@ -110,7 +110,7 @@ void lw_agg_to_text(const struct lw_agg_result *r, struct lw_buf *out);
 void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out);
 void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out);
 
-/* Parses a histogram step: a positive number and a unit s, m, h, d
+/* Parses a histogram step: a positive number and a unit s, m, h, d, w
  * ("1m", "15m", "1h"). LW_OK or LW_EINVAL. */
 int lw_agg_parse_step(const char *s, int64_t *step_ns);
 

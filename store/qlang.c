@@ -737,6 +737,20 @@ static struct node *parse_not(struct parser *ps, const struct lw_qlang_term *fie
 	return n;
 }
 
+/* left <op> right once right parsed (NULL: its error is recorded). */
+static struct node *join_parsed(struct parser *ps, enum lw_qlang_op op, struct node *left,
+				struct node *right)
+{
+	if (right == NULL) {
+		node_free(left);
+		return NULL;
+	}
+	left = node_join(op, left, right);
+	if (left == NULL)
+		fail_at(ps, ps->p, LW_ENOMEM, "out of memory");
+	return left;
+}
+
 static struct node *parse_and(struct parser *ps, const struct lw_qlang_term *field,
 			      const char *after)
 {
@@ -753,13 +767,7 @@ static struct node *parse_and(struct parser *ps, const struct lw_qlang_term *fie
 		if (k == KW_AND)
 			ps->p = word_end(ps, ps->p, 1);
 		right = parse_not(ps, field, k == KW_AND ? "AND" : "");
-		if (right == NULL) {
-			node_free(left);
-			return NULL;
-		}
-		left = node_join(LW_QLANG_AND, left, right);
-		if (left == NULL)
-			fail_at(ps, ps->p, LW_ENOMEM, "out of memory");
+		left = join_parsed(ps, LW_QLANG_AND, left, right);
 	}
 	return left;
 }
@@ -775,13 +783,7 @@ static struct node *parse_or(struct parser *ps, const struct lw_qlang_term *fiel
 			break;
 		ps->p = word_end(ps, ps->p, 1);
 		right = parse_and(ps, field, "OR");
-		if (right == NULL) {
-			node_free(left);
-			return NULL;
-		}
-		left = node_join(LW_QLANG_OR, left, right);
-		if (left == NULL)
-			fail_at(ps, ps->p, LW_ENOMEM, "out of memory");
+		left = join_parsed(ps, LW_QLANG_OR, left, right);
 	}
 	return left;
 }

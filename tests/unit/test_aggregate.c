@@ -168,7 +168,9 @@ Test(aggregate, steps_parse_with_units)
 	cr_expect_eq(lw_agg_parse_step("0m", &ns), LW_EINVAL);
 	cr_expect_eq(lw_agg_parse_step("m", &ns), LW_EINVAL);
 	cr_expect_eq(lw_agg_parse_step("5", &ns), LW_EINVAL);
-	cr_expect_eq(lw_agg_parse_step("5w", &ns), LW_EINVAL);
+	cr_expect_eq(lw_agg_parse_step("1w", &ns), LW_OK);
+	cr_expect_eq(ns, 604800000000000LL);
+	cr_expect_eq(lw_agg_parse_step("5x", &ns), LW_EINVAL);
 	cr_expect_eq(lw_agg_parse_step("-5m", &ns), LW_EINVAL);
 	cr_expect_eq(lw_agg_parse_step("99999999999999d", &ns), LW_EINVAL);
 }

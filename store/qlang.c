@@ -459,7 +459,7 @@ static int parse_range(struct parser *ps, struct lw_qlang_term *t)
 	t->lo_incl = ps->s[ps->p] == '[';
 	ps->p++;
 	rc = read_bound(ps, &t->value, &t->vlen, &t->lo_open, &t->lo_quoted,
-			"a lower bound after '['");
+			t->lo_incl ? "a lower bound after '['" : "a lower bound after '{'");
 	if (rc != LW_OK)
 		return rc;
 	skip_space(ps);

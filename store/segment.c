@@ -904,6 +904,10 @@ struct lw_segment_decoder {
 	int table_ok;        /* col_off/col_len are parsed */
 	size_t col_off[C__COUNT], col_len[C__COUNT];
 	unsigned done;       /* enum lw_segment_cols filled so far */
+	/* Events [0, ev_zero) are zero but for the members in dirty (what
+	 * was decoded since they were cleared). */
+	uint32_t ev_zero;
+	unsigned dirty;
 	int dict_ok;
 	struct lw_event *ev;
 	size_t ev_cap;
@@ -1323,6 +1327,7 @@ int lw_segment_decode_cols(struct lw_segment_decoder *d, unsigned cols,
 	for (unsigned m = 1; m <= LW_SEGMENT_COL_MESSAGE; m <<= 1) {
 		if (!(cols & m))
 			continue;
+		d->dirty |= m; /* even half-written, it must be cleared next time */
 		rc = decode_member(d, m);
 		if (rc != LW_OK) {
 			rc = rc == LW_ENOMEM ? rc : corrupt(diag, member_name(m));
@@ -1338,6 +1343,66 @@ fail:
 	d->table_ok = 0;
 	d->done = 0;
 	return rc;
+}
+
+/* Where each member bit lives in struct lw_event (FIELDS: two places). */
+static void member_span(unsigned member, size_t off[2], size_t len[2])
+{
+	off[1] = len[1] = 0;
+	switch (member) {
+	case LW_SEGMENT_COL_TS: off[0] = EV_OFF(timestamp_ns); len[0] = 8; break;
+	case LW_SEGMENT_COL_CREATED: off[0] = EV_OFF(created_ns); len[0] = 8; break;
+	case LW_SEGMENT_COL_HOST: off[0] = EV_OFF(host); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_APP: off[0] = EV_OFF(app); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_PROCID: off[0] = EV_OFF(procid); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_MSGID: off[0] = EV_OFF(msgid); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_ZONE: off[0] = EV_OFF(zone); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_SOURCE:
+		off[0] = EV_OFF(source_address);
+		len[0] = sizeof(struct lw_str);
+		break;
+	case LW_SEGMENT_COL_FACILITY: off[0] = EV_OFF(facility); len[0] = 1; break;
+	case LW_SEGMENT_COL_SEVERITY: off[0] = EV_OFF(severity); len[0] = 1; break;
+	case LW_SEGMENT_COL_FLAGS: off[0] = EV_OFF(flags); len[0] = 2; break;
+	case LW_SEGMENT_COL_FIELDS:
+		off[0] = EV_OFF(nfields);
+		len[0] = 4;
+		off[1] = EV_OFF(fields);
+		len[1] = sizeof(struct lw_field *);
+		break;
+	case LW_SEGMENT_COL_SD:
+		off[0] = EV_OFF(structured_data);
+		len[0] = sizeof(struct lw_str);
+		break;
+	default: off[0] = EV_OFF(message); len[0] = sizeof(struct lw_str); break;
+	}
+}
+
+/* Makes events [0, count) all zero. Slots below the high-water mark are
+ * zero but for the members the last segment filled, so a scan that reads
+ * one column clears one member per event instead of whole events. */
+static void zero_members(struct lw_segment_decoder *d, uint32_t count)
+{
+	size_t off[2], len[2];
+
+	if (d->dirty == LW_SEGMENT_COL_ALL) {
+		memset(d->ev, 0, (size_t)(count < d->ev_zero ? count : d->ev_zero) * sizeof(*d->ev));
+	} else {
+		for (unsigned m = 1; m <= LW_SEGMENT_COL_MESSAGE; m <<= 1) {
+			if (!(d->dirty & m))
+				continue;
+			member_span(m, off, len);
+			for (uint32_t i = 0; i < d->ev_zero; i++)
+				for (int k = 0; k < 2 && len[k]; k++)
+					memset((char *)&d->ev[i] + off[k], 0, len[k]);
+		}
+	}
+	if (count > d->ev_zero)
+		memset(d->ev + d->ev_zero, 0, (size_t)(count - d->ev_zero) * sizeof(*d->ev));
+	/* after a whole-event clear only [0, count) is known zero */
+	if (d->dirty == LW_SEGMENT_COL_ALL || count > d->ev_zero)
+		d->ev_zero = count;
+	d->dirty = 0;
 }
 
 /* Forgets the previous segment and sizes the buffers for one of count
@@ -1360,8 +1425,7 @@ static int decode_reset(struct lw_segment_decoder *d, size_t raw_size, uint32_t 
 	    grow((void **)&d->ids, &d->ids_cap, 3 * ((size_t)count + 1),
 		 sizeof(*d->ids)) != LW_OK)
 		return LW_ENOMEM;
-	memset(d->ev, 0, (size_t)count * sizeof(*d->ev));
-	memset(d->ids, 0, 3 * (size_t)count * sizeof(*d->ids));
+	zero_members(d, count);
 	return LW_OK;
 }
 

@@ -535,3 +535,37 @@ Test(segment, message_column_holds_every_message_back_to_back)
 	lw_segment_decoder_free(d);
 	free(val);
 }
+
+Test(segment, a_reused_decoder_leaves_no_member_of_the_last_segment_behind)
+{
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_diag diag = {0};
+	const struct lw_event *ev;
+	uint8_t *val;
+	size_t len;
+	uint32_t n;
+
+	build_fixture_value(&val, &len);
+	cr_assert_eq(lw_segment_decode(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	/* the same decoder, host only: nothing else of the full decode shows */
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_HOST, &diag), LW_OK, "%s", diag.detail);
+	ev = lw_segment_decoder_events(d, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert(str_same(ev[i].host, fx[i].ev.host), "host %u", i);
+		cr_assert_eq(ev[i].message.len, 0, "message %u", i);
+		cr_assert_eq(ev[i].zone.len, 0, "zone %u", i);
+		cr_assert_eq(ev[i].nfields, 0, "fields %u", i);
+		cr_assert_eq(ev[i].timestamp_ns, 0, "ts %u", i);
+	}
+	/* then messages only: the hosts of the last decode are gone too */
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_MESSAGE, &diag), LW_OK, "%s", diag.detail);
+	ev = lw_segment_decoder_events(d, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert(str_same(ev[i].message, fx[i].ev.message), "message %u", i);
+		cr_assert_eq(ev[i].host.len, 0, "host %u", i);
+	}
+	lw_segment_decoder_free(d);
+	free(val);
+}

@@ -282,6 +282,17 @@ int lw_qplan_scan(struct lw_qplan *p, struct lw_segment_decoder *d,
 
 	*matches = p->match;
 	*n = 0;
+	if (p->has_lit && verdict != LW_QLANG_EVERY) {
+		/* the whole message column first: no hit, nothing decoded */
+		rc = lw_segment_decode_column(d, LW_SEGMENT_COL_MESSAGE, &col, &len, diag);
+		if (rc != LW_OK)
+			return rc;
+		p->stats.literal_searched++;
+		if (lw_memfind_icase(&p->lit, col, len) == NULL) {
+			p->stats.literal_missing++;
+			return LW_OK;
+		}
+	}
 	rc = lw_segment_decode_cols(d, verdict == LW_QLANG_EVERY ? cols :
 				    p->has_lit ? LW_SEGMENT_COL_MESSAGE : p->eval_cols, diag);
 	if (rc != LW_OK)
@@ -298,16 +309,10 @@ int lw_qplan_scan(struct lw_qplan *p, struct lw_segment_decoder *d,
 		return LW_OK;
 	}
 	if (p->has_lit) {
-		rc = lw_segment_decoder_column(d, LW_SEGMENT_COL_MESSAGE, &col, &len);
-		if (rc != LW_OK)
-			return rc;
-		p->stats.literal_searched++;
 		found = literal_candidates(p, ev, count, col, len);
-		if (found == 0) {
-			p->stats.literal_missing++;
-			return LW_OK;
-		}
 		p->stats.candidates += found;
+		if (found == 0) /* the hits all ran across two messages */
+			return LW_OK;
 		rc = lw_segment_decode_cols(d, p->eval_cols, diag);
 		if (rc != LW_OK)
 			return rc;

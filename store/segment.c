@@ -1378,6 +1378,23 @@ static void member_span(unsigned member, size_t off[2], size_t len[2])
 	}
 }
 
+/* Zeroes the len-byte member at off of events [0, n). The sizes are
+ * spelled out so each memset is a store, not a call per event. */
+static void clear_member(struct lw_event *ev, uint32_t n, size_t off, size_t len)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		char *p = (char *)&ev[i] + off;
+
+		switch (len) {
+		case 16: memset(p, 0, 16); break;
+		case 8: memset(p, 0, 8); break;
+		case 4: memset(p, 0, 4); break;
+		case 2: memset(p, 0, 2); break;
+		default: memset(p, 0, 1); break;
+		}
+	}
+}
+
 /* Makes events [0, count) all zero. Slots below the high-water mark are
  * zero but for the members the last segment filled, so a scan that reads
  * one column clears one member per event instead of whole events. */
@@ -1392,9 +1409,8 @@ static void zero_members(struct lw_segment_decoder *d, uint32_t count)
 			if (!(d->dirty & m))
 				continue;
 			member_span(m, off, len);
-			for (uint32_t i = 0; i < d->ev_zero; i++)
-				for (int k = 0; k < 2 && len[k]; k++)
-					memset((char *)&d->ev[i] + off[k], 0, len[k]);
+			for (int k = 0; k < 2 && len[k]; k++)
+				clear_member(d->ev, d->ev_zero, off[k], len[k]);
 		}
 	}
 	if (count > d->ev_zero)
@@ -1496,14 +1512,18 @@ void lw_segment_decoder_detach(struct lw_segment_decoder *d)
 	memset(&d->frame, 0, sizeof(d->frame));
 }
 
-int lw_segment_decoder_column(const struct lw_segment_decoder *d, unsigned member,
-			      const char **p, size_t *len)
+int lw_segment_decode_column(struct lw_segment_decoder *d, unsigned member,
+			     const char **p, size_t *len, struct lw_diag *diag)
 {
 	int c = member == LW_SEGMENT_COL_MESSAGE ? C_MSG :
 		member == LW_SEGMENT_COL_SD ? C_SD : -1;
+	int rc;
 
-	if (c < 0 || !(d->done & member))
-		return LW_EINVAL;
+	if (c < 0 || !d->table_ok)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "no such column to read");
+	rc = ensure_raw(d, d->col_off[c] + d->col_len[c], diag);
+	if (rc != LW_OK)
+		return rc;
 	*p = (const char *)d->raw + d->col_off[c];
 	*len = d->col_len[c];
 	return LW_OK;

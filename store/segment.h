@@ -245,11 +245,14 @@ int lw_segment_decode_cols(struct lw_segment_decoder *d, unsigned cols,
 			   struct lw_diag *diag);
 void lw_segment_decoder_detach(struct lw_segment_decoder *d);
 /* The bytes of the message (LW_SEGMENT_COL_MESSAGE) or structured data
- * (LW_SEGMENT_COL_SD) column once decoded: every event's value back to
- * back in event order, so one search can cover a whole segment. LW_OK or
- * LW_EINVAL (not decoded). */
-int lw_segment_decoder_column(const struct lw_segment_decoder *d, unsigned member,
-			      const char **p, size_t *len);
+ * (LW_SEGMENT_COL_SD) column of the segment begun in d: every event's
+ * value back to back in event order, so one search covers a whole
+ * segment before any event is decoded. Decompresses that far when
+ * needed; the bytes stay valid until the next begin. LW_OK, LW_EINVAL
+ * (no segment begun, another member), or lw_segment_decode_cols's
+ * errors. */
+int lw_segment_decode_column(struct lw_segment_decoder *d, unsigned member,
+			     const char **p, size_t *len, struct lw_diag *diag);
 /* Decodes a frame-less raw columnar buffer (what the frame decompresses
  * to); used by the fuzz target so it reaches the column parser directly.
  * raw is copied. Same errors as lw_segment_decode. */

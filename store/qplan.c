@@ -276,8 +276,8 @@ int lw_qplan_scan(struct lw_qplan *p, struct lw_segment_decoder *d,
 {
 	const struct lw_event *ev;
 	uint32_t count, found = 0;
-	const char *col;
-	size_t len;
+	const char *col = NULL;
+	size_t len = 0;
 	int rc;
 
 	*matches = p->match;

@@ -370,6 +370,17 @@ static size_t regex_end(const struct parser *ps)
 	return i;
 }
 
+/* The /regex/ at [start, end) (end is one past its closing '/'), its
+ * pattern kept as written: pcre2 reads "\/" as '/'. */
+static int read_regex(struct parser *ps, struct lw_qlang_term *t, size_t start, size_t end)
+{
+	t->op = LW_QLANG_REGEX;
+	t->value = lw_memdup_z(ps->s + start + 1, end - start - 2);
+	t->vlen = (uint32_t)(end - start - 2);
+	ps->p = end;
+	return t->value == NULL ? LW_ENOMEM : LW_OK;
+}
+
 /* ---------------------------------------------------------------- parsing */
 
 static struct node *parse_or(struct parser *ps, const struct lw_qlang_term *field,
@@ -548,11 +559,7 @@ static struct node *parse_value(struct parser *ps, const struct lw_qlang_term *f
 	} else if (cur(ps) == '>' || cur(ps) == '<') {
 		rc = parse_compare(ps, t, after);
 	} else if (cur(ps) == '/' && (end = regex_end(ps)) != 0) {
-		t->op = LW_QLANG_REGEX;
-		t->value = lw_memdup_z(ps->s + start + 1, end - start - 2);
-		t->vlen = (uint32_t)(end - start - 2);
-		rc = t->value == NULL ? LW_ENOMEM : LW_OK;
-		ps->p = end;
+		rc = read_regex(ps, t, start, end);
 	} else {
 		end = word_end(ps, start, 0);
 		ps->p = end;
@@ -617,11 +624,7 @@ static struct node *parse_text(struct parser *ps, size_t start, size_t end)
 		t->quoted = 1;
 		rc = read_phrase(ps, &t->value, &t->vlen);
 	} else if (ps->s[start] == '/' && (end = regex_end(ps)) != 0) {
-		t->op = LW_QLANG_REGEX;
-		t->value = lw_memdup_z(ps->s + start + 1, end - start - 2);
-		t->vlen = (uint32_t)(end - start - 2);
-		rc = t->value == NULL ? LW_ENOMEM : LW_OK;
-		ps->p = end;
+		rc = read_regex(ps, t, start, end);
 	} else {
 		end = word_end(ps, start, 1);
 		rc = decode_word(ps->s, start, end, &t->value, &t->vlen, &t->stars, &t->nstars);

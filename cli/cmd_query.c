@@ -69,6 +69,7 @@ static void usage(FILE *out)
 		"                      index used, segments scanned and skipped\n"
 		"  --output FORMAT     text (events as syslog-like lines with the zone), json\n"
 		"                      (one ECS-nested object per event), csv (aggregations)\n"
+		"\n"
 		"shorthand for terms of EXPR, AND-ed with it:\n"
 		"  --host H, --app A, --zone Z  host.name:\"H\", process.name:\"A\", labels.zone:\"Z\"\n"
 		"  --severity S        this severity or worse (emerg..debug or 0-7):\n"

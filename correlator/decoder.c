@@ -279,6 +279,16 @@ static int push_pattern(struct lw_decoder_set *set, struct dec_pattern *p)
 	return LW_OK;
 }
 
+/* A copy of lit[0..len) in *out (NULL when len is 0). */
+static int keep_literal(const char *lit, size_t len, char **out, uint32_t *outlen)
+{
+	if (len == 0)
+		return LW_OK;
+	*out = lw_memdup_z(lit, len);
+	*outlen = (uint32_t)len;
+	return *out == NULL ? LW_ENOMEM : LW_OK;
+}
+
 /* Compiles one pattern to check it and to learn its named groups; the
  * compiled code itself is per thread (lw_decoder_scratch_new). */
 static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
@@ -376,23 +386,13 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 		}
 	}
 	plen = lw_patlit_prefix(src, len < sizeof(pre) ? len : sizeof(pre) - 1, pre);
-	if (plen > 0) {
-		p.prefix = lw_memdup_z(pre, plen);
-		if (p.prefix == NULL) {
-			rc = LW_ENOMEM;
-			goto fail;
-		}
-		p.prefix_len = (uint32_t)plen;
+	rc = keep_literal(pre, plen, &p.prefix, &p.prefix_len);
+	if (rc == LW_OK) {
+		plen = lw_patlit_required(src, len, pre, sizeof(pre));
+		rc = keep_literal(pre, plen, &p.anchor, &p.anchor_len);
 	}
-	plen = lw_patlit_required(src, len, pre, sizeof(pre));
-	if (plen > 0) {
-		p.anchor = lw_memdup_z(pre, plen);
-		if (p.anchor == NULL) {
-			rc = LW_ENOMEM;
-			goto fail;
-		}
-		p.anchor_len = (uint32_t)plen;
-	}
+	if (rc != LW_OK)
+		goto fail;
 	lw_regex_free(re);
 	rc = push_pattern(set, &p);
 	if (rc != LW_OK)
@@ -1046,8 +1046,7 @@ static uint64_t mix(uint64_t h, const char *p, size_t len)
 }
 
 /* The session's bucket, or NULL when the line has no key. */
-static struct join_entry *join_bucket(const struct lw_decoder_set *set,
-				      struct lw_decoder_scratch *s,
+static struct join_entry *join_bucket(struct lw_decoder_scratch *s,
 				      const struct dec_join *j,
 				      const struct lw_event *ev,
 				      const struct lw_decoder_out *out,
@@ -1056,7 +1055,6 @@ static struct join_entry *join_bucket(const struct lw_decoder_set *set,
 	struct lw_str key = ev->procid;
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	(void)set;
 	if (j->key != NULL) {
 		key = LW_STR_NULL;
 		for (uint32_t i = 0; i < out->nfields; i++)
@@ -1171,7 +1169,7 @@ static int join_apply(const struct lw_decoder_set *set,
 		if (s->join == NULL)
 			return LW_ENOMEM;
 	}
-	bucket = join_bucket(set, s, j, ev, out, &tag);
+	bucket = join_bucket(s, j, ev, out, &tag);
 	if (bucket == NULL)
 		return LW_OK;
 	for (uint32_t w = 0; w < JOIN_WAYS; w++)

@@ -55,6 +55,35 @@ static size_t group_close(const char *p, size_t len, size_t open, int *alt)
 	return len;
 }
 
+/* When the group opened at p[open] is a plain or named capture group
+ * that every match goes through once (no alternation of its own, no
+ * quantifier after it), the index where its body starts, and *close the
+ * index of its ')'; else 0. */
+static size_t required_group(const char *p, size_t len, size_t open, size_t *close)
+{
+	const char *body;
+	int alt;
+
+	if (open + 3 >= len || p[open + 1] != '?' ||
+	    (p[open + 2] != ':' && p[open + 2] != '<'))
+		return 0;
+	if (p[open + 2] == '<') {
+		if (p[open + 3] == '=' || p[open + 3] == '!')
+			return 0; /* a lookbehind */
+		body = memchr(p + open + 3, '>', len - open - 3);
+		if (body == NULL)
+			return 0;
+		body++;
+	} else {
+		body = p + open + 3;
+	}
+	*close = group_close(p, len, open, &alt);
+	if (alt || *close >= len ||
+	    (*close + 1 < len && strchr("?*{+", p[*close + 1])))
+		return 0;
+	return (size_t)(body - p);
+}
+
 /* The literal an anchored pattern's match must start with ("^Failed "
  * gives "Failed "), so most non-matching lines are rejected by one memcmp.
  * A leading capture or non-capturing group is entered when it is
@@ -88,18 +117,11 @@ size_t lw_patlit_prefix(const char *p, size_t len, char *out)
 		else if (p[k] == '|' && depth == 0)
 			return 0;
 	}
-	if (len > 3 && p[1] == '(' && p[2] == '?' && (p[3] == ':' || p[3] == '<')) {
-		int alt;
-		size_t close = group_close(p, len, 1, &alt);
-		const char *body = p[3] == ':' ? p + 4 : memchr(p + 4, '>', len - 4);
+	if (len > 1 && p[1] == '(') {
+		size_t close, body = required_group(p, len, 1, &close);
 
-		if (body != NULL && p[3] == '<' && p[4] != '=' && p[4] != '!')
-			body++;
-		else if (p[3] == '<')
-			body = NULL; /* a lookbehind, not a name */
-		if (body != NULL && !alt && close < len &&
-		    (close + 1 >= len || !strchr("?*{", p[close + 1])))
-			i = (size_t)(body - p);
+		if (body > 0)
+			i = body;
 	}
 	while (i < len) {
 		char c = p[i];
@@ -135,16 +157,14 @@ static void drop_last_char(const char *run, size_t *n)
 		(*n)--;
 }
 
-/* The longest literal every match of the pattern contains: a run of
- * literal characters outside any group, class or alternation ("Access
- * denied for user '" in "^[^\[]{0,60}?\[Note\] Access denied for user
- * '(?<u>.*)'..."). Conservative like lw_patlit_prefix: a top-level '|', a
- * case-insensitive or extended option, or \Q give none. Used as the
- * decoder's anchor for programs it is not filed under (lw_litscan). */
+/* Runs of literal characters, continued through plain and named groups
+ * that every match goes through once, ended by anything else. Used as
+ * the decoder's anchor for programs it is not filed under (lw_litscan). */
 size_t lw_patlit_required(const char *p, size_t len, char *out, size_t outcap)
 {
 	char run[512];
 	size_t i = 0, n = 0, best = 0, depth = 0;
+	size_t open_groups[16], ngroups = 0; /* ')' of required groups entered */
 
 	if (lw_memfind(p, len, "(?i", 3) || lw_memfind(p, len, "(?x", 3) ||
 	    lw_memfind(p, len, "\\Q", 2))
@@ -181,8 +201,19 @@ size_t lw_patlit_required(const char *p, size_t len, char *out, size_t outcap)
 			end_run = 1;
 			i = skip_class(p, len, i) - 1;
 		} else if (c == '(') {
-			end_run = 1;
-			depth = 1;
+			size_t close, body = ngroups < 16 ?
+				required_group(p, len, i, &close) : 0;
+
+			if (body > 0) {
+				/* Its text follows what came before in every match. */
+				open_groups[ngroups++] = close;
+				i = body - 1;
+			} else {
+				end_run = 1;
+				depth = 1;
+			}
+		} else if (c == ')' && ngroups > 0 && open_groups[ngroups - 1] == i) {
+			ngroups--; /* and what comes after follows it */
 		} else if (c == '|') {
 			return 0;
 		} else if (c == '*' || c == '?' || c == '{') {

@@ -18,10 +18,12 @@
  * it to out (at least len bytes) and returns its length; 0 when none. */
 size_t lw_patlit_prefix(const char *pattern, size_t len, char *out);
 
-/* The longest literal every match contains, outside any group, class or
- * alternation (in "^[^x]{0,60}?\\[Note\\] Access denied for user '(?<u>.*)'"
- * it is "[Note] Access denied for user '"). Writes at most outcap bytes to out
- * and returns the length; 0 when none. */
+/* The longest literal every match contains, outside classes and
+ * alternations, through groups every match goes through once (in
+ * "^[^x]{0,60}?\\[Note\\] Access denied for user '(?<u>.*)'" it is
+ * "[Note] Access denied for user '"; in "\\): (?<reason>unknown user)$"
+ * "): unknown user"). Writes at most outcap bytes to out and returns the
+ * length; 0 when none. */
 size_t lw_patlit_required(const char *pattern, size_t len, char *out,
 			  size_t outcap);
 

@@ -63,4 +63,13 @@ Test(patlit, required_literal_anywhere_outside_groups)
 	cr_expect_str_eq(required("\\QFailed\\E"), "");
 	cr_expect_str_eq(required("x\\x{41}bcd"), "bcd");
 	cr_expect_str_eq(required("[abc]+ literal text"), " literal text");
+	/* Groups every match goes through once are entered ... */
+	cr_expect_str_eq(required("x(?<u>\\S+)\\): (?<reason>unknown user)$"),
+			 "): unknown user");
+	cr_expect_str_eq(required("(?:Login: )(?<u>abcdefgh)"), "Login: abcdefgh");
+	/* ... optional, repeated or alternative ones are not. */
+	cr_expect_str_eq(required("ab(?:cdefgh)?ij"), "ab");
+	cr_expect_str_eq(required("ab(?:cdefgh)+ij"), "ab");
+	cr_expect_str_eq(required("ab(?:cdefgh|x)ij"), "ab");
+	cr_expect_str_eq(required("(?!cdefgh)ab"), "ab");
 }

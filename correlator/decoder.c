@@ -1020,6 +1020,30 @@ void lw_decoder_scratch_join_stats(const struct lw_decoder_scratch *s,
 	*out = s->stats;
 }
 
+/* A dotted quad as inet_pton(AF_INET) accepts it: four decimal parts of
+ * 1-3 digits, each at most 255, no leading zero in a multi-digit part
+ * (perf: inet_pton's call and copy were 3% of the pack on auth logs,
+ * where nearly every capture is an IPv4 address). */
+static int is_ipv4(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, n = 0;
+
+		if (part > 0 && (i >= len || p[i++] != '.'))
+			return 0;
+		while (i < len && p[i] >= '0' && p[i] <= '9' && n < 4) {
+			v = v * 10 + (unsigned)(p[i] - '0');
+			i++;
+			n++;
+		}
+		if (n == 0 || n > 3 || v > 255 || (n > 1 && p[i - n] == '0'))
+			return 0;
+	}
+	return i == len;
+}
+
 static int is_ip(const char *p, size_t len)
 {
 	char tmp[64];
@@ -1027,9 +1051,11 @@ static int is_ip(const char *p, size_t len)
 
 	if (len == 0 || len >= sizeof(tmp))
 		return 0;
+	if (memchr(p, ':', len) == NULL)
+		return is_ipv4(p, len);
 	memcpy(tmp, p, len);
 	tmp[len] = '\0';
-	return inet_pton(memchr(tmp, ':', len) ? AF_INET6 : AF_INET, tmp, buf) == 1;
+	return inet_pton(AF_INET6, tmp, buf) == 1;
 }
 
 /* ---- joins ---- */
@@ -1224,7 +1250,7 @@ static struct lw_str subject_of(struct lw_str m)
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
 			   end[-1] == '\n'))
 		end--;
-	if (m.len > sizeof(repeated) &&
+	if (m.len > sizeof(repeated) && p[0] == 'm' &&
 	    memcmp(p, repeated, sizeof(repeated) - 1) == 0) {
 		const char *q = p + sizeof(repeated) - 1, *d = q;
 
@@ -1239,7 +1265,7 @@ static struct lw_str subject_of(struct lw_str m)
 		}
 	}
 	/* Solaris syslogd: "[ID <msgid> <facility>.<level>] ". */
-	if (end - p > 8 && memcmp(p, "[ID ", 4) == 0) {
+	if (end - p > 8 && p[0] == '[' && memcmp(p, "[ID ", 4) == 0) {
 		const char *q = p + 4, *d = q;
 
 		while (q < end && *q >= '0' && *q <= '9')

@@ -485,6 +485,37 @@ Test(decoder, wrappers_are_taken_off_before_matching)
 	lw_decoder_set_free(s);
 }
 
+Test(decoder, ip_fields_hold_addresses_and_names_go_to_address)
+{
+	static const struct {
+		const char *text;
+		int ip;
+	} cases[] = {
+		{"192.0.2.1", 1}, {"0.0.0.0", 1}, {"255.255.255.255", 1},
+		{"2001:db8::1", 1}, {"::ffff:192.0.2.1", 1}, {"::1", 1},
+		{"256.1.1.1", 0}, {"01.2.3.4", 0}, {"1.2.3", 0}, {"1.2.3.4.5", 0},
+		{"1..2.3", 0}, {"1.2.3.4.", 0}, {"1234.1.1.1", 0}, {"a.b.c.d", 0},
+		{"host.example", 0}, {"2001:db8::g", 0}, {"-", 0},
+	};
+	struct lw_decoder_set *s = built(
+		"decoders:\n"
+		"  - match: {process.name: d}\n"
+		"    pattern: '^peer (?<source__ip>\\S+)$'\n");
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+	char msg[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(msg, sizeof(msg), "peer %s", cases[i].text);
+		cr_assert_eq(apply_ev(s, sc, "h", "d", "", 0, msg), 1);
+		if (cases[i].ip)
+			cr_expect_str_eq(val("source.ip"), cases[i].text);
+		else
+			cr_expect_str_eq(val("source.address"), cases[i].text);
+	}
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
 static const char join_yaml[] =
 	"decoders:\n"
 	"  - name: open\n"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# labels: corpus
 # Decode rates per service on the public samples of ../shared/corpus, the
 # issue's "Done when" measured on real lines nobody here wrote:
 #

@@ -29,7 +29,7 @@
  * at open, not misread. */
 #define STORE_FORMAT 3
 /* Room for the incidents databases and later indexes. */
-#define STORE_MAXDBS 16
+#define STORE_MAXDBS 32
 #define HEAD_LEN 104
 #define DEFAULT_MAP (16ull << 30)
 
@@ -239,6 +239,41 @@ static int open_inc_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
 	return st->readonly ? MDB_SUCCESS : seq_backfill(st, txn);
 }
 
+/* The console's databases (store/users.h, audit.h, casework.h): created
+ * at the first writable open, absent on an older store opened readonly. */
+static int open_console_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
+{
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "users", flags, &st->users)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "tokens", flags, &st->tokens)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "audit", flags, &st->audit)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "casework", flags, &st->casework)) != MDB_SUCCESS)
+		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
+	st->has_console = 1;
+	return MDB_SUCCESS;
+}
+
+int lw_store_write_txn(struct lw_store *st, lw_store_txn_fn fn, void *arg,
+		       struct lw_diag *diag)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (st->readonly || !st->has_console)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "store opened readonly");
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return lw_store_mdb_fail(diag, rc, "begin write");
+	rc = fn(st, txn, arg, diag);
+	if (rc != LW_OK) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	return rc == MDB_SUCCESS ? LW_OK : lw_store_mdb_fail(diag, rc, "commit");
+}
+
 static int open_dbs(struct lw_store *st, struct lw_diag *diag)
 {
 	unsigned flags = st->readonly ? 0 : MDB_CREATE;
@@ -265,6 +300,11 @@ static int open_dbs(struct lw_store *st, struct lw_diag *diag)
 	rc = open_inc_dbs(st, txn, flags);
 	if (rc != MDB_SUCCESS) {
 		rc = mdb_fail(diag, rc, "open incident databases");
+		goto fail;
+	}
+	rc = open_console_dbs(st, txn, flags);
+	if (rc != MDB_SUCCESS) {
+		rc = mdb_fail(diag, rc, "open console databases");
 		goto fail;
 	}
 	/* Committing (also a read txn) makes the handles usable by later
@@ -954,6 +994,44 @@ static int get_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t id,
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "get");
 	*val = v.mv_data;
+	*len = v.mv_size;
+	return LW_OK;
+}
+
+int lw_store_reader_prev_meta(struct lw_store_reader *rd, uint64_t before,
+			      uint64_t *id, const void **rec, size_t *len,
+			      struct lw_diag *diag)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if (before == 0)
+		return LW_ENOTFOUND;
+	rc = reader_live(rd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_cursor_open(rd->txn, rd->st->segmeta, &cur);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor");
+	/* the first key >= before, then one back; none >= before: the last */
+	lw_store_be64(key, before);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return LW_ENOTFOUND;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor get");
+	if (k.mv_size != 8)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "segment key of %zu bytes", k.mv_size);
+	*id = lw_store_rd_be64(k.mv_data);
+	*rec = v.mv_data;
 	*len = v.mv_size;
 	return LW_OK;
 }

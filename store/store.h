@@ -217,6 +217,11 @@ int lw_store_reader_head(struct lw_store_reader *rd, struct lw_store_head *out,
 int lw_store_reader_next_meta(struct lw_store_reader *rd, uint64_t after,
 			      uint64_t *id, const void **rec, size_t *len,
 			      struct lw_diag *diag);
+/* The metadata record with the largest id < before (UINT64_MAX: the
+ * newest). Same returns as lw_store_reader_next_meta. */
+int lw_store_reader_prev_meta(struct lw_store_reader *rd, uint64_t before,
+			      uint64_t *id, const void **rec, size_t *len,
+			      struct lw_diag *diag);
 /* The stored segment (header + frame) with the smallest id > after, in
  * key order. Same returns as lw_store_reader_next_meta. */
 int lw_store_reader_next_segment(struct lw_store_reader *rd, uint64_t after,

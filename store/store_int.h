@@ -22,6 +22,10 @@ struct lw_store {
 	 * every incident read is empty, every seq lookup is LW_ENOTFOUND. */
 	MDB_dbi seqidx, inc, inc_open, inc_status, inc_time;
 	int has_inc;
+	/* Added with the console (docs/storage.md "Console records"); like
+	 * has_inc, 0 on an older store opened readonly. */
+	MDB_dbi users, tokens, audit, casework;
+	int has_console;
 	int readonly;
 	/* Keyed chain (docs/integrity.md): the key file, -1 when unkeyed;
 	 * keyed_from from meta "integrity" (0 = unkeyed). */
@@ -46,6 +50,15 @@ struct lw_store_reader {
 /* The reader's live txn (begun or renewed as needed). LW_OK or LW_ESTORE. */
 int lw_store_reader_txn(struct lw_store_reader *rd, MDB_txn **txn,
 			struct lw_diag *diag);
+
+/* One short write txn: begins, runs fn (which returns an LW_ code and
+ * fills diag), commits when it returned LW_OK, else aborts. LW_EINVAL on
+ * a readonly store. What the console's writes (users, audit, casework)
+ * share. */
+typedef int (*lw_store_txn_fn)(struct lw_store *st, MDB_txn *txn, void *arg,
+			       struct lw_diag *diag);
+int lw_store_write_txn(struct lw_store *st, lw_store_txn_fn fn, void *arg,
+		       struct lw_diag *diag);
 
 /* Translates an LMDB code into LW_EFULL (map full) or LW_ESTORE. */
 int lw_store_mdb_fail(struct lw_diag *diag, int rc, const char *what);

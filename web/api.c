@@ -425,8 +425,8 @@ static void h_user_add(struct lw_api_call *c)
 	u.role = role;
 	u.created_ns = u.updated_ns = c->r->now_ns;
 	snprintf(c->detail, sizeof(c->detail), "role=%s", lw_users_role_name(role));
-	if (strlen(name) > LW_USERS_NAME_MAX)
-		return lw_api_error(c->r, 400, "bad_request", "a name has 1 to %d bytes", LW_USERS_NAME_MAX);
+	if (lw_users_name_check(name, &diag) != LW_OK)
+		return lw_api_error(c->r, 400, "bad_request", "%s", diag.detail);
 	if (lw_secret_hash_password(pw, strlen(pw), c->api->o.scrypt_log2_n, u.hash) != LW_OK)
 		return lw_api_error(c->r, 400, "bad_request", "a password has 1 to %d bytes",
 				    LW_SECRET_PASSWORD_MAX);

@@ -237,7 +237,10 @@ int lw_web_start(const struct lw_web_opts *o, struct lw_web **out, struct lw_dia
 	evhttp_set_max_headers_size(w->http, MAX_HEADERS);
 	evhttp_set_max_body_size(w->http, (ev_ssize_t)o->api.cfg->api.max_body_bytes);
 	evhttp_set_timeout(w->http, TIMEOUT_S);
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	/* the router answers what it does not serve with a JSON 405 */
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+				   EVHTTP_REQ_PATCH);
 	if (o->tls != NULL)
 		evhttp_set_bevcb(w->http, tls_bev, w);
 	sock = evhttp_bind_socket_with_handle(w->http, host, (ev_uint16_t)port);

@@ -87,9 +87,10 @@ int lw_params_parse(const char *qs, size_t len, struct lw_params *p, struct lw_d
 		used += (size_t)k + 1;
 		v = eq ? decode(eq + 1, plen - klen - 1, p->buf + used) : 0;
 		if (v < 0) {
+			lw_diag_set(diag, LW_EPARSE, NULL, 0, (int)(pair - qs) + 1,
+				    "bad value of query parameter '%s'", p->kv[p->n].key);
 			lw_params_release(p);
-			return lw_diag_set(diag, LW_EPARSE, NULL, 0, (int)(pair - qs) + 1,
-					   "bad value of query parameter '%s'", p->kv[p->n].key);
+			return LW_EPARSE;
 		}
 		p->buf[used + (size_t)v] = '\0';
 		p->kv[p->n].value = p->buf + used;

@@ -38,8 +38,13 @@ Test(params, refuses)
 	char many[1024];
 	size_t n = 0;
 
+	struct lw_diag d = {0};
+
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(parse(bad[i], &p), LW_EPARSE, "accepted %s", bad[i]);
+	cr_assert_eq(lw_params_parse("a=1&since=%zz", 13, &p, &d), LW_EPARSE);
+	cr_assert_str_eq(d.detail, "bad value of query parameter 'since'");
+	cr_assert_eq(d.col, 5);
 	for (int i = 0; i < 65; i++)
 		n += (size_t)snprintf(many + n, sizeof(many) - n, "k%d=1&", i);
 	cr_assert_eq(lw_params_parse(many, n, &p, NULL), LW_ETOOBIG);

@@ -312,9 +312,17 @@ void lw_api_fields(struct lw_api_call *c)
 
 /* --- sources --------------------------------------------------------------- */
 
+/* Sources come from the segments' metadata records (hosts with their
+ * counts, the time range, the zones), newest first, so the answer costs
+ * milliseconds however many events the hour held: counts are attributed
+ * to the 5-minute bucket of their segment's newest event, and last_seen
+ * is that time (segments span about a flush interval). A host's zone is
+ * its segment's when the segment holds one zone; otherwise the host and
+ * zone columns of a few recent segments are decoded for it. */
 #define SPARK 12
 #define MAX_SOURCES 4096
-#define META_WALK_MAX 5000
+#define META_WALK_MAX 20000
+#define ZONE_DECODES_MAX 16
 
 struct source {
 	char host[LW_STORE_NAME_MAX + 1];
@@ -344,26 +352,6 @@ static struct source *source_of(struct sources *s, const char *p, size_t len)
 	return &s->v[s->n++];
 }
 
-static int source_event(const struct lw_event *ev, uint64_t segment, void *arg)
-{
-	struct sources *s = arg;
-	struct source *src = source_of(s, ev->host.ptr, ev->host.len);
-	int64_t b;
-
-	(void)segment;
-	if (src == NULL)
-		return 0;
-	src->window_events++;
-	if (ev->timestamp_ns >= src->last_ns) {
-		src->last_ns = ev->timestamp_ns;
-		snprintf(src->zone, sizeof(src->zone), "%.*s", (int)ev->zone.len, ev->zone.ptr);
-	}
-	b = (ev->timestamp_ns - s->start) / s->step;
-	if (b >= 0 && b < SPARK)
-		src->spark[b]++;
-	return 0;
-}
-
 static int source_total(enum lw_store_name_kind kind, struct lw_str name, uint64_t events,
 			uint64_t skew, void *arg)
 {
@@ -378,21 +366,53 @@ static int source_total(enum lw_store_name_kind kind, struct lw_str name, uint64
 	return 0;
 }
 
-/* Hosts the window did not see: their last segment's newest time (and its
- * zone when the segment held one zone), walking metadata newest first. */
-static void older_sightings(struct lw_store_reader *rd, struct sources *s)
+static void set_zone(struct source *src, struct lw_str zone)
 {
+	snprintf(src->zone, sizeof(src->zone), "%.*s", (int)zone.len, zone.ptr ? zone.ptr : "");
+}
+
+/* The zones of the hosts of segment id that have none yet, from its host
+ * and zone columns. */
+static void zones_from_columns(struct lw_store_reader *rd, struct lw_segment_decoder *dec,
+			       uint64_t id, struct sources *s)
+{
+	const struct lw_event *ev;
+	const void *val;
+	size_t len;
+	uint32_t n;
+
+	if (lw_store_reader_get_segment(rd, id, &val, &len, NULL) != LW_OK ||
+	    lw_segment_decode_begin(dec, val, len, NULL, NULL) != LW_OK ||
+	    lw_segment_decode_cols(dec, LW_SEGMENT_COL_HOST | LW_SEGMENT_COL_ZONE, NULL) != LW_OK) {
+		lw_segment_decoder_detach(dec);
+		return;
+	}
+	ev = lw_segment_decoder_events(dec, &n);
+	for (uint32_t i = n; i-- > 0;) {
+		struct source *src = source_of(s, ev[i].host.ptr, ev[i].host.len);
+
+		if (src != NULL && src->zone[0] == '\0')
+			set_zone(src, ev[i].zone);
+	}
+	lw_segment_decoder_detach(dec);
+}
+
+static int sources_walk(struct lw_store_reader *rd, struct sources *s)
+{
+	struct lw_segment_decoder *dec = lw_segment_decoder_new();
 	uint64_t before = UINT64_MAX, id;
 	const void *rec;
 	size_t len;
-	unsigned unseen = 0;
+	int decodes = 0;
 
-	for (unsigned i = 0; i < s->n; i++)
-		unseen += s->v[i].last_ns == 0;
-	for (int k = 0; unseen > 0 && k < META_WALK_MAX; k++) {
+	if (dec == NULL)
+		return LW_ENOMEM;
+	for (int k = 0; k < META_WALK_MAX; k++) {
 		struct lw_segment_meta m;
 		struct lw_segment_meta_item it, zone = {0};
 		size_t pos = 0;
+		int64_t b;
+		unsigned unseen = 0, zoneless = 0;
 
 		if (lw_store_reader_prev_meta(rd, before, &id, &rec, &len, NULL) != LW_OK)
 			break;
@@ -401,18 +421,34 @@ static void older_sightings(struct lw_store_reader *rd, struct sources *s)
 			continue;
 		if (m.nitems[LW_SEGMENT_META_ZONE] == 1)
 			lw_segment_meta_next(&m, LW_SEGMENT_META_ZONE, &pos, &zone);
+		b = (m.max_ts - s->start) / s->step;
 		pos = 0;
 		while (lw_segment_meta_next(&m, LW_SEGMENT_META_HOST, &pos, &it)) {
 			struct source *src = source_of(s, it.name.ptr, it.name.len);
 
-			if (src == NULL || src->last_ns != 0)
+			if (src == NULL)
 				continue;
-			src->last_ns = m.max_ts;
-			snprintf(src->zone, sizeof(src->zone), "%.*s", (int)zone.name.len,
-				 zone.name.ptr ? zone.name.ptr : "");
-			unseen--;
+			if (m.max_ts > src->last_ns)
+				src->last_ns = m.max_ts;
+			if (m.max_ts >= s->start) {
+				src->window_events += it.count;
+				src->spark[b < SPARK ? b : SPARK - 1] += it.count;
+			}
+			if (src->zone[0] == '\0' && zone.name.len > 0)
+				set_zone(src, zone.name);
+			zoneless += src->zone[0] == '\0';
 		}
+		if (zoneless > 0 && decodes < ZONE_DECODES_MAX) {
+			zones_from_columns(rd, dec, id, s);
+			decodes++;
+		}
+		for (unsigned i = 0; i < s->n; i++)
+			unseen += s->v[i].last_ns == 0;
+		if (m.max_ts < s->start && unseen == 0)
+			break;
 	}
+	lw_segment_decoder_free(dec);
+	return LW_OK;
 }
 
 static int cmp_source(const void *a, const void *b)
@@ -426,8 +462,6 @@ static int cmp_source(const void *a, const void *b)
 void lw_api_sources(struct lw_api_call *c)
 {
 	struct sources s = {0};
-	struct lw_query *q = NULL;
-	struct lw_query_filter f;
 	struct lw_store_reader *rd = NULL;
 	struct lw_diag diag = {0};
 	int64_t silent = (int64_t)c->api->o.cfg->api.silent_after_ms * 1000000;
@@ -440,19 +474,11 @@ void lw_api_sources(struct lw_api_call *c)
 	/* the last hour in 5-minute buckets, aligned like the histograms */
 	s.step = 300ll * 1000000000;
 	s.start = (now / s.step + 1) * s.step - SPARK * s.step;
-	lw_query_filter_init(&f);
-	f.since_ns = s.start;
-	rc = lw_query_new(c->api->o.store, &f, &q, &diag);
-	if (rc == LW_OK)
-		rc = lw_query_run_cols(q, LW_SEGMENT_COL_TS | LW_SEGMENT_COL_HOST |
-				       LW_SEGMENT_COL_ZONE, NULL, source_event, &s, &diag);
-	lw_query_free(q);
-	if (rc == LW_OK)
-		rc = lw_store_reader_open(c->api->o.store, &rd, &diag);
+	rc = lw_store_reader_open(c->api->o.store, &rd, &diag);
 	if (rc == LW_OK)
 		rc = lw_store_reader_names(rd, source_total, &s, &diag);
 	if (rc == LW_OK)
-		older_sightings(rd, &s);
+		rc = sources_walk(rd, &s);
 	lw_store_reader_close(rd);
 	if (rc != LW_OK) {
 		free(s.v);

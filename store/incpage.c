@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/rec.h"
+#include "store/segment.h"
 #include "store/store_int.h"
 
 /* One status's range of the status index, read in page order. */
@@ -202,4 +203,25 @@ int lw_incpage_walk(struct lw_store_reader *rd, const struct lw_incpage_req *req
 	if (rc == LW_OK && p.kept >= r.limit)
 		*next = p.last;
 	return rc;
+}
+
+const struct lw_event *lw_incpage_evidence_event(struct lw_incpage_evidence *e,
+						 uint64_t seq)
+{
+	uint64_t seg;
+	uint32_t idx;
+	const void *val;
+	size_t len;
+
+	if (lw_store_reader_find_seq(e->rd, seq, &seg, &idx, NULL) != LW_OK)
+		return NULL;
+	if (seg != e->seg) {
+		e->seg = 0;
+		if (lw_store_reader_get_segment(e->rd, seg, &val, &len, NULL) != LW_OK ||
+		    lw_segment_decode(e->dec, val, len, NULL, NULL) != LW_OK)
+			return NULL;
+		e->seg = seg;
+		e->events = lw_segment_decoder_events(e->dec, &e->nevents);
+	}
+	return idx < e->nevents ? &e->events[idx] : NULL;
 }

@@ -48,4 +48,21 @@ int lw_incpage_walk(struct lw_store_reader *rd, const struct lw_incpage_req *req
 		    struct lw_incpage_cursor *next, uint64_t *scanned,
 		    struct lw_diag *diag);
 
+/* Evidence seq -> the stored event, decoding each segment once for a run
+ * of seqs in the same segment. Set rd and dec (a decoder the caller
+ * owns); the rest starts zeroed. */
+struct lw_segment_decoder;
+struct lw_incpage_evidence {
+	struct lw_store_reader *rd;
+	struct lw_segment_decoder *dec;
+	uint64_t seg;              /* decoded segment id, 0 = none */
+	const struct lw_event *events;
+	uint32_t nevents;
+};
+
+/* The event with seq, valid until the next call; NULL when it is no
+ * longer stored (retention) or cannot be read. */
+const struct lw_event *lw_incpage_evidence_event(struct lw_incpage_evidence *e,
+						 uint64_t seq);
+
 #endif

@@ -89,7 +89,9 @@ static int b64url_decode(const char *s, size_t len, uint8_t *out, size_t want)
 			acc &= (1u << bits) - 1;
 		}
 	}
-	return o == want ? 0 : -1;
+	/* the last character's unused bits must be zero: one text per key,
+	 * so a changed character can never decode to the same bytes */
+	return o == want && acc == 0 ? 0 : -1;
 }
 
 int lw_secret_equal(const void *a, const void *b, size_t n)

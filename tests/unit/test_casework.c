@@ -7,6 +7,8 @@
  * opened readonly. */
 #include <criterion/criterion.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "store/incidents.h"
 #include "store/incpage.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "store/users.h"
 
 static char dir[64];
@@ -359,4 +362,42 @@ Test(casework, older_store_opened_readonly_reads_empty)
 	lw_store_close(ro);
 	snprintf(seen, sizeof(seen), "rm -rf %s", old);
 	cr_assert_eq(system(seen), 0);
+}
+
+/* The console reads and writes from its own thread while the committer
+ * may grow the map: a resize must wait until no snapshot of the process
+ * is active, and a write txn of the console waits for nothing but LMDB. */
+static atomic_int resized;
+
+static void *resize_thread(void *arg)
+{
+	struct lw_store *s = arg;
+
+	cr_assert_eq(lw_store_resize(s, lw_store_map_size(s) * 2), MDB_SUCCESS);
+	atomic_store(&resized, 1);
+	return NULL;
+}
+
+Test(casework, map_resize_waits_for_active_readers)
+{
+	struct lw_store_reader *rd;
+	struct lw_store_head h;
+	pthread_t t;
+	uint64_t before = lw_store_map_size(st);
+
+	cr_assert_eq(lw_store_reader_open(st, &rd, NULL), LW_OK);
+	cr_assert_eq(lw_store_reader_head(rd, &h, NULL), LW_OK); /* a live snapshot */
+	atomic_store(&resized, 0);
+	cr_assert_eq(pthread_create(&t, NULL, resize_thread, st), 0);
+	usleep(200000);
+	cr_assert_eq(atomic_load(&resized), 0, "the map was resized under an active snapshot");
+	/* the same thread may still write (the lock is shared twice) */
+	cr_assert_eq(lw_casework_add_note(st, 1, "while reading", "a", 1, NULL), LW_OK);
+	lw_store_reader_reset(rd);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(atomic_load(&resized), 1);
+	cr_assert_eq(lw_store_map_size(st), 2 * before);
+	/* the reader renews on the grown map */
+	cr_assert_eq(lw_store_reader_head(rd, &h, NULL), LW_OK);
+	lw_store_reader_close(rd);
 }

@@ -156,11 +156,21 @@ static void reload_by_signal(void *arg)
 	kill(getpid(), SIGHUP);
 }
 
+/* The overview's health: the loss watcher's gauges (any thread). */
+static void health_gauges(void *arg, int *storage_failing, uint32_t *loss_episodes)
+{
+	const struct lw_health *h = arg;
+
+	*storage_failing = lw_health_gauge_storage_failing(h);
+	*loss_episodes = lw_health_gauge_losses(h);
+}
+
 /* The console (web/): HTTPS with the TLS listener's context code when the
  * api section names a certificate. */
 static int start_web(const struct lw_config *cfg, struct lw_store *store,
 		     const struct lw_counters *counters, const struct lw_log *log,
-		     struct ssl_ctx_st **tls, struct lw_web **web, struct lw_diag *diag)
+		     struct lw_health *health, struct ssl_ctx_st **tls, struct lw_web **web,
+		     struct lw_diag *diag)
 {
 	int rc;
 
@@ -181,7 +191,8 @@ static int start_web(const struct lw_config *cfg, struct lw_store *store,
 	return lw_web_start(&(struct lw_web_opts){
 				.address = cfg->api.address, .tls = *tls,
 				.api = {.store = store, .cfg = cfg, .counters = counters,
-					.log = log, .reload_rules = reload_by_signal}},
+					.log = log, .reload_rules = reload_by_signal,
+					.health = health_gauges, .health_arg = health}},
 			    web, diag);
 }
 
@@ -317,7 +328,7 @@ int lw_cmd_serve(int argc, char **argv)
 	if (cfg->api.address[0] != '\0') {
 		char line[256];
 
-		rc = start_web(cfg, store, &counters, &log, &web_tls, &web, &diag);
+		rc = start_web(cfg, store, &counters, &log, health, &web_tls, &web, &diag);
 		if (rc != LW_OK) {
 			print_diag("cannot start the console", &diag, rc);
 			goto out;

@@ -38,6 +38,11 @@ struct lw_api_opts {
 	 * path). NULL: the endpoint answers 503. */
 	void (*reload_rules)(void *arg);
 	void *reload_arg;
+	/* GET /api/v1/overview's health: whether commits are failing and how
+	 * many drop counters are in a persistent-loss episode (the daemon's
+	 * loss watcher). NULL: left out. Called from the web thread. */
+	void (*health)(void *arg, int *storage_failing, uint32_t *loss_episodes);
+	void *health_arg;
 	unsigned scrypt_log2_n;            /* password cost for users the API makes; 0 = default */
 };
 

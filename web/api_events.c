@@ -614,7 +614,16 @@ void lw_api_overview(struct lw_api_call *c)
 		lw_buf_printf(out, "%llu", (unsigned long long)
 			      lw_counters_get(c->api->o.counters, (enum lw_counter)i));
 	}
-	lw_buf_printf(out, "},\"api\":{\"requests\":%llu,\"logins_ok\":%llu,\"logins_failed\":%llu,"
+	lw_buf_putc(out, '}');
+	if (c->api->o.health != NULL) {
+		int failing = 0;
+		uint32_t losses = 0;
+
+		c->api->o.health(c->api->o.health_arg, &failing, &losses);
+		lw_buf_printf(out, ",\"health\":{\"storage_failing\":%s,\"loss_episodes\":%u}",
+			      failing ? "true" : "false", losses);
+	}
+	lw_buf_printf(out, ",\"api\":{\"requests\":%llu,\"logins_ok\":%llu,\"logins_failed\":%llu,"
 		      "\"logins_limited\":%llu,\"sessions\":%u}}\n",
 		      (unsigned long long)c->api->stats.requests,
 		      (unsigned long long)c->api->stats.logins_ok,

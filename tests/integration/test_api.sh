@@ -217,6 +217,7 @@ expect_eq "$(jq -r '.sources[0] | .host + " " + .zone + " " + (.silent | tostrin
 expect_eq "$(req viewer GET /api/v1/overview)" 200 "overview"
 expect_eq "$(jq -r '[.store.events, .counters.received, .events_per_zone.total, .incidents.open] | map(tostring) | join(" ")' "$BODY")" \
 	"14 14 14 1" "overview numbers"
+expect_eq "$(jq -c .health "$BODY")" '{"storage_failing":false,"loss_episodes":0}' "overview health"
 
 # --- tokens ----------------------------------------------------------------------
 expect_eq "$(req - GET /api/v1/incidents "" -H "Authorization: Bearer $CLI_TOKEN")" 200 "a CLI-made token"

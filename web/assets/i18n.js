@@ -67,4 +67,7 @@ export const T = {
   selected: ['件選択', 'selected'], silent_hosts: ['途絶した送信元', 'Silent sources'],
   error: ['エラー', 'Error'], loading: ['読み込み中…', 'Loading…'],
   updated: ['更新', 'Updated'],
+  received: ['受信', 'Received'], dropped: ['欠損', 'Dropped'],
+  health: ['稼働状態', 'Health'], storage_failing: ['保存失敗中', 'Storage failing'],
+  losing: ['欠損継続中', 'Losing events'], loss_episodes: ['継続中の欠損', 'Loss episodes'],
 };

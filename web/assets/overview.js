@@ -7,6 +7,9 @@ import { api, t, catName, levelName, fmtNum, drawChart, zoneColor } from './util
 const SHOWN = ['received', 'stored', 'malformed', 'truncated', 'dropped_udp', 'dropped_kernel', 'dropped_store',
   'dropped_nomem', 'rate_dropped', 'refused_allow', 'incidents_raised', 'notify_failed'];
 
+// Every drop counter (their names start "dropped_"), summed.
+const dropped = (d) => Object.entries(d.counters).reduce((n, [k, v]) => (k.startsWith('dropped_') ? n + v : n), 0);
+
 export function Overview() {
   const [d, setD] = useState(null);
   const [err, setErr] = useState('');
@@ -35,9 +38,13 @@ export function Overview() {
       <div class="cards">
         <div class="card"><div class="k">${t('incidents')}</div><div class="v">${fmtNum(d.incidents.open)}</div></div>
         <div class="card"><div class="k">${t('store')}</div><div class="v">${fmtNum(d.store.events)}</div><div class="s muted">${fmtNum(d.store.segments)} seg · ${fmtNum(Math.round(d.store.stored_bytes / 1048576))} MiB</div></div>
-        <div class="card"><div class="k">received</div><div class="v">${fmtNum(d.counters.received)}</div></div>
-        <div class=${'card ' + (((d.counters.dropped_udp || 0) + (d.counters.dropped_kernel || 0) + (d.counters.dropped_store || 0)) ? 'bad' : 'good')}>
-          <div class="k">dropped</div><div class="v">${fmtNum((d.counters.dropped_udp || 0) + (d.counters.dropped_kernel || 0) + (d.counters.dropped_store || 0) + (d.counters.dropped_nomem || 0))}</div></div>
+        <div class="card"><div class="k">${t('received')}</div><div class="v">${fmtNum(d.counters.received)}</div></div>
+        <div class=${'card ' + (dropped(d) ? 'bad' : 'good')}>
+          <div class="k">${t('dropped')}</div><div class="v">${fmtNum(dropped(d))}</div></div>
+        ${d.health && html`<div class=${'card ' + (d.health.storage_failing || d.health.loss_episodes ? 'bad' : 'good')}>
+          <div class="k">${t('health')}</div>
+          <div class="v">${d.health.storage_failing ? t('storage_failing') : d.health.loss_episodes ? t('losing') : t('ok')}</div>
+          <div class="s muted">${t('loss_episodes')}: ${d.health.loss_episodes}</div></div>`}
       </div>
       <h2>${t('events_zone')}</h2>
       <div class="chart" ref=${chart}></div>

@@ -184,6 +184,7 @@ struct lw_pipeline {
 	uint64_t base_seq;        /* store seq of the builder's first event */
 	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
 	int64_t limit_logged_ms;  /* last "match limit" log line */
+	uint64_t sessions_evicted; /* the scratch's join evictions already counted */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
 	struct lw_buf state;                    /* restore and carry_windows */
@@ -370,6 +371,15 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		       "error", lw_strerror(lost_rc), NULL);
 	}
 	publish_limit_hits(p);
+	if (p->scratch != NULL) {
+		struct lw_decoder_join_stats st;
+
+		lw_ruleset_scratch_join_stats(p->scratch, &st);
+		if (st.evicted > p->sessions_evicted)
+			lw_counters_add(p->counters, LW_CTR_DECODER_SESSIONS_EVICTED,
+					st.evicted - p->sessions_evicted);
+		p->sessions_evicted = st.evicted;
+	}
 	if (p->rules_failed > 0) {
 		char n[32];
 		snprintf(n, sizeof(n), "%llu", (unsigned long long)p->rules_failed);
@@ -985,6 +995,7 @@ static void apply_swap(struct lw_pipeline *p)
 	publish_limit_hits(p); /* the old scratch's counts go with it */
 	lw_ruleset_scratch_free(p->scratch);
 	p->scratch = next.scratch;
+	p->sessions_evicted = 0; /* a new scratch counts from zero */
 	p->cfg = next.cfg;
 	p->rs = next.ruleset;
 	p->corr = next.ruleset != NULL ? next.correlation : NULL;

@@ -40,6 +40,7 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_METRICS_IDLE_CLOSED] = "metrics_idle_closed",
 	[LW_CTR_RATE_LISTENER_DROPPED] = "rate_limited_listener_dropped",
 	[LW_CTR_REGEX_LIMIT_HITS] = "regex_limit_hits",
+	[LW_CTR_DECODER_SESSIONS_EVICTED] = "decoder_sessions_evicted",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -78,6 +79,7 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_METRICS_IDLE_CLOSED] = "Metrics endpoint connections closed before sending a complete request (head timeout, or the slot was needed).",
 	[LW_CTR_RATE_LISTENER_DROPPED] = "Datagrams dropped by a listener's overall budget (rate_limit.listener_events_per_second).",
 	[LW_CTR_REGEX_LIMIT_HITS] = "Rule pattern matches stopped by the pcre2 match limit and taken as no match (per rule: lw_rule_regex_limit_hits_total).",
+	[LW_CTR_DECODER_SESSIONS_EVICTED] = "Sessions the decoders' join table replaced while alive (its bucket was full): later lines of those sessions lack the joined fields.",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -48,6 +48,7 @@ enum lw_counter {
 	LW_CTR_METRICS_IDLE_CLOSED, /* metrics connections closed before a complete request: head timeout, or slot needed */
 	LW_CTR_RATE_LISTENER_DROPPED, /* datagrams dropped: the listener was over rate_limit.listener_events_per_second */
 	LW_CTR_REGEX_LIMIT_HITS, /* rule regex matches stopped by the match limit (treated as no match) */
+	LW_CTR_DECODER_SESSIONS_EVICTED, /* live decoder join sessions replaced: table bucket full */
 	LW_CTR__COUNT
 };
 

@@ -579,6 +579,12 @@ void lw_ruleset_scratch_take_hits(const struct lw_ruleset *rs,
 	lw_sigma_scratch_take_hits(rs->sigma, s->sig, fn, arg);
 }
 
+void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
+				   struct lw_decoder_join_stats *out)
+{
+	lw_decoder_scratch_join_stats(s->dec, out);
+}
+
 /* The first zone whose CIDRs contain the textual address, or NULL. */
 static const char *zone_of(const struct lw_ruleset *rs, struct lw_str ip)
 {

@@ -33,6 +33,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/event.h"
+#include "correlator/decoder.h"
 #include "correlator/diags.h"
 #include "correlator/sigma.h"
 
@@ -116,6 +117,9 @@ const char *lw_ruleset_decoder_program(const struct lw_ruleset *rs, uint32_t i);
 /* Per-thread state; NULL on ENOMEM. Only after lw_ruleset_build. */
 struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs);
 void lw_ruleset_scratch_free(struct lw_ruleset_scratch *s);
+/* What the decoders' join table of this scratch did so far. */
+void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
+				   struct lw_decoder_join_stats *out);
 
 /* Calls fn for every regular expression of the rules: decoder patterns
  * (rule = the decoder's name) and Sigma `re` values (the rule's name, else

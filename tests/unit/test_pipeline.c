@@ -16,6 +16,7 @@
 #include "core/counters.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "correlator/ruleset.h"
 #include "store/query.h"
 #include "store/store.h"
 
@@ -219,6 +220,49 @@ Test(pipeline, clock_skew_is_flagged_and_counted)
 	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
 	cr_expect_eq(lw_counters_get(&counters, LW_CTR_CLOCK_SKEW), 1,
 		     "exactly max_clock_skew is not skew");
+}
+
+/* The decoders' join table is bounded: a flood of sessions replaces the
+ * oldest ones, and the writer counts each replacement. */
+Test(pipeline, decoder_session_evictions_are_counted)
+{
+	static const char yaml[] =
+		"decoders:\n"
+		"  - match: {process.name: app}\n"
+		"    pattern: '^open (?<sess__id>\\d+) from (?<source__ip>\\S+)$'\n"
+		"    join: {key: sess.id, save: [source.ip]}\n";
+	struct lw_pipeline_opts o = {.cfg = cfg, .store = store, .log = &log_,
+				     .counters = &counters};
+	uint32_t sessions = 2 * LW_DECODER_JOIN_ENTRIES, done = 0;
+	struct lw_ruleset *rs = lw_ruleset_new(NULL);
+	struct lw_diags diags;
+	struct lw_pipeline *p;
+	struct lw_diag diag;
+	static char msgs[2 * LW_DECODER_JOIN_ENTRIES][48];
+
+	lw_diags_init(&diags);
+	cr_assert_not_null(rs);
+	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "t.yml", yaml, sizeof(yaml) - 1,
+						     &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
+	o.ruleset = rs;
+	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK);
+	while (done < sessions) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+		cr_assert_not_null(b);
+		for (uint32_t i = 0; i < 16 && done < sessions; i++, done++) {
+			snprintf(msgs[done], sizeof(msgs[0]), "open %u from 192.0.2.1", done);
+			fill(b, 1, msgs[done]);
+		}
+		lw_pipeline_submit(p, b);
+	}
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_geq(lw_counters_get(&counters, LW_CTR_DECODER_SESSIONS_EVICTED),
+		      sessions - LW_DECODER_JOIN_ENTRIES);
+	cr_expect_leq(lw_counters_get(&counters, LW_CTR_DECODER_SESSIONS_EVICTED), sessions);
+	lw_ruleset_free(rs);
+	lw_diags_release(&diags);
 }
 
 /* n batches of `events` 1 KiB events each (a batch holds 16). */

@@ -220,11 +220,15 @@ void lw_escape_json_text(struct lw_buf *out, const char *json, size_t n)
 void lw_escape_csv(struct lw_buf *out, const char *s, size_t n)
 {
 	struct writer w = {.buf = out};
+	/* CR and LF are escaped, so only these two make the cell need quotes. */
+	int quote = n > 0 && (memchr(s, ',', n) != NULL || memchr(s, '"', n) != NULL);
 
-	lw_buf_putc(out, '"');
+	if (quote)
+		lw_buf_putc(out, '"');
 	/* Escaping keeps these four as they are, so the raw first byte tells. */
 	if (n > 0 && memchr("=+-@", s[0], 4) != NULL)
 		lw_buf_putc(out, '\'');
 	walk(&w, K_CSV, 0, s, n);
-	lw_buf_putc(out, '"');
+	if (quote)
+		lw_buf_putc(out, '"');
 }

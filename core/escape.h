@@ -33,12 +33,14 @@
  * recognisable (such an event carries the bad_utf8 flag). The output is
  * valid UTF-8 and valid JSON string content whatever the input.
  *
- * CSV (lw_escape_csv): one RFC 4180 cell, always in double quotes (a
- * quote inside doubled), its content text-escaped as above (so CR, LF and
- * TAB never reach the file raw), and a cell whose content would start
- * with = + - or @ gets a leading ' so that a spreadsheet shows it as text
- * instead of evaluating a formula (OWASP "CSV injection"). A cell that
- * started with TAB or CR starts with the visible escape \x09 / \x0d.
+ * CSV (lw_escape_csv): one RFC 4180 cell, its content text-escaped as
+ * above (so CR, LF, TAB and ESC never reach the file raw), in double
+ * quotes when it holds a comma or a quote (a quote inside doubled), and a
+ * cell whose content would start with = + - or @ gets a leading ' so that
+ * a spreadsheet shows it as text instead of evaluating a formula (OWASP
+ * "CSV injection"). A cell that started with TAB or CR starts with the
+ * visible escape \x09 / \x0d. The one CSV escaper: `query --output csv`
+ * and the HTTP API's CSV exports use it.
  */
 #ifndef LW_CORE_ESCAPE_H
 #define LW_CORE_ESCAPE_H
@@ -84,7 +86,7 @@ size_t lw_escape_json_fixed(char *dst, size_t cap, const char *s, size_t n,
  * points can only occur inside strings). O(n). */
 void lw_escape_json_text(struct lw_buf *out, const char *json, size_t n);
 
-/* Appends s[0..n) as one CSV cell (quotes included; no separator). */
+/* Appends s[0..n) as one CSV cell (quotes when needed; no separator). */
 void lw_escape_csv(struct lw_buf *out, const char *s, size_t n);
 
 #endif

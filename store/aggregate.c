@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/escape.h"
 #include "core/memfind.h"
 #include "core/time.h"
 #include "store/qfield.h"
@@ -792,26 +793,6 @@ void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out)
 	}
 }
 
-void lw_agg_csv_cell(struct lw_buf *out, const char *s, size_t len)
-{
-	int formula = len > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
-	int quote = 0;
-
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (quote)
-		lw_buf_putc(out, '"');
-	if (formula)
-		lw_buf_putc(out, '\'');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			lw_buf_putc(out, '"');
-		lw_buf_putc(out, s[i]);
-	}
-	if (quote)
-		lw_buf_putc(out, '"');
-}
-
 void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 {
 	switch (r->kind) {
@@ -819,10 +800,10 @@ void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 		lw_buf_printf(out, "count\r\n%llu\r\n", (unsigned long long)r->total);
 		return;
 	case LW_AGG_COUNT_BY:
-		lw_agg_csv_cell(out, r->field, strlen(r->field));
+		lw_escape_csv(out, r->field, strlen(r->field));
 		lw_buf_puts(out, ",count\r\n");
 		for (uint32_t i = 0; i < r->nvalues; i++) {
-			lw_agg_csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_escape_csv(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",%llu\r\n", (unsigned long long)r->values[i].count);
 		}
 		return;
@@ -836,13 +817,13 @@ void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 			return;
 		}
 		lw_buf_puts(out, "time,");
-		lw_agg_csv_cell(out, r->field, strlen(r->field));
+		lw_escape_csv(out, r->field, strlen(r->field));
 		lw_buf_puts(out, ",count\r\n");
 		for (uint32_t k = 0; k < r->nbuckets; k++) {
 			for (uint32_t i = 0; i < r->nvalues; i++) {
 				put_bucket_time(out, r, k);
 				lw_buf_putc(out, ',');
-				lw_agg_csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
+				lw_escape_csv(out, r->values[i].value.ptr, r->values[i].value.len);
 				lw_buf_printf(out, ",%llu\r\n",
 					      (unsigned long long)r->values[i].series[k]);
 			}

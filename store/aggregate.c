@@ -597,18 +597,12 @@ int lw_agg_parse_step(const char *s, int64_t *step_ns)
 
 /* ---------------------------------------------------------------- output */
 
-/* A value for a terminal: control bytes as \xNN, so a stored value
- * cannot move the cursor or recolour the screen. */
+/* A value for a terminal, through the one text escaper: C0, DEL, C1 and
+ * bidi controls shown as visible escapes, so a stored value cannot move
+ * the cursor, recolour the screen or reorder what follows. */
 static void put_text_value(struct lw_buf *out, struct lw_str s)
 {
-	for (uint32_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-
-		if (c < 0x20 || c == 0x7f)
-			lw_buf_printf(out, "\\x%02x", c);
-		else
-			lw_buf_putc(out, (char)c);
-	}
+	lw_escape_text(out, s.ptr, s.len, 0);
 }
 
 /* A bucket start without the fraction when the step is whole seconds. */
@@ -747,11 +741,11 @@ static void json_histogram(const struct lw_agg_result *r, struct lw_buf *out)
 	json_counts(out, r->counts, r->nbuckets);
 	if (r->field != NULL) {
 		lw_buf_puts(out, ",\"field\":");
-		lw_buf_json_string(out, r->field, strlen(r->field));
+		lw_escape_json_string(out, r->field, strlen(r->field));
 		lw_buf_printf(out, ",\"distinct\":%llu,\"series\":[", (unsigned long long)r->distinct);
 		for (uint32_t i = 0; i < r->nvalues; i++) {
 			lw_buf_puts(out, i ? ",{\"value\":" : "{\"value\":");
-			lw_buf_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_escape_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",\"count\":%llu,\"counts\":",
 				      (unsigned long long)r->values[i].count);
 			json_counts(out, r->values[i].series, r->nbuckets);
@@ -776,13 +770,13 @@ void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out)
 		return;
 	case LW_AGG_COUNT_BY:
 		lw_buf_puts(out, "{\"field\":");
-		lw_buf_json_string(out, r->field, strlen(r->field));
+		lw_escape_json_string(out, r->field, strlen(r->field));
 		lw_buf_printf(out, ",\"total\":%llu,\"missing\":%llu,\"distinct\":%llu,\"values\":[",
 			      (unsigned long long)r->total, (unsigned long long)r->missing,
 			      (unsigned long long)r->distinct);
 		for (uint32_t i = 0; i < r->nvalues; i++) {
 			lw_buf_puts(out, i ? ",{\"value\":" : "{\"value\":");
-			lw_buf_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_escape_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",\"count\":%llu}", (unsigned long long)r->values[i].count);
 		}
 		lw_buf_printf(out, "],\"other\":%llu}\n", (unsigned long long)r->other);

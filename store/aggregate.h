@@ -101,7 +101,8 @@ int lw_agg_run(struct lw_query *q, const struct lw_agg_request *req,
 void lw_agg_result_free(struct lw_agg_result *r);
 
 /* Renderings (appended). Text is for terminals: aligned columns, values
- * with control bytes shown as \xNN. JSON: one object, shape in
+ * through lw_escape_text (core/escape.h: C0, DEL, C1 and bidi controls
+ * shown as visible escapes). JSON: one object, shape in
  * docs/query.md. CSV (RFC 4180, CRLF): each cell through lw_escape_csv
  * (core/escape.h): controls shown as visible escapes, quoted when it
  * holds a comma or quote, a leading apostrophe before = + - @ so a

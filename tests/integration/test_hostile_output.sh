@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Oracle: a journal upload (curl, the journal export format) whose host
-# name, identifier, pid and messages hold terminal escapes (ESC [2J, OSC 0
+# name, identifier, pid and a message hold terminal escapes (ESC [2J, OSC 0
 # retitle, BEL), newlines that would print fake log lines, C1 controls
 # (U+009B CSI, U+0085) and bidi overrides (U+202E, U+2066), some in bytes
 # that are not UTF-8, plus sshd lines that make the default rule pack
 # raise an SSH brute-force incident with those events as evidence. Every
-# operator output -- query, incidents list and show (evidence lines and
+# operator output -- query (events, --count-by, --histogram --by; text,
+# JSON, CSV), incidents list and show (evidence lines and
 # a history note with the same characters), stats, text and JSON -- is
 # read back as bytes and must hold no raw C0 (but the line ends), DEL, C1
 # or bidi control, and one line per record; JSON must be valid UTF-8, one
@@ -36,12 +37,11 @@ for i in range(14):
     field("SYSLOG_IDENTIFIER", b"sshd")
     field("_PID", b"7\n8" if i == 0 else b"%d" % (2200 + i))
     field("PRIORITY", b"6")
-    field("MESSAGE", b"Failed password for admin from 203.0.113.66 port %d ssh2 "
-          b"\x1b[31m\xc2\x85\xe2\x81\xa6\xff\x7f" % (40000 + i))
+    field("MESSAGE", b"Failed password for admin from 203.0.113.66 port %d ssh2" % (40000 + i))
     out.write(b"\n")
 field("_HOSTNAME", b"bidi\xe2\x80\xaeevil")
 field("SYSLOG_IDENTIFIER", b"t\x1b]0;x\x07ag\xc2\x9b")
-field("MESSAGE", b"plain")
+field("MESSAGE", b"plain \x1b[31m\xc2\x85\xe2\x81\xa6\xff\x7f")
 out.write(b"\n")
 EOF
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/vnd.fdo.journal' \
@@ -94,13 +94,27 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 host = "jh\x1b[2J\x1b]0;PWNED\x07ost\n2026-01-01T00:00:00Z forged sshd[1]: fake"
 if ev[1]["host"]["name"] != host + "\u009b\u202e":
     sys.exit("host.name: %r" % ev[1]["host"]["name"])
-if not ev[0]["message"].endswith("\x1b[31m\u0085\u2066\u00ff\x7f"):
-    sys.exit("message: %r" % ev[0]["message"])
+if ev[14]["message"] != "plain \x1b[31m\u0085\u2066\u00ff\x7f":
+    sys.exit("message: %r" % ev[14]["message"])
 if ev[14]["process"]["name"] != "t\x1b]0;x\x07ag\u009b":
     sys.exit("process.name: %r" % ev[14]["process"]["name"])
 EOF
 grep -q 'jh\\x1b\[2J\\x1b\]0;PWNED\\x07ost\\x0a2026' "$LW_TMP/q.txt" || fail "query text lacks the visible escapes: $(head -2 "$LW_TMP/q.txt")"
 grep -q 'bidi\\u202eevil' "$LW_TMP/q.txt" || fail "query text lacks \\u202e"
+# Aggregations print the values themselves: two hosts, and a header.
+lw_query --count-by host.name > "$LW_TMP/cb.txt"
+check_output "$LW_TMP/cb.txt" "query --count-by text" 4 text
+grep -q '^   14  jh\\x1b\[2J\\x1b\]0;PWNED\\x07ost\\x0a2026.*fake\\u009b\\u202e$' "$LW_TMP/cb.txt" ||
+	fail "count-by text: $(cat "$LW_TMP/cb.txt")"
+lw_query --count-by host.name --output csv > "$LW_TMP/cb.csv"
+tr -d '\r' < "$LW_TMP/cb.csv" > "$LW_TMP/cb.lf" # CRLF rows (RFC 4180)
+check_output "$LW_TMP/cb.lf" "query --count-by csv" 3 text
+grep -q $'^bidi\\\\u202eevil,1\r$' "$LW_TMP/cb.csv" || fail "count-by csv: $(cat -A "$LW_TMP/cb.csv")"
+lw_query --count-by host.name --output json > "$LW_TMP/cb.json"
+check_output "$LW_TMP/cb.json" "query --count-by json" 1 json
+lw_query --histogram 1d --by process.name > "$LW_TMP/h.txt"
+check_output "$LW_TMP/h.txt" "query --histogram --by text" "$(wc -l < "$LW_TMP/h.txt")" text
+grep -q 't\\x1b\]0;x\\x07ag\\u009b' "$LW_TMP/h.txt" || fail "histogram header: $(head -1 "$LW_TMP/h.txt")"
 
 inc() { "$LW_BIN" incidents -d "$LW_DATA" "$@"; }
 n=$(inc list --status all --output json | wc -l)

@@ -359,26 +359,47 @@ Test(correlation, unreferenced_detection_rules_fire_directly)
 	cr_expect_eq(st.suppressed, 1);
 }
 
-Test(correlation, group_table_is_bounded_and_evictions_counted)
+Test(correlation, a_full_table_admits_keys_seen_again_and_sheds_single_events)
 {
 	struct lw_correlation_stats st;
 
 	load("title: capped\nid: 10000000-0000-4000-8000-000000000007\nname: c_cap\n"
 	     "level: high\ncorrelation: {type: event_count, rules: [rule_a],"
-	     " group-by: [source.ip], timespan: 1h, condition: {gte: 2}}\n"
+	     " group-by: [source.ip], timespan: 1h, condition: {gte: 3}}\n"
 	     "logward: {max_groups: 2}\n");
 	feed(t(0, 0), "h", "10.0.0.1", "u", "a");
 	feed(t(0, 1), "h", "10.0.0.2", "u", "a");
-	feed(t(0, 2), "h", "10.0.0.3", "u", "a"); /* evicts .1, the oldest */
+	feed(t(0, 2), "h", "10.0.0.2", "u", "a"); /* .2 holds two events */
+	feed(t(0, 3), "h", "10.0.0.3", "u", "a"); /* seen once: refused */
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.not_admitted, 1);
+	cr_expect_eq(st.evicted, 0);
+	cr_expect_eq(st.groups, 2);
+	feed(t(0, 4), "h", "10.0.0.3", "u", "a"); /* seen twice: sheds .1 */
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.evicted, 1, "the single-event group .1 is shed");
+	cr_expect_eq(st.groups, 2);
+	/* .3 was seen twice too: .4 must be seen more often to displace it,
+	 * and then .3 goes, not .2 with its two events. */
+	feed(t(0, 5), "h", "10.0.0.4", "u", "a");
+	feed(t(0, 6), "h", "10.0.0.4", "u", "a");
 	lw_correlation_get_stats(corr, &st);
 	cr_expect_eq(st.evicted, 1);
-	cr_expect_eq(st.groups, 2);
-	feed(t(0, 3), "h", "10.0.0.1", "u", "a");
-	cr_expect_eq(nfires, 0, ".1 starts over after its eviction (evicting .2)");
-	feed(t(0, 4), "h", "10.0.0.3", "u", "a");
-	cr_expect_eq(nfires, 1, ".3 was kept");
+	cr_expect_eq(st.not_admitted, 3);
+	feed(t(0, 7), "h", "10.0.0.4", "u", "a");
 	lw_correlation_get_stats(corr, &st);
 	cr_expect_eq(st.evicted, 2);
+	feed(t(0, 8), "h", "10.0.0.2", "u", "a");
+	cr_assert_eq(nfires, 1, "the group with two events was never shed");
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"10.0.0.2\"}");
+	cr_expect_eq(fires[0].count, 3);
+	/* .1 held one event when it was shed: it starts over, so two more
+	 * are not enough (three would have been with the old one). */
+	feed(t(0, 9), "h", "10.0.0.1", "u", "a");
+	feed(t(0, 10), "h", "10.0.0.1", "u", "a");
+	cr_expect_eq(nfires, 1, ".1 starts over after it was shed");
+	feed(t(0, 11), "h", "10.0.0.1", "u", "a");
+	cr_expect_eq(nfires, 2);
 }
 
 Test(correlation, chained_correlations_feed_each_other)

@@ -105,7 +105,8 @@ struct commit_job {
 	uint8_t *raise_created;
 	struct lw_buf created_json;
 	struct lw_buf snap;                 /* counters snapshot */
-	struct lw_buf state;                /* correlation window state */
+	struct lw_buf state;                /* correlation change set */
+	struct lw_buf cstats;               /* per-rule correlation counts */
 	struct lw_store_commit_extra x;
 	struct lw_store_commit_result res;
 	struct lw_diag diag;
@@ -185,7 +186,11 @@ struct lw_pipeline {
 	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
-	struct lw_buf state;                    /* restore and carry_windows */
+	struct lw_buf state;                    /* carry_windows */
+	/* Per-rule correlation counts of earlier runs and generations
+	 * (lw_correlation_stats_text), so totals continue. */
+	struct lw_buf corr_base;
+	struct lw_buf cstats;                   /* the counts for health checks */
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
@@ -508,23 +513,37 @@ static void prepare(struct lw_pipeline *p)
 	lw_counters_serialize(p->counters, &j->snap);
 	j->x.counters = j->snap.data;
 	j->x.counters_len = j->snap.len;
-	/* The window state is megabytes once many groups are tracked, and
-	 * under load commits come many times a second: storing it with every
-	 * commit cost 31% of the writer (perf). It is stored at most once
-	 * per flush_interval and always at a clean stop, so a crash loses
-	 * window counts of at most one flush interval, like events. Only
-	 * while the writer holds no events and no firings: then the windows
-	 * have seen exactly what this transaction stores (not so on a retry
-	 * after more events or an absence tick, which leaves the state to
-	 * the next segment). */
+	/* The window state is saved as a change set: the groups changed
+	 * since the last one, plus a slice of the others so that older
+	 * change sets can be dropped (correlator/correlation_state.h). At
+	 * most once per flush_interval and always at a clean stop, so a
+	 * crash loses window counts of at most one flush interval, like
+	 * events. Only while the writer holds no events and no firings:
+	 * then the windows have seen exactly what this transaction stores
+	 * (not so on a retry after more events or an absence tick, which
+	 * leaves the state to the next segment). */
 	if (p->corr != NULL && lw_segment_builder_count(p->builder) == 0 &&
 	    p->npending == 0 &&
 	    (p->final_commit ||
 	     lw_time_mono_ms() - p->state_saved_ms >= (int64_t)p->cfg->storage.flush_interval_ms)) {
+		struct lw_correlation_save_info info;
+
 		lw_buf_reset(&j->state);
-		if (lw_correlation_save(p->corr, &j->state) == LW_OK && !j->state.oom) {
-			j->x.state = j->state.data != NULL ? j->state.data : "";
-			j->x.state_len = j->state.len;
+		if (lw_correlation_save_changes(p->corr, &j->state, &info) == LW_OK &&
+		    !j->state.oom) {
+			j->x.state_log = j->state.data != NULL ? j->state.data : "";
+			j->x.state_log_len = j->state.len;
+			j->x.state_log_seq = info.seq;
+			j->x.state_log_keep_from = info.keep_from;
+		}
+	}
+	if (p->corr != NULL) {
+		lw_buf_reset(&j->cstats);
+		lw_correlation_stats_text(p->corr, p->corr_base.data, p->corr_base.len,
+					  &j->cstats);
+		if (!j->cstats.oom && j->cstats.len > 0) {
+			j->x.corr_stats = j->cstats.data;
+			j->x.corr_stats_len = j->cstats.len;
 		}
 	}
 	for (uint32_t i = 0; i < j->npending; i++)
@@ -618,7 +637,7 @@ static void reap(struct lw_pipeline *p)
 		return;
 	now = lw_time_mono_ms();
 	if (j->rc == LW_OK) {
-		if (j->x.state != NULL)
+		if (j->x.state_log != NULL)
 			p->state_saved_ms = now;
 		/* Another process may have committed first (the store moved
 		 * the seqs): exact again from the next empty builder on. */
@@ -636,6 +655,9 @@ static void reap(struct lw_pipeline *p)
 		if (p->health != NULL) {
 			lw_health_committed(p->health);
 			lw_health_storage_ok(p->health, now);
+			if (j->x.corr_stats != NULL)
+				lw_health_correlation(p->health, j->cstats.data, j->cstats.len,
+						      now, lw_time_now_ns());
 			if (j->gauges_ok) {
 				lw_health_publish_store(p->health, &j->gauges);
 				p->gauges_ms = now;
@@ -650,6 +672,9 @@ static void reap(struct lw_pipeline *p)
 	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - j->nevents);
 	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, (uint64_t)0 - 1);
+	/* Its change set was not stored: the next one holds everything. */
+	if (j->x.state_log != NULL && p->corr != NULL)
+		lw_correlation_save_failed(p->corr);
 	p->retry_delay_ms = p->retry_delay_ms == 0 ? RETRY_MIN_MS :
 		p->retry_delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_delay_ms * 2;
 	p->retry_ms = now + p->retry_delay_ms;
@@ -783,6 +808,9 @@ static int64_t next_tick(const struct lw_pipeline *p)
 		t = p->next_tick_ms;
 	if (p->health != NULL && lw_health_next_check_ms(p->health) < t)
 		t = lw_health_next_check_ms(p->health);
+	if (p->health != NULL && p->corr != NULL &&
+	    lw_health_next_shed_check_ms(p->health) < t)
+		t = lw_health_next_shed_check_ms(p->health);
 	/* Stale gauges wait for the committer, which reads them itself. */
 	if (p->gauges_stale && job_state(p) != JOB_QUEUED &&
 	    p->gauges_ms + STORE_GAUGES_MS < t)
@@ -818,6 +846,14 @@ static void tick(struct lw_pipeline *p, int64_t now)
 {
 	if (p->health != NULL) {
 		lw_health_check(p->health, p->counters, now, lw_time_now_ns());
+		if (p->corr != NULL && now >= lw_health_next_shed_check_ms(p->health)) {
+			lw_buf_reset(&p->cstats);
+			lw_correlation_stats_text(p->corr, p->corr_base.data,
+						  p->corr_base.len, &p->cstats);
+			if (!p->cstats.oom)
+				lw_health_correlation(p->health, p->cstats.data,
+						      p->cstats.len, now, lw_time_now_ns());
+		}
 		if (p->gauges_stale)
 			publish_store_gauges(p, 0);
 	}
@@ -934,6 +970,19 @@ static void apply_swap(struct lw_pipeline *p)
 	pthread_mutex_unlock(&p->mu);
 	if (p->corr != NULL && next.correlation != NULL)
 		carry_windows(p, next.correlation);
+	if (p->corr != NULL) {
+		/* The old rules' counts go on in the base of the new ones. */
+		struct lw_buf t = p->state;
+
+		lw_buf_reset(&t);
+		lw_correlation_stats_text(p->corr, p->corr_base.data, p->corr_base.len, &t);
+		if (!t.oom) {
+			p->state = p->corr_base;
+			p->corr_base = t;
+		} else {
+			p->state = t;
+		}
+	}
 	lw_ruleset_scratch_free(p->scratch);
 	p->scratch = next.scratch;
 	p->cfg = next.cfg;
@@ -1073,7 +1122,10 @@ static void destroy(struct lw_pipeline *p)
 	lw_buf_release(&p->job.created_json);
 	lw_buf_release(&p->job.snap);
 	lw_buf_release(&p->job.state);
+	lw_buf_release(&p->job.cstats);
 	lw_buf_release(&p->state);
+	lw_buf_release(&p->corr_base);
+	lw_buf_release(&p->cstats);
 	pthread_cond_destroy(&p->commit_cv);
 	pthread_cond_destroy(&p->freed);
 	pthread_cond_destroy(&p->work);
@@ -1110,13 +1162,14 @@ static int init_sync(struct lw_pipeline *p)
 	return ok ? LW_OK : LW_ENOMEM;
 }
 
+static int restore_windows(struct lw_pipeline *p, struct lw_diag *diag);
+
 /* Ruleset scratch, the pending-incident arrays, the first seq, and the
  * correlation state of the last commit. A state the correlator rejects
  * (corrupt, other version) is logged and windows start empty. */
 static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts,
 		      struct lw_diag *diag)
 {
-	struct lw_diag d;
 	int rc;
 
 	p->rs = opts->ruleset;
@@ -1143,21 +1196,69 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	    p->job.pending == NULL || p->job.raises == NULL ||
 	    p->job.raise_ids == NULL || p->job.raise_created == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
+	if (lw_store_load_corr_stats(p->store, &p->corr_base, NULL) != LW_OK)
+		lw_buf_reset(&p->corr_base); /* counts start over: not fatal */
 	if (p->corr == NULL)
 		return LW_OK;
-	memset(&d, 0, sizeof(d));
-	rc = lw_store_load_state(p->store, &p->state, &d);
-	if (rc == LW_OK && p->state.len > 0)
-		rc = lw_correlation_restore(p->corr, p->state.data, p->state.len, &d);
+	return restore_windows(p, diag);
+}
+
+struct restoring {
+	struct lw_pipeline *p;
+	struct lw_diag d;
+	uint64_t sets, bytes;
+};
+
+static int on_change_set(void *arg, uint64_t seq, const void *data, size_t len)
+{
+	struct restoring *r = arg;
+
+	r->sets++;
+	r->bytes += len;
+	return lw_correlation_restore_apply(r->p->corr, seq, data, len, &r->d);
+}
+
+/* The correlation windows of the last commit, from the stored change
+ * sets. State the correlator rejects (corrupt, another version) is
+ * logged and the windows start empty. */
+static int restore_windows(struct lw_pipeline *p, struct lw_diag *diag)
+{
+	struct restoring r;
+	struct lw_correlation_stats cs;
+	int64_t t0 = lw_time_mono_ms();
+	int legacy = 0, rc;
+	char groups[24], sets[24], ms[24], mb[24];
+
+	memset(&r, 0, sizeof(r));
+	r.p = p;
+	lw_correlation_restore_begin(p->corr);
+	rc = lw_store_load_state_log(p->store, on_change_set, &r, &legacy, &r.d);
+	if (legacy)
+		lw_log(p->log, LW_LOG_WARNING, "pipeline",
+		       "stored correlation state has the format before change "
+		       "sets (version 1); skipped, windows start empty", NULL);
 	if (rc == LW_ECORRUPT) {
+		lw_correlation_restore_begin(p->corr);
 		lw_log(p->log, LW_LOG_WARNING, "pipeline",
 		       "stored correlation state not restored; windows start empty",
-		       "detail", d.detail, NULL);
-		rc = LW_OK;
-	} else if (rc != LW_OK && diag != NULL) {
-		*diag = d;
+		       "detail", r.d.detail, NULL);
+		return LW_OK;
 	}
-	return rc;
+	if (rc != LW_OK) {
+		if (diag != NULL)
+			*diag = r.d;
+		return rc;
+	}
+	if (r.sets == 0)
+		return LW_OK;
+	lw_correlation_get_stats(p->corr, &cs);
+	snprintf(groups, sizeof(groups), "%llu", (unsigned long long)cs.groups);
+	snprintf(sets, sizeof(sets), "%llu", (unsigned long long)r.sets);
+	snprintf(mb, sizeof(mb), "%.1f", (double)r.bytes / 1048576.0);
+	snprintf(ms, sizeof(ms), "%lld", (long long)(lw_time_mono_ms() - t0));
+	lw_log(p->log, LW_LOG_INFO, "pipeline", "correlation state restored",
+	       "groups", groups, "change_sets", sets, "mib", mb, "ms", ms, NULL);
+	return LW_OK;
 }
 
 int lw_pipeline_start(const struct lw_pipeline_opts *opts,
@@ -1184,7 +1285,10 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 	lw_buf_init(&p->job.snap);
 	lw_buf_init(&p->job.created_json);
 	lw_buf_init(&p->job.state);
+	lw_buf_init(&p->job.cstats);
 	lw_buf_init(&p->state);
+	lw_buf_init(&p->corr_base);
+	lw_buf_init(&p->cstats);
 	atomic_init(&p->job_state, JOB_IDLE);
 	p->builder = lw_segment_builder_new();
 	p->job.builder = lw_segment_builder_new();
@@ -1347,5 +1451,6 @@ int lw_pipeline_load_rules(const struct lw_config *cfg, struct lw_ruleset **rs,
 		*rs = NULL;
 		return LW_ENOMEM;
 	}
+	lw_correlation_set_memory(*corr, cfg->correlation.memory_bytes);
 	return LW_OK;
 }

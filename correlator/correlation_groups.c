@@ -22,9 +22,8 @@
 
 #define SAMPLE 8                 /* victims compared per admission */
 #define CMS_ROWS 4
-#define CMS_MAX_WIDTH (1u << 20) /* counters per row */
-#define CMS_MIN_WIDTH 1024u
-#define CMS_AGE_FACTOR 10        /* halve every counter after width * this adds */
+#define CMS_MAX_WIDTH (1u << 24) /* counters per row */
+#define DK_MAX_BYTES (1ull << 27)
 #define EVICT_TRIES 4            /* victims one new group may displace */
 
 /* ---- the budget ---- */
@@ -771,52 +770,88 @@ static uint64_t rnd(struct lw_correlation *c)
 	return c->rng;
 }
 
-/* Adds one sighting of (window, key hash) and returns its estimate. The
- * update is conservative (only the smallest counters grow), and every
- * counter is halved after width * CMS_AGE_FACTOR additions, so keys seen
- * long ago fade. Without a sketch (no memory for it), every key counts
- * as seen once. */
+/* The admission sketch: a doorkeeper (a Bloom filter of two bits per
+ * key) in front of a count-min sketch (CMS_ROWS rows of byte counters),
+ * both fed only while memory is full. A key's first sighting in a period
+ * only sets its doorkeeper bits, so the many keys seen once (scanners)
+ * never crowd the counters that tell the keys seen again apart; its
+ * estimate is the doorkeeper's 1 plus the counters' minimum. Every
+ * period (an eighth of the doorkeeper's bits in additions) the
+ * doorkeeper is cleared and the counters halved: keys seen long ago
+ * fade. */
+
+static void sketch_idx(const struct lw_correlation *c, uint32_t win, uint64_t h,
+		       uint64_t dk[2], uint32_t idx[CMS_ROWS])
+{
+	uint64_t x = mix(h ^ ((uint64_t)win << 40));
+
+	dk[0] = x & (c->dk_bits - 1);
+	dk[1] = (x >> 32) & (c->dk_bits - 1);
+	for (uint32_t r = 0; r < CMS_ROWS; r++) {
+		uint64_t y = mix(x + (uint64_t)(r + 1) * 0x9e3779b97f4a7c15ULL);
+
+		idx[r] = r * c->cms_width + ((uint32_t)y & (c->cms_width - 1));
+	}
+}
+
+static int dk_has(const struct lw_correlation *c, const uint64_t dk[2])
+{
+	return (c->dk[dk[0] >> 3] >> (dk[0] & 7) & 1) &&
+	       (c->dk[dk[1] >> 3] >> (dk[1] & 7) & 1);
+}
+
+static uint32_t cms_min(const struct lw_correlation *c, const uint32_t idx[CMS_ROWS])
+{
+	uint32_t min = 255;
+
+	for (uint32_t r = 0; r < CMS_ROWS; r++)
+		if (c->cms[idx[r]] < min)
+			min = c->cms[idx[r]];
+	return min;
+}
+
+/* Adds one sighting of (window, key hash) and returns its estimate.
+ * Without a sketch (no memory for it) every key counts as seen once. */
 static uint32_t cms_add(struct lw_correlation *c, uint32_t win, uint64_t h)
 {
-	uint32_t idx[CMS_ROWS], min = 255;
+	uint64_t dk[2];
+	uint32_t idx[CMS_ROWS], min, est;
 
 	if (c->cms == NULL)
 		return 1;
-	for (uint32_t r = 0; r < CMS_ROWS; r++) {
-		uint64_t x = mix(h ^ ((uint64_t)win << 40) ^ ((uint64_t)r * 0x9e3779b97f4a7c15ULL));
-
-		idx[r] = r * c->cms_width + ((uint32_t)x & (c->cms_width - 1));
-		if (c->cms[idx[r]] < min)
-			min = c->cms[idx[r]];
+	sketch_idx(c, win, h, dk, idx);
+	if (!dk_has(c, dk)) {
+		c->dk[dk[0] >> 3] |= (uint8_t)(1u << (dk[0] & 7));
+		c->dk[dk[1] >> 3] |= (uint8_t)(1u << (dk[1] & 7));
+		est = 1;
+	} else {
+		min = cms_min(c, idx);
+		if (min < 255)
+			min++;
+		for (uint32_t r = 0; r < CMS_ROWS; r++)
+			if (c->cms[idx[r]] < min)
+				c->cms[idx[r]] = (uint8_t)min;
+		est = 1 + min;
 	}
-	if (min < 255)
-		min++;
-	for (uint32_t r = 0; r < CMS_ROWS; r++)
-		if (c->cms[idx[r]] < min)
-			c->cms[idx[r]] = (uint8_t)min;
-	if (++c->cms_adds >= (uint64_t)c->cms_width * CMS_AGE_FACTOR) {
+	if (++c->cms_adds >= c->dk_bits / 8) {
+		memset(c->dk, 0, c->dk_bits / 8);
 		for (uint32_t i = 0; i < CMS_ROWS * c->cms_width; i++)
 			c->cms[i] >>= 1;
 		c->cms_adds = 0;
 	}
-	return min;
+	return est;
 }
 
 /* The sketch's estimate for (window, key hash) without adding to it. */
 static uint32_t cms_peek(const struct lw_correlation *c, uint32_t win, uint64_t h)
 {
-	uint32_t min = 255;
+	uint64_t dk[2];
+	uint32_t idx[CMS_ROWS];
 
 	if (c->cms == NULL)
 		return 0;
-	for (uint32_t r = 0; r < CMS_ROWS; r++) {
-		uint64_t x = mix(h ^ ((uint64_t)win << 40) ^ ((uint64_t)r * 0x9e3779b97f4a7c15ULL));
-		uint32_t i = r * c->cms_width + ((uint32_t)x & (c->cms_width - 1));
-
-		if (c->cms[i] < min)
-			min = c->cms[i];
-	}
-	return min;
+	sketch_idx(c, win, h, dk, idx);
+	return dk_has(c, dk) ? 1 + cms_min(c, idx) : 0;
 }
 
 /* How much a live group is worth keeping: its burst events, or how often
@@ -1018,30 +1053,47 @@ void lw_correlation_group_placed(struct lw_correlation *c, struct win *w,
 
 /* ---- budget setup ---- */
 
+/* The largest power of two at most n (n >= 1). */
+static uint64_t pow2_floor(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p <= n / 2)
+		p *= 2;
+	return p;
+}
+
 int lw_correlation_groups_budget(struct lw_correlation *c, uint64_t bytes)
 {
-	uint32_t width = CMS_MAX_WIDTH;
-	uint64_t sketch;
+	uint64_t dk_bytes, width, total;
 
 	if (bytes < LW_CORRELATION_MIN_MEMORY)
 		bytes = LW_CORRELATION_MIN_MEMORY;
-	/* The sketch takes at most 1/64 of the budget. */
-	while (width > CMS_MIN_WIDTH && (uint64_t)width * CMS_ROWS > bytes / 64)
-		width /= 2;
-	sketch = (uint64_t)width * CMS_ROWS;
-	if (c->cms != NULL) {
-		account(c, NULL, -(int64_t)((uint64_t)c->cms_width * CMS_ROWS));
-		free(c->cms);
+	/* The sketch takes 3/32 of the budget: the doorkeeper 1/32, the
+	 * counters 1/16 (docs/rules.md has the sizes and what they give). */
+	dk_bytes = pow2_floor(bytes / 32);
+	if (dk_bytes > DK_MAX_BYTES)
+		dk_bytes = DK_MAX_BYTES;
+	width = pow2_floor(bytes / 16 / CMS_ROWS);
+	if (width > CMS_MAX_WIDTH)
+		width = CMS_MAX_WIDTH;
+	total = dk_bytes + width * CMS_ROWS;
+	if (c->dk != NULL) {
+		account(c, NULL, -(int64_t)(c->dk_bits / 8 + (uint64_t)c->cms_width * CMS_ROWS));
+		free(c->dk);
+		c->dk = NULL;
 		c->cms = NULL;
 	}
-	c->cms = calloc(sketch, 1);
-	if (c->cms != NULL) {
-		c->cms_width = width;
+	c->dk = calloc(total, 1);
+	if (c->dk != NULL) {
+		c->cms = c->dk + dk_bytes;
+		c->dk_bits = dk_bytes * 8;
+		c->cms_width = (uint32_t)width;
 		c->cms_adds = 0;
-		account(c, NULL, (int64_t)sketch);
+		account(c, NULL, (int64_t)total);
 	}
 	c->budget = bytes;
-	return c->cms != NULL ? LW_OK : LW_ENOMEM;
+	return c->dk != NULL ? LW_OK : LW_ENOMEM;
 }
 
 void lw_correlation_groups_release(struct lw_correlation *c)
@@ -1063,5 +1115,5 @@ void lw_correlation_groups_release(struct lw_correlation *c)
 			free(c->names[id].s);
 	free(c->names);
 	free(c->ntab);
-	free(c->cms);
+	free(c->dk);
 }

@@ -270,8 +270,10 @@ struct lw_correlation {
 	uint32_t nnames, names_cap, names_free;
 	uint32_t *ntab;
 	uint32_t ntcap, nnames_live;
-	/* admission: a count-min sketch of keys seen while memory was full */
-	uint8_t *cms;
+	/* admission: a doorkeeper and a count-min sketch of keys seen while
+	 * memory was full (one allocation: dk, then cms) */
+	uint8_t *dk, *cms;
+	uint64_t dk_bits;        /* a power of two */
 	uint32_t cms_width;      /* counters per row, a power of two */
 	uint64_t cms_adds;
 	/* saving (correlation_state.c) */

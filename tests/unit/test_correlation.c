@@ -626,3 +626,166 @@ Test(correlation, corrupt_state_is_rejected)
 	free(copy);
 	lw_buf_release(&b);
 }
+
+static const char ec5_hour[] =
+	"title: five in an hour\nid: 10000000-0000-4000-8000-000000000011\n"
+	"name: c_hour\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a], group-by: [source.ip],"
+	" timespan: 1h, condition: {gte: 5}}\n";
+
+/* The scaled-down high-cardinality case: 1 MiB holds a few thousand
+ * groups; 200,000 sources each seen once pass through it, and one source
+ * seen 12 times among them (every 16,000 events) must still be named.
+ * The budget is never exceeded, and what is shed is counted. */
+Test(correlation, the_budget_holds_and_a_returning_source_is_still_found)
+{
+	struct lw_correlation_stats st;
+	char ip[32];
+	int seen = 0;
+
+	load(ec5_hour);
+	lw_correlation_set_memory(corr, LW_CORRELATION_MIN_MEMORY);
+	for (int i = 0; i < 200000; i++) {
+		int64_t ts = t(0, 0) + (int64_t)i * 10000000; /* 100 per second */
+
+		if (i % 16000 == 8000 && seen < 12) {
+			feed(ts, "h", "203.0.113.9", "u", "a");
+			seen++;
+			continue;
+		}
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		feed(ts, "h", ip, "u", "a");
+		if (i % 1000 == 0) {
+			lw_correlation_get_stats(corr, &st);
+			cr_assert_leq(st.bytes, st.budget, "event %d: %llu bytes", i,
+				      (unsigned long long)st.bytes);
+		}
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.budget, LW_CORRELATION_MIN_MEMORY);
+	cr_expect_gt(st.not_admitted, 150000, "sources seen once are turned away");
+	cr_expect_lt(st.groups, 10000);
+	cr_expect_eq(seen, 12);
+	/* Admitted at its second sighting, it fires at its sixth and again
+	 * at its eleventh; no source seen once ever fires. */
+	cr_assert_eq(nfires, 2, "the returning source is found (%d firings)", nfires);
+	for (int i = 0; i < nfires; i++) {
+		cr_expect_str_eq(fires[i].group, "{\"source.ip\":\"203.0.113.9\"}");
+		cr_expect_eq(fires[i].count, 5);
+	}
+	/* A scanner key displaces a live group only when the doorkeeper
+	 * mistakes it for one seen before (about 2 % here). */
+	cr_expect_lt(st.evicted * 20, st.not_admitted);
+}
+
+/* Groups whose window has passed make room before any live one goes. */
+Test(correlation, expired_groups_are_reclaimed_before_live_ones_are_shed)
+{
+	struct lw_correlation_stats st;
+	uint64_t before;
+	char ip[32];
+
+	load(ec5);
+	lw_correlation_set_memory(corr, LW_CORRELATION_MIN_MEMORY);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i >> 8, i & 255);
+		feed(t(0, 0), "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_gt(st.not_admitted, 0, "the budget filled up");
+	before = st.evicted;
+	/* Two minutes on, every window of a minute has passed. */
+	for (int i = 0; i < 3000; i++) {
+		snprintf(ip, sizeof(ip), "10.2.%d.%d", i >> 8, i & 255);
+		feed(t(2, 0), "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.evicted, before, "no live group was shed");
+	cr_expect_geq(st.reclaimed, 2990, "expired groups made the room");
+	cr_expect_leq(st.bytes, st.budget);
+}
+
+static int apply_all(struct lw_correlation *c, struct lw_buf *sets, uint64_t *seqs,
+		     int n, uint64_t keep_from)
+{
+	lw_correlation_restore_begin(c);
+	for (int i = 0; i < n; i++) {
+		if (seqs[i] < keep_from)
+			continue;
+		if (lw_correlation_restore_apply(c, seqs[i], sets[i].data, sets[i].len,
+						 NULL) != LW_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* The change log: a full first set, then only what changed (and the
+ * sweep); applying the sets kept rebuilds the same windows, deletions
+ * included, and the log keeps going after a restore. */
+Test(correlation, change_sets_rebuild_the_windows)
+{
+	struct lw_buf sets[8];
+	uint64_t seqs[8], keep = 0;
+	struct lw_correlation_save_info info;
+	struct lw_correlation *c2;
+	int n = 0;
+
+	load(ec5);
+	for (int i = 0; i < 8; i++)
+		lw_buf_init(&sets[i]);
+	for (int i = 0; i < 3; i++)
+		feed(t(0, i), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	cr_expect(info.full, "the first change set holds everything");
+	cr_expect_eq(info.groups, 1);
+	seqs[n++] = info.seq;
+	keep = info.keep_from;
+	feed(t(0, 3), "h", "203.0.113.5", "u", "a");
+	feed(t(0, 4), "h", "198.51.100.1", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	cr_expect(!info.full);
+	cr_expect_eq(info.groups, 2, "the two changed groups");
+	seqs[n++] = info.seq;
+	/* .1's window passes; a later group pushes the clock on. */
+	feed(t(5, 0), "h", "192.0.2.1", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	seqs[n++] = info.seq;
+	if (info.keep_from > keep)
+		keep = info.keep_from;
+	c2 = lw_correlation_new(rs);
+	cr_assert_not_null(c2);
+	cr_assert_eq(apply_all(c2, sets, seqs, n, keep), 0);
+	lw_correlation_free(corr);
+	corr = c2;
+	/* 203.0.113.5 had four events in its minute at t(0,3); the window
+	 * at t(0, 10) still holds them all. */
+	nfires = 0;
+	feed(t(0, 10), "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 0, "its minute ended at t(1,0): the restored ring says so");
+	for (int i = 0; i < 4; i++)
+		feed(t(5, 1 + i), "h", "192.0.2.1", "u", "a");
+	cr_assert_eq(nfires, 1, "192.0.2.1: one restored event + four new");
+	cr_expect_eq(fires[0].count, 5);
+	cr_expect_eq(fires[0].first, t(5, 0));
+	/* The log goes on with numbers after the restored ones. */
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	cr_expect(!info.full, "a restored log is continued, not restarted");
+	cr_expect_gt(info.seq, seqs[n - 1]);
+	for (int i = 0; i <= n; i++)
+		lw_buf_release(&sets[i]);
+}
+
+Test(correlation, state_of_the_version_before_change_sets_is_rejected)
+{
+	struct lw_buf b;
+	struct lw_diag d = {0};
+
+	load(ec5);
+	lw_buf_init(&b);
+	feed(t(0, 0), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	b.data[6] = 1; /* version 1, checksum left as it was */
+	cr_expect_eq(lw_correlation_restore(corr, b.data, b.len, &d), LW_ECORRUPT);
+	cr_expect(strstr(d.detail, "unknown version") != NULL, "%s", d.detail);
+	lw_buf_release(&b);
+}

@@ -12,6 +12,18 @@
  * the batch at once, so the number of batches bounds collector memory and
  * a slow commit (fsync) shows up as an empty free list: backpressure.
  *
+ * Decoding and detection (lw_ruleset_apply, the largest part of the work)
+ * run on worker threads (cfg->workers): each takes the first batch in the
+ * queue nobody has taken, decodes and detects all its events and keeps
+ * their matches beside the batch; the writer takes batches off the head
+ * of the queue only, in arrival order, once their rules stage is done
+ * (or does it itself when every worker is busy or there is none), then
+ * builds the segment and feeds the correlation windows. So the store and
+ * the windows see every event in arrival order, once, whatever the
+ * number of workers. Across a reload a worker only takes batches of the
+ * generation in force, so the matches it keeps always index the rules
+ * the writer correlates with.
+ *
  * Commits run on a third thread, the committer, so that the writer goes
  * on decoding and building segment N+1 while segment N is compressed,
  * indexed and fsync'ed (about a fifth of the daemon's CPU on the bench/run
@@ -33,6 +45,7 @@
 #include "collector/pipeline.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +131,29 @@ struct commit_job {
 
 enum job_state { JOB_IDLE, JOB_QUEUED, JOB_DONE, JOB_FAILED };
 
+/* A batch's rules stage (struct slot.stage). */
+enum stage { STAGE_NEW, STAGE_WORKING, STAGE_DONE };
+
+/* What the rules stage leaves beside batch `id`: each event's matches
+ * (rule indices, lw_ruleset_matches) as a run in pool. */
+struct slot {
+	enum stage stage;        /* under mu */
+	uint64_t gen;            /* rules generation the batch belongs to */
+	uint32_t *moff, *mcnt;   /* [batch_events] */
+	uint32_t *pool;
+	uint32_t npool, pool_cap;
+	uint64_t rules_failed;   /* events lw_ruleset_apply could not decode */
+};
+
+struct lw_pipeline;
+
+struct worker {
+	struct lw_pipeline *p;
+	pthread_t thread;
+	struct lw_ruleset_scratch *scratch;
+	uint64_t gen;            /* of scratch */
+};
+
 struct lw_pipeline {
 	const struct lw_config *cfg;
 	struct lw_store *store;
@@ -183,7 +219,6 @@ struct lw_pipeline {
 	int swap_due;             /* taken from the queue: swap at the next boundary */
 	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
 	uint64_t base_seq;        /* store seq of the builder's first event */
-	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
 	struct lw_buf state;                    /* carry_windows */
@@ -194,11 +229,21 @@ struct lw_pipeline {
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
+	struct slot *slots;      /* [nbatches], by batch id */
+
+	/* workers (rules stage beside the writer); everything under mu */
+	struct worker *workers;
+	uint32_t nworkers, live_workers, idle_workers;
+	pthread_cond_t wwork;    /* workers wait: a batch to take, or quit */
+	int workers_quit;
+	uint64_t gen;            /* rules generation in force (swaps applied) */
+	uint64_t submit_gen;     /* generation of batches submitted now */
 };
 
-static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
+static void mark_skew(struct lw_pipeline *p, const struct lw_config *cfg,
+		      struct lw_batch *b)
 {
-	int64_t max_ns = (int64_t)p->cfg->max_clock_skew_s * 1000000000;
+	int64_t max_ns = (int64_t)cfg->max_clock_skew_s * 1000000000;
 	uint64_t skewed = 0;
 
 	if (max_ns == 0 || p->no_clock_check) /* 0 turns the check off */
@@ -268,34 +313,64 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 		p->first_ms = lw_time_mono_ms();
 }
 
-/* Decodes and detects ev in place (decoder fields land in the batch
- * arena, so the builder stores them with the event). */
-static void apply_rules(struct lw_pipeline *p, struct lw_batch *b,
-			struct lw_event *ev, struct lw_ruleset_matches *m)
+/* The rules stage of batch b, on any thread that owns b: clock skew,
+ * then decoders and detection of every event in place (decoder fields
+ * land in the batch arena, so the builder stores them with the event);
+ * the matches go beside the batch for the writer. rs may be NULL (no
+ * rules: skew only). */
+static void rules_stage(struct lw_pipeline *p, struct lw_batch *b,
+			const struct lw_config *cfg, const struct lw_ruleset *rs,
+			struct lw_ruleset_scratch *scratch)
 {
-	m->decoder = UINT32_MAX;
-	m->count = 0;
-	m->rules = NULL;
-	if (p->rs != NULL &&
-	    lw_ruleset_apply(p->rs, p->scratch, ev, &b->arena, m) != LW_OK) {
-		m->count = 0;
-		p->rules_failed++;
-	}
-}
+	struct slot *sl = &p->slots[b->id];
 
-/* Copies the batch into the builder. An event the builder refuses (out of
- * memory, segment cap) cannot be stored: it is counted (dropped_store) and
- * logged, never ignored silently. */
-static void absorb(struct lw_pipeline *p, struct lw_batch *b)
-{
-	uint32_t lost = 0;
-	int lost_rc = LW_OK;
-
-	mark_skew(p, b);
+	mark_skew(p, cfg, b);
+	sl->npool = 0;
+	sl->rules_failed = 0;
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct lw_ruleset_matches m;
 
-		apply_rules(p, b, &b->events[i], &m);
+		sl->moff[i] = sl->npool;
+		sl->mcnt[i] = 0;
+		if (rs == NULL)
+			continue;
+		if (lw_ruleset_apply(rs, scratch, &b->events[i], &b->arena, &m) != LW_OK) {
+			sl->rules_failed++;
+			continue;
+		}
+		if (m.count == 0)
+			continue;
+		if (m.count > sl->pool_cap - sl->npool) {
+			uint32_t cap = sl->pool_cap ? sl->pool_cap : 1024;
+			uint32_t *np;
+
+			while (cap - sl->npool < m.count)
+				cap *= 2;
+			np = realloc(sl->pool, cap * sizeof(*np));
+			if (np == NULL) {
+				sl->rules_failed++; /* decoded, but not correlated */
+				continue;
+			}
+			sl->pool = np;
+			sl->pool_cap = cap;
+		}
+		memcpy(sl->pool + sl->npool, m.rules, m.count * sizeof(*m.rules));
+		sl->npool += m.count;
+		sl->mcnt[i] = m.count;
+	}
+}
+
+/* Copies the batch (its rules stage done) into the builder and feeds the
+ * correlation windows. An event the builder refuses (out of memory,
+ * segment cap) cannot be stored: it is counted (dropped_store) and
+ * logged, never ignored silently. */
+static void absorb(struct lw_pipeline *p, struct lw_batch *b)
+{
+	const struct slot *sl = &p->slots[b->id];
+	uint32_t lost = 0;
+	int lost_rc = LW_OK;
+
+	for (uint32_t i = 0; i < b->count; i++) {
 		int add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
 
 		if (add_rc != LW_OK) {
@@ -308,7 +383,8 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		if (p->corr != NULL)
 			lw_correlation_process(p->corr, &b->events[i],
 					       p->base_seq + lw_segment_builder_count(p->builder) - 1,
-					       m.rules, m.count, on_fire, p);
+					       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
+					       sl->mcnt[i], on_fire, p);
 		if (p->first_ms == 0)
 			p->first_ms = lw_time_mono_ms();
 		if (p->npending >= PENDING_COMMIT && lw_time_mono_ms() >= p->retry_ms)
@@ -327,13 +403,12 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		       "cannot add events to the segment", "events", n,
 		       "error", lw_strerror(lost_rc), NULL);
 	}
-	if (p->rules_failed > 0) {
+	if (sl->rules_failed > 0) {
 		char n[32];
-		snprintf(n, sizeof(n), "%llu", (unsigned long long)p->rules_failed);
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)sl->rules_failed);
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events stored without decoding", "events", n,
 		       "error", lw_strerror(LW_ENOMEM), NULL);
-		p->rules_failed = 0;
 	}
 }
 
@@ -577,6 +652,7 @@ static void *committer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
 
+	pthread_setname_np(pthread_self(), "lw-commit");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (job_state(p) != JOB_QUEUED && !p->committer_quit)
@@ -863,10 +939,25 @@ static void tick(struct lw_pipeline *p, int64_t now)
 	lw_correlation_advance(p->corr, lw_time_now_ns(), on_fire, p);
 }
 
+/* The head batch can be taken by the writer: its rules stage is done,
+ * or nobody has started it and no worker is free to (under mu). */
+static int head_ready(const struct lw_pipeline *p)
+{
+	const struct lw_batch *b = p->q_head;
+
+	if (b == NULL)
+		return 0;
+	if (p->slots[b->id].stage == STAGE_DONE)
+		return 1;
+	/* A free worker that may take it (worker_pick) will. */
+	return p->slots[b->id].stage == STAGE_NEW &&
+	       !(p->idle_workers > 0 && p->rs != NULL && p->slots[b->id].gen == p->gen);
+}
+
 static void wait_work(struct lw_pipeline *p)
 {
-	while (p->q_head == NULL && !p->stopping && !(p->swap_posted && !p->swap_due) &&
-	       job_state(p) != JOB_DONE) {
+	while (!head_ready(p) && !(p->stopping && p->q_head == NULL) &&
+	       !(p->swap_posted && !p->swap_due) && job_state(p) != JOB_DONE) {
 		struct timespec ts;
 		int64_t d = deadline_ms(p);
 
@@ -994,6 +1085,8 @@ static void apply_swap(struct lw_pipeline *p)
 	p->swap_wait = NULL;
 	pthread_mutex_lock(&p->mu);
 	p->swap_posted = 0; /* before done: it may post the next swap */
+	p->gen++;           /* workers take the new generation's batches */
+	pthread_cond_broadcast(&p->wwork);
 	pthread_mutex_unlock(&p->mu);
 	done(arg, &old);
 }
@@ -1020,14 +1113,36 @@ static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
 	apply_swap(p);
 }
 
+/* Takes the head batch off the queue for the writer (under mu), or NULL;
+ * *own says the writer runs its rules stage itself. */
+static struct lw_batch *take_head(struct lw_pipeline *p, int *own)
+{
+	struct lw_batch *b = p->q_head;
+
+	*own = 0;
+	if (!head_ready(p))
+		return NULL;
+	if (p->slots[b->id].stage == STAGE_NEW) {
+		p->slots[b->id].stage = STAGE_WORKING;
+		*own = 1;
+	}
+	p->q_head = b->next;
+	if (p->q_head == NULL)
+		p->q_tail = NULL;
+	b->next = NULL;
+	p->last_batch_ms = lw_time_mono_ms();
+	return b;
+}
+
 static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
-	struct lw_batch *list;
 
+	pthread_setname_np(pthread_self(), "lw-writer");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		int stop;
+		struct lw_batch *b;
+		int stop, own;
 
 		if (!p->give_up && !wait_for_commit(p)) {
 			p->give_up = 1;
@@ -1040,22 +1155,20 @@ static void *writer_main(void *arg)
 			p->swap_due = 1;
 			p->swap_wait = p->swap_after;
 		}
-		list = p->q_head;
-		p->q_head = p->q_tail = NULL;
-		if (list != NULL)
-			p->last_batch_ms = lw_time_mono_ms();
-		stop = p->stopping && list == NULL;
+		b = take_head(p, &own);
+		stop = p->stopping && b == NULL && p->q_head == NULL;
 		pthread_mutex_unlock(&p->mu);
 
 		swap_at_boundary(p, NULL);
-		while (list != NULL) {
-			struct lw_batch *b = list;
-			list = b->next;
+		if (b != NULL) {
 			note_batch(p, b);
-			if (p->give_up)
+			if (p->give_up) {
 				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
-			else
+			} else {
+				if (own)
+					rules_stage(p, b, p->cfg, p->rs, p->scratch);
 				absorb(p, b);
+			}
 			swap_at_boundary(p, b);
 			give_back(p, b);
 		}
@@ -1094,6 +1207,87 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* The first batch a worker may take (under mu): not started, of the
+ * rules generation in force (a batch submitted after a posted reload
+ * waits for it), with rules to run. */
+static struct lw_batch *worker_pick(struct lw_pipeline *p)
+{
+	if (p->rs == NULL)
+		return NULL;
+	for (struct lw_batch *b = p->q_head; b != NULL; b = b->next) {
+		struct slot *sl = &p->slots[b->id];
+
+		if (sl->stage == STAGE_NEW && sl->gen == p->gen)
+			return b;
+	}
+	return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct lw_pipeline *p = wk->p;
+
+	pthread_setname_np(pthread_self(), "lw-rules");
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct lw_batch *b = worker_pick(p);
+		const struct lw_ruleset *rs;
+		const struct lw_config *cfg;
+		uint64_t gen;
+
+		if (b == NULL) {
+			if (p->workers_quit)
+				break;
+			p->idle_workers++;
+			pthread_cond_wait(&p->wwork, &p->mu);
+			p->idle_workers--;
+			continue;
+		}
+		p->slots[b->id].stage = STAGE_WORKING;
+		rs = p->rs;
+		cfg = p->cfg;
+		gen = p->gen;
+		pthread_mutex_unlock(&p->mu);
+		if (wk->scratch == NULL || wk->gen != gen) {
+			/* Scratch holds its own compiled patterns: free of
+			 * any ruleset, so the old one may be gone already. */
+			lw_ruleset_scratch_free(wk->scratch);
+			wk->scratch = lw_ruleset_scratch_new(rs);
+			wk->gen = gen;
+		}
+		if (wk->scratch == NULL) {
+			/* No memory for a scratch: this worker stops, the
+			 * batch goes back for the writer or another. */
+			pthread_mutex_lock(&p->mu);
+			p->slots[b->id].stage = STAGE_NEW;
+			p->live_workers--;
+			pthread_cond_signal(&p->work);
+			break;
+		}
+		rules_stage(p, b, cfg, rs, wk->scratch);
+		pthread_mutex_lock(&p->mu);
+		p->slots[b->id].stage = STAGE_DONE;
+		if (b == p->q_head)
+			pthread_cond_signal(&p->work);
+	}
+	pthread_mutex_unlock(&p->mu);
+	lw_ruleset_scratch_free(wk->scratch);
+	wk->scratch = NULL;
+	return NULL;
+}
+
+static void stop_workers(struct lw_pipeline *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->workers_quit = 1;
+	pthread_cond_broadcast(&p->wwork);
+	pthread_mutex_unlock(&p->mu);
+	for (uint32_t i = 0; i < p->nworkers; i++)
+		pthread_join(p->workers[i].thread, NULL);
+	p->nworkers = 0;
+}
+
 static void stop_committer(struct lw_pipeline *p)
 {
 	if (!p->committer_started)
@@ -1114,6 +1308,13 @@ static void destroy(struct lw_pipeline *p)
 	lw_segment_builder_free(p->builder);
 	lw_segment_builder_free(p->job.builder);
 	lw_ruleset_scratch_free(p->scratch);
+	for (uint32_t i = 0; p->slots != NULL && i < p->nbatches; i++) {
+		free(p->slots[i].moff);
+		free(p->slots[i].mcnt);
+		free(p->slots[i].pool);
+	}
+	free(p->slots);
+	free(p->workers);
 	free(p->pending);
 	free(p->job.pending);
 	free(p->job.raises);
@@ -1126,6 +1327,7 @@ static void destroy(struct lw_pipeline *p)
 	lw_buf_release(&p->state);
 	lw_buf_release(&p->corr_base);
 	lw_buf_release(&p->cstats);
+	pthread_cond_destroy(&p->wwork);
 	pthread_cond_destroy(&p->commit_cv);
 	pthread_cond_destroy(&p->freed);
 	pthread_cond_destroy(&p->work);
@@ -1153,6 +1355,13 @@ static int init_sync(struct lw_pipeline *p)
 		ok = 0;
 	}
 	if (ok && pthread_cond_init(&p->commit_cv, NULL) != 0) {
+		pthread_cond_destroy(&p->freed);
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		ok = 0;
+	}
+	if (ok && pthread_cond_init(&p->wwork, NULL) != 0) {
+		pthread_cond_destroy(&p->commit_cv);
 		pthread_cond_destroy(&p->freed);
 		pthread_cond_destroy(&p->work);
 		pthread_mutex_destroy(&p->mu);
@@ -1261,6 +1470,52 @@ static int restore_windows(struct lw_pipeline *p, struct lw_diag *diag)
 	return LW_OK;
 }
 
+/* cfg->workers, or for LW_CONFIG_WORKERS_AUTO the CPUs this process may
+ * run on (its affinity: taskset, cpusets) minus the writer's. */
+static uint32_t worker_count(const struct lw_config *cfg)
+{
+	cpu_set_t set;
+	int n;
+
+	if (cfg->workers != LW_CONFIG_WORKERS_AUTO)
+		return cfg->workers;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	n = CPU_COUNT(&set) - 1;
+	if (n > LW_CONFIG_MAX_WORKERS)
+		n = LW_CONFIG_MAX_WORKERS;
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+/* Workers that cannot be started are logged and done without: the
+ * writer runs the rules stage itself then. */
+static void start_workers(struct lw_pipeline *p)
+{
+	uint32_t want = worker_count(p->cfg);
+	char n[16];
+
+	if (want == 0)
+		return;
+	p->workers = calloc(want, sizeof(*p->workers));
+	if (p->workers == NULL)
+		want = 0;
+	for (uint32_t i = 0; i < want; i++) {
+		p->workers[i].p = p;
+		if (pthread_create(&p->workers[i].thread, NULL, worker_main,
+				   &p->workers[i]) != 0)
+			break;
+		pthread_mutex_lock(&p->mu);
+		p->nworkers++;
+		p->live_workers++;
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (p->nworkers < want) {
+		snprintf(n, sizeof(n), "%u", p->nworkers);
+		lw_log(p->log, LW_LOG_WARNING, "pipeline",
+		       "fewer rule workers than configured could start", "workers", n, NULL);
+	}
+}
+
 int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		      struct lw_pipeline **out, struct lw_diag *diag)
 {
@@ -1300,13 +1555,25 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		destroy(p);
 		return rc;
 	}
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (p->slots == NULL)
+		goto fail_nomem;
 	for (p->nbatches = 0; p->nbatches < n; p->nbatches++) {
 		struct lw_batch *b = lw_batch_new(opts->cfg->batch_events);
+		struct slot *sl = &p->slots[p->nbatches];
+
 		if (b == NULL)
 			goto fail_nomem;
+		b->id = p->nbatches;
 		p->batches[p->nbatches] = b;
 		b->next = p->free_head;
 		p->free_head = b;
+		sl->moff = calloc(b->cap, sizeof(*sl->moff));
+		sl->mcnt = calloc(b->cap, sizeof(*sl->mcnt));
+		if (sl->moff == NULL || sl->mcnt == NULL) {
+			p->nbatches++;
+			goto fail_nomem;
+		}
 	}
 	publish_store_gauges(p, 1); /* before the writer exists: no race */
 	rc = pthread_create(&p->committer, NULL, committer_main, p);
@@ -1323,6 +1590,7 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		return LW_EIO;
 	}
 	p->thread_started = 1;
+	start_workers(p);
 	*out = p;
 	return LW_OK;
 
@@ -1371,11 +1639,15 @@ void lw_pipeline_submit(struct lw_pipeline *p, struct lw_batch *batch)
 		return;
 	}
 	batch->next = NULL;
+	p->slots[batch->id].stage = STAGE_NEW;
+	p->slots[batch->id].gen = p->submit_gen;
 	if (p->q_tail != NULL)
 		p->q_tail->next = batch;
 	else
 		p->q_head = batch;
 	p->q_tail = batch;
+	if (p->idle_workers > 0 && p->slots[batch->id].gen == p->gen)
+		pthread_cond_signal(&p->wwork);
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -1389,6 +1661,7 @@ void lw_pipeline_swap(struct lw_pipeline *p, const struct lw_pipeline_gen *next,
 	p->swap_arg = arg;
 	p->swap_after = p->q_tail;
 	p->swap_posted = 1;
+	p->submit_gen++;    /* batches from now on wait for the new rules */
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -1407,6 +1680,7 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 	pthread_mutex_unlock(&p->mu);
 	if (p->thread_started)
 		pthread_join(p->thread, NULL);
+	stop_workers(p);
 	stop_committer(p);
 	/* The last attempt decides: an early failure that a retry fixed
 	 * lost nothing. */

@@ -604,7 +604,9 @@ static void prepare(struct lw_pipeline *p)
 		struct lw_correlation_save_info info;
 
 		lw_buf_reset(&j->state);
-		if (lw_correlation_save_changes(p->corr, &j->state, &info) == LW_OK &&
+		/* A clean stop writes everything: the restart is exact. */
+		if (lw_correlation_save_changes(p->corr, &j->state, &info,
+						p->final_commit) == LW_OK &&
 		    !j->state.oom) {
 			j->x.state_log = j->state.data != NULL ? j->state.data : "";
 			j->x.state_log_len = j->state.len;

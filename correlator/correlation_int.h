@@ -141,6 +141,7 @@ static inline uint32_t slots_of(const struct crule *r)
 #define G_EXPIRED 0x10          /* its window passed: reclaimable */
 #define G_PENDING 0x20          /* a held-back firing waits in the block */
 #define G_EVBIG 0x40            /* the block's evidence ring holds 32 */
+#define G_PARITY 0x80           /* parity of the sweep cycle it was last saved in */
 
 /* struct group.track: host state in bits 0-1, zone state in bits 2-3
  * (0 none yet, 1 one value, 2 several). */
@@ -282,6 +283,7 @@ struct lw_correlation {
 	uint64_t cycle_start;    /* first change set of the running sweep */
 	uint32_t sweep_win, sweep_gi;
 	int need_full;           /* the next save writes everything */
+	int parity;              /* of the running sweep cycle */
 	/* scratch: one group's state in its full form */
 	int64_t *tmp;
 	struct lw_correlation_stats stats;

@@ -6,38 +6,43 @@
 
 #include "correlator/correlation_int.h"
 
-/* The format. Little-endian, all integers fixed width:
+/* The format. Fixed-width integers are little-endian; "v" is a LEB128
+ * varint, "z" a zigzag varint (signed), "t" a time relative to the
+ * group's newest event (0 = none, else 1 + zigzag(seen - t)):
  *
  *   header   "LWCORR" | version u16 (2) | full u8 | seq u64 | clock i64 |
- *            nwin u32 | windows...
+ *            nwin u32 | windows... | trailer
  *   window   kind u8 (0 correlation, 1 direct) | type u8 (event_count 0,
  *            value_count 1, temporal 2, temporal_ordered 3, absence 4,
- *            direct 5) | idlen u16 | id | defhash u64 | words u32 | ndel u32 | (keylen u16 | key) * ndel |
- *            nput u32 | groups...
- *   group    keylen u16 | key | flags u8 (1 has_seq, 2 absent_fired,
- *            4 held back) | track u8 (host state | zone state << 2, each
- *            0 none, 1 one, 2 several) | hostlen u8 | host |
- *            zonelen u8 | zone | seen i64 | last_seq u64 | first i64 |
- *            last i64 | count u32 | last_fire i64 |
- *            [held back: pfirst i64 | plast i64 | pcount u64] |
- *            nev u8 | evidence u64 * nev (oldest first) |
- *            nstate u16 | state i64 * ...
+ *            direct 5) | idlen u16 | id | defhash u64 | words u32 |
+ *            ndel u32 | (keylen u16 | key) * ndel | nput u32 | groups...
+ *   group    keylen v | key | flags u8 (1 has_seq, 2 absent_fired, 4 held
+ *            back, 8 fired before) | track u8 (host state | zone state << 2,
+ *            each 0 none, 1 one, 2 several) | host name | zone name |
+ *            clock - seen z | last_seq v | first t | last t | count v |
+ *            [fired before: last_fire t] |
+ *            [held back: pfirst t | plast t | pcount v] |
+ *            nev v | (last_seq - evidence) z * nev (oldest first) |
+ *            nstate v | state...
+ *   name     v: 0 none, k <= names so far: the k-th name of this blob,
+ *            else a new one: len v | bytes (it becomes the next name)
  *   trailer  FNV-1a 64 of every byte before it, u64
  *
  * The state of a group is what its window can read, in time order:
- * event_count nstate timestamps; value_count nstate (value hash, time)
- * pairs; the other types their `words` words. A whole-state blob has full
- * = 1 and no deletions. A change set applies its deletions, then its
- * groups (each replaces the group of its key). A window is matched on
- * restore by kind, id and defhash (type, timespan, threshold, rules,
- * group-by): state saved under another definition would mean something
- * else. */
+ * event_count nstate timestamps (t); value_count nstate pairs of value
+ * hash u64 and time t; temporal its `words` times t; temporal_ordered its
+ * `words` words: 2n times t, then n seqs z. A whole-state blob has full =
+ * 1 and no deletions. A change set applies its deletions, then its groups
+ * (each replaces the group of its key). A window is matched on restore by
+ * kind, id and defhash (type, timespan, threshold, rules, group-by):
+ * state saved under another definition would mean something else. */
 
 #define SAVE_MAGIC "LWCORR"
 #define SAVE_VERSION 2
 #define SF_HAS_SEQ 1
 #define SF_ABSENT_FIRED 2
 #define SF_PENDING 4
+#define SF_FIRED 8
 /* The sweep writes at least live / SWEEP_CYCLE unchanged groups per
  * change set. */
 #define SWEEP_CYCLE 64
@@ -80,69 +85,136 @@ static void put_u32_at(struct lw_buf *b, size_t at, uint32_t v)
 		b->data[at + (size_t)i] = (char)(v >> (8 * i));
 }
 
-static void put_name(struct lw_buf *b, const struct lw_correlation *c,
-		     uint32_t state, uint32_t id)
+static void put_v(struct lw_buf *b, uint64_t v)
 {
-	struct lw_str s = state == 1 ? lw_correlation_name_str(c, id) : LW_STR_NULL;
+	unsigned char p[10];
+	int n = 0;
 
-	put_u8(b, (uint8_t)s.len);
+	do {
+		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v > 0);
+	lw_buf_append(b, p, (size_t)n);
+}
+
+static uint64_t zig(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzig(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static void put_z(struct lw_buf *b, int64_t v)
+{
+	put_v(b, zig(v));
+}
+
+/* A time relative to the group's newest event (0: none). */
+static void put_t(struct lw_buf *b, int64_t seen, int64_t t)
+{
+	put_v(b, t == T_NONE ? 0 : 1 + zig((int64_t)((uint64_t)seen - (uint64_t)t)));
+}
+
+/* The names of one blob: each is written once, then referred to by its
+ * number (hosts repeat across thousands of groups). */
+struct names_out {
+	uint32_t ids[256];
+	uint32_t n;
+};
+
+static void put_name(struct lw_buf *b, const struct lw_correlation *c,
+		     struct names_out *no, uint32_t state, uint32_t id)
+{
+	struct lw_str s;
+
+	if (state != 1) {
+		put_v(b, 0);
+		return;
+	}
+	for (uint32_t i = 0; i < no->n; i++) {
+		if (no->ids[i] == id) {
+			put_v(b, i + 1);
+			return;
+		}
+	}
+	s = lw_correlation_name_str(c, id);
+	if (no->n < sizeof(no->ids) / sizeof(no->ids[0])) {
+		no->ids[no->n++] = id;
+		put_v(b, no->n);
+	} else {
+		put_v(b, UINT32_MAX); /* new, but not numbered: the table is full */
+	}
+	put_v(b, s.len);
 	lw_buf_append(b, s.ptr, s.len);
 }
 
 /* The live part of a group's state, in time order. */
-static void put_state(struct lw_buf *b, const struct win *w, const int64_t *st)
+static void put_state(struct lw_buf *b, const struct win *w, int64_t seen,
+		      const int64_t *st)
 {
 	if (w->type == CT_EVENT_COUNT) {
 		uint32_t k = w->r->k, head = (uint32_t)(st[0] & 0xffffffff);
 		uint32_t len = (uint32_t)((uint64_t)st[0] >> 32);
 
-		put_u16(b, (uint16_t)len);
+		put_v(b, len);
 		for (uint32_t i = 0; i < len; i++)
-			put_u64(b, (uint64_t)st[1 + (head + i) % k]);
+			put_t(b, seen, st[1 + (head + i) % k]);
 		return;
 	}
 	if (w->type == CT_VALUE_COUNT) {
-		put_u16(b, (uint16_t)st[0]);
-		for (uint32_t i = 0; i < 2 * (uint32_t)st[0]; i++)
-			put_u64(b, (uint64_t)st[1 + i]);
+		put_v(b, (uint64_t)st[0]);
+		for (uint32_t i = 0; i < (uint32_t)st[0]; i++) {
+			put_u64(b, (uint64_t)st[1 + 2 * i]);
+			put_t(b, seen, st[2 + 2 * i]);
+		}
 		return;
 	}
-	put_u16(b, (uint16_t)w->words);
-	for (uint32_t i = 0; i < w->words; i++)
-		put_u64(b, (uint64_t)st[i]);
+	put_v(b, w->words);
+	for (uint32_t i = 0; i < w->words; i++) {
+		if (w->type == CT_TEMPORAL_ORDERED && i >= 2 * w->r->nrefs)
+			put_z(b, st[i]); /* the seqs */
+		else
+			put_t(b, seen, st[i]);
+	}
 }
 
 static void save_group(struct lw_buf *b, const struct lw_correlation *c,
-		       const struct win *w, const struct group *g, int64_t *st)
+		       struct names_out *no, const struct win *w,
+		       const struct group *g, int64_t *st)
 {
 	uint64_t ev[LW_INCIDENT_MAX_EVIDENCE];
 	uint32_t nev = lw_correlation_evidence(w, g, ev);
 	uint8_t flags = (uint8_t)(((g->flags & G_HAS_SEQ) ? SF_HAS_SEQ : 0) |
 				  ((g->flags & G_ABSENT_FIRED) ? SF_ABSENT_FIRED : 0) |
-				  ((g->flags & G_PENDING) ? SF_PENDING : 0));
+				  ((g->flags & G_PENDING) ? SF_PENDING : 0) |
+				  (g->last_fire_ns != T_NONE ? SF_FIRED : 0));
 
-	put_u16(b, g->keylen);
+	put_v(b, g->keylen);
 	lw_buf_append(b, group_key(g), g->keylen);
 	put_u8(b, flags);
 	put_u8(b, g->track);
-	put_name(b, c, ((uint32_t)g->track >> TRACK_HOST_SHIFT) & 3, g->host);
-	put_name(b, c, ((uint32_t)g->track >> TRACK_ZONE_SHIFT) & 3, g->zone);
-	put_u64(b, (uint64_t)g->seen_ns);
-	put_u64(b, g->last_seq);
-	put_u64(b, (uint64_t)g->first_ns);
-	put_u64(b, (uint64_t)g->last_ns);
-	put_u32(b, g->count);
-	put_u64(b, (uint64_t)g->last_fire_ns);
+	put_name(b, c, no, ((uint32_t)g->track >> TRACK_HOST_SHIFT) & 3, g->host);
+	put_name(b, c, no, ((uint32_t)g->track >> TRACK_ZONE_SHIFT) & 3, g->zone);
+	put_z(b, (int64_t)((uint64_t)c->clock - (uint64_t)g->seen_ns));
+	put_v(b, g->last_seq);
+	put_t(b, g->seen_ns, g->first_ns);
+	put_t(b, g->seen_ns, g->last_ns);
+	put_v(b, g->count);
+	if (flags & SF_FIRED)
+		put_t(b, g->seen_ns, g->last_fire_ns);
 	if (g->flags & G_PENDING) {
-		put_u64(b, (uint64_t)g->blk[BLK_PFIRST(w)]);
-		put_u64(b, (uint64_t)g->blk[BLK_PLAST(w)]);
-		put_u64(b, (uint64_t)g->blk[BLK_PCOUNT(w)]);
+		put_t(b, g->seen_ns, g->blk[BLK_PFIRST(w)]);
+		put_t(b, g->seen_ns, g->blk[BLK_PLAST(w)]);
+		put_v(b, (uint64_t)g->blk[BLK_PCOUNT(w)]);
 	}
-	put_u8(b, (uint8_t)nev);
+	put_v(b, nev);
 	for (uint32_t i = 0; i < nev; i++)
-		put_u64(b, ev[i]);
+		put_z(b, (int64_t)(g->last_seq - ev[i]));
 	lw_correlation_state_get(w, g, st);
-	put_state(b, w, st);
+	put_state(b, w, g->seen_ns, st);
 }
 
 static void put_header(struct lw_buf *out, const struct lw_correlation *c,
@@ -176,108 +248,151 @@ static int finish(struct lw_buf *out, size_t start)
 	return out->oom ? LW_ENOMEM : LW_OK;
 }
 
+/* Every group whose window has not passed (expired groups are only
+ * kept until their memory is needed: a restart may drop them). */
+static void save_all(struct lw_buf *out, const struct lw_correlation *c,
+		     int full, uint64_t seq)
+{
+	struct names_out no = {{0}, 0};
+	uint32_t nwin = 0;
+
+	for (uint32_t i = 0; i < c->nwin; i++)
+		nwin += c->w[i].nlive > 0;
+	put_header(out, c, full, seq, nwin);
+	for (uint32_t i = 0; i < c->nwin; i++) {
+		const struct win *w = &c->w[i];
+		size_t count_at;
+		uint32_t n = 0;
+
+		if (w->nlive == 0)
+			continue;
+		put_window(out, w);
+		put_u32(out, 0);
+		count_at = out->len;
+		put_u32(out, 0);
+		for (uint32_t gi = 0; gi < w->ng; gi++) {
+			if (G(w, gi)->flags & G_EXPIRED)
+				continue;
+			save_group(out, c, &no, w, G(w, gi), c->tmp);
+			n++;
+		}
+		put_u32_at(out, count_at, n);
+	}
+}
+
 int lw_correlation_save(const struct lw_correlation *c, struct lw_buf *out)
 {
 	size_t start = out->len;
 
-	put_header(out, c, 1, 0, c->nwin);
-	for (uint32_t i = 0; i < c->nwin; i++) {
-		const struct win *w = &c->w[i];
-
-		put_window(out, w);
-		put_u32(out, 0);
-		put_u32(out, w->ng);
-		for (uint32_t gi = 0; gi < w->ng; gi++)
-			save_group(out, c, w, G(w, gi), c->tmp);
-	}
+	save_all(out, c, 1, 0);
 	return finish(out, start);
 }
 
-/* Marks the next slice of unchanged live groups dirty, from the sweep
- * cursor on; a cursor past the last window completes the cycle. */
-static void sweep(struct lw_correlation *c, uint64_t seq)
+/* A group the log need not hold yet: never written, one event, nothing
+ * held back or fired (a scanner's first attempt). A clean stop writes it
+ * (a full change set); a crash forgets it. */
+static int skippable(const struct group *g)
 {
-	uint64_t live = 0, changed = 0, n;
+	return !(g->flags & (G_SAVED | G_PENDING)) && g->blk == NULL &&
+	       g->count <= 1 && g->last_fire_ns == T_NONE;
+}
+
+/* Written in the current sweep cycle: its record is in a change set the
+ * log keeps when the cycle completes. */
+static int written_this_cycle(const struct lw_correlation *c, const struct group *g)
+{
+	return (g->flags & G_SAVED) && !!(g->flags & G_PARITY) == c->parity;
+}
+
+/* Marks the next slice of live groups not yet written this cycle dirty,
+ * from the sweep cursor on (at most `want` of them, looking at a bounded
+ * number). 1 when the cursor passed the last window: the cycle is done. */
+static int sweep(struct lw_correlation *c)
+{
+	uint64_t live = 0, changed = 0, want, look;
 
 	for (uint32_t i = 0; i < c->nwin; i++) {
 		live += c->w[i].nlive;
 		changed += c->w[i].ndirty;
 	}
-	n = live / SWEEP_CYCLE + 1;
-	if (changed > n)
-		n = changed;
-	while (n > 0 && c->sweep_win < c->nwin) {
+	want = live / SWEEP_CYCLE + 1;
+	if (changed > want)
+		want = changed;
+	look = 4 * want + 4096;
+	while (want > 0 && look > 0 && c->sweep_win < c->nwin) {
 		struct win *w = &c->w[c->sweep_win];
+		struct group *g;
 
 		if (c->sweep_gi >= w->ng) {
 			c->sweep_win++;
 			c->sweep_gi = 0;
 			continue;
 		}
-		if (!(G(w, c->sweep_gi)->flags & (G_DIRTY | G_EXPIRED))) {
+		g = G(w, c->sweep_gi);
+		look--;
+		if (!(g->flags & (G_DIRTY | G_EXPIRED)) && !written_this_cycle(c, g) &&
+		    !skippable(g)) {
 			lw_correlation_group_dirty(w, c->sweep_gi);
-			n--;
+			want--;
 		}
 		c->sweep_gi++;
 	}
-	if (c->sweep_win >= c->nwin) {
-		/* Every live group was written in [cycle_start, seq]. */
-		c->keep_from = c->cycle_start;
-		c->cycle_start = seq + 1;
-		c->sweep_win = 0;
-		c->sweep_gi = 0;
-	}
+	return c->sweep_win >= c->nwin;
 }
 
-static void mark_all_saved(struct lw_correlation *c)
+static void mark_saved(const struct lw_correlation *c, struct group *g)
 {
-	for (uint32_t i = 0; i < c->nwin; i++) {
-		struct win *w = &c->w[i];
+	g->flags = (uint8_t)((g->flags & ~(G_DIRTY | G_PARITY)) | G_SAVED |
+			     (c->parity ? G_PARITY : 0));
+}
 
-		for (uint32_t gi = 0; gi < w->ng; gi++) {
-			struct group *g = G(w, gi);
-
-			g->flags = (uint8_t)((g->flags & ~G_DIRTY) | G_SAVED);
-		}
-		w->ndirty = 0;
-		lw_buf_reset(&w->tomb);
-		w->ntomb = 0;
-	}
+static void forget_changes(struct win *w)
+{
+	w->ndirty = 0;
+	lw_buf_reset(&w->tomb);
+	w->ntomb = 0;
 }
 
 int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
-				struct lw_correlation_save_info *info)
+				struct lw_correlation_save_info *info, int everything)
 {
 	size_t start = out->len;
 	uint64_t seq = c->save_seq++;
+	struct names_out no = {{0}, 0};
 	uint32_t nwin = 0;
-	int rc;
+	int done, rc;
 
 	memset(info, 0, sizeof(*info));
 	info->seq = seq;
-	if (c->need_full) {
-		rc = lw_correlation_save(c, out);
-		if (rc != LW_OK)
-			return rc;
-		/* The whole-state blob under this change set's number. */
-		for (int i = 0; i < 8; i++)
-			out->data[start + 9 + (size_t)i] = (char)(seq >> (8 * i));
-		out->len -= 8;
+	if (c->need_full || everything) {
+		save_all(out, c, 1, seq);
 		rc = finish(out, start);
-		if (rc != LW_OK)
+		if (rc != LW_OK) {
+			c->need_full = 1;
 			return rc;
-		for (uint32_t i = 0; i < c->nwin; i++)
-			info->groups += c->w[i].ng;
-		mark_all_saved(c);
+		}
+		for (uint32_t i = 0; i < c->nwin; i++) {
+			struct win *w = &c->w[i];
+
+			for (uint32_t gi = 0; gi < w->ng; gi++)
+				if (!(G(w, gi)->flags & G_EXPIRED)) {
+					mark_saved(c, G(w, gi));
+					info->groups++;
+				} else {
+					G(w, gi)->flags &= (uint8_t)~(G_DIRTY | G_SAVED);
+				}
+			forget_changes(w);
+		}
 		c->need_full = 0;
 		c->keep_from = seq;
 		c->cycle_start = seq + 1;
+		c->parity ^= 1;
 		c->sweep_win = c->sweep_gi = 0;
 		info->full = 1;
 		info->keep_from = seq;
 		return LW_OK;
 	}
-	sweep(c, seq);
+	done = sweep(c);
 	for (uint32_t i = 0; i < c->nwin; i++)
 		nwin += c->w[i].ndirty > 0 || c->w[i].ntomb > 0;
 	put_header(out, c, 0, seq, nwin);
@@ -301,15 +416,24 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 			if (gi >= w->ng || !(G(w, gi)->flags & G_DIRTY))
 				continue; /* moved since, or listed twice */
 			g = G(w, gi);
-			save_group(out, c, w, g, c->tmp);
-			g->flags = (uint8_t)((g->flags & ~G_DIRTY) | G_SAVED);
+			if (skippable(g)) {
+				g->flags &= (uint8_t)~G_DIRTY;
+				continue;
+			}
+			save_group(out, c, &no, w, g, c->tmp);
+			mark_saved(c, g);
 			nput++;
 		}
 		put_u32_at(out, count_at, nput);
 		info->groups += nput;
-		w->ndirty = 0;
-		lw_buf_reset(&w->tomb);
-		w->ntomb = 0;
+		forget_changes(w);
+	}
+	if (done) {
+		/* Every live group was written in [cycle_start, seq]. */
+		c->keep_from = c->cycle_start;
+		c->cycle_start = seq + 1;
+		c->parity ^= 1;
+		c->sweep_win = c->sweep_gi = 0;
 	}
 	info->keep_from = c->keep_from;
 	rc = finish(out, start);
@@ -361,11 +485,71 @@ static void clear_all(struct lw_correlation *c)
 	c->clock = T_NONE;
 }
 
+static uint64_t get_v(struct rd *r)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		const unsigned char *p = take(r, 1);
+
+		if (p == NULL)
+			return 0;
+		v |= (uint64_t)(*p & 0x7f) << shift;
+		if (!(*p & 0x80))
+			return v;
+	}
+	r->bad = 1; /* more than 10 bytes */
+	return 0;
+}
+
+static int64_t get_z(struct rd *r)
+{
+	return unzig(get_v(r));
+}
+
+static int64_t get_t(struct rd *r, int64_t seen)
+{
+	uint64_t v = get_v(r);
+
+	return v == 0 ? T_NONE : (int64_t)((uint64_t)seen - (uint64_t)unzig(v - 1));
+}
+
+/* The names of one blob as they are read (put_name). */
+struct names_in {
+	struct lw_str s[256];
+	uint32_t n;
+};
+
+static struct lw_str get_name(struct rd *r, struct names_in *ni)
+{
+	uint64_t k = get_v(r), len;
+	const unsigned char *p;
+
+	if (k == 0)
+		return LW_STR_NULL;
+	if (k <= ni->n)
+		return ni->s[k - 1];
+	len = get_v(r);
+	if (len > 255 || (p = take(r, (size_t)len)) == NULL) {
+		r->bad = 1;
+		return LW_STR_NULL;
+	}
+	if (k == UINT32_MAX)
+		return (struct lw_str){(const char *)p, (uint32_t)len};
+	if (k != ni->n + 1 || ni->n == sizeof(ni->s) / sizeof(ni->s[0])) {
+		r->bad = 1;
+		return LW_STR_NULL;
+	}
+	ni->s[ni->n++] = (struct lw_str){(const char *)p, (uint32_t)len};
+	return ni->s[ni->n - 1];
+}
+
 /* A group as read, before it is placed. */
 struct rgroup {
-	const unsigned char *key, *host, *zone;
+	const unsigned char *key;
+	struct lw_str host, zone;
 	uint16_t keylen;
-	uint8_t flags, track, hostlen, zonelen, nev;
+	uint8_t flags, track, nev;
 	int64_t seen, first, last, last_fire, pfirst, plast;
 	uint64_t last_seq, pcount;
 	uint32_t count;
@@ -374,77 +558,99 @@ struct rgroup {
 
 /* Reads a group's state (saved by a window of `type`) into st, full
  * form for w; w NULL: read past it. 0 when it does not fit w. */
-static int read_state(struct rd *r, uint8_t type, const struct win *w, int64_t *st)
+static int read_state(struct rd *r, uint8_t type, uint32_t nrefs, const struct win *w,
+		      int64_t seen, int64_t *st)
 {
-	uint32_t n = (uint32_t)get_le(r, 2);
+	uint64_t n = get_v(r);
 
-	if (w == NULL) {
-		take(r, (size_t)n * (type == CT_VALUE_COUNT ? 16 : 8));
-		return 1;
-	}
-	if (w->type == CT_EVENT_COUNT) {
-		if (n > w->r->k)
-			return 0;
-		st[0] = (int64_t)((uint64_t)n << 32);
-		for (uint32_t i = 0; i < n; i++)
-			st[1 + i] = (int64_t)get_le(r, 8);
-		return 1;
-	}
-	if (w->type == CT_VALUE_COUNT) {
-		if (n > w->r->k)
-			return 0;
-		st[0] = n;
-		for (uint32_t i = 0; i < 2 * n; i++)
-			st[1 + i] = (int64_t)get_le(r, 8);
-		return 1;
-	}
-	if (n != w->words)
+	if (n > 3 * LW_CORRELATION_MAX_THRESHOLD + 3) {
+		r->bad = 1;
 		return 0;
-	for (uint32_t i = 0; i < n; i++)
-		st[i] = (int64_t)get_le(r, 8);
+	}
+	if (type == CT_EVENT_COUNT) {
+		if (w != NULL && n > w->r->k)
+			return 0;
+		if (w != NULL)
+			st[0] = (int64_t)(n << 32);
+		for (uint64_t i = 0; i < n; i++) {
+			int64_t t = get_t(r, seen);
+
+			if (w != NULL)
+				st[1 + i] = t;
+		}
+		return 1;
+	}
+	if (type == CT_VALUE_COUNT) {
+		if (w != NULL && n > w->r->k)
+			return 0;
+		if (w != NULL)
+			st[0] = (int64_t)n;
+		for (uint64_t i = 0; i < n; i++) {
+			int64_t h = (int64_t)get_le(r, 8), t = get_t(r, seen);
+
+			if (w != NULL) {
+				st[1 + 2 * i] = h;
+				st[2 + 2 * i] = t;
+			}
+		}
+		return 1;
+	}
+	if (w != NULL && n != w->words)
+		return 0;
+	for (uint64_t i = 0; i < n; i++) {
+		/* temporal_ordered: 2 * nrefs times, then nrefs seqs */
+		int64_t v = type == CT_TEMPORAL_ORDERED && i >= 2 * (uint64_t)nrefs ?
+			get_z(r) : get_t(r, seen);
+
+		if (w != NULL)
+			st[i] = v;
+	}
 	return 1;
 }
 
-static int read_group(struct rd *r, struct rgroup *x)
+static int read_group(struct rd *r, struct names_in *ni, int64_t clock,
+		      struct rgroup *x)
 {
+	uint64_t v;
+
 	memset(x, 0, sizeof(*x));
-	x->keylen = (uint16_t)get_le(r, 2);
-	if (x->keylen > LW_CORRELATION_KEY_MAX || (x->key = take(r, x->keylen)) == NULL)
+	v = get_v(r);
+	if (v > LW_CORRELATION_KEY_MAX || (x->key = take(r, (size_t)v)) == NULL)
 		return 0;
+	x->keylen = (uint16_t)v;
 	x->flags = (uint8_t)get_le(r, 1);
 	x->track = (uint8_t)get_le(r, 1);
-	x->hostlen = (uint8_t)get_le(r, 1);
-	x->host = take(r, x->hostlen);
-	x->zonelen = (uint8_t)get_le(r, 1);
-	x->zone = take(r, x->zonelen);
-	x->seen = (int64_t)get_le(r, 8);
-	x->last_seq = get_le(r, 8);
-	x->first = (int64_t)get_le(r, 8);
-	x->last = (int64_t)get_le(r, 8);
-	x->count = (uint32_t)get_le(r, 4);
-	x->last_fire = (int64_t)get_le(r, 8);
+	x->host = get_name(r, ni);
+	x->zone = get_name(r, ni);
+	x->seen = (int64_t)((uint64_t)clock - (uint64_t)get_z(r));
+	x->last_seq = get_v(r);
+	x->first = get_t(r, x->seen);
+	x->last = get_t(r, x->seen);
+	v = get_v(r);
+	x->count = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	x->last_fire = (x->flags & SF_FIRED) ? get_t(r, x->seen) : T_NONE;
 	if (x->flags & SF_PENDING) {
-		x->pfirst = (int64_t)get_le(r, 8);
-		x->plast = (int64_t)get_le(r, 8);
-		x->pcount = get_le(r, 8);
+		x->pfirst = get_t(r, x->seen);
+		x->plast = get_t(r, x->seen);
+		x->pcount = get_v(r);
 	}
-	x->nev = (uint8_t)get_le(r, 1);
-	if (x->flags > 7 || (x->track & 3) > 2 || ((x->track >> 2) & 3) > 2 ||
-	    x->track > 15 || x->nev > LW_INCIDENT_MAX_EVIDENCE ||
-	    x->zonelen > 63)
+	v = get_v(r);
+	if (x->flags > 15 || (x->track & 3) > 2 || ((x->track >> 2) & 3) > 2 ||
+	    x->track > 15 || v > LW_INCIDENT_MAX_EVIDENCE || x->zone.len > 63)
 		return 0;
+	x->nev = (uint8_t)v;
 	for (uint32_t i = 0; i < x->nev; i++)
-		x->ev[i] = get_le(r, 8);
+		x->ev[i] = x->last_seq - (uint64_t)get_z(r);
 	return !r->bad;
 }
 
 static void restore_name(struct lw_correlation *c, struct group *g, int shift,
-			 uint32_t *id, const unsigned char *s, uint8_t len)
+			 uint32_t *id, struct lw_str s)
 {
 	uint32_t state = ((uint32_t)g->track >> shift) & 3;
 
 	if (state == 1) {
-		*id = lw_correlation_name_get(c, (const char *)s, len);
+		*id = lw_correlation_name_get(c, s.ptr != NULL ? s.ptr : "", s.len);
 		if (*id == 0)
 			g->track = (uint8_t)((g->track & ~(3u << shift)) | (2u << shift));
 	}
@@ -471,10 +677,10 @@ static int place_group(struct lw_correlation *c, struct win *w,
 	lw_correlation_name_put(c, g->host);
 	lw_correlation_name_put(c, g->zone);
 	g->host = g->zone = 0;
-	g->flags &= (uint8_t)(G_EXPIRED | G_DIRTY);
+	g->flags &= (uint8_t)(G_EXPIRED | G_DIRTY | G_EVBIG);
 	g->track = x->track;
-	restore_name(c, g, TRACK_HOST_SHIFT, &g->host, x->host, x->hostlen);
-	restore_name(c, g, TRACK_ZONE_SHIFT, &g->zone, x->zone, x->zonelen);
+	restore_name(c, g, TRACK_HOST_SHIFT, &g->host, x->host);
+	restore_name(c, g, TRACK_ZONE_SHIFT, &g->zone, x->zone);
 	g->seen_ns = x->seen;
 	g->last_seq = x->last_seq;
 	g->first_ns = x->first;
@@ -522,7 +728,9 @@ static int place_group(struct lw_correlation *c, struct win *w,
 			g->flags |= G_PENDING;
 		}
 	}
-	g->flags = (uint8_t)((g->flags & ~G_DIRTY) | G_SAVED);
+	/* In the log now; a sweep cycle starts after the restore. */
+	g->flags = (uint8_t)((g->flags & ~(G_DIRTY | G_PARITY)) | G_SAVED |
+			     (c->parity ? 0 : G_PARITY));
 	lw_correlation_group_placed(c, w, gi);
 	next = lw_correlation_next_action(w, g);
 	if (next != T_NONE)
@@ -566,6 +774,7 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 		 uint64_t *seq, const char **why)
 {
 	struct rd r;
+	struct names_in ni;
 	uint32_t nwin;
 	int64_t clock;
 	int full;
@@ -585,6 +794,7 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 		return LW_ECORRUPT;
 	}
 	r = (struct rd){b + 8, b + len - 8, 0};
+	memset(&ni, 0, sizeof(ni));
 	full = (int)get_le(&r, 1);
 	*seq = get_le(&r, 8);
 	clock = (int64_t)get_le(&r, 8);
@@ -620,7 +830,9 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 			struct rgroup x;
 			int ok;
 
-			if (!read_group(&r, &x) || !read_state(&r, type, w, c->tmp)) {
+			if (!read_group(&r, &ni, clock, &x) ||
+			    !read_state(&r, type, type == CT_TEMPORAL_ORDERED ? words / 3 : 0,
+					w, x.seen, c->tmp)) {
 				r.bad = 1;
 				break;
 			}
@@ -638,6 +850,7 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 	}
 	if (c->clock == T_NONE || clock > c->clock)
 		c->clock = clock;
+	(void)full;
 	return LW_OK;
 }
 

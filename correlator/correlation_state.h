@@ -57,14 +57,17 @@ struct lw_correlation_save_info {
 };
 
 /* Appends the next change set to out. Groups changed since the previous
- * change set are written, and at least as many unchanged live ones (the
- * sweep, at least 1/64 of them), so a cycle over every group takes at
- * most 64 change sets and the log holds about twice the live state. The
- * first change set of a correlation (and the first after
- * lw_correlation_save_failed) is full. LW_OK or LW_ENOMEM (then the next
- * one is full). */
+ * change set are written, except groups never written that hold a single
+ * event and nothing else (a scanner's first attempt: a crash forgets it),
+ * and at least as many live groups not written since the sweep cycle
+ * began (the sweep, at least 1/64 of them), so a cycle over every group
+ * takes at most 64 change sets and the log holds about twice the live
+ * state. The first change set of a correlation, the first after
+ * lw_correlation_save_failed, and one with `everything` set (a clean
+ * stop) are full: every live group, and keep_from == seq. LW_OK or
+ * LW_ENOMEM (then the next one is full). */
 int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
-				struct lw_correlation_save_info *info);
+				struct lw_correlation_save_info *info, int everything);
 /* The last change set was not stored: the next one writes everything. */
 void lw_correlation_save_failed(struct lw_correlation *c);
 

@@ -721,7 +721,9 @@ static int apply_all(struct lw_correlation *c, struct lw_buf *sets, uint64_t *se
 
 /* The change log: a full first set, then only what changed (and the
  * sweep); applying the sets kept rebuilds the same windows, deletions
- * included, and the log keeps going after a restore. */
+ * included, and the log keeps going after a restore. A group never
+ * written that holds one event is left out until it has more (a crash
+ * forgets a scanner's first attempt), but a clean stop's set has it. */
 Test(correlation, change_sets_rebuild_the_windows)
 {
 	struct lw_buf sets[8];
@@ -735,20 +737,20 @@ Test(correlation, change_sets_rebuild_the_windows)
 		lw_buf_init(&sets[i]);
 	for (int i = 0; i < 3; i++)
 		feed(t(0, i), "h", "203.0.113.5", "u", "a");
-	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
 	cr_expect(info.full, "the first change set holds everything");
 	cr_expect_eq(info.groups, 1);
 	seqs[n++] = info.seq;
 	keep = info.keep_from;
 	feed(t(0, 3), "h", "203.0.113.5", "u", "a");
 	feed(t(0, 4), "h", "198.51.100.1", "u", "a");
-	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
 	cr_expect(!info.full);
-	cr_expect_eq(info.groups, 2, "the two changed groups");
+	cr_expect_eq(info.groups, 1, "the changed group; 198.51.100.1's single event waits");
 	seqs[n++] = info.seq;
-	/* .1's window passes; a later group pushes the clock on. */
-	feed(t(5, 0), "h", "192.0.2.1", "u", "a");
-	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	feed(t(0, 5), "h", "192.0.2.1", "u", "a");
+	feed(t(0, 6), "h", "192.0.2.1", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
 	seqs[n++] = info.seq;
 	if (info.keep_from > keep)
 		keep = info.keep_from;
@@ -757,20 +759,35 @@ Test(correlation, change_sets_rebuild_the_windows)
 	cr_assert_eq(apply_all(c2, sets, seqs, n, keep), 0);
 	lw_correlation_free(corr);
 	corr = c2;
-	/* 203.0.113.5 had four events in its minute at t(0,3); the window
-	 * at t(0, 10) still holds them all. */
 	nfires = 0;
+	/* 203.0.113.5's four events were in the minute ending at t(1,0):
+	 * at t(0, 10) the restored ring still holds them all. */
 	feed(t(0, 10), "h", "203.0.113.5", "u", "a");
-	cr_expect_eq(nfires, 0, "its minute ended at t(1,0): the restored ring says so");
-	for (int i = 0; i < 4; i++)
-		feed(t(5, 1 + i), "h", "192.0.2.1", "u", "a");
-	cr_assert_eq(nfires, 1, "192.0.2.1: one restored event + four new");
-	cr_expect_eq(fires[0].count, 5);
-	cr_expect_eq(fires[0].first, t(5, 0));
+	cr_expect_eq(nfires, 1, "four restored events + one new");
+	for (int i = 0; i < 3; i++)
+		feed(t(0, 11 + i), "h", "192.0.2.1", "u", "a");
+	cr_assert_eq(nfires, 2, "192.0.2.1: two restored events + three new");
+	cr_expect_eq(fires[1].count, 5);
+	cr_expect_eq(fires[1].first, t(0, 5));
 	/* The log goes on with numbers after the restored ones. */
-	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info), LW_OK);
+	feed(t(0, 20), "h", "198.51.100.9", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
 	cr_expect(!info.full, "a restored log is continued, not restarted");
 	cr_expect_gt(info.seq, seqs[n - 1]);
+	n++;
+	/* A clean stop's change set is full, single events included. */
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 1), LW_OK);
+	cr_expect(info.full);
+	cr_expect_eq(info.keep_from, info.seq, "older change sets are no longer needed");
+	seqs[n] = info.seq;
+	c2 = lw_correlation_new(rs);
+	cr_assert_not_null(c2);
+	cr_assert_eq(apply_all(c2, sets + n, seqs + n, 1, 0), 0);
+	lw_correlation_free(corr);
+	corr = c2;
+	for (int i = 0; i < 4; i++)
+		feed(t(0, 21 + i), "h", "198.51.100.9", "u", "a");
+	cr_expect_eq(nfires, 3, "198.51.100.9: its single event came back after a clean stop");
 	for (int i = 0; i <= n; i++)
 		lw_buf_release(&sets[i]);
 }

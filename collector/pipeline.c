@@ -83,6 +83,9 @@
  * (~2.3 MB of pending firings). */
 #define PENDING_MAX 2048
 #define PENDING_COMMIT 1536
+/* The index of the pending firings by (rule, group): a power of two,
+ * at least twice PENDING_MAX (a flood of firings is merged in O(1)). */
+#define PENDING_TAB 4096
 /* Rule firings plus lw_health's system incidents. */
 #define MAX_RAISES (PENDING_MAX + LW_HEALTH_MAX_RAISES)
 /* A burst that has ended is committed at once instead of after
@@ -221,6 +224,7 @@ struct lw_pipeline {
 	uint64_t base_seq;        /* store seq of the builder's first event */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
+	uint16_t pending_tab[PENDING_TAB];      /* pending index + 1, 0 = empty */
 	struct lw_buf state;                    /* carry_windows */
 	/* Per-rule correlation counts of earlier runs and generations
 	 * (lw_correlation_stats_text), so totals continue. */
@@ -289,18 +293,33 @@ static void fire_merge(struct lw_incident_fire *to,
 	}
 }
 
+/* The pending firings start over (they went to a commit, or a swap). */
+static void pending_clear(struct lw_pipeline *p)
+{
+	p->npending = 0;
+	memset(p->pending_tab, 0, sizeof(p->pending_tab));
+}
+
 /* lw_incident_cb: keeps the firing (copied: f is valid only during the
  * call) for the next commit, merged with one of the same identity. */
 static void on_fire(const struct lw_incident_fire *f, void *arg)
 {
 	struct lw_pipeline *p = arg;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)f->rule;
+	uint32_t i;
 
 	if (f->rule == NULL)
 		return;
-	for (uint32_t i = 0; i < p->npending; i++) {
-		if (p->pending[i].rule == f->rule &&
-		    strcmp(p->pending[i].group, f->group) == 0) {
-			fire_merge(&p->pending[i], f);
+	for (const char *s = f->group; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	for (i = (uint32_t)h & (PENDING_TAB - 1); p->pending_tab[i] != 0;
+	     i = (i + 1) & (PENDING_TAB - 1)) {
+		struct lw_incident_fire *to = &p->pending[p->pending_tab[i] - 1];
+
+		if (to->rule == f->rule && strcmp(to->group, f->group) == 0) {
+			fire_merge(to, f);
 			return;
 		}
 	}
@@ -309,6 +328,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 		return;
 	}
 	p->pending[p->npending++] = *f;
+	p->pending_tab[i] = (uint16_t)p->npending;
 	if (p->first_ms == 0)
 		p->first_ms = lw_time_mono_ms();
 }
@@ -694,7 +714,7 @@ static void seal(struct lw_pipeline *p)
 	j->pending = p->pending;
 	p->pending = f;
 	j->npending = p->npending;
-	p->npending = 0;
+	pending_clear(p);
 	j->nevents = lw_segment_builder_count(j->builder);
 	j->x.first_seq = p->base_seq;
 	p->base_seq += j->nevents;
@@ -1081,7 +1101,7 @@ static void apply_swap(struct lw_pipeline *p)
 	p->cfg = next.cfg;
 	p->rs = next.ruleset;
 	p->corr = next.ruleset != NULL ? next.correlation : NULL;
-	p->npending = 0;
+	pending_clear(p);
 	p->state_saved_ms = 0; /* the next commit stores the new windows */
 	p->swap_due = 0;
 	p->swap_wait = NULL;

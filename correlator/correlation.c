@@ -232,7 +232,11 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 			maxw = w->words;
 	}
 	c->tmp = calloc(maxw, sizeof(*c->tmp));
-	if (c->tmp == NULL)
+	/* At most: every window of every event, each direct window, and
+	 * each (detection rule -> correlation) edge. */
+	c->prep_cap = (ncorr ? cr->nall + cr->cons_off[cr->nsigma] : 0) + nsigma;
+	c->prep = calloc(c->prep_cap ? c->prep_cap : 1, sizeof(*c->prep));
+	if (c->tmp == NULL || c->prep == NULL)
 		goto fail;
 	c->clock = T_NONE;
 	c->due = INT64_MAX;
@@ -266,6 +270,7 @@ void lw_correlation_free(struct lw_correlation *c)
 	free(c->direct_win);
 	free(c->q);
 	free(c->tmp);
+	free(c->prep);
 	free(c);
 }
 
@@ -745,22 +750,28 @@ static void fire_unkept(struct lw_correlation *c, struct win *w,
 		     x->ts, x->ts, x->cb, x->arg);
 }
 
-/* The group of key, found or created; NONE32 when it cannot be had (then
- * *rc says whether that is an error). */
+/* The group of key (hash h), found or created; NONE32 when it cannot be
+ * had (then *rc says whether that is an error). hint: a group index that
+ * may hold the key (checked). */
 static uint32_t find_group(struct lw_correlation *c, struct win *w,
-			   const char *key, uint16_t klen, int *created, int *rc)
+			   const char *key, uint16_t klen, uint64_t h,
+			   uint32_t hint, int *created, int *rc)
 {
 	enum get_result res;
-	uint32_t gi = w->hint;
+	uint32_t gi;
 
 	*created = 0;
 	*rc = LW_OK;
+	if (hint < w->ng && G(w, hint)->keylen == klen &&
+	    lw_memeq(group_key(G(w, hint)), key, klen))
+		return hint;
 	/* Senders send in bursts: the group of the previous event of this
 	 * window is the likeliest, and costs one compare to confirm. */
+	gi = w->hint;
 	if (gi < w->ng && G(w, gi)->keylen == klen &&
 	    lw_memeq(group_key(G(w, gi)), key, klen))
 		return gi;
-	gi = lw_correlation_group_get(c, w, key, klen, &res);
+	gi = lw_correlation_group_get_h(c, w, key, klen, h, &res);
 	if (res == GET_NOMEM)
 		*rc = LW_ENOMEM;
 	*created = res == GET_CREATED;
@@ -817,29 +828,40 @@ static void feed_absence(struct lw_correlation *c, struct win *w, uint32_t gi,
 	lw_correlation_action_at(c, w, gi, g->seen_ns + w->timespan_ns + 1);
 }
 
-/* Feeds one event into window wi at reference slot. Returns 1 when the
+/* The key of the event in window w at reference slot (and its hash);
+ * 0 when a group-by field is missing (counted). */
+static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
+		    const struct lw_event *ev, char *key, uint16_t *klen,
+		    uint64_t *h)
+{
+	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
+	uint32_t ngroup = w->r ? w->r->ngroup : 1;
+
+	if (!make_key(ev, gf, ngroup, w->r == NULL, key, klen)) {
+		c->stats.no_group++;
+		w->n.no_group++;
+		return 0;
+	}
+	*h = fnv1a(c->seed, key, *klen);
+	return 1;
+}
+
+/* Feeds one event into window wi at reference slot, with its key made
+ * (feed_key) and a hint where its group may be. Returns 1 when the
  * window's condition held (the correlation fired, delivered or not), 0
  * otherwise, or LW_ENOMEM. */
-static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
-		const struct evctx *x)
+static int feed_group(struct lw_correlation *c, uint32_t wi, uint32_t slot,
+		      const struct evctx *x, const char *key, uint16_t klen,
+		      uint64_t h, uint32_t hint)
 {
 	struct win *w = &c->w[wi];
 	const struct lw_event *ev = x->ev;
-	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
-	uint32_t ngroup = w->r ? w->r->ngroup : 1;
-	char key[LW_CORRELATION_KEY_MAX];
-	uint16_t klen = 0;
 	uint64_t vh = 0;
 	struct group *g;
 	uint32_t gi;
 	int64_t *st;
 	int fire = 0, created, rc;
 
-	if (!make_key(ev, gf, ngroup, w->r == NULL, key, &klen)) {
-		c->stats.no_group++;
-		w->n.no_group++;
-		return 0;
-	}
 	if (w->type == CT_VALUE_COUNT) {
 		char num[LW_EVENT_MEMBER_TEXT_MAX];
 		struct lw_str v = field_value(ev, &w->r->vf[slot], num);
@@ -851,7 +873,7 @@ static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 		}
 		vh = fnv1a(FNV_OFFSET, v.ptr, v.len);
 	}
-	gi = find_group(c, w, key, klen, &created, &rc);
+	gi = find_group(c, w, key, klen, h, hint, &created, &rc);
 	if (gi == NONE32) {
 		if (rc == LW_OK && w->type == CT_DIRECT) {
 			fire_unkept(c, w, key, klen, x);
@@ -917,6 +939,19 @@ static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 	return 1;
 }
 
+/* Feeds one event into window wi at reference slot (feed_group). */
+static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
+		const struct evctx *x)
+{
+	char key[LW_CORRELATION_KEY_MAX];
+	uint16_t klen = 0;
+	uint64_t h;
+
+	if (!feed_key(c, &c->w[wi], slot, x->ev, key, &klen, &h))
+		return 0;
+	return feed_group(c, wi, slot, x, key, klen, h, NONE32);
+}
+
 /* The next action of g (absence due, held-back firing due), or T_NONE. */
 int64_t lw_correlation_next_action(const struct win *w, const struct group *g)
 {
@@ -979,6 +1014,20 @@ static void run_due(struct lw_correlation *c, lw_incident_cb cb, void *arg)
 	lw_correlation_wheel_run(c, now);
 }
 
+/* Correlation wi fired: the correlations referencing it are fed next. */
+static void queue_fired(struct lw_correlation *c, uint32_t wi)
+{
+	const struct lw_correlation_rules *cr = c->cr;
+	uint32_t q;
+
+	if (cr->cons_off[cr->nsigma + wi] == cr->cons_off[cr->nsigma + wi + 1])
+		return; /* nothing references this correlation */
+	for (q = 0; q < c->nq && c->q[q] != wi; q++)
+		;
+	if (q == c->nq)
+		c->q[c->nq++] = wi;
+}
+
 static int feed_consumers(struct lw_correlation *c, uint32_t idx,
 			  const struct evctx *x)
 {
@@ -988,21 +1037,58 @@ static int feed_consumers(struct lw_correlation *c, uint32_t idx,
 	for (uint32_t k = cr->cons_off[idx]; k < cr->cons_off[idx + 1]; k++) {
 		uint32_t wi = cr->cons[k].win;
 		int r = feed(c, wi, cr->cons[k].slot, x);
-		uint32_t q;
 
-		if (r < 0) {
+		if (r < 0)
 			rc = r;
-			continue;
-		}
-		if (r == 0 || cr->cons_off[cr->nsigma + wi] ==
-		    cr->cons_off[cr->nsigma + wi + 1])
-			continue; /* nothing references this correlation */
-		for (q = 0; q < c->nq && c->q[q] != wi; q++)
-			;
-		if (q == c->nq)
-			c->q[c->nq++] = wi;
+		else if (r == 1)
+			queue_fired(c, wi);
 	}
 	return rc;
+}
+
+static void prep_add(struct lw_correlation *c, uint32_t *n, uint32_t wi,
+		     uint32_t slot, uint8_t kind)
+{
+	if (*n < c->prep_cap)
+		c->prep[(*n)++] = (struct prep){.wi = wi, .slot = slot, .kind = kind};
+}
+
+/* The event's first round of feeds (windows of every event, direct
+ * windows and the correlations of its matches), their keys made and
+ * hashed, then their table slots and groups prefetched one after the
+ * other: their cache misses overlap instead of adding up. */
+static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
+			const uint32_t *matched, uint32_t nmatched)
+{
+	const struct lw_correlation_rules *cr = c->cr;
+	uint32_t nsigma = lw_ruleset_rule_count(c->rs), n = 0;
+	int staged = cr != NULL && cr->built;
+
+	for (uint32_t a = 0; staged && a < cr->nall; a++)
+		prep_add(c, &n, cr->all_events[a], 0, PREP_ALL);
+	for (uint32_t i = 0; i < nmatched; i++) {
+		uint32_t d = matched[i];
+
+		if (d >= nsigma)
+			continue;
+		if (c->direct_win[d] != NONE32)
+			prep_add(c, &n, c->direct_win[d], 0, PREP_DIRECT);
+		for (uint32_t k = staged ? cr->cons_off[d] : 0;
+		     staged && k < cr->cons_off[d + 1]; k++)
+			prep_add(c, &n, cr->cons[k].win, cr->cons[k].slot, PREP_CONS);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct prep *pr = &c->prep[i];
+
+		pr->has_key = (uint8_t)feed_key(c, &c->w[pr->wi], pr->slot, ev, pr->key,
+						&pr->klen, &pr->h);
+		if (pr->has_key)
+			lw_correlation_tab_prefetch(&c->w[pr->wi], pr->h);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		c->prep[i].hint = c->prep[i].has_key ?
+			lw_correlation_tab_peek(&c->w[c->prep[i].wi], c->prep[i].h) : NONE32;
+	return n;
 }
 
 int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
@@ -1011,31 +1097,22 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 {
 	const struct lw_correlation_rules *cr = c->cr;
 	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg};
-	uint32_t nsigma = lw_ruleset_rule_count(c->rs);
+	uint32_t n = prepare(c, ev, matched, nmatched);
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;
 
 	c->nq = 0;
-	for (uint32_t a = 0; staged && a < cr->nall; a++) {
-		r = feed(c, cr->all_events[a], 0, &x);
-		if (r == 1 && cr->cons_off[cr->nsigma + cr->all_events[a]] !=
-		    cr->cons_off[cr->nsigma + cr->all_events[a] + 1])
-			c->q[c->nq++] = cr->all_events[a];
+	for (uint32_t i = 0; i < n; i++) {
+		const struct prep *pr = &c->prep[i];
+
+		if (!pr->has_key)
+			continue;
+		r = feed_group(c, pr->wi, pr->slot, &x, pr->key, pr->klen, pr->h,
+			       pr->hint);
 		if (r < 0)
 			rc = r;
-	}
-	for (uint32_t i = 0; i < nmatched; i++) {
-		uint32_t d = matched[i];
-
-		if (d >= nsigma)
-			continue;
-		if (c->direct_win[d] != NONE32) {
-			r = feed(c, c->direct_win[d], 0, &x);
-			if (r < 0)
-				rc = r;
-		}
-		if (staged && (r = feed_consumers(c, d, &x)) < 0)
-			rc = r;
+		else if (r == 1 && pr->kind != PREP_DIRECT)
+			queue_fired(c, pr->wi);
 	}
 	/* Correlations that fired feed the correlations referencing them;
 	 * the queue grows while it is walked (chains of any depth). */

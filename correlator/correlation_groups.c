@@ -988,11 +988,45 @@ static void group_init(struct win *w, struct group *g, uint64_t h)
 			g->inl[i] = T_NONE;
 }
 
+void lw_correlation_tab_prefetch(const struct win *w, uint64_t h)
+{
+	if (w->tcap > 0)
+		__builtin_prefetch(&w->tab[(uint32_t)h & (w->tcap - 1)]);
+}
+
+uint32_t lw_correlation_tab_peek(const struct win *w, uint64_t h)
+{
+	uint64_t tag = h & 0xffffffff00000000ULL;
+	uint32_t mask, i;
+
+	if (w->tcap == 0)
+		return NONE32;
+	mask = w->tcap - 1;
+	for (i = (uint32_t)h & mask; w->tab[i] != 0; i = (i + 1) & mask) {
+		if ((w->tab[i] & 0xffffffff00000000ULL) == tag) {
+			const struct group *g = G(w, TAB_GI(w->tab[i]));
+
+			__builtin_prefetch(g);
+			__builtin_prefetch((const char *)g + 64);
+			__builtin_prefetch((const char *)g + 128);
+			return TAB_GI(w->tab[i]);
+		}
+	}
+	return NONE32;
+}
+
 uint32_t lw_correlation_group_get(struct lw_correlation *c, struct win *w,
 				  const char *key, uint16_t klen,
 				  enum get_result *res)
 {
-	uint64_t h = fnv1a(c->seed, key, klen);
+	return lw_correlation_group_get_h(c, w, key, klen,
+					  fnv1a(c->seed, key, klen), res);
+}
+
+uint32_t lw_correlation_group_get_h(struct lw_correlation *c, struct win *w,
+				    const char *key, uint16_t klen, uint64_t h,
+				    enum get_result *res)
+{
 	uint64_t need = sizeof(struct group);
 	uint32_t gi = tab_find(w, h, key, klen);
 	struct group *g;

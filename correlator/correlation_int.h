@@ -251,6 +251,19 @@ struct name {
 	char *s;
 };
 
+/* A feed of the event being processed, its key made and hashed. */
+struct prep {
+	uint32_t wi, slot;
+	uint32_t hint;           /* a group the table points at for the hash */
+	uint64_t h;
+	uint16_t klen;
+	uint8_t kind;            /* PREP_ALL, PREP_DIRECT, PREP_CONS */
+	uint8_t has_key;         /* 0: a group-by field is missing */
+	char key[LW_CORRELATION_KEY_MAX];
+};
+
+enum { PREP_ALL, PREP_DIRECT, PREP_CONS };
+
 struct lw_correlation {
 	const struct lw_ruleset *rs;
 	const struct lw_correlation_rules *cr;
@@ -286,6 +299,10 @@ struct lw_correlation {
 	int parity;              /* of the running sweep cycle */
 	/* scratch: one group's state in its full form */
 	int64_t *tmp;
+	/* one event's feeds, prepared together so that their table and
+	 * group cache misses overlap (lw_correlation_process) */
+	struct prep *prep;
+	uint32_t prep_cap;
 	struct lw_correlation_stats stats;
 };
 
@@ -328,6 +345,15 @@ enum get_result {
 uint32_t lw_correlation_group_get(struct lw_correlation *c, struct win *w,
 				  const char *key, uint16_t klen,
 				  enum get_result *res);
+/* The same with the key's hash (fnv1a(c->seed, key, klen)) at hand. */
+uint32_t lw_correlation_group_get_h(struct lw_correlation *c, struct win *w,
+				    const char *key, uint16_t klen, uint64_t h,
+				    enum get_result *res);
+/* Prefetching for one event's feeds (lw_correlation_process): the table
+ * slot of hash h; then the first group whose tag matches (prefetched,
+ * not compared: a hint), or NONE32. */
+void lw_correlation_tab_prefetch(const struct win *w, uint64_t h);
+uint32_t lw_correlation_tab_peek(const struct win *w, uint64_t h);
 /* Frees the group of key in w, if there is one (restoring a deletion). */
 void lw_correlation_group_delete(struct lw_correlation *c, struct win *w,
 				 const char *key, uint16_t klen);

@@ -164,6 +164,24 @@ int lw_correlation_state_put(struct lw_correlation *c, struct win *w,
 	return lw_correlation_group_promote(c, w, gi, st);
 }
 
+/* The group-by position of an event member, when every reference slot
+ * groups by it there (aliases may map slots to other fields); -1 else. */
+static int member_pos(const struct win *w, enum lw_event_member m)
+{
+	if (w->r == NULL)
+		return m == LW_EVENT_MEMBER_HOST ? 0 : -1; /* direct: host.name */
+	for (uint32_t g = 0; g < w->r->ngroup; g++) {
+		uint32_t s;
+
+		for (s = 0; s < slots_of(w->r); s++)
+			if (w->r->gf[s * w->r->ngroup + g].member != m)
+				break;
+		if (s == slots_of(w->r))
+			return (int)g;
+	}
+	return -1;
+}
+
 struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 {
 	const struct lw_correlation_rules *cr = lw_ruleset_correlations(rs);
@@ -218,6 +236,8 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 
 		w->index = i;
 		w->smode = state_mode(w);
+		w->host_pos = member_pos(w, LW_EVENT_MEMBER_HOST);
+		w->zone_pos = member_pos(w, LW_EVENT_MEMBER_ZONE);
 		w->resp = resp != NULL ? lw_response_json(resp, w->info->category) :
 			"{\"steps\":[],\"notify\":[]}";
 		w->defhash = win_defhash(w);
@@ -332,9 +352,9 @@ static void track(struct lw_correlation *c, struct group *g, int shift,
 		*id = lw_correlation_name_get(c, v.ptr, len);
 		state = *id != 0 ? 1 : 2;
 	} else {
-		struct lw_str have = lw_correlation_name_str(c, *id);
+		const struct name *have = &c->names[*id];
 
-		if (have.len != len || (len > 0 && memcmp(have.ptr, v.ptr, len) != 0)) {
+		if (have->len != len || (len > 0 && !lw_memeq(have->s, v.ptr, len))) {
 			lw_correlation_name_put(c, *id);
 			*id = 0;
 			state = 2;
@@ -343,11 +363,32 @@ static void track(struct lw_correlation *c, struct group *g, int shift,
 	g->track = (uint8_t)((g->track & ~(3u << shift)) | (state << shift));
 }
 
-static void track_event(struct lw_correlation *c, struct group *g,
-			const struct lw_event *ev)
+/* A window grouped by host.name (labels.zone) has one host (zone) per
+ * group: the key says which, nothing to follow. */
+static void track_event(struct lw_correlation *c, const struct win *w,
+			struct group *g, const struct lw_event *ev)
 {
-	track(c, g, TRACK_HOST_SHIFT, &g->host, 255, ev->host);
-	track(c, g, TRACK_ZONE_SHIFT, &g->zone, 63, ev->zone);
+	if (w->host_pos < 0)
+		track(c, g, TRACK_HOST_SHIFT, &g->host, 255, ev->host);
+	if (w->zone_pos < 0)
+		track(c, g, TRACK_ZONE_SHIFT, &g->zone, 63, ev->zone);
+}
+
+/* Value number pos of a group key (per value: u8 len, bytes), cut at cap. */
+static struct lw_str key_value(const char *key, uint16_t klen, int pos, size_t cap)
+{
+	size_t at = 0;
+
+	for (int i = 0; at < klen; i++) {
+		size_t len = (unsigned char)key[at++];
+
+		if (at + len > klen)
+			len = klen - at;
+		if (i == pos)
+			return (struct lw_str){key + at, (uint32_t)(len < cap ? len : cap)};
+		at += len;
+	}
+	return (struct lw_str){"", 0};
 }
 
 /* ---- firing ---- */
@@ -518,9 +559,13 @@ static void deliver(struct lw_correlation *c, struct win *w,
 	uint32_t nev = lw_correlation_evidence(w, g, ev);
 	struct lw_str host = LW_STR_NULL, zone = LW_STR_NULL;
 
-	if (((g->track >> TRACK_HOST_SHIFT) & 3) == 1)
+	if (w->host_pos >= 0)
+		host = key_value(group_key(g), g->keylen, w->host_pos, 255);
+	else if (((g->track >> TRACK_HOST_SHIFT) & 3) == 1)
 		host = lw_correlation_name_str(c, g->host);
-	if (((g->track >> TRACK_ZONE_SHIFT) & 3) == 1)
+	if (w->zone_pos >= 0)
+		zone = key_value(group_key(g), g->keylen, w->zone_pos, 63);
+	else if (((g->track >> TRACK_ZONE_SHIFT) & 3) == 1)
 		zone = lw_correlation_name_str(c, g->zone);
 	deliver_fire(c, w, group_key(g), g->keylen, host, zone, ev, nev, count,
 		     first, last, cb, arg);
@@ -750,9 +795,9 @@ static void fire_unkept(struct lw_correlation *c, struct win *w,
 		     x->ts, x->ts, x->cb, x->arg);
 }
 
-/* The group of key (hash h), found or created; NONE32 when it cannot be
- * had (then *rc says whether that is an error). hint: a group index that
- * may hold the key (checked). */
+/* The group of key (hash h, or 0: not made yet), found or created;
+ * NONE32 when it cannot be had (then *rc says whether that is an
+ * error). hint: a group index that may hold the key (checked). */
 static uint32_t find_group(struct lw_correlation *c, struct win *w,
 			   const char *key, uint16_t klen, uint64_t h,
 			   uint32_t hint, int *created, int *rc)
@@ -768,9 +813,11 @@ static uint32_t find_group(struct lw_correlation *c, struct win *w,
 	/* Senders send in bursts: the group of the previous event of this
 	 * window is the likeliest, and costs one compare to confirm. */
 	gi = w->hint;
-	if (gi < w->ng && G(w, gi)->keylen == klen &&
+	if (gi != hint && gi < w->ng && G(w, gi)->keylen == klen &&
 	    lw_memeq(group_key(G(w, gi)), key, klen))
 		return gi;
+	if (h == 0)
+		h = key_hash(c->seed, key, klen);
 	gi = lw_correlation_group_get_h(c, w, key, klen, h, &res);
 	if (res == GET_NOMEM)
 		*rc = LW_ENOMEM;
@@ -806,7 +853,7 @@ static int count_event(struct lw_correlation *c, struct win *w, uint32_t *gi,
 	if (g->count < UINT32_MAX)
 		g->count++;
 	evidence_push(c, w, g, x->seq);
-	track_event(c, g, x->ev);
+	track_event(c, w, g, x->ev);
 	g->last_seq = x->seq;
 	g->flags |= G_HAS_SEQ;
 	return 1;
@@ -824,15 +871,14 @@ static void feed_absence(struct lw_correlation *c, struct win *w, uint32_t gi,
 	}
 	g->last_seq = x->seq;
 	g->flags |= G_HAS_SEQ;
-	track_event(c, g, x->ev);
+	track_event(c, w, g, x->ev);
 	lw_correlation_action_at(c, w, gi, g->seen_ns + w->timespan_ns + 1);
 }
 
-/* The key of the event in window w at reference slot (and its hash);
- * 0 when a group-by field is missing (counted). */
+/* The key of the event in window w at reference slot; 0 when a group-by
+ * field is missing (counted). */
 static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
-		    const struct lw_event *ev, char *key, uint16_t *klen,
-		    uint64_t *h)
+		    const struct lw_event *ev, char *key, uint16_t *klen)
 {
 	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
 	uint32_t ngroup = w->r ? w->r->ngroup : 1;
@@ -842,7 +888,6 @@ static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
 		w->n.no_group++;
 		return 0;
 	}
-	*h = fnv1a(c->seed, key, *klen);
 	return 1;
 }
 
@@ -871,7 +916,7 @@ static int feed_group(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 			w->n.no_group++;
 			return 0;
 		}
-		vh = fnv1a(FNV_OFFSET, v.ptr, v.len);
+		vh = key_hash(FNV_OFFSET, v.ptr, v.len);
 	}
 	gi = find_group(c, w, key, klen, h, hint, &created, &rc);
 	if (gi == NONE32) {
@@ -945,11 +990,10 @@ static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 {
 	char key[LW_CORRELATION_KEY_MAX];
 	uint16_t klen = 0;
-	uint64_t h;
 
-	if (!feed_key(c, &c->w[wi], slot, x->ev, key, &klen, &h))
+	if (!feed_key(c, &c->w[wi], slot, x->ev, key, &klen))
 		return 0;
-	return feed_group(c, wi, slot, x, key, klen, h, NONE32);
+	return feed_group(c, wi, slot, x, key, klen, 0, NONE32);
 }
 
 /* The next action of g (absence due, held-back firing due), or T_NONE. */
@@ -1049,8 +1093,15 @@ static int feed_consumers(struct lw_correlation *c, uint32_t idx,
 static void prep_add(struct lw_correlation *c, uint32_t *n, uint32_t wi,
 		     uint32_t slot, uint8_t kind)
 {
-	if (*n < c->prep_cap)
-		c->prep[(*n)++] = (struct prep){.wi = wi, .slot = slot, .kind = kind};
+	struct prep *pr;
+
+	if (*n >= c->prep_cap)
+		return;
+	/* Field by field: the key buffer is filled by feed_key. */
+	pr = &c->prep[(*n)++];
+	pr->wi = wi;
+	pr->slot = slot;
+	pr->kind = kind;
 }
 
 /* The event's first round of feeds (windows of every event, direct
@@ -1079,15 +1130,29 @@ static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct prep *pr = &c->prep[i];
+		const struct win *w = &c->w[pr->wi];
 
 		pr->has_key = (uint8_t)feed_key(c, &c->w[pr->wi], pr->slot, ev, pr->key,
-						&pr->klen, &pr->h);
-		if (pr->has_key)
-			lw_correlation_tab_prefetch(&c->w[pr->wi], pr->h);
+						&pr->klen);
+		pr->hint = NONE32;
+		pr->h = 0;
+		/* The group of the window's previous event (a sender's
+		 * burst, a host's stream) is hot: nothing to prefetch, no
+		 * hash to make. */
+		pr->cold = pr->has_key && !(w->hint < w->ng &&
+			G(w, w->hint)->keylen == pr->klen &&
+			lw_memeq(group_key(G(w, w->hint)), pr->key, pr->klen));
+		if (pr->cold) {
+			pr->h = key_hash(c->seed, pr->key, pr->klen);
+			lw_correlation_tab_prefetch(w, pr->h);
+		} else if (pr->has_key) {
+			pr->hint = w->hint;
+		}
 	}
 	for (uint32_t i = 0; i < n; i++)
-		c->prep[i].hint = c->prep[i].has_key ?
-			lw_correlation_tab_peek(&c->w[c->prep[i].wi], c->prep[i].h) : NONE32;
+		if (c->prep[i].cold)
+			c->prep[i].hint = lw_correlation_tab_peek(&c->w[c->prep[i].wi],
+								  c->prep[i].h);
 	return n;
 }
 

@@ -483,7 +483,7 @@ static uint32_t name_new_id(struct lw_correlation *c)
 uint32_t lw_correlation_name_get(struct lw_correlation *c, const char *s,
 				 size_t len)
 {
-	uint64_t h = fnv1a(c->seed, s, len);
+	uint64_t h = key_hash(c->seed, s, len);
 	uint32_t slot, id;
 	char *copy;
 
@@ -810,6 +810,17 @@ static uint32_t cms_min(const struct lw_correlation *c, const uint32_t idx[CMS_R
 	return min;
 }
 
+/* The sketch is only needed once memory is full: its bytes are counted
+ * in the budget from the start, its pages touched from then on. */
+static void sketch_alloc(struct lw_correlation *c)
+{
+	if (c->dk == NULL && !c->sketch_failed) {
+		c->dk = calloc(c->dk_bits / 8 + (uint64_t)c->cms_width * CMS_ROWS, 1);
+		c->cms = c->dk != NULL ? c->dk + c->dk_bits / 8 : NULL;
+		c->sketch_failed = c->dk == NULL;
+	}
+}
+
 /* Adds one sighting of (window, key hash) and returns its estimate.
  * Without a sketch (no memory for it) every key counts as seen once. */
 static uint32_t cms_add(struct lw_correlation *c, uint32_t win, uint64_t h)
@@ -817,6 +828,7 @@ static uint32_t cms_add(struct lw_correlation *c, uint32_t win, uint64_t h)
 	uint64_t dk[2];
 	uint32_t idx[CMS_ROWS], min, est;
 
+	sketch_alloc(c);
 	if (c->cms == NULL)
 		return 1;
 	sketch_idx(c, win, h, dk, idx);
@@ -1020,7 +1032,7 @@ uint32_t lw_correlation_group_get(struct lw_correlation *c, struct win *w,
 				  enum get_result *res)
 {
 	return lw_correlation_group_get_h(c, w, key, klen,
-					  fnv1a(c->seed, key, klen), res);
+					  key_hash(c->seed, key, klen), res);
 }
 
 uint32_t lw_correlation_group_get_h(struct lw_correlation *c, struct win *w,
@@ -1071,7 +1083,7 @@ uint32_t lw_correlation_group_get_h(struct lw_correlation *c, struct win *w,
 void lw_correlation_group_delete(struct lw_correlation *c, struct win *w,
 				 const char *key, uint16_t klen)
 {
-	uint32_t gi = tab_find(w, fnv1a(c->seed, key, klen), key, klen);
+	uint32_t gi = tab_find(w, key_hash(c->seed, key, klen), key, klen);
 
 	if (gi != NONE32)
 		lw_correlation_group_free(c, w, gi);
@@ -1099,7 +1111,7 @@ static uint64_t pow2_floor(uint64_t n)
 
 int lw_correlation_groups_budget(struct lw_correlation *c, uint64_t bytes)
 {
-	uint64_t dk_bytes, width, total;
+	uint64_t dk_bytes, width;
 
 	if (bytes < LW_CORRELATION_MIN_MEMORY)
 		bytes = LW_CORRELATION_MIN_MEMORY;
@@ -1111,23 +1123,16 @@ int lw_correlation_groups_budget(struct lw_correlation *c, uint64_t bytes)
 	width = pow2_floor(bytes / 16 / CMS_ROWS);
 	if (width > CMS_MAX_WIDTH)
 		width = CMS_MAX_WIDTH;
-	total = dk_bytes + width * CMS_ROWS;
-	if (c->dk != NULL) {
-		account(c, NULL, -(int64_t)(c->dk_bits / 8 + (uint64_t)c->cms_width * CMS_ROWS));
-		free(c->dk);
-		c->dk = NULL;
-		c->cms = NULL;
-	}
-	c->dk = calloc(total, 1);
-	if (c->dk != NULL) {
-		c->cms = c->dk + dk_bytes;
-		c->dk_bits = dk_bytes * 8;
-		c->cms_width = (uint32_t)width;
-		c->cms_adds = 0;
-		account(c, NULL, (int64_t)total);
-	}
+	account(c, NULL, -(int64_t)(c->dk_bits / 8 + (uint64_t)c->cms_width * CMS_ROWS));
+	free(c->dk);
+	c->dk = c->cms = NULL;
+	c->sketch_failed = 0;
+	c->dk_bits = dk_bytes * 8;
+	c->cms_width = (uint32_t)width;
+	c->cms_adds = 0;
+	account(c, NULL, (int64_t)(dk_bytes + width * CMS_ROWS));
 	c->budget = bytes;
-	return c->dk != NULL ? LW_OK : LW_ENOMEM;
+	return LW_OK;
 }
 
 void lw_correlation_groups_release(struct lw_correlation *c)

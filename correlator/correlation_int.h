@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/event.h"
@@ -218,6 +219,7 @@ struct win {
 	uint64_t defhash;        /* window definition, checked on restore */
 	uint32_t index;          /* in c->w */
 	uint32_t hint;           /* the group of the previous event (checked) */
+	int host_pos, zone_pos;  /* host.name / labels.zone in the key, or -1 */
 	/* groups: chunks of GROUP_CHUNK records, dense in [0, ng) */
 	struct group **chunk;
 	uint32_t nchunks, chunk_cap;
@@ -259,6 +261,7 @@ struct prep {
 	uint16_t klen;
 	uint8_t kind;            /* PREP_ALL, PREP_DIRECT, PREP_CONS */
 	uint8_t has_key;         /* 0: a group-by field is missing */
+	uint8_t cold;            /* not the window's last group: prefetched */
 	char key[LW_CORRELATION_KEY_MAX];
 };
 
@@ -286,7 +289,8 @@ struct lw_correlation {
 	uint32_t ntcap, nnames_live;
 	/* admission: a doorkeeper and a count-min sketch of keys seen while
 	 * memory was full (one allocation: dk, then cms) */
-	uint8_t *dk, *cms;
+	uint8_t *dk, *cms;       /* allocated when first needed */
+	int sketch_failed;       /* it could not be: every key counts once */
 	uint64_t dk_bits;        /* a power of two */
 	uint32_t cms_width;      /* counters per row, a power of two */
 	uint64_t cms_adds;
@@ -318,6 +322,30 @@ static inline uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 }
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
+
+/* The hash of a group key (seeded) or a value: 8 bytes at a time (keys
+ * are mostly 8-40 bytes; FNV-1a's byte loop cost ~100 instructions a
+ * key), every input byte mixed into all 64 bits by the multiplies. */
+static inline uint64_t key_hash(uint64_t seed, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	if (n > 0)
+		memcpy(&w, s, n); /* n < 8 */
+	h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 32);
+}
 
 /* ---- correlation_groups.c: storage, budget, wheel, names ---- */
 

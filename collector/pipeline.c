@@ -49,8 +49,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collector/health.h"
 #include "collector/metrics.h"
@@ -100,6 +102,11 @@
 #define BURST_BATCHES 8
 #define QUIET_MS 20
 #define QUIET_FRACTION 8
+/* Niceness of the writer, commit and rule threads: the thread that reads
+ * the sockets (or the file) runs first when they share a core, so a
+ * datagram is read before the kernel's buffer overflows, and what it
+ * reads waits in the batch queue (the memory bound) instead. */
+#define BACKGROUND_NICE 5
 /* The metrics endpoint's store gauges are at most this old (plus a commit). */
 #define STORE_GAUGES_MS 1000
 
@@ -670,11 +677,19 @@ static void run_job(struct lw_pipeline *p, struct commit_job *j)
 		j->gauges_ok = read_store_gauges(p, &j->gauges);
 }
 
+/* Names the calling thread and makes it yield to the producer (best
+ * effort: a failure only leaves it at the producer's priority). */
+static void background_thread(const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BACKGROUND_NICE);
+}
+
 static void *committer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
 
-	pthread_setname_np(pthread_self(), "lw-commit");
+	background_thread("lw-commit");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (job_state(p) != JOB_QUEUED && !p->committer_quit)
@@ -1160,7 +1175,7 @@ static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
 
-	pthread_setname_np(pthread_self(), "lw-writer");
+	background_thread("lw-writer");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct lw_batch *b;
@@ -1250,7 +1265,7 @@ static void *worker_main(void *arg)
 	struct worker *wk = arg;
 	struct lw_pipeline *p = wk->p;
 
-	pthread_setname_np(pthread_self(), "lw-rules");
+	background_thread("lw-rules");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct lw_batch *b = worker_pick(p);

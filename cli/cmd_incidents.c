@@ -10,11 +10,15 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/qerror.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/time.h"
 #include "store/incidents.h"
+#include "store/incpage.h"
+#include "store/qincident.h"
+#include "store/qlang.h"
 #include "store/segment.h"
 #include "store/store.h"
 
@@ -29,13 +33,15 @@ struct inc_args {
 	int json;
 	const char *note;
 	const char *actor;
+	const char *expr;  /* list -q: the query language over incident fields */
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: logward incidents [-d DIR] list [--status open|acknowledged|closed|all]\n"
-		"                         [--since T] [--category C] [--level L] [--output text|json]\n"
+		"                         [--since T] [--category C] [--level L] [-q EXPR]\n"
+		"                         [--output text|json]\n"
 		"       logward incidents [-d DIR] show ID [--output text|json]\n"
 		"       logward incidents [-d DIR] ack ID [--note TEXT] [--actor NAME]\n"
 		"       logward incidents [-d DIR] close ID [--note TEXT] [--actor NAME]\n"
@@ -45,6 +51,9 @@ static void usage(FILE *out)
 		"  --since T           seen at or after T: RFC 3339 or an age like 15m, 2h, 7d\n"
 		"  --category C        e.g. unauthorized-access, malware, dos\n"
 		"  --level L           informational, low, medium, high, critical\n"
+		"  -q, --query EXPR    the query language over incident fields (docs/query.md):\n"
+		"                      'category:dos AND level:(high OR critical)\n"
+		"                       AND group.source.ip:203.0.113.0/24'\n"
 		"  --output FORMAT     text (one line per incident) or json (one object per line)\n"
 		"  --note TEXT         recorded in the incident's history\n"
 		"  --actor NAME        who acts (default $SUDO_USER, $USER, else the uid)\n"
@@ -106,6 +115,7 @@ static int parse_opt(int ch, struct inc_args *a)
 		return 2;
 	case OPT_CATEGORY: a->filter.category = optarg; return 0;
 	case OPT_LEVEL: a->filter.level = optarg; return 0;
+	case 'q': a->expr = optarg; return 0;
 	case OPT_OUTPUT:
 		if (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0) {
 			a->json = strcmp(optarg, "json") == 0;
@@ -130,6 +140,7 @@ static int parse_args(int argc, char **argv, struct inc_args *a)
 		{"since", required_argument, NULL, OPT_SINCE},
 		{"category", required_argument, NULL, OPT_CATEGORY},
 		{"level", required_argument, NULL, OPT_LEVEL},
+		{"query", required_argument, NULL, 'q'},
 		{"output", required_argument, NULL, OPT_OUTPUT},
 		{"note", required_argument, NULL, OPT_NOTE},
 		{"actor", required_argument, NULL, OPT_ACTOR},
@@ -141,7 +152,7 @@ static int parse_args(int argc, char **argv, struct inc_args *a)
 	memset(a, 0, sizeof(*a));
 	a->dir = default_dir();
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:q:h", longopts, NULL)) != -1) {
 		int rc = parse_opt(ch, a);
 
 		if (rc != 0 || ch == 'h')
@@ -188,12 +199,16 @@ static int write_out(struct lw_buf *b)
 struct list_ctx {
 	int json;
 	struct lw_buf line;
+	struct lw_qlang *expr; /* NULL: every incident the filter passes */
 };
 
 static int print_one(const struct lw_incident_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
+	int rc = c->expr != NULL ? lw_qlang_match(c->expr, v) : 1;
 
+	if (rc != 1)
+		return rc; /* 0 skips it; LW_EFULL stops the walk */
 	lw_buf_reset(&c->line);
 	if (c->json)
 		lw_incidents_to_json(v, &c->line);
@@ -212,12 +227,26 @@ static int do_list(struct lw_store *st, const struct inc_args *a)
 	int rc;
 
 	memset(&diag, 0, sizeof(diag));
+	if (a->expr != NULL &&
+	    ((rc = lw_qlang_parse(a->expr, strlen(a->expr), &c.expr, &diag)) != LW_OK ||
+	     (rc = lw_qlang_bind(c.expr, &lw_qincident_schema, lw_time_now_ns(), &diag)) != LW_OK)) {
+		lw_qerror_print(stderr, "logward incidents", a->expr, &diag);
+		lw_qlang_free(c.expr);
+		return 2;
+	}
 	lw_buf_init(&c.line);
 	rc = lw_store_reader_open(st, &rd, &diag);
 	if (rc == LW_OK)
 		rc = lw_incidents_list(rd, &a->filter, print_one, &c, &corrupt, &diag);
+	if (rc == LW_EFULL)
+		lw_qlang_limit_diag(c.expr, &diag);
 	lw_store_reader_close(rd);
 	lw_buf_release(&c.line);
+	lw_qlang_free(c.expr);
+	if (rc == LW_EFULL) {
+		lw_qerror_print(stderr, "logward incidents", a->expr, &diag);
+		return 1;
+	}
 	if (rc != LW_OK) {
 		print_diag("cannot list incidents", &diag, rc);
 		return 1;
@@ -230,40 +259,9 @@ static int do_list(struct lw_store *st, const struct inc_args *a)
 	return 0;
 }
 
-/* Evidence seq -> stored event, decoding each segment once for a run of
- * seqs in the same segment. */
-struct evidence_ctx {
-	struct lw_store_reader *rd;
-	struct lw_segment_decoder *dec;
-	uint64_t seg;      /* decoded segment id, 0 = none */
-	const struct lw_event *events;
-	uint32_t nevents;
-};
-
-static const struct lw_event *evidence_event(struct evidence_ctx *e, uint64_t seq,
-					     struct lw_diag *diag)
-{
-	uint64_t seg;
-	uint32_t idx;
-	const void *val;
-	size_t len;
-
-	if (lw_store_reader_find_seq(e->rd, seq, &seg, &idx, diag) != LW_OK)
-		return NULL;
-	if (seg != e->seg) {
-		e->seg = 0;
-		if (lw_store_reader_get_segment(e->rd, seg, &val, &len, diag) != LW_OK ||
-		    lw_segment_decode(e->dec, val, len, NULL, diag) != LW_OK)
-			return NULL;
-		e->seg = seg;
-		e->events = lw_segment_decoder_events(e->dec, &e->nevents);
-	}
-	return idx < e->nevents ? &e->events[idx] : NULL;
-}
-
 /* JSON: the incident object with "evidence": [events]. Text: the incident
  * line, then one indented line per event. */
-static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
+static int print_show(const struct lw_incident_view *v, struct lw_incpage_evidence *e,
 		      int json, struct lw_buf *out)
 {
 	uint32_t missing = 0;
@@ -279,7 +277,7 @@ static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
 	}
 	for (uint32_t i = 0, shown = 0; i < v->nevidence; i++) {
 		uint64_t seq = lw_incident_evidence(v, i);
-		const struct lw_event *ev = evidence_event(e, seq, NULL);
+		const struct lw_event *ev = lw_incpage_evidence_event(e, seq);
 
 		if (ev == NULL) {
 			missing++;
@@ -323,7 +321,7 @@ static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
 
 static int do_show(struct lw_store *st, const struct inc_args *a)
 {
-	struct evidence_ctx e = {0};
+	struct lw_incpage_evidence e = {0};
 	struct lw_incident_view v;
 	struct lw_diag diag;
 	struct lw_buf out;

@@ -144,6 +144,10 @@ enum job_state { JOB_IDLE, JOB_QUEUED, JOB_DONE, JOB_FAILED };
 /* A batch's rules stage (struct slot.stage). */
 enum stage { STAGE_NEW, STAGE_WORKING, STAGE_DONE };
 
+/* struct slot.mcnt of an event a worker left to the writer (its decoder
+ * joins sessions: lw_ruleset_scratch_defer_joins). */
+#define MATCHES_DEFERRED UINT32_MAX
+
 /* What the rules stage leaves beside batch `id`: each event's matches
  * (rule indices, lw_ruleset_matches) as a run in pool. */
 struct slot {
@@ -229,6 +233,7 @@ struct lw_pipeline {
 	int swap_due;             /* taken from the queue: swap at the next boundary */
 	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
 	uint64_t base_seq;        /* store seq of the builder's first event */
+	uint64_t sessions_evicted; /* the scratch's join evictions already counted */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
 	uint16_t pending_tab[PENDING_TAB];      /* pending index + 1, 0 = empty */
@@ -340,6 +345,32 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 		p->first_ms = lw_time_mono_ms();
 }
 
+/* Event i's matches, copied to the slot's pool (m.rules live only until
+ * the scratch's next apply). LW_OK or LW_ENOMEM. */
+static int keep_matches(struct slot *sl, uint32_t i, const struct lw_ruleset_matches *m)
+{
+	sl->moff[i] = sl->npool;
+	sl->mcnt[i] = 0;
+	if (m->count == 0)
+		return LW_OK;
+	if (m->count > sl->pool_cap - sl->npool) {
+		uint32_t cap = sl->pool_cap ? sl->pool_cap : 1024;
+		uint32_t *np;
+
+		while (cap - sl->npool < m->count)
+			cap *= 2;
+		np = realloc(sl->pool, cap * sizeof(*np));
+		if (np == NULL)
+			return LW_ENOMEM;
+		sl->pool = np;
+		sl->pool_cap = cap;
+	}
+	memcpy(sl->pool + sl->npool, m->rules, m->count * sizeof(*m->rules));
+	sl->npool += m->count;
+	sl->mcnt[i] = m->count;
+	return LW_OK;
+}
+
 /* The rules stage of batch b, on any thread that owns b: clock skew,
  * then decoders and detection of every event in place (decoder fields
  * land in the batch arena, so the builder stores them with the event);
@@ -356,34 +387,23 @@ static void rules_stage(struct lw_pipeline *p, struct lw_batch *b,
 	sl->rules_failed = 0;
 	for (uint32_t i = 0; i < b->count; i++) {
 		struct lw_ruleset_matches m;
+		int rc;
 
 		sl->moff[i] = sl->npool;
 		sl->mcnt[i] = 0;
 		if (rs == NULL)
 			continue;
-		if (lw_ruleset_apply(rs, scratch, &b->events[i], &b->arena, &m) != LW_OK) {
+		rc = lw_ruleset_apply(rs, scratch, &b->events[i], &b->arena, &m);
+		if (rc == LW_RULESET_DEFERRED) {
+			sl->mcnt[i] = MATCHES_DEFERRED;
+			continue;
+		}
+		if (rc != LW_OK) {
 			sl->rules_failed++;
 			continue;
 		}
-		if (m.count == 0)
-			continue;
-		if (m.count > sl->pool_cap - sl->npool) {
-			uint32_t cap = sl->pool_cap ? sl->pool_cap : 1024;
-			uint32_t *np;
-
-			while (cap - sl->npool < m.count)
-				cap *= 2;
-			np = realloc(sl->pool, cap * sizeof(*np));
-			if (np == NULL) {
-				sl->rules_failed++; /* decoded, but not correlated */
-				continue;
-			}
-			sl->pool = np;
-			sl->pool_cap = cap;
-		}
-		memcpy(sl->pool + sl->npool, m.rules, m.count * sizeof(*m.rules));
-		sl->npool += m.count;
-		sl->mcnt[i] = m.count;
+		if (keep_matches(sl, i, &m) != LW_OK)
+			sl->rules_failed++; /* decoded, but not correlated */
 	}
 }
 
@@ -393,12 +413,26 @@ static void rules_stage(struct lw_pipeline *p, struct lw_batch *b,
  * logged, never ignored silently. */
 static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
-	const struct slot *sl = &p->slots[b->id];
+	struct slot *sl = &p->slots[b->id];
+	uint64_t rules_failed = sl->rules_failed;
 	uint32_t lost = 0;
 	int lost_rc = LW_OK;
 
 	for (uint32_t i = 0; i < b->count; i++) {
-		int add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
+		int add_rc;
+
+		if (sl->mcnt[i] == MATCHES_DEFERRED) {
+			/* A line of a joined session, left by a worker: the
+			 * writer's scratch holds the sessions, in arrival order. */
+			struct lw_ruleset_matches m;
+
+			if (lw_ruleset_apply(p->rs, p->scratch, &b->events[i], &b->arena,
+					     &m) != LW_OK || keep_matches(sl, i, &m) != LW_OK) {
+				sl->mcnt[i] = 0;
+				rules_failed++;
+			}
+		}
+		add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
 
 		if (add_rc != LW_OK) {
 			lost++;
@@ -430,9 +464,18 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		       "cannot add events to the segment", "events", n,
 		       "error", lw_strerror(lost_rc), NULL);
 	}
-	if (sl->rules_failed > 0) {
+	if (p->scratch != NULL) {
+		struct lw_decoder_join_stats st;
+
+		lw_ruleset_scratch_join_stats(p->scratch, &st);
+		if (st.evicted > p->sessions_evicted)
+			lw_counters_add(p->counters, LW_CTR_DECODER_SESSIONS_EVICTED,
+					st.evicted - p->sessions_evicted);
+		p->sessions_evicted = st.evicted;
+	}
+	if (rules_failed > 0) {
 		char n[32];
-		snprintf(n, sizeof(n), "%llu", (unsigned long long)sl->rules_failed);
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)rules_failed);
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events stored without decoding", "events", n,
 		       "error", lw_strerror(LW_ENOMEM), NULL);
@@ -1113,6 +1156,7 @@ static void apply_swap(struct lw_pipeline *p)
 	}
 	lw_ruleset_scratch_free(p->scratch);
 	p->scratch = next.scratch;
+	p->sessions_evicted = 0; /* a new scratch counts from zero */
 	p->cfg = next.cfg;
 	p->rs = next.ruleset;
 	p->corr = next.ruleset != NULL ? next.correlation : NULL;
@@ -1291,6 +1335,8 @@ static void *worker_main(void *arg)
 			 * any ruleset, so the old one may be gone already. */
 			lw_ruleset_scratch_free(wk->scratch);
 			wk->scratch = lw_ruleset_scratch_new(rs);
+			if (wk->scratch != NULL)
+				lw_ruleset_scratch_defer_joins(wk->scratch);
 			wk->gen = gen;
 		}
 		if (wk->scratch == NULL) {

@@ -36,6 +36,7 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_FRAME_TIMEOUT] = "frame_timeouts",
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
+	[LW_CTR_DECODER_SESSIONS_EVICTED] = "decoder_sessions_evicted",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -70,6 +71,7 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_FRAME_TIMEOUT] = "Frames left incomplete for frame_timeout: cut, flagged, connection closed.",
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "TLS handshakes that failed (no or bad client certificate, protocol).",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "TLS handshakes not finished within handshake_timeout.",
+	[LW_CTR_DECODER_SESSIONS_EVICTED] = "Sessions the decoders' join table replaced while alive (its bucket was full): later lines of those sessions lack the joined fields.",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -44,6 +44,7 @@ enum lw_counter {
 	LW_CTR_FRAME_TIMEOUT,   /* connections closed: a frame stayed incomplete past frame_timeout */
 	LW_CTR_TLS_HANDSHAKE_FAILED,  /* TLS handshakes refused: protocol error, no or bad client certificate */
 	LW_CTR_TLS_HANDSHAKE_TIMEOUT, /* TLS handshakes not finished within handshake_timeout */
+	LW_CTR_DECODER_SESSIONS_EVICTED, /* live decoder join sessions replaced: table bucket full */
 	LW_CTR__COUNT
 };
 

@@ -471,3 +471,18 @@ void lw_event_to_text(const struct lw_event *ev, struct lw_buf *out)
 	if (ev->flags & LW_EVENT_PARSE_ERROR)
 		lw_buf_puts(out, " (unparsed)");
 }
+
+const char *lw_event_facility_name(unsigned code)
+{
+	return code < 24 ? facility_names[code] : NULL;
+}
+
+const char *lw_event_severity_name(unsigned code)
+{
+	return code < 8 ? severity_names[code] : NULL;
+}
+
+const char *lw_event_flag_name(unsigned bit)
+{
+	return bit < sizeof(flag_names) / sizeof(flag_names[0]) ? flag_names[bit] : NULL;
+}

@@ -183,4 +183,11 @@ void lw_event_to_json(const struct lw_event *ev, struct lw_buf *out);
  * "2026-11-27T12:30:05.123456+00:00 host app[pid]: message zone=lgwan". */
 void lw_event_to_text(const struct lw_event *ev, struct lw_buf *out);
 
+/* The names the JSON rendering gives a facility code ("auth"), a
+ * severity code ("err") and flag bit i ("parse_error"); NULL when out of
+ * range. Static storage. */
+const char *lw_event_facility_name(unsigned code);
+const char *lw_event_severity_name(unsigned code);
+const char *lw_event_flag_name(unsigned bit);
+
 #endif

@@ -52,4 +52,35 @@ static inline int lw_memeq(const void *a, const void *b, size_t n)
 const char *lw_memfind(const char *hay, size_t hlen, const char *needle,
 		       size_t nlen);
 
+/* A prepared search for one needle, ignoring ASCII case (bytes >= 0x80
+ * compare exactly): what the query language's full-text terms use.
+ *
+ * The scan tests two of the needle's rarest bytes at 16 positions at a
+ * time (SSE2 where the compiler has it, one byte at a time otherwise,
+ * same answers) and compares the whole needle only there. After too many
+ * false candidates in one call (a hostile "aaaa..." line against an
+ * "aaab" needle) it folds the rest of the haystack to lower case in
+ * chunks and hands them to memmem, so the worst case stays linear.
+ *
+ * Threads: one search at a time per object (it owns a scratch chunk). */
+struct lw_memfind_icase {
+	char *low;          /* the needle in lower case (owned) */
+	size_t len;
+	size_t pos[2];      /* the two rarest bytes' offsets (equal when len 1) */
+	unsigned char byte[2]; /* their lower-case values */
+	unsigned char fold[2]; /* 0x20 when the byte is a letter, else 0 */
+	char *scratch;      /* the fallback's folded chunk (owned) */
+	size_t scratch_cap;
+};
+
+/* Prepares f for needle[0..len) (copied). 0, or -1 when out of memory
+ * (f is then empty and lw_memfind_icase_release is still allowed). */
+int lw_memfind_icase_init(struct lw_memfind_icase *f, const char *needle,
+			  size_t len);
+void lw_memfind_icase_release(struct lw_memfind_icase *f);
+/* The first occurrence in hay[0..hlen), or NULL. An empty needle is
+ * found at hay. */
+const char *lw_memfind_icase(struct lw_memfind_icase *f, const char *hay,
+			     size_t hlen);
+
 #endif

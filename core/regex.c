@@ -9,6 +9,7 @@
 struct lw_regex {
 	pcre2_code *code;
 	pcre2_match_data *md;
+	pcre2_match_context *mctx; /* NULL: pcre2's default limits */
 	uint32_t ngroups;
 	uint32_t nnames;
 	uint32_t name_entry_size;
@@ -73,8 +74,20 @@ void lw_regex_free(struct lw_regex *re)
 	if (re == NULL)
 		return;
 	pcre2_match_data_free(re->md);
+	pcre2_match_context_free(re->mctx);
 	pcre2_code_free(re->code);
 	free(re);
+}
+
+int lw_regex_set_match_limit(struct lw_regex *re, uint32_t limit)
+{
+	if (re->mctx == NULL) {
+		re->mctx = pcre2_match_context_create(NULL);
+		if (re->mctx == NULL)
+			return LW_ENOMEM;
+	}
+	pcre2_set_match_limit(re->mctx, limit);
+	return LW_OK;
 }
 
 int lw_regex_match(struct lw_regex *re, const char *subject, size_t len)
@@ -87,7 +100,7 @@ int lw_regex_match(struct lw_regex *re, const char *subject, size_t len)
 	if (subject == NULL)
 		subject = "";
 	rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, re->md,
-			 NULL);
+			 re->mctx);
 	if (rc > 0) {
 		re->matched = 1;
 		re->nvalid = (uint32_t)rc;

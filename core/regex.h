@@ -32,6 +32,12 @@ int lw_regex_compile(const char *pattern, size_t len, unsigned flags,
 /* NULL is allowed. */
 void lw_regex_free(struct lw_regex *re);
 
+/* Caps the work of each later lw_regex_match at limit (pcre2's match
+ * limit: backtracking steps, JIT included), instead of pcre2's default of
+ * ten million, so a pathological pattern answers LW_EFULL quickly.
+ * LW_OK or LW_ENOMEM (the old limit stays). */
+int lw_regex_set_match_limit(struct lw_regex *re, uint32_t limit);
+
 /* Searches subject (len bytes, borrowed). Returns 1 on a match, 0 when
  * there is none, LW_EFULL when pcre2's match or depth limit was hit (a
  * pathological pattern; treat as no match and count it), LW_ENOMEM. */

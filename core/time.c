@@ -197,16 +197,12 @@ size_t lw_time_parse_rfc3339(const char *s, size_t len, int64_t *ns)
 	return n;
 }
 
-int lw_time_parse_query(const char *s, int64_t now_ns, int64_t *ns)
+int lw_time_parse_age(const char *s, int64_t *ns)
 {
 	size_t len = strlen(s);
 	int64_t v = 0, unit;
 	size_t i;
 
-	if (len == 0)
-		return LW_EINVAL;
-	if (lw_time_parse_rfc3339(s, len, ns) == len)
-		return LW_OK;
 	for (i = 0; i < len && is_digit(s[i]); i++) {
 		if (v > 1000000000LL)   /* > 31 years of seconds: refuse */
 			return LW_EINVAL;
@@ -224,7 +220,22 @@ int lw_time_parse_query(const char *s, int64_t now_ns, int64_t *ns)
 	}
 	if (v > INT64_MAX / NS_PER_SEC / unit)
 		return LW_EINVAL;
-	*ns = now_ns - v * unit * NS_PER_SEC;
+	*ns = v * unit * NS_PER_SEC;
+	return LW_OK;
+}
+
+int lw_time_parse_query(const char *s, int64_t now_ns, int64_t *ns)
+{
+	size_t len = strlen(s);
+	int64_t age;
+
+	if (len == 0)
+		return LW_EINVAL;
+	if (lw_time_parse_rfc3339(s, len, ns) == len)
+		return LW_OK;
+	if (lw_time_parse_age(s, &age) != LW_OK)
+		return LW_EINVAL;
+	*ns = now_ns - age;
 	return LW_OK;
 }
 

@@ -22,6 +22,10 @@ int64_t lw_time_mono_ms(void);
  * returns 0 when s does not start with a valid timestamp. */
 size_t lw_time_parse_rfc3339(const char *s, size_t len, int64_t *ns);
 
+/* Parses a length of time, digits and a unit s, m, h, d or w ("15m",
+ * "2h", "7d") into *ns (>= 0; at most 31 years). LW_OK or LW_EINVAL. */
+int lw_time_parse_age(const char *s, int64_t *ns);
+
 /* Parses a query time: RFC 3339 as above (the whole string), or a relative
  * age "15m", "2h", "7d", "30s" meaning now_ns minus that. LW_OK/LW_EINVAL. */
 int lw_time_parse_query(const char *s, int64_t now_ns, int64_t *ns);

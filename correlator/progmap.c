@@ -132,22 +132,51 @@ int lw_progmap_build(struct lw_progmap *m)
 	return LW_OK;
 }
 
-const uint32_t *lw_progmap_find(const struct lw_progmap *m, const char *name,
-				size_t len, uint32_t *count)
+size_t lw_progmap_family_len(const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '(')
+			return i;
+	return 0;
+}
+
+int64_t lw_progmap_slot(const struct lw_progmap *m, const char *name,
+			size_t len)
 {
 	uint64_t h;
 	size_t k;
 
-	*count = 0;
 	if (m->slots == NULL || len == 0)
-		return NULL;
+		return -1;
 	h = lw_progmap_hash(name, len);
 	for (k = h & m->mask; m->slots[k].len != 0; k = (k + 1) & m->mask) {
 		const struct lw_progmap_slot *s = &m->slots[k];
-		if (s->hash == h && s->len == len && lw_memeq(s->name, name, len)) {
-			*count = s->count;
-			return &m->values[s->first];
-		}
+		if (s->hash == h && s->len == len && lw_memeq(s->name, name, len))
+			return (int64_t)k;
 	}
-	return NULL;
+	return -1;
+}
+
+uint32_t lw_progmap_nslots(const struct lw_progmap *m)
+{
+	return m->slots != NULL ? m->mask + 1 : 0;
+}
+
+const uint32_t *lw_progmap_slot_values(const struct lw_progmap *m, uint32_t slot,
+				       uint32_t *count)
+{
+	*count = 0;
+	if (m->slots == NULL || slot > m->mask || m->slots[slot].len == 0)
+		return NULL;
+	*count = m->slots[slot].count;
+	return &m->values[m->slots[slot].first];
+}
+
+const uint32_t *lw_progmap_find(const struct lw_progmap *m, const char *name,
+				size_t len, uint32_t *count)
+{
+	int64_t slot = lw_progmap_slot(m, name, len);
+
+	*count = 0;
+	return slot < 0 ? NULL : lw_progmap_slot_values(m, (uint32_t)slot, count);
 }

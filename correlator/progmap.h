@@ -34,6 +34,20 @@ int lw_progmap_build(struct lw_progmap *m);
 /* The values filed under name, *count of them, or NULL/0. */
 const uint32_t *lw_progmap_find(const struct lw_progmap *m, const char *name,
 				size_t len, uint32_t *count);
+/* The same by slot, for callers that keep data per filed name: the slot
+ * of name (below lw_progmap_nslots), or -1; a slot's values, or NULL/0
+ * for an empty slot. Only after lw_progmap_build. */
+int64_t lw_progmap_slot(const struct lw_progmap *m, const char *name,
+			size_t len);
+uint32_t lw_progmap_nslots(const struct lw_progmap *m);
+const uint32_t *lw_progmap_slot_values(const struct lw_progmap *m, uint32_t slot,
+				       uint32_t *count);
+/* The family of a program name: the bytes before its first '/' or '('
+ * ("postfix/smtpd" and "postfix/submission/smtpd" -> "postfix", old
+ * Linux-PAM's "sshd(pam_unix)" -> "sshd"). Returns that length, or 0 when
+ * the name has no such separator (or starts with one): callers look the
+ * family up when the whole name is not filed. */
+size_t lw_progmap_family_len(const char *name, size_t len);
 /* FNV-1a, exposed for tests and for callers that cache the hash. */
 uint64_t lw_progmap_hash(const char *s, size_t len);
 

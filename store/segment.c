@@ -894,6 +894,21 @@ struct lw_segment_decoder {
 	ZSTD_DCtx *dctx;
 	uint8_t *raw;
 	size_t raw_cap;
+	/* The segment being decoded: its columnar bytes are decompressed
+	 * into raw only as far as the columns asked for need (raw_have of
+	 * raw_size); frame is the rest of the zstd frame to read, NULL once
+	 * detached (the caller's value may be gone). */
+	size_t raw_size, raw_have;
+	ZSTD_inBuffer frame;
+	int streaming;       /* the dctx holds a frame begun with ZSTD_decompressStream */
+	int table_ok;        /* col_off/col_len are parsed */
+	size_t col_off[C__COUNT], col_len[C__COUNT];
+	unsigned done;       /* enum lw_segment_cols filled so far */
+	/* Events [0, ev_zero) are zero but for the members in dirty (what
+	 * was decoded since they were cleared). */
+	uint32_t ev_zero;
+	unsigned dirty;
+	int dict_ok;
 	struct lw_event *ev;
 	size_t ev_cap;
 	struct lw_field *fields;
@@ -902,6 +917,7 @@ struct lw_segment_decoder {
 	size_t dict_cap;
 	uint32_t ndict;
 	uint32_t count;
+	uint32_t ncount;     /* events of the segment being decoded */
 	/* Host, zone and app dictionary ids of each event (3 per event, in
 	 * lw_segment_meta_kind order), so check_meta counts in O(events). */
 	uint32_t *ids;
@@ -1009,142 +1025,462 @@ static int load_dict(struct lw_segment_decoder *d, struct rd *lens,
 	return LW_OK;
 }
 
-static int decode_event(struct lw_segment_decoder *d, struct rd *c,
-			uint32_t ndict, size_t *nfields_used, int64_t *ts,
-			int64_t *created, struct lw_event *ev, uint32_t mids[3])
+/* Column c of the raw data, as a reader. */
+static struct rd col_rd(const struct lw_segment_decoder *d, int c)
 {
-	struct lw_str *m[6] = {&ev->host, &ev->app, &ev->procid, &ev->msgid,
-			       &ev->zone, &ev->source_address};
-	uint32_t ids[6], kid;
-	uint64_t v, nf;
-	const uint8_t *b;
+	struct rd r = {d->raw + d->col_off[c], d->raw + d->col_off[c] + d->col_len[c]};
 
-	if (rd_varint(&c[C_TS], &v) != LW_OK)
-		return LW_ECORRUPT;
-	*ts = (int64_t)((uint64_t)*ts + (uint64_t)unzigzag(v));
-	ev->timestamp_ns = *ts;
-	if (rd_varint(&c[C_CREATED], &v) != LW_OK)
-		return LW_ECORRUPT;
-	*created = (int64_t)((uint64_t)*created + (uint64_t)unzigzag(v));
-	ev->created_ns = *created;
-	for (int i = 0; i < 6; i++)
-		if (rd_id(&c[C_HOST + i], ndict, d->dict, m[i], &ids[i]) != LW_OK)
-			return LW_ECORRUPT;
-	mids[LW_SEGMENT_META_HOST] = ids[0];
-	mids[LW_SEGMENT_META_ZONE] = ids[4];
-	mids[LW_SEGMENT_META_APP] = ids[1];
-	if (rd_bytes(&c[C_FAC], 1, &b) != LW_OK)
-		return LW_ECORRUPT;
-	ev->facility = *b;
-	if (rd_bytes(&c[C_SEV], 1, &b) != LW_OK)
-		return LW_ECORRUPT;
-	ev->severity = *b;
-	if (rd_varint(&c[C_FLAGS], &v) != LW_OK || v > UINT16_MAX)
-		return LW_ECORRUPT;
-	ev->flags = (uint16_t)v;
-	if (rd_str(&c[C_SD_LEN], &c[C_SD], &ev->structured_data) != LW_OK ||
-	    rd_str(&c[C_MSG_LEN], &c[C_MSG], &ev->message) != LW_OK)
-		return LW_ECORRUPT;
-	if (rd_varint(&c[C_NFIELDS], &nf) != LW_OK ||
-	    nf > d->fields_cap - *nfields_used)
-		return LW_ECORRUPT;
-	ev->nfields = (uint32_t)nf;
-	ev->fields = nf ? d->fields + *nfields_used : NULL;
-	for (uint64_t f = 0; f < nf; f++) {
-		struct lw_field *fd = &ev->fields[f];
+	return r;
+}
 
-		if (rd_id(&c[C_FKEY], ndict, d->dict, &fd->key, &kid) != LW_OK ||
-		    rd_str(&c[C_FVAL_LEN], &c[C_FVAL], &fd->value) != LW_OK)
-			return LW_ECORRUPT;
+/* Decompressed bytes a whole-frame decode may redo rather than stream the
+ * rest: about one zstd block. */
+#define RESTART_MAX (256u * 1024u)
+
+/* Makes raw[0, need) available: decompresses the frame that far (zstd
+ * streams block by block, so the columns after the last one needed,
+ * messages above all, are never decompressed when nothing asks for
+ * them). */
+static int ensure_raw(struct lw_segment_decoder *d, size_t need, struct lw_diag *diag)
+{
+	ZSTD_outBuffer out;
+	size_t zr;
+
+	if (need <= d->raw_have)
+		return LW_OK;
+	if (d->frame.src == NULL && !d->streaming)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "segment value released before it was decoded");
+	if (need == d->raw_size && d->raw_have <= RESTART_MAX && d->frame.src != NULL) {
+		/* All of it at once: zstd's direct path, without the stream's
+		 * internal buffer and copy; starting over costs less than the
+		 * copy when little was decompressed (the column table). */
+		zr = ZSTD_decompressDCtx(d->dctx, d->raw, d->raw_size, d->frame.src,
+					 d->frame.size);
+		if (ZSTD_isError(zr))
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "corrupt segment: zstd: %s", ZSTD_getErrorName(zr));
+		if (zr != d->raw_size)
+			return corrupt(diag, "short frame");
+		d->raw_have = zr;
+		d->streaming = 0;
+		return LW_OK;
 	}
-	*nfields_used += nf;
+	if (!d->streaming) {
+		ZSTD_DCtx_reset(d->dctx, ZSTD_reset_session_only);
+		d->streaming = 1;
+	}
+	out.dst = d->raw;
+	out.size = need;
+	out.pos = d->raw_have;
+	while (out.pos < need) {
+		size_t before_in = d->frame.pos, before_out = out.pos;
+
+		zr = ZSTD_decompressStream(d->dctx, &out, &d->frame);
+		if (ZSTD_isError(zr))
+			return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					   "corrupt segment: zstd: %s", ZSTD_getErrorName(zr));
+		if (d->frame.pos == before_in && out.pos == before_out)
+			return d->frame.src == NULL ?
+				lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+					    "segment value released before it was decoded") :
+				corrupt(diag, "short frame");
+	}
+	d->raw_have = out.pos;
 	return LW_OK;
 }
 
-/* Parses d->raw[0, len) as the columnar layout. */
-static int decode_columns(struct lw_segment_decoder *d, size_t len,
-			  uint32_t count, struct lw_diag *diag)
+/* Parses the column table at the start of the raw data: count, number
+ * of columns, their lengths, which must add up to the rest exactly. */
+static int parse_table(struct lw_segment_decoder *d, struct lw_diag *diag)
 {
-	struct rd r = {d->raw, d->raw + len};
-	struct rd c[C__COUNT];
-	uint64_t n, ncols, clen[C__COUNT];
-	size_t nfields_used = 0;
-	uint32_t ndict = 0;
-	int64_t ts = 0, created = 0;
-	int rc;
+	/* count, ncols and 21 lengths: at most 23 ten-byte varints */
+	size_t head = d->raw_size < 23 * 10 ? d->raw_size : 23 * 10;
+	struct rd r;
+	uint64_t n, ncols, len, off;
+	int rc = ensure_raw(d, head, diag);
 
-	d->count = 0;
-	d->ndict = 0;
-	if (rd_varint(&r, &n) != LW_OK || n != count)
+	if (rc != LW_OK)
+		return rc;
+	r.p = d->raw;
+	r.end = d->raw + head;
+	if (rd_varint(&r, &n) != LW_OK || n != d->ncount)
 		return corrupt(diag, "event count");
 	if (rd_varint(&r, &ncols) != LW_OK || ncols != C__COUNT)
 		return corrupt(diag, "column count");
-	for (int i = 0; i < C__COUNT; i++)
-		if (rd_varint(&r, &clen[i]) != LW_OK)
-			return corrupt(diag, "column table");
+	off = 0;
 	for (int i = 0; i < C__COUNT; i++) {
-		const uint8_t *p;
-
-		if (rd_bytes(&r, clen[i], &p) != LW_OK)
+		if (rd_varint(&r, &len) != LW_OK)
+			return corrupt(diag, "column table");
+		d->col_len[i] = len;
+		off += len;
+		if (len > d->raw_size || off > d->raw_size)
 			return corrupt(diag, "column length");
-		c[i].p = p;
-		c[i].end = p + clen[i];
 	}
-	if (r.p != r.end)
-		return corrupt(diag, "trailing bytes");
-	if ((uint64_t)count * MIN_EVENT_BYTES > len)
+	off = (uint64_t)(r.p - d->raw);
+	for (int i = 0; i < C__COUNT; i++) {
+		d->col_off[i] = off;
+		off += d->col_len[i];
+	}
+	if (off != d->raw_size)
+		return corrupt(diag, off < d->raw_size ? "trailing bytes" : "column length");
+	if ((uint64_t)d->ncount * MIN_EVENT_BYTES > d->raw_size)
 		return corrupt(diag, "event count");
-	rc = load_dict(d, &c[C_DICT_LEN], &c[C_DICT], &ndict);
-	if (rc != LW_OK)
-		return rc == LW_ENOMEM ? rc : corrupt(diag, "dictionary");
+	d->table_ok = 1;
+	return LW_OK;
+}
+
+/* The raw columns each member needs (bit c = column c). */
+static uint32_t member_columns(unsigned member)
+{
+	const uint32_t dict = (1u << C_DICT_LEN) | (1u << C_DICT);
+
+	switch (member) {
+	case LW_SEGMENT_COL_TS: return 1u << C_TS;
+	case LW_SEGMENT_COL_CREATED: return 1u << C_CREATED;
+	case LW_SEGMENT_COL_HOST: return dict | 1u << C_HOST;
+	case LW_SEGMENT_COL_APP: return dict | 1u << C_APP;
+	case LW_SEGMENT_COL_PROCID: return dict | 1u << C_PROCID;
+	case LW_SEGMENT_COL_MSGID: return dict | 1u << C_MSGID;
+	case LW_SEGMENT_COL_ZONE: return dict | 1u << C_ZONE;
+	case LW_SEGMENT_COL_SOURCE: return dict | 1u << C_SRC;
+	case LW_SEGMENT_COL_FACILITY: return 1u << C_FAC;
+	case LW_SEGMENT_COL_SEVERITY: return 1u << C_SEV;
+	case LW_SEGMENT_COL_FLAGS: return 1u << C_FLAGS;
+	case LW_SEGMENT_COL_FIELDS:
+		return dict | 1u << C_NFIELDS | 1u << C_FKEY | 1u << C_FVAL_LEN | 1u << C_FVAL;
+	case LW_SEGMENT_COL_SD: return 1u << C_SD_LEN | 1u << C_SD;
+	case LW_SEGMENT_COL_MESSAGE: return 1u << C_MSG_LEN | 1u << C_MSG;
+	default: return 0;
+	}
+}
+
+static int decode_times(struct lw_segment_decoder *d, int c, size_t member_off)
+{
+	struct rd r = col_rd(d, c);
+	int64_t t = 0;
+	uint64_t v;
+
+	for (uint32_t i = 0; i < d->ncount; i++) {
+		if (rd_varint(&r, &v) != LW_OK)
+			return LW_ECORRUPT;
+		t = (int64_t)((uint64_t)t + (uint64_t)unzigzag(v));
+		memcpy((char *)&d->ev[i] + member_off, &t, sizeof(t));
+	}
+	return r.p == r.end ? LW_OK : LW_ECORRUPT;
+}
+
+/* A dictionary-id column into the lw_str member at member_off; the host,
+ * zone and app ids are also kept for check_meta (kind >= 0). */
+static int decode_ids(struct lw_segment_decoder *d, int c, size_t member_off, int kind)
+{
+	struct rd r = col_rd(d, c);
+	struct lw_str s;
+	uint32_t id;
+
+	for (uint32_t i = 0; i < d->ncount; i++) {
+		if (rd_id(&r, d->ndict, d->dict, &s, &id) != LW_OK)
+			return LW_ECORRUPT;
+		memcpy((char *)&d->ev[i] + member_off, &s, sizeof(s));
+		if (kind >= 0)
+			d->ids[3 * (size_t)i + (size_t)kind] = id;
+	}
+	return r.p == r.end ? LW_OK : LW_ECORRUPT;
+}
+
+static int decode_bytes(struct lw_segment_decoder *d, int c, size_t member_off)
+{
+	struct rd r = col_rd(d, c);
+
+	if ((size_t)(r.end - r.p) != d->ncount)
+		return LW_ECORRUPT;
+	for (uint32_t i = 0; i < d->ncount; i++)
+		memcpy((char *)&d->ev[i] + member_off, r.p + i, 1);
+	return LW_OK;
+}
+
+static int decode_flags(struct lw_segment_decoder *d)
+{
+	struct rd r = col_rd(d, C_FLAGS);
+	uint64_t v;
+
+	for (uint32_t i = 0; i < d->ncount; i++) {
+		if (rd_varint(&r, &v) != LW_OK || v > UINT16_MAX)
+			return LW_ECORRUPT;
+		d->ev[i].flags = (uint16_t)v;
+	}
+	return r.p == r.end ? LW_OK : LW_ECORRUPT;
+}
+
+static int decode_strs(struct lw_segment_decoder *d, int len_c, int data_c,
+		       size_t member_off)
+{
+	struct rd lens = col_rd(d, len_c), data = col_rd(d, data_c);
+	struct lw_str s;
+
+	for (uint32_t i = 0; i < d->ncount; i++) {
+		if (rd_str(&lens, &data, &s) != LW_OK)
+			return LW_ECORRUPT;
+		memcpy((char *)&d->ev[i] + member_off, &s, sizeof(s));
+	}
+	return lens.p == lens.end && data.p == data.end ? LW_OK : LW_ECORRUPT;
+}
+
+static int decode_fields(struct lw_segment_decoder *d)
+{
+	struct rd nf = col_rd(d, C_NFIELDS), keys = col_rd(d, C_FKEY);
+	struct rd lens = col_rd(d, C_FVAL_LEN), vals = col_rd(d, C_FVAL);
+	size_t used = 0;
+	uint64_t n;
+	uint32_t kid;
+
 	/* Each field costs at least one key-id byte. */
-	if (grow((void **)&d->fields, &d->fields_cap, clen[C_FKEY] + 1,
-		 sizeof(*d->fields)) != LW_OK ||
-	    grow((void **)&d->ev, &d->ev_cap, (size_t)count + 1,
-		 sizeof(*d->ev)) != LW_OK ||
+	if (grow((void **)&d->fields, &d->fields_cap, d->col_len[C_FKEY] + 1,
+		 sizeof(*d->fields)) != LW_OK)
+		return LW_ENOMEM;
+	for (uint32_t i = 0; i < d->ncount; i++) {
+		struct lw_event *ev = &d->ev[i];
+
+		if (rd_varint(&nf, &n) != LW_OK || n > d->fields_cap - used)
+			return LW_ECORRUPT;
+		ev->nfields = (uint32_t)n;
+		ev->fields = n ? d->fields + used : NULL;
+		for (uint64_t f = 0; f < n; f++)
+			if (rd_id(&keys, d->ndict, d->dict, &ev->fields[f].key, &kid) != LW_OK ||
+			    rd_str(&lens, &vals, &ev->fields[f].value) != LW_OK)
+				return LW_ECORRUPT;
+		used += n;
+	}
+	return nf.p == nf.end && keys.p == keys.end && lens.p == lens.end &&
+	       vals.p == vals.end ? LW_OK : LW_ECORRUPT;
+}
+
+#define EV_OFF(m) offsetof(struct lw_event, m)
+
+/* Fills one member of every event from its column(s). */
+static int decode_member(struct lw_segment_decoder *d, unsigned member)
+{
+	switch (member) {
+	case LW_SEGMENT_COL_TS: return decode_times(d, C_TS, EV_OFF(timestamp_ns));
+	case LW_SEGMENT_COL_CREATED: return decode_times(d, C_CREATED, EV_OFF(created_ns));
+	case LW_SEGMENT_COL_HOST: return decode_ids(d, C_HOST, EV_OFF(host), LW_SEGMENT_META_HOST);
+	case LW_SEGMENT_COL_APP: return decode_ids(d, C_APP, EV_OFF(app), LW_SEGMENT_META_APP);
+	case LW_SEGMENT_COL_PROCID: return decode_ids(d, C_PROCID, EV_OFF(procid), -1);
+	case LW_SEGMENT_COL_MSGID: return decode_ids(d, C_MSGID, EV_OFF(msgid), -1);
+	case LW_SEGMENT_COL_ZONE: return decode_ids(d, C_ZONE, EV_OFF(zone), LW_SEGMENT_META_ZONE);
+	case LW_SEGMENT_COL_SOURCE: return decode_ids(d, C_SRC, EV_OFF(source_address), -1);
+	case LW_SEGMENT_COL_FACILITY: return decode_bytes(d, C_FAC, EV_OFF(facility));
+	case LW_SEGMENT_COL_SEVERITY: return decode_bytes(d, C_SEV, EV_OFF(severity));
+	case LW_SEGMENT_COL_FLAGS: return decode_flags(d);
+	case LW_SEGMENT_COL_FIELDS: return decode_fields(d);
+	case LW_SEGMENT_COL_SD: return decode_strs(d, C_SD_LEN, C_SD, EV_OFF(structured_data));
+	case LW_SEGMENT_COL_MESSAGE: return decode_strs(d, C_MSG_LEN, C_MSG, EV_OFF(message));
+	default: return LW_EINVAL;
+	}
+}
+
+static const char *member_name(unsigned member)
+{
+	switch (member) {
+	case LW_SEGMENT_COL_TS: return "timestamp column";
+	case LW_SEGMENT_COL_CREATED: return "created column";
+	case LW_SEGMENT_COL_FIELDS: return "field columns";
+	case LW_SEGMENT_COL_SD: return "structured data columns";
+	case LW_SEGMENT_COL_MESSAGE: return "message columns";
+	default: return "event columns";
+	}
+}
+
+int lw_segment_decode_cols(struct lw_segment_decoder *d, unsigned cols,
+			   struct lw_diag *diag)
+{
+	uint32_t raw_cols = 0;
+	size_t need = 0;
+	int rc;
+
+	if (!d->table_ok)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "no segment to decode");
+	cols &= LW_SEGMENT_COL_ALL & ~d->done;
+	if (cols == 0) {
+		d->count = d->ncount;
+		return LW_OK;
+	}
+	for (unsigned m = 1; m <= LW_SEGMENT_COL_MESSAGE; m <<= 1)
+		if (cols & m)
+			raw_cols |= member_columns(m);
+	for (int c = 0; c < C__COUNT; c++)
+		if ((raw_cols & (1u << c)) && d->col_off[c] + d->col_len[c] > need)
+			need = d->col_off[c] + d->col_len[c];
+	rc = ensure_raw(d, need, diag);
+	if (rc != LW_OK)
+		goto fail;
+	if ((raw_cols & (1u << C_DICT)) && !d->dict_ok) {
+		struct rd lens = col_rd(d, C_DICT_LEN), bytes = col_rd(d, C_DICT);
+
+		rc = load_dict(d, &lens, &bytes, &d->ndict);
+		if (rc != LW_OK) {
+			rc = rc == LW_ENOMEM ? rc : corrupt(diag, "dictionary");
+			goto fail;
+		}
+		d->dict_ok = 1;
+	}
+	for (unsigned m = 1; m <= LW_SEGMENT_COL_MESSAGE; m <<= 1) {
+		if (!(cols & m))
+			continue;
+		d->dirty |= m; /* even half-written, it must be cleared next time */
+		rc = decode_member(d, m);
+		if (rc != LW_OK) {
+			rc = rc == LW_ENOMEM ? rc : corrupt(diag, member_name(m));
+			goto fail;
+		}
+		d->done |= m;
+	}
+	d->count = d->ncount;
+	return LW_OK;
+fail:
+	/* nothing half-decoded is ever handed out */
+	d->count = 0;
+	d->table_ok = 0;
+	d->done = 0;
+	return rc;
+}
+
+/* Where each member bit lives in struct lw_event (FIELDS: two places). */
+static void member_span(unsigned member, size_t off[2], size_t len[2])
+{
+	off[1] = len[1] = 0;
+	switch (member) {
+	case LW_SEGMENT_COL_TS: off[0] = EV_OFF(timestamp_ns); len[0] = 8; break;
+	case LW_SEGMENT_COL_CREATED: off[0] = EV_OFF(created_ns); len[0] = 8; break;
+	case LW_SEGMENT_COL_HOST: off[0] = EV_OFF(host); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_APP: off[0] = EV_OFF(app); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_PROCID: off[0] = EV_OFF(procid); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_MSGID: off[0] = EV_OFF(msgid); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_ZONE: off[0] = EV_OFF(zone); len[0] = sizeof(struct lw_str); break;
+	case LW_SEGMENT_COL_SOURCE:
+		off[0] = EV_OFF(source_address);
+		len[0] = sizeof(struct lw_str);
+		break;
+	case LW_SEGMENT_COL_FACILITY: off[0] = EV_OFF(facility); len[0] = 1; break;
+	case LW_SEGMENT_COL_SEVERITY: off[0] = EV_OFF(severity); len[0] = 1; break;
+	case LW_SEGMENT_COL_FLAGS: off[0] = EV_OFF(flags); len[0] = 2; break;
+	case LW_SEGMENT_COL_FIELDS:
+		off[0] = EV_OFF(nfields);
+		len[0] = 4;
+		off[1] = EV_OFF(fields);
+		len[1] = sizeof(struct lw_field *);
+		break;
+	case LW_SEGMENT_COL_SD:
+		off[0] = EV_OFF(structured_data);
+		len[0] = sizeof(struct lw_str);
+		break;
+	default: off[0] = EV_OFF(message); len[0] = sizeof(struct lw_str); break;
+	}
+}
+
+/* Zeroes the len-byte member at off of events [0, n). The sizes are
+ * spelled out so each memset is a store, not a call per event. */
+static void clear_member(struct lw_event *ev, uint32_t n, size_t off, size_t len)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		char *p = (char *)&ev[i] + off;
+
+		switch (len) {
+		case 16: memset(p, 0, 16); break;
+		case 8: memset(p, 0, 8); break;
+		case 4: memset(p, 0, 4); break;
+		case 2: memset(p, 0, 2); break;
+		default: memset(p, 0, 1); break;
+		}
+	}
+}
+
+/* Makes events [0, count) all zero. Slots below the high-water mark are
+ * zero but for the members the last segment filled, so a scan that reads
+ * one column clears one member per event instead of whole events. */
+static void zero_members(struct lw_segment_decoder *d, uint32_t count)
+{
+	size_t off[2], len[2];
+
+	if (d->dirty == LW_SEGMENT_COL_ALL) {
+		memset(d->ev, 0, (size_t)(count < d->ev_zero ? count : d->ev_zero) * sizeof(*d->ev));
+	} else {
+		for (unsigned m = 1; m <= LW_SEGMENT_COL_MESSAGE; m <<= 1) {
+			if (!(d->dirty & m))
+				continue;
+			member_span(m, off, len);
+			for (int k = 0; k < 2 && len[k]; k++)
+				clear_member(d->ev, d->ev_zero, off[k], len[k]);
+		}
+	}
+	if (count > d->ev_zero)
+		memset(d->ev + d->ev_zero, 0, (size_t)(count - d->ev_zero) * sizeof(*d->ev));
+	/* after a whole-event clear only [0, count) is known zero */
+	if (d->dirty == LW_SEGMENT_COL_ALL || count > d->ev_zero)
+		d->ev_zero = count;
+	d->dirty = 0;
+}
+
+/* Forgets the previous segment and sizes the buffers for one of count
+ * events and raw_size columnar bytes. */
+static int decode_reset(struct lw_segment_decoder *d, size_t raw_size, uint32_t count)
+{
+	d->count = 0;
+	d->ncount = count;
+	d->has_hdr = 0;
+	d->table_ok = 0;
+	d->dict_ok = 0;
+	d->ndict = 0;
+	d->done = 0;
+	d->streaming = 0;
+	d->raw_size = raw_size;
+	d->raw_have = 0;
+	memset(&d->frame, 0, sizeof(d->frame));
+	if (grow((void **)&d->raw, &d->raw_cap, raw_size + 1, 1) != LW_OK ||
+	    grow((void **)&d->ev, &d->ev_cap, (size_t)count + 1, sizeof(*d->ev)) != LW_OK ||
 	    grow((void **)&d->ids, &d->ids_cap, 3 * ((size_t)count + 1),
 		 sizeof(*d->ids)) != LW_OK)
 		return LW_ENOMEM;
-	for (uint32_t i = 0; i < count; i++) {
-		memset(&d->ev[i], 0, sizeof(d->ev[i]));
-		if (decode_event(d, c, ndict, &nfields_used, &ts, &created,
-				 &d->ev[i], d->ids + 3 * (size_t)i) != LW_OK)
-			return corrupt(diag, "event columns");
-	}
-	for (int i = 0; i < C__COUNT; i++)
-		if (c[i].p != c[i].end)
-			return corrupt(diag, "column not fully used");
-	d->count = count;
-	d->ndict = ndict;
+	zero_members(d, count);
 	return LW_OK;
 }
 
 int lw_segment_decode_raw(struct lw_segment_decoder *d, const void *raw,
 			  size_t len, uint32_t count, struct lw_diag *diag)
 {
-	d->count = 0;
-	d->has_hdr = 0;
-	if (len > LW_SEGMENT_MAX_RAW)
-		return corrupt(diag, "too large");
-	if (grow((void **)&d->raw, &d->raw_cap, len + 1, 1) != LW_OK)
-		return LW_ENOMEM;
-	if (len)
-		memcpy(d->raw, raw, len);
-	return decode_columns(d, len, count, diag);
-}
-
-int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
-		      size_t len, struct lw_segment_header *hdr,
-		      struct lw_diag *diag)
-{
-	struct lw_segment_header h;
-	const uint8_t *frame = (const uint8_t *)value + LW_SEGMENT_HEADER_LEN;
-	unsigned long long csize;
-	size_t zr;
 	int rc;
 
 	d->count = 0;
 	d->has_hdr = 0;
+	if (len > LW_SEGMENT_MAX_RAW)
+		return corrupt(diag, "too large");
+	/* count is the caller's claim: bound it by the bytes before sizing */
+	if ((uint64_t)count * MIN_EVENT_BYTES > len)
+		return corrupt(diag, "event count");
+	rc = decode_reset(d, len, count);
+	if (rc != LW_OK)
+		return rc;
+	if (len)
+		memcpy(d->raw, raw, len);
+	d->raw_have = len;
+	rc = parse_table(d, diag);
+	if (rc == LW_OK)
+		rc = lw_segment_decode_cols(d, LW_SEGMENT_COL_ALL, diag);
+	return rc;
+}
+
+int lw_segment_decode_begin(struct lw_segment_decoder *d, const void *value,
+			    size_t len, struct lw_segment_header *hdr,
+			    struct lw_diag *diag)
+{
+	struct lw_segment_header h;
+	const uint8_t *frame = (const uint8_t *)value + LW_SEGMENT_HEADER_LEN;
+	unsigned long long csize;
+	int rc;
+
+	d->count = 0;
+	d->has_hdr = 0;
+	d->table_ok = 0;
 	rc = lw_segment_header_parse(value, len, &h, diag);
 	if (rc != LW_OK)
 		return rc;
@@ -1156,21 +1492,55 @@ int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
 		if (d->dctx == NULL)
 			return LW_ENOMEM;
 	}
-	if (grow((void **)&d->raw, &d->raw_cap, h.raw_size + 1, 1) != LW_OK)
-		return LW_ENOMEM;
-	zr = ZSTD_decompressDCtx(d->dctx, d->raw, h.raw_size, frame, h.comp_size);
-	if (ZSTD_isError(zr))
-		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
-				   "corrupt segment: zstd: %s", ZSTD_getErrorName(zr));
-	if (zr != h.raw_size)
-		return corrupt(diag, "short frame");
-	rc = decode_columns(d, zr, h.count, diag);
+	rc = decode_reset(d, h.raw_size, h.count);
+	if (rc != LW_OK)
+		return rc;
+	d->frame.src = frame;
+	d->frame.size = h.comp_size;
+	d->frame.pos = 0;
+	rc = parse_table(d, diag);
 	if (rc != LW_OK)
 		return rc;
 	d->hdr = h;
-	d->has_hdr = 1;
 	if (hdr != NULL)
 		*hdr = h;
+	return LW_OK;
+}
+
+void lw_segment_decoder_detach(struct lw_segment_decoder *d)
+{
+	memset(&d->frame, 0, sizeof(d->frame));
+}
+
+int lw_segment_decode_column(struct lw_segment_decoder *d, unsigned member,
+			     const char **p, size_t *len, struct lw_diag *diag)
+{
+	int c = member == LW_SEGMENT_COL_MESSAGE ? C_MSG :
+		member == LW_SEGMENT_COL_SD ? C_SD : -1;
+	int rc;
+
+	if (c < 0 || !d->table_ok)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "no such column to read");
+	rc = ensure_raw(d, d->col_off[c] + d->col_len[c], diag);
+	if (rc != LW_OK)
+		return rc;
+	*p = (const char *)d->raw + d->col_off[c];
+	*len = d->col_len[c];
+	return LW_OK;
+}
+
+int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
+		      size_t len, struct lw_segment_header *hdr,
+		      struct lw_diag *diag)
+{
+	int rc = lw_segment_decode_begin(d, value, len, hdr, diag);
+
+	if (rc == LW_OK)
+		rc = lw_segment_decode_cols(d, LW_SEGMENT_COL_ALL, diag);
+	lw_segment_decoder_detach(d);
+	if (rc != LW_OK)
+		return rc;
+	d->has_hdr = 1;
 	return LW_OK;
 }
 

@@ -207,6 +207,52 @@ void lw_segment_decoder_free(struct lw_segment_decoder *d);
 int lw_segment_decode(struct lw_segment_decoder *d, const void *value,
 		      size_t len, struct lw_segment_header *hdr,
 		      struct lw_diag *diag);
+
+/* Event members a selective decode fills (lw_segment_decode_cols). */
+enum lw_segment_cols {
+	LW_SEGMENT_COL_TS = 1u << 0,        /* timestamp_ns */
+	LW_SEGMENT_COL_CREATED = 1u << 1,   /* created_ns */
+	LW_SEGMENT_COL_HOST = 1u << 2,
+	LW_SEGMENT_COL_APP = 1u << 3,
+	LW_SEGMENT_COL_PROCID = 1u << 4,
+	LW_SEGMENT_COL_MSGID = 1u << 5,
+	LW_SEGMENT_COL_ZONE = 1u << 6,
+	LW_SEGMENT_COL_SOURCE = 1u << 7,    /* source_address */
+	LW_SEGMENT_COL_FACILITY = 1u << 8,
+	LW_SEGMENT_COL_SEVERITY = 1u << 9,
+	LW_SEGMENT_COL_FLAGS = 1u << 10,
+	LW_SEGMENT_COL_FIELDS = 1u << 11,   /* nfields, fields */
+	LW_SEGMENT_COL_SD = 1u << 12,       /* structured_data */
+	LW_SEGMENT_COL_MESSAGE = 1u << 13,
+	LW_SEGMENT_COL_ALL = (1u << 14) - 1
+};
+
+/* A selective decode, for queries that need only some members (a count
+ * per host reads the host column; a search in messages reads the message
+ * column). lw_segment_decode_begin checks the header and reads the column
+ * table; each lw_segment_decode_cols then fills the members asked for in
+ * every event, decompressing the frame only as far as the last column
+ * they need (messages, the bulk of a segment, are stored last) and
+ * checking each column it reads as lw_segment_decode does. Members not
+ * decoded are zero. value must stay valid until lw_segment_decoder_detach
+ * (or the next begin); after detaching, a call that would need more of
+ * the frame is LW_EINVAL. Same errors as lw_segment_decode; after an
+ * error nothing is decoded (count 0) until the next begin. */
+int lw_segment_decode_begin(struct lw_segment_decoder *d, const void *value,
+			    size_t len, struct lw_segment_header *hdr,
+			    struct lw_diag *diag);
+int lw_segment_decode_cols(struct lw_segment_decoder *d, unsigned cols,
+			   struct lw_diag *diag);
+void lw_segment_decoder_detach(struct lw_segment_decoder *d);
+/* The bytes of the message (LW_SEGMENT_COL_MESSAGE) or structured data
+ * (LW_SEGMENT_COL_SD) column of the segment begun in d: every event's
+ * value back to back in event order, so one search covers a whole
+ * segment before any event is decoded. Decompresses that far when
+ * needed; the bytes stay valid until the next begin. LW_OK, LW_EINVAL
+ * (no segment begun, another member), or lw_segment_decode_cols's
+ * errors. */
+int lw_segment_decode_column(struct lw_segment_decoder *d, unsigned member,
+			     const char **p, size_t *len, struct lw_diag *diag);
 /* Decodes a frame-less raw columnar buffer (what the frame decompresses
  * to); used by the fuzz target so it reaches the column parser directly.
  * raw is copied. Same errors as lw_segment_decode. */

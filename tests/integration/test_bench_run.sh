@@ -3,7 +3,9 @@
 # Oracle: bench/run itself, in its smallest mode against logward only (no
 # peers, so nothing is installed): 20,000 replayed auth.log lines must all
 # be received, the JSON and Markdown results must be written with the
-# numbers filled in, and no daemon may be left running afterwards.
+# numbers filled in, and no daemon may be left running afterwards. Its
+# query section (--query-only) over a 20,000-event store fills in every
+# query language number and its table.
 . "$(dirname "$0")/lib.sh"
 need python3
 need taskset
@@ -11,6 +13,20 @@ need jq
 : "${LW_BUILD_DIR:?LW_BUILD_DIR must point at the build directory}"
 [ -x "$LW_BUILD_DIR/logward-bench" ] || skip "logward-bench not built"
 SRC="${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+
+mkdir -p "$LW_TMP/qresults" "$LW_TMP/qwork"
+python3 "$SRC/bench/run" --no-build --build-dir "$LW_BUILD_DIR" --query-only \
+	--query-events 20000 --runs 1 --out-dir "$LW_TMP/qresults" --tmp "$LW_TMP/qwork" \
+	> "$LW_TMP/query.md" 2> "$LW_TMP/query.err" ||
+	{ cat "$LW_TMP/query.err" >&2; fail "bench/run --query-only exited non-zero"; }
+qjson=$(ls "$LW_TMP"/qresults/*.json)
+expect_eq "$(jq '.query.events' "$qjson")" 20000 "query store events"
+expect_eq "$(jq '[.query | .expr_limit_first_line_ms, .count_by_host_s, .histogram_zone_24h_s,
+	.fulltext_scan_s, .fulltext_events_per_cpu_s, .decoded_count_by_s] | all(. > 0)' "$qjson")" \
+	true "query language numbers filled in"
+grep -q '^| `--count-by host.name`, whole store | ' "$LW_TMP/query.md" || fail "no count-by row"
+[ -z "$(ls "$LW_TMP/qwork")" ] || fail "temporary directories left: $(ls "$LW_TMP/qwork")"
+
 AUTHLOG="${LW_SHARED_CORPUS:-/nonexistent}/elastic-examples-authlog/auth.log"
 [ -f "$AUTHLOG" ] || skip "the auth.log corpus is not available ($AUTHLOG)"
 

@@ -8,10 +8,13 @@
 #  1. every sshd authentication failure line (Failed <method> for, Invalid
 #     user, pam_unix(sshd:auth) authentication failure, PAM N more
 #     authentication failures, maximum authentication attempts / Too many
-#     authentication failures, Connection closed by authenticating user)
+#     authentication failures, Connection closed by authenticating user,
+#     the client giving up with disconnect code 14 or JSch's "Auth fail")
 #     is decoded, and as exactly the failure kind, source.ip (or
-#     source.address for a host name) and user.name the line states; and
-#     no other line is decoded as an sshd authentication failure;
+#     source.address for a host name) and user.name the line states, or
+#     that the same sshd process's "Connection from" line stated less than
+#     2 minutes before when the line has none; and no other line is
+#     decoded as an sshd authentication failure;
 #  2. lw_ssh_brute_force raises incidents for exactly the source addresses
 #     that made >= 10 failed login attempts ("Failed ... for") within a
 #     sliding 5 minutes (window (t - 5m, t], re-armed after each firing).
@@ -61,16 +64,25 @@ shapes = [
     ("max_auth_attempts", re.compile(r"^(?:error: )?maximum authentication attempts exceeded for (?:invalid user )?(.*?) ?from (\S+) port \d+")),
     ("max_auth_attempts", re.compile(r"^Disconnecting: Too many authentication failures(?: for (?:invalid user )?([^\s\[]+))?()")),
     ("ssh_preauth_closed", re.compile(r"^(?:Connection closed|Disconnected) (?:by|from) (?:authenticating|invalid) user (\S+) (\S+) port \d+ \[preauth\]")),
+    ("ssh_client_auth_failed", re.compile(r"^(?:error: )?Received disconnect from ()([0-9a-fA-F.:]+?)(?: port \d+)?: ?(?:14: |3: .*[Aa]uth fail)")),
 ]
+connect_re = re.compile(r"^Connection from (\S+) port \d+")
 line_re = re.compile(r"^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) \S+ (sshd)\[\d+\]: (.*)$")
 months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 want = {}
 attempts = defaultdict(list)
+sessions = {}  # pid -> (peer, time of its "Connection from")
 for n, line in enumerate(open(raw, encoding="utf-8", errors="replace"), 1):
-    m = line_re.match(line.rstrip("\n"))
+    m = line_re.match(line.rstrip("\r\n"))
     if not m:
         continue
     msg = m.group(7)
+    pid = line.split("sshd[", 1)[1].split("]", 1)[0]
+    t = datetime.datetime(year, months.index(m.group(1)) + 1, int(m.group(2)),
+                          int(m.group(3)), int(m.group(4)), int(m.group(5)))
+    c = connect_re.match(msg)
+    if c:
+        sessions[pid] = (c.group(1), t)
     for action, rx in shapes:
         x = rx.match(msg)
         if not x:
@@ -80,10 +92,11 @@ for n, line in enumerate(open(raw, encoding="utf-8", errors="replace"), 1):
         else:
             user, ip = x.group(1), x.group(2)
         src = addr(ip) if ip else None
+        if src is None and action == "max_auth_attempts" and pid in sessions \
+                and t - sessions[pid][1] <= datetime.timedelta(minutes=2):
+            src = addr(sessions[pid][0])
         want[n] = (action, src, user or None)
         if action == "ssh_login" and src and src[0] == "source.ip":
-            t = datetime.datetime(year, months.index(m.group(1)) + 1, int(m.group(2)),
-                                  int(m.group(3)), int(m.group(4)), int(m.group(5)))
             attempts[ip].append(t)
         break
 

@@ -3,6 +3,7 @@
  * with file:line, and the sshd failures of the Elastic auth.log sample
  * checked against an independent parse. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +25,35 @@ static const char *src_dir(void)
 	return d ? d : ".";
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every file of rules/decoders, in byte order like lw_ruleset. */
 static void load_pack(void)
 {
-	static const char *const files[] = {"sshd.yml", "sudo.yml", "kernel.yml",
-					    "system.yml"};
+	char dir[2048], *names[64];
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d;
 
 	lw_diags_init(&diags);
 	set = lw_decoder_set_new();
 	cr_assert_not_null(set);
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "%s/rules/decoders/%s", src_dir(), files[i]);
+	snprintf(dir, sizeof(dir), "%s/rules/decoders", src_dir());
+	d = opendir(dir);
+	cr_assert_not_null(d, "%s", dir);
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".yml") != NULL && n < 64)
+			names[n++] = strdup(e->d_name);
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		cr_assert_eq(lw_decoder_set_load_file(set, path, &diags), LW_OK,
 			     "%s: %s", path, diags.count ? diags.items[0].diag.detail : "");
+		free(names[i]);
 	}
 	cr_assert_eq(lw_decoder_set_build(set), LW_OK);
 	scr = lw_decoder_scratch_new(set);
@@ -193,9 +211,16 @@ Test(decoder, sshd_benign_lines_do_not_decode)
 
 Test(decoder, decoders_are_chosen_by_program)
 {
+	/* A filed program runs only its own decoders ... */
 	cr_expect_eq(decode("sudo", "Failed password for root from 1.2.3.4 port 1 ssh2"), 0);
-	cr_expect_eq(decode("", "Failed password for root from 1.2.3.4 port 1 ssh2"), 0);
 	cr_expect_eq(decode("sshd-session", "Failed password for root from 1.2.3.4 port 1 ssh2"), 1);
+	/* ... an unfiled one (a forwarder's tag, no tag at all) those whose
+	 * anchor literal occurs in the message. */
+	cr_expect_eq(decode("", "Failed password for root from 1.2.3.4 port 1 ssh2"), 1);
+	cr_expect_str_eq(dname(), "sshd-failed-login");
+	cr_expect_eq(decode("auth-forwarder", "Failed password for root from 1.2.3.4 port 1 ssh2"), 1);
+	cr_expect_str_eq(val("source.ip"), "1.2.3.4");
+	cr_expect_eq(decode("auth-forwarder", "nothing to see here"), 0);
 }
 
 Test(decoder, sudo_not_in_sudoers)
@@ -379,6 +404,286 @@ Test(decoder, group_rename_map_and_literal_prefix)
 	cr_expect_str_eq(val("observer.ingress.interface.name"), "eth1");
 	cr_expect_str_eq(lw_decoder_name(s, 0), "decoder-1");
 	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+/* ---- dispatch, message wrappers, joins (engine, own decoders) ---- */
+
+static struct lw_decoder_set *built(const char *yaml)
+{
+	int rc;
+	struct lw_decoder_set *s = load_text(yaml, &rc);
+
+	cr_assert_eq(rc, LW_OK, "%s", diags.count ? diags.items[0].diag.detail : "");
+	cr_assert_eq(lw_decoder_set_build(s), LW_OK);
+	return s;
+}
+
+/* One event of host, program, pid, time (seconds) and message. */
+static int apply_ev(struct lw_decoder_set *s, struct lw_decoder_scratch *sc,
+		    const char *host, const char *app, const char *pid,
+		    int64_t t, const char *msg)
+{
+	struct lw_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.host = (struct lw_str){host, (uint32_t)strlen(host)};
+	ev.app = (struct lw_str){app, (uint32_t)strlen(app)};
+	ev.procid = (struct lw_str){pid, (uint32_t)strlen(pid)};
+	ev.timestamp_ns = t * 1000000000LL;
+	ev.message = (struct lw_str){msg, (uint32_t)strlen(msg)};
+	return lw_decoder_apply(s, sc, &ev, &out);
+}
+
+Test(decoder, program_family_and_anchors_choose_decoders)
+{
+	struct lw_decoder_set *s = built(
+		"decoders:\n"
+		"  - name: smtpd-reject\n"
+		"    match: {process.name: postfix}\n"
+		"    pattern: 'reject: RCPT from \\S+\\[(?<source__ip>[^\\]]+)\\]'\n"
+		"  - name: no-anchor\n"
+		"    match: {process.name: other}\n"
+		"    pattern: '(?<user__name>\\w+)'\n");
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+	static const char msg[] = "NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 554 ...";
+
+	/* postfix/smtpd and postfix/submission/smtpd are the family postfix. */
+	cr_expect_eq(apply_ev(s, sc, "h", "postfix/smtpd", "", 0, msg), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "postfix/submission/smtpd", "", 0, msg), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.1");
+	/* An unfiled tag: the pattern's required literal is the anchor. */
+	cr_expect_eq(apply_ev(s, sc, "h", "mail-forwarder", "", 0, msg), 1);
+	cr_expect_str_eq(lw_decoder_name(s, out.decoder), "smtpd-reject");
+	/* A filed program that is not the family runs only its decoders. */
+	cr_expect_eq(apply_ev(s, sc, "h", "other", "", 0, "!!"), 0);
+	/* A decoder without any 4-byte literal is tried only for its programs. */
+	cr_expect_eq(apply_ev(s, sc, "h", "unfiled", "", 0, "word"), 0);
+	cr_expect_eq(apply_ev(s, sc, "h", "other", "", 0, "word"), 1);
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+Test(decoder, wrappers_are_taken_off_before_matching)
+{
+	struct lw_decoder_set *s = built(
+		"decoders:\n"
+		"  - match: {process.name: d}\n"
+		"    pattern: '^Failed (?<user__name>.*) from (?<source__ip>\\S++)$'\n");
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 0, "[ID 800047 auth.info] Failed a from 192.0.2.2"), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.2");
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 0, "message repeated 3 times: [ Failed b from 192.0.2.3]"), 1);
+	cr_expect_str_eq(val("user.name"), "b");
+	cr_expect_str_eq(val("source.ip"), "192.0.2.3");
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 0, "Failed c from 192.0.2.4 \t "), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.4");
+	/* Something that only looks like a wrapper stays. */
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 0, "[ID x] Failed d from 192.0.2.5"), 0);
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+Test(decoder, ip_fields_hold_addresses_and_names_go_to_address)
+{
+	static const struct {
+		const char *text;
+		int ip;
+	} cases[] = {
+		{"192.0.2.1", 1}, {"0.0.0.0", 1}, {"255.255.255.255", 1},
+		{"2001:db8::1", 1}, {"::ffff:192.0.2.1", 1}, {"::1", 1},
+		{"256.1.1.1", 0}, {"01.2.3.4", 0}, {"1.2.3", 0}, {"1.2.3.4.5", 0},
+		{"1..2.3", 0}, {"1.2.3.4.", 0}, {"1234.1.1.1", 0}, {"a.b.c.d", 0},
+		{"host.example", 0}, {"2001:db8::g", 0}, {"-", 0},
+	};
+	struct lw_decoder_set *s = built(
+		"decoders:\n"
+		"  - match: {process.name: d}\n"
+		"    pattern: '^peer (?<source__ip>\\S+)$'\n");
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+	char msg[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(msg, sizeof(msg), "peer %s", cases[i].text);
+		cr_assert_eq(apply_ev(s, sc, "h", "d", "", 0, msg), 1);
+		if (cases[i].ip)
+			cr_expect_str_eq(val("source.ip"), cases[i].text);
+		else
+			cr_expect_str_eq(val("source.address"), cases[i].text);
+	}
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+static const char join_yaml[] =
+	"decoders:\n"
+	"  - name: open\n"
+	"    match: {process.name: d}\n"
+	"    pattern: '^open (?<sess__id>\\d+) from (?<source__ip>\\S+) port (?<source__port>\\d+)$'\n"
+	"    join: {key: sess.id, save: [source.ip, source.port], ttl: 1m}\n"
+	"  - name: who\n"
+	"    match: {process.name: d}\n"
+	"    pattern: '^user (?<sess__id>\\d+) (?<user__name>\\S+)$'\n"
+	"    join: {key: sess.id, save: [user.name], load: [source.ip], ttl: 1m}\n"
+	"  - name: fail\n"
+	"    match: {process.name: d}\n"
+	"    pattern: '^fail (?<sess__id>\\d+)(?: from (?<source__ip>\\S+))?$'\n"
+	"    join: {key: sess.id, load: [source.ip, source.port, user.name]}\n"
+	"    fields: {event.outcome: failure}\n"
+	"  - name: close\n"
+	"    match: {process.name: d}\n"
+	"    pattern: '^close (?<sess__id>\\d+)$'\n"
+	"    join: {key: sess.id, forget: true}\n"
+	"  - name: pid-open\n"
+	"    match: {process.name: p}\n"
+	"    pattern: '^hello (?<source__ip>\\S+)$'\n"
+	"    join: {key: process.pid, save: [source.ip], ttl: 2m}\n"
+	"  - name: pid-fail\n"
+	"    match: {process.name: p}\n"
+	"    pattern: '^bye (?<user__name>\\S+)$'\n"
+	"    join: {key: process.pid, load: [source.ip], ttl: 2m}\n";
+
+Test(decoder, join_carries_fields_between_lines_of_a_session)
+{
+	struct lw_decoder_set *s = built(join_yaml);
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+	struct lw_decoder_join_stats st;
+
+	/* Before any save nothing is allocated or joined. */
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 100, "fail 7"), 1);
+	cr_expect_null(val("source.ip"));
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 100, "open 7 from 192.0.2.10 port 5000"), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 101, "user 7 bob"), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.10");
+	cr_expect_str_eq(val("user.name"), "bob");
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 102, "fail 7"), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.10");
+	cr_expect_str_eq(val("source.port"), "5000");
+	cr_expect_str_eq(val("user.name"), "bob");
+	cr_expect_str_eq(val("event.outcome"), "failure");
+	/* A field the line has is kept; only the missing ones are filled. */
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 102, "fail 7 from 192.0.2.99"), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.99");
+	cr_expect_str_eq(val("source.port"), "5000");
+	/* Another host, program or key is another session. */
+	cr_expect_eq(apply_ev(s, sc, "h2", "d", "", 102, "fail 7"), 1);
+	cr_expect_null(val("source.ip"));
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 102, "fail 8"), 1);
+	cr_expect_null(val("source.ip"));
+	/* A later save refreshes the ttl; past it the session is gone. */
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 150, "user 7 bob"), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 200, "fail 7"), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.10");
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 211, "fail 7"), 1);
+	cr_expect_null(val("source.ip"));
+	/* forget drops it at once. */
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 300, "open 9 from 192.0.2.11 port 6000"), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 301, "close 9"), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "d", "", 302, "fail 9"), 1);
+	cr_expect_null(val("source.ip"));
+	/* process.pid keys by the event's procid; no pid, no session. */
+	cr_expect_eq(apply_ev(s, sc, "h", "p", "42", 400, "hello 192.0.2.12"), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "p", "42", 401, "bye root"), 1);
+	cr_expect_str_eq(val("source.ip"), "192.0.2.12");
+	cr_expect_eq(apply_ev(s, sc, "h", "p", "43", 401, "bye root"), 1);
+	cr_expect_null(val("source.ip"));
+	cr_expect_eq(apply_ev(s, sc, "h", "p", "", 401, "hello 192.0.2.13"), 1);
+	cr_expect_eq(apply_ev(s, sc, "h", "p", "", 401, "bye root"), 1);
+	cr_expect_null(val("source.ip"));
+	lw_decoder_scratch_join_stats(sc, &st);
+	/* open 7, user 7 twice, open 9, hello (pid 42); not the pid-less one. */
+	cr_expect_eq(st.saved, 5);
+	/* user 7 twice, fail 7 four times with a live session, bye (pid 42). */
+	cr_expect_eq(st.joined, 6);
+	cr_expect_eq(st.evicted, 0);
+	cr_expect_eq(st.too_long, 0);
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+Test(decoder, join_table_is_bounded_and_counts_evictions)
+{
+	struct lw_decoder_set *s = built(join_yaml);
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+	struct lw_decoder_join_stats st;
+	char msg[256], ip[64];
+	unsigned n = 3 * LW_DECODER_JOIN_ENTRIES, found = 0;
+
+	/* Three times as many live sessions as entries: the oldest give way. */
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "open %u from 10.%u.%u.%u port 1", i,
+			 i >> 16 & 255, i >> 8 & 255, i & 255);
+		cr_assert_eq(apply_ev(s, sc, "h", "d", "", 1000, msg), 1);
+	}
+	lw_decoder_scratch_join_stats(sc, &st);
+	cr_expect_eq(st.saved, n);
+	cr_expect_geq(st.evicted, n - LW_DECODER_JOIN_ENTRIES);
+	cr_expect_leq(st.evicted, n);
+	/* The newest sessions are there, with their own address. */
+	for (unsigned i = n - 64; i < n; i++) {
+		snprintf(msg, sizeof(msg), "fail %u", i);
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+		cr_assert_eq(apply_ev(s, sc, "h", "d", "", 1001, msg), 1);
+		if (val("source.ip") != NULL) {
+			cr_expect_str_eq(val("source.ip"), ip);
+			found++;
+		}
+	}
+	cr_expect_geq(found, 48, "most of the newest sessions survive");
+	/* A value too long to keep is not kept cut. */
+	memset(msg, 0, sizeof(msg));
+	strcpy(msg, "user 5 ");
+	memset(msg + 7, 'x', LW_DECODER_JOIN_VALUE_MAX);
+	cr_assert_eq(apply_ev(s, sc, "h", "d", "", 1002, msg), 1);
+	cr_assert_eq(apply_ev(s, sc, "h", "d", "", 1002, "fail 5"), 1);
+	cr_expect_null(val("user.name"));
+	lw_decoder_scratch_join_stats(sc, &st);
+	cr_expect_eq(st.too_long, 1);
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}
+
+Test(decoder, join_load_errors)
+{
+	int rc;
+	struct lw_decoder_set *s = load_text(
+		"decoders:\n"                                                   /* 1 */
+		"  - name: key-not-captured\n"                                  /* 2 */
+		"    pattern: '^a (?<user__name>\\S+)'\n"                       /* 3 */
+		"    join: {key: sess.id, load: [source.ip]}\n"                 /* 4 */
+		"  - name: nothing-to-do\n"                                     /* 5 */
+		"    pattern: '^b (?<user__name>\\S+)'\n"                       /* 6 */
+		"    join: {key: process.pid}\n"                                /* 7 */
+		"  - name: bad-ttl\n"                                           /* 8 */
+		"    pattern: '^c (?<user__name>\\S+)'\n"                       /* 9 */
+		"    join: {key: process.pid, save: [user.name], ttl: soon}\n"  /* 10 */
+		"  - name: unknown-key\n"                                       /* 11 */
+		"    pattern: '^d (?<user__name>\\S+)'\n"                       /* 12 */
+		"    join: {key: process.pid, save: [user.name], keep: 1}\n"    /* 13 */
+		"  - name: too-many\n"                                          /* 14 */
+		"    pattern: '^e (?<user__name>\\S+)'\n"                       /* 15 */
+		"    join: {key: process.pid, save: [a.b, c.d, e.f, g.h]}\n"    /* 16 */
+		"  - name: fine\n"                                              /* 17 */
+		"    pattern: '^f (?<user__name>\\S+)'\n"                       /* 18 */
+		"    join: {key: process.pid, save: [user.name], forget: true}\n",
+		&rc);
+
+	cr_expect_eq(rc, LW_EPARSE);
+	cr_expect_eq(lw_decoder_count(s), 1);
+	cr_expect_str_eq(lw_decoder_name(s, 0), "fine");
+	cr_assert_eq(diags.count, 5);
+	cr_expect(strstr(diags.items[0].diag.detail, "join key 'sess.id' is not captured by pattern 1"),
+		  "%s", diags.items[0].diag.detail);
+	cr_expect(strstr(diags.items[1].diag.detail, "nothing to do"), "%s", diags.items[1].diag.detail);
+	cr_expect_eq(diags.items[1].diag.line, 7);
+	cr_expect(strstr(diags.items[2].diag.detail, "ttl"), "%s", diags.items[2].diag.detail);
+	cr_expect_eq(diags.items[2].diag.line, 10);
+	cr_expect(strstr(diags.items[3].diag.detail, "unknown join key 'keep'"), "%s",
+		  diags.items[3].diag.detail);
+	cr_expect(strstr(diags.items[4].diag.detail, "at most 3 fields"), "%s",
+		  diags.items[4].diag.detail);
+	cr_expect_eq(diags.items[4].diag.line, 16);
 	lw_decoder_set_free(s);
 }
 

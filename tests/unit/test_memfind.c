@@ -98,3 +98,117 @@ Test(memfind, memeq_agrees_with_memcmp_at_every_length_and_position)
 		}
 	}
 }
+
+/* --- lw_memfind_icase ----------------------------------------------------- */
+
+static long naive_icase(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	for (size_t s = 0; s + nlen <= hlen; s++) {
+		size_t i = 0;
+
+		while (i < nlen) {
+			unsigned char a = (unsigned char)hay[s + i], b = (unsigned char)needle[i];
+
+			if (a >= 'A' && a <= 'Z')
+				a |= 0x20;
+			if (b >= 'A' && b <= 'Z')
+				b |= 0x20;
+			if (a != b)
+				break;
+			i++;
+		}
+		if (i == nlen)
+			return (long)s;
+	}
+	return -1;
+}
+
+static long icase_pos(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	struct lw_memfind_icase f;
+	const char *p;
+
+	cr_assert_eq(lw_memfind_icase_init(&f, needle, nlen), 0);
+	p = lw_memfind_icase(&f, hay, hlen);
+	lw_memfind_icase_release(&f);
+	return p == NULL ? -1 : (long)(p - hay);
+}
+
+Test(memfind, icase_ignores_ascii_case_only)
+{
+	const char *line = "Dec  7 sshd[42]: FAILED Password for ROOT from 10.20.0.5";
+
+	cr_expect_eq(icase_pos(line, strlen(line), "failed password", 15), 17);
+	cr_expect_eq(icase_pos(line, strlen(line), "root", 4), 37);
+	cr_expect_eq(icase_pos(line, strlen(line), "10.20.0.5", 9), 47);
+	cr_expect_eq(icase_pos(line, strlen(line), "10.20.0.6", 9), -1);
+	cr_expect_eq(icase_pos(line, strlen(line), "", 0), 0);
+	/* '@' | 0x20 is '`': a non-letter needle byte compares exactly */
+	cr_expect_eq(icase_pos("a`b", 3, "a@b", 3), -1);
+	cr_expect_eq(icase_pos("x[A]y", 5, "[a]", 3), 1);
+	/* UTF-8 bytes compare exactly: 'É' (c3 89) is not 'é' (c3 a9) */
+	cr_expect_eq(icase_pos("caf\xc3\x89", 5, "caf\xc3\xa9", 5), -1);
+	cr_expect_eq(icase_pos("caf\xc3\xa9", 5, "CAF\xc3\xa9", 5), 0);
+}
+
+Test(memfind, icase_agrees_with_a_naive_search_on_random_text)
+{
+	static const char alphabet[] = "aAbB .:0";
+	char hay[300], needle[8];
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t hlen, nlen;
+
+		seed = seed * 1103515245u + 12345u;
+		hlen = (seed >> 8) % sizeof(hay);
+		seed = seed * 1103515245u + 12345u;
+		nlen = 1 + (seed >> 8) % (sizeof(needle) - 1);
+		for (size_t i = 0; i < hlen; i++) {
+			seed = seed * 1103515245u + 12345u;
+			hay[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		for (size_t i = 0; i < nlen; i++) {
+			seed = seed * 1103515245u + 12345u;
+			needle[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		cr_assert_eq(icase_pos(hay, hlen, needle, nlen),
+			     naive_icase(hay, hlen, needle, nlen),
+			     "round %d hlen %zu nlen %zu", round, hlen, nlen);
+	}
+}
+
+Test(memfind, icase_fallback_finds_the_match_after_many_near_misses)
+{
+	/* 20,000 bytes of "aaaa..." then "AAAAB": every position is a
+	 * candidate for "aaaab" until the fallback takes over. */
+	size_t n = 20000;
+	char *hay = malloc(n + 6);
+
+	cr_assert_not_null(hay);
+	memset(hay, 'a', n);
+	memcpy(hay + n, "AAAAB", 5);
+	cr_expect_eq(icase_pos(hay, n + 5, "aaaab", 5), (long)n);
+	cr_expect_eq(icase_pos(hay, n, "aaaab", 5), -1);
+	free(hay);
+}
+
+Test(memfind, icase_fallback_matches_across_its_chunks)
+{
+	/* A 6,000-byte needle ("a" x 5999 + "b") ending at 15,000: the
+	 * fallback's chunks (needle + 4096 bytes) overlap by the needle's
+	 * length, so the match straddling them is found. */
+	size_t n = 20000, nlen = 6000;
+	char *hay = malloc(n), *needle = malloc(nlen);
+
+	cr_assert_not_null(hay);
+	cr_assert_not_null(needle);
+	memset(hay, 'A', n);
+	hay[15000 - 1] = 'B';
+	memset(needle, 'a', nlen);
+	needle[nlen - 1] = 'b';
+	cr_expect_eq(icase_pos(hay, n, needle, nlen), 15000 - (long)nlen);
+	cr_expect_eq(naive_icase(hay, n, needle, nlen), 15000 - (long)nlen);
+	free(needle);
+	free(hay);
+}

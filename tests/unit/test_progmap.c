@@ -55,3 +55,14 @@ Test(progmap, many_names)
 	}
 	lw_progmap_release(&m);
 }
+
+Test(progmap, family_is_the_name_before_a_slash_or_parenthesis)
+{
+	cr_expect_eq(lw_progmap_family_len("postfix/smtpd", 13), 7);
+	cr_expect_eq(lw_progmap_family_len("postfix/submission/smtpd", 24), 7);
+	cr_expect_eq(lw_progmap_family_len("sshd(pam_unix)", 14), 4);
+	cr_expect_eq(lw_progmap_family_len("cyrus/imap", 10), 5);
+	cr_expect_eq(lw_progmap_family_len("sshd", 4), 0);
+	cr_expect_eq(lw_progmap_family_len("/usr/sbin/cron", 14), 0);
+	cr_expect_eq(lw_progmap_family_len("", 0), 0);
+}

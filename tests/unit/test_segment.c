@@ -443,3 +443,132 @@ Test(segment, metadata_check_accepts_the_builders_record_and_names_a_lie)
 	lw_segment_builder_free(b);
 	lw_segment_decoder_free(d);
 }
+
+/* --- selective decode ---------------------------------------------------- */
+
+static void build_fixture_value(uint8_t **val, size_t *len)
+{
+	struct lw_segment_builder *b = lw_segment_builder_new();
+
+	cr_assert_not_null(b);
+	make_events();
+	for (int i = 0; i < NEV; i++)
+		cr_assert_eq(lw_segment_builder_add(b, &fx[i].ev), LW_OK);
+	seal_value(b, val, len);
+	lw_segment_builder_free(b);
+}
+
+Test(segment, selective_decode_fills_what_was_asked_then_the_rest)
+{
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_diag diag = {0};
+	const struct lw_event *ev;
+	uint8_t *val;
+	size_t len;
+	uint32_t n;
+
+	build_fixture_value(&val, &len);
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_HOST | LW_SEGMENT_COL_TS, &diag),
+		     LW_OK, "%s", diag.detail);
+	ev = lw_segment_decoder_events(d, &n);
+	cr_assert_eq(n, NEV);
+	for (int i = 0; i < NEV; i++) {
+		cr_expect(str_same(ev[i].host, fx[i].ev.host), "host %d", i);
+		cr_expect_eq(ev[i].timestamp_ns, fx[i].ev.timestamp_ns, "ts %d", i);
+		cr_expect_eq(ev[i].message.len, 0, "message %d not asked for", i);
+		cr_expect_eq(ev[i].zone.len, 0, "zone %d not asked for", i);
+	}
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_ALL, &diag), LW_OK, "%s", diag.detail);
+	ev = lw_segment_decoder_events(d, &n);
+	cr_assert_eq(n, NEV);
+	for (int i = 0; i < NEV; i++)
+		expect_same(&ev[i], &fx[i].ev, i);
+	lw_segment_decoder_free(d);
+	free(val);
+}
+
+Test(segment, a_prefix_decode_leaves_the_messages_compressed)
+{
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_diag diag = {0};
+	uint8_t *val;
+	size_t len;
+	uint32_t n;
+
+	/* ~250 KB of columns, messages last: more than one zstd block, so
+	 * the host column is decompressed without the messages */
+	build_fixture_value(&val, &len);
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_HOST, &diag), LW_OK, "%s", diag.detail);
+	lw_segment_decoder_detach(d);
+	/* the value may be gone now: what was not decompressed is refused,
+	 * never read from freed memory */
+	cr_expect_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_MESSAGE, &diag), LW_EINVAL);
+	lw_segment_decoder_events(d, &n);
+	cr_expect_eq(n, 0, "nothing is handed out after a failed decode");
+	lw_segment_decoder_free(d);
+	free(val);
+}
+
+Test(segment, message_column_holds_every_message_back_to_back)
+{
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_diag diag = {0};
+	const char *col;
+	size_t clen, off = 0;
+	uint8_t *val;
+	size_t len;
+
+	build_fixture_value(&val, &len);
+	cr_expect_eq(lw_segment_decode_column(d, LW_SEGMENT_COL_MESSAGE, &col, &clen, NULL),
+		     LW_EINVAL, "no segment begun");
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_expect_eq(lw_segment_decode_column(d, LW_SEGMENT_COL_HOST, &col, &clen, NULL), LW_EINVAL,
+		     "a dictionary column is not text");
+	/* readable before any event is decoded */
+	cr_assert_eq(lw_segment_decode_column(d, LW_SEGMENT_COL_MESSAGE, &col, &clen, &diag), LW_OK,
+		     "%s", diag.detail);
+	for (int i = 0; i < NEV; i++) {
+		cr_assert_leq(off + fx[i].ev.message.len, clen);
+		cr_expect_eq(memcmp(col + off, fx[i].ev.message.ptr, fx[i].ev.message.len), 0, "%d", i);
+		off += fx[i].ev.message.len;
+	}
+	cr_expect_eq(off, clen);
+	lw_segment_decoder_free(d);
+	free(val);
+}
+
+Test(segment, a_reused_decoder_leaves_no_member_of_the_last_segment_behind)
+{
+	struct lw_segment_decoder *d = lw_segment_decoder_new();
+	struct lw_diag diag = {0};
+	const struct lw_event *ev;
+	uint8_t *val;
+	size_t len;
+	uint32_t n;
+
+	build_fixture_value(&val, &len);
+	cr_assert_eq(lw_segment_decode(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	/* the same decoder, host only: nothing else of the full decode shows */
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_HOST, &diag), LW_OK, "%s", diag.detail);
+	ev = lw_segment_decoder_events(d, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert(str_same(ev[i].host, fx[i].ev.host), "host %u", i);
+		cr_assert_eq(ev[i].message.len, 0, "message %u", i);
+		cr_assert_eq(ev[i].zone.len, 0, "zone %u", i);
+		cr_assert_eq(ev[i].nfields, 0, "fields %u", i);
+		cr_assert_eq(ev[i].timestamp_ns, 0, "ts %u", i);
+	}
+	/* then messages only: the hosts of the last decode are gone too */
+	cr_assert_eq(lw_segment_decode_begin(d, val, len, NULL, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_segment_decode_cols(d, LW_SEGMENT_COL_MESSAGE, &diag), LW_OK, "%s", diag.detail);
+	ev = lw_segment_decoder_events(d, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert(str_same(ev[i].message, fx[i].ev.message), "message %u", i);
+		cr_assert_eq(ev[i].host.len, 0, "host %u", i);
+	}
+	lw_segment_decoder_free(d);
+	free(val);
+}

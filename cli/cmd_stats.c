@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "correlator/correlation.h"
 #include "store/store.h"
 
 /* parse_args' *json value for --output prometheus. */
@@ -128,38 +129,32 @@ static void correlation(const struct lw_buf *cs, int json, struct lw_buf *out)
 	else if (cs->len > 0)
 		lw_buf_printf(out, "correlation (as of the last commit):\n  %-40s %10s %10s %12s %10s %12s\n",
 			      "rule", "groups", "live", "bytes", "evicted", "not_admitted");
-	while (p != NULL && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *tab = memchr(p, '\t', (size_t)(le - p));
-		unsigned long long e, a, g, l, b;
-		char nums[128];
-		size_t n;
+	while (p < end) {
+		struct lw_correlation_stats_line l;
 
-		if (tab == NULL)
-			goto next;
-		n = (size_t)(le - tab - 1) < sizeof(nums) - 1 ? (size_t)(le - tab - 1) :
-			sizeof(nums) - 1;
-		memcpy(nums, tab + 1, n);
-		nums[n] = '\0';
-		if (sscanf(nums, "%llu\t%llu\t%llu\t%llu\t%llu", &e, &a, &g, &l, &b) != 5)
-			goto next;
+		p = lw_correlation_stats_next(p, end, &l);
+		if (!l.ok)
+			continue;
 		if (json) {
 			if (!first)
 				lw_buf_putc(out, ',');
-			lw_buf_json_string(out, p, (size_t)(tab - p));
+			lw_buf_json_string(out, l.label, l.label_len);
 			lw_buf_printf(out, ":{\"groups\":%llu,\"live\":%llu,\"bytes\":%llu,"
-				      "\"evicted\":%llu,\"not_admitted\":%llu}", g, l, b, e, a);
+				      "\"evicted\":%llu,\"not_admitted\":%llu}",
+				      (unsigned long long)l.groups, (unsigned long long)l.live,
+				      (unsigned long long)l.bytes, (unsigned long long)l.evicted,
+				      (unsigned long long)l.not_admitted);
 		} else {
 			lw_buf_puts(out, "  ");
-			lw_buf_json_escape(out, p, (size_t)(tab - p));
-			for (size_t pad = (size_t)(tab - p); pad < 40; pad++)
+			lw_buf_json_escape(out, l.label, l.label_len);
+			for (size_t pad = l.label_len; pad < 40; pad++)
 				lw_buf_putc(out, ' ');
-			lw_buf_printf(out, " %10llu %10llu %12llu %10llu %12llu\n", g, l, b, e, a);
+			lw_buf_printf(out, " %10llu %10llu %12llu %10llu %12llu\n",
+				      (unsigned long long)l.groups, (unsigned long long)l.live,
+				      (unsigned long long)l.bytes, (unsigned long long)l.evicted,
+				      (unsigned long long)l.not_admitted);
 		}
 		first = 0;
-next:
-		p = le + 1;
 	}
 	if (json)
 		lw_buf_putc(out, '}');

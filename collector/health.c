@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "correlator/correlation.h"
 #include "store/incidents.h"
 
 /* While storage keeps failing, say so again this often (with the count),
@@ -273,30 +274,19 @@ void lw_health_correlation(struct lw_health *h, const char *text, size_t len,
 	if (now_ms < h->next_shed_ms)
 		return;
 	h->next_shed_ms = now_ms + (int64_t)h->cfg->check_interval_ms;
-	for (uint32_t i = 0; p != NULL && p < end; i++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl != NULL ? nl : end;
-		const char *tab = memchr(p, '\t', (size_t)(le - p));
-		unsigned long long e = 0, a = 0;
-		char nums[64];
-		size_t n;
+	while (p < end) {
+		struct lw_correlation_stats_line l;
+		struct shed_watch *w;
 
-		if (tab != NULL) {
-			n = (size_t)(le - tab - 1) < sizeof(nums) - 1 ?
-				(size_t)(le - tab - 1) : sizeof(nums) - 1;
-			memcpy(nums, tab + 1, n);
-			nums[n] = '\0';
-			if (sscanf(nums, "%llu\t%llu", &e, &a) == 2) {
-				struct shed_watch *w = shed_watch_of(h, p, (size_t)(tab - p));
-
-				if (w == &h->shed[LW_HEALTH_MAX_SHED_RULES - 1] &&
-				    h->nshed == LW_HEALTH_MAX_SHED_RULES)
-					over += e + a; /* summed, applied below */
-				else
-					shed_update(h, w, e + a, now_ns);
-			}
-		}
-		p = le + 1;
+		p = lw_correlation_stats_next(p, end, &l);
+		if (!l.ok)
+			continue;
+		w = shed_watch_of(h, l.label, l.label_len);
+		if (w == &h->shed[LW_HEALTH_MAX_SHED_RULES - 1] &&
+		    h->nshed == LW_HEALTH_MAX_SHED_RULES)
+			over += l.evicted + l.not_admitted; /* summed, applied below */
+		else
+			shed_update(h, w, l.evicted + l.not_admitted, now_ns);
 	}
 	if (h->nshed == LW_HEALTH_MAX_SHED_RULES)
 		shed_update(h, &h->shed[LW_HEALTH_MAX_SHED_RULES - 1], over, now_ns);

@@ -18,6 +18,7 @@
 #include "collector/health.h"
 #include "collector/listener.h"
 #include "core/time.h"
+#include "correlator/correlation.h"
 #include "store/store.h"
 
 /* Families whose members differ by one label: counter "<prefix>X" is
@@ -122,26 +123,20 @@ static void render_correlation(const char *text, size_t len, struct lw_buf *out)
 		lw_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
 			      fam[f].help, fam[f].name, fam[f].type);
 		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *le = nl != NULL ? nl : end;
-			const char *tab = memchr(p, '\t', (size_t)(le - p));
-			unsigned long long v[5];
-			char nums[128];
-			size_t n;
+			struct lw_correlation_stats_line l;
+			uint64_t v[5];
 
-			if (tab != NULL) {
-				n = (size_t)(le - tab - 1) < sizeof(nums) - 1 ?
-					(size_t)(le - tab - 1) : sizeof(nums) - 1;
-				memcpy(nums, tab + 1, n);
-				nums[n] = '\0';
-				if (sscanf(nums, "%llu\t%llu\t%llu\t%llu\t%llu", &v[0], &v[1],
-					   &v[2], &v[3], &v[4]) == 5) {
-					lw_buf_printf(out, "%s{rule=\"", fam[f].name);
-					label_value(out, p, (size_t)(tab - p));
-					lw_buf_printf(out, "\"} %llu\n", v[f]);
-				}
-			}
-			p = le + 1;
+			p = lw_correlation_stats_next(p, end, &l);
+			if (!l.ok)
+				continue;
+			v[0] = l.evicted;
+			v[1] = l.not_admitted;
+			v[2] = l.groups;
+			v[3] = l.live;
+			v[4] = l.bytes;
+			lw_buf_printf(out, "%s{rule=\"", fam[f].name);
+			label_value(out, l.label, l.label_len);
+			lw_buf_printf(out, "\"} %llu\n", (unsigned long long)v[f]);
 		}
 	}
 }

@@ -1265,6 +1265,31 @@ static void stats_label(const struct win *w, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+const char *lw_correlation_stats_next(const char *p, const char *end,
+				      struct lw_correlation_stats_line *out)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *le = nl != NULL ? nl : end;
+	const char *tab = memchr(p, '\t', (size_t)(le - p));
+	unsigned long long v[5];
+	char nums[128];
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (tab != NULL) {
+		n = (size_t)(le - tab - 1);
+		if (n >= sizeof(nums))
+			n = sizeof(nums) - 1;
+		memcpy(nums, tab + 1, n);
+		nums[n] = '\0';
+		if (sscanf(nums, "%llu\t%llu\t%llu\t%llu\t%llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4]) == 5)
+			*out = (struct lw_correlation_stats_line){
+				p, (size_t)(tab - p), 1, v[0], v[1], v[2], v[3], v[4]};
+	}
+	return le < end ? le + 1 : end;
+}
+
 /* base's evicted and not_admitted for label, 0 when absent. */
 static void stats_base(const char *base, size_t len, const char *label,
 		       uint64_t *evicted, uint64_t *not_admitted)
@@ -1274,25 +1299,14 @@ static void stats_base(const char *base, size_t len, const char *label,
 
 	*evicted = *not_admitted = 0;
 	while (p != NULL && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl != NULL ? nl : end;
+		struct lw_correlation_stats_line l;
 
-		if ((size_t)(le - p) > ll && memcmp(p, label, ll) == 0 && p[ll] == '\t') {
-			char tmp[64];
-			size_t n = (size_t)(le - p - (ptrdiff_t)ll - 1);
-			unsigned long long e = 0, a = 0;
-
-			if (n >= sizeof(tmp))
-				n = sizeof(tmp) - 1;
-			memcpy(tmp, p + ll + 1, n);
-			tmp[n] = '\0';
-			if (sscanf(tmp, "%llu\t%llu", &e, &a) == 2) {
-				*evicted = e;
-				*not_admitted = a;
-			}
+		p = lw_correlation_stats_next(p, end, &l);
+		if (l.ok && l.label_len == ll && memcmp(l.label, label, ll) == 0) {
+			*evicted = l.evicted;
+			*not_admitted = l.not_admitted;
 			return;
 		}
-		p = le + 1;
 	}
 }
 

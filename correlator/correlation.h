@@ -175,4 +175,17 @@ void lw_correlation_stats_text(const struct lw_correlation *c,
 			       const char *base, size_t base_len,
 			       struct lw_buf *out);
 
+/* One line of that text: the label (a view into the text) and its five
+ * numbers; ok is 0 for a line that is not of the format (skip it). */
+struct lw_correlation_stats_line {
+	const char *label;
+	size_t label_len;
+	int ok;
+	uint64_t evicted, not_admitted, groups, live, bytes;
+};
+/* Reads the line at p (p < end) into *out and returns the start of the
+ * next one (end or past it when there is none). */
+const char *lw_correlation_stats_next(const char *p, const char *end,
+				      struct lw_correlation_stats_line *out);
+
 #endif

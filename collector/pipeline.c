@@ -229,6 +229,7 @@ struct lw_pipeline {
 	struct lw_health *health;
 	int advance_wall_clock;
 	int no_clock_check;       /* opts->no_clock_check: an import */
+	int yield_to_producer;    /* opts->yield_to_producer */
 	int64_t next_tick_ms;     /* next lw_correlation_advance */
 	int swap_due;             /* taken from the queue: swap at the next boundary */
 	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
@@ -720,19 +721,21 @@ static void run_job(struct lw_pipeline *p, struct commit_job *j)
 		j->gauges_ok = read_store_gauges(p, &j->gauges);
 }
 
-/* Names the calling thread and makes it yield to the producer (best
- * effort: a failure only leaves it at the producer's priority). */
-static void background_thread(const char *name)
+/* Names the calling thread and, when asked (opts.yield_to_producer),
+ * makes it yield to the producer (best effort: a failure only leaves it
+ * at the producer's priority). */
+static void background_thread(const struct lw_pipeline *p, const char *name)
 {
 	pthread_setname_np(pthread_self(), name);
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BACKGROUND_NICE);
+	if (p->yield_to_producer)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BACKGROUND_NICE);
 }
 
 static void *committer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
 
-	background_thread("lw-commit");
+	background_thread(p, "lw-commit");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (job_state(p) != JOB_QUEUED && !p->committer_quit)
@@ -1219,7 +1222,7 @@ static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
 
-	background_thread("lw-writer");
+	background_thread(p, "lw-writer");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct lw_batch *b;
@@ -1309,7 +1312,7 @@ static void *worker_main(void *arg)
 	struct worker *wk = arg;
 	struct lw_pipeline *p = wk->p;
 
-	background_thread("lw-rules");
+	background_thread(p, "lw-rules");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct lw_batch *b = worker_pick(p);
@@ -1470,6 +1473,7 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
 	p->no_clock_check = opts->no_clock_check;
+	p->yield_to_producer = opts->yield_to_producer;
 	p->next_tick_ms = lw_time_mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
 	rc = lw_store_events_total(p->store, &p->base_seq, diag);
 	if (rc != LW_OK)

@@ -1250,8 +1250,11 @@ int lw_store_reader_corr_stats(struct lw_store_reader *rd, struct lw_buf *out,
 	return reader_meta(rd, "corrstats", out, diag);
 }
 
-int lw_store_load_corr_stats(struct lw_store *st, struct lw_buf *out,
-			     struct lw_diag *diag)
+/* One reader's get, in a read transaction of its own. */
+static int load_with_reader(struct lw_store *st,
+			    int (*get)(struct lw_store_reader *, struct lw_buf *,
+				       struct lw_diag *),
+			    struct lw_buf *out, struct lw_diag *diag)
 {
 	struct lw_store_reader *rd;
 	int rc;
@@ -1260,24 +1263,21 @@ int lw_store_load_corr_stats(struct lw_store *st, struct lw_buf *out,
 	rc = lw_store_reader_open(st, &rd, diag);
 	if (rc != LW_OK)
 		return rc;
-	rc = lw_store_reader_corr_stats(rd, out, diag);
+	rc = get(rd, out, diag);
 	lw_store_reader_close(rd);
 	return rc;
+}
+
+int lw_store_load_corr_stats(struct lw_store *st, struct lw_buf *out,
+			     struct lw_diag *diag)
+{
+	return load_with_reader(st, lw_store_reader_corr_stats, out, diag);
 }
 
 int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
 			   struct lw_diag *diag)
 {
-	struct lw_store_reader *rd;
-	int rc;
-
-	lw_buf_reset(out);
-	rc = lw_store_reader_open(st, &rd, diag);
-	if (rc != LW_OK)
-		return rc;
-	rc = lw_store_reader_counters(rd, out, diag);
-	lw_store_reader_close(rd);
-	return rc;
+	return load_with_reader(st, lw_store_reader_counters, out, diag);
 }
 
 /* --- event seqs, correlation state ------------------------------------ */

@@ -534,7 +534,8 @@ int lw_cmd_serve(int argc, char **argv)
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
 				.ruleset = rs, .correlation = corr,
-				.advance_wall_clock = 1, .notify = notify, .health = health,
+				.advance_wall_clock = 1, .yield_to_producer = 1,
+				.notify = notify, .health = health,
 				.resume_cb = lw_serve_resume, .resume_arg = serve},
 			       &pipe, &diag);
 	if (rc != LW_OK) {

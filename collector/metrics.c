@@ -19,6 +19,7 @@
 #include "collector/listener.h"
 #include "core/ratelimit.h"
 #include "core/time.h"
+#include "correlator/correlation.h"
 #include "store/store.h"
 
 /* Families whose members differ by one label: counter "<prefix>X" is
@@ -106,6 +107,64 @@ static void labelled(const struct lw_counters *c, struct lw_buf *out)
 	}
 }
 
+/* A Prometheus label value: backslash, quote and line feed escaped. */
+static void label_value(struct lw_buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			lw_buf_putc(out, '\\');
+		if (s[i] == '\n') {
+			lw_buf_puts(out, "\\n");
+			continue;
+		}
+		lw_buf_putc(out, s[i]);
+	}
+}
+
+/* The per-rule correlation families from the counts text (one line per
+ * rule: label, evicted, not_admitted, groups, live, bytes, tab
+ * separated). Each family is one walk over the text. */
+static void render_correlation(const char *text, size_t len, struct lw_buf *out)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{"lw_correlation_evicted_total", "counter",
+		 "Live correlation groups shed to make room (detection degraded), by rule."},
+		{"lw_correlation_not_admitted_total", "counter",
+		 "Events whose new correlation group found no room (correlation.memory), by rule."},
+		{"lw_correlation_groups", "gauge",
+		 "Correlation groups held, live and expired, by rule."},
+		{"lw_correlation_live_groups", "gauge",
+		 "Correlation groups whose window has not passed, by rule."},
+		{"lw_correlation_bytes", "gauge",
+		 "Bytes of correlation window state, by rule (all of it counts against correlation.memory)."},
+	};
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		const char *p = text, *end = text + len;
+
+		lw_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
+			      fam[f].help, fam[f].name, fam[f].type);
+		while (p < end) {
+			struct lw_correlation_stats_line l;
+			uint64_t v[5];
+
+			p = lw_correlation_stats_next(p, end, &l);
+			if (!l.ok)
+				continue;
+			v[0] = l.evicted;
+			v[1] = l.not_admitted;
+			v[2] = l.groups;
+			v[3] = l.live;
+			v[4] = l.bytes;
+			lw_buf_printf(out, "%s{rule=\"", fam[f].name);
+			label_value(out, l.label, l.label_len);
+			lw_buf_printf(out, "\"} %llu\n", (unsigned long long)v[f]);
+		}
+	}
+}
+
 void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gauges *g,
 		       struct lw_buf *out)
 {
@@ -161,7 +220,12 @@ void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gaug
 		      (uint64_t)g->storage_failing);
 		gauge(out, "lw_loss_episodes",
 		      "Drop counters currently in a persistent-loss episode.", g->loss_episodes);
+		gauge(out, "lw_correlation_shedding_rules",
+		      "Correlation rules currently shedding groups (memory full).",
+		      g->shedding_rules);
 	}
+	if (g != NULL && g->corr != NULL)
+		render_correlation(g->corr, g->corr_len, out);
 }
 
 static int on_name(enum lw_store_name_kind kind, struct lw_str name, uint64_t events,
@@ -220,7 +284,7 @@ struct lw_metrics {
 	int started;
 	char bound[160];
 	struct client clients[LW_METRICS_MAX_CLIENTS];
-	struct lw_buf body, resp;
+	struct lw_buf body, resp, corr;
 };
 
 static void client_close(struct client *cl)
@@ -271,8 +335,15 @@ static void render_live(struct lw_metrics *m)
 	struct lw_metrics_gauges g;
 
 	memset(&g, 0, sizeof(g));
-	if (m->health != NULL)
+	lw_buf_reset(&m->corr);
+	if (m->health != NULL) {
 		lw_health_gauges(m->health, &g);
+		lw_health_correlation_text(m->health, &m->corr);
+		if (m->corr.len > 0 && !m->corr.oom) {
+			g.corr = m->corr.data;
+			g.corr_len = m->corr.len;
+		}
+	}
 	lw_buf_reset(&m->body);
 	lw_metrics_render(m->counters, &g, &m->body);
 }
@@ -458,6 +529,7 @@ static void destroy(struct lw_metrics *m)
 	if (m->stop_pipe[1] >= 0)
 		close(m->stop_pipe[1]);
 	lw_buf_release(&m->body);
+	lw_buf_release(&m->corr);
 	lw_buf_release(&m->resp);
 	free(m);
 }
@@ -518,6 +590,7 @@ int lw_metrics_start(const struct lw_metrics_opts *opts, struct lw_metrics **out
 	m->counters = opts->counters;
 	m->health = opts->health;
 	lw_buf_init(&m->body);
+	lw_buf_init(&m->corr);
 	lw_buf_init(&m->resp);
 	rc = bind_listen(m, opts->address, diag);
 	if (rc == LW_OK && pipe2(m->stop_pipe, O_CLOEXEC) != 0)

@@ -4,7 +4,9 @@
  * Prometheus text exposition format (version 0.0.4): every daemon counter
  * (core/counters.h) with HELP and TYPE lines, plus gauges of the store
  * (segments, events, bytes, map size, hosts with clock skew, as of the
- * writer's last commit) and of lw_health (storage failing, loss episodes). Names and meanings:
+ * writer's last commit), of lw_health (storage failing, loss episodes,
+ * correlation rules shedding) and of the correlation windows per rule
+ * (lw_correlation_evicted_total{rule=...} and friends). Names and meanings:
  * docs/observability.md.
  *
  * The export is table-driven from core/counters: a counter added there
@@ -59,6 +61,11 @@ struct lw_metrics_gauges {
 	int have_health;
 	int storage_failing;
 	uint32_t loss_episodes;
+	uint32_t shedding_rules;
+	/* Per-rule correlation counts (lw_correlation_stats_text), borrowed
+	 * for the render; NULL leaves the group out. */
+	const char *corr;
+	size_t corr_len;
 };
 
 /* Fills the store group of g from rd's snapshot (one pass over the host

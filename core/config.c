@@ -56,6 +56,7 @@ static const struct key_spec top_keys[] = {
 	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0, 0, NULL},
 	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096, 0, NULL},
 	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20, 0, NULL},
+	{"workers", NUM(KEY_UINT32, struct lw_config, workers), 0, LW_CONFIG_MAX_WORKERS, 0, NULL},
 	{"notify_queue", NUM(KEY_UINT32, struct lw_config, notify_queue), 1, 65536, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
@@ -103,6 +104,11 @@ static const struct key_spec api_keys[] = {
 static const struct key_spec health_keys[] = {
 	{"check_interval", NUM(KEY_DURATION_MS, struct lw_health_config, check_interval_ms), 100, 86400000, 0, NULL},
 	{"loss_checks", NUM(KEY_UINT32, struct lw_health_config, loss_checks), 1, 1000, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
+};
+
+static const struct key_spec correlation_keys[] = {
+	{"memory", NUM(KEY_SIZE, struct lw_correlation_config, memory_bytes), 1 << 20, 1ull << 40, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
@@ -213,6 +219,8 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->notify_queue = 1024;
 	cfg->health.check_interval_ms = 10000;
 	cfg->health.loss_checks = 3;
+	cfg->correlation.memory_bytes = 256ull << 20;
+	cfg->workers = LW_CONFIG_WORKERS_AUTO;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
 	cfg->nrule_dirs = 1;
 	snprintf(cfg->api.address, sizeof(cfg->api.address), "%s",
@@ -695,6 +703,9 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 				rc = fail_at(ld, vn, "api: 'cert' and 'key' go together");
 		} else if (!strcmp(key, "health")) {
 			rc = apply_map(ld, vn, health_keys, "health", &cfg->health);
+		} else if (!strcmp(key, "correlation")) {
+			rc = apply_map(ld, vn, correlation_keys, "correlation",
+				       &cfg->correlation);
 		} else {
 			for (k = top_keys; k->name != NULL; k++)
 				if (!strcmp(k->name, key))

@@ -85,6 +85,10 @@ struct lw_storage_config {
 };
 
 /* The loss watcher (collector/health.h). */
+struct lw_correlation_config {
+	uint64_t memory_bytes;       /* budget of all correlation window state */
+};
+
 struct lw_health_config {
 	uint64_t check_interval_ms;  /* how often the drop counters are compared */
 	uint32_t loss_checks;        /* consecutive increasing checks that raise */
@@ -137,6 +141,10 @@ struct lw_config {
 	uint64_t max_clock_skew_s;
 	uint32_t queue_batches;      /* batches in flight between collector and writer */
 	uint32_t batch_events;       /* events per batch */
+	/* Threads decoding and detecting beside the writer; LW_CONFIG_WORKERS_AUTO:
+	 * the CPUs this process may use, minus one (the writer's). 0: the
+	 * writer does it alone. */
+	uint32_t workers;
 	size_t nlisteners;
 	struct lw_listener_config listeners[LW_CONFIG_MAX_LISTENERS];
 	size_t nzones;
@@ -150,11 +158,15 @@ struct lw_config {
 	uint32_t notify_queue;       /* incidents waiting per output; oldest dropped */
 	char metrics_address[128];   /* metrics: {address: host:port}; "" = off */
 	struct lw_health_config health;
+	struct lw_correlation_config correlation;
 	/* Built-in defaults: on at LW_CONFIG_API_DEFAULT_ADDRESS. A config
 	 * file turns it on with an `api:` section (`api: {}` = that
 	 * address), like `metrics:`. */
 	struct lw_api_config api;
 };
+
+#define LW_CONFIG_WORKERS_AUTO UINT32_MAX
+#define LW_CONFIG_MAX_WORKERS 256
 
 /* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix
  * socket <data_dir>/log.sock, data in ./var/logward, rules/). */

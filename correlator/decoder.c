@@ -110,6 +110,7 @@ struct lw_decoder_scratch {
 	struct join_entry *join; /* JOIN_SETS * JOIN_WAYS, allocated at first save */
 	struct lw_decoder_join_stats stats;
 	char loaded[LW_DECODER_JOIN_FIELDS][LW_DECODER_JOIN_VALUE_MAX];
+	int defer_joins;        /* lw_decoder_scratch_defer_joins */
 };
 
 struct lw_decoder_set *lw_decoder_set_new(void)
@@ -1003,6 +1004,11 @@ void lw_decoder_scratch_join_stats(const struct lw_decoder_scratch *s,
 	*out = s->stats;
 }
 
+void lw_decoder_scratch_defer_joins(struct lw_decoder_scratch *s)
+{
+	s->defer_joins = 1;
+}
+
 /* A dotted quad as inet_pton(AF_INET) accepts it: four decimal parts of
  * 1-3 digits, each at most 255, no leading zero in a multi-digit part
  * (perf: inet_pton's call and copy were 3% of the pack on auth logs,
@@ -1297,6 +1303,8 @@ static int try_decoder(const struct lw_decoder_set *set,
 			return rc;
 		if (rc == 0)
 			continue;
+		if (d->join != NULL && s->defer_joins)
+			return LW_DECODER_DEFERRED;
 		out->decoder = di;
 		out->nfields = 0;
 		for (uint32_t g = 0; g < p->ngroups; g++) {

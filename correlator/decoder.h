@@ -48,7 +48,8 @@
  * fields it `save`s for later lines or `load`s (fills when its own line
  * lacks them) or both; `forget` drops the session. The table belongs to
  * the scratch, so it follows the order in which one thread applies
- * events (the writer thread, in arrival order); it is keyed by (host.name,
+ * events (the writer thread, in arrival order; the pipeline's workers
+ * defer join lines to it: lw_decoder_scratch_defer_joins); it is keyed by (host.name,
  * process.name, key), holds LW_DECODER_JOIN_ENTRIES sessions of at most
  * LW_DECODER_JOIN_FIELDS values of LW_DECODER_JOIN_VALUE_MAX - 1 bytes
  * (a longer value is not kept), expires a session `ttl` after its last
@@ -121,8 +122,10 @@ struct lw_decoder_scratch *lw_decoder_scratch_new(const struct lw_decoder_set *s
 void lw_decoder_scratch_free(struct lw_decoder_scratch *s);
 
 /* Runs the decoders that apply to ev. Returns 1 with out filled when one
- * matched, 0 when none did, or LW_ENOMEM. A pattern that hits pcre2's
- * match limit counts as not matching (and is counted in the scratch). */
+ * matched, 0 when none did, or LW_ENOMEM; with a scratch that defers
+ * joins, LW_DECODER_DEFERRED when the decoder that matched has a `join`
+ * (out and the table untouched). A pattern that hits pcre2's match limit
+ * counts as not matching (and is counted in the scratch). */
 int lw_decoder_apply(const struct lw_decoder_set *set,
 		     struct lw_decoder_scratch *s, const struct lw_event *ev,
 		     struct lw_decoder_out *out);
@@ -143,6 +146,14 @@ void lw_decoder_scratch_take_hits(const struct lw_decoder_set *set,
 				  struct lw_decoder_scratch *s,
 				  void (*fn)(const char *decoder, uint64_t hits, void *arg),
 				  void *arg);
+
+/* Makes lw_decoder_apply on s stop at a decoder with a `join`, before
+ * the join table: a thread that decodes events out of their arrival
+ * order (a worker of the pipeline) leaves those lines to the thread that
+ * applies them in order, so sessions see their lines in the order sent. */
+#define LW_DECODER_DEFERRED 2
+void lw_decoder_scratch_defer_joins(struct lw_decoder_scratch *s);
+
 /* What the join table of a scratch did so far. */
 struct lw_decoder_join_stats {
 	uint64_t saved;   /* lines that saved fields of their session */

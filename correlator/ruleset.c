@@ -585,6 +585,11 @@ void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
 	lw_decoder_scratch_join_stats(s->dec, out);
 }
 
+void lw_ruleset_scratch_defer_joins(struct lw_ruleset_scratch *s)
+{
+	lw_decoder_scratch_defer_joins(s->dec);
+}
+
 /* The first zone whose CIDRs contain the textual address, or NULL. */
 static const char *zone_of(const struct lw_ruleset *rs, struct lw_str ip)
 {
@@ -691,6 +696,8 @@ int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
 	rc = lw_decoder_apply(rs->decoders, s->dec, ev, d);
 	if (rc < 0)
 		return rc;
+	if (rc == LW_DECODER_DEFERRED)
+		return LW_RULESET_DEFERRED;
 	if (rc == 0)
 		d->nfields = 0;
 	else

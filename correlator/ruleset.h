@@ -120,6 +120,11 @@ void lw_ruleset_scratch_free(struct lw_ruleset_scratch *s);
 /* What the decoders' join table of this scratch did so far. */
 void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
 				   struct lw_decoder_join_stats *out);
+/* Makes lw_ruleset_apply on s return LW_RULESET_DEFERRED, ev unchanged,
+ * for an event whose decoder joins sessions (lw_decoder_scratch_defer_joins):
+ * for threads that see events out of arrival order. */
+#define LW_RULESET_DEFERRED 1
+void lw_ruleset_scratch_defer_joins(struct lw_ruleset_scratch *s);
 
 /* Calls fn for every regular expression of the rules: decoder patterns
  * (rule = the decoder's name) and Sigma `re` values (the rule's name, else
@@ -151,7 +156,7 @@ void lw_ruleset_scratch_take_hits(const struct lw_ruleset *rs,
  * arena (the batch's), extracted values are views into ev->message; so
  * the event stays valid as long as its batch, independent of rs. out is
  * filled (see struct lw_ruleset_matches). Returns LW_OK or LW_ENOMEM (ev
- * is then unchanged). */
+ * is then unchanged), or LW_RULESET_DEFERRED (above). */
 int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
 		     struct lw_event *ev, struct lw_arena *arena,
 		     struct lw_ruleset_matches *out);

@@ -147,7 +147,7 @@ static void correlation(const struct lw_buf *cs, int json, struct lw_buf *out)
 				      (unsigned long long)l.not_admitted);
 		} else {
 			lw_buf_puts(out, "  ");
-			lw_buf_json_escape(out, l.label, l.label_len);
+			lw_escape_text(out, l.label, l.label_len, 0);
 			for (size_t pad = l.label_len; pad < 40; pad++)
 				lw_buf_putc(out, ' ');
 			lw_buf_printf(out, " %10llu %10llu %12llu %10llu %12llu\n",

@@ -21,6 +21,7 @@ static const struct {
 	{"user", lw_cmd_user, "add, list, disable users of the web console"},
 	{"token", lw_cmd_token, "add, list, revoke API tokens"},
 	{"audit", lw_cmd_audit, "list the audit trail of the console"},
+	{"report", lw_cmd_report, "write the audit report of a period (HTML or PDF)"},
 };
 
 static void usage(FILE *out)

@@ -215,7 +215,7 @@ static void chart(struct pen *p, const struct lw_doc_block *b)
 		snprintf(num, sizeof(num), "%" PRIu64, v);
 		set_text(p, num, 7, 0, -1);
 		cairo_move_to(p->cr, MARGIN + PLOT_X - 4 - text_width(p),
-			      base - PLOT_H * (k == 1 ? (double)(max / 2) / (double)max : k) - 5);
+			      base - PLOT_H * (double)v / (double)max - 5);
 		pango_cairo_show_layout(p->cr, p->layout);
 	}
 	for (uint32_t l = 0; l < b->nlabels; l++) {

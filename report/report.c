@@ -347,7 +347,7 @@ static int hash_file(struct lw_sha256 *h, const char *path, const char *rel,
 		int64_t m = (int64_t)sb.st_mtim.tv_sec * NS_PER_S + sb.st_mtim.tv_nsec;
 
 		if (m >= from_ns && m < to_ns)
-			lw_buf_printf(changed, "%s/%s\n", dir, rel);
+			lw_buf_printf(changed, "%s%s/%s", changed->len ? ", " : "", dir, rel);
 	}
 	return LW_OK;
 }

@@ -31,8 +31,8 @@ int lw_report_build(const struct lw_facts *f, const struct lw_report_opts *o,
 /* SHA-256 over the rule pack: every regular file under dirs, in byte
  * order of its path relative to its directory, hashed as path, NUL,
  * length (8 bytes LE), content. hex gets 65 bytes. *nfiles counts them;
- * *changed (may be NULL) gets one "dir/path\n" per file modified in
- * [from_ns, to_ns). LW_OK, LW_ENOMEM, LW_EIO. */
+ * *changed (may be NULL) gets "dir/path" of each file modified in
+ * [from_ns, to_ns), comma-separated. LW_OK, LW_ENOMEM, LW_EIO. */
 int lw_report_pack_hash(const char (*dirs)[PATH_MAX], size_t ndirs, int64_t from_ns,
 			int64_t to_ns, char *hex, size_t *nfiles, struct lw_buf *changed);
 

@@ -4,11 +4,12 @@
 #   make test  same install step, ASan+UBSan build, the whole suite (ctest)
 #   make install  the Release build into $(DESTDIR)$(PREFIX): binary, rule
 #              pack, example config, systemd unit, man pages, completion
+#   make deb   the same as a Debian package, build/logward_<version>_<arch>.deb
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 
-.PHONY: all deps release asan run test fuzz fuzz-smoke clean install
+.PHONY: all deps release asan run test fuzz fuzz-smoke clean install deb
 
 all: release
 
@@ -25,6 +26,9 @@ asan: deps
 
 install: release
 	DESTDIR=$(DESTDIR) cmake --install build/release --prefix $(PREFIX)
+
+deb: release
+	sh scripts/make-deb.sh build/release build
 
 run: release
 	./build/release/logward serve

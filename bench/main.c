@@ -18,6 +18,7 @@
 #include "bench/sink.h"
 #include "bench/sys.h"
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/config.h"
 #include "core/err.h"
 
@@ -492,7 +493,7 @@ print_send_report(const struct opts *o, const struct lw_sender_cfg *cfg,
 		      "\"format\":\"%s\",\"target\":",
 		      lw_netaddr_transport_name(cfg->addr.transport),
 		      lw_msggen_framing_name(cfg->gen.framing), format);
-	lw_buf_json_string(&b, where, strlen(where));
+	lw_escape_json_string(&b, where, strlen(where));
 	lw_buf_printf(&b, ",\"connections\":%u,\"connected\":%u,\"threads\":%u,"
 		      "\"sent\":%llu,\"bytes\":%llu,\"elapsed\":%.6f,\"rate\":%.1f,"
 		      "\"bytes_per_sec\":%.1f,\"target_rate\":%.1f,\"errors\":%llu,"
@@ -503,7 +504,7 @@ print_send_report(const struct opts *o, const struct lw_sender_cfg *cfg,
 		      rate_of(res->bytes, res->elapsed), cfg->rate,
 		      (unsigned long long)res->errors, res->stopped ? "true" : "false");
 	if (res->first_error[0])
-		lw_buf_json_string(&b, res->first_error, strlen(res->first_error));
+		lw_escape_json_string(&b, res->first_error, strlen(res->first_error));
 	else
 		lw_buf_puts(&b, "null");
 	lw_buf_puts(&b, "}\n");
@@ -555,7 +556,7 @@ print_sink_report(const struct opts *o, const struct lw_sink_cfg *cfg,
 	lw_buf_init(&b);
 	lw_buf_printf(&b, "{\"mode\":\"sink\",\"transport\":\"%s\",\"framing\":\"%s\",\"listen\":",
 		      lw_netaddr_transport_name(cfg->addr.transport), framings[cfg->framing]);
-	lw_buf_json_string(&b, where, strlen(where));
+	lw_escape_json_string(&b, where, strlen(where));
 	lw_buf_printf(&b, ",\"messages\":%llu,\"bytes\":%llu,\"elapsed\":%.6f,\"rate\":%.1f,"
 		      "\"bytes_per_sec\":%.1f,\"connections\":%u,\"rejected\":%u,"
 		      "\"verified\":%s,\"unique\":%llu,\"duplicates\":%llu,\"missing\":%llu,"
@@ -573,7 +574,7 @@ print_sink_report(const struct opts *o, const struct lw_sink_cfg *cfg,
 		      (unsigned long long)res->kernel_drops, (unsigned long long)res->io_errors,
 		      res->stopped ? "true" : "false");
 	if (res->first_error[0])
-		lw_buf_json_string(&b, res->first_error, strlen(res->first_error));
+		lw_escape_json_string(&b, res->first_error, strlen(res->first_error));
 	else
 		lw_buf_puts(&b, "null");
 	lw_buf_puts(&b, "}\n");

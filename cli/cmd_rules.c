@@ -15,6 +15,7 @@
 #include "collector/syslog.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/event.h"
@@ -163,6 +164,10 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "logward rules check: out of memory\n");
 		goto out;
 	}
+	/* 2 KiB inputs (and 4 KiB): enough for a pattern that backtracks to
+	 * show 4x growth, fast enough to run at every check (about a second
+	 * for the default pack). */
+	lw_ruleset_check_costs(rs, 2048, &diags);
 	print_diags(&diags, stdout);
 	printf("%u decoders, %u detection rules, %u correlation rules: "
 	       "%zu errors, %zu warnings\n",
@@ -294,7 +299,7 @@ static void print_line(struct tester *t, uint64_t n, const struct lw_event *ev,
 
 		if (i > 0)
 			lw_buf_putc(b, ',');
-		lw_buf_json_string(b, in->id, strlen(in->id));
+		lw_escape_json_string(b, in->id, strlen(in->id));
 	}
 	lw_buf_puts(b, "]}\n");
 }
@@ -503,14 +508,14 @@ struct diff_out {
 static void stored_json(const struct lw_replay_stored *s, struct lw_buf *b)
 {
 	lw_buf_puts(b, "{\"rule\":{\"id\":");
-	lw_buf_json_string(b, s->rule_id, strlen(s->rule_id));
+	lw_escape_json_string(b, s->rule_id, strlen(s->rule_id));
 	lw_buf_puts(b, ",\"title\":");
-	lw_buf_json_string(b, s->rule_title, strlen(s->rule_title));
+	lw_escape_json_string(b, s->rule_title, strlen(s->rule_title));
 	lw_buf_puts(b, "},\"group\":");
 	if (lw_incidents_json_object_ok((struct lw_str){s->group, (uint32_t)strlen(s->group)}))
-		lw_buf_puts(b, s->group);
+		lw_escape_json_text(b, s->group, strlen(s->group));
 	else /* not what a correlator writes: shown, never spliced in */
-		lw_buf_json_string(b, s->group, strlen(s->group));
+		lw_escape_json_string(b, s->group, strlen(s->group));
 	lw_buf_printf(b, ",\"first_id\":%llu,\"incidents\":%u,\"count\":%llu,\"first_seen\":\"",
 		      (unsigned long long)s->first_id, s->nincidents,
 		      (unsigned long long)s->count);
@@ -524,8 +529,9 @@ static void replayed_json(const struct lw_replay_incident *inc, uint64_t id, str
 {
 	lw_replay_incident_json_open(inc->rule, id, inc->group, inc->host, inc->zone,
 				     inc->first_seen_ns, inc->last_seen_ns, inc->count, b);
-	lw_buf_printf(b, ",\"fire_count\":%llu,\"response\":%s}",
-		      (unsigned long long)inc->fires, inc->response_json);
+	lw_buf_printf(b, ",\"fire_count\":%llu,\"response\":", (unsigned long long)inc->fires);
+	lw_escape_json_text(b, inc->response_json, strlen(inc->response_json));
+	lw_buf_putc(b, '}');
 }
 
 static int on_change(const struct lw_replay_change_entry *e, void *arg)

@@ -11,6 +11,7 @@
 #include "core/counters.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/escape.h"
 #include "core/sha256.h"
 #include "core/time.h"
 #include "store/store.h"
@@ -63,7 +64,7 @@ static int on_name(enum lw_store_name_kind kind, struct lw_str name,
 	if (n->json) {
 		if (!n->first)
 			lw_buf_putc(n->out, ',');
-		lw_buf_json_string(n->out, name.ptr, name.len);
+		lw_escape_json_string(n->out, name.ptr, name.len);
 		if (kind == LW_STORE_HOST)
 			lw_buf_printf(n->out, ":{\"events\":%llu,\"clock_skew\":%llu}",
 				      (unsigned long long)events, (unsigned long long)skew);
@@ -74,7 +75,7 @@ static int on_name(enum lw_store_name_kind kind, struct lw_str name,
 		if (name.len == 0)
 			lw_buf_puts(n->out, "(none)");
 		else
-			lw_buf_json_escape(n->out, name.ptr, name.len);
+			lw_escape_text(n->out, name.ptr, name.len, 0);
 		lw_buf_printf(n->out, "  %llu", (unsigned long long)events);
 		if (kind == LW_STORE_HOST && skew > 0)
 			lw_buf_printf(n->out, "  (clock skew %llu)", (unsigned long long)skew);
@@ -103,12 +104,12 @@ static void counters_json(const struct lw_buf *snap, struct lw_buf *out)
 
 			if (!first)
 				lw_buf_putc(out, ',');
-			lw_buf_json_string(out, p, (size_t)(eq - p));
+			lw_escape_json_string(out, p, (size_t)(eq - p));
 			lw_buf_putc(out, ':');
 			if (numeric)
 				lw_buf_append(out, v, vlen);
 			else
-				lw_buf_json_string(out, v, vlen);
+				lw_escape_json_string(out, v, vlen);
 			first = 0;
 		}
 		p = line_end + 1;
@@ -332,7 +333,11 @@ int lw_cmd_stats(int argc, char **argv)
 			const char *nl = memchr(p, '\n', (size_t)(snap.data + snap.len - p));
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(snap.data + snap.len - p);
 
-			lw_buf_printf(&out, "  %.*s\n", (int)l, p);
+			/* Names are ours, but the snapshot is read from disk:
+			 * shown escaped like everything else. */
+			lw_buf_puts(&out, "  ");
+			lw_escape_text(&out, p, l, 0);
+			lw_buf_putc(&out, '\n');
 			p += l + 1;
 		}
 	}

@@ -17,6 +17,7 @@
 
 #include "collector/health.h"
 #include "collector/listener.h"
+#include "core/ratelimit.h"
 #include "core/time.h"
 #include "store/store.h"
 
@@ -82,6 +83,29 @@ static void gauge(struct lw_buf *out, const char *name, const char *help, uint64
 		      name, name, (unsigned long long)v);
 }
 
+/* Labelled counters ("regex_limit_hits.RULE"): one family, a sample per
+ * label. Labels hold [A-Za-z0-9_.:-] only, so they need no escaping. */
+static void labelled(const struct lw_counters *c, struct lw_buf *out)
+{
+	static const char fam[] = LW_COUNTERS_FAMILY_REGEX_LIMIT ".";
+	uint32_t k = atomic_load_explicit(&c->nlabelled, memory_order_acquire);
+
+	if (k == 0)
+		return;
+	lw_buf_puts(out, "# HELP lw_rule_regex_limit_hits_total Pattern matches of one rule "
+		    "stopped by the pcre2 match limit (taken as no match).\n"
+		    "# TYPE lw_rule_regex_limit_hits_total counter\n");
+	for (uint32_t j = 0; j < k; j++) {
+		const struct lw_counters_labelled *l = &c->labelled[j];
+
+		if (strncmp(l->name, fam, sizeof(fam) - 1) != 0)
+			continue;
+		lw_buf_printf(out, "lw_rule_regex_limit_hits_total{rule=\"%s\"} %llu\n",
+			      l->name + sizeof(fam) - 1,
+			      (unsigned long long)atomic_load_explicit(&l->v, memory_order_relaxed));
+	}
+}
+
 void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gauges *g,
 		       struct lw_buf *out)
 {
@@ -116,6 +140,7 @@ void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gaug
 					      (unsigned long long)lw_counters_get(c, (enum lw_counter)j));
 		}
 	}
+	labelled(c, out);
 	if (g != NULL && g->have_store) {
 		gauge(out, "lw_store_segments", "Segments in the store.", g->segments);
 		gauge(out, "lw_store_events", "Events in the store.", g->events);
@@ -180,11 +205,14 @@ struct client {
 	int fd;                 /* -1 = free slot */
 	size_t len;
 	int64_t deadline_ms;
+	uint64_t seq;           /* accept order: the oldest goes first */
+	struct lw_ratelimit_key source;
 	char req[LW_METRICS_MAX_REQUEST];
 };
 
 struct lw_metrics {
-	const struct lw_counters *counters;
+	struct lw_counters *counters;
+	uint64_t accepted;
 	struct lw_health *health;
 	int lfd;
 	int stop_pipe[2];
@@ -285,6 +313,7 @@ static void handle(struct lw_metrics *m, struct client *cl)
 		return;
 	}
 	render_live(m);
+	cl->deadline_ms = lw_time_mono_ms() + LW_METRICS_SEND_TIMEOUT_MS;
 	if (m->body.oom) {
 		text(m, cl, "503 Service Unavailable");
 		return;
@@ -324,21 +353,58 @@ static void client_read(struct lw_metrics *m, struct client *cl)
 	}
 }
 
+/* The slot for a new connection from source: a free one, else the
+ * oldest of that source when it has its share, else the oldest of all
+ * (closed, counted). A connection past its request head is being
+ * answered and never waits here, so every slot holds one that has not
+ * sent a complete request. */
+static struct client *slot_for(struct lw_metrics *m, const struct lw_ratelimit_key *source)
+{
+	struct client *free_slot = NULL, *oldest = NULL, *oldest_same = NULL;
+	size_t same = 0;
+
+	for (size_t i = 0; i < LW_METRICS_MAX_CLIENTS; i++) {
+		struct client *cl = &m->clients[i];
+
+		if (cl->fd < 0) {
+			if (free_slot == NULL)
+				free_slot = cl;
+			continue;
+		}
+		if (oldest == NULL || cl->seq < oldest->seq)
+			oldest = cl;
+		if (memcmp(&cl->source, source, sizeof(*source)) != 0)
+			continue;
+		same++;
+		if (oldest_same == NULL || cl->seq < oldest_same->seq)
+			oldest_same = cl;
+	}
+	if (same >= LW_METRICS_MAX_PER_SOURCE)
+		oldest = oldest_same;
+	else if (free_slot != NULL)
+		return free_slot;
+	lw_counters_add(m->counters, LW_CTR_METRICS_IDLE_CLOSED, 1);
+	client_close(oldest);
+	return oldest;
+}
+
 static void accept_one(struct lw_metrics *m)
 {
-	int fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct lw_ratelimit_key source;
+	struct client *cl;
+	int fd = accept4(m->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	for (size_t i = 0; i < LW_METRICS_MAX_CLIENTS; i++) {
-		if (m->clients[i].fd < 0) {
-			m->clients[i].fd = fd;
-			m->clients[i].len = 0;
-			m->clients[i].deadline_ms = lw_time_mono_ms() + LW_METRICS_TIMEOUT_MS;
-			return;
-		}
-	}
-	close(fd); /* over the connection limit */
+	lw_ratelimit_key_of((struct sockaddr *)&ss, &source);
+	cl = slot_for(m, &source);
+	cl->fd = fd;
+	cl->len = 0;
+	cl->seq = ++m->accepted;
+	cl->source = source;
+	cl->deadline_ms = lw_time_mono_ms() + LW_METRICS_HEAD_TIMEOUT_MS;
 }
 
 static void *server_main(void *arg)
@@ -347,7 +413,7 @@ static void *server_main(void *arg)
 	struct pollfd pfd[2 + LW_METRICS_MAX_CLIENTS];
 
 	for (;;) {
-		int64_t now = lw_time_mono_ms(), wait = LW_METRICS_TIMEOUT_MS;
+		int64_t now = lw_time_mono_ms(), wait = LW_METRICS_HEAD_TIMEOUT_MS;
 		size_t n = 2, slot[LW_METRICS_MAX_CLIENTS];
 
 		pfd[0] = (struct pollfd){.fd = m->stop_pipe[0], .events = POLLIN};
@@ -358,6 +424,8 @@ static void *server_main(void *arg)
 			if (cl->fd < 0)
 				continue;
 			if (now >= cl->deadline_ms) {
+				/* Counted first: whoever sees the close sees the count. */
+				lw_counters_add(m->counters, LW_CTR_METRICS_IDLE_CLOSED, 1);
 				client_close(cl); /* too slow: drop it */
 				continue;
 			}

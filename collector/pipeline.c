@@ -183,6 +183,7 @@ struct lw_pipeline {
 	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
 	uint64_t base_seq;        /* store seq of the builder's first event */
 	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
+	int64_t limit_logged_ms;  /* last "match limit" log line */
 	uint64_t sessions_evicted; /* the scratch's join evictions already counted */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
@@ -279,6 +280,52 @@ static void apply_rules(struct lw_pipeline *p, struct lw_batch *b,
 	}
 }
 
+#define LIMIT_LOG_MS 10000 /* at most one "match limit" line this often */
+
+struct limit_hits {
+	struct lw_pipeline *p;
+	uint64_t total;
+	char rule[64];     /* the rule with the most hits this time */
+	uint64_t rule_hits;
+};
+
+static void add_limit_hits(const char *rule, uint64_t n, void *arg)
+{
+	struct limit_hits *h = arg;
+
+	lw_counters_add_labelled(h->p->counters, LW_COUNTERS_FAMILY_REGEX_LIMIT, rule, n);
+	h->total += n;
+	if (n > h->rule_hits) {
+		snprintf(h->rule, sizeof(h->rule), "%s", rule);
+		h->rule_hits = n;
+	}
+}
+
+/* Rule patterns that hit the match limit were taken as not matching:
+ * counted per rule and in all, and logged (at most every LIMIT_LOG_MS),
+ * never silent. */
+static void publish_limit_hits(struct lw_pipeline *p)
+{
+	struct limit_hits h = {.p = p};
+	char n[32], total[32];
+
+	if (p->rs == NULL || p->scratch == NULL)
+		return;
+	lw_ruleset_scratch_take_hits(p->rs, p->scratch, add_limit_hits, &h);
+	if (h.total == 0)
+		return;
+	lw_counters_add(p->counters, LW_CTR_REGEX_LIMIT_HITS, h.total);
+	if (lw_time_mono_ms() - p->limit_logged_ms < LIMIT_LOG_MS)
+		return;
+	p->limit_logged_ms = lw_time_mono_ms();
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)h.rule_hits);
+	snprintf(total, sizeof(total), "%llu",
+		 (unsigned long long)lw_counters_get(p->counters, LW_CTR_REGEX_LIMIT_HITS));
+	lw_log(p->log, LW_LOG_WARNING, "pipeline",
+	       "rule pattern hit the match limit; taken as no match (a message that makes it backtrack)",
+	       "rule", h.rule, "hits", n, "regex_limit_hits", total, NULL);
+}
+
 /* Copies the batch into the builder. An event the builder refuses (out of
  * memory, segment cap) cannot be stored: it is counted (dropped_store) and
  * logged, never ignored silently. */
@@ -323,6 +370,7 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		       "cannot add events to the segment", "events", n,
 		       "error", lw_strerror(lost_rc), NULL);
 	}
+	publish_limit_hits(p);
 	if (p->scratch != NULL) {
 		struct lw_decoder_join_stats st;
 
@@ -944,6 +992,7 @@ static void apply_swap(struct lw_pipeline *p)
 	pthread_mutex_unlock(&p->mu);
 	if (p->corr != NULL && next.correlation != NULL)
 		carry_windows(p, next.correlation);
+	publish_limit_hits(p); /* the old scratch's counts go with it */
 	lw_ruleset_scratch_free(p->scratch);
 	p->scratch = next.scratch;
 	p->sessions_evicted = 0; /* a new scratch counts from zero */

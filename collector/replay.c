@@ -5,6 +5,7 @@
 #include "collector/journal.h"
 #include "collector/replay.h"
 #include "core/arena.h"
+#include "core/escape.h"
 #include "core/time.h"
 #include "correlator/correlation.h"
 #include "correlator/incident.h"
@@ -261,7 +262,7 @@ static void json_opt_string(struct lw_buf *b, const char *s)
 	if (s[0] == '\0')
 		lw_buf_puts(b, "null");
 	else
-		lw_buf_json_string(b, s, strlen(s));
+		lw_escape_json_string(b, s, strlen(s));
 }
 
 void lw_replay_incident_json_open(const struct lw_sigma_rule_info *rule, uint64_t id,
@@ -275,13 +276,13 @@ void lw_replay_incident_json_open(const struct lw_sigma_rule_info *rule, uint64_
 	else
 		lw_buf_puts(b, "null");
 	lw_buf_puts(b, ",\"rule\":{\"id\":");
-	lw_buf_json_string(b, rule->id, strlen(rule->id));
+	lw_escape_json_string(b, rule->id, strlen(rule->id));
 	if (rule->name != NULL) {
 		lw_buf_puts(b, ",\"name\":");
-		lw_buf_json_string(b, rule->name, strlen(rule->name));
+		lw_escape_json_string(b, rule->name, strlen(rule->name));
 	}
 	lw_buf_puts(b, ",\"title\":");
-	lw_buf_json_string(b, rule->title, strlen(rule->title));
+	lw_escape_json_string(b, rule->title, strlen(rule->title));
 	lw_buf_printf(b, ",\"level\":\"%s\"},\"category\":\"%s\",\"level\":\"%s\","
 		      "\"status\":\"open\",\"zone\":",
 		      lw_sigma_level_name((int)rule->level), lw_category_name((int)rule->category),
@@ -289,7 +290,7 @@ void lw_replay_incident_json_open(const struct lw_sigma_rule_info *rule, uint64_
 	json_opt_string(b, zone);
 	/* the group is the correlator's canonical JSON object */
 	lw_buf_puts(b, ",\"group\":");
-	lw_buf_puts(b, group);
+	lw_escape_json_text(b, group, strlen(group));
 	lw_buf_puts(b, ",\"host\":");
 	json_opt_string(b, host);
 	lw_buf_puts(b, ",\"first_seen\":");

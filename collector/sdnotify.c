@@ -11,6 +11,7 @@
 
 struct lw_sdnotify {
 	int fd;
+	int connected;
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 };
@@ -46,6 +47,11 @@ int lw_sdnotify_open(struct lw_sdnotify **out, struct lw_diag *diag)
 		return lw_diag_set(diag, LW_EIO, NULL, 0, 0, "socket for NOTIFY_SOCKET: %s",
 				   strerror(e));
 	}
+	/* Connected now, while serve may still be root: a socket only root
+	 * may write to stays usable after the drop to the service user
+	 * (the permission is checked at connect). When it fails (nobody
+	 * listens yet), each send names the address again. */
+	n->connected = connect(n->fd, (const struct sockaddr *)&n->addr, n->addr_len) == 0;
 	*out = n;
 	return LW_OK;
 }
@@ -64,8 +70,11 @@ int lw_sdnotify_send(struct lw_sdnotify *n, const char *state)
 
 	if (n == NULL)
 		return LW_OK;
-	r = sendto(n->fd, state, strlen(state), MSG_NOSIGNAL, (const struct sockaddr *)&n->addr,
-		   n->addr_len);
+	if (n->connected)
+		r = send(n->fd, state, strlen(state), MSG_NOSIGNAL);
+	else
+		r = sendto(n->fd, state, strlen(state), MSG_NOSIGNAL,
+			   (const struct sockaddr *)&n->addr, n->addr_len);
 	return r == (ssize_t)strlen(state) ? LW_OK : LW_EIO;
 }
 

@@ -22,7 +22,8 @@
 
 struct lw_sdnotify;
 
-/* Opens the socket named by $NOTIFY_SOCKET. *out is NULL (and LW_OK)
+/* Opens the socket named by $NOTIFY_SOCKET and connects it (before serve
+ * drops root, so a root-only socket stays writable). *out is NULL (and LW_OK)
  * when the variable is unset or empty. Errors: LW_EINVAL (a name too
  * long for a unix socket, or not a path nor "@"), LW_EIO (socket(2)),
  * LW_ENOMEM. Close with lw_sdnotify_close (NULL allowed). */

@@ -43,10 +43,13 @@ struct lw_listener_config {
 	enum lw_framing_mode framing;
 	uint32_t max_message_bytes;  /* longer messages are cut, flagged, counted */
 	uint32_t max_connections;    /* stream listeners */
+	uint32_t max_connections_per_source; /* stream listeners: per source address */
 	uint32_t idle_timeout_ms;    /* stream connections without data are closed */
 	char cert[PATH_MAX];         /* tls */
 	char key[PATH_MAX];
 	char ca[PATH_MAX];
+	char ciphers[512];           /* tls: TLS 1.2 cipher list (OpenSSL syntax); "" = Mozilla intermediate */
+	char ciphersuites[256];      /* tls: TLS 1.3 suites; "" = Mozilla intermediate */
 	int verify_client;
 	struct lw_cidr_list allow;   /* empty = everyone */
 	uint32_t frame_timeout_ms;   /* stream: a frame incomplete this long is cut, connection closed; 0 = off */
@@ -55,6 +58,10 @@ struct lw_listener_config {
 		uint32_t events_per_second;
 		uint32_t burst;              /* 0 = events_per_second */
 		uint32_t max_sources;        /* bucket table slots (fixed memory) */
+		/* udp: one budget for the whole listener beside the per-source
+		 * buckets (spoofed sources each get a fresh bucket); 0 = none */
+		uint32_t listener_events_per_second;
+		uint32_t listener_burst;     /* 0 = listener_events_per_second */
 	} rate_limit;
 	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
 };
@@ -126,6 +133,7 @@ struct lw_config {
 	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
 	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
 	char timezone[LW_NAME_MAX];  /* "" = the system's (/etc/localtime) */
+	char user[LW_NAME_MAX];      /* serve started as root runs as this user; "" = logward, else nobody */
 	uint64_t max_clock_skew_s;
 	uint32_t queue_batches;      /* batches in flight between collector and writer */
 	uint32_t batch_events;       /* events per batch */

@@ -2,19 +2,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/escape_html.h"
 #include "core/utf8.h"
 
 static const char hexdig[] = "0123456789abcdef";
-
-/* The code points shown as \uNNNN: C1 controls, bidi controls, line and
- * paragraph separators. */
-static int shown_as_u(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
-	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
-}
 
 static uint32_t decode_cp(const unsigned char *p, size_t len)
 {
@@ -50,7 +42,8 @@ void lw_escape_html(struct lw_buf *out, const char *s, size_t n)
 		} else if (c >= 0x80 && (len = lw_utf8_seq_len(s + i, n - i)) > 1) {
 			uint32_t cp = decode_cp(p + i, len);
 
-			if (!shown_as_u(cp)) {
+			/* multi-byte: C1, bidi and separators (core/escape.h's set) */
+			if (!lw_escape_is_control(cp)) {
 				i += len;
 				continue;
 			}

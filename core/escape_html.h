@@ -15,8 +15,9 @@
  *     \uNNNN, so a host name cannot read backwards ("Trojan Source") and
  *     the XML parser of pango never sees a character it refuses;
  *   - everything else (printable ASCII, Japanese text) is copied.
- * The set of dangerous code points is the one core/escape.h (text, JSON,
- * CSV) uses, so a value looks the same in a report and in `query`. */
+ * The set of dangerous code points is core/escape.h's
+ * (lw_escape_is_control), so a value looks the same in a report and in
+ * `query`. */
 #ifndef LW_CORE_ESCAPE_HTML_H
 #define LW_CORE_ESCAPE_HTML_H
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/memfind.h"
 #include "core/time.h"
 #include "correlator/correlation_int.h"
@@ -414,36 +415,19 @@ static void jw_raw(struct jw *j, const char *s)
 	}
 }
 
-/* A JSON string, cut (never mid-escape) when the object would not fit;
- * `reserve` bytes stay free for what must follow. */
+/* A JSON string (core/escape.h: controls, C1 and bidi by code point,
+ * UTF-8 text as it is), cut between characters or escapes when the
+ * object would not fit; `reserve` bytes stay free for what must follow.
+ * (Each byte of 0x7f and above used to be escaped on its own: a Japanese
+ * user name came out as \u00e3\u0083..., U+009B as \u00c2\u009b.) */
 static void jw_str(struct jw *j, const char *s, size_t len, size_t reserve)
 {
-	static const char hex[] = "0123456789abcdef";
+	size_t room;
 
 	jw_raw(j, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		char esc[7];
-		size_t el = 0;
-
-		if (ch == '"' || ch == '\\') {
-			esc[el++] = '\\';
-			esc[el++] = (char)ch;
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			/* Bytes outside printable ASCII as \u00XX: the group
-			 * stays valid JSON whatever the log line held. */
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			el = 6;
-		} else {
-			esc[el++] = (char)ch;
-		}
-		if (j->n + el + reserve + 2 > j->cap)
-			break;
-		memcpy(j->p + j->n, esc, el);
-		j->n += el;
-	}
+	room = j->cap > j->n + reserve + 2 ? j->cap - j->n - reserve - 2 : 0;
+	/* The fixed escaper writes at most room bytes and a NUL after them. */
+	j->n += lw_escape_json_fixed(j->p + j->n, room + 1, s, len, NULL);
 	jw_raw(j, "\"");
 }
 

@@ -107,6 +107,8 @@ int lw_decoder_set_build(struct lw_decoder_set *set);
 
 uint32_t lw_decoder_count(const struct lw_decoder_set *set);
 const char *lw_decoder_name(const struct lw_decoder_set *set, uint32_t i);
+/* The first program of decoder i's `match`, or NULL (every program). */
+const char *lw_decoder_program(const struct lw_decoder_set *set, uint32_t i);
 /* Every field key the set can produce (for "no decoder produces field X"
  * warnings): calls fn once per distinct key. */
 void lw_decoder_set_keys(const struct lw_decoder_set *set,
@@ -128,6 +130,19 @@ int lw_decoder_apply(const struct lw_decoder_set *set,
 /* Patterns that hit a pcre2 limit in this scratch so far. */
 uint64_t lw_decoder_scratch_limit_hits(const struct lw_decoder_scratch *s);
 
+/* Calls fn for every pattern of the set: its decoder's name, the
+ * pattern and its length (for `rules check`'s cost probe). */
+void lw_decoder_set_each_pattern(const struct lw_decoder_set *set,
+				 void (*fn)(const char *decoder, const char *pattern,
+					    size_t len, unsigned flags, void *arg),
+				 void *arg);
+
+/* Calls fn for each decoder whose patterns hit the match limit since
+ * the last call, with how many times, and zeroes those counts. */
+void lw_decoder_scratch_take_hits(const struct lw_decoder_set *set,
+				  struct lw_decoder_scratch *s,
+				  void (*fn)(const char *decoder, uint64_t hits, void *arg),
+				  void *arg);
 /* What the join table of a scratch did so far. */
 struct lw_decoder_join_stats {
 	uint64_t saved;   /* lines that saved fields of their session */

@@ -111,6 +111,8 @@ lw_ruleset_correlations(const struct lw_ruleset *rs);
 const struct lw_response *lw_ruleset_response(const struct lw_ruleset *rs);
 uint32_t lw_ruleset_decoder_count(const struct lw_ruleset *rs);
 const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i);
+/* The first program decoder i applies to, or NULL (every program). */
+const char *lw_ruleset_decoder_program(const struct lw_ruleset *rs, uint32_t i);
 
 /* Per-thread state; NULL on ENOMEM. Only after lw_ruleset_build. */
 struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs);
@@ -118,6 +120,31 @@ void lw_ruleset_scratch_free(struct lw_ruleset_scratch *s);
 /* What the decoders' join table of this scratch did so far. */
 void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
 				   struct lw_decoder_join_stats *out);
+
+/* Calls fn for every regular expression of the rules: decoder patterns
+ * (rule = the decoder's name) and Sigma `re` values (the rule's name, else
+ * its id). For `rules check`'s cost probe (core/recost.h). */
+void lw_ruleset_each_regex(const struct lw_ruleset *rs,
+			   void (*fn)(const char *rule, const char *pattern, size_t len,
+				      unsigned flags, void *arg),
+			   void *arg);
+
+/* Probes every regular expression of the rules (core/recost.h) with
+ * inputs of about n and 2n bytes, and adds a warning to diags for each
+ * one whose cost grows faster than its input (it backtracks: a crafted
+ * message costs far more than an ordinary one of the same size). Returns
+ * how many were reported; LW_ENOMEM stops it early (counted as none). */
+size_t lw_ruleset_check_costs(const struct lw_ruleset *rs, size_t n,
+			      struct lw_diags *diags);
+
+/* Calls fn for each rule whose patterns hit the match limit
+ * (LW_REGEX_RULE_LIMIT: the match was taken as none) since the last call
+ * with this scratch, with how many times, and zeroes those counts. The
+ * writer publishes them as counters (regex_limit_hits, per rule). */
+void lw_ruleset_scratch_take_hits(const struct lw_ruleset *rs,
+				  struct lw_ruleset_scratch *s,
+				  void (*fn)(const char *rule, uint64_t hits, void *arg),
+				  void *arg);
 
 /* Decodes, stamps zones and detects on ev. New fields are appended to
  * ev->fields: the array, the keys and constant values are allocated in

@@ -97,8 +97,11 @@ static void text_block(struct pen *p, const char *text, double size, int bold,
 	p->y += h + after;
 }
 
-/* Column widths: each column's natural width, scaled down together when
- * the table is wider than the page. */
+/* Column widths: each column's natural width; when the table is wider
+ * than the page, the widest column gives way first (down to MIN_COL), so
+ * numbers and names in the narrow columns never wrap. */
+#define MIN_COL 60.0
+
 static void column_widths(struct pen *p, const struct lw_doc_block *b, double *w)
 {
 	double total = 0;
@@ -109,13 +112,36 @@ static void column_widths(struct pen *p, const struct lw_doc_block *b, double *w
 			double tw;
 
 			set_text(p, b->cells[(size_t)r * b->ncols + c], 8, r == 0, -1);
-			tw = text_width(p) + 2 * CELL_PAD;
+			tw = text_width(p) + 2 * CELL_PAD + 1;
 			if (tw > w[c])
 				w[c] = tw;
 		}
 		total += w[c];
 	}
-	if (total > TEXT_W)
+	while (total > TEXT_W) {
+		uint32_t widest = 0;
+		double second = 0, cut;
+
+		for (uint32_t c = 1; c < b->ncols; c++)
+			if (w[c] > w[widest])
+				widest = c;
+		for (uint32_t c = 0; c < b->ncols; c++)
+			if (c != widest && w[c] > second)
+				second = w[c];
+		if (w[widest] <= MIN_COL)
+			break;
+		/* down to the next widest (or what fits), then look again */
+		cut = total - TEXT_W;
+		if (w[widest] - cut < second)
+			cut = w[widest] - second;
+		if (w[widest] - cut < MIN_COL)
+			cut = w[widest] - MIN_COL;
+		if (cut <= 0.01)
+			cut = 0.01 + (total - TEXT_W) / b->ncols; /* ties: shave them all */
+		w[widest] -= cut;
+		total -= cut;
+	}
+	if (total > TEXT_W) /* every column at its minimum: scale them all */
 		for (uint32_t c = 0; c < b->ncols; c++)
 			w[c] *= TEXT_W / total;
 }

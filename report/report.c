@@ -596,6 +596,8 @@ static const char *counter_meaning(const struct ctx *c, const char *name)
 		{"connections_refused", "拒否した接続 (合計)"},
 		{"rate_limited_dropped", "流量制限で破棄したデータグラム"},
 		{"rate_limited_paused", "流量制限で受信を一時停止した回数"},
+		{"rate_limited_listener_dropped", "リスナー全体の流量上限で破棄したデータグラム"},
+		{"refused_max_connections_per_source", "送信元ごとの接続数の上限で拒否"},
 	};
 
 	if (c->lang == 0)

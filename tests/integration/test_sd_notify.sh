@@ -4,7 +4,10 @@
 # only once its ports are bound (the ports file exists and a logger line
 # sent right after is stored), WATCHDOG=1 every half WATCHDOG_USEC from
 # its event loop, RELOADING=1 with MONOTONIC_USEC on SIGHUP then READY=1
-# after the reload, and STOPPING=1 on SIGTERM, in that order.
+# after the reload, and STOPPING=1 on SIGTERM, in that order. Run as root,
+# serve drops to another user after binding; the socket here is root's
+# alone (mode 0755), so the states after the drop reach it only because
+# the daemon connected it before.
 . "$(dirname "$0")/lib.sh"
 need python3
 need logger

@@ -367,9 +367,10 @@ Test(config, every_listener_key_is_compared_on_reload)
 			     0, "%s", k.name);
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", k.name);
 	}
-	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections "
-			 "idle_timeout cert key ca verify_client allow frame_timeout handshake_timeout "
+	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections max_connections_per_source "
+			 "idle_timeout cert key ca ciphers ciphersuites verify_client allow frame_timeout handshake_timeout "
 			 "rate_limit.events_per_second rate_limit.burst rate_limit.max_sources "
+			 "rate_limit.listener_events_per_second rate_limit.listener_burst "
 			 "max_body_size ");
 	*b = *a;
 	cr_expect_eq(lw_config_listener_diff(a, b, LW_RELOAD_ALL, names, sizeof(names)), 0);

@@ -225,6 +225,21 @@ Test(correlation, value_count_counts_distinct_values)
 	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"198.51.100.1\"}");
 }
 
+/* The group is JSON an operator reads: a Japanese user name stays
+ * text, controls are escaped by code point (U+009B is \u009b, not its
+ * two bytes \u00c2\u009b as before, and not raw). */
+Test(correlation, group_json_escapes_by_code_point_and_keeps_utf8)
+{
+	load("title: user\nid: 10000000-0000-4000-8000-000000000009\nname: c_user\n"
+	     "level: high\ncorrelation: {type: event_count, rules: [rule_a],"
+	     " group-by: [user.name], timespan: 1m, condition: {gte: 2}}\n");
+	feed(t(0, 0), "h", "x", "\xe5\xb1\xb1\xe7\x94\xb0\xc2\x9b\x1b[2J\xe2\x80\xae\"", "a");
+	feed(t(0, 1), "h", "x", "\xe5\xb1\xb1\xe7\x94\xb0\xc2\x9b\x1b[2J\xe2\x80\xae\"", "a");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group,
+			 "{\"user.name\":\"\xe5\xb1\xb1\xe7\x94\xb0\\u009b\\u001b[2J\\u202e\\\"\"}");
+}
+
 Test(correlation, temporal_needs_every_rule_in_any_order)
 {
 	load("title: both\nid: 10000000-0000-4000-8000-000000000003\nname: c_both\n"

@@ -2,10 +2,14 @@
 #   make run   install missing Debian packages (as root), build Release,
 #              start `logward serve` on its built-in defaults
 #   make test  same install step, ASan+UBSan build, the whole suite (ctest)
+#   make install  the Release build into $(DESTDIR)$(PREFIX): binary, rule
+#              pack, example config, systemd unit, man pages, completion
+#   make deb   the same as a Debian package, build/logward_<version>_<arch>.deb
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
 
-.PHONY: all deps release asan run test fuzz fuzz-smoke clean
+.PHONY: all deps release asan run test fuzz fuzz-smoke clean install deb
 
 all: release
 
@@ -19,6 +23,12 @@ release: deps
 asan: deps
 	cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DLW_SANITIZE=address,undefined >/dev/null
 	cmake --build build/asan -j $(JOBS)
+
+install: release
+	DESTDIR=$(DESTDIR) cmake --install build/release --prefix $(PREFIX)
+
+deb: release
+	sh scripts/make-deb.sh build/release build
 
 run: release
 	./build/release/logward serve

@@ -19,6 +19,7 @@
 #include "collector/health.h"
 #include "collector/metrics.h"
 #include "collector/pipeline.h"
+#include "collector/sdnotify.h"
 #include "collector/serve.h"
 #include "collector/tls.h"
 #include "core/buf.h"
@@ -421,6 +422,7 @@ int lw_cmd_serve(int argc, char **argv)
 	struct ssl_ctx_st *web_tls = NULL;
 	struct lw_store_opts sopts = {0};
 	struct ports_file ports = {0};
+	struct lw_sdnotify *sdnotify = NULL;
 	struct run_as run_as;
 	struct lw_diag diag;
 	int rc, code = 1;
@@ -469,10 +471,17 @@ int lw_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	restore_counters(store, &counters);
+	rc = lw_sdnotify_open(&sdnotify, &diag);
+	if (rc != LW_OK) {
+		print_diag("cannot open systemd's notify socket", &diag, rc);
+		goto out;
+	}
 	rc = lw_serve_new(&(struct lw_serve_opts){.cfg = cfg, .ruleset = rs,
 				.correlation = corr, .log = &log,
 				.counters = &counters, .handle_signals = 1,
-				.reloaded = rewrite_ports, .reloaded_arg = &ports},
+				.reloaded = rewrite_ports, .reloaded_arg = &ports,
+				.sdnotify = sdnotify,
+				.watchdog_usec = lw_sdnotify_watchdog_usec()},
 			  &serve, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start listeners", &diag, rc);
@@ -567,6 +576,7 @@ out:
 	lw_correlation_free(corr);
 	lw_ruleset_free(rs);
 	lw_serve_free(serve);
+	lw_sdnotify_close(sdnotify);
 	lw_store_close(store);
 	if (args.ports_file != NULL && serve != NULL)
 		unlink(args.ports_file);

@@ -15,5 +15,6 @@ int lw_cmd_init_key(int argc, char **argv);
 int lw_cmd_user(int argc, char **argv);
 int lw_cmd_token(int argc, char **argv);
 int lw_cmd_audit(int argc, char **argv);
+int lw_cmd_report(int argc, char **argv);
 
 #endif

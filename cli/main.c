@@ -16,11 +16,12 @@ static const struct {
 	{"verify", lw_cmd_verify, "recompute the segment hash chain"},
 	{"stats", lw_cmd_stats, "show store and collector statistics"},
 	{"incidents", lw_cmd_incidents, "list, show, acknowledge and close incidents"},
-	{"rules", lw_cmd_rules, "check rule files, or test log lines against them"},
+	{"rules", lw_cmd_rules, "check rule files, test log lines, replay stored history"},
 	{"init-key", lw_cmd_init_key, "make a new store keyed; print its initial key once"},
 	{"user", lw_cmd_user, "add, list, disable users of the web console"},
 	{"token", lw_cmd_token, "add, list, revoke API tokens"},
 	{"audit", lw_cmd_audit, "list the audit trail of the console"},
+	{"report", lw_cmd_report, "write the audit report of a period (HTML or PDF)"},
 };
 
 static void usage(FILE *out)

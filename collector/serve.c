@@ -31,6 +31,7 @@
 
 #include "collector/pipeline.h"
 #include "collector/reload.h"
+#include "collector/sdnotify.h"
 #include "collector/source.h"
 #include "core/time.h"
 #include "core/tz.h"
@@ -78,6 +79,9 @@ struct lw_serve {
 	struct lw_correlation *corr;
 	struct lw_reload_job *job; /* loading on its thread, or NULL */
 	int reload_busy;  /* from SIGHUP until the writer swapped or it failed */
+	struct lw_sdnotify *sdnotify; /* borrowed; NULL = not under systemd */
+	uint64_t watchdog_usec;
+	struct event *watchdog_timer;
 	int reload_again; /* SIGHUP while busy: once more afterwards */
 };
 
@@ -237,6 +241,7 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	lw_log(s->log, LW_LOG_NOTICE, "collector", "stopping", NULL);
+	lw_sdnotify_send(s->sdnotify, "STOPPING=1\nSTATUS=stopping: storing what was received");
 	event_base_loopbreak(s->base);
 }
 
@@ -338,12 +343,19 @@ static void reload_loaded(void *arg)
 
 static void start_reload(struct lw_serve *s)
 {
+	char state[96];
+
 	s->reload_again = 0;
+	/* MONOTONIC_USEC: systemd matches it with its own reload request */
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
+		 (long long)(lw_time_mono_ns() / 1000));
+	lw_sdnotify_send(s->sdnotify, state);
 	lw_log(s->log, LW_LOG_NOTICE, "reload", "reloading configuration and rules",
 	       "file", s->cfg->path[0] ? s->cfg->path : "(built-in defaults)", NULL);
 	if (lw_reload_start(s->cfg, s->rs, s->log, reload_loaded, s, &s->job) != LW_OK) {
 		lw_log(s->log, LW_LOG_ERR, "reload", "cannot start the reload thread",
 		       NULL);
+		lw_sdnotify_send(s->sdnotify, "READY=1\nSTATUS=receiving");
 		return;
 	}
 	s->reload_busy = 1;
@@ -352,6 +364,8 @@ static void start_reload(struct lw_serve *s)
 static void reload_done(struct lw_serve *s)
 {
 	s->reload_busy = 0;
+	/* applied or rejected: either way the daemon serves again */
+	lw_sdnotify_send(s->sdnotify, "READY=1\nSTATUS=receiving");
 	if (s->reload_again)
 		start_reload(s);
 }
@@ -514,6 +528,16 @@ static void reload_cb(evutil_socket_t fd, short what, void *arg)
 	reload_done(s);
 }
 
+/* The event loop turns: tell systemd's watchdog. */
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lw_serve *s = arg;
+
+	(void)fd;
+	(void)what;
+	lw_sdnotify_send(s->sdnotify, "WATCHDOG=1");
+}
+
 static int make_events(struct lw_serve *s, int signals)
 {
 	s->batch_timer = event_new(s->base, -1, EV_PERSIST, batch_timer_cb, s);
@@ -523,6 +547,9 @@ static int make_events(struct lw_serve *s, int signals)
 	s->swapped_ev = event_new(s->base, -1, 0, swapped_cb, s);
 	if (s->batch_timer == NULL || s->resume_ev == NULL || s->stop_ev == NULL ||
 	    s->reload_ev == NULL || s->swapped_ev == NULL)
+		return LW_ENOMEM;
+	if (s->sdnotify != NULL && s->watchdog_usec > 0 &&
+	    (s->watchdog_timer = event_new(s->base, -1, EV_PERSIST, watchdog_cb, s)) == NULL)
 		return LW_ENOMEM;
 	if (!signals)
 		return LW_OK;
@@ -564,6 +591,8 @@ int lw_serve_new(const struct lw_serve_opts *opts, struct lw_serve **out,
 	s->counters = opts->counters;
 	s->reloaded = opts->reloaded;
 	s->reloaded_arg = opts->reloaded_arg;
+	s->sdnotify = opts->sdnotify;
+	s->watchdog_usec = opts->watchdog_usec;
 	/* Before event_base_new: the writer thread calls event_active. */
 	rc = LW_ENOMEM;
 	if (evthread_use_pthreads() != 0)
@@ -626,6 +655,19 @@ int lw_serve_run(struct lw_serve *s, struct lw_pipeline *p,
 				 "cannot add timer or signal events");
 		goto out;
 	}
+	if (s->watchdog_timer != NULL) {
+		/* half the interval, as sd_watchdog_enabled(3) advises */
+		struct timeval wd = {(time_t)(s->watchdog_usec / 2000000),
+				     (suseconds_t)(s->watchdog_usec / 2 % 1000000)};
+
+		if (event_add(s->watchdog_timer, &wd) == -1) {
+			rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0, "cannot add the watchdog timer");
+			goto out;
+		}
+	}
+	/* The listeners are bound, the store is open, the writer runs and
+	 * the loop starts now: systemd may start what depends on us. */
+	lw_sdnotify_send(s->sdnotify, "READY=1\nSTATUS=receiving");
 	/* `serve` blocks them until here (lw_serve_opts); one that came
 	 * during startup is delivered now, to the handlers. */
 	if (s->sigterm != NULL)
@@ -653,6 +695,8 @@ out:
 		lw_source_drain(s->sources[i]);
 	submit_cur(s);
 	event_del(s->batch_timer);
+	if (s->watchdog_timer != NULL)
+		event_del(s->watchdog_timer);
 	log_lost(s, 1);
 	return rc;
 }
@@ -675,6 +719,8 @@ void lw_serve_free(struct lw_serve *s)
 		event_free(s->swapped_ev);
 	if (s->batch_timer != NULL)
 		event_free(s->batch_timer);
+	if (s->watchdog_timer != NULL)
+		event_free(s->watchdog_timer);
 	if (s->resume_ev != NULL)
 		event_free(s->resume_ev);
 	if (s->stop_ev != NULL)

@@ -46,6 +46,10 @@ struct lw_serve_opts {
 	 * file); may be NULL. */
 	void (*reloaded)(void *arg);
 	void *reloaded_arg;
+	/* systemd's notify socket (borrowed, may be NULL): READY, WATCHDOG,
+	 * RELOADING and STOPPING are sent on it (collector/sdnotify.h). */
+	struct lw_sdnotify *sdnotify;
+	uint64_t watchdog_usec;       /* 0 = no watchdog pings */
 };
 
 /* Blocks (how = SIG_BLOCK) or unblocks (SIG_UNBLOCK) SIGTERM, SIGINT and

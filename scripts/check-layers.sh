@@ -8,11 +8,12 @@
 #   correlator/  core
 #   collector/   core, store, correlator
 #   web/         core, store, correlator (rule reload only)
+#   report/      core, store
 #   cli/, bench/, tests/: anything
 set -eu
 cd "$(dirname "$0")/.."
 
-ours="core|store|correlator|collector|web|cli|bench"
+ours="core|store|correlator|collector|web|report|cli|bench"
 allowed() {
 	case "$1" in
 	core) echo "core" ;;
@@ -20,11 +21,12 @@ allowed() {
 	correlator) echo "core|correlator" ;;
 	collector) echo "core|store|correlator|collector" ;;
 	web) echo "core|store|correlator|web" ;;
+	report) echo "core|store|report" ;;
 	esac
 }
 
 bad=0
-for dir in core store correlator collector web; do
+for dir in core store correlator collector web report; do
 	[ -d "$dir" ] || continue
 	ok=$(allowed "$dir")
 	# every quoted include of one of our folders that is not allowed here

@@ -7,12 +7,17 @@ set -eu
 PACKAGES="cmake make gcc clang pkg-config libevent-dev libzstd-dev liblmdb-dev
 lmdb-utils libpcre2-dev libyaml-dev libssl-dev libcriterion-dev syslog-ng-core
 bsdutils util-linux python3 jq openssl systemd-journal-remote curl
-python3-prometheus-client libclang-rt-14-dev chromium fonts-ipafont-gothic"
+python3-prometheus-client libclang-rt-14-dev chromium fonts-ipafont-gothic
+libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils"
 # The console's browser test (tests/integration/test_console_e2e.sh) drives
 # chromium with puppeteer-core from npm: node and npm come from Debian
 # unless a node is already installed (e.g. from nodesource, which bundles
 # npm; Debian's npm would conflict with it). fonts-ipafont-gothic: the
 # Japanese glyphs of the screenshots.
+# libcairo2-dev, libpango1.0-dev: `logward report --format pdf` draws with
+# cairo and lays out text with pango; fonts-noto-cjk: its Japanese
+# glyphs; poppler-utils: the report test reads the PDF back (pdftotext)
+# and keeps PNG pages (pdftoppm).
 if ! command -v node >/dev/null 2>&1; then
 	PACKAGES="$PACKAGES nodejs npm"
 fi

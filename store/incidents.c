@@ -357,7 +357,7 @@ static int jvalue(struct jscan *j, int depth)
 	}
 }
 
-static int json_object_ok(struct lw_str s)
+int lw_incidents_json_object_ok(struct lw_str s)
 {
 	struct jscan j = {s.ptr, s.ptr + s.len};
 
@@ -406,7 +406,7 @@ void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
 			   strlen(lw_incidents_status_name(v->status)));
 	json_str(out, "zone", v->zone);
 	json_key(out, "group", 0);
-	if (json_object_ok(v->group))
+	if (lw_incidents_json_object_ok(v->group))
 		lw_escape_json_text(out, v->group.ptr, v->group.len);
 	else
 		lw_buf_puts(out, "{}");
@@ -418,7 +418,7 @@ void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
 	json_time(out, "last_seen", v->last_seen_ns, 1);
 	lw_buf_printf(out, ",\"count\":%llu", (unsigned long long)v->count);
 	json_key(out, "response", 0);
-	if (json_object_ok(v->response))
+	if (lw_incidents_json_object_ok(v->response))
 		lw_escape_json_text(out, v->response.ptr, v->response.len);
 	else
 		lw_buf_puts(out, empty_plan);
@@ -464,7 +464,7 @@ void lw_incidents_to_text(const struct lw_incident_view *v, struct lw_buf *out)
 	text_field(out, "host", v->host);
 	/* The group is JSON already; one stored before core/escape may
 	 * still hold raw C1 or bidi characters, which text escaping shows. */
-	if (v->group.len > 2 && json_object_ok(v->group)) {
+	if (v->group.len > 2 && lw_incidents_json_object_ok(v->group)) {
 		lw_buf_puts(out, " group=");
 		lw_escape_text(out, v->group.ptr, v->group.len, 0);
 	}

@@ -103,6 +103,10 @@ int lw_incidents_status_parse(const char *s);
  * response{steps,notify}, history[{time,status,actor,note}]. A group or
  * response that is not a JSON object is rendered as {} / the empty plan. */
 void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out);
+/* 1 when s is one JSON object (whitespace around it allowed), the check
+ * lw_incidents_to_json makes before it copies a group or response. */
+int lw_incidents_json_object_ok(struct lw_str s);
+
 /* Appends one text line (no newline):
  * "#12 open high unauthorized-access 'SSH brute force' x14 2026-... host=... group=..." */
 void lw_incidents_to_text(const struct lw_incident_view *v, struct lw_buf *out);

@@ -16,6 +16,7 @@
 #include "core/event.h"
 #include "core/time.h"
 #include "store/incidents.h"
+#include "store/incpage.h"
 #include "store/qincident.h"
 #include "store/qlang.h"
 #include "store/segment.h"
@@ -258,40 +259,9 @@ static int do_list(struct lw_store *st, const struct inc_args *a)
 	return 0;
 }
 
-/* Evidence seq -> stored event, decoding each segment once for a run of
- * seqs in the same segment. */
-struct evidence_ctx {
-	struct lw_store_reader *rd;
-	struct lw_segment_decoder *dec;
-	uint64_t seg;      /* decoded segment id, 0 = none */
-	const struct lw_event *events;
-	uint32_t nevents;
-};
-
-static const struct lw_event *evidence_event(struct evidence_ctx *e, uint64_t seq,
-					     struct lw_diag *diag)
-{
-	uint64_t seg;
-	uint32_t idx;
-	const void *val;
-	size_t len;
-
-	if (lw_store_reader_find_seq(e->rd, seq, &seg, &idx, diag) != LW_OK)
-		return NULL;
-	if (seg != e->seg) {
-		e->seg = 0;
-		if (lw_store_reader_get_segment(e->rd, seg, &val, &len, diag) != LW_OK ||
-		    lw_segment_decode(e->dec, val, len, NULL, diag) != LW_OK)
-			return NULL;
-		e->seg = seg;
-		e->events = lw_segment_decoder_events(e->dec, &e->nevents);
-	}
-	return idx < e->nevents ? &e->events[idx] : NULL;
-}
-
 /* JSON: the incident object with "evidence": [events]. Text: the incident
  * line, then one indented line per event. */
-static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
+static int print_show(const struct lw_incident_view *v, struct lw_incpage_evidence *e,
 		      int json, struct lw_buf *out)
 {
 	uint32_t missing = 0;
@@ -307,7 +277,7 @@ static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
 	}
 	for (uint32_t i = 0, shown = 0; i < v->nevidence; i++) {
 		uint64_t seq = lw_incident_evidence(v, i);
-		const struct lw_event *ev = evidence_event(e, seq, NULL);
+		const struct lw_event *ev = lw_incpage_evidence_event(e, seq);
 
 		if (ev == NULL) {
 			missing++;
@@ -351,7 +321,7 @@ static int print_show(const struct lw_incident_view *v, struct evidence_ctx *e,
 
 static int do_show(struct lw_store *st, const struct inc_args *a)
 {
-	struct evidence_ctx e = {0};
+	struct lw_incpage_evidence e = {0};
 	struct lw_incident_view v;
 	struct lw_diag diag;
 	struct lw_buf out;

@@ -15,6 +15,7 @@
 #include "collector/metrics.h"
 #include "collector/pipeline.h"
 #include "collector/serve.h"
+#include "collector/tls.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/counters.h"
@@ -24,6 +25,7 @@
 #include "correlator/diags.h"
 #include "correlator/ruleset.h"
 #include "store/store.h"
+#include "web/web.h"
 
 /* At stop, queued notifications get this long to go out. */
 #define NOTIFY_DRAIN_MS 5000
@@ -57,7 +59,7 @@ static void print_diag(const char *what, const struct lw_diag *diag, int rc)
 /* Written to FILE.tmp and renamed, so a test polling for the file never
  * reads half of it. */
 static int write_ports(const char *path, const struct lw_serve *s,
-		       const struct lw_metrics *metrics)
+		       const struct lw_metrics *metrics, const struct lw_web *web)
 {
 	char tmp[4096], line[256];
 	FILE *f;
@@ -74,6 +76,10 @@ static int write_ports(const char *path, const struct lw_serve *s,
 		lw_metrics_describe(metrics, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
+	if (web != NULL) {
+		lw_web_describe(web, line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return LW_EIO;
 	return LW_OK;
@@ -84,6 +90,7 @@ struct ports_file {
 	const char *path;
 	const struct lw_serve *serve;
 	const struct lw_metrics *metrics;
+	const struct lw_web *web;
 	const struct lw_log *log;
 };
 
@@ -93,7 +100,7 @@ static void rewrite_ports(void *arg)
 	const struct ports_file *pf = arg;
 
 	if (pf->path != NULL && pf->serve != NULL &&
-	    write_ports(pf->path, pf->serve, pf->metrics) != LW_OK)
+	    write_ports(pf->path, pf->serve, pf->metrics, pf->web) != LW_OK)
 		lw_log(pf->log, LW_LOG_ERR, "reload", "cannot rewrite the ports file",
 		       "path", pf->path, NULL);
 }
@@ -139,6 +146,54 @@ static void restore_counters(struct lw_store *st, struct lw_counters *ctr)
 	if (lw_store_load_counters(st, &snap, NULL) == LW_OK && snap.len > 0)
 		lw_counters_merge(ctr, snap.data, snap.len);
 	lw_buf_release(&snap);
+}
+
+/* POST /api/v1/rules/reload: the same path as `systemctl reload`, so a
+ * reload from the console is checked, logged and swapped like any other. */
+static void reload_by_signal(void *arg)
+{
+	(void)arg;
+	kill(getpid(), SIGHUP);
+}
+
+/* The overview's health: the loss watcher's gauges (any thread). */
+static void health_gauges(void *arg, int *storage_failing, uint32_t *loss_episodes)
+{
+	const struct lw_health *h = arg;
+
+	*storage_failing = lw_health_gauge_storage_failing(h);
+	*loss_episodes = lw_health_gauge_losses(h);
+}
+
+/* The console (web/): HTTPS with the TLS listener's context code when the
+ * api section names a certificate. */
+static int start_web(const struct lw_config *cfg, struct lw_store *store,
+		     const struct lw_counters *counters, const struct lw_log *log,
+		     struct lw_health *health, struct ssl_ctx_st **tls, struct lw_web **web,
+		     struct lw_diag *diag)
+{
+	int rc;
+
+	*tls = NULL;
+	if (cfg->api.cert[0] != '\0') {
+		struct lw_listener_config *lc = calloc(1, sizeof(*lc));
+
+		if (lc == NULL)
+			return LW_ENOMEM;
+		lc->type = LW_LISTENER_TLS;
+		snprintf(lc->cert, sizeof(lc->cert), "%s", cfg->api.cert);
+		snprintf(lc->key, sizeof(lc->key), "%s", cfg->api.key);
+		rc = lw_tls_ctx_new(lc, tls, diag);
+		free(lc);
+		if (rc != LW_OK)
+			return rc;
+	}
+	return lw_web_start(&(struct lw_web_opts){
+				.address = cfg->api.address, .tls = *tls,
+				.api = {.store = store, .cfg = cfg, .counters = counters,
+					.log = log, .reload_rules = reload_by_signal,
+					.health = health_gauges, .health_arg = health}},
+			    web, diag);
 }
 
 struct serve_args {
@@ -191,6 +246,8 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_notify *notify = NULL;
 	struct lw_health *health = NULL;
 	struct lw_metrics *metrics = NULL;
+	struct lw_web *web = NULL;
+	struct ssl_ctx_st *web_tls = NULL;
 	struct lw_store_opts sopts = {0};
 	struct ports_file ports = {0};
 	struct lw_diag diag;
@@ -268,9 +325,21 @@ int lw_cmd_serve(int argc, char **argv)
 		lw_metrics_describe(metrics, line, sizeof(line));
 		lw_log(&log, LW_LOG_NOTICE, "collector", "serving", "on", line, NULL);
 	}
+	if (cfg->api.address[0] != '\0') {
+		char line[256];
+
+		rc = start_web(cfg, store, &counters, &log, health, &web_tls, &web, &diag);
+		if (rc != LW_OK) {
+			print_diag("cannot start the console", &diag, rc);
+			goto out;
+		}
+		lw_web_describe(web, line, sizeof(line));
+		lw_log(&log, LW_LOG_NOTICE, "web", "console", "on", line + 4, NULL);
+	}
 	ports.serve = serve;
 	ports.metrics = metrics;
-	if (args.ports_file != NULL && write_ports(args.ports_file, serve, metrics) != LW_OK) {
+	ports.web = web;
+	if (args.ports_file != NULL && write_ports(args.ports_file, serve, metrics, web) != LW_OK) {
 		fprintf(stderr, "logward serve: cannot write '%s'\n", args.ports_file);
 		goto out;
 	}
@@ -308,6 +377,8 @@ int lw_cmd_serve(int argc, char **argv)
 out:
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	lw_web_stop(web);
+	lw_tls_ctx_free(web_tls);
 	lw_metrics_stop(metrics);
 	lw_health_free(health);
 	lw_notify_stop(notify, NOTIFY_DRAIN_MS);

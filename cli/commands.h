@@ -12,5 +12,8 @@ int lw_cmd_stats(int argc, char **argv);
 int lw_cmd_incidents(int argc, char **argv);
 int lw_cmd_rules(int argc, char **argv);
 int lw_cmd_init_key(int argc, char **argv);
+int lw_cmd_user(int argc, char **argv);
+int lw_cmd_token(int argc, char **argv);
+int lw_cmd_audit(int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@ static const struct {
 	{"incidents", lw_cmd_incidents, "list, show, acknowledge and close incidents"},
 	{"rules", lw_cmd_rules, "check rule files, or test log lines against them"},
 	{"init-key", lw_cmd_init_key, "make a new store keyed; print its initial key once"},
+	{"user", lw_cmd_user, "add, list, disable users of the web console"},
+	{"token", lw_cmd_token, "add, list, revoke API tokens"},
+	{"audit", lw_cmd_audit, "list the audit trail of the console"},
 };
 
 static void usage(FILE *out)

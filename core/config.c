@@ -85,6 +85,20 @@ static const struct key_spec metrics_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
+static const struct key_spec api_keys[] = {
+	{"address", STR(struct lw_api_config, address), 0, 0, 0, NULL},
+	{"cert", STR(struct lw_api_config, cert), 0, 0, 0, NULL},
+	{"key", STR(struct lw_api_config, key), 0, 0, 0, NULL},
+	{"session_idle", NUM(KEY_DURATION_MS, struct lw_api_config, session_idle_ms), 1000, 7 * 86400000ull, 0, NULL},
+	{"session_max", NUM(KEY_DURATION_MS, struct lw_api_config, session_max_ms), 1000, 31 * 86400000ull, 0, NULL},
+	{"max_sessions", NUM(KEY_UINT32, struct lw_api_config, max_sessions), 1, 1 << 20, 0, NULL},
+	{"login_max_failures", NUM(KEY_UINT32, struct lw_api_config, login_max_failures), 1, 1000, 0, NULL},
+	{"login_window", NUM(KEY_DURATION_MS, struct lw_api_config, login_window_ms), 1000, 86400000, 0, NULL},
+	{"max_body_size", NUM(KEY_SIZE, struct lw_api_config, max_body_bytes), 1024, 16 << 20, 0, NULL},
+	{"silent_after", NUM(KEY_DURATION_MS, struct lw_api_config, silent_after_ms), 1000, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
+};
+
 static const struct key_spec health_keys[] = {
 	{"check_interval", NUM(KEY_DURATION_MS, struct lw_health_config, check_interval_ms), 100, 86400000, 0, NULL},
 	{"loss_checks", NUM(KEY_UINT32, struct lw_health_config, loss_checks), 1, 1000, 0, NULL},
@@ -193,6 +207,15 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->health.loss_checks = 3;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
 	cfg->nrule_dirs = 1;
+	snprintf(cfg->api.address, sizeof(cfg->api.address), "%s",
+		 LW_CONFIG_API_DEFAULT_ADDRESS);
+	cfg->api.session_idle_ms = 30 * 60000;
+	cfg->api.session_max_ms = 12 * 3600000;
+	cfg->api.max_sessions = 1024;
+	cfg->api.login_max_failures = 5;
+	cfg->api.login_window_ms = 15 * 60000;
+	cfg->api.max_body_bytes = 64 * 1024;
+	cfg->api.silent_after_ms = 15 * 60000;
 
 	l = &cfg->listeners[cfg->nlisteners++];
 	listener_defaults(l);
@@ -647,6 +670,12 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 			rc = load_notify(ld, vn, cfg);
 		} else if (!strcmp(key, "metrics")) {
 			rc = apply_map(ld, vn, metrics_keys, "metrics", cfg);
+		} else if (!strcmp(key, "api")) {
+			snprintf(cfg->api.address, sizeof(cfg->api.address), "%s",
+				 LW_CONFIG_API_DEFAULT_ADDRESS);
+			rc = apply_map(ld, vn, api_keys, "api", &cfg->api);
+			if (rc == LW_OK && (cfg->api.cert[0] == '\0') != (cfg->api.key[0] == '\0'))
+				rc = fail_at(ld, vn, "api: 'cert' and 'key' go together");
 		} else if (!strcmp(key, "health")) {
 			rc = apply_map(ld, vn, health_keys, "health", &cfg->health);
 		} else {
@@ -679,6 +708,7 @@ int lw_config_load_string(const char *name, const char *yaml, size_t len,
 	int rc;
 
 	lw_config_defaults(cfg);
+	cfg->api.address[0] = '\0'; /* a file turns the API on with `api:` */
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
 	if (!yaml_parser_initialize(&parser))
 		return lw_diag_set(diag, LW_ENOMEM, name, 0, 0, "cannot initialise YAML parser");

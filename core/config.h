@@ -107,6 +107,21 @@ struct lw_notify_config {
 	uint32_t min_level;          /* 0 informational .. 4 critical */
 };
 
+/* The HTTP API and console (web/web.h; docs/api.md). */
+#define LW_CONFIG_API_DEFAULT_ADDRESS "127.0.0.1:8514"
+struct lw_api_config {
+	char address[128];           /* host:port; "" = no API */
+	char cert[PATH_MAX];         /* both set: HTTPS, the TLS listener's settings */
+	char key[PATH_MAX];
+	uint64_t session_idle_ms;    /* a session unused this long ends */
+	uint64_t session_max_ms;     /* ... and any session this old */
+	uint32_t max_sessions;       /* the oldest is ended to make room */
+	uint32_t login_max_failures; /* failed logins per user and per address ... */
+	uint64_t login_window_ms;    /* ... within this window, then 429 until it passes */
+	uint64_t max_body_bytes;     /* request bodies (413) */
+	uint64_t silent_after_ms;    /* GET /sources: a host silent this long is flagged */
+};
+
 struct lw_config {
 	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
 	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
@@ -127,6 +142,10 @@ struct lw_config {
 	uint32_t notify_queue;       /* incidents waiting per output; oldest dropped */
 	char metrics_address[128];   /* metrics: {address: host:port}; "" = off */
 	struct lw_health_config health;
+	/* Built-in defaults: on at LW_CONFIG_API_DEFAULT_ADDRESS. A config
+	 * file turns it on with an `api:` section (`api: {}` = that
+	 * address), like `metrics:`. */
+	struct lw_api_config api;
 };
 
 /* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix

@@ -7,7 +7,15 @@ set -eu
 PACKAGES="cmake make gcc clang pkg-config libevent-dev libzstd-dev liblmdb-dev
 lmdb-utils libpcre2-dev libyaml-dev libssl-dev libcriterion-dev syslog-ng-core
 bsdutils util-linux python3 jq openssl systemd-journal-remote curl
-python3-prometheus-client libclang-rt-14-dev"
+python3-prometheus-client libclang-rt-14-dev chromium fonts-ipafont-gothic"
+# The console's browser test (tests/integration/test_console_e2e.sh) drives
+# chromium with puppeteer-core from npm: node and npm come from Debian
+# unless a node is already installed (e.g. from nodesource, which bundles
+# npm; Debian's npm would conflict with it). fonts-ipafont-gothic: the
+# Japanese glyphs of the screenshots.
+if ! command -v node >/dev/null 2>&1; then
+	PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -792,8 +792,7 @@ void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out)
 	}
 }
 
-/* One CSV cell (RFC 4180), made inert for spreadsheets. */
-static void csv_cell(struct lw_buf *out, const char *s, size_t len)
+void lw_agg_csv_cell(struct lw_buf *out, const char *s, size_t len)
 {
 	int formula = len > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
 	int quote = 0;
@@ -820,10 +819,10 @@ void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 		lw_buf_printf(out, "count\r\n%llu\r\n", (unsigned long long)r->total);
 		return;
 	case LW_AGG_COUNT_BY:
-		csv_cell(out, r->field, strlen(r->field));
+		lw_agg_csv_cell(out, r->field, strlen(r->field));
 		lw_buf_puts(out, ",count\r\n");
 		for (uint32_t i = 0; i < r->nvalues; i++) {
-			csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_agg_csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",%llu\r\n", (unsigned long long)r->values[i].count);
 		}
 		return;
@@ -837,13 +836,13 @@ void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 			return;
 		}
 		lw_buf_puts(out, "time,");
-		csv_cell(out, r->field, strlen(r->field));
+		lw_agg_csv_cell(out, r->field, strlen(r->field));
 		lw_buf_puts(out, ",count\r\n");
 		for (uint32_t k = 0; k < r->nbuckets; k++) {
 			for (uint32_t i = 0; i < r->nvalues; i++) {
 				put_bucket_time(out, r, k);
 				lw_buf_putc(out, ',');
-				csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
+				lw_agg_csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
 				lw_buf_printf(out, ",%llu\r\n",
 					      (unsigned long long)r->values[i].series[k]);
 			}

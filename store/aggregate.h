@@ -110,6 +110,11 @@ void lw_agg_to_text(const struct lw_agg_result *r, struct lw_buf *out);
 void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out);
 void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out);
 
+/* One CSV cell as lw_agg_to_csv writes it (RFC 4180 quoting, a leading
+ * apostrophe before = + - @ tab CR): the one CSV escaper of the code
+ * base, also used by the HTTP API's CSV exports. */
+void lw_agg_csv_cell(struct lw_buf *out, const char *s, size_t len);
+
 /* Parses a histogram step: a positive number and a unit s, m, h, d, w
  * ("1m", "15m", "1h"). LW_OK or LW_EINVAL. */
 int lw_agg_parse_step(const char *s, int64_t *step_ns);

@@ -1053,16 +1053,22 @@ int lw_incidents_set_status(struct lw_store *st, uint64_t id,
 	lw_buf_init(&rec);
 	/* Short: one get and four puts; LMDB serialises it with the daemon's
 	 * commits (one writer at a time across processes). */
-	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	/* under the map lock: the console changes status from its own thread */
+	rc = lw_store_begin_write(st, &txn);
 	if (rc != MDB_SUCCESS) {
 		rc = lw_store_mdb_fail(diag, rc, "begin write");
 		goto out;
 	}
 	rc = change(st, txn, id, to, actor, note, now_ns, &rec, diag);
-	if (rc != LW_OK)
+	if (rc != LW_OK) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		lw_store_unlock(st);
 		goto out;
+	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
+	lw_store_unlock(st);
 	if (rc != MDB_SUCCESS) {
 		rc = lw_store_mdb_fail(diag, rc, "commit");
 		goto out;

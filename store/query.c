@@ -315,6 +315,103 @@ int lw_query_run(struct lw_query *q, lw_query_cb cb, void *arg,
 	return run_segments(q, LW_SEGMENT_COL_ALL, 1, NULL, cb, arg, diag);
 }
 
+void lw_query_seek(struct lw_query *q, uint64_t after_segment)
+{
+	q->last_id = after_segment;
+}
+
+/* One segment of a newest-first page: its matches from the end, the
+ * first `skip` of them left out. *used = matches consumed (skipped or
+ * passed on) when the page filled up inside this segment. */
+static int scan_newest(struct lw_query *q, uint64_t id, enum lw_qlang_tri verdict,
+		       uint32_t skip, lw_query_cb cb, void *arg, uint32_t *used,
+		       struct lw_diag *diag)
+{
+	const struct lw_event *ev;
+	const uint32_t *match;
+	uint32_t n, nmatch;
+	int rc;
+
+	*used = 0;
+	rc = begin_segment(q, id, diag);
+	if (rc == LW_OK)
+		rc = lw_qplan_scan(q->plan, q->dec, verdict, LW_SEGMENT_COL_ALL, &match,
+				   &nmatch, diag);
+	if (rc == LW_EFULL)
+		q->stats.regex_errors++;
+	lw_segment_decoder_detach(q->dec);
+	lw_store_reader_reset(q->rd);
+	if (rc != LW_OK)
+		return rc;
+	q->stats.segments_decoded++;
+	ev = lw_segment_decoder_events(q->dec, &n);
+	q->stats.events_scanned += n;
+	for (uint32_t i = skip; i < nmatch; i++) {
+		q->stats.events_matched++;
+		*used = i + 1;
+		rc = cb(&ev[match[nmatch - 1 - i]], id, arg);
+		if (rc != 0 || lw_query_done(q))
+			return rc;
+	}
+	*used = 0;
+	return LW_OK;
+}
+
+int lw_query_run_newest(struct lw_query *q, uint64_t before_segment, uint32_t skip_first,
+			lw_query_cb cb, void *arg, uint64_t *next_segment,
+			uint32_t *next_skip, struct lw_diag *diag)
+{
+	struct lw_segment_meta m;
+	enum lw_qlang_tri verdict;
+	const void *rec;
+	uint64_t id, before = before_segment;
+	uint32_t skip = skip_first, used = 0;
+	size_t len;
+	int rc;
+
+	*next_segment = 0;
+	*next_skip = 0;
+	for (;;) {
+		rc = lw_store_reader_prev_meta(q->rd, before, &id, &rec, &len, diag);
+		if (rc == LW_ENOTFOUND) {
+			rc = LW_OK;
+			break;
+		}
+		if (rc != LW_OK)
+			break;
+		q->stats.segments_seen++;
+		if (q->last_id == 0)
+			q->last_id = id; /* a live tail goes on after the newest */
+		if (lw_segment_meta_parse(rec, len, &m) != LW_OK) {
+			rc = lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+					 "segment %llu: bad metadata record",
+					 (unsigned long long)id);
+			break;
+		}
+		verdict = lw_qplan_segment(q->plan, &m);
+		before = id;
+		if (verdict == LW_QLANG_NONE) {
+			q->stats.segments_skipped++;
+			skip = 0;
+			continue;
+		}
+		rc = scan_newest(q, id, verdict, skip, cb, arg, &used, diag);
+		skip = 0;
+		if (rc != LW_OK)
+			break;
+		if (lw_query_done(q)) {
+			/* the page ended inside (or exactly at the end of) id */
+			*next_segment = used ? id + 1 : id;
+			*next_skip = used;
+			if (*next_segment == id && id <= 1)
+				*next_segment = 0;
+			break;
+		}
+	}
+	lw_store_reader_reset(q->rd);
+	return rc;
+}
+
 void lw_query_explain(const struct lw_query *q, struct lw_buf *out)
 {
 	struct lw_query_stats s;

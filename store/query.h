@@ -114,6 +114,22 @@ typedef int (*lw_query_meta_cb)(const struct lw_segment_meta *m,
 int lw_query_run_cols(struct lw_query *q, unsigned cols, lw_query_meta_cb meta_cb,
 		      lw_query_cb cb, void *arg, struct lw_diag *diag);
 
+/* Newest first, for the HTTP API's pages of events: walks the segments
+ * from the newest one with id < before_segment (UINT64_MAX: the newest of
+ * all) towards the oldest, the events of each segment newest first,
+ * and stops after the filter's limit matches (0 = no limit). skip_first
+ * matches of the first segment read are skipped: the next page starts
+ * with *next_segment + 1 and *next_skip (what this page consumed of its
+ * last segment); *next_segment = 0 when nothing is left. Segments do not
+ * change once stored, so a cursor stays valid while commits go on.
+ * Same returns as lw_query_run. */
+int lw_query_run_newest(struct lw_query *q, uint64_t before_segment, uint32_t skip_first,
+			lw_query_cb cb, void *arg, uint64_t *next_segment,
+			uint32_t *next_skip, struct lw_diag *diag);
+/* Makes the next lw_query_run read only segments with id > after (a live
+ * tail that resumes where the last page of another query ended). */
+void lw_query_seek(struct lw_query *q, uint64_t after_segment);
+
 /* Appends the plan (expression, time window, index used, literal
  * searched first) and, after a run, what it did: segments seen,
  * skipped by time and by index, answered from metadata, decoded,

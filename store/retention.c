@@ -391,12 +391,7 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 	int nv, rc;
 
 	*done = 0;
-	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-	if (rc == MDB_MAP_RESIZED) {
-		rc = mdb_env_set_mapsize(st->env, 0);
-		if (rc == MDB_SUCCESS)
-			rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-	}
+	rc = lw_store_begin_write(st, &txn);
 	if (rc != MDB_SUCCESS)
 		return lw_store_mdb_fail(diag, rc, "begin write");
 	rc = lw_store_head_load(st, txn, &head, diag);
@@ -449,7 +444,10 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 		rc = lw_store_head_put(st, txn, &head);
 	if (rc == MDB_SUCCESS)
 		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
 	txn = NULL;
+	lw_store_unlock(st);
 	if (rc != MDB_SUCCESS)
 		goto mdb_out;
 	res->segments += c.last_segments;
@@ -464,6 +462,8 @@ mdb_out:
 	rc = lw_store_mdb_fail(diag, rc, "retention");
 out:
 	mdb_txn_abort(txn);
+	if (txn != NULL)
+		lw_store_unlock(st);
 	return rc;
 }
 
@@ -485,7 +485,7 @@ int lw_store_retain(struct lw_store *st, int64_t now_ns,
 			/* Deleting copies pages too: make room once. */
 			uint64_t cur = lw_store_map_size(st);
 
-			if (mdb_env_set_mapsize(st->env, cur + (64ull << 20)) == MDB_SUCCESS)
+			if (lw_store_resize(st, cur + (64ull << 20)) == MDB_SUCCESS)
 				rc = retain_txn(st, now_ns, res, &done, diag);
 		}
 	}

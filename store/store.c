@@ -29,7 +29,7 @@
  * at open, not misread. */
 #define STORE_FORMAT 3
 /* Room for the incidents databases and later indexes. */
-#define STORE_MAXDBS 16
+#define STORE_MAXDBS 32
 #define HEAD_LEN 104
 #define DEFAULT_MAP (16ull << 30)
 
@@ -239,6 +239,81 @@ static int open_inc_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
 	return st->readonly ? MDB_SUCCESS : seq_backfill(st, txn);
 }
 
+/* The console's databases (store/users.h, audit.h, casework.h): created
+ * at the first writable open, absent on an older store opened readonly. */
+static int open_console_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
+{
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "users", flags, &st->users)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "tokens", flags, &st->tokens)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "audit", flags, &st->audit)) != MDB_SUCCESS ||
+	    (rc = mdb_dbi_open(txn, "casework", flags, &st->casework)) != MDB_SUCCESS)
+		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
+	st->has_console = 1;
+	return MDB_SUCCESS;
+}
+
+void lw_store_lock_shared(struct lw_store *st)
+{
+	pthread_rwlock_rdlock(&st->map_lock);
+}
+
+void lw_store_unlock(struct lw_store *st)
+{
+	pthread_rwlock_unlock(&st->map_lock);
+}
+
+int lw_store_resize(struct lw_store *st, uint64_t size)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&st->map_lock);
+	rc = mdb_env_set_mapsize(st->env, size);
+	pthread_rwlock_unlock(&st->map_lock);
+	return rc;
+}
+
+int lw_store_begin_write(struct lw_store *st, MDB_txn **txn)
+{
+	int rc;
+
+	lw_store_lock_shared(st);
+	rc = mdb_txn_begin(st->env, NULL, 0, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		lw_store_unlock(st);
+		rc = lw_store_resize(st, 0);
+		lw_store_lock_shared(st);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_txn_begin(st->env, NULL, 0, txn);
+	}
+	if (rc != MDB_SUCCESS)
+		lw_store_unlock(st);
+	return rc;
+}
+
+int lw_store_write_txn(struct lw_store *st, lw_store_txn_fn fn, void *arg,
+		       struct lw_diag *diag)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (st->readonly || !st->has_console)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "store opened readonly");
+	rc = lw_store_begin_write(st, &txn);
+	if (rc != MDB_SUCCESS)
+		return lw_store_mdb_fail(diag, rc, "begin write");
+	rc = fn(st, txn, arg, diag);
+	if (rc != LW_OK) {
+		mdb_txn_abort(txn);
+		lw_store_unlock(st);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	lw_store_unlock(st);
+	return rc == MDB_SUCCESS ? LW_OK : lw_store_mdb_fail(diag, rc, "commit");
+}
+
 static int open_dbs(struct lw_store *st, struct lw_diag *diag)
 {
 	unsigned flags = st->readonly ? 0 : MDB_CREATE;
@@ -265,6 +340,11 @@ static int open_dbs(struct lw_store *st, struct lw_diag *diag)
 	rc = open_inc_dbs(st, txn, flags);
 	if (rc != MDB_SUCCESS) {
 		rc = mdb_fail(diag, rc, "open incident databases");
+		goto fail;
+	}
+	rc = open_console_dbs(st, txn, flags);
+	if (rc != MDB_SUCCESS) {
+		rc = mdb_fail(diag, rc, "open console databases");
 		goto fail;
 	}
 	/* Committing (also a read txn) makes the handles usable by later
@@ -294,6 +374,7 @@ int lw_store_open(const char *dir, const struct lw_store_opts *opts,
 		return LW_ENOMEM;
 	st->readonly = opts ? opts->readonly : 0;
 	st->key_fd = -1;
+	pthread_rwlock_init(&st->map_lock, NULL);
 	if (!st->readonly) {
 		rc = make_dirs(dir, diag);
 		if (rc != LW_OK)
@@ -358,6 +439,7 @@ void lw_store_close(struct lw_store *st)
 		mdb_env_close(st->env);
 	if (st->key_fd >= 0)
 		close(st->key_fd);
+	pthread_rwlock_destroy(&st->map_lock);
 	free(st);
 }
 
@@ -672,10 +754,10 @@ static void result_reset(struct lw_store_commit_result *res)
 }
 
 /* One attempt: the whole commit in one write txn. */
-static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
-		       const struct lw_segment_meta *m,
-		       const struct lw_store_commit_extra *x,
-		       struct lw_store_commit_result *res, struct lw_diag *diag)
+static int commit_txn(struct lw_store *st, struct lw_segment_sealed *s,
+		      const struct lw_segment_meta *m,
+		      const struct lw_store_commit_extra *x,
+		      struct lw_store_commit_result *res, struct lw_diag *diag)
 {
 	struct lw_store_head head;
 	struct lw_integrity_key key = {0};
@@ -684,15 +766,11 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 	int found, rc, keyed = 0;
 
 	result_reset(res);
-	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-	if (rc == MDB_MAP_RESIZED) {
-		/* Another process (logward ingest) grew the map: adopt its
-		 * size (0 = the size now in the environment) and try again,
-		 * or every later commit of ours would fail the same way. */
-		rc = mdb_env_set_mapsize(st->env, 0);
-		if (rc == MDB_SUCCESS)
-			rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-	}
+	/* Another process (logward ingest) may have grown the map: then
+	 * its size (0 = the size now in the environment) is adopted and the
+	 * begin retried, or every later commit of ours would fail the same
+	 * way. The caller holds no lock here; lw_store_begin_write takes it. */
+	rc = lw_store_begin_write(st, &txn);
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "begin write");
 	/* The head is read inside the txn, not cached: another process
@@ -743,6 +821,7 @@ static int commit_once(struct lw_store *st, struct lw_segment_sealed *s,
 		goto mdb_out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
+	lw_store_unlock(st);
 	if (rc != MDB_SUCCESS)
 		goto mdb_out;
 	if (s != NULL)
@@ -763,7 +842,10 @@ mdb_out:
 	rc = mdb_fail(diag, rc, "commit");
 out:
 	lw_integrity_key_wipe(&key);
-	mdb_txn_abort(txn);
+	if (txn != NULL) {
+		mdb_txn_abort(txn);
+		lw_store_unlock(st);
+	}
 	return rc;
 }
 
@@ -805,18 +887,19 @@ int lw_store_commit_ex(struct lw_store *st, struct lw_segment_builder *b,
 		s = &sealed;
 		need = 2 * (s->value_len + s->meta_len);
 	}
-	rc = commit_once(st, s, &m, x, res, diag);
+	rc = commit_txn(st, s, &m, x, res, diag);
 	if (rc == LW_EFULL) {
-		/* Grow between transactions (allowed: no txn is active in
-		 * this process on the writer side) and retry once. Double,
-		 * and at least twice this commit's bytes for overflow pages. */
+		/* Grow between transactions and retry once: lw_store_resize
+		 * waits until no other thread of this process (the console)
+		 * is inside a transaction. Double, and at least twice this
+		 * commit's bytes for overflow pages. */
 		uint64_t cur = lw_store_map_size(st);
 		uint64_t next = cur * 2 > cur + need ? cur * 2 : cur + need;
-		int mrc = mdb_env_set_mapsize(st->env, next);
+		int mrc = lw_store_resize(st, next);
 
 		if (mrc != MDB_SUCCESS)
 			return mdb_fail(diag, mrc, "grow map");
-		rc = commit_once(st, s, &m, x, res, diag);
+		rc = commit_txn(st, s, &m, x, res, diag);
 	}
 	if (rc == LW_OK && b != NULL)
 		lw_segment_builder_reset(b);
@@ -833,6 +916,9 @@ static int reader_live(struct lw_store_reader *rd, struct lw_diag *diag)
 
 	if (rd->active)
 		return LW_OK;
+	/* An active snapshot holds the map lock shared (reset and close
+	 * release it), so no thread of this process remaps under it. */
+	lw_store_lock_shared(rd->st);
 	if (rd->txn != NULL) {
 		rc = mdb_txn_renew(rd->txn);
 		if (rc == MDB_SUCCESS) {
@@ -841,18 +927,23 @@ static int reader_live(struct lw_store_reader *rd, struct lw_diag *diag)
 		}
 		mdb_txn_abort(rd->txn);
 		rd->txn = NULL;
-		if (rc != MDB_MAP_RESIZED)
+		if (rc != MDB_MAP_RESIZED) {
+			lw_store_unlock(rd->st);
 			return mdb_fail(diag, rc, "renew");
+		}
 	}
 	for (int tries = 0; tries < 2; tries++) {
 		rc = mdb_txn_begin(rd->st->env, NULL, MDB_RDONLY, &rd->txn);
 		if (rc != MDB_MAP_RESIZED)
 			break;
 		rd->txn = NULL;
-		mdb_env_set_mapsize(rd->st->env, 0);
+		lw_store_unlock(rd->st);
+		lw_store_resize(rd->st, 0);
+		lw_store_lock_shared(rd->st);
 	}
 	if (rc != MDB_SUCCESS) {
 		rd->txn = NULL;
+		lw_store_unlock(rd->st);
 		return mdb_fail(diag, rc, "begin read");
 	}
 	rd->active = 1;
@@ -885,13 +976,17 @@ void lw_store_reader_close(struct lw_store_reader *rd)
 		return;
 	if (rd->txn != NULL)
 		mdb_txn_abort(rd->txn);
+	if (rd->active)
+		lw_store_unlock(rd->st);
 	free(rd);
 }
 
 void lw_store_reader_reset(struct lw_store_reader *rd)
 {
-	if (rd->active)
+	if (rd->active) {
 		mdb_txn_reset(rd->txn);
+		lw_store_unlock(rd->st);
+	}
 	rd->active = 0;
 }
 
@@ -954,6 +1049,44 @@ static int get_in(struct lw_store_reader *rd, MDB_dbi dbi, uint64_t id,
 	if (rc != MDB_SUCCESS)
 		return mdb_fail(diag, rc, "get");
 	*val = v.mv_data;
+	*len = v.mv_size;
+	return LW_OK;
+}
+
+int lw_store_reader_prev_meta(struct lw_store_reader *rd, uint64_t before,
+			      uint64_t *id, const void **rec, size_t *len,
+			      struct lw_diag *diag)
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	MDB_cursor *cur;
+	int rc;
+
+	if (before == 0)
+		return LW_ENOTFOUND;
+	rc = reader_live(rd, diag);
+	if (rc != LW_OK)
+		return rc;
+	rc = mdb_cursor_open(rd->txn, rd->st->segmeta, &cur);
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor");
+	/* the first key >= before, then one back; none >= before: the last */
+	lw_store_be64(key, before);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return LW_ENOTFOUND;
+	if (rc != MDB_SUCCESS)
+		return mdb_fail(diag, rc, "cursor get");
+	if (k.mv_size != 8)
+		return lw_diag_set(diag, LW_ECORRUPT, NULL, 0, 0,
+				   "segment key of %zu bytes", k.mv_size);
+	*id = lw_store_rd_be64(k.mv_data);
+	*rec = v.mv_data;
 	*len = v.mv_size;
 	return LW_OK;
 }

@@ -133,7 +133,11 @@ int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
  * A reader is one MDB_RDONLY snapshot. Pointers it returns point into the
  * LMDB map and stay valid only until the reader's next call, reset or
  * close. One thread at a time per reader (the env is opened MDB_NOTLS, so
- * a reader may move between threads and one thread may hold several). */
+ * a reader may move between threads). A live snapshot holds the store's
+ * map lock shared, so a map resize in this process (the writer growing a
+ * full map) waits until it is reset or closed: reset readers promptly,
+ * and keep at most one snapshot live per thread (adopting a map another
+ * process grew waits for every snapshot of this process). */
 struct lw_store_reader;
 
 /* Which counted name a names callback reports. */
@@ -215,6 +219,11 @@ int lw_store_reader_head(struct lw_store_reader *rd, struct lw_store_head *out,
  * after. LW_OK with *id, *rec, *len; LW_ENOTFOUND when there is none;
  * LW_ESTORE. */
 int lw_store_reader_next_meta(struct lw_store_reader *rd, uint64_t after,
+			      uint64_t *id, const void **rec, size_t *len,
+			      struct lw_diag *diag);
+/* The metadata record with the largest id < before (UINT64_MAX: the
+ * newest). Same returns as lw_store_reader_next_meta. */
+int lw_store_reader_prev_meta(struct lw_store_reader *rd, uint64_t before,
 			      uint64_t *id, const void **rec, size_t *len,
 			      struct lw_diag *diag);
 /* The stored segment (header + frame) with the smallest id > after, in

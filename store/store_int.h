@@ -6,6 +6,7 @@
 #define LW_STORE_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -22,6 +23,15 @@ struct lw_store {
 	 * every incident read is empty, every seq lookup is LW_ENOTFOUND. */
 	MDB_dbi seqidx, inc, inc_open, inc_status, inc_time;
 	int has_inc;
+	/* Added with the console (docs/storage.md "Console records"); like
+	 * has_inc, 0 on an older store opened readonly. */
+	MDB_dbi users, tokens, audit, casework;
+	int has_console;
+	/* mdb_env_set_mapsize may run only while no transaction of this
+	 * process is active: since the console (web/) reads and writes from
+	 * its own thread beside the committer, every transaction holds this
+	 * lock shared and a map resize holds it exclusive (lw_store_resize). */
+	pthread_rwlock_t map_lock;
 	int readonly;
 	/* Keyed chain (docs/integrity.md): the key file, -1 when unkeyed;
 	 * keyed_from from meta "integrity" (0 = unkeyed). */
@@ -46,6 +56,30 @@ struct lw_store_reader {
 /* The reader's live txn (begun or renewed as needed). LW_OK or LW_ESTORE. */
 int lw_store_reader_txn(struct lw_store_reader *rd, MDB_txn **txn,
 			struct lw_diag *diag);
+
+/* The map lock (struct lw_store.map_lock): shared around every txn of
+ * this process (glibc's rwlock lets a thread take it shared twice), and
+ * lw_store_resize takes it exclusive around mdb_env_set_mapsize (size 0:
+ * adopt the size another process grew the map to). A thread must not
+ * call lw_store_resize while it holds the lock shared. Returns an LMDB
+ * code. */
+void lw_store_lock_shared(struct lw_store *st);
+void lw_store_unlock(struct lw_store *st);
+int lw_store_resize(struct lw_store *st, uint64_t size);
+/* Takes the map lock shared and begins a write txn, adopting a map
+ * another process grew (MDB_MAP_RESIZED). On MDB_SUCCESS the lock stays
+ * held: commit or abort the txn, then lw_store_unlock. Else it is
+ * released. Returns an LMDB code. */
+int lw_store_begin_write(struct lw_store *st, MDB_txn **txn);
+
+/* One short write txn: begins, runs fn (which returns an LW_ code and
+ * fills diag), commits when it returned LW_OK, else aborts. LW_EINVAL on
+ * a readonly store. What the console's writes (users, audit, casework)
+ * share. */
+typedef int (*lw_store_txn_fn)(struct lw_store *st, MDB_txn *txn, void *arg,
+			       struct lw_diag *diag);
+int lw_store_write_txn(struct lw_store *st, lw_store_txn_fn fn, void *arg,
+		       struct lw_diag *diag);
 
 /* Translates an LMDB code into LW_EFULL (map full) or LW_ESTORE. */
 int lw_store_mdb_fail(struct lw_diag *diag, int rc, const char *what);

@@ -12,7 +12,12 @@ BENCH="${LW_BUILD_DIR:-}/logward-bench"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4"
 trap '' XFSZ         # a write past the limit fails with EFBIG, no signal
 ulimit -f 8000       # ~8 MB: the store fills within a second
-lw_start
+# A small pipeline (8 batches of at most 1 MiB, 1 MiB segments: about
+# 10 MiB held at most) reaches its bound within the first seconds even on
+# a loaded machine, so growth after that can only be a leak or buffering
+# that ignores the bound. With the defaults (64 batches, 8 MiB segments:
+# ~80 MiB) a busy machine was still filling the queue at 4 s.
+LW_STORAGE="segment_bytes: 1MiB" lw_start "queue_batches: 8"
 "$BENCH" --tcp "127.0.0.1:$LW_TCP_PORT" -d 12s -c 2 -q >/dev/null 2>&1 &
 sender=$!
 rss() { awk '/VmRSS/ {print $2}' "/proc/$LW_PID/status"; }

@@ -1,0 +1,73 @@
+// Every word the console shows, in Japanese (the default) and English.
+// Categories use the emergency response plan's own names.
+export const CATEGORY = {
+  'unauthorized-access': ['不正アクセス', 'Unauthorized access'],
+  'dos': ['サービス妨害', 'Denial of service'],
+  'anomalous-outbound': ['異常な外部通信', 'Anomalous traffic'],
+  'malware': ['不正プログラム', 'Malware'],
+  'data-exfiltration': ['情報の持ち出し', 'Data carried out'],
+  'unauthorized-software': ['許可されていないソフトウェア', 'Unauthorized software'],
+  'log-tampering': ['ログの改ざん', 'Log tampering'],
+  'system-failure': ['システム障害', 'System failure'],
+};
+export const LEVELS = ['critical', 'high', 'medium', 'low', 'informational'];
+export const LEVEL = {
+  critical: ['重大', 'Critical'], high: ['高', 'High'], medium: ['中', 'Medium'],
+  low: ['低', 'Low'], informational: ['情報', 'Info'],
+};
+export const STATUS = {
+  open: ['未対応', 'Open'], acknowledged: ['対応中', 'Acknowledged'], closed: ['完了', 'Closed'],
+};
+export const REASONS = {
+  true_positive: ['実際のインシデント', 'True positive'],
+  false_positive: ['誤検知', 'False positive'],
+  benign: ['問題なし（正当な操作）', 'Benign'],
+  duplicate: ['重複', 'Duplicate'],
+  other: ['その他', 'Other'],
+};
+export const T = {
+  incidents: ['インシデント', 'Incidents'],
+  events: ['イベント検索', 'Event search'],
+  sources: ['送信元', 'Sources'],
+  overview: ['概要', 'Overview'],
+  logout: ['ログアウト', 'Log out'],
+  login: ['ログイン', 'Log in'],
+  user: ['ユーザー名', 'User'],
+  password: ['パスワード', 'Password'],
+  bad_login: ['ユーザー名またはパスワードが違います', 'Wrong user name or password'],
+  limited: ['失敗が続いたため、しばらくログインできません', 'Too many failed logins; try again later'],
+  status: ['状態', 'Status'], level: ['レベル', 'Level'], category: ['分類', 'Category'],
+  zone: ['ゾーン', 'Zone'], host: ['ホスト', 'Host'], count: ['件数', 'Count'],
+  first_seen: ['初回', 'First seen'], last_seen: ['最終', 'Last seen'],
+  assignee: ['担当', 'Assignee'], title: ['内容', 'Title'], group: ['対象', 'Group'],
+  all: ['すべて', 'All'], search: ['検索', 'Search'], more: ['さらに表示', 'Load more'],
+  ack: ['対応開始', 'Acknowledge'], ack_selected: ['選択を対応開始', 'Acknowledge selected'],
+  close: ['完了にする', 'Close'], reason: ['理由', 'Reason'], note: ['メモ', 'Note'],
+  add_note: ['メモを追加', 'Add note'], assign: ['担当者を設定', 'Assign'],
+  assign_me: ['自分が担当', 'Assign to me'], steps: ['対応手順', 'Response steps'],
+  related: ['関連', 'Related'], evidence: ['根拠イベント', 'Evidence'],
+  history: ['履歴', 'History'], notes: ['メモ', 'Notes'], none: ['なし', 'none'],
+  query_ph: ['例: source.ip:203.0.113.0/24 AND event.outcome:failure', 'e.g. source.ip:203.0.113.0/24 AND event.outcome:failure'],
+  q_incidents_ph: ['クエリ（例: group.source.ip:203.0.113.50）', 'Query (e.g. group.source.ip:203.0.113.50)'],
+  since: ['期間', 'Range'], live: ['ライブ', 'Live'], results: ['件', 'events'],
+  time: ['時刻', 'Time'], app: ['プログラム', 'Program'], severity: ['重要度', 'Severity'],
+  message: ['メッセージ', 'Message'], silent: ['途絶', 'Silent'], ok: ['正常', 'OK'],
+  rate: ['毎分', 'per min'], last_hour: ['直近1時間', 'Last hour'], total: ['累計', 'Total'],
+  events_zone: ['ゾーン別イベント数（毎分, 直近1時間）', 'Events per zone per minute (last hour)'],
+  open_by: ['未完了インシデント（分類 × レベル）', 'Open incidents by category and level'],
+  counters: ['受信・欠損カウンタ', 'Intake and loss counters'],
+  store: ['ストア', 'Store'], new_badge: ['新着', 'New'], csv: ['CSV出力', 'Export CSV'],
+  sort: ['並び順', 'Sort'], newest: ['新しい順', 'Newest'], oldest: ['古い順', 'Oldest'],
+  by_last_seen: ['最終検知順', 'Last seen'], done_by: ['完了', 'done'],
+  no_incidents: ['該当するインシデントはありません', 'No incidents match'],
+  no_events: ['該当するイベントはありません', 'No events match'],
+  click_value: ['値をクリックすると検索条件に追加します', 'Click a value to add it to the query'],
+  raised: ['検知', 'raised'], assigned: ['担当設定', 'assigned'], step_done: ['手順完了', 'step done'],
+  step_undone: ['手順取消', 'step undone'], noted: ['メモ', 'note'],
+  selected: ['件選択', 'selected'], silent_hosts: ['途絶した送信元', 'Silent sources'],
+  error: ['エラー', 'Error'], loading: ['読み込み中…', 'Loading…'],
+  updated: ['更新', 'Updated'],
+  received: ['受信', 'Received'], dropped: ['欠損', 'Dropped'],
+  health: ['稼働状態', 'Health'], storage_failing: ['保存失敗中', 'Storage failing'],
+  losing: ['欠損継続中', 'Losing events'], loss_episodes: ['継続中の欠損', 'Loss episodes'],
+};

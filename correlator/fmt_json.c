@@ -28,6 +28,13 @@ static int ends_scalar(char c, int colon)
 	       c == '\r' || c == '\n' || (colon && c == ':');
 }
 
+/* JSON's bare scalars are numbers, true, false and null; any other byte
+ * (a NUL, a letter) where a value belongs is a syntax error, not a word. */
+static int starts_scalar(char c)
+{
+	return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+}
+
 static void ws(struct jp *p)
 {
 	while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' ||
@@ -166,15 +173,12 @@ static int skip_value(struct jp *p)
 				return 0;
 			p->i++;
 			break;
-		default: {
-			size_t start = p->i;
-
+		default:
+			if (!starts_scalar(p->s[p->i]))
+				return 0;
 			while (p->i < p->n && !ends_scalar(p->s[p->i], 1))
 				p->i++;
-			if (p->i == start)
-				return 0; /* a byte no value starts with */
 			break;
-		}
 		}
 	} while (depth > 0);
 	return 1;
@@ -206,6 +210,8 @@ static int value(struct jp *p, int depth)
 		break;
 	default:
 		start = p->i;
+		if (!starts_scalar(p->s[p->i]))
+			return 0;
 		while (p->i < p->n && !ends_scalar(p->s[p->i], 0))
 			p->i++;
 		v = (struct lw_str){p->s + start, (uint32_t)(p->i - start)};

@@ -305,3 +305,21 @@ Test(fmt, winevt_forged_labels_are_ambiguous)
 			    "Source Port: 0"), LW_EPARSE,
 		     "the header twice in its own section is ambiguous too");
 }
+
+Test(fmt, winevt_empty_last_value_does_not_take_the_explanation)
+{
+	/* Four blanks or more after a label: an empty value and a line
+	 * break (Snare), not the event's explanatory text after it. */
+	cr_assert_eq(winevt("Subject: Account Name: - Logon ID: 0x0 Logon Type: 3 Account For "
+			    "Which Logon Failed: Account Name: bob Account Domain: CORP Network "
+			    "Information: Workstation Name: WS1 Source Network Address: "
+			    "203.0.113.5 Source Port:     This event is generated when ..."), 8);
+	cr_expect_str_eq(get("Network Information.Source Port"), "");
+	cr_expect_str_eq(get("Network Information.Source Network Address"), "203.0.113.5");
+	/* Up to three blanks are Windows' alignment: the value follows. */
+	cr_assert_eq(winevt("Subject: Account Name: - Logon ID: 0x0 Logon Type:   3 Account For "
+			    "Which Logon Failed: Account Name: bob Account Domain: CORP Network "
+			    "Information: Workstation Name: WS1 Source Network Address: "
+			    "203.0.113.5 Source Port: 1"), 8);
+	cr_expect_str_eq(get("Logon Information.Logon Type"), "3");
+}

@@ -128,6 +128,13 @@ int lw_fmt_winevt_parse(const struct lw_fmt_winevt_entry *tmpl, uint32_t ntmpl,
 		a = hit[i].vstart;
 		while (a < end && lw_fmt_blank((unsigned char)s[a]))
 			a++;
+		/* Windows aligns values with at most three tabs; four blanks or
+		 * more after a label are an empty value and the line break
+		 * after it, and what follows is the next line (for the last
+		 * label, the explanatory text: "Process Command Line:     Token
+		 * Elevation Type indicates ..."). */
+		if (a - hit[i].vstart >= 4)
+			end = a;
 		/* Three blanks end a value: Snare turns a line break into
 		 * blanks, and the last value of a section is followed by the
 		 * event's explanatory text ("Source Port: 0    This event

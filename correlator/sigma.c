@@ -68,6 +68,7 @@ void lw_sigma_rule_release(struct rule *r)
 	free(r->programs);
 	lw_sigma_cond_free(r->cond);
 	free(r->dead_reason);
+	free(r->need_value);
 }
 
 void lw_sigma_set_free(struct lw_sigma_set *set)

@@ -309,6 +309,15 @@ static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 	const struct lw_sigma_set *set = s->set;
 	const struct rule *r = &set->rules[ri];
 
+	if (r->need_slot != UINT32_MAX) {
+		struct slot_cache *sc = resolve(s, r->need_slot);
+		size_t nlen = r->need_value != NULL ? strlen(r->need_value) : 0;
+
+		if (!sc->found || (r->need_value != NULL &&
+				   (sc->raw.len != nlen ||
+				    !lw_memeq(sc->raw.ptr, r->need_value, nlen))))
+			return 0;
+	}
 	if (r->gate_slot != UINT32_MAX) {
 		struct slot_cache *sc = resolve(s, r->gate_slot);
 		uint32_t i;

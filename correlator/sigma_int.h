@@ -84,6 +84,12 @@ struct rule {
 	 * they are about; checking that first spares every other event the
 	 * whole condition. */
 	uint32_t gate_slot, gate_first, gate_n;
+	/* The logsource as a field test (product windows): the rule sees
+	 * only events whose slot need_slot is present and, when need_value
+	 * is set, equal to it (the channel of service security/system).
+	 * UINT32_MAX: no such test. */
+	uint32_t need_slot;
+	char *need_value;
 };
 
 struct regex_src {

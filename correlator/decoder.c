@@ -1313,8 +1313,14 @@ static int join_apply(const struct lw_decoder_set *set,
 static struct lw_str subject_of(struct lw_str m)
 {
 	static const char repeated[] = "message repeated ";
-	const char *p = m.ptr, *end = m.ptr + m.len;
+	const char *p, *end;
 
+	/* An event without a message (structured data only) reaches the sd
+	 * decoders with a null view: no arithmetic on it. */
+	if (m.ptr == NULL)
+		return m;
+	p = m.ptr;
+	end = m.ptr + m.len;
 	/* Trailing blanks are padding, not the daemon's text ("rhost=1.2.3.4 "). */
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
 			   end[-1] == '\n'))

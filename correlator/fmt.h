@@ -35,6 +35,18 @@ struct lw_fmt_buf {
 	size_t cap;
 };
 
+/* The value of a hex digit, or -1 (JSON's \uXXXX, LEEF 2.0's x5E). */
+static inline int lw_fmt_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline int lw_fmt_blank(unsigned char c)
 {
 	/* NUL too: FortiGate ends each datagram with one. */

@@ -11,17 +11,6 @@ static const char *const header_keys[5] = {
 	"leef.version", "leef.vendor", "leef.product", "leef.product_version",
 	"leef.event_id"};
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* LEEF 2.0's delimiter field: "^", "x5E", "0x5E"; 0 when unusable. */
 static char delimiter_field(const char *s, size_t len)
 {
@@ -39,8 +28,8 @@ static char delimiter_field(const char *s, size_t len)
 	else
 		return 0;
 	if (len - i == 1)
-		return (char)(hexval(s[i]) < 0 ? 0 : hexval(s[i]));
-	if (len - i != 2 || (hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
+		return (char)(lw_fmt_hexval(s[i]) < 0 ? 0 : lw_fmt_hexval(s[i]));
+	if (len - i != 2 || (hi = lw_fmt_hexval(s[i])) < 0 || (lo = lw_fmt_hexval(s[i + 1])) < 0)
 		return 0;
 	return (char)(hi * 16 + lo);
 }

@@ -91,6 +91,7 @@ void lw_sigma_set_free(struct lw_sigma_set *set)
 	free(set->slots);
 	free(set->res);
 	free(set->global);
+	free(set->winrules);
 	free(set->facrules);
 	free(set->gate_vals);
 	lw_progmap_release(&set->map);

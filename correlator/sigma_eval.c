@@ -309,13 +309,12 @@ static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 	const struct lw_sigma_set *set = s->set;
 	const struct rule *r = &set->rules[ri];
 
-	if (r->need_slot != UINT32_MAX) {
-		struct slot_cache *sc = resolve(s, r->need_slot);
-		size_t nlen = r->need_value != NULL ? strlen(r->need_value) : 0;
+	if (r->need_value != NULL) {
+		struct slot_cache *sc = resolve(s, r->chan_slot);
+		size_t nlen = strlen(r->need_value);
 
-		if (!sc->found || (r->need_value != NULL &&
-				   (sc->raw.len != nlen ||
-				    !lw_memeq(sc->raw.ptr, r->need_value, nlen))))
+		if (sc->found && (sc->raw.len != nlen ||
+				  !lw_memeq(sc->raw.ptr, r->need_value, nlen)))
 			return 0;
 	}
 	if (r->gate_slot != UINT32_MAX) {
@@ -388,6 +387,11 @@ int lw_sigma_eval(const struct lw_sigma_set *set, struct lw_sigma_scratch *s,
 	for (uint32_t i = 0; i < set->nglobal; i++)
 		if (rule_match(s, set->global[i]) && k < cap)
 			out[k++] = set->global[i];
+	/* One lookup spares every other event the Windows rules. */
+	if (set->nwinrules > 0 && resolve(s, set->win_slot)->found)
+		for (uint32_t i = 0; i < set->nwinrules; i++)
+			if (rule_match(s, set->winrules[i]) && k < cap)
+				out[k++] = set->winrules[i];
 	if (k > 1)
 		qsort(out, k, sizeof(*out), u32_cmp);
 	*nout = k;

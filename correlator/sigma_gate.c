@@ -265,7 +265,9 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 		rc = find_gate(set, r);
 		if (rc != LW_OK)
 			return rc;
-		if (r->nprograms == 0)
+		if (r->windows)
+			rc = push_u32(&set->winrules, &set->nwinrules, i);
+		else if (r->nprograms == 0)
 			rc = push_u32(&set->global, &set->nglobal, i);
 		else if (r->facilities != 0)
 			rc = push_u32(&set->facrules, &set->nfacrules, i);

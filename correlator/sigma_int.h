@@ -84,11 +84,12 @@ struct rule {
 	 * they are about; checking that first spares every other event the
 	 * whole condition. */
 	uint32_t gate_slot, gate_first, gate_n;
-	/* The logsource as a field test (product windows): the rule sees
-	 * only events whose slot need_slot is present and, when need_value
-	 * is set, equal to it (the channel of service security/system).
-	 * UINT32_MAX: no such test. */
-	uint32_t need_slot;
+	/* product windows: the rule sees only Windows events (the set's
+	 * win_slot present) and, when need_value is set, those whose
+	 * channel (chan_slot) is need_value or unknown (Eventlog to Syslog
+	 * does not send it). */
+	int windows;
+	uint32_t chan_slot;
 	char *need_value;
 };
 
@@ -116,6 +117,9 @@ struct lw_sigma_set {
 	struct lw_progmap map;   /* program -> rules */
 	uint32_t *global;        /* rules without a program filter */
 	uint32_t nglobal;
+	uint32_t *winrules;      /* product windows: only for Windows events */
+	uint32_t nwinrules;
+	uint32_t win_slot;       /* winlog.event_id, when there are winrules */
 	uint32_t *facrules;      /* rules filtered by program OR facility */
 	uint32_t nfacrules;
 	uint32_t *gate_vals;     /* value indices of every rule's gate */

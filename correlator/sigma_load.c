@@ -608,8 +608,13 @@ static int add_program(struct rule *r, const char *p)
 static int windows_logsource(struct ctx *c, yaml_node_t *ls, const char *service,
 			     struct rule *r)
 {
-	const char *need = "winlog.event_id";
+	static const char chan[] = "winlog.channel", id[] = "winlog.event_id";
+	int rc;
 
+	r->windows = 1;
+	rc = field_slot(c, ls, id, sizeof(id) - 1, &c->set->win_slot);
+	if (rc != LW_OK)
+		return rc;
 	if (service != NULL) {
 		size_t i, n = sizeof(windows_channels) / sizeof(windows_channels[0]);
 
@@ -621,14 +626,14 @@ static int windows_logsource(struct ctx *c, yaml_node_t *ls, const char *service
 				      "logward's Windows table; the rule applies "
 				      "to every Windows event", service);
 		} else {
-			need = "winlog.channel";
 			r->need_value = lw_memdup_z(windows_channels[i].channel,
 						    strlen(windows_channels[i].channel));
 			if (r->need_value == NULL)
 				return LW_ENOMEM;
+			return field_slot(c, ls, chan, sizeof(chan) - 1, &r->chan_slot);
 		}
 	}
-	return field_slot(c, ls, need, strlen(need), &r->need_slot);
+	return LW_OK;
 }
 
 static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
@@ -645,7 +650,6 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	service = lw_ryaml_str(v, NULL);
 	v = lw_ryaml_get(c->y, ls, "category", NULL);
 	category = lw_ryaml_str(v, NULL);
-	r->need_slot = UINT32_MAX;
 	c->windows = product != NULL && strcmp(product, "windows") == 0;
 	if (c->windows)
 		return windows_logsource(c, ls, service, r);

@@ -584,6 +584,10 @@ Test(sigma, windows_security_rule_reads_winlog_fields)
 			   "winlog.event_data.LogonType=3",
 			   "winlog.event_data.TargetUserName=admin", NULL), 0,
 		     "another channel's event");
+	cr_expect_eq(match("Security-Auditing", "", "winlog.event_id=4625",
+			   "winlog.event_data.LogonType=3",
+			   "winlog.event_data.TargetUserName=admin", NULL), 1,
+		     "Eventlog to Syslog sends no channel: the event ID decides");
 	cr_expect_eq(match("sshd", "", "event_id=4625", "LogonType=3",
 			   "TargetUserName=admin", NULL), 0,
 		     "a non-Windows event with look-alike fields");

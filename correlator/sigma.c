@@ -91,7 +91,9 @@ void lw_sigma_set_free(struct lw_sigma_set *set)
 	free(set->slots);
 	free(set->res);
 	free(set->global);
-	free(set->winrules);
+	for (uint32_t i = 0; i < set->nneeds; i++)
+		free(set->needs[i].rules);
+	free(set->needs);
 	free(set->facrules);
 	free(set->gate_vals);
 	lw_progmap_release(&set->map);

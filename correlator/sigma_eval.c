@@ -387,11 +387,17 @@ int lw_sigma_eval(const struct lw_sigma_set *set, struct lw_sigma_scratch *s,
 	for (uint32_t i = 0; i < set->nglobal; i++)
 		if (rule_match(s, set->global[i]) && k < cap)
 			out[k++] = set->global[i];
-	/* One lookup spares every other event the Windows rules. */
-	if (set->nwinrules > 0 && resolve(s, set->win_slot)->found)
-		for (uint32_t i = 0; i < set->nwinrules; i++)
-			if (rule_match(s, set->winrules[i]) && k < cap)
-				out[k++] = set->winrules[i];
+	/* One lookup spares every other event the rules of a kind of
+	 * source (Windows, device firewalls). */
+	for (uint32_t l = 0; l < set->nneeds; l++) {
+		const struct need_list *nl = &set->needs[l];
+
+		if (!resolve(s, nl->slot)->found)
+			continue;
+		for (uint32_t i = 0; i < nl->n; i++)
+			if (rule_match(s, nl->rules[i]) && k < cap)
+				out[k++] = nl->rules[i];
+	}
 	if (k > 1)
 		qsort(out, k, sizeof(*out), u32_cmp);
 	*nout = k;

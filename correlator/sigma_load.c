@@ -611,8 +611,7 @@ static int windows_logsource(struct ctx *c, yaml_node_t *ls, const char *service
 	static const char chan[] = "winlog.channel", id[] = "winlog.event_id";
 	int rc;
 
-	r->windows = 1;
-	rc = field_slot(c, ls, id, sizeof(id) - 1, &c->set->win_slot);
+	rc = field_slot(c, ls, id, sizeof(id) - 1, &r->need_slot);
 	if (rc != LW_OK)
 		return rc;
 	if (service != NULL) {
@@ -650,6 +649,7 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	service = lw_ryaml_str(v, NULL);
 	v = lw_ryaml_get(c->y, ls, "category", NULL);
 	category = lw_ryaml_str(v, NULL);
+	r->need_slot = UINT32_MAX;
 	c->windows = product != NULL && strcmp(product, "windows") == 0;
 	if (c->windows)
 		return windows_logsource(c, ls, service, r);
@@ -682,8 +682,14 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	}
 	/* Linux's firewall is the kernel (iptables/nftables/UFW LOG); any
 	 * other firewall is a device whose decoder's fields decide. */
-	if (category != NULL && strcmp(category, "firewall") == 0 && product != NULL)
-		return add_program(r, "kernel");
+	if (category != NULL && strcmp(category, "firewall") == 0) {
+		static const char type[] = "observer.type";
+
+		if (product != NULL)
+			return add_program(r, "kernel");
+		/* Every firewall decoder (the kernel's too) sets observer.type. */
+		return field_slot(c, ls, type, sizeof(type) - 1, &r->need_slot);
+	}
 	if (category != NULL) {
 		size_t i;
 

@@ -609,9 +609,12 @@ Test(sigma, firewall_and_proxy_field_names)
 {
 	rule("  category: firewall",
 	     "  selection:\n    dst_port: 23\n    action: accept\n  condition: selection");
-	cr_expect_eq(match("", "", "destination.port=23", "event.action=accept", NULL), 1,
-		     "a device firewall's event, no program");
-	cr_expect_eq(match("", "", "destination.port=22", "event.action=accept", NULL), 0);
+	cr_expect_eq(match("", "", "observer.type=firewall", "destination.port=23",
+			   "event.action=accept", NULL), 1, "a device firewall's event, no program");
+	cr_expect_eq(match("", "", "observer.type=firewall", "destination.port=22",
+			   "event.action=accept", NULL), 0);
+	cr_expect_eq(match("", "", "destination.port=23", "event.action=accept", NULL), 0,
+		     "not a firewall's event (no decoder's observer.type)");
 	fini();
 	init();
 	rule("  category: proxy",

@@ -140,6 +140,30 @@ static const struct {
 	{"ComputerName", "host.name"},
 	{"Hostname", "host.name"},
 	{"Message", "message"},
+	/* category firewall */
+	{"src_ip", "source.ip"},
+	{"src_port", "source.port"},
+	{"dst_ip", "destination.ip"},
+	{"dst_port", "destination.port"},
+	{"action", "event.action"},
+	/* category proxy and webserver (W3C extended log names) */
+	{"c-ip", "source.ip"},
+	{"c-uri", "url.original"},
+	{"c-uri-query", "url.query"},
+	{"c-uri-stem", "url.path"},
+	{"c-useragent", "user_agent.original"},
+	{"cs-host", "url.domain"},
+	{"cs-method", "http.request.method"},
+	{"cs-uri-query", "url.query"},
+	{"cs-uri-stem", "url.path"},
+	{"cs-user-agent", "user_agent.original"},
+	{"cs-referrer", "http.request.referrer"},
+	{"cs-username", "user.name"},
+	{"sc-status", "http.response.status_code"},
+	{"r-dns", "url.domain"},
+	/* category dns */
+	{"query", "dns.question.name"},
+	{"record_type", "dns.question.type"},
 };
 
 static int name_is(const char *table_name, const char *name, size_t len)

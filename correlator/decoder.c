@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/memfind.h"
 #include "core/regex.h"
+#include "correlator/decfmt.h"
 #include "correlator/litscan.h"
 #include "correlator/patlit.h"
 #include "correlator/progmap.h"
@@ -25,6 +26,8 @@ struct dec_group {
 	uint32_t keylen;
 	char *alt_key;      /* "<prefix>.address" for ".ip" keys, else NULL */
 	uint32_t alt_keylen;
+	uint8_t mod;        /* a `groups` modifier (correlator/decfmt.h), or 0 */
+	char mod_arg;
 };
 
 struct dec_pattern {
@@ -36,6 +39,7 @@ struct dec_pattern {
 	uint32_t anchor_len;
 	struct dec_group *groups;
 	uint32_t ngroups;
+	uint32_t input_group; /* pcre2 group the decoder's format parses, or 0 */
 };
 
 struct dec_lit {
@@ -59,9 +63,12 @@ struct decoder {
 	uint32_t first_pat, npat;
 	struct dec_lit *pre;
 	uint32_t npre;
+	struct dec_lit *anch;    /* `anchors`: any of them files it for the scan */
+	uint32_t nanch;
 	struct lw_field *consts; /* keys and values owned (malloc'd) */
 	uint32_t nconsts;
 	struct dec_join *join;   /* NULL when the decoder has none */
+	int64_t fmt;             /* lw_decfmt binding, or -1 */
 	/* When every pattern starts with a literal: the bytes a message can
 	 * start with, so most decoders of a program cost one bit test. */
 	int first_known;
@@ -85,6 +92,13 @@ struct lw_decoder_set {
 	uint64_t *slot_bits;
 	uint64_t *first_bits;
 	uint64_t *any_bits;
+	/* Program names given as "prefix*" (Cisco's "%ASA-6-302013"): each
+	 * with the decoders filed under it (nwords bits). */
+	struct dec_lit *prefixes;
+	uint64_t *prefix_bits;
+	uint32_t *prefix_dec;   /* during load: the decoder of each prefix */
+	uint32_t nprefixes, prefixcap;
+	struct lw_decfmt_set *fmts;
 	char **join_names;      /* distinct field names joins save or load */
 	uint32_t *join_name_len;
 	uint32_t njoin_names;
@@ -111,6 +125,8 @@ struct lw_decoder_scratch {
 	struct lw_decoder_join_stats stats;
 	char loaded[LW_DECODER_JOIN_FIELDS][LW_DECODER_JOIN_VALUE_MAX];
 	int defer_joins;        /* lw_decoder_scratch_defer_joins */
+	struct lw_decfmt_scratch *fmt;
+	uint64_t gen;           /* events applied: the format parse cache's key */
 };
 
 struct lw_decoder_set *lw_decoder_set_new(void)
@@ -121,7 +137,10 @@ struct lw_decoder_set *lw_decoder_set_new(void)
 		return NULL;
 	lw_progmap_init(&set->map);
 	set->anchors = lw_litscan_new();
-	if (set->anchors == NULL) {
+	set->fmts = lw_decfmt_set_new();
+	if (set->anchors == NULL || set->fmts == NULL) {
+		lw_litscan_free(set->anchors);
+		lw_decfmt_set_free(set->fmts);
 		free(set);
 		return NULL;
 	}
@@ -141,11 +160,19 @@ static void pattern_release(struct dec_pattern *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static void lits_free(struct dec_lit *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(v[i].s);
+	free(v);
+}
+
 static void decoder_release(struct decoder *d)
 {
 	for (uint32_t i = 0; i < d->npre; i++)
 		free(d->pre[i].s);
 	free(d->pre);
+	lits_free(d->anch, d->nanch);
 	for (uint32_t i = 0; i < d->nconsts; i++) {
 		free((char *)d->consts[i].key.ptr);
 		free((char *)d->consts[i].value.ptr);
@@ -175,6 +202,12 @@ void lw_decoder_set_free(struct lw_decoder_set *set)
 	free(set->any_bits);
 	lw_progmap_release(&set->map);
 	lw_litscan_free(set->anchors);
+	lw_decfmt_set_free(set->fmts);
+	for (uint32_t i = 0; i < set->nprefixes; i++)
+		free(set->prefixes[i].s);
+	free(set->prefixes);
+	free(set->prefix_bits);
+	free(set->prefix_dec);
 	for (uint32_t i = 0; i < set->njoin_names; i++)
 		free(set->join_names[i]);
 	free(set->join_names);
@@ -258,12 +291,6 @@ fail:
 	return LW_EPARSE;
 }
 
-static void lits_free(struct dec_lit *v, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		free(v[i].s);
-	free(v);
-}
 
 static int push_pattern(struct lw_decoder_set *set, struct dec_pattern *p)
 {
@@ -295,6 +322,10 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 			yaml_node_t *n, yaml_node_t *rename,
 			const struct decoder *dec)
 {
+	const char *input = dec->fmt >= 0 ?
+		lw_decfmt_input_group(set->fmts, (uint32_t)dec->fmt) : NULL;
+	uint32_t nmapped = dec->fmt >= 0 ?
+		lw_decfmt_max_fields(set->fmts, (uint32_t)dec->fmt) : 0;
 	uint32_t nconsts = dec->nconsts;
 	const struct lw_field *consts = dec->consts;
 	uint32_t nloaded = dec->join != NULL ? dec->join->nload : 0;
@@ -322,7 +353,7 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 				    "it would extract nothing");
 		goto fail;
 	}
-	if (nnames + nconsts + nloaded > LW_DECODER_MAX_FIELDS) {
+	if (nnames + nconsts + nloaded + nmapped > LW_DECODER_MAX_FIELDS) {
 		rc = lw_ryaml_error(y, n, LW_EPARSE, "more than %d fields",
 				    LW_DECODER_MAX_FIELDS);
 		goto fail;
@@ -335,14 +366,30 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 	}
 	p.len = len;
 	for (uint32_t i = 0; i < nnames; i++) {
-		struct dec_group *g = &p.groups[i];
+		struct dec_group *g = &p.groups[p.ngroups];
 		const char *name = lw_regex_name(re, i, &g->group);
 		const char *alias = lw_ryaml_str(lw_ryaml_get(y, rename, name, NULL),
 						 &klen);
 
+		if (input != NULL && strcmp(name, input) == 0) {
+			/* What the format parses, not a field. */
+			p.input_group = g->group;
+			g->group = 0;
+			continue;
+		}
 		if (alias != NULL && klen > 0 && klen < sizeof(key)) {
 			/* pcre2 names stop at 32 bytes: long ECS names are
-			 * spelled out in the decoder's `groups` map instead. */
+			 * spelled out in the decoder's `groups` map instead,
+			 * with a modifier when the text needs one. */
+			size_t flen;
+
+			if (lw_decfmt_field_spec(alias, klen, &flen, &g->mod,
+						 &g->mod_arg) == LW_EPARSE) {
+				rc = lw_ryaml_error(y, n, LW_EPARSE, "groups: unknown "
+						    "modifier in '%s'", alias);
+				goto fail;
+			}
+			klen = flen;
 			memcpy(key, alias, klen);
 			key[klen] = '\0';
 		} else if (!group_key(name, key, sizeof(key), &klen)) {
@@ -376,6 +423,11 @@ static int load_pattern(struct lw_decoder_set *set, struct lw_ryaml *y,
 			memcpy(g->alt_key, key, klen - 3);
 			memcpy(g->alt_key + klen - 3, ".address", sizeof(".address"));
 		}
+	}
+	if (input != NULL && p.input_group == 0) {
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "pattern has no group '%s' "
+				    "for the format to parse", input);
+		goto fail;
 	}
 	plen = lw_patlit_prefix(src, len < sizeof(pre) ? len : sizeof(pre) - 1, pre);
 	rc = keep_literal(pre, plen, &p.prefix, &p.prefix_len);
@@ -466,7 +518,7 @@ static int file_any(struct lw_decoder_set *set, uint32_t idx)
 
 static const char *const decoder_keys[] = {
 	"name", "description", "match", "prefilter", "pattern", "patterns",
-	"groups", "fields", "join", NULL};
+	"groups", "fields", "join", "format", "map", "where", "anchors", NULL};
 static const char *const join_keys[] = {
 	"key", "save", "load", "forget", "ttl", NULL};
 
@@ -636,6 +688,11 @@ static int add_anchors(struct lw_decoder_set *set, const struct decoder *d,
 {
 	int rc = LW_OK;
 
+	for (uint32_t i = 0; i < d->nanch; i++) {
+		rc = lw_litscan_add(set->anchors, d->anch[i].s, d->anch[i].len, idx);
+		if (rc != LW_OK || i + 1 == d->nanch)
+			return rc;
+	}
 	if (d->npre > 0 && d->pre[0].len >= LW_LITSCAN_MIN)
 		return lw_litscan_add(set->anchors, d->pre[0].s, d->pre[0].len, idx);
 	/* A prefilter too short for the scan: the patterns' literals then. */
@@ -644,6 +701,47 @@ static int add_anchors(struct lw_decoder_set *set, const struct decoder *d,
 			rc = lw_litscan_add(set->anchors, set->pats[pi].anchor,
 					    set->pats[pi].anchor_len, idx);
 	return rc;
+}
+
+struct const_clash {
+	const struct decoder *d;
+	const char *key;    /* the first mapped field that is also a constant */
+};
+
+static void find_const_clash(const char *key, size_t len, void *arg)
+{
+	struct const_clash *cc = arg;
+
+	for (uint32_t c = 0; cc->key == NULL && c < cc->d->nconsts; c++)
+		if (cc->d->consts[c].key.len == len &&
+		    memcmp(cc->d->consts[c].key.ptr, key, len) == 0)
+			cc->key = cc->d->consts[c].key.ptr;
+}
+
+/* Files decoder idx under the program prefix p[0..len) ("%ASA-"). */
+static int add_prefix(struct lw_decoder_set *set, const char *p, size_t len,
+		      uint32_t idx)
+{
+	if (set->nprefixes == set->prefixcap) {
+		uint32_t cap = set->prefixcap ? set->prefixcap * 2 : 8;
+		struct dec_lit *np = realloc(set->prefixes, cap * sizeof(*np));
+		uint32_t *nd;
+
+		if (np == NULL)
+			return LW_ENOMEM;
+		set->prefixes = np;
+		nd = realloc(set->prefix_dec, cap * sizeof(*nd));
+		if (nd == NULL)
+			return LW_ENOMEM;
+		set->prefix_dec = nd;
+		set->prefixcap = cap;
+	}
+	set->prefixes[set->nprefixes].s = lw_memdup_z(p, len);
+	if (set->prefixes[set->nprefixes].s == NULL)
+		return LW_ENOMEM;
+	set->prefixes[set->nprefixes].len = (uint32_t)len;
+	set->prefix_dec[set->nprefixes++] = idx;
+	return LW_OK;
 }
 
 /* One decoder entry. On any error nothing of it stays in the set. */
@@ -660,6 +758,7 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	d.fmt = -1;
 	if (n->type != YAML_MAPPING_NODE)
 		return lw_ryaml_error(y, n, LW_EPARSE, "decoder: expected a mapping");
 	rc = check_keys(y, n, decoder_keys, "decoder");
@@ -707,6 +806,20 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 		if (rc != LW_OK)
 			goto fail;
 	}
+	v = lw_ryaml_get(y, n, "anchors", NULL);
+	if (v != NULL) {
+		rc = scalars(y, v, &d.anch, &d.nanch, "anchors");
+		for (uint32_t i = 0; rc == LW_OK && i < d.nanch; i++)
+			if (d.anch[i].len < LW_LITSCAN_MIN)
+				rc = lw_ryaml_error(y, v, LW_EPARSE, "anchors: '%s' is "
+						    "shorter than %d bytes", d.anch[i].s,
+						    LW_LITSCAN_MIN);
+		if (rc == LW_OK && nprogs == 0)
+			rc = lw_ryaml_error(y, v, LW_EPARSE, "anchors are for decoders "
+					    "with a match (the others see every event)");
+		if (rc != LW_OK)
+			goto fail;
+	}
 	v = lw_ryaml_get(y, n, "fields", NULL);
 	if (v != NULL) {
 		rc = load_consts(y, v, &d);
@@ -719,6 +832,25 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 		if (rc != LW_OK)
 			goto fail;
 	}
+	if (lw_ryaml_get(y, n, "format", NULL) != NULL) {
+		struct const_clash cc = {&d, NULL};
+		uint32_t fi;
+
+		rc = lw_decfmt_load(set->fmts, y, n, &fi);
+		if (rc != LW_OK)
+			goto fail;
+		d.fmt = fi;
+		lw_decfmt_keys(set->fmts, fi, find_const_clash, &cc);
+		if (cc.key != NULL) {
+			rc = lw_ryaml_error(y, n, LW_EPARSE, "decoder '%s': field '%s' is "
+					    "both mapped and a constant", d.name, cc.key);
+			goto fail;
+		}
+	} else if ((v = lw_ryaml_get(y, n, "map", NULL)) != NULL ||
+		   (v = lw_ryaml_get(y, n, "where", NULL)) != NULL) {
+		rc = lw_ryaml_error(y, v, LW_EPARSE, "map and where need a format");
+		goto fail;
+	}
 	rename = lw_ryaml_get(y, n, "groups", NULL);
 	if (rename != NULL && rename->type != YAML_MAPPING_NODE) {
 		rc = lw_ryaml_error(y, rename, LW_EPARSE, "groups: expected a "
@@ -727,13 +859,33 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 	}
 	pat = lw_ryaml_get(y, n, "pattern", NULL);
 	pats = lw_ryaml_get(y, n, "patterns", NULL);
-	if ((pat == NULL) == (pats == NULL)) {
-		rc = lw_ryaml_error(y, n, LW_EPARSE, "decoder '%s': exactly one "
-				    "of pattern or patterns is required", d.name);
+	if (pat != NULL && pats != NULL) {
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "decoder '%s': give pattern or "
+				    "patterns, not both", d.name);
+		goto fail;
+	}
+	if (pat == NULL && pats == NULL && d.fmt < 0) {
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "decoder '%s': one of pattern, "
+				    "patterns or format is required", d.name);
+		goto fail;
+	}
+	if (pat == NULL && pats == NULL &&
+	    lw_decfmt_input_group(set->fmts, (uint32_t)d.fmt) != NULL) {
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "decoder '%s': format input "
+				    "names a group, but there is no pattern", d.name);
+		goto fail;
+	}
+	if (pat == NULL && pats == NULL &&
+	    d.nconsts + lw_decfmt_max_fields(set->fmts, (uint32_t)d.fmt) +
+	    (d.join ? d.join->nload : 0) > LW_DECODER_MAX_FIELDS) {
+		rc = lw_ryaml_error(y, n, LW_EPARSE, "more than %d fields",
+				    LW_DECODER_MAX_FIELDS);
 		goto fail;
 	}
 	d.first_pat = set->npats;
-	if (pat != NULL) {
+	if (pat == NULL && pats == NULL) {
+		/* A format alone: nothing to load here. */
+	} else if (pat != NULL) {
 		rc = load_pattern(set, y, pat, rename, &d);
 		if (rc != LW_OK)
 			goto fail;
@@ -754,7 +906,7 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 			goto fail;
 	}
 	d.npat = set->npats - d.first_pat;
-	d.first_known = 1;
+	d.first_known = d.npat > 0;
 	for (uint32_t pi = d.first_pat; pi < set->npats; pi++) {
 		unsigned char c = (unsigned char)(set->pats[pi].prefix_len ?
 						  set->pats[pi].prefix[0] : 0);
@@ -767,7 +919,10 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 	if (rc != LW_OK)
 		goto fail;
 	for (uint32_t i = 0; i < nprogs; i++) {
-		rc = lw_progmap_add(&set->map, progs[i].s, progs[i].len, set->ndecs);
+		if (progs[i].len > 1 && progs[i].s[progs[i].len - 1] == '*')
+			rc = add_prefix(set, progs[i].s, progs[i].len - 1, set->ndecs);
+		else
+			rc = lw_progmap_add(&set->map, progs[i].s, progs[i].len, set->ndecs);
 		if (rc != LW_OK)
 			goto fail;
 	}
@@ -794,6 +949,8 @@ fail:
 	 * index another decoder will take. */
 	while (set->npats > pats_before)
 		pattern_release(&set->pats[--set->npats]);
+	if (d.fmt >= 0)
+		lw_decfmt_unload_last(set->fmts);
 	lits_free(progs, nprogs);
 	decoder_release(&d);
 	return rc;
@@ -866,6 +1023,12 @@ static int build_candidates(struct lw_decoder_set *set)
 	}
 	for (uint32_t i = 0; i < set->nany; i++)
 		set_bit(set->any_bits, set->any[i]);
+	set->prefix_bits = calloc((size_t)(set->nprefixes ? set->nprefixes : 1) * nw,
+				  sizeof(uint64_t));
+	if (set->prefix_bits == NULL)
+		return LW_ENOMEM;
+	for (uint32_t i = 0; i < set->nprefixes; i++)
+		set_bit(&set->prefix_bits[(size_t)i * nw], set->prefix_dec[i]);
 	for (uint32_t c = 0; c < 256; c++)
 		for (uint32_t d = 0; d < set->ndecs; d++)
 			if (!set->decs[d].first_known ||
@@ -883,6 +1046,8 @@ int lw_decoder_set_build(struct lw_decoder_set *set)
 	rc = lw_progmap_build(&set->map);
 	if (rc == LW_OK)
 		rc = lw_litscan_build(set->anchors);
+	if (rc == LW_OK)
+		rc = lw_decfmt_build(set->fmts);
 	if (rc == LW_OK)
 		rc = build_candidates(set);
 	if (rc == LW_OK)
@@ -924,6 +1089,8 @@ void lw_decoder_set_keys(const struct lw_decoder_set *set,
 		for (uint32_t k = 0; d->join != NULL && k < d->join->nload; k++)
 			fn(set->join_names[d->join->load[k]],
 			   set->join_name_len[d->join->load[k]], arg);
+		if (d->fmt >= 0)
+			lw_decfmt_keys(set->fmts, (uint32_t)d->fmt, fn, arg);
 	}
 }
 
@@ -936,7 +1103,8 @@ struct lw_decoder_scratch *lw_decoder_scratch_new(const struct lw_decoder_set *s
 	s->re = calloc(set->npats ? set->npats : 1, sizeof(*s->re));
 	s->hits = calloc(set->npats ? set->npats : 1, sizeof(*s->hits));
 	s->cand = calloc(set->nwords, sizeof(*s->cand));
-	if (s->re == NULL || s->hits == NULL || s->cand == NULL)
+	s->fmt = lw_decfmt_scratch_new(set->fmts);
+	if (s->re == NULL || s->hits == NULL || s->cand == NULL || s->fmt == NULL)
 		goto fail;
 	for (; s->n < set->npats; s->n++)
 		if (lw_regex_compile(set->pats[s->n].src, set->pats[s->n].len, 0,
@@ -960,6 +1128,7 @@ void lw_decoder_scratch_free(struct lw_decoder_scratch *s)
 	free(s->hits);
 	free(s->cand);
 	free(s->join);
+	lw_decfmt_scratch_free(s->fmt);
 	free(s);
 }
 
@@ -1007,44 +1176,6 @@ void lw_decoder_scratch_join_stats(const struct lw_decoder_scratch *s,
 void lw_decoder_scratch_defer_joins(struct lw_decoder_scratch *s)
 {
 	s->defer_joins = 1;
-}
-
-/* A dotted quad as inet_pton(AF_INET) accepts it: four decimal parts of
- * 1-3 digits, each at most 255, no leading zero in a multi-digit part
- * (perf: inet_pton's call and copy were 3% of the pack on auth logs,
- * where nearly every capture is an IPv4 address). */
-static int is_ipv4(const char *p, size_t len)
-{
-	size_t i = 0;
-
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, n = 0;
-
-		if (part > 0 && (i >= len || p[i++] != '.'))
-			return 0;
-		while (i < len && p[i] >= '0' && p[i] <= '9' && n < 4) {
-			v = v * 10 + (unsigned)(p[i] - '0');
-			i++;
-			n++;
-		}
-		if (n == 0 || n > 3 || v > 255 || (n > 1 && p[i - n] == '0'))
-			return 0;
-	}
-	return i == len;
-}
-
-static int is_ip(const char *p, size_t len)
-{
-	char tmp[64];
-	unsigned char buf[16];
-
-	if (len == 0 || len >= sizeof(tmp))
-		return 0;
-	if (memchr(p, ':', len) == NULL)
-		return is_ipv4(p, len);
-	memcpy(tmp, p, len);
-	tmp[len] = '\0';
-	return inet_pton(AF_INET6, tmp, buf) == 1;
 }
 
 /* ---- joins ---- */
@@ -1233,8 +1364,14 @@ static int join_apply(const struct lw_decoder_set *set,
 static struct lw_str subject_of(struct lw_str m)
 {
 	static const char repeated[] = "message repeated ";
-	const char *p = m.ptr, *end = m.ptr + m.len;
+	const char *p, *end;
 
+	/* An event without a message (structured data only) reaches the sd
+	 * decoders with a null view: no arithmetic on it. */
+	if (m.ptr == NULL)
+		return m;
+	p = m.ptr;
+	end = m.ptr + m.len;
 	/* Trailing blanks are padding, not the daemon's text ("rhost=1.2.3.4 "). */
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
 			   end[-1] == '\n'))
@@ -1270,6 +1407,46 @@ static struct lw_str subject_of(struct lw_str m)
 	return (struct lw_str){p, (uint32_t)(end - p)};
 }
 
+/* The format stage of decoder d for a line its pattern pi matched (pi
+ * UINT32_MAX: a decoder without patterns). 1 matched, 0 not, <0 error. */
+static int apply_format(const struct lw_decoder_set *set,
+			struct lw_decoder_scratch *s, const struct decoder *d,
+			uint32_t pi, const struct lw_event *ev, struct lw_str subj,
+			struct lw_decoder_out *out)
+{
+	struct lw_str in = subj;
+
+	if (lw_decfmt_reads_sd(set->fmts, (uint32_t)d->fmt)) {
+		in = ev->structured_data;
+	} else if (pi != UINT32_MAX && set->pats[pi].input_group != 0) {
+		size_t st, len;
+
+		if (lw_regex_group(s->re[pi], set->pats[pi].input_group, &st, &len) != LW_OK)
+			return 0;
+		in = (struct lw_str){subj.ptr + st, (uint32_t)len};
+	}
+	if (in.len == 0)
+		return 0;
+	return lw_decfmt_apply(set->fmts, s->fmt, (uint32_t)d->fmt, ev, in, s->gen,
+			       out->fields, &out->nfields, LW_DECODER_MAX_FIELDS);
+}
+
+/* The constants and the join of a decoder that matched. */
+static int finish(const struct lw_decoder_set *set, struct lw_decoder_scratch *s,
+		  const struct decoder *d, uint32_t di, const struct lw_event *ev,
+		  struct lw_decoder_out *out)
+{
+	out->decoder = di;
+	for (uint32_t c = 0; c < d->nconsts; c++)
+		out->fields[out->nfields++] = d->consts[c];
+	if (d->join != NULL) {
+		int rc = join_apply(set, s, d->join, ev, out);
+		if (rc < 0)
+			return rc;
+	}
+	return 1;
+}
+
 /* 1 matched (out filled), 0 not, <0 error. */
 static int try_decoder(const struct lw_decoder_set *set,
 		       struct lw_decoder_scratch *s, uint32_t di,
@@ -1279,13 +1456,21 @@ static int try_decoder(const struct lw_decoder_set *set,
 	const struct decoder *d = &set->decs[di];
 	const char *msg = subj.ptr;
 	size_t mlen = subj.len;
+	int rc;
+
 	for (uint32_t i = 0; i < d->npre; i++)
 		if (mlen < d->pre[i].len ||
 		    lw_memfind(msg, mlen, d->pre[i].s, d->pre[i].len) == NULL)
 			return 0;
+	if (d->npat == 0) {
+		if (d->join != NULL && s->defer_joins)
+			return LW_DECODER_DEFERRED;
+		out->nfields = 0;
+		rc = apply_format(set, s, d, UINT32_MAX, ev, subj, out);
+		return rc <= 0 ? rc : finish(set, s, d, di, ev, out);
+	}
 	for (uint32_t pi = d->first_pat; pi < d->first_pat + d->npat; pi++) {
 		const struct dec_pattern *p = &set->pats[pi];
-		int rc;
 
 		/* The first byte rules out most patterns of a program without
 		 * a call (perf: memcmp was 1.5% of the daemon here). */
@@ -1305,7 +1490,6 @@ static int try_decoder(const struct lw_decoder_set *set,
 			continue;
 		if (d->join != NULL && s->defer_joins)
 			return LW_DECODER_DEFERRED;
-		out->decoder = di;
 		out->nfields = 0;
 		for (uint32_t g = 0; g < p->ngroups; g++) {
 			const struct dec_group *gr = &p->groups[g];
@@ -1315,21 +1499,28 @@ static int try_decoder(const struct lw_decoder_set *set,
 			if (lw_regex_group(s->re[pi], gr->group, &st, &len) != LW_OK ||
 			    len == 0)
 				continue;
-			f = &out->fields[out->nfields++];
+			f = &out->fields[out->nfields];
 			f->value = (struct lw_str){msg + st, (uint32_t)len};
-			if (gr->alt_key != NULL && !is_ip(msg + st, len))
+			if (gr->mod != 0) {
+				f->value = lw_decfmt_modify(s->fmt, gr->mod, gr->mod_arg,
+							    f->value);
+				if (f->value.len == 0)
+					continue;
+			}
+			out->nfields++;
+			if (gr->alt_key != NULL && !lw_decfmt_is_ip(f->value.ptr, f->value.len))
 				f->key = (struct lw_str){gr->alt_key, gr->alt_keylen};
 			else
 				f->key = (struct lw_str){gr->key, gr->keylen};
 		}
-		for (uint32_t c = 0; c < d->nconsts; c++)
-			out->fields[out->nfields++] = d->consts[c];
-		if (d->join != NULL) {
-			rc = join_apply(set, s, d->join, ev, out);
+		if (d->fmt >= 0) {
+			rc = apply_format(set, s, d, pi, ev, subj, out);
 			if (rc < 0)
 				return rc;
+			if (rc == 0)
+				continue;
 		}
-		return 1;
+		return finish(set, s, d, di, ev, out);
 	}
 	return 0;
 }
@@ -1361,12 +1552,17 @@ int lw_decoder_apply(const struct lw_decoder_set *set,
 	int rc;
 
 	out->nfields = 0;
-	if (ev->message.len == 0)
-		return 0;
+	/* A message may be empty when the structured data carries the event
+	 * (Juniper's RFC 5424 RT_FLOW lines): sd decoders still apply. */
 	subj = subject_of(ev->message);
-	if (subj.len == 0)
+	if (subj.len == 0 && ev->structured_data.len == 0)
 		return 0;
-	first = &set->first_bits[(size_t)(unsigned char)subj.ptr[0] * set->nwords];
+	s->gen++;
+	rc = lw_decfmt_prepare(s->fmt, (size_t)subj.len + ev->structured_data.len);
+	if (rc != LW_OK)
+		return rc;
+	first = &set->first_bits[(size_t)(subj.len ? (unsigned char)subj.ptr[0] : 0) *
+				 set->nwords];
 	slot = lw_progmap_slot(&set->map, ev->app.ptr, ev->app.len);
 	if (slot < 0 && (family = lw_progmap_family_len(ev->app.ptr, ev->app.len)) > 0)
 		slot = lw_progmap_slot(&set->map, ev->app.ptr, family);
@@ -1376,9 +1572,15 @@ int lw_decoder_apply(const struct lw_decoder_set *set,
 		for (uint32_t w = 0; w < set->nwords; w++)
 			s->cand[w] = mine[w] & first[w];
 	} else {
-		/* An unfiled program: the decoders whose anchors occur (their
-		 * load order is the precedence, as if filed together). */
+		/* An unfiled program: the decoders filed under a prefix of its
+		 * name, and those whose anchors occur (their load order is the
+		 * precedence, as if filed together). */
 		memset(s->cand, 0, set->nwords * sizeof(*s->cand));
+		for (uint32_t i = 0; i < set->nprefixes; i++)
+			if (ev->app.len >= set->prefixes[i].len &&
+			    lw_memeq(ev->app.ptr, set->prefixes[i].s, set->prefixes[i].len))
+				for (uint32_t w = 0; w < set->nwords; w++)
+					s->cand[w] |= set->prefix_bits[(size_t)i * set->nwords + w];
 		lw_litscan_find(set->anchors, subj.ptr, subj.len, s->cand);
 		for (uint32_t w = 0; w < set->nwords; w++)
 			s->cand[w] &= first[w];

@@ -69,7 +69,7 @@
 #include "core/event.h"
 #include "correlator/diags.h"
 
-#define LW_DECODER_MAX_FIELDS 32
+#define LW_DECODER_MAX_FIELDS 64
 #define LW_DECODER_JOIN_FIELDS 3
 #define LW_DECODER_JOIN_VALUE_MAX 96
 #define LW_DECODER_JOIN_ENTRIES 4096

@@ -635,6 +635,9 @@ static struct lw_str find_value(const struct lw_event *ev,
 
 static int in_message(const struct lw_event *ev, struct lw_str v)
 {
+	/* An event of structured data only has no message to point into. */
+	if (ev->message.ptr == NULL || v.ptr == NULL)
+		return 0;
 	return v.ptr >= ev->message.ptr &&
 	       v.ptr + v.len <= ev->message.ptr + ev->message.len;
 }

@@ -68,6 +68,7 @@ void lw_sigma_rule_release(struct rule *r)
 	free(r->programs);
 	lw_sigma_cond_free(r->cond);
 	free(r->dead_reason);
+	free(r->need_value);
 }
 
 void lw_sigma_set_free(struct lw_sigma_set *set)
@@ -90,6 +91,9 @@ void lw_sigma_set_free(struct lw_sigma_set *set)
 	free(set->slots);
 	free(set->res);
 	free(set->global);
+	for (uint32_t i = 0; i < set->nneeds; i++)
+		free(set->needs[i].rules);
+	free(set->needs);
 	free(set->facrules);
 	free(set->gate_vals);
 	lw_progmap_release(&set->map);

@@ -348,6 +348,14 @@ static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 	const struct lw_sigma_set *set = s->set;
 	const struct rule *r = &set->rules[ri];
 
+	if (r->need_value != NULL) {
+		struct slot_cache *sc = resolve(s, r->chan_slot);
+		size_t nlen = strlen(r->need_value);
+
+		if (sc->found && (sc->raw.len != nlen ||
+				  !lw_memeq(sc->raw.ptr, r->need_value, nlen)))
+			return 0;
+	}
 	if (r->gate_slot != UINT32_MAX) {
 		struct slot_cache *sc = resolve(s, r->gate_slot);
 		uint32_t i;
@@ -418,6 +426,17 @@ int lw_sigma_eval(const struct lw_sigma_set *set, struct lw_sigma_scratch *s,
 	for (uint32_t i = 0; i < set->nglobal; i++)
 		if (rule_match(s, set->global[i]) && k < cap)
 			out[k++] = set->global[i];
+	/* One lookup spares every other event the rules of a kind of
+	 * source (Windows, device firewalls). */
+	for (uint32_t l = 0; l < set->nneeds; l++) {
+		const struct need_list *nl = &set->needs[l];
+
+		if (!resolve(s, nl->slot)->found)
+			continue;
+		for (uint32_t i = 0; i < nl->n; i++)
+			if (rule_match(s, nl->rules[i]) && k < cap)
+				out[k++] = nl->rules[i];
+	}
 	if (k > 1)
 		qsort(out, k, sizeof(*out), u32_cmp);
 	*nout = k;

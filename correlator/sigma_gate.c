@@ -104,6 +104,26 @@ static int push_u32(uint32_t **arr, uint32_t *n, uint32_t v)
 	return LW_OK;
 }
 
+/* Files rule ri in the list of its need slot (docs: correlator/sigma_int.h). */
+static int push_need(struct lw_sigma_set *set, uint32_t slot, uint32_t ri)
+{
+	uint32_t i;
+
+	for (i = 0; i < set->nneeds; i++)
+		if (set->needs[i].slot == slot)
+			break;
+	if (i == set->nneeds) {
+		struct need_list *p = realloc(set->needs, (i + 1) * sizeof(*p));
+
+		if (p == NULL)
+			return LW_ENOMEM;
+		set->needs = p;
+		set->needs[i] = (struct need_list){slot, NULL, 0};
+		set->nneeds++;
+	}
+	return push_u32(&set->needs[i].rules, &set->needs[i].n, ri);
+}
+
 /* A value matcher on slot whose values are all globs: the selection's
  * group can be true only if one of them matches (a glob never matches a
  * missing field; null values, which do, are not globs). */
@@ -265,7 +285,9 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 		rc = find_gate(set, r);
 		if (rc != LW_OK)
 			return rc;
-		if (r->nprograms == 0)
+		if (r->need_slot != UINT32_MAX)
+			rc = push_need(set, r->need_slot, i);
+		else if (r->nprograms == 0)
 			rc = push_u32(&set->global, &set->nglobal, i);
 		else if (r->facilities != 0)
 			rc = push_u32(&set->facrules, &set->nfacrules, i);

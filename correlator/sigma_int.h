@@ -84,6 +84,14 @@ struct rule {
 	 * they are about; checking that first spares every other event the
 	 * whole condition. */
 	uint32_t gate_slot, gate_first, gate_n;
+	/* A rule for one kind of source (product windows, a device
+	 * firewall) sees only events where slot need_slot is present
+	 * (winlog.event_id, observer.type); UINT32_MAX: every event. With
+	 * need_value, also only those whose channel (chan_slot) is
+	 * need_value or unknown (Eventlog to Syslog does not send it). */
+	uint32_t need_slot;
+	uint32_t chan_slot;
+	char *need_value;
 };
 
 struct regex_src {
@@ -111,6 +119,12 @@ struct lw_sigma_set {
 	struct lw_progmap map;   /* program -> rules */
 	uint32_t *global;        /* rules without a program filter */
 	uint32_t nglobal;
+	struct need_list {       /* rules with a need_slot, one list per slot */
+		uint32_t slot;
+		uint32_t *rules;
+		uint32_t n;
+	} *needs;
+	uint32_t nneeds;
 	uint32_t *facrules;      /* rules filtered by program OR facility */
 	uint32_t nfacrules;
 	uint32_t *gate_vals;     /* value indices of every rule's gate */

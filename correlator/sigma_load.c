@@ -38,8 +38,36 @@ static const struct {
 	{"syslog", 0, {NULL}}, /* every event */
 };
 
+/* product: windows. A service names the event log channel the Windows
+ * decoders (rules/decoders/windows.yml) put in winlog.channel; SigmaHQ's
+ * field names are the event's data fields, kept under
+ * winlog.event_data.<Name>, except these System fields. */
+static const struct {
+	const char *service, *channel;
+} windows_channels[] = {
+	{"security", "Security"},
+	{"system", "System"},
+	{"application", "Application"},
+	{"sysmon", "Microsoft-Windows-Sysmon/Operational"},
+	{"powershell", "Microsoft-Windows-PowerShell/Operational"},
+	{"taskscheduler", "Microsoft-Windows-TaskScheduler/Operational"},
+	{"windefend", "Microsoft-Windows-Windows Defender/Operational"},
+};
+
+static const struct {
+	const char *sigma, *field;
+} windows_fields[] = {
+	{"EventID", "winlog.event_id"},
+	{"Channel", "winlog.channel"},
+	{"Provider_Name", "winlog.provider_name"},
+	{"EventRecordID", "winlog.record_id"},
+};
+
+#define WINLOG_DATA "winlog.event_data."
+#define LW_SIGMA_FIELD_MAX 128
+
 static const char *const unrestricted_categories[] = {
-	"process_creation", "file_event", "file_create", "file_change",
+	"firewall", "process_creation", "file_event", "file_create", "file_change",
 	"file_delete", "file_access", "file_rename", "network_connection",
 	"dns_query", "dns", "proxy", "webserver", "create_remote_thread",
 	"image_load", "process_access", "antivirus", "authentication", NULL};
@@ -66,6 +94,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t n, size_t elem)
 struct ctx {
 	struct lw_sigma_set *set;
 	struct lw_ryaml *y;
+	int windows; /* the rule being loaded is for product windows */
 };
 
 
@@ -75,11 +104,26 @@ static int field_slot(struct ctx *c, const yaml_node_t *n, const char *name,
 {
 	struct lw_sigma_set *set = c->set;
 	const char *key = lw_event_sigma_alias(name, len);
-	size_t klen = key != NULL ? strlen(key) : len;
+	size_t klen;
 	enum lw_event_member member;
 	uint8_t unknown = 0;
 	struct slot *s;
+	char wbuf[sizeof(WINLOG_DATA) + LW_SIGMA_FIELD_MAX];
 
+	if (c->windows && key == NULL && memchr(name, '.', len) == NULL) {
+		for (size_t i = 0; key == NULL && i < sizeof(windows_fields) /
+		     sizeof(windows_fields[0]); i++)
+			if (strlen(windows_fields[i].sigma) == len &&
+			    memcmp(windows_fields[i].sigma, name, len) == 0)
+				key = windows_fields[i].field;
+		if (key == NULL && len < LW_SIGMA_FIELD_MAX) {
+			memcpy(wbuf, WINLOG_DATA, sizeof(WINLOG_DATA) - 1);
+			memcpy(wbuf + sizeof(WINLOG_DATA) - 1, name, len);
+			wbuf[sizeof(WINLOG_DATA) - 1 + len] = '\0';
+			key = wbuf;
+		}
+	}
+	klen = key != NULL ? strlen(key) : len;
 	if (key == NULL)
 		key = name;
 	member = lw_event_member_lookup(key, klen);
@@ -560,6 +604,38 @@ static int add_program(struct rule *r, const char *p)
 	return LW_OK;
 }
 
+/* product: windows: the rule sees the events of the Windows decoders
+ * (those with winlog.event_id), of one channel when a service names it. */
+static int windows_logsource(struct ctx *c, yaml_node_t *ls, const char *service,
+			     struct rule *r)
+{
+	static const char chan[] = "winlog.channel", id[] = "winlog.event_id";
+	int rc;
+
+	rc = field_slot(c, ls, id, sizeof(id) - 1, &r->need_slot);
+	if (rc != LW_OK)
+		return rc;
+	if (service != NULL) {
+		size_t i, n = sizeof(windows_channels) / sizeof(windows_channels[0]);
+
+		for (i = 0; i < n; i++)
+			if (strcmp(windows_channels[i].service, service) == 0)
+				break;
+		if (i == n) {
+			lw_ryaml_warn(c->y, ls, "logsource service '%s' is not in "
+				      "logward's Windows table; the rule applies "
+				      "to every Windows event", service);
+		} else {
+			r->need_value = lw_memdup_z(windows_channels[i].channel,
+						    strlen(windows_channels[i].channel));
+			if (r->need_value == NULL)
+				return LW_ENOMEM;
+			return field_slot(c, ls, chan, sizeof(chan) - 1, &r->chan_slot);
+		}
+	}
+	return LW_OK;
+}
+
 static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 {
 	yaml_node_t *ls = lw_ryaml_get(c->y, root, "logsource", NULL), *v;
@@ -574,6 +650,10 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 	service = lw_ryaml_str(v, NULL);
 	v = lw_ryaml_get(c->y, ls, "category", NULL);
 	category = lw_ryaml_str(v, NULL);
+	r->need_slot = UINT32_MAX;
+	c->windows = product != NULL && strcmp(product, "windows") == 0;
+	if (c->windows)
+		return windows_logsource(c, ls, service, r);
 	if (product != NULL && strcmp(product, "linux") != 0 &&
 	    strcmp(product, "unix") != 0) {
 		r->dead = 1;
@@ -601,8 +681,16 @@ static int load_logsource(struct ctx *c, yaml_node_t *root, struct rule *r)
 				return LW_ENOMEM;
 		return LW_OK;
 	}
-	if (category != NULL && strcmp(category, "firewall") == 0)
-		return add_program(r, "kernel"); /* iptables/nftables/UFW LOG */
+	/* Linux's firewall is the kernel (iptables/nftables/UFW LOG); any
+	 * other firewall is a device whose decoder's fields decide. */
+	if (category != NULL && strcmp(category, "firewall") == 0) {
+		static const char type[] = "observer.type";
+
+		if (product != NULL)
+			return add_program(r, "kernel");
+		/* Every firewall decoder (the kernel's too) sets observer.type. */
+		return field_slot(c, ls, type, sizeof(type) - 1, &r->need_slot);
+	}
 	if (category != NULL) {
 		size_t i;
 
@@ -837,7 +925,7 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 
 static int load_doc(void *target, struct lw_ryaml *y, yaml_node_t *root)
 {
-	struct ctx c = {target, y};
+	struct ctx c = {target, y, 0};
 
 	return load_rule(&c, root);
 }

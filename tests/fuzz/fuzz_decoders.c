@@ -1,5 +1,6 @@
 /* libFuzzer target for the default decoder pack: every format decoders
- * read (syslog lines of 38 services, files imported without a header).
+ * read (syslog lines of the services and devices of rules/decoders, files
+ * imported without a header).
  * The input is up to 64 lines; each is parsed with lw_syslog_parse and
  * decoded with one scratch, in order, so joins see sessions across lines.
  * Invariants: the decoder index is in range; no capture is emitted empty;

@@ -205,8 +205,12 @@ Test(decoder, sshd_no_identification_maxstartups_closed)
 Test(decoder, sshd_benign_lines_do_not_decode)
 {
 	cr_expect_eq(decode("sshd", "Received disconnect from 10.0.0.1 port 5000:11: disconnected by user"), 0);
-	cr_expect_eq(decode("sshd", "pam_unix(sshd:session): session opened for user ubuntu by (uid=0)"), 0);
 	cr_expect_eq(decode("sshd", "Server listening on 0.0.0.0 port 22."), 0);
+	/* A PAM session names its user, as a session, not a login result. */
+	cr_assert_eq(decode("sshd", "pam_unix(sshd:session): session opened for user ubuntu by (uid=0)"), 1);
+	cr_expect_str_eq(val("user.name"), "ubuntu");
+	cr_expect_str_eq(val("event.category"), "session");
+	cr_expect_null(val("event.outcome"));
 }
 
 Test(decoder, decoders_are_chosen_by_program)
@@ -271,7 +275,7 @@ Test(decoder, kernel_ufw_block)
 	cr_expect_null(val("observer.egress.interface.name"));
 	cr_expect_str_eq(val("source.ip"), "10.10.1.5");
 	cr_expect_str_eq(val("destination.ip"), "10.30.0.9");
-	cr_expect_str_eq(val("network.transport"), "TCP");
+	cr_expect_str_eq(val("network.transport"), "tcp");
 	cr_expect_str_eq(val("source.port"), "40000");
 	cr_expect_str_eq(val("destination.port"), "443");
 }
@@ -280,7 +284,7 @@ Test(decoder, kernel_iptables_icmp_has_no_ports)
 {
 	cr_assert_eq(decode("kernel", "IPTABLES-DROP: IN=ens3 OUT=ens4 SRC=192.0.2.1 DST=198.51.100.2 LEN=84 TOS=0x00 PREC=0x00 TTL=63 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1"), 1);
 	cr_expect_str_eq(val("rule.name"), "IPTABLES-DROP:");
-	cr_expect_str_eq(val("network.transport"), "ICMP");
+	cr_expect_str_eq(val("network.transport"), "icmp");
 	cr_expect_null(val("source.port"));
 }
 

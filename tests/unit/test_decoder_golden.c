@@ -31,7 +31,7 @@
 #include "core/event.h"
 #include "correlator/ruleset.h"
 
-#define MAX_WANT 40
+#define MAX_WANT 64
 #define MAX_SERVICES 128
 #define NOW_NS 1780358400000000000LL /* 2026-06-02T00:00:00Z */
 

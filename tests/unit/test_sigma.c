@@ -564,3 +564,66 @@ Test(sigma, corpus_sigmahq_linux_rules_load_unchanged)
 	cr_expect_eq(match("sshd", "fatal: buffer_get_string: bad string", NULL), 1);
 	cr_expect_eq(match("sshd", "Accepted publickey for bob", NULL), 0);
 }
+
+/* product: windows (SigmaHQ's Windows rules, written as they are): the
+ * Windows field names are the decoders' winlog.event_data.*, EventID and
+ * Channel the System fields, and service security restricts the rule to
+ * that channel's events. */
+Test(sigma, windows_security_rule_reads_winlog_fields)
+{
+	rule("  product: windows\n  service: security",
+	     "  selection:\n    EventID: 4625\n    LogonType: 3\n"
+	     "    TargetUserName|startswith: 'adm'\n  condition: selection");
+	cr_expect_eq(match("", "", "winlog.channel=Security", "winlog.event_id=4625",
+			   "winlog.event_data.LogonType=3",
+			   "winlog.event_data.TargetUserName=admin", NULL), 1);
+	cr_expect_eq(match("", "", "winlog.channel=Security", "winlog.event_id=4625",
+			   "winlog.event_data.LogonType=10",
+			   "winlog.event_data.TargetUserName=admin", NULL), 0);
+	cr_expect_eq(match("", "", "winlog.channel=System", "winlog.event_id=4625",
+			   "winlog.event_data.LogonType=3",
+			   "winlog.event_data.TargetUserName=admin", NULL), 0,
+		     "another channel's event");
+	cr_expect_eq(match("Security-Auditing", "", "winlog.event_id=4625",
+			   "winlog.event_data.LogonType=3",
+			   "winlog.event_data.TargetUserName=admin", NULL), 1,
+		     "Eventlog to Syslog sends no channel: the event ID decides");
+	cr_expect_eq(match("sshd", "", "event_id=4625", "LogonType=3",
+			   "TargetUserName=admin", NULL), 0,
+		     "a non-Windows event with look-alike fields");
+}
+
+Test(sigma, windows_without_service_needs_a_windows_event)
+{
+	rule("  product: windows\n  category: process_creation",
+	     "  selection:\n    Image|endswith: '\\\\powershell.exe'\n"
+	     "  condition: selection");
+	cr_expect_eq(match("", "", "winlog.event_id=4688",
+			   "process.executable=C:\\Windows\\powershell.exe", NULL), 1);
+	cr_expect_eq(match("sudo", "", "process.executable=/opt/x\\powershell.exe", NULL), 0,
+		     "a Linux event with the same field is not a Windows one");
+}
+
+/* SigmaHQ's firewall, proxy and DNS field names. */
+Test(sigma, firewall_and_proxy_field_names)
+{
+	rule("  category: firewall",
+	     "  selection:\n    dst_port: 23\n    action: accept\n  condition: selection");
+	cr_expect_eq(match("", "", "observer.type=firewall", "destination.port=23",
+			   "event.action=accept", NULL), 1, "a device firewall's event, no program");
+	cr_expect_eq(match("", "", "observer.type=firewall", "destination.port=22",
+			   "event.action=accept", NULL), 0);
+	cr_expect_eq(match("", "", "destination.port=23", "event.action=accept", NULL), 0,
+		     "not a firewall's event (no decoder's observer.type)");
+	fini();
+	init();
+	rule("  category: proxy",
+	     "  selection:\n    cs-method: POST\n    c-uri|contains: '/upload'\n"
+	     "    cs-host|endswith: '.example'\n  condition: selection");
+	cr_expect_eq(match("squid", "", "http.request.method=POST",
+			   "url.original=http://x.example/upload/1", "url.domain=x.example",
+			   NULL), 1);
+	cr_expect_eq(match("squid", "", "http.request.method=GET",
+			   "url.original=http://x.example/upload/1", "url.domain=x.example",
+			   NULL), 0);
+}

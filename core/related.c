@@ -95,7 +95,15 @@ void lw_related_add(struct lw_related_set *s, enum lw_related_kind k,
 
 	if ((unsigned)k >= LW_RELATED_KINDS || len == 0)
 		return;
-	h = fnv1a(v, len) % (8 * LW_RELATED_SKETCH_BYTES);
+	/* FNV-1a's low bits follow the last bytes of similar values (one
+	 * subnet's addresses) too closely: mixed (murmur3's fmix64) first. */
+	h = fnv1a(v, len);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	h %= 8 * LW_RELATED_SKETCH_BYTES;
 	s->sketch[k][h / 8] |= (uint8_t)(1u << (h % 8));
 	if (s->n[k] == LW_RELATED_MAX || len >= LW_RELATED_VALUE_MAX ||
 	    len + 1 > (size_t)(LW_RELATED_POOL - s->used) ||

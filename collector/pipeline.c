@@ -307,7 +307,9 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 {
 	struct lw_pipeline *p = arg;
 
-	if (f->rule == NULL)
+	/* An informational correlation is a building block: it only feeds
+	 * the correlations that reference it (docs/rules.md). */
+	if (f->rule == NULL || f->rule->level < LW_LEVEL_LOW)
 		return;
 	for (uint32_t i = 0; i < p->npending; i++) {
 		if (p->pending[i].rule == f->rule &&

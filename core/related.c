@@ -35,6 +35,11 @@ int lw_related_field_kind(const char *key, size_t len)
 {
 	if (len >= 3 && memcmp(key + len - 3, ".ip", 3) == 0)
 		return LW_RELATED_IP;
+	/* Every other key of the table ends in "name" or "domain": most
+	 * fields of an event (event.action, source.port ...) stop here. */
+	if (!(len >= 4 && memcmp(key + len - 4, "name", 4) == 0) &&
+	    !(len >= 6 && memcmp(key + len - 6, "domain", 6) == 0))
+		return -1;
 	for (size_t i = 0; i < sizeof(field_table) / sizeof(field_table[0]); i++)
 		if (strlen(field_table[i].key) == len &&
 		    memcmp(field_table[i].key, key, len) == 0)

@@ -725,6 +725,20 @@ static int update_ordered(const struct win *w, int64_t *st, uint32_t slot,
 	return slot == n - 1;
 }
 
+/* 1 when an event of step slot starts a sequence or extends one (the
+ * test update_ordered makes, without changing the state). */
+static int ordered_extends(const struct win *w, const int64_t *st,
+			   uint32_t slot, int64_t ts, uint64_t seq)
+{
+	uint32_t n = w->r->nrefs;
+	int64_t prev;
+
+	if (slot == 0)
+		return 1;
+	prev = st[2 * n + slot - 1] == (int64_t)seq ? st[n + slot - 1] : st[slot - 1];
+	return prev != T_NONE && ts - prev <= w->timespan_ns;
+}
+
 /* Feeds one event into window wi at reference slot. Returns 1 when the
  * window's condition held (the correlation fired, delivered or not), 0
  * otherwise, or LW_ENOMEM. */
@@ -776,6 +790,11 @@ static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 		lw_correlation_set_due(c, w, g->seen_ns + w->timespan_ns);
 		return 0;
 	}
+	/* A later step with no sequence to extend (a login before any
+	 * failure) is no part of a temporal_ordered incident: not counted,
+	 * not evidence, not its first_seen. */
+	if (w->type == CT_TEMPORAL_ORDERED && !ordered_extends(w, st, slot, x->ts, x->seq))
+		return 0;
 	/* One event that matches several rules of one correlation counts
 	 * once towards the incident. */
 	if (!(g->has_seq && g->last_seq == x->seq)) {

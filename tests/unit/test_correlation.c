@@ -260,6 +260,21 @@ Test(correlation, temporal_ordered_respects_order)
 	cr_expect_eq(nfires, 1, "a more than 5m before b");
 }
 
+/* A later step seen before the sequence began (a login an hour before
+ * the failures, within the chain's gaps) is not part of the incident. */
+Test(correlation, temporal_ordered_cites_only_the_sequence)
+{
+	load(ordered);
+	feed(t(0, 0), "h", "192.0.2.1", "u", "b");
+	feed(t(4, 0), "h", "192.0.2.1", "u", "a");
+	feed(t(4, 30), "h", "192.0.2.1", "u", "b");
+	cr_assert_eq(nfires, 1);
+	cr_expect_eq(fires[0].first, t(4, 0), "first_seen: the sequence's start");
+	cr_expect_eq(fires[0].count, 2, "a then b, not the earlier b");
+	cr_expect_eq(fires[0].nev, 2);
+	cr_expect_eq(fires[0].ev0, 1, "evidence begins with a");
+}
+
 Test(correlation, temporal_ordered_one_event_is_not_a_sequence)
 {
 	load(ordered);

@@ -397,6 +397,7 @@ struct evctx {
 	int64_t ts;
 	lw_incident_cb cb;
 	void *arg;
+	const struct win *src; /* a referenced correlation that fired, or NULL */
 };
 
 struct jw {
@@ -529,7 +530,12 @@ static void trigger(struct lw_correlation *c, struct win *w, uint32_t gi,
 		    int64_t t, lw_incident_cb cb, void *arg)
 {
 	struct group *g = &w->g[gi];
+	uint32_t start = g->nev < LW_INCIDENT_MAX_EVIDENCE ? 0 : g->evpos;
 
+	w->fired_first_ns = g->first_ns;
+	w->fired_nev = g->nev;
+	for (uint32_t i = 0; i < g->nev; i++)
+		w->fired_ev[i] = g->ev[(start + i) % LW_INCIDENT_MAX_EVIDENCE];
 	if (w->suppress_ns > 0 && g->last_fire_ns != T_NONE &&
 	    t - g->last_fire_ns < w->suppress_ns) {
 		if (g->pcount == 0) {
@@ -803,12 +809,21 @@ static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 			if (g->pcount == 0)
 				reset_tracking(g);
 		}
-		if (g->count == 0 || x->ts < g->first_ns)
-			g->first_ns = x->ts;
+		/* A referenced correlation's firing brings the events that
+		 * made it (the failures before a success), and their start. */
+		int64_t first = x->src != NULL && x->src->fired_first_ns < x->ts ?
+			x->src->fired_first_ns : x->ts;
+
+		if (g->count == 0 || first < g->first_ns)
+			g->first_ns = first;
 		if (g->count == 0 || x->ts > g->last_ns)
 			g->last_ns = x->ts;
 		g->count++;
-		evidence_push(g, x->seq);
+		if (x->src != NULL && x->src->fired_nev > 0)
+			for (uint32_t i = 0; i < x->src->fired_nev; i++)
+				evidence_push(g, x->src->fired_ev[i]);
+		else
+			evidence_push(g, x->seq);
 		track(g->host, sizeof(g->host), &g->host_state, &g->host_len, ev->host);
 		track(g->zone, sizeof(g->zone), &g->zone_state, &g->zone_len, ev->zone);
 		g->last_seq = x->seq;
@@ -911,7 +926,7 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 			   uint32_t nmatched, lw_incident_cb cb, void *arg)
 {
 	const struct lw_correlation_rules *cr = c->cr;
-	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg};
+	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg, NULL};
 	uint32_t nsigma = lw_ruleset_rule_count(c->rs);
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;
@@ -940,9 +955,12 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 	}
 	/* Correlations that fired feed the correlations referencing them;
 	 * the queue grows while it is walked (chains of any depth). */
-	for (uint32_t q = 0; staged && q < c->nq; q++)
+	for (uint32_t q = 0; staged && q < c->nq; q++) {
+		x.src = &c->w[c->q[q]];
 		if ((r = feed_consumers(c, cr->nsigma + c->q[q], &x)) < 0)
 			rc = r;
+	}
+	x.src = NULL;
 	if (!(ev->flags & LW_EVENT_CLOCK_SKEW) &&
 	    (c->clock == T_NONE || x.ts > c->clock))
 		c->clock = x.ts;

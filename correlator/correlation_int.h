@@ -151,6 +151,12 @@ struct win {
 	uint32_t lru_head, lru_tail;
 	uint32_t npending;
 	int64_t due;             /* no absence or held-back fire before this */
+	/* The group that last met the condition: its first event time and
+	 * evidence, which the correlations referencing this one take in the
+	 * same lw_correlation_process call (not saved: never outlives it). */
+	int64_t fired_first_ns;
+	uint32_t fired_nev;
+	uint64_t fired_ev[LW_INCIDENT_MAX_EVIDENCE];
 };
 
 struct lw_correlation {

@@ -412,6 +412,14 @@ Test(correlation, chained_correlations_feed_each_other)
 	cr_expect_str_eq(fires[0].rule, "c_count");
 	cr_expect_str_eq(fires[1].rule, "c_after");
 	cr_expect_eq(count_fires("c_after"), 1);
+	/* It cites the events that satisfied it: the five a's that made
+	 * c_count fire, then the b; first_seen is the first a. */
+	cr_expect_eq(fires[1].first, t(0, 0));
+	cr_expect_eq(fires[1].last, t(2, 0));
+	cr_expect_eq(fires[1].nev, 6);
+	cr_expect_eq(fires[1].ev0, 0);
+	cr_expect_eq(fires[1].evn, 5);
+	cr_expect_eq(fires[1].count, 2, "c_count's firing counts as one event");
 }
 
 /* One RFC 5424 event carrying structured data sd (NULL: none), matching

@@ -47,6 +47,11 @@ after=$(inc | jq -c 'select(.rule.title | startswith("Login success after"))')
 expect_eq "$(jq -c .group <<<"$after")" '{"source.ip":"198.51.100.60"}' "success after failures group"
 expect_eq "$(jq -c .related.hosts <<<"$after")" '["mail01","web03"]' "IMAP then SSH: both hosts"
 expect_eq "$(jq -c .related.user <<<"$after")" '["info"]' "success after failures user"
+# It cites the failures, then the login, and starts at the first failure.
+expect_eq "$(jq -r .first_seen <<<"$after")" 2026-11-27T10:01:00.000000Z "success after failures first_seen"
+"$LW_BIN" incidents -d "$LW_DATA" show "$(jq -r .id <<<"$after")" --output json > "$LW_TMP/after.json" || fail "show"
+expect_eq "$(jq -r '[.evidence[] | .event.outcome] | join(",")' "$LW_TMP/after.json")" \
+	"failure,failure,failure,failure,failure,failure,failure,failure,failure,failure,success" "evidence: ten failures then the login"
 
 expect_eq "$(inc --related 203.0.113.9 | jq -r .rule.title)" "$(jq -r .rule.title <<<"$flow")" "--related destination"
 expect_eq "$(inc --related 10.20.2.6 | wc -l)" 0 "--related: LGWAN-only traffic raised nothing"

@@ -75,8 +75,11 @@
  * matched a rule (only they can be evidence), at slot seq % SEEN_SLOTS,
  * so a firing names the entities of its evidence without reading the
  * store. Evidence older than that (a long window under a flood of other
- * matches) adds nothing; the incident keeps what earlier firings named.
- * 4096 x 256 bytes = 1 MB. */
+ * matches) adds nothing; the incident keeps what earlier firings named;
+ * so do events that matched no rule (evidence of host_event_rate or
+ * log_source_silent: their host is the incident's host).
+ * 4096 x 256 bytes = 1 MB; plus a ~2 KB lw_related_set per pending
+ * firing (PENDING_MAX of them twice: up to 8 MB, touched only when used). */
 #define SEEN_SLOTS 4096
 #define SEEN_BYTES 248
 /* Rule firings plus lw_health's system incidents. */
@@ -204,9 +207,10 @@ struct lw_pipeline {
 	struct lw_batch **batches;
 };
 
-/* One matched event's related values: (kind byte, value, NUL)... */
+/* One matched event's related values: (kind byte, value, NUL)... A slot
+ * never written reads as seq 0 with no values, which adds nothing. */
 struct seen_event {
-	uint64_t seq;     /* UINT64_MAX: empty */
+	uint64_t seq;
 	uint16_t len;
 	char data[SEEN_BYTES];
 };

@@ -5,8 +5,9 @@
 # and its peer, and the firewalls in related.hosts; IMAP failures then an
 # SSH login from the same source raise "login success after a brute
 # force"; `--related` finds every incident involving an address, a user
-# or a host, exactly. The lines are written here from the daemons'
-# documented formats; the oracle is what this script wrote.
+# or a host, exactly, and `-q related.ip:CIDR` by the query language.
+# The lines are written here from the daemons' documented formats; the
+# oracle is what this script wrote.
 . "$(dirname "$0")/lib.sh"
 need jq
 SRC="${LW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -58,6 +59,10 @@ expect_eq "$(inc --related 10.20.2.6 | wc -l)" 0 "--related: LGWAN-only traffic 
 expect_eq "$(inc --related info | jq -r .rule.title | sort | tr '\n' '|')" \
 	"Brute force against network services from one source|Login success after a brute force from the same source (any service)|" "--related user"
 expect_eq "$(inc --related mn-fw02 | jq -s length)" 1 "--related host"
+# The query language over related.*: a CIDR, a user with a level.
+expect_eq "$(inc -q 'related.ip:10.10.0.0/16' | jq -r .rule.title)" "$(jq -r .rule.title <<<"$flow")" "-q related.ip CIDR"
+expect_eq "$(inc -q 'related.user:info AND level:critical' | jq -r .rule.title)" "$(jq -r .rule.title <<<"$after")" "-q related.user"
+expect_eq "$(inc -q 'related.hosts:lg-fw01' | wc -l)" 0 "-q related.hosts: nothing raised from lg-fw01"
 "$LW_BIN" incidents -d "$LW_DATA" list --status all --related 10.10.1.5 | grep -q " related.ip=203.0.113.9,10.10.1.5 related.hosts=mn-fw01,mn-fw02 " ||
 	fail "text line lacks related: $("$LW_BIN" incidents -d "$LW_DATA" list --status all --related 10.10.1.5)"
 echo "ok: My Number zone flow named by its addresses (group, related.ip) and firewalls; IMAP failures then SSH login raised; --related exact by address, user and host"

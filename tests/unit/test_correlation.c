@@ -458,6 +458,30 @@ Test(correlation, chained_correlations_feed_each_other)
 	cr_expect_eq(fires[1].count, 2, "c_count's firing counts as one event");
 }
 
+/* A temporal group of one event keeps its evidence inline (two seqs):
+ * the five events a firing brings still all reach the incident. */
+Test(correlation, chained_firing_brings_its_evidence_to_a_small_group)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof(yaml), "%s---\n"
+		 "title: near\nid: 10000000-0000-4000-8000-000000000019\nname: c_near\n"
+		 "level: critical\ncorrelation: {type: temporal, rules: [c_count,"
+		 " rule_b], group-by: [source.ip], timespan: 10m}\n", ec5);
+	load(yaml);
+	feed(t(0, 0), "h", "203.0.113.7", "u", "b");
+	for (int i = 1; i <= 5; i++)
+		feed(t(1, i), "h", "203.0.113.7", "u", "a");
+	cr_assert_eq(nfires, 2);
+	cr_expect_str_eq(fires[1].rule, "c_near");
+	cr_expect_eq(fires[1].first, t(0, 0), "the b came first");
+	cr_expect_eq(fires[1].last, t(1, 5));
+	cr_expect_eq(fires[1].nev, 6, "the b, then the five a's");
+	cr_expect_eq(fires[1].ev0, 0);
+	cr_expect_eq(fires[1].evn, 5);
+	cr_expect_eq(fires[1].count, 2);
+}
+
 /* One RFC 5424 event carrying structured data sd (NULL: none), matching
  * rule_a. */
 static void feed_sd(int64_t ts, const char *sd)

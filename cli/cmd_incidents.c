@@ -23,7 +23,7 @@
 #include "store/segment.h"
 #include "store/store.h"
 
-enum { OPT_STATUS = 256, OPT_SINCE, OPT_CATEGORY, OPT_LEVEL, OPT_OUTPUT,
+enum { OPT_STATUS = 256, OPT_SINCE, OPT_CATEGORY, OPT_LEVEL, OPT_RELATED, OPT_OUTPUT,
        OPT_NOTE, OPT_ACTOR };
 
 struct inc_args {
@@ -41,7 +41,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: logward incidents [-d DIR] list [--status open|acknowledged|closed|all]\n"
-		"                         [--since T] [--category C] [--level L] [-q EXPR]\n"
+		"                         [--since T] [--category C] [--level L] [--related V]\n"
+		"                         [-q EXPR]\n"
 		"                         [--output text|json]\n"
 		"       logward incidents [-d DIR] show ID [--output text|json]\n"
 		"       logward incidents [-d DIR] ack ID [--note TEXT] [--actor NAME]\n"
@@ -52,6 +53,9 @@ static void usage(FILE *out)
 		"  --since T           seen at or after T: RFC 3339 or an age like 15m, 2h, 7d\n"
 		"  --category C        e.g. unauthorized-access, malware, dos\n"
 		"  --level L           informational, low, medium, high, critical\n"
+		"  --related V         involving V: an address, user or host in related.ip,\n"
+		"                      related.user, related.hosts, a group value, the host\n"
+		"                      or the zone (exact)\n"
 		"  -q, --query EXPR    the query language over incident fields (docs/query.md):\n"
 		"                      'category:dos AND level:(high OR critical)\n"
 		"                       AND group.source.ip:203.0.113.0/24'\n"
@@ -116,6 +120,7 @@ static int parse_opt(int ch, struct inc_args *a)
 		return 2;
 	case OPT_CATEGORY: a->filter.category = optarg; return 0;
 	case OPT_LEVEL: a->filter.level = optarg; return 0;
+	case OPT_RELATED: a->filter.related = optarg; return 0;
 	case 'q': a->expr = optarg; return 0;
 	case OPT_OUTPUT:
 		if (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0) {
@@ -141,6 +146,7 @@ static int parse_args(int argc, char **argv, struct inc_args *a)
 		{"since", required_argument, NULL, OPT_SINCE},
 		{"category", required_argument, NULL, OPT_CATEGORY},
 		{"level", required_argument, NULL, OPT_LEVEL},
+		{"related", required_argument, NULL, OPT_RELATED},
 		{"query", required_argument, NULL, 'q'},
 		{"output", required_argument, NULL, OPT_OUTPUT},
 		{"note", required_argument, NULL, OPT_NOTE},

@@ -207,6 +207,9 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 	struct seen_incident *s = NULL;
 	uint32_t id;
 
+	if (f->rule->level < LW_LEVEL_LOW)
+		return; /* a building block: raises no incident, as in serve */
+
 	for (id = 0; id < t->nseen; id++)
 		if (t->seen[id].rule == f->rule &&
 		    strcmp(t->seen[id].group, f->group) == 0) {

@@ -58,6 +58,7 @@
 #include "collector/metrics.h"
 #include "collector/notify.h"
 #include "core/buf.h"
+#include "core/related.h"
 #include "core/time.h"
 #include "correlator/correlation.h"
 #include "correlator/incident.h"
@@ -85,6 +86,17 @@
  * (~2.3 MB of pending firings). */
 #define PENDING_MAX 2048
 #define PENDING_COMMIT 1536
+/* The related values (core/related.h) of the last SEEN_SLOTS events that
+ * matched a rule (only they can be evidence), at slot seq % SEEN_SLOTS,
+ * so a firing names the entities of its evidence without reading the
+ * store. Evidence older than that (a long window under a flood of other
+ * matches) adds nothing; the incident keeps what earlier firings named;
+ * so do events that matched no rule (evidence of host_event_rate or
+ * log_source_silent: their host is the incident's host).
+ * 4096 x 256 bytes = 1 MB; plus a ~2 KB lw_related_set per pending
+ * firing (PENDING_MAX of them twice: up to 8 MB, touched only when used). */
+#define SEEN_SLOTS 4096
+#define SEEN_BYTES 248
 /* The index of the pending firings by (rule, group): a power of two,
  * at least twice PENDING_MAX (a flood of firings is merged in O(1)). */
 #define PENDING_TAB 4096
@@ -122,6 +134,7 @@ struct commit_job {
 	struct lw_segment_builder *builder;
 	uint32_t nevents;                   /* in builder (reset by a commit) */
 	struct lw_incident_fire *pending;   /* PENDING_MAX */
+	struct lw_related_set *related;     /* PENDING_MAX, of pending[i] */
 	uint32_t npending;
 	struct lw_incidents_raise *raises;  /* MAX_RAISES */
 	uint64_t *raise_ids;
@@ -250,8 +263,10 @@ struct lw_pipeline {
 	uint64_t sessions_evicted; /* the scratch's join evictions already counted */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
+	struct lw_related_set *related;         /* PENDING_MAX, of pending[i] */
+	struct seen_event *seen;                /* SEEN_SLOTS */
 	uint16_t pending_tab[PENDING_TAB];      /* pending index + 1, 0 = empty */
-	struct lw_buf state;                    /* carry_windows */
+	struct lw_buf state;                    /* restore and carry_windows */
 	/* Per-rule correlation counts of earlier runs and generations
 	 * (lw_correlation_stats_text), so totals continue. */
 	struct lw_buf corr_base;
@@ -269,6 +284,56 @@ struct lw_pipeline {
 	uint64_t gen;            /* rules generation in force (swaps applied) */
 	uint64_t submit_gen;     /* generation of batches submitted now */
 };
+
+/* One matched event's related values: (kind byte, value, NUL)... A slot
+ * never written reads as seq 0 with no values, which adds nothing. */
+struct seen_event {
+	uint64_t seq;
+	uint16_t len;
+	char data[SEEN_BYTES];
+};
+
+static void seen_add(enum lw_related_kind k, const char *v, size_t len, void *arg)
+{
+	struct seen_event *s = arg;
+
+	if (len + 2 > (size_t)(SEEN_BYTES - s->len))
+		return; /* an event naming that much is rare; its rest is left out */
+	s->data[s->len] = (char)k;
+	memcpy(s->data + s->len + 1, v, len);
+	s->data[s->len + 1 + len] = '\0';
+	s->len = (uint16_t)(s->len + len + 2);
+}
+
+static void remember_related(struct lw_pipeline *p, const struct lw_event *ev,
+			     uint64_t seq)
+{
+	struct seen_event *s = &p->seen[seq % SEEN_SLOTS];
+
+	s->seq = seq;
+	s->len = 0;
+	lw_related_of_event(ev, seen_add, s);
+}
+
+/* Adds the related values of f's evidence still in the ring to set. */
+static void related_of_fire(const struct lw_pipeline *p,
+			    const struct lw_incident_fire *f,
+			    struct lw_related_set *set)
+{
+	for (uint32_t i = 0; i < f->nevidence; i++) {
+		const struct seen_event *s = &p->seen[f->evidence[i] % SEEN_SLOTS];
+
+		if (s->seq != f->evidence[i])
+			continue;
+		for (uint16_t at = 0; at < s->len;) {
+			size_t n = strlen(s->data + at + 1);
+
+			lw_related_add(set, (enum lw_related_kind)s->data[at],
+				       s->data + at + 1, n);
+			at = (uint16_t)(at + n + 2);
+		}
+	}
+}
 
 static void mark_skew(struct lw_pipeline *p, const struct lw_config *cfg,
 		      struct lw_batch *b)
@@ -334,7 +399,9 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)f->rule;
 	uint32_t i;
 
-	if (f->rule == NULL)
+	/* An informational correlation is a building block: it only feeds
+	 * the correlations that reference it (docs/rules.md). */
+	if (f->rule == NULL || f->rule->level < LW_LEVEL_LOW)
 		return;
 	for (const char *s = f->group; *s; s++) {
 		h ^= (unsigned char)*s;
@@ -346,6 +413,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 
 		if (to->rule == f->rule && strcmp(to->group, f->group) == 0) {
 			fire_merge(to, f);
+			related_of_fire(p, f, &p->related[p->pending_tab[i] - 1]);
 			return;
 		}
 	}
@@ -353,6 +421,8 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, 1);
 		return;
 	}
+	lw_related_clear(&p->related[p->npending]);
+	related_of_fire(p, f, &p->related[p->npending]);
 	p->pending[p->npending++] = *f;
 	p->pending_tab[i] = (uint16_t)p->npending;
 	if (p->first_ms == 0)
@@ -532,11 +602,15 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		}
 		/* Correlate after the add: only a stored event is evidence,
 		 * and its seq is its place in the store. */
-		if (p->corr != NULL)
-			lw_correlation_process(p->corr, &b->events[i],
-					       p->base_seq + lw_segment_builder_count(p->builder) - 1,
+		if (p->corr != NULL) {
+			uint64_t seq = p->base_seq + lw_segment_builder_count(p->builder) - 1;
+
+			if (sl->mcnt[i] > 0)
+				remember_related(p, &b->events[i], seq);
+			lw_correlation_process(p->corr, &b->events[i], seq,
 					       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
 					       sl->mcnt[i], on_fire, p);
+		}
 		if (p->first_ms == 0)
 			p->first_ms = lw_time_mono_ms();
 		if (p->npending >= PENDING_COMMIT && lw_time_mono_ms() >= p->retry_ms)
@@ -785,8 +859,10 @@ static void prepare(struct lw_pipeline *p)
 			j->x.corr_stats_len = j->cstats.len;
 		}
 	}
-	for (uint32_t i = 0; i < j->npending; i++)
+	for (uint32_t i = 0; i < j->npending; i++) {
 		to_raise(&j->pending[i], &j->raises[i]);
+		j->raises[i].related = &j->related[i];
+	}
 	j->x.raises = j->raises;
 	j->x.nraises = j->npending +
 		health_raises(p, j->raises + j->npending, first_seq);
@@ -859,12 +935,15 @@ static void seal(struct lw_pipeline *p)
 	struct commit_job *j = &p->job;
 	struct lw_segment_builder *b = j->builder;
 	struct lw_incident_fire *f = j->pending;
+	struct lw_related_set *rel = j->related;
 
 	j->builder = p->builder;
 	p->builder = b;
 	lw_segment_builder_set_level(j->builder, (int)p->cfg->storage.compression_level);
 	j->pending = p->pending;
 	p->pending = f;
+	j->related = p->related;
+	p->related = rel;
 	j->npending = p->npending;
 	pending_clear(p);
 	j->nevents = lw_segment_builder_count(j->builder);
@@ -1495,6 +1574,9 @@ static void destroy(struct lw_pipeline *p)
 	free(p->workers);
 	free(p->pending);
 	free(p->job.pending);
+	free(p->related);
+	free(p->job.related);
+	free(p->seen);
 	free(p->job.raises);
 	free(p->job.raise_ids);
 	free(p->job.raise_created);
@@ -1575,13 +1657,17 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	 * pages cost nothing until touched. */
 	p->pending = calloc(PENDING_MAX, sizeof(*p->pending));
 	p->job.pending = calloc(PENDING_MAX, sizeof(*p->job.pending));
+	p->related = calloc(PENDING_MAX, sizeof(*p->related));
+	p->job.related = calloc(PENDING_MAX, sizeof(*p->job.related));
+	p->seen = calloc(SEEN_SLOTS, sizeof(*p->seen));
 	p->job.raises = calloc(MAX_RAISES, sizeof(*p->job.raises));
 	p->job.raise_ids = calloc(MAX_RAISES, sizeof(*p->job.raise_ids));
 	p->job.raise_created = calloc(MAX_RAISES, sizeof(*p->job.raise_created));
 	if (p->rs != NULL)
 		p->scratch = lw_ruleset_scratch_new(p->rs);
 	if ((p->rs != NULL && p->scratch == NULL) || p->pending == NULL ||
-	    p->job.pending == NULL || p->job.raises == NULL ||
+	    p->job.pending == NULL || p->related == NULL ||
+	    p->job.related == NULL || p->seen == NULL || p->job.raises == NULL ||
 	    p->job.raise_ids == NULL || p->job.raise_created == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
 	if (lw_store_load_corr_stats(p->store, &p->corr_base, NULL) != LW_OK)

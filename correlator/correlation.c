@@ -394,12 +394,21 @@ static struct lw_str key_value(const char *key, uint16_t klen, int pos, size_t c
 
 /* ---- firing ---- */
 
+/* 1 when correlations reference correlation window wi. */
+static int has_consumers(const struct lw_correlation *c, uint32_t wi)
+{
+	const struct lw_correlation_rules *cr = c->cr;
+
+	return cr->cons_off[cr->nsigma + wi] != cr->cons_off[cr->nsigma + wi + 1];
+}
+
 struct evctx {
 	const struct lw_event *ev;
 	uint64_t seq;
 	int64_t ts;
 	lw_incident_cb cb;
 	void *arg;
+	const struct win *src; /* a referenced correlation that fired, or NULL */
 };
 
 struct jw {
@@ -564,6 +573,10 @@ static void trigger(struct lw_correlation *c, struct win *w, uint32_t *gi,
 {
 	struct group *g = G(w, *gi);
 
+	if (w->r != NULL && has_consumers(c, w->index)) {
+		w->fired_first_ns = g->first_ns;
+		w->fired_nev = lw_correlation_evidence(w, g, w->fired_ev);
+	}
 	if (w->suppress_ns > 0 && g->last_fire_ns != T_NONE &&
 	    t - g->last_fire_ns < w->suppress_ns &&
 	    (g->blk != NULL ||
@@ -739,6 +752,21 @@ static int update_temporal(const struct win *w, int64_t *st, uint32_t slot,
 	return cond_holds(w->r, n);
 }
 
+/* The start of the sequence that an event of step slot begins or
+ * extends, or T_NONE when there is none (a later step seen first). */
+static int64_t ordered_start(const struct win *w, const int64_t *st,
+			     uint32_t slot, int64_t ts, uint64_t seq)
+{
+	uint32_t n = w->r->nrefs;
+	int64_t prev;
+
+	if (slot == 0)
+		return ts;
+	prev = st[2 * n + slot - 1] == (int64_t)seq ? st[n + slot - 1] :
+		st[slot - 1];
+	return prev != T_NONE && ts - prev <= w->timespan_ns ? prev : T_NONE;
+}
+
 /* chain[j]: the latest start time of a sequence matching rules 0..j in
  * order (a later start is always the better one to extend). old/sq keep
  * chain[j] as it was before the current event, so one event matching
@@ -748,17 +776,8 @@ static int update_ordered(const struct win *w, int64_t *st, uint32_t slot,
 {
 	uint32_t n = w->r->nrefs;
 	int64_t *chain = st, *old = st + n, *sq = st + 2 * n;
-	int64_t cand = T_NONE;
+	int64_t cand = ordered_start(w, st, slot, ts, seq);
 
-	if (slot == 0) {
-		cand = ts;
-	} else {
-		int64_t prev = sq[slot - 1] == (int64_t)seq ? old[slot - 1] :
-			chain[slot - 1];
-
-		if (prev != T_NONE && ts - prev <= w->timespan_ns)
-			cand = prev;
-	}
 	if (cand == T_NONE)
 		return 0;
 	if (sq[slot] != (int64_t)seq) {
@@ -813,30 +832,41 @@ static uint32_t find_group(struct lw_correlation *c, struct win *w,
 
 /* The event counts for the group's burst (once per event, whatever the
  * number of its rules that feed this window). 0 when it cannot be kept:
- * a third event needs a block and there is no room. */
+ * a third event (or a referenced firing's evidence) needs a block and
+ * there is no room. */
 static int count_event(struct lw_correlation *c, struct win *w, uint32_t *gi,
 		       const struct evctx *x)
 {
 	struct group *g = G(w, *gi);
+	/* A referenced correlation's firing brings the events that made it
+	 * (the failures before a success), and their start. */
+	uint32_t nsrc = x->src != NULL ? x->src->fired_nev : 0;
+	int64_t first = nsrc > 0 && x->src->fired_first_ns < x->ts ?
+		x->src->fired_first_ns : x->ts;
 
 	if (g->count > 0 && x->ts - g->last_ns > w->timespan_ns) {
 		g->count = 0; /* the chain of events broke */
 		if (!(g->flags & G_PENDING))
 			reset_tracking(c, g);
 	}
-	if (g->blk == NULL && g->count >= TIER0_EVENTS) {
+	/* Tier 0 cites this event and one before it, nothing brought. */
+	if (g->blk == NULL && (g->count >= TIER0_EVENTS || nsrc > 1)) {
 		lw_correlation_state_get(w, g, c->tmp);
 		if (lw_correlation_group_promote(c, w, gi, c->tmp) != LW_OK)
 			return 0;
 		g = G(w, *gi);
 	}
-	if (g->count == 0 || x->ts < g->first_ns)
-		g->first_ns = x->ts;
+	if (g->count == 0 || first < g->first_ns)
+		g->first_ns = first;
 	if (g->count == 0 || x->ts > g->last_ns)
 		g->last_ns = x->ts;
 	if (g->count < UINT32_MAX)
 		g->count++;
-	evidence_push(c, w, g, x->seq);
+	if (nsrc > 0 && g->blk != NULL)
+		for (uint32_t i = 0; i < nsrc; i++)
+			evidence_push(c, w, g, x->src->fired_ev[i]);
+	else
+		evidence_push(c, w, g, x->seq);
 	track_event(c, w, g, x->ev);
 	g->last_seq = x->seq;
 	g->flags |= G_HAS_SEQ;
@@ -911,6 +941,22 @@ static int feed_group(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 		return rc;
 	}
 	g = G(w, gi);
+	/* A later step with no sequence to extend (a login before any
+	 * failure) is no part of a temporal_ordered incident: not counted,
+	 * not evidence, not its first_seen. */
+	if (w->type == CT_TEMPORAL_ORDERED && slot > 0) {
+		const int64_t *st0 = g->blk;
+
+		if (st0 == NULL) {
+			lw_correlation_state_get(w, g, c->tmp);
+			st0 = c->tmp;
+		}
+		if (ordered_start(w, st0, slot, x->ts, x->seq) == T_NONE) {
+			if (created)
+				lw_correlation_group_free(c, w, gi);
+			return 0;
+		}
+	}
 	if (g->flags & G_EXPIRED)
 		lw_correlation_group_revive(c, w, gi);
 	if (created && w->smode == SM_BLOCK) {
@@ -1045,11 +1091,10 @@ static void run_due(struct lw_correlation *c, lw_incident_cb cb, void *arg)
 /* Correlation wi fired: the correlations referencing it are fed next. */
 static void queue_fired(struct lw_correlation *c, uint32_t wi)
 {
-	const struct lw_correlation_rules *cr = c->cr;
 	uint32_t q;
 
-	if (cr->cons_off[cr->nsigma + wi] == cr->cons_off[cr->nsigma + wi + 1])
-		return; /* nothing references this correlation */
+	if (!has_consumers(c, wi))
+		return;
 	for (q = 0; q < c->nq && c->q[q] != wi; q++)
 		;
 	if (q == c->nq)
@@ -1145,7 +1190,7 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 			   uint32_t nmatched, lw_incident_cb cb, void *arg)
 {
 	const struct lw_correlation_rules *cr = c->cr;
-	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg};
+	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg, NULL};
 	uint32_t n = prepare(c, ev, matched, nmatched);
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;
@@ -1165,9 +1210,11 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 	}
 	/* Correlations that fired feed the correlations referencing them;
 	 * the queue grows while it is walked (chains of any depth). */
-	for (uint32_t q = 0; staged && q < c->nq; q++)
+	for (uint32_t q = 0; staged && q < c->nq; q++) {
+		x.src = &c->w[c->q[q]];
 		if ((r = feed_consumers(c, cr->nsigma + c->q[q], &x)) < 0)
 			rc = r;
+	}
 	if (!(ev->flags & LW_EVENT_CLOCK_SKEW) &&
 	    (c->clock == T_NONE || x.ts > c->clock))
 		c->clock = x.ts;

@@ -243,6 +243,12 @@ struct win {
 	uint64_t bytes;          /* this window's share of c->bytes */
 	uint64_t nblocks;
 	struct lw_correlation_rule_counts n;
+	/* The group that last met the condition: its first event time and
+	 * evidence, which the correlations referencing this one take in the
+	 * same lw_correlation_process call (not saved: never outlives it). */
+	int64_t fired_first_ns;
+	uint32_t fired_nev;
+	uint64_t fired_ev[LW_INCIDENT_MAX_EVIDENCE];
 };
 
 /* Interned host and zone names, shared by every group (refcounted). */

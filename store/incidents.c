@@ -27,7 +27,11 @@
  *   64: 9 strings, each u32 len + bytes: rule_id rule_title rule_level
  *       category level zone group host response
  *   then nhistory x { i64 time, u8 status, u32 len + actor, u32 len + note }
- *   then nevidence x u64 seq; the record ends exactly there.
+ *   then nevidence x u64 seq;
+ *   version 2 only: 3 x { u32 n, n x (u32 len + value), 256-byte sketch }
+ *       for related.ip, related.user, related.hosts;
+ *   the record ends exactly there. Version 1 records (no related lists)
+ *   still decode: they read as "nothing known".
  *
  * The checksum makes a flipped byte a clean LW_ECORRUPT instead of a
  * plausible-looking but wrong incident; every length is checked anyway. */
@@ -42,7 +46,8 @@
 #include "store/store_int.h"
 
 #define REC_MAGIC "LWIN"
-#define REC_VERSION 1
+#define REC_VERSION 2
+#define REC_VERSION_NO_RELATED 1
 #define REC_FIXED 64
 #define NSTR 9
 #define IDENT_LEN LW_SHA256_LEN
@@ -126,6 +131,40 @@ uint64_t lw_incident_evidence(const struct lw_incident_view *v, uint32_t i)
 	return i < v->nevidence ? get_le(v->evidence + 8 * (size_t)i, 8) : 0;
 }
 
+uint64_t lw_incident_related_more(const struct lw_incident_view *v,
+				  enum lw_related_kind k)
+{
+	if ((unsigned)k >= LW_RELATED_KINDS || v->related_sketch[k] == NULL)
+		return 0;
+	return lw_related_more(v->related_sketch[k], v->nrelated[k]);
+}
+
+/* The view's lists over set's values (s must outlive the view). */
+static void related_to_view(struct lw_incident_view *v,
+			    const struct lw_related_set *s)
+{
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		v->nrelated[k] = s->n[k];
+		for (uint32_t i = 0; i < s->n[k]; i++)
+			v->related[k][i] = cstr(lw_related_value(s, (enum lw_related_kind)k, i));
+		v->related_sketch[k] = s->sketch[k];
+	}
+}
+
+static void related_from_view(struct lw_related_set *s,
+			      const struct lw_incident_view *v)
+{
+	lw_related_clear(s);
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		for (uint32_t i = 0; i < v->nrelated[k]; i++)
+			lw_related_add(s, (enum lw_related_kind)k,
+				       v->related[k][i].ptr, v->related[k][i].len);
+		if (v->related_sketch[k] != NULL)
+			lw_related_merge_sketch(s, (enum lw_related_kind)k,
+						v->related_sketch[k]);
+	}
+}
+
 /* --- codec ------------------------------------------------------------ */
 
 static void put_str(struct lw_buf *out, struct lw_str s, uint32_t max)
@@ -137,6 +176,24 @@ static void put_str(struct lw_buf *out, struct lw_str s, uint32_t max)
 	lw_buf_append(out, len, 4);
 	if (n > 0)
 		lw_buf_append(out, s.ptr, n);
+}
+
+static void put_related(struct lw_buf *out, const struct lw_incident_view *v)
+{
+	static const uint8_t no_sketch[LW_RELATED_SKETCH_BYTES];
+
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		uint8_t n[4];
+		uint32_t kept = v->nrelated[k] < LW_RELATED_MAX ? v->nrelated[k]
+								 : LW_RELATED_MAX;
+
+		put_le(n, kept, 4);
+		lw_buf_append(out, n, 4);
+		for (uint32_t i = 0; i < kept; i++)
+			put_str(out, v->related[k][i], LW_RELATED_VALUE_MAX - 1);
+		lw_buf_append(out, v->related_sketch[k] ? v->related_sketch[k]
+			      : no_sketch, LW_RELATED_SKETCH_BYTES);
+	}
 }
 
 void lw_incidents_encode(const struct lw_incident_view *v, struct lw_buf *out)
@@ -177,6 +234,7 @@ void lw_incidents_encode(const struct lw_incident_view *v, struct lw_buf *out)
 	if (ne > 0)
 		lw_buf_append(out, v->evidence + 8 * (size_t)(v->nevidence - ne),
 			      8 * (size_t)ne);
+	put_related(out, v);
 	if (out->oom)
 		return;
 	put_le((uint8_t *)out->data + start + 8,
@@ -204,6 +262,29 @@ static int take_str(struct cursor *c, struct lw_str *s)
 	return 0;
 }
 
+static int take_related(struct cursor *c, struct lw_incident_view *v)
+{
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		if (c->end - c->p < 4)
+			return -1;
+		v->nrelated[k] = (uint32_t)get_le(c->p, 4);
+		c->p += 4;
+		if (v->nrelated[k] > LW_RELATED_MAX)
+			return -1;
+		for (uint32_t i = 0; i < v->nrelated[k]; i++)
+			if (take_str(c, &v->related[k][i]) != 0 ||
+			    v->related[k][i].len == 0 ||
+			    v->related[k][i].len >= LW_RELATED_VALUE_MAX ||
+			    memchr(v->related[k][i].ptr, '\0', v->related[k][i].len))
+				return -1;
+		if (c->end - c->p < LW_RELATED_SKETCH_BYTES)
+			return -1;
+		v->related_sketch[k] = c->p;
+		c->p += LW_RELATED_SKETCH_BYTES;
+	}
+	return 0;
+}
+
 int lw_incidents_decode(const void *rec, size_t len, struct lw_incident_view *v)
 {
 	const uint8_t *p = rec;
@@ -211,10 +292,12 @@ int lw_incidents_decode(const void *rec, size_t len, struct lw_incident_view *v)
 		&v->rule_level, &v->category, &v->level, &v->zone, &v->group,
 		&v->host, &v->response};
 	struct cursor c;
+	uint64_t version;
 
 	memset(v, 0, sizeof(*v));
 	if (len < REC_FIXED || memcmp(p, REC_MAGIC, 4) != 0 ||
-	    get_le(p + 4, 2) != REC_VERSION ||
+	    ((version = get_le(p + 4, 2)) != REC_VERSION &&
+	     version != REC_VERSION_NO_RELATED) ||
 	    get_le(p + 6, 2) != 0 || get_le(p + 25, 3) != 0 ||
 	    get_le(p + 60, 4) != 0 ||
 	    get_le(p + 8, 8) != fnv1a(p + 16, len - 16) || p[24] > 2)
@@ -245,10 +328,13 @@ int lw_incidents_decode(const void *rec, size_t len, struct lw_incident_view *v)
 		if (take_str(&c, &h->actor) != 0 || take_str(&c, &h->note) != 0)
 			return LW_ECORRUPT;
 	}
-	if ((size_t)(c.end - c.p) != 8 * (size_t)v->nevidence)
+	if ((size_t)(c.end - c.p) < 8 * (size_t)v->nevidence)
 		return LW_ECORRUPT;
 	v->evidence = c.p;
-	return LW_OK;
+	c.p += 8 * (size_t)v->nevidence;
+	if (version == REC_VERSION && take_related(&c, v) != 0)
+		return LW_ECORRUPT;
+	return c.p == c.end ? LW_OK : LW_ECORRUPT;
 }
 
 /* --- JSON ------------------------------------------------------------- */
@@ -368,9 +454,13 @@ int lw_incidents_json_object_ok(struct lw_str s)
 	return j.p == j.end;
 }
 
+/* first: 0 a member after another, 1 the first (no comma), 2 the first
+ * member of a new object (opens it). */
 static void json_key(struct lw_buf *out, const char *key, int first)
 {
-	if (!first)
+	if (first == 2)
+		lw_buf_putc(out, '{');
+	else if (!first)
 		lw_buf_putc(out, ',');
 	lw_buf_putc(out, '"');
 	lw_buf_puts(out, key);
@@ -389,6 +479,31 @@ static void json_time(struct lw_buf *out, const char *key, int64_t ns, int first
 	lw_buf_putc(out, '"');
 	lw_time_format_rfc3339(ns, out);
 	lw_buf_putc(out, '"');
+}
+
+/* "related":{"ip":[..],"user":[..],"hosts":[..]} (ECS), then the
+ * estimated number of values each list could not keep. */
+static void json_related(struct lw_buf *out, const struct lw_incident_view *v)
+{
+	json_key(out, "related", 0);
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		json_key(out, lw_related_kind_name((enum lw_related_kind)k), k == 0 ? 2 : 0);
+		lw_buf_putc(out, '[');
+		for (uint32_t i = 0; i < v->nrelated[k]; i++) {
+			if (i > 0)
+				lw_buf_putc(out, ',');
+			lw_buf_json_string(out, v->related[k][i].ptr, v->related[k][i].len);
+		}
+		lw_buf_putc(out, ']');
+	}
+	lw_buf_putc(out, '}');
+	json_key(out, "related_more", 0);
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		json_key(out, lw_related_kind_name((enum lw_related_kind)k), k == 0 ? 2 : 0);
+		lw_buf_printf(out, "%llu", (unsigned long long)
+			      lw_incident_related_more(v, (enum lw_related_kind)k));
+	}
+	lw_buf_putc(out, '}');
 }
 
 void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
@@ -412,6 +527,7 @@ void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
 		lw_buf_puts(out, "{}");
 	if (v->host.len > 0)
 		json_str(out, "host", v->host);
+	json_related(out, v);
 	lw_buf_putc(out, ',');
 	json_time(out, "first_seen", v->first_seen_ns, 1);
 	lw_buf_putc(out, ',');
@@ -462,12 +578,52 @@ void lw_incidents_to_text(const struct lw_incident_view *v, struct lw_buf *out)
 	lw_time_format_rfc3339(v->last_seen_ns, out);
 	text_field(out, "zone", v->zone);
 	text_field(out, "host", v->host);
+	for (int k = 0; k < LW_RELATED_KINDS; k++) {
+		uint64_t more = lw_incident_related_more(v, (enum lw_related_kind)k);
+
+		if (v->nrelated[k] == 0)
+			continue;
+		lw_buf_printf(out, " related.%s=",
+			      lw_related_kind_name((enum lw_related_kind)k));
+		for (uint32_t i = 0; i < v->nrelated[k]; i++) {
+			if (i > 0)
+				lw_buf_putc(out, ',');
+			lw_escape_text(out, v->related[k][i].ptr, v->related[k][i].len, 0);
+		}
+		if (more > 0)
+			lw_buf_printf(out, ",+%llu", (unsigned long long)more);
+	}
 	/* The group is JSON already; one stored before core/escape may
 	 * still hold raw C1 or bidi characters, which text escaping shows. */
 	if (v->group.len > 2 && lw_incidents_json_object_ok(v->group)) {
 		lw_buf_puts(out, " group=");
 		lw_escape_text(out, v->group.ptr, v->group.len, 0);
 	}
+}
+
+int lw_incidents_involves(const struct lw_incident_view *v, const char *value)
+{
+	struct lw_str val = cstr(value);
+	struct lw_buf quoted;
+	int found = 0;
+
+	if (val.len == 0)
+		return 0;
+	if (str_eq(v->host, val) || str_eq(v->zone, val))
+		return 1;
+	for (int k = 0; k < LW_RELATED_KINDS && !found; k++)
+		for (uint32_t i = 0; i < v->nrelated[k] && !found; i++)
+			found = str_eq(v->related[k][i], val);
+	if (found || v->group.len == 0)
+		return found;
+	/* A group value is a JSON string member of the stored group text:
+	 * the quoted value, found whole, is one of them. */
+	lw_buf_init(&quoted);
+	lw_buf_json_string(&quoted, val.ptr, val.len);
+	found = !quoted.oom &&
+		memmem(v->group.ptr, v->group.len, quoted.data, quoted.len) != NULL;
+	lw_buf_release(&quoted);
+	return found;
 }
 
 /* --- index keys --------------------------------------------------------- */
@@ -617,6 +773,7 @@ static int update_one(struct lw_store *st, MDB_txn *txn,
 	struct lw_incident_view v = *old;
 	uint8_t ev[8 * LW_INCIDENTS_MAX_EVIDENCE];
 	uint8_t oldt[16], newt[16];
+	struct lw_related_set *rel = NULL;
 	int rc;
 
 	v.count += r->count;
@@ -630,8 +787,17 @@ static int update_one(struct lw_store *st, MDB_txn *txn,
 		v.zone = cstr("");
 	v.nevidence = merge_evidence(old, r, expect, got, ev);
 	v.evidence = ev;
+	if (r->related != NULL) {
+		rel = malloc(sizeof(*rel));
+		if (rel == NULL)
+			return MDB_PANIC;
+		related_from_view(rel, old);
+		lw_related_merge(rel, r->related);
+		related_to_view(&v, rel);
+	}
 	lw_buf_reset(rec);
 	lw_incidents_encode(&v, rec);
+	free(rel);
 	if (rec->oom)
 		return MDB_PANIC; /* reported as an LMDB failure: retried */
 	time_key(oldt, old->last_seen_ns, old->id);
@@ -660,6 +826,8 @@ static int create_one(struct lw_store *st, MDB_txn *txn,
 	if (rc != MDB_SUCCESS)
 		return rc;
 	view_from_raise(&v, r);
+	if (r->related != NULL)
+		related_to_view(&v, r->related);
 	v.id = id;
 	v.nevidence = merge_evidence(NULL, r, expect, got, ev);
 	v.evidence = ev;
@@ -816,6 +984,8 @@ static int passes(const struct lw_incident_view *v,
 	if (f->category != NULL && !str_eq(v->category, cstr(f->category)))
 		return 0;
 	if (f->level != NULL && !str_eq(v->level, cstr(f->level)))
+		return 0;
+	if (f->related != NULL && !lw_incidents_involves(v, f->related))
 		return 0;
 	return 1;
 }

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
+#include "core/related.h"
 
 struct lw_store;
 struct lw_store_reader;
@@ -61,6 +62,9 @@ struct lw_incidents_raise {
 	uint64_t count;
 	uint32_t nevidence;
 	const uint64_t *evidence;
+	/* related.ip/user/hosts of the events behind this firing (merged
+	 * with the incident's on update); NULL: none known */
+	const struct lw_related_set *related;
 };
 
 struct lw_incidents_history {
@@ -82,6 +86,11 @@ struct lw_incident_view {
 	struct lw_incidents_history history[LW_INCIDENTS_MAX_HISTORY];
 	uint32_t nevidence;
 	const uint8_t *evidence; /* nevidence x u64 LE; see lw_incident_evidence */
+	/* related.ip/user/hosts (enum lw_related_kind): the values kept and
+	 * each list's sketch (NULL in a version 1 record: nothing known) */
+	uint32_t nrelated[LW_RELATED_KINDS];
+	struct lw_str related[LW_RELATED_KINDS][LW_RELATED_MAX];
+	const uint8_t *related_sketch[LW_RELATED_KINDS];
 };
 
 /* Parses and checks a stored record (magic, version, checksum, every
@@ -92,6 +101,12 @@ int lw_incidents_decode(const void *rec, size_t len, struct lw_incident_view *ou
 void lw_incidents_encode(const struct lw_incident_view *v, struct lw_buf *out);
 /* Evidence seq i (< v->nevidence). */
 uint64_t lw_incident_evidence(const struct lw_incident_view *v, uint32_t i);
+/* Estimated distinct values of related list k beyond those kept. */
+uint64_t lw_incident_related_more(const struct lw_incident_view *v,
+				  enum lw_related_kind k);
+/* 1 when the incident involves value (exactly): a group value, the host,
+ * the zone, or a related.ip/user/hosts value. */
+int lw_incidents_involves(const struct lw_incident_view *v, const char *value);
 
 const char *lw_incidents_status_name(enum lw_incidents_status s);
 /* "open", "acknowledged" (or "ack"), "closed"; -1 otherwise. */
@@ -99,7 +114,8 @@ int lw_incidents_status_parse(const char *s);
 
 /* Appends the incident as one JSON object (no newline), the shape of
  * docs/incidents.md: id, rule{id,title,level}, category, level, status,
- * zone, group, host (when not empty), first_seen, last_seen, count,
+ * zone, group, host (when not empty), related{ip,user,hosts},
+ * related_more{ip,user,hosts}, first_seen, last_seen, count,
  * response{steps,notify}, history[{time,status,actor,note}]. A group or
  * response that is not a JSON object is rendered as {} / the empty plan. */
 void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out);
@@ -118,6 +134,7 @@ struct lw_incidents_filter {
 	int64_t since_ns;      /* last_seen >= since; 0 = no bound */
 	const char *category;
 	const char *level;
+	const char *related;   /* lw_incidents_involves */
 };
 
 /* Called per incident, oldest id first; v is valid during the call.

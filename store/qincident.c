@@ -1,6 +1,7 @@
 /* lw_qincident: the incident field table and its value callback. Most
  * fields are members of struct lw_incident_view read through offsetof;
- * group.KEY looks KEY up in the group's JSON object. */
+ * group.KEY looks KEY up in the group's JSON object; related.ip, .user and
+ * .hosts are multi-valued (a query matches when any value does). */
 #include "store/qincident.h"
 
 #include <stddef.h>
@@ -13,7 +14,8 @@ enum kind {
 	K_U64,    /* uint64_t member: a number */
 	K_TIME,   /* int64_t ns member */
 	K_STATUS, /* the status as its name */
-	K_GROUP   /* group.KEY */
+	K_GROUP,  /* group.KEY */
+	K_RELATED /* related.*: off is the enum lw_related_kind */
 };
 
 #define GROUP_ID (-1)
@@ -39,6 +41,9 @@ static const struct {
 	{"host", LW_QLANG_KEYWORD, K_STR, offsetof(struct lw_incident_view, host)},
 	{"labels.zone", LW_QLANG_KEYWORD, K_STR, offsetof(struct lw_incident_view, zone)},
 	{"zone", LW_QLANG_KEYWORD, K_STR, offsetof(struct lw_incident_view, zone)},
+	{"related.ip", LW_QLANG_IP, K_RELATED, LW_RELATED_IP},
+	{"related.user", LW_QLANG_KEYWORD, K_RELATED, LW_RELATED_USER},
+	{"related.hosts", LW_QLANG_KEYWORD, K_RELATED, LW_RELATED_HOSTS},
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -118,6 +123,15 @@ static int incident_value(const void *rec, const struct lw_qlang_field *f,
 	const char *base = rec;
 	const char *status;
 
+	if (f->id != GROUP_ID && fields[f->id].kind == K_RELATED) {
+		size_t k = fields[f->id].off;
+
+		if (*cursor >= v->nrelated[k])
+			return 0;
+		out->kind = LW_QLANG_V_STR;
+		out->str = v->related[k][(*cursor)++];
+		return 1;
+	}
 	if ((*cursor)++ > 0)
 		return 0;
 	if (f->id == GROUP_ID) {

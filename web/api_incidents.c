@@ -36,7 +36,6 @@ struct filter {
 	const char *category[MAX_VALUES], *level[MAX_VALUES];
 	unsigned ncategory, nlevel;
 	const char *zone, *related;
-	char related_json[300];    /* related as a JSON string, quotes included */
 	int64_t since, until;      /* last_seen bounds */
 	struct lw_qlang *q;
 	int regex_limit;           /* a regex hit its limit: the answer is void */
@@ -83,11 +82,9 @@ static int keep(const struct lw_incident_view *v, void *arg)
 		return 0;
 	if (f->zone != NULL && !str_is(v->zone, f->zone))
 		return 0;
-	/* related: any entity of the incident (a group value, the host, the
-	 * zone); related.* members join here when incidents carry them */
-	if (f->related != NULL && !str_is(v->host, f->related) && !str_is(v->zone, f->related) &&
-	    (v->group.len == 0 || memmem(v->group.ptr, v->group.len, f->related_json,
-					 strlen(f->related_json)) == NULL))
+	/* related: any entity of the incident (related.ip/user/hosts, a
+	 * group value, the host, the zone) */
+	if (f->related != NULL && !lw_incidents_involves(v, f->related))
 		return 0;
 	if (f->q != NULL) {
 		m = lw_qlang_match(f->q, v);
@@ -110,7 +107,6 @@ static int filter_read(struct lw_api_call *c, struct filter *f)
 {
 	char *s;
 	struct lw_diag diag = {0};
-	struct lw_buf rel;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -142,17 +138,9 @@ static int filter_read(struct lw_api_call *c, struct filter *f)
 	f->related = lw_params_get(&c->params, "related");
 	if (f->related != NULL && f->related[0] == '\0')
 		f->related = NULL;
-	if (f->related != NULL) {
-		lw_buf_init(&rel);
-		lw_escape_json_string(&rel, f->related, strlen(f->related));
-		if (rel.oom || rel.len >= sizeof(f->related_json)) {
-			lw_buf_release(&rel);
-			lw_api_error(c->r, 400, "bad_request", "related: too long");
-			return LW_EINVAL;
-		}
-		memcpy(f->related_json, rel.data, rel.len);
-		f->related_json[rel.len] = '\0';
-		lw_buf_release(&rel);
+	if (f->related != NULL && strlen(f->related) >= LW_RELATED_VALUE_MAX) {
+		lw_api_error(c->r, 400, "bad_request", "related: too long");
+		return LW_EINVAL;
 	}
 	if (lw_api_param_time(c, "since", &f->since) == LW_EINVAL ||
 	    lw_api_param_time(c, "until", &f->until) == LW_EINVAL)

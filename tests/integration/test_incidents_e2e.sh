@@ -46,7 +46,8 @@ wait_incidents() {
 # --- 1. the attack stream: 30 lines -------------------------------------
 start_with_rules attack
 for i in $(seq 1 12); do
-	tcp -t sshd --id=2201 -p auth.info "Failed password for admin from 203.0.113.50 port $((40000 + i)) ssh2"
+	user=admin; [ $((i % 2)) = 0 ] && user=oracle
+	tcp -t sshd --id=2201 -p auth.info "Failed password for $user from 203.0.113.50 port $((40000 + i)) ssh2"
 	[ $((i % 4)) = 0 ] && udp -t CRON --id=77 -p cron.info "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)"
 done
 udp -t clamd --id=900 -p daemon.warning "/home/ichiro/Downloads/invoice.exe: Win.Trojan.Agent-123 FOUND"
@@ -75,6 +76,13 @@ jq -e '.response | has("steps") and has("notify")' <<<"$brute" >/dev/null || fai
 for k in id rule category level status zone group first_seen last_seen count response history; do
 	jq -e "has(\"$k\")" <<<"$brute" >/dev/null || fail "incident JSON lacks '$k'"
 done
+# The entities of its evidence (ECS related.*), and --related finds it.
+expect_eq "$(jq -c .related <<<"$brute")" "{\"ip\":[\"203.0.113.50\"],\"user\":[\"admin\",\"oracle\"],\"hosts\":[\"$(hostname)\"]}" "brute force related"
+expect_eq "$(jq -c .related_more <<<"$brute")" '{"ip":0,"user":0,"hosts":0}' "brute force related_more"
+expect_eq "$(inc list --related 203.0.113.50 --output json | jq -r .rule.id)" "$BRUTE" "--related address"
+expect_eq "$(inc list --related oracle --output json | jq -r .rule.id)" "$BRUTE" "--related user"
+expect_eq "$(inc list --related 203.0.113.5 --output json | wc -l)" 0 "--related is exact"
+inc list --related 203.0.113.50 | grep -q " related.ip=203.0.113.50 related.user=admin,oracle " || fail "text list lacks related: $(inc list --related 203.0.113.50)"
 expect_eq "$(jq -r "select(.rule.id == \"$CLAM\") | .zone" "$list")" internet "malware zone"
 expect_eq "$(jq -r "select(.rule.id == \"$CLAM\") | .category" "$list")" malware "malware category"
 expect_eq "$(jq -r "select(.rule.id == \"$SUDO\") | .zone" "$list")" mynumber "sudo zone"
@@ -110,6 +118,7 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 expect_eq "$(jq -r .rule.id "$LW_TMP/notify-attack.jsonl" | sort | tr '\n' ' ')" "$EXPECTED" "notified incidents"
+expect_eq "$(jq -c "select(.rule.id == \"$BRUTE\") | .related.ip" "$LW_TMP/notify-attack.jsonl")" '["203.0.113.50"]' "notified related.ip"
 lw_stop
 expect_eq "$(lw_counter incidents_raised)" 4 "incidents_raised counter"
 "$LW_BIN" verify -d "$LW_DATA" >/dev/null || fail "verify"

@@ -39,7 +39,9 @@ static void add_user(const char *name, const char *pw, enum lw_role role)
 static void setup(void)
 {
 	struct lw_segment_builder *b = lw_segment_builder_new();
+	static struct lw_related_set rel;
 	struct lw_incidents_raise raise = {
+		.related = &rel,
 		.rule_id = "r1", .rule_title = "SSH brute force", .rule_level = "high",
 		.category = "unauthorized-access", .level = "high",
 		.response = "{\"steps\":[\"one\",\"two\"],\"notify\":[]}",
@@ -47,6 +49,9 @@ static void setup(void)
 		.first_seen_ns = 1, .last_seen_ns = 2, .count = 1};
 	struct lw_store_commit_extra x = {.raises = &raise, .nraises = 1, .now_ns = 3};
 
+	lw_related_clear(&rel);
+	lw_related_add(&rel, LW_RELATED_IP, "10.20.0.5", 9);
+	lw_related_add(&rel, LW_RELATED_USER, "mallory", 7);
 	snprintf(dir, sizeof(dir), "/tmp/lw-api-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	cr_assert_eq(lw_store_open(dir, NULL, &st, NULL), LW_OK);
@@ -247,4 +252,10 @@ Test(api, bad_parameters)
 	cr_assert(body_has("\"id\":1,"));
 	cr_assert_eq(call(LW_API_GET, "/api/v1/incidents", "related=203.0.113.5", NULL, cookie, NULL, NULL), 200);
 	cr_assert(!body_has("\"id\":1,"), "related is exact, not a prefix");
+	/* related.* values, and the incident's ECS related members */
+	cr_assert_eq(call(LW_API_GET, "/api/v1/incidents", "related=mallory", NULL, cookie, NULL, NULL), 200);
+	cr_assert(body_has("\"id\":1,"));
+	cr_assert(body_has("\"related\":{\"ip\":[\"10.20.0.5\"],\"user\":[\"mallory\"],\"hosts\":[]}"));
+	cr_assert_eq(call(LW_API_GET, "/api/v1/incidents", "related=10.20.0.6", NULL, cookie, NULL, NULL), 200);
+	cr_assert(!body_has("\"id\":1,"));
 }

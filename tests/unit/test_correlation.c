@@ -275,6 +275,21 @@ Test(correlation, temporal_ordered_respects_order)
 	cr_expect_eq(nfires, 1, "a more than 5m before b");
 }
 
+/* A later step seen before the sequence began (a login an hour before
+ * the failures, within the chain's gaps) is not part of the incident. */
+Test(correlation, temporal_ordered_cites_only_the_sequence)
+{
+	load(ordered);
+	feed(t(0, 0), "h", "192.0.2.1", "u", "b");
+	feed(t(4, 0), "h", "192.0.2.1", "u", "a");
+	feed(t(4, 30), "h", "192.0.2.1", "u", "b");
+	cr_assert_eq(nfires, 1);
+	cr_expect_eq(fires[0].first, t(4, 0), "first_seen: the sequence's start");
+	cr_expect_eq(fires[0].count, 2, "a then b, not the earlier b");
+	cr_expect_eq(fires[0].nev, 2);
+	cr_expect_eq(fires[0].ev0, 1, "evidence begins with a");
+}
+
 Test(correlation, temporal_ordered_one_event_is_not_a_sequence)
 {
 	load(ordered);
@@ -433,6 +448,38 @@ Test(correlation, chained_correlations_feed_each_other)
 	cr_expect_str_eq(fires[0].rule, "c_count");
 	cr_expect_str_eq(fires[1].rule, "c_after");
 	cr_expect_eq(count_fires("c_after"), 1);
+	/* It cites the events that satisfied it: the five a's that made
+	 * c_count fire, then the b; first_seen is the first a. */
+	cr_expect_eq(fires[1].first, t(0, 0));
+	cr_expect_eq(fires[1].last, t(2, 0));
+	cr_expect_eq(fires[1].nev, 6);
+	cr_expect_eq(fires[1].ev0, 0);
+	cr_expect_eq(fires[1].evn, 5);
+	cr_expect_eq(fires[1].count, 2, "c_count's firing counts as one event");
+}
+
+/* A temporal group of one event keeps its evidence inline (two seqs):
+ * the five events a firing brings still all reach the incident. */
+Test(correlation, chained_firing_brings_its_evidence_to_a_small_group)
+{
+	char yaml[2048];
+
+	snprintf(yaml, sizeof(yaml), "%s---\n"
+		 "title: near\nid: 10000000-0000-4000-8000-000000000019\nname: c_near\n"
+		 "level: critical\ncorrelation: {type: temporal, rules: [c_count,"
+		 " rule_b], group-by: [source.ip], timespan: 10m}\n", ec5);
+	load(yaml);
+	feed(t(0, 0), "h", "203.0.113.7", "u", "b");
+	for (int i = 1; i <= 5; i++)
+		feed(t(1, i), "h", "203.0.113.7", "u", "a");
+	cr_assert_eq(nfires, 2);
+	cr_expect_str_eq(fires[1].rule, "c_near");
+	cr_expect_eq(fires[1].first, t(0, 0), "the b came first");
+	cr_expect_eq(fires[1].last, t(1, 5));
+	cr_expect_eq(fires[1].nev, 6, "the b, then the five a's");
+	cr_expect_eq(fires[1].ev0, 0);
+	cr_expect_eq(fires[1].evn, 5);
+	cr_expect_eq(fires[1].count, 2);
 }
 
 /* One RFC 5424 event carrying structured data sd (NULL: none), matching

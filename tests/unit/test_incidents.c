@@ -556,10 +556,136 @@ Test(incidents, json_shape_and_bad_stored_json_stay_valid)
 	cr_expect_str_eq(out.data,
 		"{\"id\":3,\"rule\":{\"id\":\"r1\",\"title\":\"T \\\"q\\\"\",\"level\":\"high\"},"
 		"\"category\":\"malware\",\"level\":\"high\",\"status\":\"open\",\"zone\":\"\","
-		"\"group\":{},\"first_seen\":\"1970-01-01T00:00:00.000000Z\","
+		"\"group\":{},\"related\":{\"ip\":[],\"user\":[],\"hosts\":[]},"
+		"\"related_more\":{\"ip\":0,\"user\":0,\"hosts\":0},"
+		"\"first_seen\":\"1970-01-01T00:00:00.000000Z\","
 		"\"last_seen\":\"1970-01-01T00:00:00.000000Z\",\"count\":0,"
 		"\"response\":{\"steps\":[],\"notify\":[]},"
 		"\"history\":[{\"time\":\"1970-01-01T00:00:00.000000Z\",\"status\":\"open\","
 		"\"actor\":\"logward\",\"note\":\"raised\"}]}");
 	lw_buf_release(&out);
+}
+
+static int count_listed(const struct lw_incident_view *v, void *arg)
+{
+	(void)v;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int listed_with(const char *related)
+{
+	struct lw_incidents_filter f = {.related = related};
+	struct lw_store_reader *rd;
+	int n = 0;
+
+	cr_assert_eq(lw_store_reader_open(st, &rd, NULL), LW_OK);
+	cr_assert_eq(lw_incidents_list(rd, &f, count_listed, &n, NULL, NULL), LW_OK);
+	lw_store_reader_close(rd);
+	return n;
+}
+
+/* related.* of a firing are stored, unioned with the incident's on every
+ * update, bounded at 16 values each with an estimate of the rest, shown
+ * in JSON and text, and found by the --related filter. */
+Test(incidents, related_entities_merged_bounded_and_listed)
+{
+	uint64_t ev1[2] = {0, 1}, ev2[2] = {2, 3};
+	struct lw_store_commit_result res = {0};
+	struct lw_related_set a, c;
+	struct lw_incidents_raise r1, r2;
+	struct lw_incident_view v;
+	struct lw_store_reader *rd;
+	struct lw_buf out;
+	char ip[32];
+
+	lw_related_clear(&a);
+	lw_related_add(&a, LW_RELATED_IP, "203.0.113.50", 12);
+	lw_related_add(&a, LW_RELATED_IP, "10.0.0.5", 8);
+	lw_related_add(&a, LW_RELATED_USER, "root", 4);
+	lw_related_add(&a, LW_RELATED_HOSTS, "web1", 4);
+	r1 = raise_of("{\"source.ip\":\"203.0.113.50\"}", "web1", ev1, 2, 1000, 1001);
+	r1.related = &a;
+	add_events(0, 2, "web1");
+	commit_raises(&r1, 1, 0, &res);
+
+	/* The second firing repeats one address and brings 20 users. */
+	lw_related_clear(&c);
+	lw_related_add(&c, LW_RELATED_IP, "203.0.113.50", 12);
+	for (int i = 0; i < 20; i++) {
+		snprintf(ip, sizeof(ip), "user%02d", i);
+		lw_related_add(&c, LW_RELATED_USER, ip, strlen(ip));
+	}
+	r2 = raise_of("{\"source.ip\":\"203.0.113.50\"}", "web1", ev2, 2, 1002, 1003);
+	r2.related = &c;
+	add_events(2, 2, "web1");
+	commit_raises(&r2, 1, 2, &res);
+	cr_expect_eq(res.updated, 1);
+
+	cr_assert_eq(get(1, &v, &rd), LW_OK);
+	cr_expect_eq(v.nrelated[LW_RELATED_IP], 2);
+	cr_expect_eq(v.nrelated[LW_RELATED_USER], 16);
+	cr_expect_eq(v.nrelated[LW_RELATED_HOSTS], 1);
+	cr_expect_eq(lw_incident_related_more(&v, LW_RELATED_IP), 0);
+	/* 21 users: root + user00..user14 kept, 5 more */
+	cr_expect_eq(lw_incident_related_more(&v, LW_RELATED_USER), 5);
+	lw_buf_init(&out);
+	lw_incidents_to_json(&v, &out);
+	lw_buf_putc(&out, '\0');
+	cr_expect(strstr(out.data, "\"related\":{\"ip\":[\"203.0.113.50\",\"10.0.0.5\"],"
+			 "\"user\":[\"root\",\"user00\",") != NULL, "%s", out.data);
+	cr_expect(strstr(out.data, "\"user14\"],\"hosts\":[\"web1\"]},"
+			 "\"related_more\":{\"ip\":0,\"user\":5,\"hosts\":0}") != NULL, "%s", out.data);
+	lw_buf_reset(&out);
+	lw_incidents_to_text(&v, &out);
+	lw_buf_putc(&out, '\0');
+	cr_expect(strstr(out.data, " related.ip=203.0.113.50,10.0.0.5 related.user=root,user00,") != NULL,
+		  "%s", out.data);
+	cr_expect(strstr(out.data, "user14,+5 related.hosts=web1") != NULL, "%s", out.data);
+	lw_buf_release(&out);
+	lw_store_reader_close(rd);
+
+	cr_expect_eq(listed_with("10.0.0.5"), 1);      /* related.ip only */
+	cr_expect_eq(listed_with("user07"), 1);
+	cr_expect_eq(listed_with("203.0.113.50"), 1);  /* group and related */
+	cr_expect_eq(listed_with("203.0.113.5"), 0);   /* exact, not a prefix */
+	cr_expect_eq(listed_with("user19"), 0);        /* counted, not kept */
+}
+
+/* A version 1 record (before related lists) still decodes: no entities. */
+Test(incidents, version_1_record_decodes_without_related)
+{
+	uint64_t ev[1] = {7};
+	struct lw_incident_view v, back;
+	struct lw_buf rec;
+	uint8_t *p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	memset(&v, 0, sizeof(v));
+	v.id = 9;
+	v.rule_id = S("r");
+	v.group = S("{}");
+	v.count = 1;
+	v.nevidence = 1;
+	v.evidence = (const uint8_t *)ev; /* little-endian host */
+	lw_buf_init(&rec);
+	lw_incidents_encode(&v, &rec);
+	/* Cut the related section (3 x (u32 0 + 256-byte sketch)), mark it
+	 * version 1 and checksum it again, as version 1 wrote it. */
+	rec.len -= 3 * (4 + LW_RELATED_SKETCH_BYTES);
+	p = (uint8_t *)rec.data;
+	p[4] = 1;
+	for (size_t i = 16; i < rec.len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	for (int i = 0; i < 8; i++)
+		p[8 + i] = (uint8_t)(h >> (8 * i));
+	cr_assert_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_OK);
+	cr_expect_eq(back.id, 9);
+	cr_expect_eq(lw_incident_evidence(&back, 0), 7);
+	cr_expect_eq(back.nrelated[LW_RELATED_IP], 0);
+	cr_expect_null(back.related_sketch[LW_RELATED_IP]);
+	cr_expect_eq(lw_incident_related_more(&back, LW_RELATED_USER), 0);
+	lw_buf_release(&rec);
 }

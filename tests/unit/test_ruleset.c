@@ -240,7 +240,7 @@ Test(ruleset, existing_fields_are_kept)
 	cr_expect_str_eq(field("journald._SYSTEMD_UNIT"), "ssh.service");
 	cr_expect_str_eq(field("event.outcome"), "success");
 	cr_expect_str_eq(field("source.zone"), "lgwan");
-	cr_expect_str_eq(matched(), "lw_ssh_login_success", "a building block only");
+	cr_expect_str_eq(matched(), "lw_login_success lw_ssh_login_success", "building blocks only");
 }
 
 Test(ruleset, sudo_not_in_sudoers_and_logs_cleared)

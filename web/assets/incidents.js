@@ -138,8 +138,7 @@ export function IncidentQueue({ route }) {
 }
 
 // Entities of an incident as search pivots: each group value, the host,
-// the zone. (related.ip / related.user / related.hosts join this list
-// when incidents carry them.)
+// the zone, and the related.ip / related.user / related.hosts values.
 function entities(inc) {
   const out = Object.entries(inc.group || {}).map(([k, v]) => ({ field: k, value: v }));
   if (inc.host) out.push({ field: 'host.name', value: inc.host });

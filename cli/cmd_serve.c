@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "collector/forward.h"
 #include "collector/notify.h"
 #include "collector/health.h"
 #include "collector/metrics.h"
@@ -29,6 +30,8 @@
 
 /* At stop, queued notifications get this long to go out. */
 #define NOTIFY_DRAIN_MS 5000
+/* What a stopping edge gives the stream to acknowledge what is in flight. */
+#define FORWARD_DRAIN_MS 2000
 
 static void usage(FILE *out)
 {
@@ -241,6 +244,7 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_store *store = NULL;
 	struct lw_serve *serve = NULL;
 	struct lw_pipeline *pipe = NULL;
+	struct lw_forward *fwd = NULL;
 	struct lw_ruleset *rs = NULL;
 	struct lw_correlation *corr = NULL;
 	struct lw_notify *notify = NULL;
@@ -288,6 +292,7 @@ int lw_cmd_serve(int argc, char **argv)
 	sopts.integrity_key = cfg->storage.integrity_key;
 	sopts.max_age_s = cfg->storage.max_age_s;
 	sopts.max_bytes = cfg->storage.max_bytes;
+	sopts.keep_unforwarded = cfg->forward.enabled;
 	rc = lw_store_open(cfg->data_dir, &sopts, &store, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot open store", &diag, rc);
@@ -360,6 +365,17 @@ int lw_cmd_serve(int argc, char **argv)
 		print_diag("cannot start writer", &diag, rc);
 		goto out;
 	}
+	if (cfg->forward.enabled) {
+		rc = lw_forward_start(&(struct lw_forward_opts){.cfg = &cfg->forward,
+					.store = store, .log = &log, .counters = &counters},
+				      &fwd, &diag);
+		if (rc != LW_OK) {
+			print_diag("cannot start forwarding", &diag, rc);
+			goto out;
+		}
+		lw_log(&log, LW_LOG_NOTICE, "forward", "forwarding", "stream",
+		       cfg->forward.stream, "node", cfg->forward.node, NULL);
+	}
 	code = lw_serve_run(serve, pipe, &diag) == LW_OK ? 0 : 1;
 	if (code != 0)
 		print_diag("collector failed", &diag, LW_EIO);
@@ -377,6 +393,9 @@ int lw_cmd_serve(int argc, char **argv)
 out:
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	/* After the writer's last commit: what it stored goes out too when
+	 * the stream answers within the grace. */
+	lw_forward_stop(fwd, FORWARD_DRAIN_MS);
 	lw_web_stop(web);
 	lw_tls_ctx_free(web_tls);
 	lw_metrics_stop(metrics);

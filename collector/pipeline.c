@@ -430,6 +430,13 @@ static void retain(struct lw_pipeline *p)
 		lw_log(p->log, LW_LOG_ERR, "store", "retention failed",
 		       "error", lw_strerror(rc), "detail", diag.detail, NULL);
 	} else if (rr.segments > 0) {
+		if (rr.unforwarded > 0) {
+			snprintf(evs, sizeof(evs), "%llu", (unsigned long long)rr.unforwarded);
+			lw_counters_add(p->counters, LW_CTR_DROPPED_FORWARD, rr.unforwarded);
+			lw_log(p->log, LW_LOG_ERR, "store",
+			       "retention deleted events not yet forwarded: storage.max_bytes reached",
+			       "events", evs, NULL);
+		}
 		snprintf(segs, sizeof(segs), "%llu", (unsigned long long)rr.segments);
 		snprintf(evs, sizeof(evs), "%llu", (unsigned long long)rr.events);
 		snprintf(first, sizeof(first), "%llu", (unsigned long long)rr.first_id);

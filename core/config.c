@@ -105,6 +105,27 @@ static const struct key_spec health_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
+static const struct key_spec forward_keys[] = {
+	{"type", STR(struct lw_forward_config, type), 0, 0, 0, NULL},
+	{"servers", NUM(KEY_ARGV, struct lw_forward_config, servers), 0, 0, 0, NULL},
+	{"stream", STR(struct lw_forward_config, stream), 0, 0, 0, NULL},
+	{"subject", STR(struct lw_forward_config, subject), 0, 0, 0, NULL},
+	{"node", STR(struct lw_forward_config, node), 0, 0, 0, NULL},
+	{"max_in_flight", NUM(KEY_UINT32, struct lw_forward_config, max_in_flight), 1, 4096, 0, NULL},
+	{"message_size", NUM(KEY_SIZE, struct lw_forward_config, message_bytes), 4096, 768 * 1024, 0, NULL},
+	{"ack_timeout", NUM(KEY_DURATION_MS, struct lw_forward_config, ack_timeout_ms), 100, 600000, 0, NULL},
+	{"replicas", NUM(KEY_UINT32, struct lw_forward_config, replicas), 1, 5, 0, NULL},
+	{"duplicate_window", NUM(KEY_DURATION_MS, struct lw_forward_config, duplicate_window_ms), 1000, 7 * 86400000ull, 0, NULL},
+	{"stream_max_age", NUM(KEY_DURATION_S, struct lw_forward_config, stream_max_age_s), 0, 0, 0, NULL},
+	{"stream_max_bytes", NUM(KEY_SIZE, struct lw_forward_config, stream_max_bytes), 0, 0, 0, NULL},
+	{"ca", STR(struct lw_forward_config, ca), 0, 0, 0, NULL},
+	{"cert", STR(struct lw_forward_config, cert), 0, 0, 0, NULL},
+	{"key", STR(struct lw_forward_config, key), 0, 0, 0, NULL},
+	{"credentials", STR(struct lw_forward_config, credentials), 0, 0, 0, NULL},
+	{"lag_alert", NUM(KEY_DURATION_S, struct lw_forward_config, lag_alert_s), 0, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
+};
+
 static const struct key_spec rate_limit_keys[] = {
 	{"events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, events_per_second), 1, 1000000000, 0, NULL},
 	{"burst", NUM(KEY_UINT32, struct lw_rate_limit_config, burst), 1, 1000000000, 0, NULL},
@@ -205,6 +226,14 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->notify_queue = 1024;
 	cfg->health.check_interval_ms = 10000;
 	cfg->health.loss_checks = 3;
+	snprintf(cfg->forward.type, sizeof(cfg->forward.type), "nats");
+	snprintf(cfg->forward.subject, sizeof(cfg->forward.subject), "logward");
+	cfg->forward.max_in_flight = 64;
+	cfg->forward.message_bytes = 256 * 1024;
+	cfg->forward.ack_timeout_ms = 5000;
+	cfg->forward.replicas = 1;
+	cfg->forward.duplicate_window_ms = 2 * 60000;
+	cfg->forward.lag_alert_s = 300;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
 	cfg->nrule_dirs = 1;
 	snprintf(cfg->api.address, sizeof(cfg->api.address), "%s",
@@ -638,6 +667,46 @@ static int load_rules(struct loader *ld, yaml_node_t *node, struct lw_config *cf
 	return LW_OK;
 }
 
+/* A node name is a NATS subject token and part of every message id:
+ * letters, digits, '-' and '_' only. */
+static int node_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int load_forward(struct loader *ld, yaml_node_t *node,
+			struct lw_forward_config *f)
+{
+	int rc = apply_map(ld, node, forward_keys, "forward", f);
+
+	if (rc != LW_OK)
+		return rc;
+	f->enabled = 1;
+	if (strcmp(f->type, "nats") != 0)
+		return fail_at(ld, node, "forward: key 'type' must be nats");
+	if (f->servers.n == 0)
+		return fail_at(ld, node, "forward: key '%s' is required", "servers");
+	if (!node_name_ok(f->node))
+		return fail_at(ld, node, "forward: key 'node' is required: letters, digits, '-' and '_'");
+	if (!node_name_ok(f->stream))
+		return fail_at(ld, node, "forward: key 'stream' is required: letters, digits, '-' and '_'");
+	for (const char *c = f->subject; *c; c++)
+		if (*c == '*' || *c == '>' || *c == ' ' || (unsigned char)*c < 0x21)
+			return fail_at(ld, node, "forward: key 'subject' must be a plain subject (no wildcards, no spaces)");
+	if (f->subject[0] == '\0' || f->subject[0] == '.' ||
+	    f->subject[strlen(f->subject) - 1] == '.')
+		return fail_at(ld, node, "forward: key 'subject' must be a plain subject (no wildcards, no spaces)");
+	if ((f->cert[0] == '\0') != (f->key[0] == '\0'))
+		return fail_at(ld, node, "forward: 'cert' and 'key' go together");
+	return LW_OK;
+}
+
 static int load_root(struct loader *ld, struct lw_config *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
@@ -676,6 +745,8 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 			rc = apply_map(ld, vn, api_keys, "api", &cfg->api);
 			if (rc == LW_OK && (cfg->api.cert[0] == '\0') != (cfg->api.key[0] == '\0'))
 				rc = fail_at(ld, vn, "api: 'cert' and 'key' go together");
+		} else if (!strcmp(key, "forward")) {
+			rc = load_forward(ld, vn, &cfg->forward);
 		} else if (!strcmp(key, "health")) {
 			rc = apply_map(ld, vn, health_keys, "health", &cfg->health);
 		} else {

@@ -122,6 +122,33 @@ struct lw_api_config {
 	uint64_t silent_after_ms;    /* GET /sources: a host silent this long is flagged */
 };
 
+/* `forward:` (collector/forward.h, docs/scale-out.md): an edge sends what
+ * it stored to a NATS JetStream stream. enabled = the section is present. */
+#define LW_FORWARD_MAX_SERVERS 16
+struct lw_forward_config {
+	int enabled;
+	char type[16];               /* "nats", the only kind */
+	/* nats://host:port URLs; the same fixed-size string list as a
+	 * notify output's argv. */
+	struct lw_notify_argv servers;
+	char stream[LW_NAME_MAX];    /* created when missing */
+	char subject[128];           /* prefix: messages go to <subject>.<node>,
+				      * a stream made here takes <subject>.> */
+	char node[LW_NAME_MAX];      /* this edge's name: dedup ids, observer.name */
+	uint32_t max_in_flight;      /* unacknowledged messages at most */
+	uint64_t message_bytes;      /* events per message: raw columnar bytes at most */
+	uint64_t ack_timeout_ms;     /* a message not acknowledged by then is resent */
+	uint32_t replicas;           /* stream settings when this side creates it */
+	uint64_t duplicate_window_ms;
+	uint64_t stream_max_age_s;   /* 0 = keep until limits */
+	uint64_t stream_max_bytes;   /* 0 = no bound */
+	char ca[PATH_MAX];           /* TLS to the servers: CA file ("" = plain) */
+	char cert[PATH_MAX];         /* client certificate and key (mutual TLS) */
+	char key[PATH_MAX];
+	char credentials[PATH_MAX];  /* NATS user credentials file (JWT + nkey) */
+	uint64_t lag_alert_s;        /* oldest unacknowledged event this old: incident; 0 = off */
+};
+
 struct lw_config {
 	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
 	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
@@ -146,6 +173,7 @@ struct lw_config {
 	 * file turns it on with an `api:` section (`api: {}` = that
 	 * address), like `metrics:`. */
 	struct lw_api_config api;
+	struct lw_forward_config forward;
 };
 
 /* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix

@@ -37,6 +37,12 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
 	[LW_CTR_DECODER_SESSIONS_EVICTED] = "decoder_sessions_evicted",
+	[LW_CTR_FORWARDED] = "forwarded",
+	[LW_CTR_FORWARD_ACKED] = "forward_acked",
+	[LW_CTR_FORWARD_FAILED] = "forward_failed",
+	[LW_CTR_FORWARD_RESENDS] = "forward_resends",
+	[LW_CTR_FORWARD_RECONNECTS] = "forward_reconnects",
+	[LW_CTR_DROPPED_FORWARD] = "dropped_forward",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -72,6 +78,12 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "TLS handshakes that failed (no or bad client certificate, protocol).",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "TLS handshakes not finished within handshake_timeout.",
 	[LW_CTR_DECODER_SESSIONS_EVICTED] = "Sessions the decoders' join table replaced while alive (its bucket was full): later lines of those sessions lack the joined fields.",
+	[LW_CTR_FORWARDED] = "Events an edge published to the JetStream stream, resends included.",
+	[LW_CTR_FORWARD_ACKED] = "Events the JetStream stream acknowledged to this edge: its forwarding cursor moved over them.",
+	[LW_CTR_FORWARD_FAILED] = "Publishes to the stream that failed or were not acknowledged in forward.ack_timeout (resent from the cursor).",
+	[LW_CTR_FORWARD_RESENDS] = "Times the edge resent from its cursor after a failed publish.",
+	[LW_CTR_FORWARD_RECONNECTS] = "Reconnections of the edge to a NATS server.",
+	[LW_CTR_DROPPED_FORWARD] = "Events retention deleted (storage.max_bytes, the disk would fill) before the stream acknowledged them: lost for the central nodes.",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -45,6 +45,12 @@ enum lw_counter {
 	LW_CTR_TLS_HANDSHAKE_FAILED,  /* TLS handshakes refused: protocol error, no or bad client certificate */
 	LW_CTR_TLS_HANDSHAKE_TIMEOUT, /* TLS handshakes not finished within handshake_timeout */
 	LW_CTR_DECODER_SESSIONS_EVICTED, /* live decoder join sessions replaced: table bucket full */
+	LW_CTR_FORWARDED,       /* edge: events published to the stream (resends included) */
+	LW_CTR_FORWARD_ACKED,   /* edge: events the stream acknowledged (the cursor moved over them) */
+	LW_CTR_FORWARD_FAILED,  /* edge: publishes that failed or timed out */
+	LW_CTR_FORWARD_RESENDS, /* edge: times it resent from the cursor after a failure */
+	LW_CTR_FORWARD_RECONNECTS, /* edge: reconnections to a NATS server */
+	LW_CTR_DROPPED_FORWARD, /* edge: events retention (max_bytes) deleted before they were acknowledged */
 	LW_CTR__COUNT
 };
 

@@ -419,6 +419,7 @@ int lw_store_open(const char *dir, const struct lw_store_opts *opts,
 	if (opts != NULL) {
 		st->max_age_s = opts->max_age_s;
 		st->max_bytes = opts->max_bytes;
+		st->keep_unforwarded = opts->keep_unforwarded;
 		st->retention_interval_ms = opts->retention_interval_ms;
 	}
 	if (st->retention_interval_ms == 0)

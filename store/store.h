@@ -31,6 +31,9 @@ struct lw_store_opts {
 	uint64_t max_age_s;
 	uint64_t max_bytes;           /* bound on stored segment bytes */
 	uint64_t retention_interval_ms; /* 0 = LW_STORE_RETENTION_INTERVAL_MS */
+	/* An edge (forward: configured): max_age keeps every segment from
+	 * the forwarding cursor on (store/relay.h). */
+	int keep_unforwarded;
 };
 
 #define LW_STORE_RETENTION_INTERVAL_MS 10000
@@ -277,6 +280,9 @@ int lw_store_init_key(struct lw_store *st, const char *key_path,
 /* What one retention pass deleted (summed over its transactions). */
 struct lw_store_retain_result {
 	uint64_t segments, events, bytes;
+	/* Of events: those not yet forwarded (keep_unforwarded), deleted
+	 * because max_bytes left no choice. */
+	uint64_t unforwarded;
 	uint32_t txns;
 	uint64_t first_id;   /* the new oldest id (0 when nothing deleted) */
 	int64_t cost_ns;     /* writer time spent */

@@ -45,6 +45,7 @@ struct lw_store {
 	 * that takes the store well past max_bytes runs retention at once
 	 * instead of waiting for the interval. */
 	uint64_t committed_stored_bytes;
+	int keep_unforwarded; /* lw_store_opts; store/relay.h */
 };
 
 struct lw_store_reader {
@@ -76,6 +77,10 @@ int lw_store_begin_write(struct lw_store *st, MDB_txn **txn);
  * fills diag), commits when it returned LW_OK, else aborts. LW_EINVAL on
  * a readonly store. What the console's writes (users, audit, casework)
  * share. */
+/* The oldest segment id the forwarding cursor pins (store/relay.c): 0
+ * when no cursor was stored (everything is unforwarded). LMDB code. */
+int lw_relay_pin_load(struct lw_store *st, MDB_txn *txn, uint64_t *pin);
+
 typedef int (*lw_store_txn_fn)(struct lw_store *st, MDB_txn *txn, void *arg,
 			       struct lw_diag *diag);
 int lw_store_write_txn(struct lw_store *st, lw_store_txn_fn fn, void *arg,

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "collector/forward.h"
+#include "collector/natsin.h"
 #include "collector/notify.h"
 #include "collector/health.h"
 #include "collector/metrics.h"
@@ -245,6 +246,7 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_serve *serve = NULL;
 	struct lw_pipeline *pipe = NULL;
 	struct lw_forward *fwd = NULL;
+	struct lw_natsin *natsin = NULL;
 	struct lw_ruleset *rs = NULL;
 	struct lw_correlation *corr = NULL;
 	struct lw_notify *notify = NULL;
@@ -355,14 +357,31 @@ int lw_cmd_serve(int argc, char **argv)
 		print_diag("cannot start notifications", &diag, rc);
 		goto out;
 	}
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		if (cfg->listeners[i].type != LW_LISTENER_NATS)
+			continue;
+		rc = lw_natsin_new(&(struct lw_natsin_opts){.lc = &cfg->listeners[i],
+					.store = store, .log = &log, .counters = &counters},
+				   &natsin, &diag);
+		if (rc != LW_OK) {
+			print_diag("cannot start the nats listener", &diag, rc);
+			goto out;
+		}
+	}
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
 				.ruleset = rs, .correlation = corr,
 				.advance_wall_clock = 1, .notify = notify, .health = health,
-				.resume_cb = lw_serve_resume, .resume_arg = serve},
+				.resume_cb = lw_serve_resume, .resume_arg = serve,
+				.committed_cb = natsin != NULL ? lw_natsin_committed : NULL,
+				.committed_arg = natsin},
 			       &pipe, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start writer", &diag, rc);
+		goto out;
+	}
+	if (natsin != NULL && (rc = lw_natsin_run(natsin, pipe, &diag)) != LW_OK) {
+		print_diag("cannot start the nats listener", &diag, rc);
 		goto out;
 	}
 	if (cfg->forward.enabled) {
@@ -379,6 +398,7 @@ int lw_cmd_serve(int argc, char **argv)
 	code = lw_serve_run(serve, pipe, &diag) == LW_OK ? 0 : 1;
 	if (code != 0)
 		print_diag("collector failed", &diag, LW_EIO);
+	lw_natsin_halt(natsin);
 	rc = lw_pipeline_stop(pipe, &diag);
 	pipe = NULL;
 	if (rc != LW_OK) {
@@ -391,8 +411,10 @@ int lw_cmd_serve(int argc, char **argv)
 		lw_log(&log, LW_LOG_NOTICE, "collector", "stopped", "stored", n, NULL);
 	}
 out:
+	lw_natsin_halt(natsin);
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	lw_natsin_free(natsin);
 	/* After the writer's last commit: what it stored goes out too when
 	 * the stream answers within the grace. */
 	lw_forward_stop(fwd, FORWARD_DRAIN_MS);

@@ -91,6 +91,15 @@ _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
 	       "store and correlator incident statuses differ");
 
+/* Origins a segment holds events of, with their high-water marks; more
+ * distinct origins in one segment than this seal it early. */
+#define ORIGINS_MAX 64
+struct origin_set {
+	uint32_t n;
+	char node[ORIGINS_MAX][LW_STORE_ORIGIN_MAX];
+	struct lw_store_origin rec[ORIGINS_MAX];
+};
+
 /* A sealed segment and what its transaction stores besides: the firings
  * raised up to its last event, the counters snapshot, the window state
  * and lw_health's alerts. The writer fills it (seal, prepare), the
@@ -108,6 +117,7 @@ struct commit_job {
 	struct lw_buf state;                /* correlation window state */
 	struct lw_store_commit_extra x;
 	struct lw_store_commit_result res;
+	struct origin_set origins;
 	struct lw_diag diag;
 	int rc;
 	int read_gauges;                    /* read the store gauges after it */
@@ -117,6 +127,7 @@ struct commit_job {
 
 enum job_state { JOB_IDLE, JOB_QUEUED, JOB_DONE, JOB_FAILED };
 
+
 struct lw_pipeline {
 	const struct lw_config *cfg;
 	struct lw_store *store;
@@ -124,6 +135,8 @@ struct lw_pipeline {
 	struct lw_counters *counters;
 	void (*resume_cb)(void *arg);
 	void *resume_arg;
+	void (*committed_cb)(void *arg, const struct lw_store_origin *o, size_t n);
+	void *committed_arg;
 
 	pthread_mutex_t mu;
 	pthread_cond_t work;  /* writer waits: queue non-empty or stopping */
@@ -190,6 +203,7 @@ struct lw_pipeline {
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
+	struct origin_set origins;  /* writer: origins of the builder's events */
 };
 
 static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
@@ -282,6 +296,28 @@ static void apply_rules(struct lw_pipeline *p, struct lw_batch *b,
 /* Copies the batch into the builder. An event the builder refuses (out of
  * memory, segment cap) cannot be stored: it is counted (dropped_store) and
  * logged, never ignored silently. */
+/* Records that origin seq next - 1 of b's origin is in the builder.
+ * 0, or -1 when the set is full of other origins. */
+static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t next)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->rec[i].node_len == b->origin_len &&
+		    memcmp(s->node[i], b->origin, b->origin_len) == 0)
+			break;
+	if (i == s->n) {
+		if (s->n == ORIGINS_MAX)
+			return -1;
+		memcpy(s->node[i], b->origin, b->origin_len);
+		s->rec[i].node = s->node[i];
+		s->rec[i].node_len = b->origin_len;
+		s->n++;
+	}
+	s->rec[i].next_seq = next;
+	return 0;
+}
+
 static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
 	uint32_t lost = 0;
@@ -307,6 +343,15 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 					       m.rules, m.count, on_fire, p);
 		if (p->first_ms == 0)
 			p->first_ms = lw_time_mono_ms();
+		if (b->origin_len > 0 &&
+		    origin_note(&p->origins, b, b->origin_first + i + 1) != 0) {
+			/* Seal what the set describes; the event stays in the
+			 * builder, so the mark goes with the next segment (a
+			 * failing store keeps it here: then the origin's next
+			 * mark moves it later). */
+			flush(p);
+			origin_note(&p->origins, b, b->origin_first + i + 1);
+		}
 		if (p->npending >= PENDING_COMMIT && lw_time_mono_ms() >= p->retry_ms)
 			flush(p);
 		/* segment_bytes bounds the segment, not the batch: a batch
@@ -518,6 +563,8 @@ static void prepare(struct lw_pipeline *p)
 	memset(&j->res, 0, sizeof(j->res));
 	memset(&j->diag, 0, sizeof(j->diag));
 	j->x.first_seq = first_seq;
+	j->x.origins = j->origins.rec;
+	j->x.norigins = j->origins.n;
 	lw_counters_add(p->counters, LW_CTR_STORED, j->nevents);
 	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, 1);
@@ -616,6 +663,13 @@ static void seal(struct lw_pipeline *p)
 	j->npending = p->npending;
 	p->npending = 0;
 	j->nevents = lw_segment_builder_count(j->builder);
+	j->origins.n = p->origins.n;
+	for (uint32_t i = 0; i < p->origins.n; i++) {
+		memcpy(j->origins.node[i], p->origins.node[i], p->origins.rec[i].node_len);
+		j->origins.rec[i] = p->origins.rec[i];
+		j->origins.rec[i].node = j->origins.node[i];
+	}
+	p->origins.n = 0;
 	j->x.first_seq = p->base_seq;
 	p->base_seq += j->nevents;
 	p->first_ms = 0;
@@ -648,6 +702,9 @@ static void reap(struct lw_pipeline *p)
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, j->res.updated);
 		log_incidents(p, &j->res);
 		notify_created(p, j);
+		if (j->origins.n > 0 && p->committed_cb != NULL)
+			p->committed_cb(p->committed_arg, j->origins.rec, j->origins.n);
+		j->origins.n = 0;
 		j->npending = 0;
 		j->nevents = 0;
 		if (p->health != NULL) {
@@ -1199,6 +1256,8 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 	p->counters = opts->counters;
 	p->resume_cb = opts->resume_cb;
 	p->resume_arg = opts->resume_arg;
+	p->committed_cb = opts->committed_cb;
+	p->committed_arg = opts->committed_arg;
 	lw_buf_init(&p->job.snap);
 	lw_buf_init(&p->job.created_json);
 	lw_buf_init(&p->job.state);

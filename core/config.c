@@ -153,13 +153,22 @@ static const struct key_spec listener_keys[] = {
 	{"handshake_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, handshake_timeout_ms), 1, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"rate_limit", NUM(KEY_MAP, struct lw_listener_config, rate_limit), 0, 0, LW_RELOAD_AT_OPEN, rate_limit_keys},
 	{"max_body_size", NUM(KEY_SIZE, struct lw_listener_config, max_body_bytes), 0, 0, LW_RELOAD_LIVE, NULL},
+	{"servers", NUM(KEY_ARGV, struct lw_listener_config, servers), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"stream", STR(struct lw_listener_config, stream), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"subject", STR(struct lw_listener_config, subject), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"durable", STR(struct lw_listener_config, durable), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"credentials", STR(struct lw_listener_config, credentials), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ack_wait", NUM(KEY_DURATION_MS32, struct lw_listener_config, ack_wait_ms), 1000, 3600000, LW_RELOAD_AT_OPEN, NULL},
+	{"max_ack_pending", NUM(KEY_UINT32, struct lw_listener_config, max_ack_pending), 1, 1 << 20, LW_RELOAD_AT_OPEN, NULL},
+	{"replicas", NUM(KEY_UINT32, struct lw_listener_config, replicas), 1, 5, LW_RELOAD_AT_OPEN, NULL},
+	{"duplicate_window", NUM(KEY_DURATION_MS, struct lw_listener_config, duplicate_window_ms), 1000, 7 * 86400000ull, LW_RELOAD_AT_OPEN, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 
 /* By enum lw_listener_type. */
 static const char *const listener_type_names[LW_LISTENER__COUNT] = {
-	"udp", "tcp", "tls", "unix", "journal-http"
+	"udp", "tcp", "tls", "unix", "journal-http", "nats"
 };
 
 const char *lw_config_listener_type_name(enum lw_listener_type type)
@@ -206,6 +215,11 @@ static void listener_defaults(struct lw_listener_config *l)
 	l->frame_timeout_ms = 60 * 1000;
 	l->handshake_timeout_ms = 10 * 1000;
 	l->rate_limit.max_sources = 4096;
+	snprintf(l->subject, sizeof(l->subject), "logward");
+	l->ack_wait_ms = 30 * 1000;
+	l->max_ack_pending = 1024;
+	l->replicas = 1;
+	l->duplicate_window_ms = 2 * 60000;
 }
 
 void lw_config_defaults(struct lw_config *cfg)
@@ -472,7 +486,7 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 				return LW_OK;
 			}
 		}
-		return fail_at(ld, node, "key '%s': unknown listener type '%s' (udp, tcp, tls, unix, journal-http)", k->name, s);
+		return fail_at(ld, node, "key '%s': unknown listener type '%s' (udp, tcp, tls, unix, journal-http, nats)", k->name, s);
 	}
 	case KEY_FRAMING:
 		if (!strcmp(s, "auto"))
@@ -536,6 +550,31 @@ static int apply_map(struct loader *ld, yaml_node_t *map, const struct key_spec 
 	return LW_OK;
 }
 
+static int node_name_ok(const char *s);
+static int subject_ok(const char *s);
+
+/* One consumer per node: the high-water marks of the origins it stores
+ * (store/relay.h) assume one ordered stream. */
+static int check_nats_listener(struct loader *ld, yaml_node_t *item,
+			       const struct lw_config *cfg,
+			       const struct lw_listener_config *l)
+{
+	if (l->servers.n == 0)
+		return fail_at(ld, item, "listener: type nats needs '%s'", "servers");
+	if (!node_name_ok(l->stream))
+		return fail_at(ld, item, "listener: type nats needs '%s': letters, digits, '-' and '_'", "stream");
+	if (!node_name_ok(l->durable))
+		return fail_at(ld, item, "listener: type nats needs '%s': letters, digits, '-' and '_'", "durable");
+	if (!subject_ok(l->subject))
+		return fail_at(ld, item, "listener: key 'subject' must be a plain subject (no wildcards, no spaces)");
+	if ((l->cert[0] == '\0') != (l->key[0] == '\0'))
+		return fail_at(ld, item, "listener: 'cert' and 'key' go together");
+	for (size_t i = 0; i + 1 < cfg->nlisteners; i++)
+		if (cfg->listeners[i].type == LW_LISTENER_NATS)
+			return fail_at(ld, item, "listener: at most one of type nats");
+	return LW_OK;
+}
+
 static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
 {
 	yaml_node_item_t *it;
@@ -560,6 +599,12 @@ static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config
 			return fail_at(ld, item, "listener: missing key '%s'", "type");
 		if (l->type == LW_LISTENER_UNIX && !l->path[0])
 			return fail_at(ld, item, "listener: key '%s' is required for type unix", "path");
+		if (l->type == LW_LISTENER_NATS) {
+			rc = check_nats_listener(ld, item, cfg, l);
+			if (rc != LW_OK)
+				return rc;
+			continue;
+		}
 		if (l->type != LW_LISTENER_UNIX && !l->address[0])
 			return fail_at(ld, item, "listener: key '%s' is required (host:port)", "address");
 		if (l->type == LW_LISTENER_TLS && (!l->cert[0] || !l->key[0]))
@@ -680,6 +725,19 @@ static int node_name_ok(const char *s)
 	return 1;
 }
 
+/* A subject prefix: tokens without wildcards, spaces or control bytes. */
+static int subject_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)
+		return 0;
+	for (; *s; s++)
+		if (*s == '*' || *s == '>' || (unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
 static int load_forward(struct loader *ld, yaml_node_t *node,
 			struct lw_forward_config *f)
 {
@@ -696,11 +754,7 @@ static int load_forward(struct loader *ld, yaml_node_t *node,
 		return fail_at(ld, node, "forward: key 'node' is required: letters, digits, '-' and '_'");
 	if (!node_name_ok(f->stream))
 		return fail_at(ld, node, "forward: key 'stream' is required: letters, digits, '-' and '_'");
-	for (const char *c = f->subject; *c; c++)
-		if (*c == '*' || *c == '>' || *c == ' ' || (unsigned char)*c < 0x21)
-			return fail_at(ld, node, "forward: key 'subject' must be a plain subject (no wildcards, no spaces)");
-	if (f->subject[0] == '\0' || f->subject[0] == '.' ||
-	    f->subject[strlen(f->subject) - 1] == '.')
+	if (!subject_ok(f->subject))
 		return fail_at(ld, node, "forward: key 'subject' must be a plain subject (no wildcards, no spaces)");
 	if ((f->cert[0] == '\0') != (f->key[0] == '\0'))
 		return fail_at(ld, node, "forward: 'cert' and 'key' go together");

@@ -23,16 +23,25 @@ enum lw_listener_type {
 	LW_LISTENER_TLS,
 	LW_LISTENER_UNIX,         /* datagram socket, like /dev/log */
 	LW_LISTENER_JOURNAL_HTTP,
+	LW_LISTENER_NATS,         /* a JetStream durable pull consumer (collector/natsin.h) */
 	LW_LISTENER__COUNT
 };
 
-/* "udp", "tcp", "tls", "unix", "journal-http": the config's names. */
+/* "udp", "tcp", "tls", "unix", "journal-http", "nats": the config's names. */
 const char *lw_config_listener_type_name(enum lw_listener_type type);
 
 enum lw_framing_mode {
 	LW_FRAMING_AUTO,  /* RFC 6587: octet-counted if the frame starts with a digit, else LF */
 	LW_FRAMING_LF,
 	LW_FRAMING_OCTET
+};
+
+#define LW_NOTIFY_MAX_ARGS 16
+#define LW_NOTIFY_ARG_MAX 256
+/* A list of up to 16 strings: an exec output's argv, NATS server URLs. */
+struct lw_notify_argv {
+	size_t n;
+	char v[LW_NOTIFY_MAX_ARGS][LW_NOTIFY_ARG_MAX];
 };
 
 struct lw_listener_config {
@@ -57,6 +66,18 @@ struct lw_listener_config {
 		uint32_t max_sources;        /* bucket table slots (fixed memory) */
 	} rate_limit;
 	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
+	/* nats (a central node; docs/scale-out.md): the servers, the stream
+	 * and subject prefix the edges forward to, this node's durable
+	 * consumer; ca/cert/key above for TLS to the servers. */
+	struct lw_notify_argv servers;
+	char stream[LW_NAME_MAX];
+	char subject[128];
+	char durable[LW_NAME_MAX];
+	char credentials[PATH_MAX];
+	uint32_t ack_wait_ms;        /* unacknowledged this long: redelivered */
+	uint32_t max_ack_pending;    /* messages delivered, not yet acknowledged */
+	uint32_t replicas;           /* stream settings when this side creates it */
+	uint64_t duplicate_window_ms;
 };
 
 struct lw_zone_config {
@@ -84,18 +105,12 @@ struct lw_health_config {
 };
 
 #define LW_CONFIG_MAX_NOTIFY 8
-#define LW_NOTIFY_MAX_ARGS 16
-#define LW_NOTIFY_ARG_MAX 256
 
 enum lw_notify_type {
 	LW_NOTIFY_FILE,  /* append one JSON line per incident */
 	LW_NOTIFY_EXEC   /* run argv (no shell), the incident JSON on stdin */
 };
 
-struct lw_notify_argv {
-	size_t n;
-	char v[LW_NOTIFY_MAX_ARGS][LW_NOTIFY_ARG_MAX];
-};
 
 /* One `notify:` output (collector/notify.h). */
 struct lw_notify_config {

@@ -43,6 +43,12 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_FORWARD_RESENDS] = "forward_resends",
 	[LW_CTR_FORWARD_RECONNECTS] = "forward_reconnects",
 	[LW_CTR_DROPPED_FORWARD] = "dropped_forward",
+	[LW_CTR_NATS_CONSUMED] = "nats_consumed",
+	[LW_CTR_NATS_EVENTS] = "nats_events",
+	[LW_CTR_NATS_REDELIVERED] = "nats_redelivered",
+	[LW_CTR_NATS_DUPLICATES] = "nats_duplicates_dropped",
+	[LW_CTR_NATS_REJECTED] = "nats_rejected",
+	[LW_CTR_DROPPED_ORIGIN_GAP] = "dropped_origin_gap",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -83,6 +89,12 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_FORWARD_FAILED] = "Publishes to the stream that failed or were not acknowledged in forward.ack_timeout (resent from the cursor).",
 	[LW_CTR_FORWARD_RESENDS] = "Times the edge resent from its cursor after a failed publish.",
 	[LW_CTR_FORWARD_RECONNECTS] = "Reconnections of the edge to a NATS server.",
+	[LW_CTR_NATS_CONSUMED] = "Messages a central node took from the stream, redeliveries included.",
+	[LW_CTR_NATS_EVENTS] = "Events a central node took from the stream and handed to its writer.",
+	[LW_CTR_NATS_REDELIVERED] = "Messages the stream delivered to this central node more than once (not acknowledged in ack_wait, or refused out of order).",
+	[LW_CTR_NATS_DUPLICATES] = "Events a central node dropped because their (origin node, origin seq) was already stored.",
+	[LW_CTR_NATS_REJECTED] = "Stream messages that are not an edge's events (missing Logward-Node, bad payload): acknowledged and dropped.",
+	[LW_CTR_DROPPED_ORIGIN_GAP] = "Origin seqs a central node never received and stopped waiting for after repeated redeliveries (an edge lost them).",
 	[LW_CTR_DROPPED_FORWARD] = "Events retention deleted (storage.max_bytes, the disk would fill) before the stream acknowledged them: lost for the central nodes.",
 };
 

@@ -51,6 +51,12 @@ enum lw_counter {
 	LW_CTR_FORWARD_RESENDS, /* edge: times it resent from the cursor after a failure */
 	LW_CTR_FORWARD_RECONNECTS, /* edge: reconnections to a NATS server */
 	LW_CTR_DROPPED_FORWARD, /* edge: events retention (max_bytes) deleted before they were acknowledged */
+	LW_CTR_NATS_CONSUMED,   /* central: stream messages taken (redeliveries included) */
+	LW_CTR_NATS_EVENTS,     /* central: events from the stream handed to the writer */
+	LW_CTR_NATS_REDELIVERED, /* central: messages the stream delivered more than once */
+	LW_CTR_NATS_DUPLICATES, /* central: events dropped because their origin seq was already stored */
+	LW_CTR_NATS_REJECTED,   /* central: messages that are not an edge's events (bad headers or payload) */
+	LW_CTR_DROPPED_ORIGIN_GAP, /* central: origin seqs never delivered (an edge's loss), given up after redeliveries */
 	LW_CTR__COUNT
 };
 

@@ -38,4 +38,26 @@ int lw_relay_cursor_save(struct lw_store *st, uint64_t next_seq,
 int lw_relay_span(struct lw_store_reader *rd, uint64_t seq, uint64_t *id,
 		  uint64_t *first, uint32_t *count, struct lw_diag *diag);
 
+/* --- central: origin high-water marks (the dedup index) --------------
+ *
+ * A central node stores, per origin node, the next origin seq it has not
+ * stored (lw_store_commit_extra.origins writes it in the commit that
+ * stores the events). A message whose events are all below it is a
+ * redelivery or a resend; its events are dropped. */
+
+/* The next origin seq of node (node_len <= LW_STORE_ORIGIN_MAX): 0 when
+ * nothing from it was stored. Own short read txn. */
+int lw_relay_origin_load(struct lw_store *st, const char *node, size_t node_len,
+			 uint64_t *next_seq, struct lw_diag *diag);
+
+/* Calls cb for every origin in name order (name valid during the call);
+ * a non-zero return stops the walk and is returned. */
+typedef int (*lw_relay_origin_cb)(const char *node, size_t len,
+				  uint64_t next_seq, void *arg);
+int lw_relay_reader_origins(struct lw_store_reader *rd, lw_relay_origin_cb cb,
+			    void *arg, struct lw_diag *diag);
+/* The edge's cursor in the reader's snapshot; *found 0 when none. */
+int lw_relay_reader_cursor(struct lw_store_reader *rd, uint64_t *next_seq,
+			   int *found, struct lw_diag *diag);
+
 #endif

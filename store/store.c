@@ -11,6 +11,7 @@
  *             "counters" -> text snapshot, "checkpoint" -> u64 + hash,
  *             "seq" -> u64 next event seq, "corrstate" -> correlation blob
  *   seqidx    last event seq of a segment (BE) -> segment id, first seq (BE)
+ *   origins   origin node name -> u64 next origin seq stored (store/relay.h)
  *   inc*      incidents and their indexes (store/incidents.c) */
 #include "store/store.h"
 #include "store/segment.h"
@@ -251,6 +252,10 @@ static int open_console_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
 	    (rc = mdb_dbi_open(txn, "casework", flags, &st->casework)) != MDB_SUCCESS)
 		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
 	st->has_console = 1;
+	rc = mdb_dbi_open(txn, "origins", flags, &st->origins);
+	if (rc != MDB_SUCCESS)
+		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
+	st->has_origins = 1;
 	return MDB_SUCCESS;
 }
 
@@ -726,6 +731,11 @@ static int write_extra(struct lw_store *st, MDB_txn *txn,
 			return MDB_INCOMPATIBLE;
 		rc = lw_incidents_apply(st, txn, x->raises, x->nraises,
 					x->first_seq, first, x->now_ns, res);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	if (x->norigins > 0) {
+		rc = lw_relay_origins_put(st, txn, x->origins, x->norigins);
 		if (rc != MDB_SUCCESS)
 			return rc;
 	}

@@ -76,6 +76,15 @@ int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
 
 struct lw_incidents_raise; /* store/incidents.h */
 
+/* A central node's high-water mark for one origin (an edge, store/relay.h):
+ * every event of node up to next_seq - 1 is stored. */
+struct lw_store_origin {
+	const char *node;
+	size_t node_len;     /* 1..LW_STORE_ORIGIN_MAX */
+	uint64_t next_seq;
+};
+#define LW_STORE_ORIGIN_MAX 64
+
 /* What a commit writes besides the segment, in the same transaction
  * (lw_store_commit_ex). Everything is borrowed for the call. */
 struct lw_store_commit_extra {
@@ -90,6 +99,11 @@ struct lw_store_commit_extra {
 	 * from first_seq on are moved if another process committed first. */
 	uint64_t first_seq;
 	int64_t now_ns;           /* time of the "open" history entry; 0 = now */
+	/* Origins whose events this commit stores (a central node): their
+	 * new high-water marks, written in the same transaction, so a
+	 * redelivery is recognised exactly (store/relay.h). */
+	const struct lw_store_origin *origins;
+	size_t norigins;
 };
 
 /* What lw_store_commit_ex did; all optional (pass NULL). The arrays are

@@ -45,6 +45,7 @@ struct lw_forward {
 	natsConnection *nc;
 	jsCtx *js;
 	int stream_ready;
+	uint32_t stream_failures;
 	int64_t stream_retry_ms;
 	struct lw_segment_decoder *dec;
 	uint64_t dec_id;        /* segment decoded in dec; 0 = none */
@@ -68,6 +69,18 @@ static void on_disconnected(natsConnection *nc, void *closure)
 	f->connected = 0;
 	pthread_mutex_unlock(&f->mu);
 	lw_log(f->o.log, LW_LOG_WARNING, "forward", "disconnected from NATS; buffering in the store", NULL);
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+	struct lw_forward *f = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&f->mu);
+	f->connected = 1;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mu);
+	lw_log(f->o.log, LW_LOG_NOTICE, "forward", "connected to NATS", NULL);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -156,11 +169,15 @@ static int connect_nats(struct lw_forward *f, struct lw_diag *diag)
 	rc = lw_natsconn_connect(&(struct lw_natsconn_opts){
 		.servers = &c->servers, .ca = c->ca, .cert = c->cert, .key = c->key,
 		.credentials = c->credentials, .name = name,
-		.disconnected = on_disconnected, .reconnected = on_reconnected,
+		.connected = on_connected, .disconnected = on_disconnected,
+		.reconnected = on_reconnected,
 		.closure = f}, &f->nc, diag);
 	if (rc != LW_OK)
 		return rc;
-	f->connected = natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED;
+	pthread_mutex_lock(&f->mu);
+	if (natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED)
+		f->connected = 1;
+	pthread_mutex_unlock(&f->mu);
 	jsOptions_Init(&jo);
 	jo.Wait = (int64_t)c->ack_timeout_ms;
 	jo.PublishAsync.MaxPending = c->max_in_flight;
@@ -372,8 +389,10 @@ static int ensure_stream(struct lw_forward *f)
 		    .duplicate_window_ms = c->duplicate_window_ms,
 		    .max_age_s = c->stream_max_age_s, .max_bytes = c->stream_max_bytes},
 		    &d) != LW_OK) {
-		lw_log(f->o.log, LW_LOG_WARNING, "forward", "stream not ready; retrying",
-		       "stream", c->stream, "detail", d.detail, NULL);
+		/* Once, then every minute while it lasts. */
+		if (f->stream_failures++ % 60 == 0)
+			lw_log(f->o.log, LW_LOG_WARNING, "forward", "stream not ready; retrying",
+			       "stream", c->stream, "detail", d.detail, NULL);
 		f->stream_retry_ms = mono_ms() + STREAM_RETRY_MS;
 		return 0;
 	}
@@ -390,7 +409,9 @@ static int step(struct lw_forward *f)
 
 	pthread_mutex_lock(&f->mu);
 	failed = f->failed;
-	room = f->n < f->cap;
+	/* While disconnected libnats would only buffer and time out what
+	 * it is given: the store is the buffer. */
+	room = f->n < f->cap && f->connected;
 	pthread_mutex_unlock(&f->mu);
 	if (failed) {
 		recover(f);

@@ -51,7 +51,7 @@ int lw_natsconn_connect(const struct lw_natsconn_opts *o, natsConnection **out,
 	if (s == NATS_OK)
 		s = natsOptions_SetTimeout(no, 2000);
 	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+		s = natsOptions_SetRetryOnFailedConnect(no, true, o->connected, o->closure);
 	if (s == NATS_OK && o->disconnected != NULL)
 		s = natsOptions_SetDisconnectedCB(no, o->disconnected, o->closure);
 	if (s == NATS_OK && o->reconnected != NULL)

@@ -21,7 +21,9 @@ struct lw_natsconn_opts {
 	const char *ca, *cert, *key;          /* "" = unset */
 	const char *credentials;              /* "" = unset */
 	const char *name;                     /* the client name servers show */
-	natsConnectionHandler disconnected, reconnected; /* may be NULL */
+	/* May be NULL. connected: the first connection came up after the
+	 * connect call returned (no server answered then). */
+	natsConnectionHandler connected, disconnected, reconnected;
 	void *closure;
 };
 

@@ -410,6 +410,7 @@ static void *natsin_main(void *arg)
 {
 	struct lw_natsin *n = arg;
 	int64_t next_try = 0;
+	uint32_t failures = 0;
 
 	while (!atomic_load(&n->stopping)) {
 		natsMsgList list = {0};
@@ -425,8 +426,10 @@ static void *natsin_main(void *arg)
 				continue;
 			}
 			if (subscribe(n, &d) != LW_OK) {
-				lw_log(n->o.log, LW_LOG_WARNING, "natsin",
-				       "consumer not ready; retrying", "detail", d.detail, NULL);
+				/* Once, then every minute while it lasts. */
+				if (failures++ % 60 == 0)
+					lw_log(n->o.log, LW_LOG_WARNING, "natsin",
+					       "consumer not ready; retrying", "detail", d.detail, NULL);
 				next_try = lw_time_mono_ns() / 1000000 + RETRY_MS;
 				continue;
 			}

@@ -4,6 +4,7 @@
  * drain and commit. Main thread = collector thread. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,36 @@ static void restore_counters(struct lw_store *st, struct lw_counters *ctr)
 
 /* POST /api/v1/rules/reload: the same path as `systemctl reload`, so a
  * reload from the console is checked, logged and swapped like any other. */
+/* The forwarder and the nats consumer as the metrics thread sees them:
+ * set once they run, cleared before they stop (the metrics server stops
+ * first anyway). */
+struct relay_view {
+	_Atomic(struct lw_forward *) fwd;
+	_Atomic(struct lw_natsin *) natsin;
+};
+
+static void relay_gauges(void *arg, struct lw_metrics_gauges *g)
+{
+	struct relay_view *v = arg;
+	struct lw_forward *f = atomic_load(&v->fwd);
+	struct lw_natsin *n = atomic_load(&v->natsin);
+
+	if (f != NULL) {
+		struct lw_forward_gauges fg;
+
+		lw_forward_gauges(f, &fg);
+		g->have_forward = 1;
+		g->forward_in_flight = fg.in_flight;
+		g->forward_lag_events = fg.lag_events;
+		g->forward_lag_seconds = fg.lag_ns / 1000000000;
+		g->forward_connected = fg.connected;
+	}
+	if (n != NULL) {
+		g->have_consumer = 1;
+		g->consumer_lag = lw_natsin_lag(n);
+	}
+}
+
 static void reload_by_signal(void *arg)
 {
 	(void)arg;
@@ -247,6 +278,7 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_pipeline *pipe = NULL;
 	struct lw_forward *fwd = NULL;
 	struct lw_natsin *natsin = NULL;
+	struct relay_view relay = {NULL, NULL};
 	struct lw_ruleset *rs = NULL;
 	struct lw_correlation *corr = NULL;
 	struct lw_notify *notify = NULL;
@@ -318,12 +350,15 @@ int lw_cmd_serve(int argc, char **argv)
 	health = lw_health_new(&cfg->health, &log);
 	if (health == NULL)
 		goto out;
+	if (cfg->forward.enabled)
+		lw_health_set_lag_alert(health, cfg->forward.lag_alert_s);
 	if (cfg->metrics_address[0] != '\0') {
 		char line[256];
 
 		rc = lw_metrics_start(&(struct lw_metrics_opts){
 					.address = cfg->metrics_address, .counters = &counters,
-					.health = health},
+					.health = health, .relay_gauges = relay_gauges,
+					.relay_arg = &relay},
 				      &metrics, &diag);
 		if (rc != LW_OK) {
 			print_diag("cannot start metrics", &diag, rc);
@@ -384,14 +419,17 @@ int lw_cmd_serve(int argc, char **argv)
 		print_diag("cannot start the nats listener", &diag, rc);
 		goto out;
 	}
+	atomic_store(&relay.natsin, natsin);
 	if (cfg->forward.enabled) {
 		rc = lw_forward_start(&(struct lw_forward_opts){.cfg = &cfg->forward,
-					.store = store, .log = &log, .counters = &counters},
+					.store = store, .log = &log, .counters = &counters,
+					.health = health},
 				      &fwd, &diag);
 		if (rc != LW_OK) {
 			print_diag("cannot start forwarding", &diag, rc);
 			goto out;
 		}
+		atomic_store(&relay.fwd, fwd);
 		lw_log(&log, LW_LOG_NOTICE, "forward", "forwarding", "stream",
 		       cfg->forward.stream, "node", cfg->forward.node, NULL);
 	}
@@ -414,6 +452,9 @@ out:
 	lw_natsin_halt(natsin);
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	/* The metrics thread reads the forwarder and the consumer. */
+	lw_metrics_stop(metrics);
+	metrics = NULL;
 	lw_natsin_free(natsin);
 	/* After the writer's last commit: what it stored goes out too when
 	 * the stream answers within the grace. */

@@ -2,6 +2,7 @@
  * and the cursor; this file is the loop (read, chunk, publish) and the
  * acknowledgement bookkeeping libnats's callbacks feed. */
 #include "collector/forward.h"
+#include "collector/health.h"
 #include "collector/natsconn.h"
 
 #include <inttypes.h>
@@ -400,6 +401,22 @@ static int ensure_stream(struct lw_forward *f)
 	return 1;
 }
 
+/* Nothing in flight (disconnected, or between messages): the lag is the
+ * age of the event at the cursor, which f->dec holds. */
+static void note_idle_lag(struct lw_forward *f)
+{
+	const struct lw_event *evs;
+	uint32_t n;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->n == 0 && f->pos == f->cursor) {
+		evs = lw_segment_decoder_events(f->dec, &n);
+		if (f->pos >= f->dec_first && f->pos - f->dec_first < n)
+			f->lag_created_ns = evs[f->pos - f->dec_first].created_ns;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* One step of the loop: 1 when it did something (go again), 0 to wait. */
 static int step(struct lw_forward *f)
 {
@@ -422,10 +439,12 @@ static int step(struct lw_forward *f)
 		f->stored = total;
 		pthread_mutex_unlock(&f->mu);
 	}
-	if (!room || f->pos >= total || !ensure_stream(f))
+	if (f->pos >= total)
 		return 0;
 	rc = load_segment(f, &d);
-	if (rc <= 0) {
+	if (rc > 0)
+		note_idle_lag(f);
+	if (rc <= 0 || !room || !ensure_stream(f)) {
 		if (rc < 0)
 			lw_log(f->o.log, LW_LOG_ERR, "forward", "cannot read the store",
 			       "detail", d.detail, NULL);
@@ -453,6 +472,12 @@ static void *forward_main(void *arg)
 		if (!step(f))
 			wait_a_little(f, f->o.poll_ms);
 		save_cursor(f, 0, &saved_ms);
+		if (f->o.health != NULL) {
+			struct lw_forward_gauges g;
+
+			lw_forward_gauges(f, &g);
+			lw_health_report_lag(f->o.health, g.lag_ns / 1000000000, g.lag_events);
+		}
 	}
 	return NULL;
 }

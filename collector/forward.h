@@ -37,6 +37,7 @@
 
 struct lw_store;
 struct lw_forward;
+struct lw_health;
 
 struct lw_forward_opts {
 	const struct lw_forward_config *cfg; /* borrowed, outlives the forwarder */
@@ -44,6 +45,9 @@ struct lw_forward_opts {
 	const struct lw_log *log;            /* borrowed, may be NULL */
 	struct lw_counters *counters;        /* borrowed */
 	uint32_t poll_ms;                    /* idle poll of the store; 0 = 100 */
+	/* Borrowed, may be NULL: told the lag (lw_health_report_lag) after
+	 * every step, so a lag past forward.lag_alert raises an incident. */
+	struct lw_health *health;
 };
 
 /* What /metrics and the loss watcher read (any thread). */

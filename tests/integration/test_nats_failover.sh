@@ -28,7 +28,9 @@ timezone: UTC
 storage: {flush_interval: 200ms}
 listeners:
   - {type: tcp, address: \"127.0.0.1:0\", zone: lgwan}
-forward: {type: nats, servers: [$NATS_URLS], stream: LW, node: town-a, replicas: 3, ack_timeout: 2s}"
+metrics: {address: \"127.0.0.1:0\"}
+health: {check_interval: 1s}
+forward: {type: nats, servers: [$NATS_URLS], stream: LW, node: town-a, replicas: 3, ack_timeout: 2s, lag_alert: 4s}"
 central_yml() {
 	printf '%s\n' "data_dir: $1
 timezone: UTC
@@ -41,6 +43,12 @@ node_start edge "$edge_yml"
 node_start c1 "$(central_yml "$C1" central1)"
 node_start c2 "$(central_yml "$C2" central2)"
 port=$(awk '$1 == "tcp" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/edge.ports")
+# A gauge of the edge's /metrics.
+edge_gauge() {
+	local mport
+	mport=$(awk '$1 == "metrics" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/edge.ports")
+	curl -fsS "http://127.0.0.1:$mport/metrics" | awk -v n="$1" '$1 == n {print $2}'
+}
 # The nodes started first: they connect and create the stream once the
 # cluster is up.
 nats_start_all
@@ -77,6 +85,12 @@ wait_stored "$C1" "$SENT"
 for i in 0 1 2; do nats_stop "$i"; done
 run b 8
 sleep 10
+# The outage is visible while it lasts.
+expect_eq "$(edge_gauge lw_forward_connected)" 0 "edge connected during the outage"
+behind=$(edge_gauge lw_forward_lag_events)
+[ "$behind" -gt 0 ] || fail "edge lag during the outage: $behind events"
+lag_s=$(edge_gauge lw_forward_lag_seconds)
+[ "$lag_s" -ge 5 ] || fail "edge lag during the outage: $lag_s s"
 for i in 0 1 2; do nats_start "$i"; done
 run_wait b
 wait_stored "$EDGE" "$SENT"
@@ -104,9 +118,21 @@ wait_stored "$C1" "$edge_total" 180
 wait_stored "$C2" "$edge_total" 180
 sleep 2 # anything beyond would be a duplicate: give it time to show
 
+expect_eq "$(edge_gauge lw_forward_lag_events)" 0 "edge lag once caught up"
 node_stop edge
 node_stop c1
 node_stop c2
+
+# The marks say the same: the edge's cursor is its last seq, each central
+# node's mark for town-a too; the outage raised the lag incident.
+expect_eq "$("$LW_BIN" stats -d "$EDGE" --output json | jq -c .forward)" \
+	"{\"cursor\":$edge_total,\"behind\":0}" "edge forwarding cursor"
+for c in c1 c2; do
+	expect_eq "$("$LW_BIN" stats -d "$LW_TMP/$c" --output json | jq -c .origins)" \
+		"{\"town-a\":$edge_total}" "$c origin mark"
+done
+"$LW_BIN" incidents -d "$EDGE" list --status all --output json >"$LW_TMP/edge-incidents.json"
+grep -q logward-forward-lag "$LW_TMP/edge-incidents.json" || fail "no forward-lag incident at the edge"
 
 loggen_keys "$EDGE" >"$LW_TMP/edge.keys"
 expect_eq "$(wc -l <"$LW_TMP/edge.keys")" "$edge_total" "edge events"

@@ -29,7 +29,7 @@
  * after a quarter of ack_wait: three ack_wait periods in all, room for
  * what precedes it to be redelivered) before the gap counts as lost. */
 #define GAP_DELIVERIES 12
-#define OBSERVER_NAME "observer.name"
+#define EDGE_FIELD "labels.edge"
 
 struct origin {
 	char node[LW_STORE_ORIGIN_MAX];
@@ -185,7 +185,7 @@ static struct lw_str dup_str(struct lw_arena *a, struct lw_str s, int *oom)
 	return (struct lw_str){p, p != NULL ? s.len : 0};
 }
 
-/* Copies ev into the batch with observer.name added. 0, or -1 when out
+/* Copies ev into the batch with labels.edge added. 0, or -1 when out
  * of memory. */
 static int copy_event(struct lw_batch *b, const struct lw_event *ev,
 		      const struct origin *o)
@@ -210,16 +210,16 @@ static int copy_event(struct lw_batch *b, const struct lw_event *ev,
 	if (to->fields == NULL)
 		return -1;
 	for (uint32_t i = 0; i < ev->nfields; i++) {
-		/* The edge's own observer.name (it consumed from another
+		/* An edge's own labels.edge (it consumed from another
 		 * tier) is replaced by the nearest one. */
-		if (ev->fields[i].key.len == sizeof(OBSERVER_NAME) - 1 &&
-		    memcmp(ev->fields[i].key.ptr, OBSERVER_NAME, sizeof(OBSERVER_NAME) - 1) == 0)
+		if (ev->fields[i].key.len == sizeof(EDGE_FIELD) - 1 &&
+		    memcmp(ev->fields[i].key.ptr, EDGE_FIELD, sizeof(EDGE_FIELD) - 1) == 0)
 			continue;
 		to->fields[to->nfields].key = dup_str(a, ev->fields[i].key, &oom);
 		to->fields[to->nfields].value = dup_str(a, ev->fields[i].value, &oom);
 		to->nfields++;
 	}
-	to->fields[to->nfields].key = LW_STR_LIT(OBSERVER_NAME);
+	to->fields[to->nfields].key = LW_STR_LIT(EDGE_FIELD);
 	to->fields[to->nfields].value = dup_str(a, (struct lw_str){o->node, (uint32_t)o->len}, &oom);
 	to->nfields++;
 	if (oom) {

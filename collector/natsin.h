@@ -16,7 +16,9 @@
  * commit holding its last event (or a later mark) is done.
  *
  * Events keep every field the edge stored (zone, source address, time of
- * arrival) and gain observer.name = the edge's node name.
+ * arrival) and gain labels.edge = the edge's node name (a label beside
+ * labels.zone; observer.name is left to the decoders, which fill it with
+ * the device that logged).
  *
  * The `nats` listener in `listeners` stands for this consumer in the
  * serve's list of sources (lw_natsin_source_open: nothing to read there);

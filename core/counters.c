@@ -46,7 +46,7 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_NATS_CONSUMED] = "nats_consumed",
 	[LW_CTR_NATS_EVENTS] = "nats_events",
 	[LW_CTR_NATS_REDELIVERED] = "nats_redelivered",
-	[LW_CTR_NATS_DUPLICATES] = "nats_duplicates_dropped",
+	[LW_CTR_NATS_DUPLICATES] = "nats_duplicates",
 	[LW_CTR_NATS_REJECTED] = "nats_rejected",
 	[LW_CTR_DROPPED_ORIGIN_GAP] = "dropped_origin_gap",
 };

@@ -9,7 +9,7 @@
 # central 1 and restart it; kill -9 the edge right after a run and restart
 # it. Afterwards each central store holds exactly the edge's events, each
 # once, in the edge's order per loggen connection, with the edge's zone
-# and observer.name; the logward nodes start before the cluster and
+# and labels.edge; the logward nodes start before the cluster and
 # create the stream when it comes up; the edge holds every message of the runs it was not
 # killed in; `verify` passes on all three stores.
 . "$(dirname "$0")/lib.sh"
@@ -150,8 +150,8 @@ for c in c1 c2; do
 		sort -s -k1,2 "$LW_TMP/$f.keys" >"$LW_TMP/$f.byconn"
 	done
 	cmp -s "$LW_TMP/edge.byconn" "$LW_TMP/$c.byconn" || fail "$c differs from the edge (events or per-connection order)"
-	expect_eq "$("$LW_BIN" query -d "$dir" --output json | jq -r 'select(.observer.name != "town-a" or .labels.zone != "lgwan") | 1' | wc -l)" 0 \
-		"$c events without observer.name town-a or zone lgwan"
+	expect_eq "$("$LW_BIN" query -d "$dir" --output json | jq -r 'select(.labels.edge != "town-a" or .labels.zone != "lgwan") | 1' | wc -l)" 0 \
+		"$c events without labels.edge town-a or zone lgwan"
 	"$LW_BIN" verify -d "$dir" >/dev/null || fail "verify failed on $c"
 done
 "$LW_BIN" verify -d "$EDGE" >/dev/null || fail "verify failed on the edge"

@@ -75,7 +75,7 @@ Test(metrics, every_counter_once_with_one_help_per_family)
 	cr_expect_eq(occurrences(out.data, "# HELP lw_dropped_total "), 1);
 	cr_expect_eq(occurrences(out.data, "# TYPE lw_connections_total counter\n"), 1);
 	cr_expect_eq(occurrences(out.data, "# TYPE lw_notify_total counter\n"), 1);
-	cr_expect_eq(occurrences(out.data, "lw_dropped_total{"), 7);
+	cr_expect_eq(occurrences(out.data, "lw_dropped_total{"), 9);
 	lw_buf_release(&out);
 }
 

@@ -308,6 +308,15 @@ static void reject(struct lw_natsin *n, natsMsg *msg, const char *why)
 	natsMsg_Destroy(msg);
 }
 
+/* 1 when subject is exactly "<prefix>.<node>". */
+static int subject_is(const char *subject, const char *prefix, const char *node)
+{
+	size_t lp = strlen(prefix);
+
+	return subject != NULL && strncmp(subject, prefix, lp) == 0 &&
+	       subject[lp] == '.' && strcmp(subject + lp + 1, node) == 0;
+}
+
 /* One message (taken). LW_OK, or LW_ECLOSED when stopping. */
 static int take(struct lw_natsin *n, natsMsg *msg)
 {
@@ -330,6 +339,12 @@ static int take(struct lw_natsin *n, natsMsg *msg)
 	if (natsMsgHeader_Get(msg, "Logward-Node", &node) != NATS_OK || node == NULL ||
 	    !node_ok(node, strlen(node))) {
 		reject(n, msg, "no valid Logward-Node header");
+		return LW_OK;
+	}
+	if (!subject_is(natsMsg_GetSubject(msg), n->o.lc->subject, node)) {
+		/* The servers' publish permissions bind an edge to its subject:
+		 * a header naming another edge is refused, not believed. */
+		reject(n, msg, "Logward-Node does not match the subject");
 		return LW_OK;
 	}
 	rc = lw_segment_decode(n->dec, natsMsg_GetData(msg),

@@ -5,7 +5,8 @@
  *
  * Each message carries a run of one edge's events (a segment value whose
  * header id is the origin seq of its first event, Logward-Node naming the
- * edge). The consumer keeps, per origin node, the next origin seq it
+ * edge, which must be the subject's last token: the servers' publish
+ * permissions bind an edge's credentials to its subject). The consumer keeps, per origin node, the next origin seq it
  * handed to the writer; the store keeps the one committed (store/relay.h,
  * written in the commit's transaction). Events below the mark are
  * duplicates (a redelivery, a resend) and dropped; a message that starts

@@ -268,6 +268,37 @@ static int load_segment(struct lw_forward *f, struct lw_diag *diag)
 	return 1;
 }
 
+/* Room kept for the headers of a message. */
+#define MESSAGE_HEADROOM 512
+
+static size_t max_payload(struct lw_forward *f)
+{
+	int64_t m = natsConnection_GetMaxPayload(f->nc);
+
+	return m > 0 ? (size_t)m : 1024 * 1024; /* the servers' default */
+}
+
+/* Events [start, *end) of the decoded segment, at most up to limit and
+ * message_size raw bytes (the event that reaches it included), sealed. */
+static int build_chunk(struct lw_forward *f, const struct lw_event *evs,
+		       uint32_t start, uint32_t limit, uint32_t *end,
+		       struct lw_segment_sealed *sealed, struct lw_diag *diag)
+{
+	uint32_t i;
+	int rc;
+
+	lw_segment_builder_reset(f->chunk);
+	for (i = start; i < limit; i++) {
+		if (i > start && lw_segment_builder_raw_bytes(f->chunk) >= f->o.cfg->message_bytes)
+			break;
+		rc = lw_segment_builder_add(f->chunk, &evs[i]);
+		if (rc != LW_OK)
+			return lw_diag_set(diag, rc, NULL, 0, 0, "chunk: cannot add an event");
+	}
+	*end = i;
+	return lw_segment_builder_seal(f->chunk, sealed, diag);
+}
+
 /* Builds and publishes the next message from f->pos. LW_OK (published),
  * LW_EFULL (libnats refused it now: retry later) or another lw_err. */
 static int publish_next(struct lw_forward *f, struct lw_diag *diag)
@@ -284,17 +315,24 @@ static int publish_next(struct lw_forward *f, struct lw_diag *diag)
 
 	evs = lw_segment_decoder_events(f->dec, &n);
 	start = (uint32_t)(f->pos - f->dec_first);
-	lw_segment_builder_reset(f->chunk);
-	for (i = start; i < n; i++) {
-		if (i > start && lw_segment_builder_raw_bytes(f->chunk) >= f->o.cfg->message_bytes)
-			break;
-		rc = lw_segment_builder_add(f->chunk, &evs[i]);
+	for (;;) {
+		rc = build_chunk(f, evs, start, n, &i, &sealed, diag);
 		if (rc != LW_OK)
-			return lw_diag_set(diag, rc, NULL, 0, 0, "chunk: cannot add an event");
+			return rc;
+		/* The server refuses a message over its max payload: fewer
+		 * events (the same choice again on a resend: same ids). */
+		if (sealed.value_len + MESSAGE_HEADROOM <= max_payload(f))
+			break;
+		if (i - start > 1) {
+			n = start + (i - start) / 2;
+			continue;
+		}
+		lw_counters_add(f->o.counters, LW_CTR_DROPPED_FORWARD, 1);
+		lw_log(f->o.log, LW_LOG_ERR, "forward",
+		       "an event is larger than the servers' max payload: not forwarded", NULL);
+		f->pos++;
+		return LW_OK;
 	}
-	rc = lw_segment_builder_seal(f->chunk, &sealed, diag);
-	if (rc != LW_OK)
-		return rc;
 	sealed.hdr.id = f->pos;
 	lw_segment_header_write(&sealed.hdr, sealed.value);
 	snprintf(id, sizeof(id), "%s.%" PRIu64 ".%u", f->o.cfg->node, f->pos, i - start);

@@ -30,6 +30,10 @@
  * what precedes it to be redelivered) before the gap counts as lost. */
 #define GAP_DELIVERIES 12
 #define EDGE_FIELD "labels.edge"
+/* Largest raw (decompressed) message accepted: forward.message_size's
+ * bound (768 KiB) plus the last event, which may pass it (a listener's
+ * max_message_size is at most 16 MiB). Far below the decoder's 1 GiB. */
+#define NATSIN_MAX_RAW (24u << 20)
 
 struct origin {
 	char node[LW_STORE_ORIGIN_MAX];
@@ -347,8 +351,16 @@ static int take(struct lw_natsin *n, natsMsg *msg)
 		reject(n, msg, "Logward-Node does not match the subject");
 		return LW_OK;
 	}
-	rc = lw_segment_decode(n->dec, natsMsg_GetData(msg),
-			       (size_t)natsMsg_GetDataLength(msg), &hdr, &d);
+	/* An edge never sends more than forward.message_size (at most
+	 * 768 KiB raw): a header claiming more would make this node
+	 * decompress up to the decoder's 1 GiB ceiling. */
+	rc = lw_segment_header_parse(natsMsg_GetData(msg),
+				     (size_t)natsMsg_GetDataLength(msg), &hdr, &d);
+	if (rc == LW_OK && hdr.raw_size > NATSIN_MAX_RAW)
+		rc = lw_diag_set(&d, LW_ETOOBIG, NULL, 0, 0, "raw size over 24 MiB");
+	if (rc == LW_OK)
+		rc = lw_segment_decode(n->dec, natsMsg_GetData(msg),
+				       (size_t)natsMsg_GetDataLength(msg), &hdr, &d);
 	if (rc != LW_OK) {
 		reject(n, msg, d.detail[0] ? d.detail : lw_strerror(rc));
 		return LW_OK;

@@ -95,7 +95,7 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_NATS_DUPLICATES] = "Events a central node dropped because their (origin node, origin seq) was already stored.",
 	[LW_CTR_NATS_REJECTED] = "Stream messages that are not an edge's events (missing Logward-Node, bad payload): acknowledged and dropped.",
 	[LW_CTR_DROPPED_ORIGIN_GAP] = "Origin seqs a central node never received and stopped waiting for after repeated redeliveries (an edge lost them).",
-	[LW_CTR_DROPPED_FORWARD] = "Events retention deleted (storage.max_bytes, the disk would fill) before the stream acknowledged them: lost for the central nodes.",
+	[LW_CTR_DROPPED_FORWARD] = "Events an edge could not forward: deleted by retention (storage.max_bytes, the disk would fill) before the stream acknowledged them, or larger alone than the servers' max payload.",
 };
 
 const char *lw_counter_name(enum lw_counter id)

@@ -50,7 +50,7 @@ enum lw_counter {
 	LW_CTR_FORWARD_FAILED,  /* edge: publishes that failed or timed out */
 	LW_CTR_FORWARD_RESENDS, /* edge: times it resent from the cursor after a failure */
 	LW_CTR_FORWARD_RECONNECTS, /* edge: reconnections to a NATS server */
-	LW_CTR_DROPPED_FORWARD, /* edge: events retention (max_bytes) deleted before they were acknowledged */
+	LW_CTR_DROPPED_FORWARD, /* edge: events not forwarded: retention (max_bytes) deleted them first, or one alone passes the max payload */
 	LW_CTR_NATS_CONSUMED,   /* central: stream messages taken (redeliveries included) */
 	LW_CTR_NATS_EVENTS,     /* central: events from the stream handed to the writer */
 	LW_CTR_NATS_REDELIVERED, /* central: messages the stream delivered more than once */

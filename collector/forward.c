@@ -34,7 +34,7 @@ struct lw_forward {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	int stopping, woken, connected;
+	int stopping, connected;
 	/* Under mu: the ring of messages in flight, the acknowledged
 	 * prefix (cursor) and a failure that makes the loop resend. */
 	struct inflight *ring;
@@ -146,12 +146,15 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 			x->state = 1;
 		} else {
 			x->state = -1;
+			if (!f->failed && pae != NULL)
+				lw_log(f->o.log, LW_LOG_WARNING, "forward",
+				       "publish not acknowledged; resending from the cursor",
+				       "error", natsStatus_GetText(pae->Err), NULL);
 			f->failed = 1;
 			lw_counters_add(f->o.counters, LW_CTR_FORWARD_FAILED, 1);
 		}
 		break;
 	}
-	(void)pae;
 	advance(f);
 	pthread_cond_signal(&f->cond);
 	pthread_mutex_unlock(&f->mu);
@@ -410,9 +413,8 @@ static void wait_a_little(struct lw_forward *f, uint32_t ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&f->mu);
-	if (!f->stopping && !f->woken)
+	if (!f->stopping)
 		pthread_cond_timedwait(&f->cond, &f->mu, &ts);
-	f->woken = 0;
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -568,16 +570,6 @@ fail:
 	free(f->ring);
 	free(f);
 	return rc;
-}
-
-void lw_forward_wake(struct lw_forward *f)
-{
-	if (f == NULL)
-		return;
-	pthread_mutex_lock(&f->mu);
-	f->woken = 1;
-	pthread_cond_signal(&f->cond);
-	pthread_mutex_unlock(&f->mu);
 }
 
 void lw_forward_gauges(struct lw_forward *f, struct lw_forward_gauges *g)

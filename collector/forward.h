@@ -1,5 +1,6 @@
 /* The edge forwarder (prefix lw_forward): a thread that reads what the
- * store committed, in seq order from the forwarding cursor
+ * store committed (it polls the store's seq every 100 ms when idle), in
+ * seq order from the forwarding cursor
  * (store/relay.h), and publishes it to a NATS JetStream stream, so a
  * central node (collector/natsin.h) stores the same events. docs/scale-out.md.
  *
@@ -64,8 +65,6 @@ struct lw_forward_gauges {
  * long as it runs). LW_ENOMEM, LW_EINVAL (TLS or credentials files). */
 int lw_forward_start(const struct lw_forward_opts *opts, struct lw_forward **out,
 		     struct lw_diag *diag);
-/* Wakes the thread after a commit (any thread; cheap). */
-void lw_forward_wake(struct lw_forward *f);
 void lw_forward_gauges(struct lw_forward *f, struct lw_forward_gauges *out);
 /* Waits up to grace_ms for what is in flight, stores the cursor, closes
  * the connection and joins the thread. NULL allowed. */

@@ -20,6 +20,9 @@ need jq
 need curl
 need python3
 
+# NATS_FAILOVER_SECONDS (default 8) sets how long each loggen run lasts:
+# the suite runs the short version, a longer run is the same test.
+RUN_S=${NATS_FAILOVER_SECONDS:-8}
 nats_cluster 3
 
 EDGE="$LW_TMP/edge" C1="$LW_TMP/c1" C2="$LW_TMP/c2"
@@ -72,7 +75,7 @@ run_wait() {
 }
 
 # 1. One NATS server killed and restarted while events flow.
-run a 8
+run a "$RUN_S"
 sleep 3
 nats_stop 1 KILL
 sleep 2
@@ -83,7 +86,7 @@ wait_stored "$C1" "$SENT"
 
 # 2. Every NATS server stopped for 10 s; the edge keeps collecting.
 for i in 0 1 2; do nats_stop "$i"; done
-run b 8
+run b "$RUN_S"
 sleep 10
 # The outage is visible while it lasts.
 expect_eq "$(edge_gauge lw_forward_connected)" 0 "edge connected during the outage"
@@ -97,7 +100,7 @@ wait_stored "$EDGE" "$SENT"
 wait_stored "$C1" "$SENT" 180
 
 # 3. Central 1 killed while events flow, restarted.
-run c 8
+run c "$RUN_S"
 sleep 3
 node_stop c1 KILL
 sleep 2

@@ -18,6 +18,7 @@
 #include "bench/sink.h"
 #include "bench/sys.h"
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/config.h"
 #include "core/err.h"
 
@@ -63,6 +64,17 @@ static const char usage_text[] =
 "                        each gets \" seq=CCCC-NNNNNNNNNNNN\" appended\n"
 "      --ring N          distinct messages rendered per thread (16384)\n"
 "      --hosts N         distinct host names in templates (64)\n"
+"      --sources N       distinct attacker addresses over the run (0: the\n"
+"                        templates' own, rendered once); each template\n"
+"                        attacker gets the next of N addresses in\n"
+"                        240.0.0.0/4, every one before any repeats\n"
+"      --slow-attackers K  with --sources: K addresses (203.0.113.200 and\n"
+"                        on) each send --slow-attempts failed SSH logins\n"
+"                        on connection 0, spread evenly over the run, for\n"
+"                        a receiver to find (reported in the JSON)\n"
+"      --slow-attempts A attempts per slow attacker (default 12)\n"
+"      --slow-span N     spread them over connection 0's first N messages\n"
+"                        (default: all it sends)\n"
 "      --seed N          template randomness (default 1; same seed, same\n"
 "                        messages)\n"
 "      --batch-bytes B   stream bytes per send call (256KiB)\n"
@@ -108,7 +120,8 @@ enum opt_id {
 	OPT_REPLAY, OPT_RING, OPT_HOSTS, OPT_SEED, OPT_BATCH_BYTES, OPT_BATCH,
 	OPT_SNDBUF, OPT_RCVBUF, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_INSECURE, OPT_TLS_SNI, OPT_IDLE, OPT_STAY, OPT_NO_VERIFY,
-	OPT_MAX_CONNS, OPT_PORT_FILE,
+	OPT_MAX_CONNS, OPT_PORT_FILE, OPT_SOURCES, OPT_SLOW, OPT_SLOW_ATTEMPTS,
+	OPT_SLOW_SPAN,
 };
 
 static const struct option long_opts[] = {
@@ -127,6 +140,10 @@ static const struct option long_opts[] = {
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "ring", required_argument, NULL, OPT_RING },
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "sources", required_argument, NULL, OPT_SOURCES },
+	{ "slow-attackers", required_argument, NULL, OPT_SLOW },
+	{ "slow-attempts", required_argument, NULL, OPT_SLOW_ATTEMPTS },
+	{ "slow-span", required_argument, NULL, OPT_SLOW_SPAN },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
 	{ "batch", required_argument, NULL, OPT_BATCH },
@@ -156,6 +173,8 @@ struct opts {
 	const char *target;
 	unsigned long connections, threads, ring, hosts, batch_msgs, max_conns;
 	uint64_t count, duration_ms, idle_ms, seed, batch_bytes, sndbuf, rcvbuf;
+	uint64_t sources, slow_span;
+	unsigned long slow, slow_attempts;
 	double rate;
 	int have_count, have_duration, have_framing;
 	const char *format, *framing, *replay, *port_file;
@@ -290,6 +309,27 @@ parse_num_opt(int c, const char *arg, struct opts *o)
 		if (parse_ulong(arg, 1, 100000, &o->hosts))
 			return usage_error("--hosts: '%s' is not 1..100000", arg);
 		return EXIT_OK;
+	case OPT_SOURCES:
+		if (parse_amount(arg, &d) || !is_whole(d) || d < 1 ||
+		    d > (double)LW_MSGGEN_MAX_SOURCES)
+			return usage_error("--sources: '%s' is not 1..%llu", arg,
+					   (unsigned long long)LW_MSGGEN_MAX_SOURCES);
+		o->sources = (uint64_t)d;
+		return EXIT_OK;
+	case OPT_SLOW:
+		if (parse_ulong(arg, 1, LW_SENDER_MAX_SLOW, &o->slow))
+			return usage_error("--slow-attackers: '%s' is not 1..%d", arg,
+					   LW_SENDER_MAX_SLOW);
+		return EXIT_OK;
+	case OPT_SLOW_ATTEMPTS:
+		if (parse_ulong(arg, 1, 10000, &o->slow_attempts))
+			return usage_error("--slow-attempts: '%s' is not 1..10000", arg);
+		return EXIT_OK;
+	case OPT_SLOW_SPAN:
+		if (parse_amount(arg, &d) || !is_whole(d) || d < 1)
+			return usage_error("--slow-span: '%s' is not a message count", arg);
+		o->slow_span = (uint64_t)d;
+		return EXIT_OK;
 	case OPT_SEED:
 		if (parse_amount(arg, &d) || !is_whole(d) || d > 9e15)
 			return usage_error("--seed: '%s' is not a number", arg);
@@ -355,6 +395,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	o->connections = 1;
 	o->ring = DEFAULT_RING;
 	o->hosts = DEFAULT_HOSTS;
+	o->slow_attempts = 12;
 	o->seed = 1;
 	o->batch_bytes = DEFAULT_BATCH_BYTES;
 	o->batch_msgs = DEFAULT_BATCH_MSGS;
@@ -449,6 +490,22 @@ build_sender_cfg(const struct opts *o, struct lw_sender_cfg *cfg)
 	cfg->batch_bytes = (size_t)o->batch_bytes;
 	cfg->batch_msgs = (unsigned)o->batch_msgs;
 	cfg->sndbuf = (int)o->sndbuf;
+	cfg->gen.sources = o->replay ? 0 : o->sources;
+	if (o->sources && o->replay)
+		return usage_error("--sources applies to the templates, not --replay");
+	if (o->slow && !o->sources)
+		return usage_error("--slow-attackers needs --sources (the templates' own "
+				   "attackers would share their addresses)");
+	cfg->slow = (unsigned)o->slow;
+	cfg->slow_attempts = (unsigned)o->slow_attempts;
+	cfg->slow_span = o->slow_span;
+	if (cfg->slow && cfg->count == 0 && cfg->slow_span == 0) {
+		if (cfg->rate <= 0)
+			return usage_error("--slow-attackers with --duration needs --rate "
+					   "or --slow-span");
+		cfg->slow_span = (uint64_t)(cfg->rate / cfg->connections *
+					    (double)cfg->duration_ms / 1000.0);
+	}
 	return EXIT_OK;
 }
 
@@ -492,7 +549,7 @@ print_send_report(const struct opts *o, const struct lw_sender_cfg *cfg,
 		      "\"format\":\"%s\",\"target\":",
 		      lw_netaddr_transport_name(cfg->addr.transport),
 		      lw_msggen_framing_name(cfg->gen.framing), format);
-	lw_buf_json_string(&b, where, strlen(where));
+	lw_escape_json_string(&b, where, strlen(where));
 	lw_buf_printf(&b, ",\"connections\":%u,\"connected\":%u,\"threads\":%u,"
 		      "\"sent\":%llu,\"bytes\":%llu,\"elapsed\":%.6f,\"rate\":%.1f,"
 		      "\"bytes_per_sec\":%.1f,\"target_rate\":%.1f,\"errors\":%llu,"
@@ -503,9 +560,21 @@ print_send_report(const struct opts *o, const struct lw_sender_cfg *cfg,
 		      rate_of(res->bytes, res->elapsed), cfg->rate,
 		      (unsigned long long)res->errors, res->stopped ? "true" : "false");
 	if (res->first_error[0])
-		lw_buf_json_string(&b, res->first_error, strlen(res->first_error));
+		lw_escape_json_string(&b, res->first_error, strlen(res->first_error));
 	else
 		lw_buf_puts(&b, "null");
+	if (cfg->gen.sources) {
+		lw_buf_printf(&b, ",\"sources\":%llu,\"slow_attempts\":%u,\"slow_sent\":%llu,"
+			      "\"slow_attackers\":[", (unsigned long long)cfg->gen.sources,
+			      cfg->slow_attempts, (unsigned long long)res->slow_sent);
+		for (unsigned j = 0; j < cfg->slow; j++) {
+			char ip[32];
+
+			lw_sender_slow_address(j, ip, sizeof(ip));
+			lw_buf_printf(&b, "%s\"%s\"", j ? "," : "", ip);
+		}
+		lw_buf_puts(&b, "]");
+	}
 	lw_buf_puts(&b, "}\n");
 	if (!b.oom)
 		fwrite(b.data, 1, b.len, stdout);
@@ -555,7 +624,7 @@ print_sink_report(const struct opts *o, const struct lw_sink_cfg *cfg,
 	lw_buf_init(&b);
 	lw_buf_printf(&b, "{\"mode\":\"sink\",\"transport\":\"%s\",\"framing\":\"%s\",\"listen\":",
 		      lw_netaddr_transport_name(cfg->addr.transport), framings[cfg->framing]);
-	lw_buf_json_string(&b, where, strlen(where));
+	lw_escape_json_string(&b, where, strlen(where));
 	lw_buf_printf(&b, ",\"messages\":%llu,\"bytes\":%llu,\"elapsed\":%.6f,\"rate\":%.1f,"
 		      "\"bytes_per_sec\":%.1f,\"connections\":%u,\"rejected\":%u,"
 		      "\"verified\":%s,\"unique\":%llu,\"duplicates\":%llu,\"missing\":%llu,"
@@ -573,7 +642,7 @@ print_sink_report(const struct opts *o, const struct lw_sink_cfg *cfg,
 		      (unsigned long long)res->kernel_drops, (unsigned long long)res->io_errors,
 		      res->stopped ? "true" : "false");
 	if (res->first_error[0])
-		lw_buf_json_string(&b, res->first_error, strlen(res->first_error));
+		lw_escape_json_string(&b, res->first_error, strlen(res->first_error));
 	else
 		lw_buf_puts(&b, "null");
 	lw_buf_puts(&b, "}\n");

@@ -72,6 +72,9 @@ static const char *const cron_cmds[] = {
 struct gen {
 	struct rng r;
 	unsigned hosts;
+	int sources;        /* attacker addresses are placeholders */
+	size_t msg_start;   /* where the message being rendered starts */
+	size_t src_rel;     /* its placeholder, relative to msg_start, or NO */
 };
 
 static void
@@ -90,6 +93,14 @@ put_any_ip(struct lw_buf *b, struct gen *g)
 
 	if (rng_below(&g->r, 2) == 0) {
 		put_internal_ip(b, g);
+		return;
+	}
+	if (g->sources) {
+		char ph[LW_MSGGEN_SRC_LEN];
+
+		lw_msggen_source(ph, 0);
+		g->src_rel = b->len - g->msg_start;
+		lw_buf_append(b, ph, LW_MSGGEN_SRC_LEN);
 		return;
 	}
 	lw_buf_printf(b, "%s%u", PICK(&g->r, ext), 1 + rng_below(&g->r, 254));
@@ -323,6 +334,8 @@ render_message(struct lw_buf *b, struct gen *g, const struct lw_msggen_clock *cl
 	size_t start = b->len;
 	unsigned pid = 300 + rng_below(&g->r, 65000);
 
+	g->msg_start = start;
+	g->src_rel = (size_t)-1;
 	lw_buf_printf(b, "<%u>", t->pri);
 	if (fmt == LW_MSGGEN_RFC5424)
 		lw_buf_puts(b, "1 ");
@@ -398,6 +411,7 @@ lw_msggen_ring_build(struct lw_msggen_ring *ring, const struct lw_msggen_cfg *cf
 	ring->framing = cfg->framing;
 	g.r.s = cfg->seed * 0x9E3779B97F4A7C15ULL + 1; /* never 0 */
 	g.hosts = cfg->hosts ? cfg->hosts : 1;
+	g.sources = cfg->sources > 0 && replay == NULL;
 	lw_msggen_clock_init(&clk, cfg->format);
 	lw_msggen_clock_update(&clk, &ts);
 
@@ -408,6 +422,7 @@ lw_msggen_ring_build(struct lw_msggen_ring *ring, const struct lw_msggen_cfg *cf
 		size_t ts_rel = 0, seq_rel = 0, moff, off = out.len;
 
 		lw_buf_reset(&msg);
+		g.src_rel = (size_t)-1;
 		if (replay)
 			render_replay(&msg, replay, i, &seq_rel);
 		else
@@ -424,6 +439,8 @@ lw_msggen_ring_build(struct lw_msggen_ring *ring, const struct lw_msggen_cfg *cf
 		ring->slots[i].ts_at = replay ? LW_MSGGEN_NO_TS
 					      : (uint32_t)(off + moff + ts_rel);
 		ring->slots[i].seq_at = (uint32_t)(off + moff + seq_rel);
+		ring->slots[i].src_at = g.src_rel == (size_t)-1 ? LW_MSGGEN_NO_SRC :
+			(uint32_t)(off + moff + g.src_rel);
 		if (ring->slots[i].len > ring->max_frame)
 			ring->max_frame = ring->slots[i].len;
 	}
@@ -438,6 +455,43 @@ fail:
 	lw_buf_release(&msg);
 	free(ring->slots);
 	ring->slots = NULL;
+	return rc;
+}
+
+int
+lw_msggen_render_attempt(struct lw_buf *out, const struct lw_msggen_cfg *cfg,
+			 const char *ip, unsigned port, const char *host,
+			 size_t *ts_at, size_t *seq_at)
+{
+	struct lw_msggen_clock clk;
+	struct lw_buf msg;
+	struct timespec now = { .tv_sec = time(NULL), .tv_nsec = 0 };
+	size_t ts_rel, seq_rel, moff, off = out->len;
+
+	lw_buf_init(&msg);
+	lw_msggen_clock_init(&clk, cfg->format);
+	lw_msggen_clock_update(&clk, &now);
+	lw_buf_printf(&msg, "<38>%s", cfg->format == LW_MSGGEN_RFC5424 ? "1 " : "");
+	ts_rel = msg.len;
+	lw_buf_append(&msg, clk.text, clk.len);
+	if (cfg->format == LW_MSGGEN_RFC5424) {
+		lw_buf_printf(&msg, " %s sshd %u - [lwbench@32473 seq=\"", host, port);
+		seq_rel = msg.len;
+		lw_buf_append(&msg, seq_placeholder, LW_MSGGEN_SEQ_LEN);
+		lw_buf_printf(&msg, "\"] Failed password for root from %s port %u ssh2", ip, port);
+	} else {
+		lw_buf_printf(&msg, " %s sshd[%u]: Failed password for root from %s port %u ssh2 seq=",
+			      host, port, ip, port);
+		seq_rel = msg.len;
+		lw_buf_append(&msg, seq_placeholder, LW_MSGGEN_SEQ_LEN);
+	}
+	int rc;
+
+	moff = frame_message(out, msg.data, msg.len, cfg->framing);
+	*ts_at = off + moff + ts_rel;
+	*seq_at = off + moff + seq_rel;
+	rc = out->oom || msg.oom ? LW_ENOMEM : LW_OK;
+	lw_buf_release(&msg);
 	return rc;
 }
 

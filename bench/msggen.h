@@ -29,6 +29,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
+
 struct lw_diag;
 
 #define LW_MSGGEN_SEQ_LEN 17       /* "CCCC-NNNNNNNNNNNN" */
@@ -37,6 +39,12 @@ struct lw_diag;
 #define LW_MSGGEN_MAX_MSG 65000    /* fits one UDP datagram with headroom */
 #define LW_MSGGEN_TS_MAX 32        /* "2026-11-27T12:30:05.123456+09:00" */
 #define LW_MSGGEN_NO_TS UINT32_MAX
+#define LW_MSGGEN_NO_SRC UINT32_MAX
+/* --sources: attacker addresses are A.B.C.D with A in 240..255 (the
+ * reserved 240.0.0.0/4, never a real host) and B, C, D in 100..255, so
+ * every one is 15 characters wide and is patched in place. */
+#define LW_MSGGEN_SRC_LEN 15
+#define LW_MSGGEN_MAX_SOURCES (16ULL * 156 * 156 * 156)
 
 enum lw_msggen_format {
 	LW_MSGGEN_RFC3164 = 0,
@@ -54,6 +62,7 @@ struct lw_msggen_slot {
 	uint32_t len;    /* frame length, framing included */
 	uint32_t ts_at;  /* timestamp offset in buf, or LW_MSGGEN_NO_TS */
 	uint32_t seq_at; /* sequence field offset in buf */
+	uint32_t src_at; /* attacker address offset (sources), or LW_MSGGEN_NO_SRC */
 };
 
 struct lw_msggen_ring {
@@ -80,6 +89,10 @@ struct lw_msggen_cfg {
 	size_t ring;        /* messages rendered from templates */
 	unsigned hosts;     /* distinct host names */
 	uint64_t seed;      /* same seed, same ring */
+	/* 0: attacker addresses from the RFC 5737 blocks, rendered once.
+	 * N: every attacker address is a placeholder the send loop patches
+	 * with one of N distinct addresses (lw_msggen_patch_src). */
+	uint64_t sources;
 };
 
 /* The timestamp text patched into every message; one per thread. */
@@ -154,6 +167,46 @@ lw_msggen_patch(struct lw_msggen_ring *ring, size_t i,
 	memcpy(ring->buf + s->seq_at, seq, LW_MSGGEN_SEQ_LEN);
 	(void)lw_msggen_seq_next(seq);
 }
+
+/* Writes source number <n> (< LW_MSGGEN_MAX_SOURCES) into <out>
+ * (LW_MSGGEN_SRC_LEN bytes, no NUL): 240.100.100.100, 240.100.100.101 ... */
+static inline void
+lw_msggen_source(char *out, uint64_t n)
+{
+	unsigned o[4];
+
+	for (int i = 3; i > 0; i--) {
+		o[i] = 100 + (unsigned)(n % 156);
+		n /= 156;
+	}
+	o[0] = 240 + (unsigned)(n % 16);
+	for (int i = 0; i < 4; i++) {
+		out[4 * i] = (char)('0' + o[i] / 100);
+		out[4 * i + 1] = (char)('0' + o[i] / 10 % 10);
+		out[4 * i + 2] = (char)('0' + o[i] % 10);
+		if (i < 3)
+			out[4 * i + 3] = '.';
+	}
+}
+
+/* Patches slot <i>'s attacker address (if it has one) with source <n>. */
+static inline void
+lw_msggen_patch_src(struct lw_msggen_ring *ring, size_t i, uint64_t n)
+{
+	const struct lw_msggen_slot *s = &ring->slots[i];
+
+	if (s->src_at != LW_MSGGEN_NO_SRC)
+		lw_msggen_source(ring->buf + s->src_at, n);
+}
+
+/* One message of a slow attacker: "Failed password for root from <ip>
+ * port <port> ssh2" from sshd on <host>, framed for cfg (format and
+ * framing), with placeholders for the timestamp and the sequence field
+ * (their offsets in *ts_at, *seq_at), into out (appended). LW_OK or
+ * LW_ENOMEM. */
+int lw_msggen_render_attempt(struct lw_buf *out, const struct lw_msggen_cfg *cfg,
+			     const char *ip, unsigned port, const char *host,
+			     size_t *ts_at, size_t *seq_at);
 
 const char *lw_msggen_format_name(enum lw_msggen_format f);
 const char *lw_msggen_framing_name(enum lw_msggen_framing f);

@@ -46,6 +46,7 @@ struct conn {
 	int fd;
 	struct lw_benchtls_conn *tls;
 	uint64_t remaining;         /* messages still to send on this connection */
+	uint64_t msgs;              /* messages sent on it so far */
 	int done;
 	char seq[LW_MSGGEN_SEQ_LEN];
 };
@@ -69,6 +70,18 @@ struct worker {
 
 	double rate, tokens, burst; /* msgs/s for this thread; 0: unlimited */
 	int64_t refill_ns;
+
+	/* --sources: the next attacker address is (src_base + src_k * P) mod
+	 * sources, which visits every address once before any repeats */
+	uint64_t src_base, src_k;
+	/* slow attackers (worker 0, connection 0): their messages, and when
+	 * each attempt is due (connection 0's message count), in order */
+	struct lw_buf attempts;
+	size_t *att_off, *att_ts, *att_seq, *att_len;
+	uint64_t *due;
+	unsigned *due_who;
+	unsigned ndue, next_due;
+	uint64_t slow_sent;
 
 	uint64_t sent, bytes, errors;
 	unsigned connected;
@@ -213,6 +226,67 @@ conn_fail(struct worker *w, struct conn *c, const char *what, int errnum)
 	c->done = 1;
 }
 
+/* A prime: coprime with every source count below it, so the stride
+ * walks all of them. */
+#define SRC_STRIDE 2654435761ULL
+
+static void
+patch(struct worker *w, size_t i, struct conn *c)
+{
+	uint64_t n = w->cfg->gen.sources;
+
+	lw_msggen_patch(&w->ring, i, &w->clock, c->seq);
+	if (n > 0) {
+		uint64_t stride = n % SRC_STRIDE ? SRC_STRIDE % n : 1;
+
+		lw_msggen_patch_src(&w->ring, i, (w->src_base + w->src_k * stride) % n);
+		w->src_k++;
+	}
+}
+
+void
+lw_sender_slow_address(unsigned j, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "203.0.113.%u", 200 + j);
+}
+
+/* Sends slow attempt `who` on c now (clock and seq patched in). */
+static void
+send_attempt(struct worker *w, struct conn *c, unsigned who)
+{
+	char *m = w->attempts.data + w->att_off[who];
+	struct iovec iov = { .iov_base = m, .iov_len = w->att_len[who] };
+	size_t written;
+	int e;
+
+	memcpy(w->attempts.data + w->att_ts[who], w->clock.text, w->clock.len);
+	memcpy(w->attempts.data + w->att_seq[who], c->seq, LW_MSGGEN_SEQ_LEN);
+	(void)lw_msggen_seq_next(c->seq);
+	if (lw_netaddr_socktype(w->cfg->addr.transport) == SOCK_STREAM) {
+		e = write_all(c, &iov, 1, &written);
+	} else {
+		while (send(c->fd, m, iov.iov_len, 0) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				lw_sys_sleep_ns(SLEEP_MIN_NS);
+				continue;
+			}
+			break;
+		}
+		e = 0;
+	}
+	if (e != 0) {
+		conn_fail(w, c, "send", e);
+		return;
+	}
+	w->sent++;
+	w->slow_sent++;
+	w->bytes += iov.iov_len;
+	c->msgs++;
+	c->remaining--;
+}
+
 /* One stream batch: up to <limit> messages and about batch_bytes, as one
  * or two iovecs (two when the batch wraps around the ring's end). */
 static uint64_t
@@ -228,7 +302,7 @@ send_stream(struct worker *w, struct conn *c, uint64_t limit)
 	if (limit > r->n)
 		limit = r->n; /* a slot must not be patched twice per batch */
 	while (k < limit && bytes < max_bytes) {
-		lw_msggen_patch(r, i, &w->clock, c->seq);
+		patch(w, i, c);
 		bytes += r->slots[i].len;
 		k++;
 		if (++i == r->n)
@@ -283,7 +357,7 @@ send_dgram(struct worker *w, struct conn *c, uint64_t limit)
 		limit = r->n;
 	n = (unsigned)limit;
 	for (unsigned j = 0; j < n; j++) {
-		lw_msggen_patch(r, i, &w->clock, c->seq);
+		patch(w, i, c);
 		w->iov[j].iov_base = r->buf + r->slots[i].off;
 		w->iov[j].iov_len = r->slots[i].len;
 		if (++i == r->n)
@@ -377,10 +451,30 @@ worker_loop(struct worker *w)
 				if ((double)k > w->tokens)
 					k = (uint64_t)w->tokens;
 			}
+			if (w->ndue > 0 && c == &w->conns[0]) {
+				/* A slow attempt due now goes first; the batch
+				 * stops where the next one is due. */
+				while (w->next_due < w->ndue && !c->done &&
+				       c->msgs >= w->due[w->next_due] && c->remaining > 0) {
+					send_attempt(w, c, w->due_who[w->next_due++]);
+					if (w->rate > 0)
+						w->tokens -= 1.0;
+				}
+				if (c->done || c->remaining == 0) {
+					c->done = 1;
+					continue;
+				}
+				k = k < c->remaining ? k : c->remaining;
+				if (w->next_due < w->ndue && w->due[w->next_due] - c->msgs < k)
+					k = w->due[w->next_due] - c->msgs;
+				if (k == 0)
+					continue;
+			}
 			sent = stream ? send_stream(w, c, k) : send_dgram(w, c, k);
 			if (w->rate > 0)
 				w->tokens -= (double)sent;
 			c->remaining -= sent;
+			c->msgs += sent;
 			if (c->remaining == 0)
 				c->done = 1;
 		}
@@ -389,6 +483,46 @@ worker_loop(struct worker *w)
 			sleep_for_token(w);
 	}
 	w->t1 = lw_sys_mono_ns();
+}
+
+/* Worker 0: one message per slow attacker, and the schedule: attempt m
+ * of attacker j is due when connection 0 has sent
+ * (m * slow + j + 1) * span / (slow * attempts + 1) messages. */
+static int
+slow_setup(struct worker *w)
+{
+	const struct lw_sender_cfg *cfg = w->cfg;
+	unsigned k = cfg->slow, a = cfg->slow_attempts, n = k * a;
+	uint64_t span = cfg->slow_span;
+	struct lw_msggen_cfg mc = cfg->gen;
+
+	lw_buf_init(&w->attempts);
+	w->att_off = calloc(k, sizeof(*w->att_off));
+	w->att_ts = calloc(k, sizeof(*w->att_ts));
+	w->att_seq = calloc(k, sizeof(*w->att_seq));
+	w->att_len = calloc(k, sizeof(*w->att_len));
+	w->due = calloc(n, sizeof(*w->due));
+	w->due_who = calloc(n, sizeof(*w->due_who));
+	if (!w->att_off || !w->att_ts || !w->att_seq || !w->att_len || !w->due || !w->due_who)
+		return LW_ENOMEM;
+	if (span == 0 || span > w->conns[0].remaining)
+		span = w->conns[0].remaining;
+	for (unsigned j = 0; j < k; j++) {
+		char ip[32];
+
+		lw_sender_slow_address(j, ip, sizeof(ip));
+		w->att_off[j] = w->attempts.len;
+		if (lw_msggen_render_attempt(&w->attempts, &mc, ip, 40000 + j, "in-jump01",
+					     &w->att_ts[j], &w->att_seq[j]) != LW_OK)
+			return LW_ENOMEM;
+		w->att_len[j] = w->attempts.len - w->att_off[j];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		w->due[i] = (uint64_t)(((unsigned __int128)(i + 1) * span) / (n + 1));
+		w->due_who[i] = i % k;
+	}
+	w->ndue = n;
+	return LW_OK;
 }
 
 static int
@@ -407,6 +541,10 @@ worker_setup(struct worker *w)
 		return rc;
 	}
 	lw_msggen_clock_init(&w->clock, cfg->gen.format);
+	if (w->index == 0 && cfg->slow > 0 && slow_setup(w) != LW_OK) {
+		note_error(w, "cannot render the slow attempts", ENOMEM);
+		return LW_ENOMEM;
+	}
 	if (lw_netaddr_socktype(cfg->addr.transport) == SOCK_DGRAM) {
 		w->mm = calloc(cfg->batch_msgs, sizeof(*w->mm));
 		w->iov = calloc(cfg->batch_msgs, sizeof(*w->iov));
@@ -484,6 +622,7 @@ workers_init(const struct lw_sender_cfg *cfg, struct run *run, struct worker *ws
 		w->conns = conns + first;
 		first += w->nconns;
 		w->rate = cfg->rate * w->nconns / cfg->connections;
+		w->src_base = cfg->gen.sources ? cfg->gen.sources / cfg->threads * t : 0;
 		w->burst = w->rate * BURST_SEC;
 		if (w->burst < 1.0)
 			w->burst = 1.0;
@@ -528,6 +667,7 @@ sum_results(const struct worker *ws, unsigned n, struct lw_sender_result *res)
 		const struct worker *w = &ws[t];
 
 		res->sent += w->sent;
+		res->slow_sent += w->slow_sent;
 		res->bytes += w->bytes;
 		res->errors += w->errors;
 		res->connected += w->connected;
@@ -599,6 +739,13 @@ out:
 			lw_msggen_ring_release(&ws[t].ring);
 			free(ws[t].mm);
 			free(ws[t].iov);
+			lw_buf_release(&ws[t].attempts);
+			free(ws[t].att_off);
+			free(ws[t].att_ts);
+			free(ws[t].att_seq);
+			free(ws[t].att_len);
+			free(ws[t].due);
+			free(ws[t].due_who);
 		}
 	}
 	free(ws);

@@ -41,12 +41,26 @@ struct lw_sender_cfg {
 	size_t batch_bytes;              /* stream: bytes per send call */
 	unsigned batch_msgs;             /* datagram: messages per sendmmsg */
 	int sndbuf;                      /* SO_SNDBUF; 0: kernel default */
+	/* Slow attackers (with gen.sources): slow addresses
+	 * (lw_sender_slow_address) each send slow_attempts failed SSH
+	 * logins on connection 0, spread evenly over its first slow_span
+	 * messages (within the run's count). */
+	unsigned slow;
+	unsigned slow_attempts;
+	uint64_t slow_span;
 };
+
+#define LW_SENDER_MAX_SLOW 50
+
+/* The address of slow attacker j (< LW_SENDER_MAX_SLOW): 203.0.113.200
+ * and on (RFC 5737; --sources templates use none of these blocks). */
+void lw_sender_slow_address(unsigned j, char *out, size_t outlen);
 
 struct lw_sender_result {
 	uint64_t sent;          /* messages handed to the kernel in full */
 	uint64_t bytes;         /* their bytes, framing included */
 	uint64_t errors;        /* failed connects, writes, datagrams */
+	uint64_t slow_sent;     /* slow attackers' messages among `sent` */
 	unsigned connected;     /* connections that were established */
 	double elapsed;         /* seconds, all threads started to last done */
 	int stopped;            /* stop_fd fired before the end */

@@ -8,6 +8,7 @@
 
 #include "cli/clictx.h"
 #include "cli/commands.h"
+#include "core/escape.h"
 #include "core/buf.h"
 #include "core/time.h"
 #include "store/audit.h"
@@ -36,19 +37,19 @@ static int print_one(const struct lw_audit_view *v, void *arg)
 	if (json) {
 		lw_audit_to_json(v, &b);
 	} else {
-		/* log data may hold anything: escaped as in JSON, never raw */
+		/* names, addresses and details came from clients: escaped, never raw */
 		lw_time_format_rfc3339(v->time_ns, &b);
 		lw_buf_printf(&b, "  %-6s %3u  ", lw_audit_result(v->status), v->status);
-		lw_buf_json_escape(&b, v->actor.ptr, v->actor.len);
+		lw_escape_text(&b, v->actor.ptr, v->actor.len, 0);
 		lw_buf_puts(&b, v->actor.len ? "  " : "-  ");
-		lw_buf_json_escape(&b, v->address.ptr, v->address.len);
+		lw_escape_text(&b, v->address.ptr, v->address.len, 0);
 		lw_buf_puts(&b, "  ");
-		lw_buf_json_escape(&b, v->action.ptr, v->action.len);
+		lw_escape_text(&b, v->action.ptr, v->action.len, 0);
 		lw_buf_putc(&b, ' ');
-		lw_buf_json_escape(&b, v->target.ptr, v->target.len);
+		lw_escape_text(&b, v->target.ptr, v->target.len, 0);
 		if (v->detail.len > 0) {
 			lw_buf_puts(&b, "  ");
-			lw_buf_json_escape(&b, v->detail.ptr, v->detail.len);
+			lw_escape_text(&b, v->detail.ptr, v->detail.len, 0);
 		}
 	}
 	lw_buf_putc(&b, '\n');

@@ -13,6 +13,7 @@
 #include "cli/qerror.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/escape.h"
 #include "core/event.h"
 #include "core/time.h"
 #include "store/incidents.h"
@@ -305,10 +306,10 @@ static int print_show(const struct lw_incident_view *v, struct lw_incpage_eviden
 			lw_buf_puts(out, "  history: ");
 			lw_time_format_rfc3339(h->time_ns, out);
 			lw_buf_printf(out, " %s by ", lw_incidents_status_name(h->status));
-			lw_buf_json_escape(out, h->actor.ptr, h->actor.len);
+			lw_escape_text(out, h->actor.ptr, h->actor.len, 0);
 			if (h->note.len > 0) {
 				lw_buf_puts(out, ": ");
-				lw_buf_json_escape(out, h->note.ptr, h->note.len);
+				lw_escape_text(out, h->note.ptr, h->note.len, 0);
 			}
 			lw_buf_putc(out, '\n');
 		}

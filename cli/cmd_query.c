@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/qerror.h"
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/time.h"
@@ -22,7 +23,11 @@
 
 enum { OPT_SINCE = 256, OPT_UNTIL, OPT_HOST, OPT_APP, OPT_ZONE, OPT_SEVERITY,
        OPT_FIELD, OPT_GREP, OPT_LIMIT, OPT_FOLLOW, OPT_OUTPUT, OPT_EXPLAIN,
-       OPT_COUNT, OPT_COUNT_BY, OPT_TOP, OPT_HISTOGRAM, OPT_BY };
+       OPT_COUNT, OPT_COUNT_BY, OPT_TOP, OPT_HISTOGRAM, OPT_BY, OPT_TIME_LIMIT };
+
+/* With a regex and no --time-limit: a pattern that backtracks on every
+ * message must not scan silently for minutes (52 s for 100k events). */
+#define REGEX_TIME_LIMIT_MS 60000
 
 enum output { OUT_TEXT, OUT_JSON, OUT_CSV };
 
@@ -36,6 +41,7 @@ struct query_args {
 	int aggregate;             /* an lw_agg_request is asked for */
 	struct lw_agg_request agg;
 	const char *by;
+	int64_t time_limit_ms;     /* -1: the default (REGEX_TIME_LIMIT_MS with a regex) */
 };
 
 struct out_ctx {
@@ -51,7 +57,7 @@ static void usage(FILE *out)
 		"                      | --histogram STEP [--by FIELD [--top N]]]\n"
 		"                     [--limit N] [--follow] [--explain] [--output text|json|csv]\n"
 		"                     [--host H] [--app A] [--zone Z] [--severity S]\n"
-		"                     [--field K=V]... [--grep REGEX] [EXPR...]\n"
+		"                     [--field K=V]... [--grep REGEX] [--time-limit T] [EXPR...]\n"
 		"\n"
 		"  -q, --query EXPR    what to find (docs/query.md), e.g.\n"
 		"                        'failed password AND source.ip:10.20.0.0/16 AND NOT host.name:jump01'\n"
@@ -69,6 +75,8 @@ static void usage(FILE *out)
 		"                      index used, segments scanned and skipped\n"
 		"  --output FORMAT     text (events as syslog-like lines with the zone), json\n"
 		"                      (one ECS-nested object per event), csv (aggregations)\n"
+		"  --time-limit T      stop scanning after T (30s, 5m; 0 = never) and exit 1;\n"
+		"                      default 60s when the query has a regex, else never\n"
 		"\n"
 		"shorthand for terms of EXPR, AND-ed with it:\n"
 		"  --host H, --app A, --zone Z  host.name:\"H\", process.name:\"A\", labels.zone:\"Z\"\n"
@@ -211,6 +219,21 @@ static int parse_opt(int ch, struct query_args *a, int64_t now)
 			return 2;
 		}
 		return 0;
+	case OPT_TIME_LIMIT: {
+		uint64_t ms;
+
+		if (strcmp(optarg, "0") == 0) {
+			a->time_limit_ms = 0;
+			return 0;
+		}
+		if (lw_parse_duration_ms(optarg, &ms) != LW_OK || ms > INT64_MAX / 1000000) {
+			fprintf(stderr, "logward query: bad --time-limit '%s' (e.g. 30s, 5m, 0)\n",
+				optarg);
+			return 2;
+		}
+		a->time_limit_ms = (int64_t)ms;
+		return 0;
+	}
 	case 'h': usage(stdout); return -2;
 	default: usage(stderr); return 2;
 	}
@@ -262,6 +285,7 @@ static int parse_args(int argc, char **argv, struct query_args *a)
 		{"histogram", required_argument, NULL, OPT_HISTOGRAM},
 		{"by", required_argument, NULL, OPT_BY},
 		{"output", required_argument, NULL, OPT_OUTPUT},
+		{"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -295,12 +319,22 @@ static int write_buf(const struct lw_buf *b)
 	return LW_OK;
 }
 
+static void set_deadline(struct lw_query *q, const struct query_args *a)
+{
+	int64_t ms = a->time_limit_ms;
+
+	if (ms < 0)
+		ms = lw_query_has_regex(q) ? REGEX_TIME_LIMIT_MS : 0;
+	lw_query_set_deadline(q, ms > 0 ? lw_time_mono_ns() + ms * 1000000 : 0);
+}
+
 static int run_aggregate(struct lw_query *q, struct query_args *a, struct lw_diag *diag)
 {
 	struct lw_agg_result *res = NULL;
 	struct lw_buf out;
 	int rc;
 
+	set_deadline(q, a);
 	rc = lw_agg_run(q, &a->agg, &res, diag);
 	if (rc != LW_OK)
 		return rc;
@@ -324,6 +358,7 @@ static int run_events(struct lw_query *q, const struct query_args *a, struct lw_
 
 	lw_buf_init(&o.line);
 	for (;;) {
+		set_deadline(q, a); /* each poll of --follow gets the whole limit */
 		rc = lw_query_run(q, print_event, &o, diag);
 		if (rc != LW_OK)
 			break;
@@ -354,7 +389,7 @@ static void explain(const struct lw_query *q)
 
 int lw_cmd_query(int argc, char **argv)
 {
-	struct query_args a = {.dir = default_dir()};
+	struct query_args a = {.dir = default_dir(), .time_limit_ms = -1};
 	struct lw_store_opts sopts = {.readonly = 1};
 	struct lw_store *st = NULL;
 	struct lw_query *q = NULL;
@@ -387,7 +422,11 @@ int lw_cmd_query(int argc, char **argv)
 	if (a.explain)
 		explain(q);
 	ret = 0;
-	if (rc == LW_EPARSE || rc == LW_EINVAL) {
+	if (rc == LW_ETOOBIG) {
+		fprintf(stderr, "logward query: stopped: %s (--time-limit; give a longer one, "
+			"or 0 for none)\n", diag.detail);
+		ret = 1;
+	} else if (rc == LW_EPARSE || rc == LW_EINVAL) {
 		lw_qerror_print(stderr, "logward query", NULL, &diag);
 		ret = 2;
 	} else if (rc != LW_OK) {

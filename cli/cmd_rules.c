@@ -14,6 +14,7 @@
 #include "collector/syslog.h"
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/event.h"
@@ -148,6 +149,10 @@ static int cmd_check(int argc, char **argv)
 		fprintf(stderr, "logward rules check: out of memory\n");
 		goto out;
 	}
+	/* 2 KiB inputs (and 4 KiB): enough for a pattern that backtracks to
+	 * show 4x growth, fast enough to run at every check (about a second
+	 * for the default pack). */
+	lw_ruleset_check_costs(rs, 2048, &diags);
 	print_diags(&diags, stdout);
 	printf("%u decoders, %u detection rules, %u correlation rules: "
 	       "%zu errors, %zu warnings\n",
@@ -190,7 +195,7 @@ static void json_opt_string(struct lw_buf *b, const char *s)
 	if (s[0] == '\0')
 		lw_buf_puts(b, "null");
 	else
-		lw_buf_json_string(b, s, strlen(s));
+		lw_escape_json_string(b, s, strlen(s));
 }
 
 /* One firing as the store would show its incident: repeats of a rule and
@@ -226,13 +231,13 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 	else
 		lw_buf_puts(b, "null");
 	lw_buf_puts(b, ",\"rule\":{\"id\":");
-	lw_buf_json_string(b, f->rule->id, strlen(f->rule->id));
+	lw_escape_json_string(b, f->rule->id, strlen(f->rule->id));
 	if (f->rule->name != NULL) {
 		lw_buf_puts(b, ",\"name\":");
-		lw_buf_json_string(b, f->rule->name, strlen(f->rule->name));
+		lw_escape_json_string(b, f->rule->name, strlen(f->rule->name));
 	}
 	lw_buf_puts(b, ",\"title\":");
-	lw_buf_json_string(b, f->rule->title, strlen(f->rule->title));
+	lw_escape_json_string(b, f->rule->title, strlen(f->rule->title));
 	lw_buf_printf(b, ",\"level\":\"%s\"},\"category\":\"%s\",\"level\":\"%s\","
 		      "\"status\":\"open\",\"zone\":",
 		      lw_sigma_level_name((int)f->rule->level),
@@ -319,7 +324,7 @@ static void print_line(struct tester *t, uint64_t n, const struct lw_event *ev,
 
 		if (i > 0)
 			lw_buf_putc(b, ',');
-		lw_buf_json_string(b, in->id, strlen(in->id));
+		lw_escape_json_string(b, in->id, strlen(in->id));
 	}
 	lw_buf_puts(b, "]}\n");
 }

@@ -2,12 +2,17 @@
  * (lw_cmd_serve): load the config, open the store, bind the listeners,
  * start the writer, run the collector loop until SIGTERM/SIGINT, then
  * drain and commit. Main thread = collector thread. */
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -61,18 +66,28 @@ static void print_diag(const char *what, const struct lw_diag *diag, int rc)
 		msg[0] ? msg : lw_strerror(rc));
 }
 
-/* Written to FILE.tmp and renamed, so a test polling for the file never
- * reads half of it. */
+/* Written to a new file beside FILE and renamed over it, so a test
+ * polling for the file never reads half of it. The temporary name is
+ * made by mkstemp (O_CREAT | O_EXCL, random): a fixed FILE.tmp could be a
+ * symlink someone planted, and we would write through it as root. */
 static int write_ports(const char *path, const struct lw_serve *s,
 		       const struct lw_metrics *metrics, const struct lw_web *web)
 {
 	char tmp[4096], line[256];
 	FILE *f;
+	int fd;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return LW_EINVAL;
+	fd = mkstemp(tmp);
+	if (fd == -1)
 		return LW_EIO;
+	f = fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		close(fd);
+		unlink(tmp);
+		return LW_EIO;
+	}
 	for (size_t i = 0; i < lw_serve_listener_count(s); i++) {
 		lw_serve_describe(s, i, line, sizeof(line));
 		fprintf(f, "%s\n", line);
@@ -85,8 +100,10 @@ static int write_ports(const char *path, const struct lw_serve *s,
 		lw_web_describe(web, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
 		return LW_EIO;
+	}
 	return LW_OK;
 }
 
@@ -153,8 +170,160 @@ static void restore_counters(struct lw_store *st, struct lw_counters *ctr)
 	lw_buf_release(&snap);
 }
 
-/* POST /api/v1/rules/reload: the same path as `systemctl reload`, so a
- * reload from the console is checked, logged and swapped like any other. */
+/* ---- dropping root --------------------------------------------------------- */
+
+/* The user serve runs as once its sockets are bound. */
+struct run_as {
+	int drop;          /* started as root and user is not root */
+	uid_t uid;
+	gid_t gid;
+	char name[LW_NAME_MAX];
+	char dirs[8][PATH_MAX]; /* data directories serve creates (chowned) */
+	size_t ndirs;
+};
+
+static int lookup_user(const char *name, struct run_as *r)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -1;
+	r->uid = pw.pw_uid;
+	r->gid = pw.pw_gid;
+	snprintf(r->name, sizeof(r->name), "%s", pw.pw_name);
+	return 0;
+}
+
+/* Who to become (README `user`): the configured user, else `logward`
+ * when it exists, else `nobody`. Started as another user, serve stays
+ * that user, and a configured user other than it is an error: it could
+ * not switch. 0, or -1 having said why on stderr. */
+static int choose_user(const struct lw_config *cfg, struct run_as *r)
+{
+	struct run_as self;
+
+	memset(r, 0, sizeof(*r));
+	if (geteuid() != 0) {
+		if (cfg->user[0] == '\0' || (lookup_user(cfg->user, &self) == 0 &&
+					      self.uid == geteuid()))
+			return 0;
+		fprintf(stderr, "logward serve: cannot switch to user '%s': serve was started "
+			"as uid %u, not root (start it as root, or as that user)\n",
+			cfg->user, (unsigned)geteuid());
+		return -1;
+	}
+	if (cfg->user[0] != '\0' ? lookup_user(cfg->user, r) != 0 :
+	    lookup_user("logward", r) != 0 && lookup_user("nobody", r) != 0) {
+		fprintf(stderr, "logward serve: user '%s' does not exist: set `user` in the "
+			"configuration to the account serve should run as\n",
+			cfg->user[0] ? cfg->user : "nobody");
+		return -1;
+	}
+	r->drop = r->uid != 0;
+	return 0;
+}
+
+/* The directories of data_dir that do not exist yet (serve makes them),
+ * deepest last; they are given to the user serve runs as. */
+static void note_new_dirs(const char *data_dir, struct run_as *r)
+{
+	char path[PATH_MAX];
+	size_t n;
+
+	r->ndirs = 0;
+	if (!r->drop || snprintf(path, sizeof(path), "%s", data_dir) >= (int)sizeof(path))
+		return;
+	for (n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';
+	while (access(path, F_OK) != 0 && errno == ENOENT && r->ndirs < 8) {
+		char *slash;
+
+		memmove(r->dirs[1], r->dirs[0], r->ndirs * sizeof(r->dirs[0]));
+		snprintf(r->dirs[0], sizeof(r->dirs[0]), "%s", path);
+		r->ndirs++;
+		slash = strrchr(path, '/');
+		if (slash == NULL || slash == path)
+			break;
+		*slash = '\0';
+	}
+}
+
+/* A data directory serve made, and the store files it made in it,
+ * belong to the user it runs as: it removes its socket there at exit,
+ * and a later start as that user (systemd's User=) can open them. A
+ * directory that existed is left as it is: the store is open by then
+ * (its descriptors stay usable), and whose it is is the operator's call. */
+static int give_new_dirs(const struct run_as *r)
+{
+	static const char *const files[] = {"data.mdb", "lock.mdb"};
+	char path[PATH_MAX + 16];
+
+	for (size_t i = 0; i < r->ndirs; i++)
+		if (lchown(r->dirs[i], r->uid, r->gid) != 0)
+			return -1;
+	for (size_t i = 0; r->ndirs > 0 && i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->dirs[r->ndirs - 1], files[i]);
+		if (lchown(path, r->uid, r->gid) != 0 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+/* Becomes r's user for good: supplementary groups, group, then user
+ * (real, effective and saved), and checks that root cannot be regained.
+ * From root to another user the kernel clears every capability. 0 or -1
+ * (errno set). */
+static int become(const struct run_as *r)
+{
+	if (initgroups(r->name, r->gid) != 0 || setresgid(r->gid, r->gid, r->gid) != 0 ||
+	    setresuid(r->uid, r->uid, r->uid) != 0)
+		return -1;
+	if (setuid(0) == 0 || geteuid() == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* What the daemon reads later by path, checked once as its new user: a
+ * reload that cannot read them fails then, so say it now. */
+static void warn_unreadable(const struct lw_config *cfg, const struct run_as *r,
+			    const struct lw_log *log)
+{
+	if (cfg->path[0] != '\0' && access(cfg->path, R_OK) != 0)
+		lw_log(log, LW_LOG_WARNING, "serve",
+		       "the configuration cannot be read as this user; a reload will fail",
+		       "user", r->name, "path", cfg->path, NULL);
+	for (size_t i = 0; i < cfg->nrule_dirs; i++)
+		if (access(cfg->rule_dirs[i], R_OK | X_OK) != 0 && errno != ENOENT)
+			lw_log(log, LW_LOG_WARNING, "serve",
+			       "a rule directory cannot be read as this user; a reload will fail",
+			       "user", r->name, "path", cfg->rule_dirs[i], NULL);
+}
+
+static int drop_root(const struct lw_config *cfg, const struct run_as *r,
+		     const struct lw_log *log)
+{
+	char ebuf[128], uid[32];
+
+	if (geteuid() == 0 && !r->drop) {
+		lw_log(log, LW_LOG_WARNING, "serve", "running as root (user: root)", NULL);
+		return 0;
+	}
+	if (!r->drop)
+		return 0;
+	if (give_new_dirs(r) != 0 || become(r) != 0) {
+		fprintf(stderr, "logward serve: cannot switch to user '%s': %s\n", r->name,
+			strerror_r(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)r->uid);
+	lw_log(log, LW_LOG_NOTICE, "serve", "dropped root", "user", r->name, "uid", uid, NULL);
+	warn_unreadable(cfg, r, log);
+	return 0;
+}
+
 /* The forwarder and the nats consumer as the metrics thread sees them:
  * set once they run, cleared before they stop (the metrics server stops
  * first anyway). */
@@ -185,6 +354,8 @@ static void relay_gauges(void *arg, struct lw_metrics_gauges *g)
 	}
 }
 
+/* POST /api/v1/rules/reload: the same path as `systemctl reload`, so a
+ * reload from the console is checked, logged and swapped like any other. */
 static void reload_by_signal(void *arg)
 {
 	(void)arg;
@@ -288,6 +459,7 @@ int lw_cmd_serve(int argc, char **argv)
 	struct ssl_ctx_st *web_tls = NULL;
 	struct lw_store_opts sopts = {0};
 	struct ports_file ports = {0};
+	struct run_as run_as;
 	struct lw_diag diag;
 	int rc, code = 1;
 
@@ -320,8 +492,11 @@ int lw_cmd_serve(int argc, char **argv)
 		print_diag("invalid configuration", &diag, rc);
 		goto out;
 	}
+	if (choose_user(cfg, &run_as) != 0)
+		goto out;
 	if (load_rules(cfg, &log, args.verbose, &rs, &corr) != LW_OK)
 		goto out;
+	note_new_dirs(cfg->data_dir, &run_as);
 	sopts.map_size = cfg->storage.map_size;
 	sopts.integrity_key = cfg->storage.integrity_key;
 	sopts.max_age_s = cfg->storage.max_age_s;
@@ -385,6 +560,12 @@ int lw_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "logward serve: cannot write '%s'\n", args.ports_file);
 		goto out;
 	}
+	/* Everything that needs root is done: the store, the key file and
+	 * every socket (listeners, metrics, console) are open. glibc's
+	 * setresuid changes every thread, so the metrics and console threads
+	 * already running lose root too; threads started later never had it. */
+	if (drop_root(cfg, &run_as, &log) != 0)
+		goto out;
 	rc = lw_notify_start(&(struct lw_notify_opts){.outputs = cfg->notify,
 				.noutputs = cfg->nnotify, .queue_max = cfg->notify_queue,
 				.log = &log, .counters = &counters}, &notify, &diag);
@@ -406,7 +587,8 @@ int lw_cmd_serve(int argc, char **argv)
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
 				.ruleset = rs, .correlation = corr,
-				.advance_wall_clock = 1, .notify = notify, .health = health,
+				.advance_wall_clock = 1, .yield_to_producer = 1,
+				.notify = notify, .health = health,
 				.resume_cb = lw_serve_resume, .resume_arg = serve,
 				.committed_cb = natsin != NULL ? lw_natsin_committed : NULL,
 				.committed_arg = natsin},

@@ -11,8 +11,10 @@
 #include "core/counters.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/escape.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "correlator/correlation.h"
 #include "store/relay.h"
 #include "store/store.h"
 
@@ -64,7 +66,7 @@ static int on_name(enum lw_store_name_kind kind, struct lw_str name,
 	if (n->json) {
 		if (!n->first)
 			lw_buf_putc(n->out, ',');
-		lw_buf_json_string(n->out, name.ptr, name.len);
+		lw_escape_json_string(n->out, name.ptr, name.len);
 		if (kind == LW_STORE_HOST)
 			lw_buf_printf(n->out, ":{\"events\":%llu,\"clock_skew\":%llu}",
 				      (unsigned long long)events, (unsigned long long)skew);
@@ -75,7 +77,7 @@ static int on_name(enum lw_store_name_kind kind, struct lw_str name,
 		if (name.len == 0)
 			lw_buf_puts(n->out, "(none)");
 		else
-			lw_buf_json_escape(n->out, name.ptr, name.len);
+			lw_escape_text(n->out, name.ptr, name.len, 0);
 		lw_buf_printf(n->out, "  %llu", (unsigned long long)events);
 		if (kind == LW_STORE_HOST && skew > 0)
 			lw_buf_printf(n->out, "  (clock skew %llu)", (unsigned long long)skew);
@@ -104,17 +106,60 @@ static void counters_json(const struct lw_buf *snap, struct lw_buf *out)
 
 			if (!first)
 				lw_buf_putc(out, ',');
-			lw_buf_json_string(out, p, (size_t)(eq - p));
+			lw_escape_json_string(out, p, (size_t)(eq - p));
 			lw_buf_putc(out, ':');
 			if (numeric)
 				lw_buf_append(out, v, vlen);
 			else
-				lw_buf_json_string(out, v, vlen);
+				lw_escape_json_string(out, v, vlen);
 			first = 0;
 		}
 		p = line_end + 1;
 	}
 	lw_buf_putc(out, '}');
+}
+
+/* The per-rule correlation counts (store "corrstats": one line per rule,
+ * label and five numbers, tab separated) as text rows or a JSON object. */
+static void correlation(const struct lw_buf *cs, int json, struct lw_buf *out)
+{
+	const char *p = cs->data, *end = cs->data + cs->len;
+	int first = 1;
+
+	if (json)
+		lw_buf_puts(out, ",\"correlation\":{");
+	else if (cs->len > 0)
+		lw_buf_printf(out, "correlation (as of the last commit):\n  %-40s %10s %10s %12s %10s %12s\n",
+			      "rule", "groups", "live", "bytes", "evicted", "not_admitted");
+	while (p < end) {
+		struct lw_correlation_stats_line l;
+
+		p = lw_correlation_stats_next(p, end, &l);
+		if (!l.ok)
+			continue;
+		if (json) {
+			if (!first)
+				lw_buf_putc(out, ',');
+			lw_buf_json_string(out, l.label, l.label_len);
+			lw_buf_printf(out, ":{\"groups\":%llu,\"live\":%llu,\"bytes\":%llu,"
+				      "\"evicted\":%llu,\"not_admitted\":%llu}",
+				      (unsigned long long)l.groups, (unsigned long long)l.live,
+				      (unsigned long long)l.bytes, (unsigned long long)l.evicted,
+				      (unsigned long long)l.not_admitted);
+		} else {
+			lw_buf_puts(out, "  ");
+			lw_escape_text(out, l.label, l.label_len, 0);
+			for (size_t pad = l.label_len; pad < 40; pad++)
+				lw_buf_putc(out, ' ');
+			lw_buf_printf(out, " %10llu %10llu %12llu %10llu %12llu\n",
+				      (unsigned long long)l.groups, (unsigned long long)l.live,
+				      (unsigned long long)l.bytes, (unsigned long long)l.evicted,
+				      (unsigned long long)l.not_admitted);
+		}
+		first = 0;
+	}
+	if (json)
+		lw_buf_putc(out, '}');
 }
 
 /* What retention deleted and when (meta "checkpoint"). */
@@ -221,13 +266,13 @@ static int on_origin(const char *node, size_t len, uint64_t next, void *arg)
 
 	if (o->json) {
 		lw_buf_puts(o->out, o->n++ ? "," : ",\"origins\":{");
-		lw_buf_json_string(o->out, node, len);
+		lw_escape_json_string(o->out, node, len);
 		lw_buf_printf(o->out, ":%llu", (unsigned long long)next);
 	} else {
 		if (o->n++ == 0)
 			lw_buf_puts(o->out, "origins (edges stored here, next origin seq):\n");
 		lw_buf_puts(o->out, "  ");
-		lw_buf_json_escape(o->out, node, len);
+		lw_escape_text(o->out, node, len, 0);
 		lw_buf_printf(o->out, "  %llu\n", (unsigned long long)next);
 	}
 	return 0;
@@ -301,20 +346,28 @@ static int prometheus(struct lw_store_reader *rd, struct lw_buf *out,
 {
 	struct lw_counters c;
 	struct lw_metrics_gauges g;
-	struct lw_buf snap;
+	struct lw_buf snap, cs;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
 	lw_counters_init(&c);
 	lw_buf_init(&snap);
+	lw_buf_init(&cs);
 	rc = lw_store_reader_counters(rd, &snap, diag);
 	if (rc == LW_OK) {
 		lw_counters_merge(&c, snap.data, snap.len);
 		rc = lw_metrics_read_store(rd, &g, diag);
 	}
 	if (rc == LW_OK)
+		rc = lw_store_reader_corr_stats(rd, &cs, diag);
+	if (rc == LW_OK && cs.len > 0) {
+		g.corr = cs.data;
+		g.corr_len = cs.len;
+	}
+	if (rc == LW_OK)
 		lw_metrics_render(&c, &g, out);
 	lw_buf_release(&snap);
+	lw_buf_release(&cs);
 	return rc;
 }
 
@@ -325,7 +378,7 @@ int lw_cmd_stats(int argc, char **argv)
 	struct lw_store_reader *rd = NULL;
 	struct lw_store_head h;
 	struct lw_diag diag = {0};
-	struct lw_buf out, snap;
+	struct lw_buf out, snap, cs;
 	struct names_out n = {0};
 	const char *dir = getenv("LOGWARD_DATA_DIR");
 	int json = 0, ret, rc;
@@ -344,6 +397,7 @@ int lw_cmd_stats(int argc, char **argv)
 	}
 	lw_buf_init(&out);
 	lw_buf_init(&snap);
+	lw_buf_init(&cs);
 	n.json = json;
 	n.out = &out;
 	/* One snapshot for everything, so totals and per-name counts agree. */
@@ -367,6 +421,8 @@ int lw_cmd_stats(int argc, char **argv)
 		rc = lw_store_reader_names(rd, on_name, &n, &diag);
 	if (rc == LW_OK)
 		rc = lw_store_reader_counters(rd, &snap, &diag);
+	if (rc == LW_OK)
+		rc = lw_store_reader_corr_stats(rd, &cs, &diag);
 	if (rc != LW_OK) {
 		fprintf(stderr, "logward stats: %s\n", diag.detail[0] ? diag.detail : lw_strerror(rc));
 		ret = 1;
@@ -376,6 +432,7 @@ int lw_cmd_stats(int argc, char **argv)
 		if (n.kind != 0)
 			lw_buf_putc(&out, '}');
 		counters_json(&snap, &out);
+		correlation(&cs, 1, &out);
 		lw_buf_puts(&out, "}\n");
 	} else {
 		lw_buf_puts(&out, "counters (as of the last commit):\n");
@@ -385,9 +442,14 @@ int lw_cmd_stats(int argc, char **argv)
 			const char *nl = memchr(p, '\n', (size_t)(snap.data + snap.len - p));
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(snap.data + snap.len - p);
 
-			lw_buf_printf(&out, "  %.*s\n", (int)l, p);
+			/* Names are ours, but the snapshot is read from disk:
+			 * shown escaped like everything else. */
+			lw_buf_puts(&out, "  ");
+			lw_escape_text(&out, p, l, 0);
+			lw_buf_putc(&out, '\n');
 			p += l + 1;
 		}
+		correlation(&cs, 0, &out);
 	}
 print:
 	if (out.oom) {
@@ -400,6 +462,7 @@ print:
 out:
 	lw_buf_release(&out);
 	lw_buf_release(&snap);
+	lw_buf_release(&cs);
 	lw_store_reader_close(rd);
 	lw_store_close(st);
 	return ret;

@@ -13,6 +13,7 @@
 
 #include "cli/clictx.h"
 #include "cli/commands.h"
+#include "core/escape.h"
 #include "core/buf.h"
 #include "core/secret.h"
 #include "core/time.h"
@@ -211,13 +212,13 @@ static int print_user(const struct lw_user *u, void *arg)
 	lw_buf_init(&b);
 	if (a->json) {
 		lw_buf_puts(&b, "{\"name\":");
-		lw_buf_json_string(&b, u->name, strlen(u->name));
+		lw_escape_json_string(&b, u->name, strlen(u->name));
 		lw_buf_printf(&b, ",\"role\":\"%s\",\"disabled\":%s,\"created\":\"",
 			      lw_users_role_name(u->role), u->disabled ? "true" : "false");
 		lw_time_format_rfc3339(u->created_ns, &b);
 		lw_buf_puts(&b, "\"}\n");
 	} else {
-		lw_buf_json_escape(&b, u->name, strlen(u->name));
+		lw_escape_text(&b, u->name, strlen(u->name), 0);
 		lw_buf_printf(&b, "\t%s\t%s\t", lw_users_role_name(u->role),
 			      u->disabled ? "disabled" : "active");
 		lw_time_format_rfc3339(u->created_ns, &b);
@@ -340,20 +341,20 @@ static int print_token(const struct lw_token *t, void *arg)
 	lw_buf_init(&b);
 	if (a->json) {
 		lw_buf_puts(&b, "{\"name\":");
-		lw_buf_json_string(&b, t->name, strlen(t->name));
+		lw_escape_json_string(&b, t->name, strlen(t->name));
 		lw_buf_printf(&b, ",\"role\":\"%s\",\"revoked\":%s,\"created_by\":",
 			      lw_users_role_name(t->role), t->revoked ? "true" : "false");
-		lw_buf_json_string(&b, t->created_by, strlen(t->created_by));
+		lw_escape_json_string(&b, t->created_by, strlen(t->created_by));
 		lw_buf_puts(&b, ",\"created\":\"");
 		lw_time_format_rfc3339(t->created_ns, &b);
 		lw_buf_puts(&b, "\"}\n");
 	} else {
-		lw_buf_json_escape(&b, t->name, strlen(t->name));
+		lw_escape_text(&b, t->name, strlen(t->name), 0);
 		lw_buf_printf(&b, "\t%s\t%s\t", lw_users_role_name(t->role),
 			      t->revoked ? "revoked" : "active");
 		lw_time_format_rfc3339(t->created_ns, &b);
 		lw_buf_puts(&b, "\tby ");
-		lw_buf_json_escape(&b, t->created_by, strlen(t->created_by));
+		lw_escape_text(&b, t->created_by, strlen(t->created_by), 0);
 		lw_buf_putc(&b, '\n');
 	}
 	fwrite(b.data, 1, b.len, stdout);

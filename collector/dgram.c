@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <linux/sock_diag.h> /* SK_MEMINFO_DROPS */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +35,10 @@ struct dgram {
 	int is_unix;
 	int draining;            /* stopping: no rate limit */
 	struct lw_ratelimit *rl; /* NULL = no rate limit */
+	/* The listener's overall budget: one bucket under the all-zero key
+	 * (NULL = none). Spoofed sources each find a full bucket of their
+	 * own in rl; this one they share. */
+	struct lw_ratelimit *budget;
 	struct event *ev;
 	uint8_t *dbuf;
 	size_t dbuf_each;
@@ -123,7 +129,8 @@ static void kdrops_poll(struct dgram *d)
 static void dgram_read(struct dgram *d, unsigned rounds)
 {
 	const struct lw_source_env *env = &d->src.env;
-	uint64_t dropped = 0, kdropped = 0, denied = 0, limited = 0;
+	static const struct lw_ratelimit_key everyone;
+	uint64_t dropped = 0, kdropped = 0, denied = 0, limited = 0, over_budget = 0;
 	int64_t now_ns, mono = 0;
 
 	for (unsigned r = 0; r < rounds; r++) {
@@ -138,7 +145,7 @@ static void dgram_read(struct dgram *d, unsigned rounds)
 		if (n == -1)
 			break; /* EAGAIN, or an error the next wakeup retries */
 		now_ns = lw_time_now_ns();
-		if (d->rl != NULL)
+		if (d->rl != NULL || d->budget != NULL)
 			mono = lw_time_mono_ns();
 		for (int i = 0; i < n; i++) {
 			const uint8_t *p = d->iov[i].iov_base;
@@ -169,6 +176,11 @@ static void dgram_read(struct dgram *d, unsigned rounds)
 				limited++;
 				continue;
 			}
+			if (d->budget != NULL && !d->draining &&
+			    lw_ratelimit_take(d->budget, &everyone, mono) > 0) {
+				over_budget++;
+				continue;
+			}
 			if (env->sink.frame(env->sink.arg, p, len, flags, src, now_ns) != LW_OK)
 				dropped++;
 		}
@@ -183,6 +195,8 @@ static void dgram_read(struct dgram *d, unsigned rounds)
 		lw_counters_add(env->counters, LW_CTR_REFUSED_ALLOW, denied);
 	if (limited > 0)
 		lw_counters_add(env->counters, LW_CTR_RATE_DROPPED, limited);
+	if (over_budget > 0)
+		lw_counters_add(env->counters, LW_CTR_RATE_LISTENER_DROPPED, over_budget);
 }
 
 static void dgram_cb(evutil_socket_t fd, short what, void *arg)
@@ -263,6 +277,37 @@ static int unix_prepare(const char *path, struct lw_diag *diag)
 	return LW_OK;
 }
 
+/* Like /dev/log: every local process may log, so the socket file just
+ * bound gets mode 0666. Not with chmod(path): whoever can write the
+ * directory could swap the file for a symlink between bind and chmod,
+ * and we (root, at startup) would make its target world-writable. The
+ * path is opened without following a symlink (O_PATH | O_NOFOLLOW),
+ * must be a socket, and that very inode is changed through
+ * /proc/self/fd (chmod has no "at this fd" form for O_PATH fds). */
+static int unix_open_to_all(const char *path, struct lw_diag *diag)
+{
+	char proc[64];
+	struct stat st;
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC), rc = LW_OK;
+
+	if (fd == -1)
+		return lw_source_sys_fail(diag, errno, "open the socket just bound", path);
+	if (fstat(fd, &st) == -1) {
+		rc = lw_source_sys_fail(diag, errno, "stat the socket just bound", path);
+	} else if (!S_ISSOCK(st.st_mode)) {
+		rc = lw_diag_set(diag, LW_EIO, NULL, 0, 0,
+				 "'%s' is no longer the socket just bound (replaced by %s): "
+				 "refusing to change its mode", path,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "another file");
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (chmod(proc, 0666) == -1)
+			rc = lw_source_sys_fail(diag, errno, "chmod", path);
+	}
+	close(fd);
+	return rc;
+}
+
 /* Each datagram then carries the socket's kernel drop total. */
 static int set_rxq_ovfl(int fd)
 {
@@ -293,9 +338,9 @@ static int open_unix(struct dgram *d, struct lw_diag *diag)
 		return lw_source_sys_fail(diag, errno, "set SO_RXQ_OVFL on", path);
 	if (bind(d->src.fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		return lw_source_sys_fail(diag, errno, "bind", path);
-	/* Like /dev/log: every local process may log. */
-	if (chmod(path, 0666) == -1)
-		return lw_source_sys_fail(diag, errno, "chmod", path);
+	rc = unix_open_to_all(path, diag);
+	if (rc != LW_OK)
+		return rc;
 	memcpy(d->src.bound, path, strlen(path) + 1);
 	lw_source_set_src(&d->src, &d->last_src, NULL, d->src.bound);
 	return LW_OK;
@@ -313,7 +358,10 @@ static int open_udp(struct dgram *d, struct lw_diag *diag)
 	if (set_rxq_ovfl(d->src.fd) == -1)
 		return lw_source_sys_fail(diag, errno, "set SO_RXQ_OVFL on",
 					  d->src.env.lc->address);
-	return lw_source_ratelimit_new(&d->src, &d->rl, diag);
+	rc = lw_source_ratelimit_new(&d->src, &d->rl, diag);
+	if (rc != LW_OK)
+		return rc;
+	return lw_source_budget_new(&d->src, &d->budget, diag);
 }
 
 static int dgram_start(struct lw_source *s)
@@ -358,6 +406,7 @@ static void dgram_close(struct lw_source *s)
 	if (d->ev != NULL)
 		event_free(d->ev);
 	lw_ratelimit_free(d->rl);
+	lw_ratelimit_free(d->budget);
 	if (s->fd != -1)
 		close(s->fd);
 	if (d->is_unix && s->bound[0] != '\0')

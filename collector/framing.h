@@ -8,18 +8,18 @@
  * missing. Bare LFs between frames and empty lines are skipped.
  *
  * Limits and recovery (docs/collector.md has the table):
- *  - A message longer than max_msg is cut at max_msg and delivered with
- *    LW_MSG_TRUNCATED; the rest of it is discarded up to its end (the LF,
- *    or the end given by the count) and counted in discarded_bytes.
- *  - A count that lies (more than 10 digits, 0, no SP after the digits in
- *    OCTET mode, or larger than LW_FRAMING_OVERSIZE_FACTOR * max_msg) is
- *    counted in bad_octet_count and the frame is re-read, from its first
- *    byte, as LF-framed with LW_MSG_BAD_COUNT: nothing is lost and the
- *    stream resynchronises at the next LF. In AUTO mode, digits followed by
- *    something other than SP or a digit are just text ("2026-01-01 ...")
- *    and are not an error.
- *  - Counts between max_msg and the oversize bound are honoured: the
- *    message is truncated and the remainder skipped by count.
+ *  - A line longer than max_msg is cut at max_msg and delivered with
+ *    LW_MSG_TRUNCATED; the rest of it is discarded up to its LF and
+ *    counted in discarded_bytes.
+ *  - A count that lies (more than 10 digits, 0, larger than max_msg, or
+ *    no SP after the digits in OCTET mode) is counted in bad_octet_count
+ *    and the frame is re-read, from its first byte, as LF-framed with
+ *    LW_MSG_BAD_COUNT: nothing is lost and the stream resynchronises at
+ *    the next LF (rsyslog's imtcp does the same: "frame too large ...
+ *    change to octet stuffing"). A count over max_msg is never taken at
+ *    its word, so it cannot swallow the lines that follow it on a shared
+ *    stream. In AUTO mode, digits followed by something other than SP or
+ *    a digit are just text ("2026-01-01 ...") and are not an error.
  *
  * Memory: frames are delivered as views into the fed buffer whenever they
  * are complete inside it; only a frame split across feeds is copied (into a
@@ -34,11 +34,6 @@
 #include <stdint.h>
 
 #include "core/config.h" /* enum lw_framing_mode */
-
-/* Counts up to this many times max_msg are trusted as oversized messages;
- * larger ones are treated as lies (a 16x bound keeps a lying count from
- * swallowing more than ~1 MiB of the stream at the default 64 KiB). */
-#define LW_FRAMING_OVERSIZE_FACTOR 16
 
 struct lw_framing;
 

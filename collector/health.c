@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "correlator/correlation.h"
 #include "store/incidents.h"
 
 /* While storage keeps failing, say so again this often (with the count),
@@ -27,6 +28,16 @@ struct loss_watch {
 	uint64_t pending;      /* drops not yet in a committed raise */
 	int64_t pending_first_ns, pending_last_ns;
 	char group[96];
+};
+
+/* One correlation rule's shedding, keyed by its label. */
+struct shed_watch {
+	char label[128];
+	uint64_t prev;
+	int active;
+	uint64_t pending;
+	int64_t pending_first_ns, pending_last_ns;
+	char group[160];
 };
 
 struct lw_health {
@@ -60,8 +71,16 @@ struct lw_health {
 	int64_t lag_first_ns, lag_last_ns;
 	uint64_t raised_lag;
 
-	pthread_mutex_t store_mu;    /* guards store_gauges */
+	struct shed_watch shed[LW_HEALTH_MAX_SHED_RULES];
+	uint32_t nshed;
+	int shed_primed;
+	int64_t next_shed_ms;
+	uint64_t raised_shed[LW_HEALTH_MAX_SHED_RULES];
+
+	pthread_mutex_t store_mu;    /* guards store_gauges and corr_text */
 	struct lw_metrics_gauges store_gauges;
+	struct lw_buf corr_text;
+	_Atomic uint32_t gauge_shedding;
 	_Atomic int gauge_storage_failing;
 	_Atomic uint32_t gauge_losses;
 };
@@ -83,6 +102,8 @@ struct lw_health *lw_health_new(const struct lw_health_config *cfg,
 	atomic_init(&h->gauge_losses, 0);
 	atomic_init(&h->lag_s, 0);
 	atomic_init(&h->lag_events, 0);
+	atomic_init(&h->gauge_shedding, 0);
+	lw_buf_init(&h->corr_text);
 	for (int i = 0; i < LW_CTR__COUNT; i++)
 		snprintf(h->loss[i].group, sizeof(h->loss[i].group),
 			 "{\"counter\":\"%s\"}", lw_counter_name((enum lw_counter)i));
@@ -94,6 +115,7 @@ void lw_health_free(struct lw_health *h)
 	if (h == NULL)
 		return;
 	pthread_mutex_destroy(&h->store_mu);
+	lw_buf_release(&h->corr_text);
 	free(h);
 }
 
@@ -112,6 +134,7 @@ void lw_health_gauges(struct lw_health *h, struct lw_metrics_gauges *out)
 	out->have_health = 1;
 	out->storage_failing = lw_health_gauge_storage_failing(h);
 	out->loss_episodes = lw_health_gauge_losses(h);
+	out->shedding_rules = lw_health_gauge_shedding(h);
 }
 
 void lw_health_set_lag_alert(struct lw_health *h, uint64_t lag_alert_s)
@@ -226,6 +249,117 @@ void lw_health_check(struct lw_health *h, const struct lw_counters *c,
 	lag_check(h, now_ns);
 }
 
+int64_t lw_health_next_shed_check_ms(const struct lw_health *h)
+{
+	return h->next_shed_ms;
+}
+
+/* The watch of label, made on first sight; the last one takes every rule
+ * past LW_HEALTH_MAX_SHED_RULES. */
+static struct shed_watch *shed_watch_of(struct lw_health *h, const char *label,
+					size_t len)
+{
+	struct shed_watch *w;
+
+	for (uint32_t i = 0; i < h->nshed; i++)
+		if (strlen(h->shed[i].label) == len &&
+		    memcmp(h->shed[i].label, label, len) == 0)
+			return &h->shed[i];
+	if (h->nshed == LW_HEALTH_MAX_SHED_RULES)
+		return &h->shed[LW_HEALTH_MAX_SHED_RULES - 1];
+	w = &h->shed[h->nshed++];
+	snprintf(w->label, sizeof(w->label), "%.*s", (int)len, label);
+	/* The label is a rule name or id from a rule file: escaped for
+	 * the JSON group like any other string. */
+	{
+		struct lw_buf b;
+
+		lw_buf_init(&b);
+		lw_buf_puts(&b, "{\"rule\":");
+		lw_buf_json_string(&b, w->label, strlen(w->label));
+		lw_buf_putc(&b, '}');
+		snprintf(w->group, sizeof(w->group), "%s", b.oom ? "{}" : b.data);
+		lw_buf_release(&b);
+	}
+	return w;
+}
+
+static void shed_update(struct lw_health *h, struct shed_watch *w, uint64_t total,
+			int64_t now_ns)
+{
+	uint64_t delta = h->shed_primed && total > w->prev ? total - w->prev : 0;
+
+	w->prev = total;
+	if (delta == 0) {
+		if (w->active) {
+			w->active = 0;
+			atomic_fetch_sub_explicit(&h->gauge_shedding, 1, memory_order_relaxed);
+			lw_log(h->log, LW_LOG_NOTICE, "health",
+			       "correlation shedding stopped", "rule", w->label, NULL);
+		}
+		return;
+	}
+	if (!w->active) {
+		char n[24];
+
+		w->active = 1;
+		atomic_fetch_add_explicit(&h->gauge_shedding, 1, memory_order_relaxed);
+		snprintf(n, sizeof(n), "%" PRIu64, delta);
+		lw_log(h->log, LW_LOG_ERR, "health",
+		       "correlation memory full: groups shed, detection degraded; "
+		       "raising a system-failure incident (correlation.memory)",
+		       "rule", w->label, "shed", n, NULL);
+	}
+	if (w->pending == 0 && w->pending_first_ns == 0)
+		w->pending_first_ns = now_ns;
+	w->pending += delta;
+	w->pending_last_ns = now_ns;
+}
+
+void lw_health_correlation(struct lw_health *h, const char *text, size_t len,
+			   int64_t now_ms, int64_t now_ns)
+{
+	const char *p = text, *end = text + len;
+	uint64_t over = 0;
+
+	pthread_mutex_lock(&h->store_mu);
+	lw_buf_reset(&h->corr_text);
+	lw_buf_append(&h->corr_text, text, len);
+	pthread_mutex_unlock(&h->store_mu);
+	if (now_ms < h->next_shed_ms)
+		return;
+	h->next_shed_ms = now_ms + (int64_t)h->cfg->check_interval_ms;
+	while (p < end) {
+		struct lw_correlation_stats_line l;
+		struct shed_watch *w;
+
+		p = lw_correlation_stats_next(p, end, &l);
+		if (!l.ok)
+			continue;
+		w = shed_watch_of(h, l.label, l.label_len);
+		if (w == &h->shed[LW_HEALTH_MAX_SHED_RULES - 1] &&
+		    h->nshed == LW_HEALTH_MAX_SHED_RULES)
+			over += l.evicted + l.not_admitted; /* summed, applied below */
+		else
+			shed_update(h, w, l.evicted + l.not_admitted, now_ns);
+	}
+	if (h->nshed == LW_HEALTH_MAX_SHED_RULES)
+		shed_update(h, &h->shed[LW_HEALTH_MAX_SHED_RULES - 1], over, now_ns);
+	h->shed_primed = 1;
+}
+
+void lw_health_correlation_text(struct lw_health *h, struct lw_buf *out)
+{
+	pthread_mutex_lock(&h->store_mu);
+	lw_buf_append(out, h->corr_text.data, h->corr_text.len);
+	pthread_mutex_unlock(&h->store_mu);
+}
+
+uint32_t lw_health_gauge_shedding(const struct lw_health *h)
+{
+	return atomic_load_explicit(&h->gauge_shedding, memory_order_relaxed);
+}
+
 void lw_health_storage_failed(struct lw_health *h, int err, const char *detail,
 			      int64_t now_ms, int64_t now_ns)
 {
@@ -279,6 +413,9 @@ int lw_health_pending(const struct lw_health *h)
 	for (int i = 0; i < LW_CTR__COUNT; i++)
 		if (h->loss[i].pending > 0)
 			return 1;
+	for (uint32_t i = 0; i < h->nshed; i++)
+		if (h->shed[i].pending > 0)
+			return 1;
 	return 0;
 }
 
@@ -328,6 +465,16 @@ size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
 			     w->group, response, level, w->pending_first_ns,
 			     w->pending_last_ns, w->pending, &h->evidence, ne);
 	}
+	for (uint32_t i = 0; i < h->nshed; i++) {
+		struct shed_watch *w = &h->shed[i];
+
+		h->raised_shed[i] = w->pending;
+		if (w->pending > 0)
+			fill(&out[n++], LW_HEALTH_SHED_RULE,
+			     "Correlation memory full: rule state shed, detection degraded",
+			     w->group, response, level, w->pending_first_ns,
+			     w->pending_last_ns, w->pending, &h->evidence, ne);
+	}
 	h->raised_lag = h->lag_pending;
 	if (h->lag_pending > 0)
 		fill(&out[n++], LW_HEALTH_LAG_RULE,
@@ -352,6 +499,12 @@ void lw_health_committed(struct lw_health *h)
 		if (h->loss[i].pending == 0)
 			h->loss[i].pending_first_ns = 0;
 		h->raised_loss[i] = 0;
+	}
+	for (uint32_t i = 0; i < h->nshed; i++) {
+		h->shed[i].pending -= h->raised_shed[i];
+		if (h->shed[i].pending == 0)
+			h->shed[i].pending_first_ns = 0;
+		h->raised_shed[i] = 0;
 	}
 }
 

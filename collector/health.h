@@ -16,6 +16,13 @@
  *    group {"counter":"<name>"}; each further increasing check adds its
  *    new drops to the same incident (the store merges by rule id and
  *    group while it is open), so an episode is one incident, updated.
+ *  - correlation shedding: at every check the pipeline passes the
+ *    correlator's per-rule counts (lw_correlation_stats_text). A rule
+ *    whose shed groups (evicted + not admitted) rose since the last check
+ *    raises "logward-correlation-shed" with group {"rule":"<name>"}
+ *    at once (detection is degraded from the first shed group); further
+ *    rises add to it, like loss, and a check without one ends the
+ *    episode.
  *
  *  - forwarding lag (an edge, collector/forward.h): the forwarder reports
  *    the age of its oldest event not yet acknowledged by the stream. At
@@ -47,9 +54,12 @@ struct lw_incidents_raise;
 #define LW_HEALTH_STORAGE_RULE "logward-storage-failure"
 #define LW_HEALTH_LOSS_RULE "logward-persistent-loss"
 #define LW_HEALTH_LAG_RULE "logward-forward-lag"
-/* Most alerts one commit can carry: the storage one, one per counter and
- * the forwarding lag. */
-#define LW_HEALTH_MAX_RAISES (LW_CTR__COUNT + 2)
+#define LW_HEALTH_SHED_RULE "logward-correlation-shed"
+/* Correlation rules watched for shedding (more are summed into the last). */
+#define LW_HEALTH_MAX_SHED_RULES 64
+/* Most alerts one commit can carry: the storage one, one per counter, the
+ * forwarding lag and one per watched correlation rule. */
+#define LW_HEALTH_MAX_RAISES (LW_CTR__COUNT + 2 + LW_HEALTH_MAX_SHED_RULES)
 
 /* cfg and log are borrowed and outlive h. NULL on ENOMEM. */
 struct lw_health *lw_health_new(const struct lw_health_config *cfg,
@@ -71,6 +81,19 @@ int64_t lw_health_next_check_ms(const struct lw_health *h);
  * incident's times). */
 void lw_health_check(struct lw_health *h, const struct lw_counters *c,
 		     int64_t now_ms, int64_t now_ns);
+
+/* Monotonic ms at which lw_health_correlation next wants counts. */
+int64_t lw_health_next_shed_check_ms(const struct lw_health *h);
+/* The correlator's per-rule counts (text of lw_correlation_stats_text):
+ * compares each rule's shed total with the last check (the first
+ * reading is a baseline) when check_interval has passed. Also keeps the
+ * text for the metrics endpoint (lw_health_correlation_text). */
+void lw_health_correlation(struct lw_health *h, const char *text, size_t len,
+			   int64_t now_ms, int64_t now_ns);
+/* Any thread: a copy of the last counts passed (appended to out). */
+void lw_health_correlation_text(struct lw_health *h, struct lw_buf *out);
+/* Any thread. Rules currently shedding. */
+uint32_t lw_health_gauge_shedding(const struct lw_health *h);
 
 /* A commit failed with err (detail: the store's message). The first
  * failure of an episode logs one loud line and raises the incident;

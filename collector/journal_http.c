@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "collector/stream.h"
+#include "core/escape.h"
 
 #define READ_MAX (64 * 1024)       /* bytes per read per connection */
 #define CHUNK_LINE_MAX 1024        /* chunk-size line, trailer line */
@@ -49,6 +50,7 @@ struct conn {
 	enum conn_state state;
 	uint64_t remaining;  /* S_BODY / S_CHUNK_DATA */
 	uint64_t body_bytes; /* of the current request */
+	uint64_t units;      /* heads parsed and entries delivered: progress */
 	struct evbuffer *in;
 	struct lw_journal *parser;
 };
@@ -56,6 +58,7 @@ struct conn {
 struct jhttp {
 	struct lw_stream base;
 	uint64_t refused_requests_logged;
+	uint64_t unit_timeout_logged;
 };
 
 static const struct lw_source_env *env_of(const struct conn *c)
@@ -88,6 +91,7 @@ static const char *status_text(int code)
 	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 408: return "Request Timeout";
 	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
@@ -98,20 +102,21 @@ static const char *status_text(int code)
 static int respond(struct conn *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Text body as systemd-journal-remote sends it: the message and "\n". */
+/* Text body as systemd-journal-remote sends it: the message and "\n".
+ * The message may quote the client's own header values, and the client's
+ * operator reads it on a terminal: escaped. */
 static int respond(struct conn *c, int code, const char *fmt, ...)
 {
-	char body[512], msg[1024];
+	char text[400], body[512], msg[1024];
 	va_list ap;
-	int blen, mlen;
+	int n, blen, mlen;
 
 	va_start(ap, fmt);
-	blen = vsnprintf(body, sizeof(body) - 1, fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (blen < 0)
-		blen = 0;
-	if ((size_t)blen > sizeof(body) - 2)
-		blen = (int)sizeof(body) - 2;
+	if (n < 0)
+		text[0] = '\0';
+	blen = (int)lw_escape_text_fixed(body, sizeof(body) - 1, text, strlen(text), 0, NULL);
 	body[blen++] = '\n';
 	body[blen] = '\0';
 	mlen = snprintf(msg, sizeof(msg),
@@ -173,7 +178,19 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Splits the NUL-terminated head in place. -1 when it is not HTTP. */
+/* Sets *slot to val; -1 when the header was there already: two
+ * Content-Length or Transfer-Encoding headers are how request smuggling
+ * starts (RFC 9112 6.3), whatever the values. */
+static int set_once(const char **slot, const char *val)
+{
+	if (*slot != NULL)
+		return -1;
+	*slot = val;
+	return 0;
+}
+
+/* Splits the NUL-terminated head in place. -1 when it is not HTTP, -2
+ * when a header that must appear once appears twice. */
 static int parse_head(char *text, struct head *hd)
 {
 	char *line = text, *next, *sp1, *sp2;
@@ -207,10 +224,10 @@ static int parse_head(char *text, struct head *hd)
 		val = trim(colon + 1);
 		if (strcasecmp(line, "Content-Type") == 0)
 			hd->ctype = val;
-		else if (strcasecmp(line, "Transfer-Encoding") == 0)
-			hd->te = val;
-		else if (strcasecmp(line, "Content-Length") == 0)
-			hd->clen = val;
+		else if (strcasecmp(line, "Transfer-Encoding") == 0 && set_once(&hd->te, val) != 0)
+			return -2;
+		else if (strcasecmp(line, "Content-Length") == 0 && set_once(&hd->clen, val) != 0)
+			return -2;
 		else if (strcasecmp(line, "Expect") == 0)
 			hd->expect = val;
 		else if (strcasecmp(line, "Connection") == 0)
@@ -254,7 +271,7 @@ static int read_head(struct conn *c)
 	char *text;
 	size_t len;
 	uint64_t clen = 0;
-	int chunked = 0;
+	int chunked = 0, rc;
 
 	if (end.pos == -1) {
 		if (evbuffer_get_length(c->in) > LW_JHTTP_MAX_HEAD) {
@@ -276,9 +293,12 @@ static int read_head(struct conn *c)
 	evbuffer_remove(c->in, text, len);
 	text[len] = '\0';
 	c->keep_alive = 1;
-	if (parse_head(text, &hd) != 0) {
+	rc = parse_head(text, &hd);
+	if (rc != 0) {
 		free(text);
-		refuse_request(c, 400, "Malformed HTTP request.");
+		refuse_request(c, 400, rc == -2 ?
+			       "Content-Length or Transfer-Encoding given twice." :
+			       "Malformed HTTP request.");
 		return -1;
 	}
 	c->keep_alive = !hd.http10 &&
@@ -311,6 +331,7 @@ static int read_head(struct conn *c)
 			return -1;
 		}
 		lw_journal_reset(c->parser);
+		c->units++;
 		c->refused = 0;
 		c->body_bytes = 0;
 		c->remaining = clen;
@@ -328,10 +349,15 @@ static int conn_entry(void *arg, const struct lw_journal_entry *e)
 	struct conn *c = arg;
 	const struct lw_source_sink *sink = &env_of(c)->sink;
 
+	int rc;
+
 	/* Over the rate limit the parser holds the entry, as for a full sink. */
 	if (lw_stream_admit(&c->base) != LW_OK)
 		return LW_EFULL;
-	return sink->entry(sink->arg, e, &c->base.src, c->base.st->now_ns);
+	rc = sink->entry(sink->arg, e, &c->base.src, c->base.st->now_ns);
+	if (rc == LW_OK)
+		c->units++;
+	return rc;
 }
 
 static void parser_refused(struct conn *c, int rc)
@@ -558,10 +584,27 @@ static int process(struct conn *c)
 
 /* ---- the protocol --------------------------------------------------------- */
 
+/* A unit is in progress while a request head or a journal entry has
+ * begun and is not complete (bytes wait in the buffer, or the parser
+ * holds part of an entry): frame_timeout runs from its start, or from
+ * the last head or entry completed (a long upload progresses). */
+static void unit_clock(struct conn *c, uint64_t units_before)
+{
+	int begun = c->state != S_DONE &&
+		    (evbuffer_get_length(c->in) > 0 || lw_journal_partial(c->parser));
+
+	if (!begun)
+		c->base.unit_since_ns = 0;
+	else if (c->base.unit_since_ns == 0 || c->units != units_before)
+		c->base.unit_since_ns = lw_time_mono_ns();
+}
+
 static int conn_process(struct conn *c)
 {
+	uint64_t units = c->units;
 	int rc = process(c);
 
+	unit_clock(c, units);
 	return rc == -1 ? answered(c) : rc;
 }
 
@@ -604,6 +647,25 @@ static int jhttp_finish(struct lw_stream_conn *sc)
 	return LW_OK;
 }
 
+/* A head or an entry trickled in past frame_timeout (slowloris): 408,
+ * and the connection ends; a partial entry is counted as a framing
+ * error (refuse_request) and lost, as it never became an entry. */
+static int jhttp_unit_timeout(struct lw_stream_conn *sc)
+{
+	struct conn *c = (struct conn *)sc;
+	struct jhttp *h = (struct jhttp *)(void *)sc->st;
+	const struct lw_source_env *env = env_of(c);
+
+	lw_counters_add(env->counters, LW_CTR_FRAME_TIMEOUT, 1);
+	if (h->unit_timeout_logged++ % 1000 == 0)
+		lw_log(env->log, LW_LOG_WARNING, "collector",
+		       "request incomplete past frame_timeout; closing connection",
+		       "listener", sc->st->src.bound, "peer", sc->addr, NULL);
+	sc->unit_since_ns = 0;
+	refuse_request(c, 408, "Request incomplete after %u ms.", env->lc->frame_timeout_ms);
+	return answered(c);
+}
+
 static int jhttp_init(struct lw_stream_conn *sc)
 {
 	struct conn *c = (struct conn *)sc;
@@ -633,10 +695,12 @@ int lw_jhttp_open(const struct lw_source_env *env, struct lw_source **out,
 		.size = sizeof(struct jhttp), .conn_size = sizeof(struct conn),
 		.init = jhttp_init, .release = jhttp_release, .readable = jhttp_readable,
 		.deliver_held = jhttp_deliver_held, .finish = jhttp_finish,
+		.unit_timeout = jhttp_unit_timeout,
 	};
-	/* HTTPS when the listener has a certificate; no unit timeout (yet:
-	 * a request-head timeout would be one). */
-	struct lw_stream_opts opts = {.tls = env->lc->cert[0] != '\0', .unit_timeout_ms = 0};
+	/* HTTPS when the listener has a certificate; a request head or an
+	 * entry begun and not complete is the unit that times out. */
+	struct lw_stream_opts opts = {.tls = env->lc->cert[0] != '\0',
+				      .unit_timeout_ms = env->lc->frame_timeout_ms};
 
 	return lw_stream_open(env, &proto, &opts, out, diag);
 }

@@ -17,7 +17,9 @@
 
 #include "collector/health.h"
 #include "collector/listener.h"
+#include "core/ratelimit.h"
 #include "core/time.h"
+#include "correlator/correlation.h"
 #include "store/store.h"
 
 /* Families whose members differ by one label: counter "<prefix>X" is
@@ -82,6 +84,87 @@ static void gauge(struct lw_buf *out, const char *name, const char *help, uint64
 		      name, name, (unsigned long long)v);
 }
 
+/* Labelled counters ("regex_limit_hits.RULE"): one family, a sample per
+ * label. Labels hold [A-Za-z0-9_.:-] only, so they need no escaping. */
+static void labelled(const struct lw_counters *c, struct lw_buf *out)
+{
+	static const char fam[] = LW_COUNTERS_FAMILY_REGEX_LIMIT ".";
+	uint32_t k = atomic_load_explicit(&c->nlabelled, memory_order_acquire);
+
+	if (k == 0)
+		return;
+	lw_buf_puts(out, "# HELP lw_rule_regex_limit_hits_total Pattern matches of one rule "
+		    "stopped by the pcre2 match limit (taken as no match).\n"
+		    "# TYPE lw_rule_regex_limit_hits_total counter\n");
+	for (uint32_t j = 0; j < k; j++) {
+		const struct lw_counters_labelled *l = &c->labelled[j];
+
+		if (strncmp(l->name, fam, sizeof(fam) - 1) != 0)
+			continue;
+		lw_buf_printf(out, "lw_rule_regex_limit_hits_total{rule=\"%s\"} %llu\n",
+			      l->name + sizeof(fam) - 1,
+			      (unsigned long long)atomic_load_explicit(&l->v, memory_order_relaxed));
+	}
+}
+
+/* A Prometheus label value: backslash, quote and line feed escaped. */
+static void label_value(struct lw_buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			lw_buf_putc(out, '\\');
+		if (s[i] == '\n') {
+			lw_buf_puts(out, "\\n");
+			continue;
+		}
+		lw_buf_putc(out, s[i]);
+	}
+}
+
+/* The per-rule correlation families from the counts text (one line per
+ * rule: label, evicted, not_admitted, groups, live, bytes, tab
+ * separated). Each family is one walk over the text. */
+static void render_correlation(const char *text, size_t len, struct lw_buf *out)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{"lw_correlation_evicted_total", "counter",
+		 "Live correlation groups shed to make room (detection degraded), by rule."},
+		{"lw_correlation_not_admitted_total", "counter",
+		 "Events whose new correlation group found no room (correlation.memory), by rule."},
+		{"lw_correlation_groups", "gauge",
+		 "Correlation groups held, live and expired, by rule."},
+		{"lw_correlation_live_groups", "gauge",
+		 "Correlation groups whose window has not passed, by rule."},
+		{"lw_correlation_bytes", "gauge",
+		 "Bytes of correlation window state, by rule (all of it counts against correlation.memory)."},
+	};
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		const char *p = text, *end = text + len;
+
+		lw_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name,
+			      fam[f].help, fam[f].name, fam[f].type);
+		while (p < end) {
+			struct lw_correlation_stats_line l;
+			uint64_t v[5];
+
+			p = lw_correlation_stats_next(p, end, &l);
+			if (!l.ok)
+				continue;
+			v[0] = l.evicted;
+			v[1] = l.not_admitted;
+			v[2] = l.groups;
+			v[3] = l.live;
+			v[4] = l.bytes;
+			lw_buf_printf(out, "%s{rule=\"", fam[f].name);
+			label_value(out, l.label, l.label_len);
+			lw_buf_printf(out, "\"} %llu\n", (unsigned long long)v[f]);
+		}
+	}
+}
+
 void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gauges *g,
 		       struct lw_buf *out)
 {
@@ -116,6 +199,7 @@ void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gaug
 					      (unsigned long long)lw_counters_get(c, (enum lw_counter)j));
 		}
 	}
+	labelled(c, out);
 	if (g != NULL && g->have_store) {
 		gauge(out, "lw_store_segments", "Segments in the store.", g->segments);
 		gauge(out, "lw_store_events", "Events in the store.", g->events);
@@ -154,7 +238,12 @@ void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gaug
 		      (uint64_t)g->storage_failing);
 		gauge(out, "lw_loss_episodes",
 		      "Drop counters currently in a persistent-loss episode.", g->loss_episodes);
+		gauge(out, "lw_correlation_shedding_rules",
+		      "Correlation rules currently shedding groups (memory full).",
+		      g->shedding_rules);
 	}
+	if (g != NULL && g->corr != NULL)
+		render_correlation(g->corr, g->corr_len, out);
 }
 
 static int on_name(enum lw_store_name_kind kind, struct lw_str name, uint64_t events,
@@ -198,11 +287,14 @@ struct client {
 	int fd;                 /* -1 = free slot */
 	size_t len;
 	int64_t deadline_ms;
+	uint64_t seq;           /* accept order: the oldest goes first */
+	struct lw_ratelimit_key source;
 	char req[LW_METRICS_MAX_REQUEST];
 };
 
 struct lw_metrics {
-	const struct lw_counters *counters;
+	struct lw_counters *counters;
+	uint64_t accepted;
 	struct lw_health *health;
 	void (*relay_gauges)(void *arg, struct lw_metrics_gauges *g);
 	void *relay_arg;
@@ -212,7 +304,7 @@ struct lw_metrics {
 	int started;
 	char bound[160];
 	struct client clients[LW_METRICS_MAX_CLIENTS];
-	struct lw_buf body, resp;
+	struct lw_buf body, resp, corr;
 };
 
 static void client_close(struct client *cl)
@@ -263,8 +355,15 @@ static void render_live(struct lw_metrics *m)
 	struct lw_metrics_gauges g;
 
 	memset(&g, 0, sizeof(g));
-	if (m->health != NULL)
+	lw_buf_reset(&m->corr);
+	if (m->health != NULL) {
 		lw_health_gauges(m->health, &g);
+		lw_health_correlation_text(m->health, &m->corr);
+		if (m->corr.len > 0 && !m->corr.oom) {
+			g.corr = m->corr.data;
+			g.corr_len = m->corr.len;
+		}
+	}
 	if (m->relay_gauges != NULL)
 		m->relay_gauges(m->relay_arg, &g);
 	lw_buf_reset(&m->body);
@@ -307,6 +406,7 @@ static void handle(struct lw_metrics *m, struct client *cl)
 		return;
 	}
 	render_live(m);
+	cl->deadline_ms = lw_time_mono_ms() + LW_METRICS_SEND_TIMEOUT_MS;
 	if (m->body.oom) {
 		text(m, cl, "503 Service Unavailable");
 		return;
@@ -346,21 +446,58 @@ static void client_read(struct lw_metrics *m, struct client *cl)
 	}
 }
 
+/* The slot for a new connection from source: a free one, else the
+ * oldest of that source when it has its share, else the oldest of all
+ * (closed, counted). A connection past its request head is being
+ * answered and never waits here, so every slot holds one that has not
+ * sent a complete request. */
+static struct client *slot_for(struct lw_metrics *m, const struct lw_ratelimit_key *source)
+{
+	struct client *free_slot = NULL, *oldest = NULL, *oldest_same = NULL;
+	size_t same = 0;
+
+	for (size_t i = 0; i < LW_METRICS_MAX_CLIENTS; i++) {
+		struct client *cl = &m->clients[i];
+
+		if (cl->fd < 0) {
+			if (free_slot == NULL)
+				free_slot = cl;
+			continue;
+		}
+		if (oldest == NULL || cl->seq < oldest->seq)
+			oldest = cl;
+		if (memcmp(&cl->source, source, sizeof(*source)) != 0)
+			continue;
+		same++;
+		if (oldest_same == NULL || cl->seq < oldest_same->seq)
+			oldest_same = cl;
+	}
+	if (same >= LW_METRICS_MAX_PER_SOURCE)
+		oldest = oldest_same;
+	else if (free_slot != NULL)
+		return free_slot;
+	lw_counters_add(m->counters, LW_CTR_METRICS_IDLE_CLOSED, 1);
+	client_close(oldest);
+	return oldest;
+}
+
 static void accept_one(struct lw_metrics *m)
 {
-	int fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct lw_ratelimit_key source;
+	struct client *cl;
+	int fd = accept4(m->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	for (size_t i = 0; i < LW_METRICS_MAX_CLIENTS; i++) {
-		if (m->clients[i].fd < 0) {
-			m->clients[i].fd = fd;
-			m->clients[i].len = 0;
-			m->clients[i].deadline_ms = lw_time_mono_ms() + LW_METRICS_TIMEOUT_MS;
-			return;
-		}
-	}
-	close(fd); /* over the connection limit */
+	lw_ratelimit_key_of((struct sockaddr *)&ss, &source);
+	cl = slot_for(m, &source);
+	cl->fd = fd;
+	cl->len = 0;
+	cl->seq = ++m->accepted;
+	cl->source = source;
+	cl->deadline_ms = lw_time_mono_ms() + LW_METRICS_HEAD_TIMEOUT_MS;
 }
 
 static void *server_main(void *arg)
@@ -369,7 +506,7 @@ static void *server_main(void *arg)
 	struct pollfd pfd[2 + LW_METRICS_MAX_CLIENTS];
 
 	for (;;) {
-		int64_t now = lw_time_mono_ms(), wait = LW_METRICS_TIMEOUT_MS;
+		int64_t now = lw_time_mono_ms(), wait = LW_METRICS_HEAD_TIMEOUT_MS;
 		size_t n = 2, slot[LW_METRICS_MAX_CLIENTS];
 
 		pfd[0] = (struct pollfd){.fd = m->stop_pipe[0], .events = POLLIN};
@@ -380,6 +517,8 @@ static void *server_main(void *arg)
 			if (cl->fd < 0)
 				continue;
 			if (now >= cl->deadline_ms) {
+				/* Counted first: whoever sees the close sees the count. */
+				lw_counters_add(m->counters, LW_CTR_METRICS_IDLE_CLOSED, 1);
 				client_close(cl); /* too slow: drop it */
 				continue;
 			}
@@ -412,6 +551,7 @@ static void destroy(struct lw_metrics *m)
 	if (m->stop_pipe[1] >= 0)
 		close(m->stop_pipe[1]);
 	lw_buf_release(&m->body);
+	lw_buf_release(&m->corr);
 	lw_buf_release(&m->resp);
 	free(m);
 }
@@ -474,6 +614,7 @@ int lw_metrics_start(const struct lw_metrics_opts *opts, struct lw_metrics **out
 	m->relay_gauges = opts->relay_gauges;
 	m->relay_arg = opts->relay_arg;
 	lw_buf_init(&m->body);
+	lw_buf_init(&m->corr);
 	lw_buf_init(&m->resp);
 	rc = bind_listen(m, opts->address, diag);
 	if (rc == LW_OK && pipe2(m->stop_pipe, O_CLOEXEC) != 0)

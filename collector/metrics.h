@@ -4,7 +4,9 @@
  * Prometheus text exposition format (version 0.0.4): every daemon counter
  * (core/counters.h) with HELP and TYPE lines, plus gauges of the store
  * (segments, events, bytes, map size, hosts with clock skew, as of the
- * writer's last commit) and of lw_health (storage failing, loss episodes). Names and meanings:
+ * writer's last commit), of lw_health (storage failing, loss episodes,
+ * correlation rules shedding) and of the correlation windows per rule
+ * (lw_correlation_evicted_total{rule=...} and friends). Names and meanings:
  * docs/observability.md.
  *
  * The export is table-driven from core/counters: a counter added there
@@ -18,10 +20,17 @@
  *
  * Server: one small thread of its own (poll), so a slow scraper never
  * touches the collector's event loop. At most LW_METRICS_MAX_CLIENTS
- * connections at once (more are closed at accept), requests of at most
- * LW_METRICS_MAX_REQUEST bytes (else 431), LW_METRICS_TIMEOUT_MS per
- * connection; only GET (405 otherwise) of /metrics (404 otherwise);
- * one response per connection (Connection: close).
+ * connections at once and LW_METRICS_MAX_PER_SOURCE from one address;
+ * a new connection always gets a slot: over either cap, the oldest
+ * connection waiting for its request (of the same address first) is
+ * closed for it. A scraper sends its request at once, so idle
+ * connections cannot starve it: they are closed after
+ * LW_METRICS_HEAD_TIMEOUT_MS without a complete request head, or when a
+ * newer connection needs the slot (both counted in
+ * metrics_idle_closed). Requests of at most LW_METRICS_MAX_REQUEST bytes
+ * (else 431); the answer is sent within LW_METRICS_SEND_TIMEOUT_MS;
+ * only GET (405 otherwise) of /metrics (404 otherwise); one response per
+ * connection (Connection: close).
  */
 #ifndef LW_COLLECTOR_METRICS_H
 #define LW_COLLECTOR_METRICS_H
@@ -34,8 +43,10 @@
 #include "core/err.h"
 
 #define LW_METRICS_MAX_CLIENTS 8
+#define LW_METRICS_MAX_PER_SOURCE 4
 #define LW_METRICS_MAX_REQUEST 4096
-#define LW_METRICS_TIMEOUT_MS 5000
+#define LW_METRICS_HEAD_TIMEOUT_MS 1000
+#define LW_METRICS_SEND_TIMEOUT_MS 5000
 
 struct lw_store;
 struct lw_store_reader;
@@ -56,6 +67,11 @@ struct lw_metrics_gauges {
 	int forward_connected;
 	int have_consumer;           /* a central node (collector/natsin.h) */
 	uint64_t consumer_lag;       /* messages the stream still holds for it */
+	uint32_t shedding_rules;
+	/* Per-rule correlation counts (lw_correlation_stats_text), borrowed
+	 * for the render; NULL leaves the group out. */
+	const char *corr;
+	size_t corr_len;
 };
 
 /* Fills the store group of g from rd's snapshot (one pass over the host
@@ -75,7 +91,7 @@ void lw_metrics_family(enum lw_counter id, char *name, size_t name_len,
 
 struct lw_metrics_opts {
 	const char *address;            /* host:port; port 0 = ephemeral */
-	const struct lw_counters *counters; /* borrowed, live */
+	struct lw_counters *counters; /* borrowed, live; metrics_idle_closed is counted here */
 	/* Borrowed, may be NULL: the store and health gauges come from it
 	 * (published by the writer thread; this thread never reads LMDB). */
 	struct lw_health *health;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,13 +88,24 @@ static void msg_put(struct msg *m)
 static int deliver_file(struct output *o, const struct msg *m, char *why,
 			size_t whylen)
 {
-	int fd = open(o->cfg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* Not through a symlink (someone who can write the directory could
+	 * point it at a file of theirs, or ours), and only into a regular
+	 * file (O_NONBLOCK: a FIFO planted there must not block us). */
+	int fd = open(o->cfg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		      O_NOFOLLOW | O_NONBLOCK, 0640);
 	char ebuf[128];
+	struct stat st;
 	ssize_t w;
 	int rc = 0;
 
 	if (fd == -1) {
-		snprintf(why, whylen, "cannot open: %s", strerror_r(errno, ebuf, sizeof(ebuf)));
+		snprintf(why, whylen, "cannot open: %s", errno == ELOOP ?
+			 "it is a symbolic link" : strerror_r(errno, ebuf, sizeof(ebuf)));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "cannot open: not a regular file");
+		close(fd);
 		return -1;
 	}
 	/* One write: O_APPEND makes it land whole at the end even with

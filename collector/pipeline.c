@@ -12,6 +12,18 @@
  * the batch at once, so the number of batches bounds collector memory and
  * a slow commit (fsync) shows up as an empty free list: backpressure.
  *
+ * Decoding and detection (lw_ruleset_apply, the largest part of the work)
+ * run on worker threads (cfg->workers): each takes the first batch in the
+ * queue nobody has taken, decodes and detects all its events and keeps
+ * their matches beside the batch; the writer takes batches off the head
+ * of the queue only, in arrival order, once their rules stage is done
+ * (or does it itself when every worker is busy or there is none), then
+ * builds the segment and feeds the correlation windows. So the store and
+ * the windows see every event in arrival order, once, whatever the
+ * number of workers. Across a reload a worker only takes batches of the
+ * generation in force, so the matches it keeps always index the rules
+ * the writer correlates with.
+ *
  * Commits run on a third thread, the committer, so that the writer goes
  * on decoding and building segment N+1 while segment N is compressed,
  * indexed and fsync'ed (about a fifth of the daemon's CPU on the bench/run
@@ -33,11 +45,14 @@
 #include "collector/pipeline.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collector/health.h"
 #include "collector/metrics.h"
@@ -70,6 +85,9 @@
  * (~2.3 MB of pending firings). */
 #define PENDING_MAX 2048
 #define PENDING_COMMIT 1536
+/* The index of the pending firings by (rule, group): a power of two,
+ * at least twice PENDING_MAX (a flood of firings is merged in O(1)). */
+#define PENDING_TAB 4096
 /* Rule firings plus lw_health's system incidents. */
 #define MAX_RAISES (PENDING_MAX + LW_HEALTH_MAX_RAISES)
 /* A burst that has ended is committed at once instead of after
@@ -84,6 +102,11 @@
 #define BURST_BATCHES 8
 #define QUIET_MS 20
 #define QUIET_FRACTION 8
+/* Niceness of the writer, commit and rule threads: the thread that reads
+ * the sockets (or the file) runs first when they share a core, so a
+ * datagram is read before the kernel's buffer overflows, and what it
+ * reads waits in the batch queue (the memory bound) instead. */
+#define BACKGROUND_NICE 5
 /* The metrics endpoint's store gauges are at most this old (plus a commit). */
 #define STORE_GAUGES_MS 1000
 
@@ -114,7 +137,8 @@ struct commit_job {
 	uint8_t *raise_created;
 	struct lw_buf created_json;
 	struct lw_buf snap;                 /* counters snapshot */
-	struct lw_buf state;                /* correlation window state */
+	struct lw_buf state;                /* correlation change set */
+	struct lw_buf cstats;               /* per-rule correlation counts */
 	struct lw_store_commit_extra x;
 	struct lw_store_commit_result res;
 	struct origin_set origins;
@@ -127,6 +151,44 @@ struct commit_job {
 
 enum job_state { JOB_IDLE, JOB_QUEUED, JOB_DONE, JOB_FAILED };
 
+/* A batch's rules stage (struct slot.stage). */
+enum stage { STAGE_NEW, STAGE_WORKING, STAGE_DONE };
+
+/* struct slot.mcnt of an event a worker left to the writer (its decoder
+ * joins sessions: lw_ruleset_scratch_defer_joins). */
+#define MATCHES_DEFERRED UINT32_MAX
+
+/* Rules whose match-limit hits one batch carries by name (struct slot). */
+#define SLOT_HITS 8
+
+/* What the rules stage leaves beside batch `id`: each event's matches
+ * (rule indices, lw_ruleset_matches) as a run in pool. */
+struct slot {
+	enum stage stage;        /* under mu */
+	uint64_t gen;            /* rules generation the batch belongs to */
+	uint32_t *moff, *mcnt;   /* [batch_events] */
+	uint32_t *pool;
+	uint32_t npool, pool_cap;
+	uint64_t rules_failed;   /* events lw_ruleset_apply could not decode */
+	/* Pattern match-limit hits of the batch's rules stage, per rule,
+	 * for the writer to count (labelled counters have one writer).
+	 * Rules past SLOT_HITS in one batch are counted in the total only. */
+	struct slot_hit {
+		char rule[64];
+		uint64_t n;
+	} hits[SLOT_HITS];
+	uint32_t nhits;
+	uint64_t hits_total;
+};
+
+struct lw_pipeline;
+
+struct worker {
+	struct lw_pipeline *p;
+	pthread_t thread;
+	struct lw_ruleset_scratch *scratch;
+	uint64_t gen;            /* of scratch */
+};
 
 struct lw_pipeline {
 	const struct lw_config *cfg;
@@ -191,24 +253,40 @@ struct lw_pipeline {
 	struct lw_health *health;
 	int advance_wall_clock;
 	int no_clock_check;       /* opts->no_clock_check: an import */
+	int yield_to_producer;    /* opts->yield_to_producer */
 	int64_t next_tick_ms;     /* next lw_correlation_advance */
 	int swap_due;             /* taken from the queue: swap at the next boundary */
 	struct lw_batch *swap_wait; /* ... after absorbing this batch (NULL: now) */
 	uint64_t base_seq;        /* store seq of the builder's first event */
-	uint64_t rules_failed;    /* events lw_ruleset_apply could not decode (ENOMEM) */
+	int64_t limit_logged_ms;  /* last "match limit" log line */
 	uint64_t sessions_evicted; /* the scratch's join evictions already counted */
 	uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
-	struct lw_buf state;                    /* restore and carry_windows */
+	uint16_t pending_tab[PENDING_TAB];      /* pending index + 1, 0 = empty */
+	struct lw_buf state;                    /* carry_windows */
+	/* Per-rule correlation counts of earlier runs and generations
+	 * (lw_correlation_stats_text), so totals continue. */
+	struct lw_buf corr_base;
+	struct lw_buf cstats;                   /* the counts for health checks */
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
 	struct origin_set origins;  /* writer: origins of the builder's events */
+	struct slot *slots;      /* [nbatches], by batch id */
+
+	/* workers (rules stage beside the writer); everything under mu */
+	struct worker *workers;
+	uint32_t nworkers, live_workers, idle_workers;
+	pthread_cond_t wwork;    /* workers wait: a batch to take, or quit */
+	int workers_quit;
+	uint64_t gen;            /* rules generation in force (swaps applied) */
+	uint64_t submit_gen;     /* generation of batches submitted now */
 };
 
-static void mark_skew(struct lw_pipeline *p, struct lw_batch *b)
+static void mark_skew(struct lw_pipeline *p, const struct lw_config *cfg,
+		      struct lw_batch *b)
 {
-	int64_t max_ns = (int64_t)p->cfg->max_clock_skew_s * 1000000000;
+	int64_t max_ns = (int64_t)cfg->max_clock_skew_s * 1000000000;
 	uint64_t skewed = 0;
 
 	if (max_ns == 0 || p->no_clock_check) /* 0 turns the check off */
@@ -254,18 +332,33 @@ static void fire_merge(struct lw_incident_fire *to,
 	}
 }
 
+/* The pending firings start over (they went to a commit, or a swap). */
+static void pending_clear(struct lw_pipeline *p)
+{
+	p->npending = 0;
+	memset(p->pending_tab, 0, sizeof(p->pending_tab));
+}
+
 /* lw_incident_cb: keeps the firing (copied: f is valid only during the
  * call) for the next commit, merged with one of the same identity. */
 static void on_fire(const struct lw_incident_fire *f, void *arg)
 {
 	struct lw_pipeline *p = arg;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)f->rule;
+	uint32_t i;
 
 	if (f->rule == NULL)
 		return;
-	for (uint32_t i = 0; i < p->npending; i++) {
-		if (p->pending[i].rule == f->rule &&
-		    strcmp(p->pending[i].group, f->group) == 0) {
-			fire_merge(&p->pending[i], f);
+	for (const char *s = f->group; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	for (i = (uint32_t)h & (PENDING_TAB - 1); p->pending_tab[i] != 0;
+	     i = (i + 1) & (PENDING_TAB - 1)) {
+		struct lw_incident_fire *to = &p->pending[p->pending_tab[i] - 1];
+
+		if (to->rule == f->rule && strcmp(to->group, f->group) == 0) {
+			fire_merge(to, f);
 			return;
 		}
 	}
@@ -274,28 +367,150 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 		return;
 	}
 	p->pending[p->npending++] = *f;
+	p->pending_tab[i] = (uint16_t)p->npending;
 	if (p->first_ms == 0)
 		p->first_ms = lw_time_mono_ms();
 }
 
-/* Decodes and detects ev in place (decoder fields land in the batch
- * arena, so the builder stores them with the event). */
-static void apply_rules(struct lw_pipeline *p, struct lw_batch *b,
-			struct lw_event *ev, struct lw_ruleset_matches *m)
+/* Event i's matches, copied to the slot's pool (m.rules live only until
+ * the scratch's next apply). LW_OK or LW_ENOMEM. */
+static int keep_matches(struct slot *sl, uint32_t i, const struct lw_ruleset_matches *m)
 {
-	m->decoder = UINT32_MAX;
-	m->count = 0;
-	m->rules = NULL;
-	if (p->rs != NULL &&
-	    lw_ruleset_apply(p->rs, p->scratch, ev, &b->arena, m) != LW_OK) {
-		m->count = 0;
-		p->rules_failed++;
+	sl->moff[i] = sl->npool;
+	sl->mcnt[i] = 0;
+	if (m->count == 0)
+		return LW_OK;
+	if (m->count > sl->pool_cap - sl->npool) {
+		uint32_t cap = sl->pool_cap ? sl->pool_cap : 1024;
+		uint32_t *np;
+
+		while (cap - sl->npool < m->count)
+			cap *= 2;
+		np = realloc(sl->pool, cap * sizeof(*np));
+		if (np == NULL)
+			return LW_ENOMEM;
+		sl->pool = np;
+		sl->pool_cap = cap;
+	}
+	memcpy(sl->pool + sl->npool, m->rules, m->count * sizeof(*m->rules));
+	sl->npool += m->count;
+	sl->mcnt[i] = m->count;
+	return LW_OK;
+}
+
+/* lw_ruleset_scratch_take_hits' callback on a slot (struct slot.hits). */
+static void slot_add_hit(const char *rule, uint64_t n, void *arg)
+{
+	struct slot *sl = arg;
+
+	sl->hits_total += n;
+	for (uint32_t i = 0; i < sl->nhits; i++)
+		if (strcmp(sl->hits[i].rule, rule) == 0) {
+			sl->hits[i].n += n;
+			return;
+		}
+	if (sl->nhits < SLOT_HITS) {
+		snprintf(sl->hits[sl->nhits].rule, sizeof(sl->hits[0].rule), "%s", rule);
+		sl->hits[sl->nhits++].n = n;
 	}
 }
 
-/* Copies the batch into the builder. An event the builder refuses (out of
- * memory, segment cap) cannot be stored: it is counted (dropped_store) and
- * logged, never ignored silently. */
+/* The rules stage of batch b, on any thread that owns b: clock skew,
+ * then decoders and detection of every event in place (decoder fields
+ * land in the batch arena, so the builder stores them with the event);
+ * the matches go beside the batch for the writer. rs may be NULL (no
+ * rules: skew only). */
+static void rules_stage(struct lw_pipeline *p, struct lw_batch *b,
+			const struct lw_config *cfg, const struct lw_ruleset *rs,
+			struct lw_ruleset_scratch *scratch)
+{
+	struct slot *sl = &p->slots[b->id];
+
+	mark_skew(p, cfg, b);
+	sl->npool = 0;
+	sl->rules_failed = 0;
+	sl->nhits = 0;
+	sl->hits_total = 0;
+	for (uint32_t i = 0; i < b->count; i++) {
+		struct lw_ruleset_matches m;
+		int rc;
+
+		sl->moff[i] = sl->npool;
+		sl->mcnt[i] = 0;
+		if (rs == NULL)
+			continue;
+		rc = lw_ruleset_apply(rs, scratch, &b->events[i], &b->arena, &m);
+		if (rc == LW_RULESET_DEFERRED) {
+			sl->mcnt[i] = MATCHES_DEFERRED;
+			continue;
+		}
+		if (rc != LW_OK) {
+			sl->rules_failed++;
+			continue;
+		}
+		if (keep_matches(sl, i, &m) != LW_OK)
+			sl->rules_failed++; /* decoded, but not correlated */
+	}
+	if (rs != NULL)
+		lw_ruleset_scratch_take_hits(rs, scratch, slot_add_hit, sl);
+}
+
+#define LIMIT_LOG_MS 10000 /* at most one "match limit" line this often */
+
+struct limit_hits {
+	struct lw_pipeline *p;
+	uint64_t total;
+	char rule[64];     /* the rule with the most hits this time */
+	uint64_t rule_hits;
+};
+
+static void add_limit_hits(const char *rule, uint64_t n, void *arg)
+{
+	struct limit_hits *h = arg;
+
+	lw_counters_add_labelled(h->p->counters, LW_COUNTERS_FAMILY_REGEX_LIMIT, rule, n);
+	h->total += n;
+	if (n > h->rule_hits) {
+		snprintf(h->rule, sizeof(h->rule), "%s", rule);
+		h->rule_hits = n;
+	}
+}
+
+/* Rule patterns that hit the match limit were taken as not matching:
+ * counted per rule and in all, and logged (at most every LIMIT_LOG_MS),
+ * never silent. */
+static void publish_limit_hits(struct lw_pipeline *p, struct slot *sl)
+{
+	struct limit_hits h = {.p = p};
+	char n[32], total[32];
+
+	if (sl != NULL) {
+		uint64_t named = 0;
+
+		for (uint32_t i = 0; i < sl->nhits; i++) {
+			add_limit_hits(sl->hits[i].rule, sl->hits[i].n, &h);
+			named += sl->hits[i].n;
+		}
+		h.total += sl->hits_total - named;
+		sl->nhits = 0;
+		sl->hits_total = 0;
+	}
+	if (p->rs != NULL && p->scratch != NULL)
+		lw_ruleset_scratch_take_hits(p->rs, p->scratch, add_limit_hits, &h);
+	if (h.total == 0)
+		return;
+	lw_counters_add(p->counters, LW_CTR_REGEX_LIMIT_HITS, h.total);
+	if (lw_time_mono_ms() - p->limit_logged_ms < LIMIT_LOG_MS)
+		return;
+	p->limit_logged_ms = lw_time_mono_ms();
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)h.rule_hits);
+	snprintf(total, sizeof(total), "%llu",
+		 (unsigned long long)lw_counters_get(p->counters, LW_CTR_REGEX_LIMIT_HITS));
+	lw_log(p->log, LW_LOG_WARNING, "pipeline",
+	       "rule pattern hit the match limit; taken as no match (a message that makes it backtrack)",
+	       "rule", h.rule, "hits", n, "regex_limit_hits", total, NULL);
+}
+
 /* Records that origin seq next - 1 of b's origin is in the builder.
  * 0, or -1 when the set is full of other origins. */
 static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t next)
@@ -318,17 +533,32 @@ static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t 
 	return 0;
 }
 
+/* Copies the batch (its rules stage done) into the builder and feeds the
+ * correlation windows. An event the builder refuses (out of memory,
+ * segment cap) cannot be stored: it is counted (dropped_store) and
+ * logged, never ignored silently. */
 static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
+	struct slot *sl = &p->slots[b->id];
+	uint64_t rules_failed = sl->rules_failed;
 	uint32_t lost = 0;
 	int lost_rc = LW_OK;
 
-	mark_skew(p, b);
 	for (uint32_t i = 0; i < b->count; i++) {
-		struct lw_ruleset_matches m;
+		int add_rc;
 
-		apply_rules(p, b, &b->events[i], &m);
-		int add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
+		if (sl->mcnt[i] == MATCHES_DEFERRED) {
+			/* A line of a joined session, left by a worker: the
+			 * writer's scratch holds the sessions, in arrival order. */
+			struct lw_ruleset_matches m;
+
+			if (lw_ruleset_apply(p->rs, p->scratch, &b->events[i], &b->arena,
+					     &m) != LW_OK || keep_matches(sl, i, &m) != LW_OK) {
+				sl->mcnt[i] = 0;
+				rules_failed++;
+			}
+		}
+		add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
 
 		if (add_rc != LW_OK) {
 			lost++;
@@ -340,7 +570,8 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		if (p->corr != NULL)
 			lw_correlation_process(p->corr, &b->events[i],
 					       p->base_seq + lw_segment_builder_count(p->builder) - 1,
-					       m.rules, m.count, on_fire, p);
+					       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
+					       sl->mcnt[i], on_fire, p);
 		if (p->first_ms == 0)
 			p->first_ms = lw_time_mono_ms();
 		if (b->origin_len > 0 &&
@@ -368,6 +599,7 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		       "cannot add events to the segment", "events", n,
 		       "error", lw_strerror(lost_rc), NULL);
 	}
+	publish_limit_hits(p, sl);
 	if (p->scratch != NULL) {
 		struct lw_decoder_join_stats st;
 
@@ -377,13 +609,12 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 					st.evicted - p->sessions_evicted);
 		p->sessions_evicted = st.evicted;
 	}
-	if (p->rules_failed > 0) {
+	if (rules_failed > 0) {
 		char n[32];
-		snprintf(n, sizeof(n), "%llu", (unsigned long long)p->rules_failed);
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)rules_failed);
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events stored without decoding", "events", n,
 		       "error", lw_strerror(LW_ENOMEM), NULL);
-		p->rules_failed = 0;
 	}
 }
 
@@ -572,23 +803,39 @@ static void prepare(struct lw_pipeline *p)
 	lw_counters_serialize(p->counters, &j->snap);
 	j->x.counters = j->snap.data;
 	j->x.counters_len = j->snap.len;
-	/* The window state is megabytes once many groups are tracked, and
-	 * under load commits come many times a second: storing it with every
-	 * commit cost 31% of the writer (perf). It is stored at most once
-	 * per flush_interval and always at a clean stop, so a crash loses
-	 * window counts of at most one flush interval, like events. Only
-	 * while the writer holds no events and no firings: then the windows
-	 * have seen exactly what this transaction stores (not so on a retry
-	 * after more events or an absence tick, which leaves the state to
-	 * the next segment). */
+	/* The window state is saved as a change set: the groups changed
+	 * since the last one, plus a slice of the others so that older
+	 * change sets can be dropped (correlator/correlation_state.h). At
+	 * most once per flush_interval and always at a clean stop, so a
+	 * crash loses window counts of at most one flush interval, like
+	 * events. Only while the writer holds no events and no firings:
+	 * then the windows have seen exactly what this transaction stores
+	 * (not so on a retry after more events or an absence tick, which
+	 * leaves the state to the next segment). */
 	if (p->corr != NULL && lw_segment_builder_count(p->builder) == 0 &&
 	    p->npending == 0 &&
 	    (p->final_commit ||
 	     lw_time_mono_ms() - p->state_saved_ms >= (int64_t)p->cfg->storage.flush_interval_ms)) {
+		struct lw_correlation_save_info info;
+
 		lw_buf_reset(&j->state);
-		if (lw_correlation_save(p->corr, &j->state) == LW_OK && !j->state.oom) {
-			j->x.state = j->state.data != NULL ? j->state.data : "";
-			j->x.state_len = j->state.len;
+		/* A clean stop writes everything: the restart is exact. */
+		if (lw_correlation_save_changes(p->corr, &j->state, &info,
+						p->final_commit) == LW_OK &&
+		    !j->state.oom) {
+			j->x.state_log = j->state.data != NULL ? j->state.data : "";
+			j->x.state_log_len = j->state.len;
+			j->x.state_log_seq = info.seq;
+			j->x.state_log_keep_from = info.keep_from;
+		}
+	}
+	if (p->corr != NULL) {
+		lw_buf_reset(&j->cstats);
+		lw_correlation_stats_text(p->corr, p->corr_base.data, p->corr_base.len,
+					  &j->cstats);
+		if (!j->cstats.oom && j->cstats.len > 0) {
+			j->x.corr_stats = j->cstats.data;
+			j->x.corr_stats_len = j->cstats.len;
 		}
 	}
 	for (uint32_t i = 0; i < j->npending; i++)
@@ -618,10 +865,21 @@ static void run_job(struct lw_pipeline *p, struct commit_job *j)
 		j->gauges_ok = read_store_gauges(p, &j->gauges);
 }
 
+/* Names the calling thread and, when asked (opts.yield_to_producer),
+ * makes it yield to the producer (best effort: a failure only leaves it
+ * at the producer's priority). */
+static void background_thread(const struct lw_pipeline *p, const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	if (p->yield_to_producer)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BACKGROUND_NICE);
+}
+
 static void *committer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
 
+	background_thread(p, "lw-commit");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (job_state(p) != JOB_QUEUED && !p->committer_quit)
@@ -661,7 +919,7 @@ static void seal(struct lw_pipeline *p)
 	j->pending = p->pending;
 	p->pending = f;
 	j->npending = p->npending;
-	p->npending = 0;
+	pending_clear(p);
 	j->nevents = lw_segment_builder_count(j->builder);
 	j->origins.n = p->origins.n;
 	for (uint32_t i = 0; i < p->origins.n; i++) {
@@ -689,7 +947,7 @@ static void reap(struct lw_pipeline *p)
 		return;
 	now = lw_time_mono_ms();
 	if (j->rc == LW_OK) {
-		if (j->x.state != NULL)
+		if (j->x.state_log != NULL)
 			p->state_saved_ms = now;
 		/* Another process may have committed first (the store moved
 		 * the seqs): exact again from the next empty builder on. */
@@ -710,6 +968,9 @@ static void reap(struct lw_pipeline *p)
 		if (p->health != NULL) {
 			lw_health_committed(p->health);
 			lw_health_storage_ok(p->health, now);
+			if (j->x.corr_stats != NULL)
+				lw_health_correlation(p->health, j->cstats.data, j->cstats.len,
+						      now, lw_time_now_ns());
 			if (j->gauges_ok) {
 				lw_health_publish_store(p->health, &j->gauges);
 				p->gauges_ms = now;
@@ -724,6 +985,9 @@ static void reap(struct lw_pipeline *p)
 	lw_counters_add(p->counters, LW_CTR_STORED, (uint64_t)0 - j->nevents);
 	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, (uint64_t)0 - 1);
+	/* Its change set was not stored: the next one holds everything. */
+	if (j->x.state_log != NULL && p->corr != NULL)
+		lw_correlation_save_failed(p->corr);
 	p->retry_delay_ms = p->retry_delay_ms == 0 ? RETRY_MIN_MS :
 		p->retry_delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_delay_ms * 2;
 	p->retry_ms = now + p->retry_delay_ms;
@@ -857,6 +1121,9 @@ static int64_t next_tick(const struct lw_pipeline *p)
 		t = p->next_tick_ms;
 	if (p->health != NULL && lw_health_next_check_ms(p->health) < t)
 		t = lw_health_next_check_ms(p->health);
+	if (p->health != NULL && p->corr != NULL &&
+	    lw_health_next_shed_check_ms(p->health) < t)
+		t = lw_health_next_shed_check_ms(p->health);
 	/* Stale gauges wait for the committer, which reads them itself. */
 	if (p->gauges_stale && job_state(p) != JOB_QUEUED &&
 	    p->gauges_ms + STORE_GAUGES_MS < t)
@@ -892,6 +1159,14 @@ static void tick(struct lw_pipeline *p, int64_t now)
 {
 	if (p->health != NULL) {
 		lw_health_check(p->health, p->counters, now, lw_time_now_ns());
+		if (p->corr != NULL && now >= lw_health_next_shed_check_ms(p->health)) {
+			lw_buf_reset(&p->cstats);
+			lw_correlation_stats_text(p->corr, p->corr_base.data,
+						  p->corr_base.len, &p->cstats);
+			if (!p->cstats.oom)
+				lw_health_correlation(p->health, p->cstats.data,
+						      p->cstats.len, now, lw_time_now_ns());
+		}
 		if (p->gauges_stale)
 			publish_store_gauges(p, 0);
 	}
@@ -901,10 +1176,25 @@ static void tick(struct lw_pipeline *p, int64_t now)
 	lw_correlation_advance(p->corr, lw_time_now_ns(), on_fire, p);
 }
 
+/* The head batch can be taken by the writer: its rules stage is done,
+ * or nobody has started it and no worker is free to (under mu). */
+static int head_ready(const struct lw_pipeline *p)
+{
+	const struct lw_batch *b = p->q_head;
+
+	if (b == NULL)
+		return 0;
+	if (p->slots[b->id].stage == STAGE_DONE)
+		return 1;
+	/* A free worker that may take it (worker_pick) will. */
+	return p->slots[b->id].stage == STAGE_NEW &&
+	       !(p->idle_workers > 0 && p->rs != NULL && p->slots[b->id].gen == p->gen);
+}
+
 static void wait_work(struct lw_pipeline *p)
 {
-	while (p->q_head == NULL && !p->stopping && !(p->swap_posted && !p->swap_due) &&
-	       job_state(p) != JOB_DONE) {
+	while (!head_ready(p) && !(p->stopping && p->q_head == NULL) &&
+	       !(p->swap_posted && !p->swap_due) && job_state(p) != JOB_DONE) {
 		struct timespec ts;
 		int64_t d = deadline_ms(p);
 
@@ -1008,18 +1298,34 @@ static void apply_swap(struct lw_pipeline *p)
 	pthread_mutex_unlock(&p->mu);
 	if (p->corr != NULL && next.correlation != NULL)
 		carry_windows(p, next.correlation);
+	publish_limit_hits(p, NULL); /* the old scratch's counts go with it */
+	if (p->corr != NULL) {
+		/* The old rules' counts go on in the base of the new ones. */
+		struct lw_buf t = p->state;
+
+		lw_buf_reset(&t);
+		lw_correlation_stats_text(p->corr, p->corr_base.data, p->corr_base.len, &t);
+		if (!t.oom) {
+			p->state = p->corr_base;
+			p->corr_base = t;
+		} else {
+			p->state = t;
+		}
+	}
 	lw_ruleset_scratch_free(p->scratch);
 	p->scratch = next.scratch;
 	p->sessions_evicted = 0; /* a new scratch counts from zero */
 	p->cfg = next.cfg;
 	p->rs = next.ruleset;
 	p->corr = next.ruleset != NULL ? next.correlation : NULL;
-	p->npending = 0;
+	pending_clear(p);
 	p->state_saved_ms = 0; /* the next commit stores the new windows */
 	p->swap_due = 0;
 	p->swap_wait = NULL;
 	pthread_mutex_lock(&p->mu);
 	p->swap_posted = 0; /* before done: it may post the next swap */
+	p->gen++;           /* workers take the new generation's batches */
+	pthread_cond_broadcast(&p->wwork);
 	pthread_mutex_unlock(&p->mu);
 	done(arg, &old);
 }
@@ -1046,14 +1352,36 @@ static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
 	apply_swap(p);
 }
 
+/* Takes the head batch off the queue for the writer (under mu), or NULL;
+ * *own says the writer runs its rules stage itself. */
+static struct lw_batch *take_head(struct lw_pipeline *p, int *own)
+{
+	struct lw_batch *b = p->q_head;
+
+	*own = 0;
+	if (!head_ready(p))
+		return NULL;
+	if (p->slots[b->id].stage == STAGE_NEW) {
+		p->slots[b->id].stage = STAGE_WORKING;
+		*own = 1;
+	}
+	p->q_head = b->next;
+	if (p->q_head == NULL)
+		p->q_tail = NULL;
+	b->next = NULL;
+	p->last_batch_ms = lw_time_mono_ms();
+	return b;
+}
+
 static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
-	struct lw_batch *list;
 
+	background_thread(p, "lw-writer");
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		int stop;
+		struct lw_batch *b;
+		int stop, own;
 
 		if (!p->give_up && !wait_for_commit(p)) {
 			p->give_up = 1;
@@ -1066,22 +1394,20 @@ static void *writer_main(void *arg)
 			p->swap_due = 1;
 			p->swap_wait = p->swap_after;
 		}
-		list = p->q_head;
-		p->q_head = p->q_tail = NULL;
-		if (list != NULL)
-			p->last_batch_ms = lw_time_mono_ms();
-		stop = p->stopping && list == NULL;
+		b = take_head(p, &own);
+		stop = p->stopping && b == NULL && p->q_head == NULL;
 		pthread_mutex_unlock(&p->mu);
 
 		swap_at_boundary(p, NULL);
-		while (list != NULL) {
-			struct lw_batch *b = list;
-			list = b->next;
+		if (b != NULL) {
 			note_batch(p, b);
-			if (p->give_up)
+			if (p->give_up) {
 				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
-			else
+			} else {
+				if (own)
+					rules_stage(p, b, p->cfg, p->rs, p->scratch);
 				absorb(p, b);
+			}
 			swap_at_boundary(p, b);
 			give_back(p, b);
 		}
@@ -1120,6 +1446,89 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* The first batch a worker may take (under mu): not started, of the
+ * rules generation in force (a batch submitted after a posted reload
+ * waits for it), with rules to run. */
+static struct lw_batch *worker_pick(struct lw_pipeline *p)
+{
+	if (p->rs == NULL)
+		return NULL;
+	for (struct lw_batch *b = p->q_head; b != NULL; b = b->next) {
+		struct slot *sl = &p->slots[b->id];
+
+		if (sl->stage == STAGE_NEW && sl->gen == p->gen)
+			return b;
+	}
+	return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct lw_pipeline *p = wk->p;
+
+	background_thread(p, "lw-rules");
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct lw_batch *b = worker_pick(p);
+		const struct lw_ruleset *rs;
+		const struct lw_config *cfg;
+		uint64_t gen;
+
+		if (b == NULL) {
+			if (p->workers_quit)
+				break;
+			p->idle_workers++;
+			pthread_cond_wait(&p->wwork, &p->mu);
+			p->idle_workers--;
+			continue;
+		}
+		p->slots[b->id].stage = STAGE_WORKING;
+		rs = p->rs;
+		cfg = p->cfg;
+		gen = p->gen;
+		pthread_mutex_unlock(&p->mu);
+		if (wk->scratch == NULL || wk->gen != gen) {
+			/* Scratch holds its own compiled patterns: free of
+			 * any ruleset, so the old one may be gone already. */
+			lw_ruleset_scratch_free(wk->scratch);
+			wk->scratch = lw_ruleset_scratch_new(rs);
+			if (wk->scratch != NULL)
+				lw_ruleset_scratch_defer_joins(wk->scratch);
+			wk->gen = gen;
+		}
+		if (wk->scratch == NULL) {
+			/* No memory for a scratch: this worker stops, the
+			 * batch goes back for the writer or another. */
+			pthread_mutex_lock(&p->mu);
+			p->slots[b->id].stage = STAGE_NEW;
+			p->live_workers--;
+			pthread_cond_signal(&p->work);
+			break;
+		}
+		rules_stage(p, b, cfg, rs, wk->scratch);
+		pthread_mutex_lock(&p->mu);
+		p->slots[b->id].stage = STAGE_DONE;
+		if (b == p->q_head)
+			pthread_cond_signal(&p->work);
+	}
+	pthread_mutex_unlock(&p->mu);
+	lw_ruleset_scratch_free(wk->scratch);
+	wk->scratch = NULL;
+	return NULL;
+}
+
+static void stop_workers(struct lw_pipeline *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->workers_quit = 1;
+	pthread_cond_broadcast(&p->wwork);
+	pthread_mutex_unlock(&p->mu);
+	for (uint32_t i = 0; i < p->nworkers; i++)
+		pthread_join(p->workers[i].thread, NULL);
+	p->nworkers = 0;
+}
+
 static void stop_committer(struct lw_pipeline *p)
 {
 	if (!p->committer_started)
@@ -1140,6 +1549,13 @@ static void destroy(struct lw_pipeline *p)
 	lw_segment_builder_free(p->builder);
 	lw_segment_builder_free(p->job.builder);
 	lw_ruleset_scratch_free(p->scratch);
+	for (uint32_t i = 0; p->slots != NULL && i < p->nbatches; i++) {
+		free(p->slots[i].moff);
+		free(p->slots[i].mcnt);
+		free(p->slots[i].pool);
+	}
+	free(p->slots);
+	free(p->workers);
 	free(p->pending);
 	free(p->job.pending);
 	free(p->job.raises);
@@ -1148,7 +1564,11 @@ static void destroy(struct lw_pipeline *p)
 	lw_buf_release(&p->job.created_json);
 	lw_buf_release(&p->job.snap);
 	lw_buf_release(&p->job.state);
+	lw_buf_release(&p->job.cstats);
 	lw_buf_release(&p->state);
+	lw_buf_release(&p->corr_base);
+	lw_buf_release(&p->cstats);
+	pthread_cond_destroy(&p->wwork);
 	pthread_cond_destroy(&p->commit_cv);
 	pthread_cond_destroy(&p->freed);
 	pthread_cond_destroy(&p->work);
@@ -1181,9 +1601,18 @@ static int init_sync(struct lw_pipeline *p)
 		pthread_mutex_destroy(&p->mu);
 		ok = 0;
 	}
+	if (ok && pthread_cond_init(&p->wwork, NULL) != 0) {
+		pthread_cond_destroy(&p->commit_cv);
+		pthread_cond_destroy(&p->freed);
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		ok = 0;
+	}
 	pthread_condattr_destroy(&ca);
 	return ok ? LW_OK : LW_ENOMEM;
 }
+
+static int restore_windows(struct lw_pipeline *p, struct lw_diag *diag);
 
 /* Ruleset scratch, the pending-incident arrays, the first seq, and the
  * correlation state of the last commit. A state the correlator rejects
@@ -1191,7 +1620,6 @@ static int init_sync(struct lw_pipeline *p)
 static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts,
 		      struct lw_diag *diag)
 {
-	struct lw_diag d;
 	int rc;
 
 	p->rs = opts->ruleset;
@@ -1200,6 +1628,7 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
 	p->no_clock_check = opts->no_clock_check;
+	p->yield_to_producer = opts->yield_to_producer;
 	p->next_tick_ms = lw_time_mono_ms() + (int64_t)p->cfg->storage.flush_interval_ms;
 	rc = lw_store_events_total(p->store, &p->base_seq, diag);
 	if (rc != LW_OK)
@@ -1218,21 +1647,115 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	    p->job.pending == NULL || p->job.raises == NULL ||
 	    p->job.raise_ids == NULL || p->job.raise_created == NULL)
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "pipeline: out of memory");
+	if (lw_store_load_corr_stats(p->store, &p->corr_base, NULL) != LW_OK)
+		lw_buf_reset(&p->corr_base); /* counts start over: not fatal */
 	if (p->corr == NULL)
 		return LW_OK;
-	memset(&d, 0, sizeof(d));
-	rc = lw_store_load_state(p->store, &p->state, &d);
-	if (rc == LW_OK && p->state.len > 0)
-		rc = lw_correlation_restore(p->corr, p->state.data, p->state.len, &d);
+	return restore_windows(p, diag);
+}
+
+struct restoring {
+	struct lw_pipeline *p;
+	struct lw_diag d;
+	uint64_t sets, bytes;
+};
+
+static int on_change_set(void *arg, uint64_t seq, const void *data, size_t len)
+{
+	struct restoring *r = arg;
+
+	r->sets++;
+	r->bytes += len;
+	return lw_correlation_restore_apply(r->p->corr, seq, data, len, &r->d);
+}
+
+/* The correlation windows of the last commit, from the stored change
+ * sets. State the correlator rejects (corrupt, another version) is
+ * logged and the windows start empty. */
+static int restore_windows(struct lw_pipeline *p, struct lw_diag *diag)
+{
+	struct restoring r;
+	struct lw_correlation_stats cs;
+	int64_t t0 = lw_time_mono_ms();
+	int legacy = 0, rc;
+	char groups[24], sets[24], ms[24], mb[24];
+
+	memset(&r, 0, sizeof(r));
+	r.p = p;
+	lw_correlation_restore_begin(p->corr);
+	rc = lw_store_load_state_log(p->store, on_change_set, &r, &legacy, &r.d);
+	if (legacy)
+		lw_log(p->log, LW_LOG_WARNING, "pipeline",
+		       "stored correlation state has the format before change "
+		       "sets (version 1); skipped, windows start empty", NULL);
 	if (rc == LW_ECORRUPT) {
+		lw_correlation_restore_begin(p->corr);
 		lw_log(p->log, LW_LOG_WARNING, "pipeline",
 		       "stored correlation state not restored; windows start empty",
-		       "detail", d.detail, NULL);
-		rc = LW_OK;
-	} else if (rc != LW_OK && diag != NULL) {
-		*diag = d;
+		       "detail", r.d.detail, NULL);
+		return LW_OK;
 	}
-	return rc;
+	if (rc != LW_OK) {
+		if (diag != NULL)
+			*diag = r.d;
+		return rc;
+	}
+	if (r.sets == 0)
+		return LW_OK;
+	lw_correlation_get_stats(p->corr, &cs);
+	snprintf(groups, sizeof(groups), "%llu", (unsigned long long)cs.groups);
+	snprintf(sets, sizeof(sets), "%llu", (unsigned long long)r.sets);
+	snprintf(mb, sizeof(mb), "%.1f", (double)r.bytes / 1048576.0);
+	snprintf(ms, sizeof(ms), "%lld", (long long)(lw_time_mono_ms() - t0));
+	lw_log(p->log, LW_LOG_INFO, "pipeline", "correlation state restored",
+	       "groups", groups, "change_sets", sets, "mib", mb, "ms", ms, NULL);
+	return LW_OK;
+}
+
+/* cfg->workers, or for LW_CONFIG_WORKERS_AUTO the CPUs this process may
+ * run on (its affinity: taskset, cpusets) minus the writer's. */
+static uint32_t worker_count(const struct lw_config *cfg)
+{
+	cpu_set_t set;
+	int n;
+
+	if (cfg->workers != LW_CONFIG_WORKERS_AUTO)
+		return cfg->workers;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	n = CPU_COUNT(&set) - 1;
+	if (n > LW_CONFIG_MAX_WORKERS)
+		n = LW_CONFIG_MAX_WORKERS;
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+/* Workers that cannot be started are logged and done without: the
+ * writer runs the rules stage itself then. */
+static void start_workers(struct lw_pipeline *p)
+{
+	uint32_t want = worker_count(p->cfg);
+	char n[16];
+
+	if (want == 0)
+		return;
+	p->workers = calloc(want, sizeof(*p->workers));
+	if (p->workers == NULL)
+		want = 0;
+	for (uint32_t i = 0; i < want; i++) {
+		p->workers[i].p = p;
+		if (pthread_create(&p->workers[i].thread, NULL, worker_main,
+				   &p->workers[i]) != 0)
+			break;
+		pthread_mutex_lock(&p->mu);
+		p->nworkers++;
+		p->live_workers++;
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (p->nworkers < want) {
+		snprintf(n, sizeof(n), "%u", p->nworkers);
+		lw_log(p->log, LW_LOG_WARNING, "pipeline",
+		       "fewer rule workers than configured could start", "workers", n, NULL);
+	}
 }
 
 int lw_pipeline_start(const struct lw_pipeline_opts *opts,
@@ -1261,7 +1784,10 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 	lw_buf_init(&p->job.snap);
 	lw_buf_init(&p->job.created_json);
 	lw_buf_init(&p->job.state);
+	lw_buf_init(&p->job.cstats);
 	lw_buf_init(&p->state);
+	lw_buf_init(&p->corr_base);
+	lw_buf_init(&p->cstats);
 	atomic_init(&p->job_state, JOB_IDLE);
 	p->builder = lw_segment_builder_new();
 	p->job.builder = lw_segment_builder_new();
@@ -1273,13 +1799,25 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		destroy(p);
 		return rc;
 	}
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (p->slots == NULL)
+		goto fail_nomem;
 	for (p->nbatches = 0; p->nbatches < n; p->nbatches++) {
 		struct lw_batch *b = lw_batch_new(opts->cfg->batch_events);
+		struct slot *sl = &p->slots[p->nbatches];
+
 		if (b == NULL)
 			goto fail_nomem;
+		b->id = p->nbatches;
 		p->batches[p->nbatches] = b;
 		b->next = p->free_head;
 		p->free_head = b;
+		sl->moff = calloc(b->cap, sizeof(*sl->moff));
+		sl->mcnt = calloc(b->cap, sizeof(*sl->mcnt));
+		if (sl->moff == NULL || sl->mcnt == NULL) {
+			p->nbatches++;
+			goto fail_nomem;
+		}
 	}
 	publish_store_gauges(p, 1); /* before the writer exists: no race */
 	rc = pthread_create(&p->committer, NULL, committer_main, p);
@@ -1296,6 +1834,7 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		return LW_EIO;
 	}
 	p->thread_started = 1;
+	start_workers(p);
 	*out = p;
 	return LW_OK;
 
@@ -1344,11 +1883,15 @@ void lw_pipeline_submit(struct lw_pipeline *p, struct lw_batch *batch)
 		return;
 	}
 	batch->next = NULL;
+	p->slots[batch->id].stage = STAGE_NEW;
+	p->slots[batch->id].gen = p->submit_gen;
 	if (p->q_tail != NULL)
 		p->q_tail->next = batch;
 	else
 		p->q_head = batch;
 	p->q_tail = batch;
+	if (p->idle_workers > 0 && p->slots[batch->id].gen == p->gen)
+		pthread_cond_signal(&p->wwork);
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -1362,6 +1905,7 @@ void lw_pipeline_swap(struct lw_pipeline *p, const struct lw_pipeline_gen *next,
 	p->swap_arg = arg;
 	p->swap_after = p->q_tail;
 	p->swap_posted = 1;
+	p->submit_gen++;    /* batches from now on wait for the new rules */
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -1380,6 +1924,7 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 	pthread_mutex_unlock(&p->mu);
 	if (p->thread_started)
 		pthread_join(p->thread, NULL);
+	stop_workers(p);
 	stop_committer(p);
 	/* The last attempt decides: an early failure that a retry fixed
 	 * lost nothing. */
@@ -1424,5 +1969,6 @@ int lw_pipeline_load_rules(const struct lw_config *cfg, struct lw_ruleset **rs,
 		*rs = NULL;
 		return LW_ENOMEM;
 	}
+	lw_correlation_set_memory(*corr, cfg->correlation.memory_bytes);
 	return LW_OK;
 }

@@ -57,6 +57,11 @@ struct lw_pipeline_opts {
 	 * files sets this: no event is flagged LW_EVENT_CLOCK_SKEW, so no
 	 * clock incident is raised (ingest --check-clock clears it). */
 	int no_clock_check;
+	/* Runs the writer, committer and rules workers at a lower priority
+	 * than the producer (nice 5): serve, whose producer reads sockets
+	 * that overflow (UDP) when it waits for a core; not ingest, where it
+	 * only loses time to other processes of the same session. */
+	int yield_to_producer;
 	/* Created incidents are queued here after their commit; may be NULL. */
 	struct lw_notify *notify;
 	/* Storage-failure and persistent-loss incidents (borrowed, may be

@@ -115,6 +115,11 @@ void lw_reload_keep_restart_only(const struct lw_config *cur,
 		add_item(ignored, ignored_len, ", ", "data_dir");
 		memcpy(next->data_dir, cur->data_dir, sizeof(next->data_dir));
 	}
+	/* Privileges were dropped once, at start: there is no going back. */
+	if (strcmp(cur->user, next->user) != 0) {
+		add_item(ignored, ignored_len, ", ", "user");
+		memcpy(next->user, cur->user, sizeof(next->user));
+	}
 	if (cur->storage.map_size != next->storage.map_size) {
 		add_item(ignored, ignored_len, ", ", "storage.map_size");
 		next->storage.map_size = cur->storage.map_size;

@@ -167,16 +167,32 @@ int lw_source_allows(const struct lw_source *s, const struct sockaddr *sa)
 	       lw_cidr_list_contains(&s->env.lc->allow, sa);
 }
 
+/* A limiter of rate/burst over slots sources, or none when rate is 0. */
+static int limiter(uint32_t rate, uint32_t burst, uint32_t slots,
+		   struct lw_ratelimit **out, struct lw_diag *diag)
+{
+	*out = NULL;
+	if (rate == 0)
+		return LW_OK;
+	*out = lw_ratelimit_new(rate, burst, slots, 0);
+	if (*out == NULL)
+		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
+	return LW_OK;
+}
+
 int lw_source_ratelimit_new(const struct lw_source *s, struct lw_ratelimit **out,
 			    struct lw_diag *diag)
 {
 	const struct lw_rate_limit_config *rl = &s->env.lc->rate_limit;
 
-	*out = NULL;
-	if (rl->events_per_second == 0)
-		return LW_OK;
-	*out = lw_ratelimit_new(rl->events_per_second, rl->burst, rl->max_sources, 0);
-	if (*out == NULL)
-		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
-	return LW_OK;
+	return limiter(rl->events_per_second, rl->burst, rl->max_sources, out, diag);
+}
+
+int lw_source_budget_new(const struct lw_source *s, struct lw_ratelimit **out,
+			 struct lw_diag *diag)
+{
+	const struct lw_rate_limit_config *rl = &s->env.lc->rate_limit;
+
+	/* One key (all zeros) shares the whole table: 16 slots, the least. */
+	return limiter(rl->listener_events_per_second, rl->listener_burst, 16, out, diag);
 }

@@ -179,4 +179,10 @@ int lw_source_allows(const struct lw_source *s, const struct sockaddr *sa);
 int lw_source_ratelimit_new(const struct lw_source *s, struct lw_ratelimit **out,
 			    struct lw_diag *diag);
 
+/* The listener's overall budget (rate_limit.listener_events_per_second),
+ * a limiter whose one key is the all-zero key, or NULL when it has none.
+ * LW_OK or LW_ENOMEM (diag says so). */
+int lw_source_budget_new(const struct lw_source *s, struct lw_ratelimit **out,
+			 struct lw_diag *diag);
+
 #endif

@@ -88,9 +88,49 @@ static void conn_close_socket(struct lw_stream_conn *c)
 	c->fd = -1;
 }
 
+static struct lw_stream_conn **source_bucket(struct lw_stream *st,
+					    const struct lw_ratelimit_key *key)
+{
+	return &st->by_source[lw_ratelimit_key_hash(key, st->source_seed) &
+			      (LW_STREAM_SOURCE_BUCKETS - 1)];
+}
+
+static void source_link(struct lw_stream_conn *c)
+{
+	struct lw_stream_conn **b = source_bucket(c->st, &c->rkey);
+
+	c->sprev = NULL;
+	c->snext = *b;
+	if (*b != NULL)
+		(*b)->sprev = c;
+	*b = c;
+}
+
+static void source_unlink(struct lw_stream_conn *c)
+{
+	if (c->sprev != NULL)
+		c->sprev->snext = c->snext;
+	else
+		*source_bucket(c->st, &c->rkey) = c->snext;
+	if (c->snext != NULL)
+		c->snext->sprev = c->sprev;
+	c->sprev = c->snext = NULL;
+}
+
+/* Connections from key's address: O(connections in its bucket). */
+static uint32_t source_count(struct lw_stream *st, const struct lw_ratelimit_key *key)
+{
+	uint32_t n = 0;
+
+	for (struct lw_stream_conn *c = *source_bucket(st, key); c != NULL; c = c->snext)
+		n += memcmp(&c->rkey, key, sizeof(*key)) == 0;
+	return n;
+}
+
 static void conn_free(struct lw_stream_conn *c)
 {
 	conn_unlink(c);
+	source_unlink(c);
 	c->st->nconns--;
 	if (c->ev != NULL)
 		event_free(c->ev);
@@ -495,6 +535,7 @@ fail:
 static void accept_one(struct lw_stream *st, int fd, const struct sockaddr *sa)
 {
 	struct lw_stream_conn *c;
+	struct lw_ratelimit_key key;
 	char peer[INET6_ADDRSTRLEN + 16];
 
 	lw_listener_format_peer(sa, peer, sizeof(peer));
@@ -506,12 +547,19 @@ static void accept_one(struct lw_stream *st, int fd, const struct sockaddr *sa)
 		refuse(st, fd, "max_connections", peer, LW_CTR_REFUSED_MAX_CONN);
 		return;
 	}
+	lw_ratelimit_key_of(sa, &key);
+	if (source_count(st, &key) >= st->src.env.lc->max_connections_per_source) {
+		refuse(st, fd, "max_connections_per_source", peer,
+		       LW_CTR_REFUSED_MAX_CONN_SOURCE);
+		return;
+	}
 	c = conn_new(st, fd, sa, peer);
 	if (c == NULL) {
 		refuse(st, fd, "out of memory", peer, LW_CTR_CONN_REFUSED);
 		return;
 	}
 	conn_append(c);
+	source_link(c);
 	st->nconns++;
 	/* Nothing was read yet, so a connection we cannot watch is refused. */
 	if (!st->paused && conn_arm(c) != LW_OK) {
@@ -817,6 +865,7 @@ static void stream_close(struct lw_source *s)
 		event_free(st->backoff);
 	if (st->sweep != NULL)
 		event_free(st->sweep);
+	free(st->by_source);
 	lw_tls_ctx_free(st->tls);
 	lw_ratelimit_free(st->rl);
 	if (s->fd != -1)
@@ -848,6 +897,12 @@ int lw_stream_open(const struct lw_source_env *env,
 		return lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
 	lw_source_init(&st->src, &stream_ops, env);
 	st->proto = proto;
+	st->source_seed = lw_ratelimit_random_seed();
+	st->by_source = calloc(LW_STREAM_SOURCE_BUCKETS, sizeof(*st->by_source));
+	if (st->by_source == NULL) {
+		rc = lw_diag_set(diag, LW_ENOMEM, NULL, 0, 0, "listener: out of memory");
+		goto fail;
+	}
 	if (opts->tls) {
 		rc = lw_tls_ctx_new(env->lc, &st->tls, diag);
 		if (rc != LW_OK)

@@ -6,9 +6,12 @@
  *
  * What the base does, in one place each:
  *   - accept: a burst per wakeup; EMFILE/ENFILE stop accepting for
- *     100 ms instead of spinning; `allow` and `max_connections` checked
- *     before anything is read (refused, counted, logged first and then
- *     every 1000th). Per-source connection caps belong in accept_one.
+ *     100 ms instead of spinning; `allow`, `max_connections` and
+ *     `max_connections_per_source` checked before anything is read
+ *     (refused, counted, logged first and then every 1000th). The
+ *     connections of one address are found through a table of buckets
+ *     keyed by a seeded hash of the address, so the check costs the
+ *     connections in one bucket, not all of them.
  *   - transport: read(2), or TLS (collector/tls.h context) over the
  *     non-blocking socket; the handshake (handshake_timeout, counted,
  *     the client certificate's subject and issuer put on every unit of
@@ -74,6 +77,10 @@ enum {
 			      * finish (partial unit) and close */
 };
 
+/* Buckets of the per-source connection table: 8 KiB per listener; with
+ * the default 4096 connections, 4 per bucket on average. */
+#define LW_STREAM_SOURCE_BUCKETS 1024
+
 struct lw_stream_conn {
 	struct lw_stream *st;
 	int fd;
@@ -97,6 +104,7 @@ struct lw_stream_conn {
 	char addr[INET6_ADDRSTRLEN + 16];
 	struct sockaddr_storage peer; /* its zone is looked up again on reload */
 	struct lw_stream_conn *prev, *next;
+	struct lw_stream_conn *sprev, *snext; /* same bucket of by_source */
 };
 
 /* A protocol over the base. Every callback gets a connection whose
@@ -147,6 +155,9 @@ struct lw_stream {
 	int64_t now_ns;          /* receive time of the last read */
 	struct lw_stream_conn *conns, *conns_tail; /* re-armed head first */
 	uint32_t nconns;
+	/* Connections by source address (LW_STREAM_SOURCE_BUCKETS lists). */
+	struct lw_stream_conn **by_source;
+	uint64_t source_seed;
 	uint64_t refused_logged, hs_failed_logged;
 };
 

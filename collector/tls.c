@@ -52,6 +52,42 @@ static void key_mismatch(const struct lw_listener_config *lc,
 		    "TLS key '%s' does not match certificate '%s'", lc->key, lc->cert);
 }
 
+/* Ciphers, suites and groups of Mozilla's "intermediate" profile
+ * (server-side TLS guidelines, version 5.7) without its DHE suites:
+ * ECDHE key exchange and AEAD only. Static RSA key exchange, CBC and
+ * SHA-1 MACs (OpenSSL 3's defaults still allowed AES128-SHA) are out. */
+static const char default_ciphers[] =
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+static const char default_suites[] =
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+static const char default_groups[] = "X25519:P-256:P-384";
+
+/* The listener's `ciphers` (TLS 1.2) and `ciphersuites` (TLS 1.3), or the
+ * defaults above. A list OpenSSL cannot use at all is the operator's
+ * typo: it stops the start instead of silently allowing less or more. */
+static int set_policy(SSL_CTX *ctx, const struct lw_listener_config *lc,
+		      struct lw_diag *diag)
+{
+	const char *ciphers = lc->ciphers[0] ? lc->ciphers : default_ciphers;
+	const char *suites = lc->ciphersuites[0] ? lc->ciphersuites : default_suites;
+	char ebuf[256];
+
+	if (SSL_CTX_set_cipher_list(ctx, ciphers) != 1)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "listener %s: TLS ciphers '%s' select no cipher: %s",
+				   lc->address, ciphers, lw_tls_error(ebuf, sizeof(ebuf)));
+	if (SSL_CTX_set_ciphersuites(ctx, suites) != 1)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "listener %s: TLS ciphersuites '%s' are not valid: %s",
+				   lc->address, suites, lw_tls_error(ebuf, sizeof(ebuf)));
+	if (SSL_CTX_set1_groups_list(ctx, default_groups) != 1)
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0, "cannot set TLS groups '%s': %s",
+				   default_groups, lw_tls_error(ebuf, sizeof(ebuf)));
+	return LW_OK;
+}
+
 int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
 		   struct lw_diag *diag)
 {
@@ -72,9 +108,13 @@ int lw_tls_ctx_new(const struct lw_listener_config *lc, SSL_CTX **out,
 		ossl_fail(diag, "minimum version for", lc->cert);
 		goto fail;
 	}
+	if (set_policy(ctx, lc, diag) != LW_OK)
+		goto fail;
 	/* Syslog senders reconnect rarely; renegotiation is only an attack
-	 * surface here. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	 * surface here. No server preference (Mozilla intermediate): every
+	 * allowed suite is strong, and a client without AES instructions
+	 * picks ChaCha20. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	/* No TLS 1.3 session tickets: they are the only bytes we would send
 	 * after the handshake, and a sender that never reads them and
 	 * closes makes its kernel answer with RST, which throws away

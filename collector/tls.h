@@ -3,7 +3,9 @@
  * certificate's names. Collector thread; the context is shared by every
  * connection of one listener and freed with it.
  *
- * Policy: TLS 1.2 or later; certificate chain and key from `cert`/`key`
+ * Policy: TLS 1.2 or later, Mozilla's "intermediate" profile by default
+ * (TLS 1.2 with ECDHE and AEAD ciphers only, TLS 1.3; `ciphers` and
+ * `ciphersuites` replace the lists); certificate chain and key from `cert`/`key`
  * (PEM), checked against each other at startup; with `verify_client`, a
  * client must present a certificate that chains to `ca` or the handshake
  * fails. Without it no client certificate is asked for.

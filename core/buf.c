@@ -1,7 +1,7 @@
 /* lw_buf: growable buffer with sticky allocation failure. */
 #include "core/buf.h"
 #include "core/err.h"
-#include "core/utf8.h"
+#include "core/escape.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,43 +90,12 @@ void lw_buf_printf(struct lw_buf *buf, const char *fmt, ...)
 
 void lw_buf_json_escape(struct lw_buf *buf, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-
-	while (i < n) {
-		unsigned char c = p[i];
-		size_t len;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
-			run++;
-			continue;
-		}
-		if (c >= 0x80 && (len = lw_utf8_seq_len((const char *)p + i, n - i)) != 0) {
-			i += len;
-			run += len;
-			continue;
-		}
-		lw_buf_append(buf, p + i - run, run);
-		run = 0;
-		switch (c) {
-		case '"': lw_buf_append(buf, "\\\"", 2); break;
-		case '\\': lw_buf_append(buf, "\\\\", 2); break;
-		case '\n': lw_buf_append(buf, "\\n", 2); break;
-		case '\r': lw_buf_append(buf, "\\r", 2); break;
-		case '\t': lw_buf_append(buf, "\\t", 2); break;
-		default: lw_buf_printf(buf, "\\u%04x", c); break;
-		}
-		i++;
-	}
-	lw_buf_append(buf, p + i - run, run);
+	lw_escape_json(buf, s, n);
 }
 
 void lw_buf_json_string(struct lw_buf *buf, const char *s, size_t n)
 {
-	lw_buf_putc(buf, '"');
-	lw_buf_json_escape(buf, s, n);
-	lw_buf_putc(buf, '"');
+	lw_escape_json_string(buf, s, n);
 }
 
 void lw_buf_put_varint(struct lw_buf *buf, uint64_t v)

@@ -24,11 +24,10 @@ void lw_buf_puts(struct lw_buf *buf, const char *s);
 void lw_buf_putc(struct lw_buf *buf, char c);
 void lw_buf_printf(struct lw_buf *buf, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string body (no quotes): escapes ", \, control bytes,
- * and bytes that are not valid UTF-8 as \u00XX of the byte (so any input
- * gives valid JSON and the original bytes stay recognisable). */
+/* lw_escape_json and lw_escape_json_string (core/escape.h) under their
+ * old names, for code written before core/escape existed; new code
+ * includes core/escape.h. */
 void lw_buf_json_escape(struct lw_buf *buf, const char *s, size_t n);
-/* Appends "s" with quotes, escaped as above. */
 void lw_buf_json_string(struct lw_buf *buf, const char *s, size_t n);
 /* A malloc'ed copy of len bytes plus a terminating NUL (unlike strndup,
  * embedded NULs are copied). NULL on ENOMEM; free with free(). */

@@ -52,9 +52,11 @@ struct key_spec {
 static const struct key_spec top_keys[] = {
 	{"data_dir", STR(struct lw_config, data_dir), 0, 0, 0, NULL},
 	{"timezone", STR(struct lw_config, timezone), 0, 0, 0, NULL},
+	{"user", STR(struct lw_config, user), 0, 0, 0, NULL},
 	{"max_clock_skew", NUM(KEY_DURATION_S, struct lw_config, max_clock_skew_s), 0, 0, 0, NULL},
 	{"queue_batches", NUM(KEY_UINT32, struct lw_config, queue_batches), 2, 4096, 0, NULL},
 	{"batch_events", NUM(KEY_UINT32, struct lw_config, batch_events), 1, 1 << 20, 0, NULL},
+	{"workers", NUM(KEY_UINT32, struct lw_config, workers), 0, LW_CONFIG_MAX_WORKERS, 0, NULL},
 	{"notify_queue", NUM(KEY_UINT32, struct lw_config, notify_queue), 1, 65536, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
@@ -126,10 +128,17 @@ static const struct key_spec forward_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
+static const struct key_spec correlation_keys[] = {
+	{"memory", NUM(KEY_SIZE, struct lw_correlation_config, memory_bytes), 1 << 20, 1ull << 40, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
+};
+
 static const struct key_spec rate_limit_keys[] = {
 	{"events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, events_per_second), 1, 1000000000, 0, NULL},
 	{"burst", NUM(KEY_UINT32, struct lw_rate_limit_config, burst), 1, 1000000000, 0, NULL},
 	{"max_sources", NUM(KEY_UINT32, struct lw_rate_limit_config, max_sources), 16, 1 << 24, 0, NULL},
+	{"listener_events_per_second", NUM(KEY_UINT32, struct lw_rate_limit_config, listener_events_per_second), 1, 1000000000, 0, NULL},
+	{"listener_burst", NUM(KEY_UINT32, struct lw_rate_limit_config, listener_burst), 1, 1000000000, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
@@ -143,10 +152,13 @@ static const struct key_spec listener_keys[] = {
 	{"framing", NUM(KEY_FRAMING, struct lw_listener_config, framing), 0, 0, LW_RELOAD_LIVE, NULL},
 	{"max_message_size", NUM(KEY_SIZE32, struct lw_listener_config, max_message_bytes), 64, 16 << 20, LW_RELOAD_LIVE, NULL},
 	{"max_connections", NUM(KEY_UINT32, struct lw_listener_config, max_connections), 1, 1 << 20, LW_RELOAD_LIVE, NULL},
+	{"max_connections_per_source", NUM(KEY_UINT32, struct lw_listener_config, max_connections_per_source), 1, 1 << 20, LW_RELOAD_LIVE, NULL},
 	{"idle_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, idle_timeout_ms), 1, 0, LW_RELOAD_LIVE, NULL},
 	{"cert", STR(struct lw_listener_config, cert), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"key", STR(struct lw_listener_config, key), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"ca", STR(struct lw_listener_config, ca), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ciphers", STR(struct lw_listener_config, ciphers), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ciphersuites", STR(struct lw_listener_config, ciphersuites), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"verify_client", NUM(KEY_BOOL, struct lw_listener_config, verify_client), 0, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"allow", NUM(KEY_CIDRS, struct lw_listener_config, allow), 0, 0, LW_RELOAD_LIVE, NULL},
 	{"frame_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, frame_timeout_ms), 0, 0, LW_RELOAD_AT_OPEN, NULL},
@@ -211,6 +223,8 @@ static void listener_defaults(struct lw_listener_config *l)
 	l->framing = LW_FRAMING_AUTO;
 	l->max_message_bytes = 64 * 1024;
 	l->max_connections = 4096;
+	/* One address must not lock every other sender out of the 4096. */
+	l->max_connections_per_source = 64;
 	l->idle_timeout_ms = 600 * 1000;
 	l->frame_timeout_ms = 60 * 1000;
 	l->handshake_timeout_ms = 10 * 1000;
@@ -248,6 +262,8 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->forward.replicas = 1;
 	cfg->forward.duplicate_window_ms = 2 * 60000;
 	cfg->forward.lag_alert_s = 300;
+	cfg->correlation.memory_bytes = 256ull << 20;
+	cfg->workers = LW_CONFIG_WORKERS_AUTO;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
 	cfg->nrule_dirs = 1;
 	snprintf(cfg->api.address, sizeof(cfg->api.address), "%s",
@@ -617,6 +633,15 @@ static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config
 			return fail_at(ld, item, "listener: rate_limit needs '%s'", "events_per_second");
 		if (l->rate_limit.burst == 0)
 			l->rate_limit.burst = l->rate_limit.events_per_second;
+		if (l->rate_limit.listener_burst > 0 && l->rate_limit.listener_events_per_second == 0)
+			return fail_at(ld, item, "listener: rate_limit needs '%s'", "listener_events_per_second");
+		/* A stream is slowed, not dropped: its per-source limit already
+		 * bounds what one address costs, and connections are capped. */
+		if (l->rate_limit.listener_events_per_second > 0 && l->type != LW_LISTENER_UDP)
+			return fail_at(ld, item, "listener: rate_limit.%s is for udp listeners",
+				       "listener_events_per_second");
+		if (l->rate_limit.listener_burst == 0)
+			l->rate_limit.listener_burst = l->rate_limit.listener_events_per_second;
 	}
 	return LW_OK;
 }
@@ -803,6 +828,9 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 			rc = load_forward(ld, vn, &cfg->forward);
 		} else if (!strcmp(key, "health")) {
 			rc = apply_map(ld, vn, health_keys, "health", &cfg->health);
+		} else if (!strcmp(key, "correlation")) {
+			rc = apply_map(ld, vn, correlation_keys, "correlation",
+				       &cfg->correlation);
 		} else {
 			for (k = top_keys; k->name != NULL; k++)
 				if (!strcmp(k->name, key))

@@ -52,10 +52,13 @@ struct lw_listener_config {
 	enum lw_framing_mode framing;
 	uint32_t max_message_bytes;  /* longer messages are cut, flagged, counted */
 	uint32_t max_connections;    /* stream listeners */
+	uint32_t max_connections_per_source; /* stream listeners: per source address */
 	uint32_t idle_timeout_ms;    /* stream connections without data are closed */
 	char cert[PATH_MAX];         /* tls */
 	char key[PATH_MAX];
 	char ca[PATH_MAX];
+	char ciphers[512];           /* tls: TLS 1.2 cipher list (OpenSSL syntax); "" = Mozilla intermediate */
+	char ciphersuites[256];      /* tls: TLS 1.3 suites; "" = Mozilla intermediate */
 	int verify_client;
 	struct lw_cidr_list allow;   /* empty = everyone */
 	uint32_t frame_timeout_ms;   /* stream: a frame incomplete this long is cut, connection closed; 0 = off */
@@ -64,6 +67,10 @@ struct lw_listener_config {
 		uint32_t events_per_second;
 		uint32_t burst;              /* 0 = events_per_second */
 		uint32_t max_sources;        /* bucket table slots (fixed memory) */
+		/* udp: one budget for the whole listener beside the per-source
+		 * buckets (spoofed sources each get a fresh bucket); 0 = none */
+		uint32_t listener_events_per_second;
+		uint32_t listener_burst;     /* 0 = listener_events_per_second */
 	} rate_limit;
 	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
 	/* nats (a central node; docs/scale-out.md): the servers, the stream
@@ -99,6 +106,10 @@ struct lw_storage_config {
 };
 
 /* The loss watcher (collector/health.h). */
+struct lw_correlation_config {
+	uint64_t memory_bytes;       /* budget of all correlation window state */
+};
+
 struct lw_health_config {
 	uint64_t check_interval_ms;  /* how often the drop counters are compared */
 	uint32_t loss_checks;        /* consecutive increasing checks that raise */
@@ -168,9 +179,14 @@ struct lw_config {
 	char path[PATH_MAX];         /* the file loaded, "" for built-in defaults */
 	char data_dir[PATH_MAX - 64]; /* room for "/log.sock" and the like */
 	char timezone[LW_NAME_MAX];  /* "" = the system's (/etc/localtime) */
+	char user[LW_NAME_MAX];      /* serve started as root runs as this user; "" = logward, else nobody */
 	uint64_t max_clock_skew_s;
 	uint32_t queue_batches;      /* batches in flight between collector and writer */
 	uint32_t batch_events;       /* events per batch */
+	/* Threads decoding and detecting beside the writer; LW_CONFIG_WORKERS_AUTO:
+	 * the CPUs this process may use, minus one (the writer's). 0: the
+	 * writer does it alone. */
+	uint32_t workers;
 	size_t nlisteners;
 	struct lw_listener_config listeners[LW_CONFIG_MAX_LISTENERS];
 	size_t nzones;
@@ -184,12 +200,16 @@ struct lw_config {
 	uint32_t notify_queue;       /* incidents waiting per output; oldest dropped */
 	char metrics_address[128];   /* metrics: {address: host:port}; "" = off */
 	struct lw_health_config health;
+	struct lw_correlation_config correlation;
 	/* Built-in defaults: on at LW_CONFIG_API_DEFAULT_ADDRESS. A config
 	 * file turns it on with an `api:` section (`api: {}` = that
 	 * address), like `metrics:`. */
 	struct lw_api_config api;
 	struct lw_forward_config forward;
 };
+
+#define LW_CONFIG_WORKERS_AUTO UINT32_MAX
+#define LW_CONFIG_MAX_WORKERS 256
 
 /* Fills cfg with the built-in defaults (loopback UDP+TCP 5514, unix
  * socket <data_dir>/log.sock, data in ./var/logward, rules/). */

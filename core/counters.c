@@ -36,6 +36,10 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_FRAME_TIMEOUT] = "frame_timeouts",
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "tls_handshake_timeouts",
+	[LW_CTR_REFUSED_MAX_CONN_SOURCE] = "refused_max_connections_per_source",
+	[LW_CTR_METRICS_IDLE_CLOSED] = "metrics_idle_closed",
+	[LW_CTR_RATE_LISTENER_DROPPED] = "rate_limited_listener_dropped",
+	[LW_CTR_REGEX_LIMIT_HITS] = "regex_limit_hits",
 	[LW_CTR_DECODER_SESSIONS_EVICTED] = "decoder_sessions_evicted",
 	[LW_CTR_FORWARDED] = "forwarded",
 	[LW_CTR_FORWARD_ACKED] = "forward_acked",
@@ -83,6 +87,10 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_FRAME_TIMEOUT] = "Frames left incomplete for frame_timeout: cut, flagged, connection closed.",
 	[LW_CTR_TLS_HANDSHAKE_FAILED] = "TLS handshakes that failed (no or bad client certificate, protocol).",
 	[LW_CTR_TLS_HANDSHAKE_TIMEOUT] = "TLS handshakes not finished within handshake_timeout.",
+	[LW_CTR_REFUSED_MAX_CONN_SOURCE] = "Connections closed at accept: their address had max_connections_per_source.",
+	[LW_CTR_METRICS_IDLE_CLOSED] = "Metrics endpoint connections closed before sending a complete request (head timeout, or the slot was needed).",
+	[LW_CTR_RATE_LISTENER_DROPPED] = "Datagrams dropped by a listener's overall budget (rate_limit.listener_events_per_second).",
+	[LW_CTR_REGEX_LIMIT_HITS] = "Rule pattern matches stopped by the pcre2 match limit and taken as no match (per rule: lw_rule_regex_limit_hits_total).",
 	[LW_CTR_DECODER_SESSIONS_EVICTED] = "Sessions the decoders' join table replaced while alive (its bucket was full): later lines of those sessions lack the joined fields.",
 	[LW_CTR_FORWARDED] = "Events an edge published to the JetStream stream, resends included.",
 	[LW_CTR_FORWARD_ACKED] = "Events the JetStream stream acknowledged to this edge: its forwarding cursor moved over them.",
@@ -125,13 +133,60 @@ void lw_counters_init(struct lw_counters *c)
 {
 	for (int i = 0; i < LW_CTR__COUNT; i++)
 		atomic_init(&c->v[i], 0);
+	atomic_init(&c->nlabelled, 0);
+	for (int i = 0; i < LW_COUNTERS_LABELLED_MAX; i++) {
+		c->labelled[i].name[0] = '\0';
+		atomic_init(&c->labelled[i].v, 0);
+	}
+}
+
+void lw_counters_add_labelled(struct lw_counters *c, const char *family,
+			      const char *label, uint64_t n)
+{
+	uint32_t k = atomic_load_explicit(&c->nlabelled, memory_order_acquire);
+	char name[LW_COUNTERS_LABELLED_NAME];
+	size_t fl = strlen(family), i;
+
+	if (fl + 2 >= sizeof(name))
+		return;
+	memcpy(name, family, fl);
+	name[fl] = '.';
+	for (i = 0; label[i] != '\0' && fl + 1 + i + 1 < sizeof(name); i++) {
+		char ch = label[i];
+		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			 (ch >= '0' && ch <= '9') || strchr("_.:-", ch) != NULL;
+
+		name[fl + 1 + i] = ok ? ch : '_';
+	}
+	name[fl + 1 + i] = '\0';
+	for (uint32_t j = 0; j < k; j++) {
+		if (strcmp(c->labelled[j].name, name) == 0) {
+			atomic_fetch_add_explicit(&c->labelled[j].v, n, memory_order_relaxed);
+			return;
+		}
+	}
+	if (k == LW_COUNTERS_LABELLED_MAX - 1 && strcmp(label, "other") != 0) {
+		lw_counters_add_labelled(c, family, "other", n);
+		return;
+	}
+	if (k == LW_COUNTERS_LABELLED_MAX)
+		return;
+	memcpy(c->labelled[k].name, name, strlen(name) + 1);
+	atomic_store_explicit(&c->labelled[k].v, n, memory_order_relaxed);
+	atomic_store_explicit(&c->nlabelled, k + 1, memory_order_release);
 }
 
 void lw_counters_serialize(const struct lw_counters *c, struct lw_buf *out)
 {
+	uint32_t k = atomic_load_explicit(&c->nlabelled, memory_order_acquire);
+
 	for (int i = 0; i < LW_CTR__COUNT; i++)
 		lw_buf_printf(out, "%s=%llu\n", counter_names[i],
 			      (unsigned long long)lw_counters_get(c, (enum lw_counter)i));
+	for (uint32_t j = 0; j < k; j++)
+		lw_buf_printf(out, "%s=%llu\n", c->labelled[j].name,
+			      (unsigned long long)atomic_load_explicit(&c->labelled[j].v,
+								       memory_order_relaxed));
 }
 
 void lw_counters_merge(struct lw_counters *c, const char *snapshot, size_t len)
@@ -148,12 +203,22 @@ void lw_counters_merge(struct lw_counters *c, const char *snapshot, size_t len)
 			uint64_t v = 0;
 			for (const char *d = eq + 1; d < line_end && *d >= '0' && *d <= '9'; d++)
 				v = v * 10 + (uint64_t)(*d - '0');
+			static const char fam[] = LW_COUNTERS_FAMILY_REGEX_LIMIT ".";
+
 			for (int i = 0; i < LW_CTR__COUNT; i++) {
 				if (strlen(counter_names[i]) == klen &&
 				    memcmp(counter_names[i], p, klen) == 0) {
 					lw_counters_add(c, (enum lw_counter)i, v);
 					break;
 				}
+			}
+			if (klen > sizeof(fam) - 1 && klen < LW_COUNTERS_LABELLED_NAME &&
+			    memcmp(p, fam, sizeof(fam) - 1) == 0) {
+				char label[LW_COUNTERS_LABELLED_NAME];
+
+				memcpy(label, p + sizeof(fam) - 1, klen - (sizeof(fam) - 1));
+				label[klen - (sizeof(fam) - 1)] = '\0';
+				lw_counters_add_labelled(c, LW_COUNTERS_FAMILY_REGEX_LIMIT, label, v);
 			}
 		}
 		p = line_end + 1;

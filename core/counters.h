@@ -44,6 +44,10 @@ enum lw_counter {
 	LW_CTR_FRAME_TIMEOUT,   /* connections closed: a frame stayed incomplete past frame_timeout */
 	LW_CTR_TLS_HANDSHAKE_FAILED,  /* TLS handshakes refused: protocol error, no or bad client certificate */
 	LW_CTR_TLS_HANDSHAKE_TIMEOUT, /* TLS handshakes not finished within handshake_timeout */
+	LW_CTR_REFUSED_MAX_CONN_SOURCE, /* connections closed at accept: their address had max_connections_per_source */
+	LW_CTR_METRICS_IDLE_CLOSED, /* metrics connections closed before a complete request: head timeout, or slot needed */
+	LW_CTR_RATE_LISTENER_DROPPED, /* datagrams dropped: the listener was over rate_limit.listener_events_per_second */
+	LW_CTR_REGEX_LIMIT_HITS, /* rule regex matches stopped by the match limit (treated as no match) */
 	LW_CTR_DECODER_SESSIONS_EVICTED, /* live decoder join sessions replaced: table bucket full */
 	LW_CTR_FORWARDED,       /* edge: events published to the stream (resends included) */
 	LW_CTR_FORWARD_ACKED,   /* edge: events the stream acknowledged (the cursor moved over them) */
@@ -60,8 +64,28 @@ enum lw_counter {
 	LW_CTR__COUNT
 };
 
+/* Counters of one family told apart by a label ("regex_limit_hits" per
+ * rule). Stored as "FAMILY.LABEL", LABEL of [A-Za-z0-9_.:-] only. */
+#define LW_COUNTERS_LABELLED_MAX 128
+#define LW_COUNTERS_LABELLED_NAME 96
+
+/* The one family so far: match-limit hits per rule (label: the decoder's
+ * name, or the Sigma rule's name, else its id). */
+#define LW_COUNTERS_FAMILY_REGEX_LIMIT "regex_limit_hits"
+
+struct lw_counters_labelled {
+	char name[LW_COUNTERS_LABELLED_NAME]; /* "regex_limit_hits.kernel-firewall-log" */
+	_Atomic uint64_t v;
+};
+
 struct lw_counters {
 	_Atomic uint64_t v[LW_CTR__COUNT];
+	/* Labelled counters: entries are added by one thread at a time (the
+	 * writer; lw_counters_merge before any thread starts), published by
+	 * nlabelled (release); read from any thread. When the table is full
+	 * a new label is counted under "FAMILY.other". */
+	_Atomic uint32_t nlabelled;
+	struct lw_counters_labelled labelled[LW_COUNTERS_LABELLED_MAX];
 };
 
 /* Stable snake_case name used in stats output and in the stored snapshot. */
@@ -89,11 +113,19 @@ const char *lw_counter_help(enum lw_counter id);
 int lw_counter_is_loss(enum lw_counter id);
 
 void lw_counters_init(struct lw_counters *c);
-/* Appends "name=value\n" lines: the stored snapshot format (text, so a
- * counter added later does not break an older store). */
+
+/* Adds n to FAMILY.LABEL (family one of LW_COUNTERS_FAMILY_*; label
+ * bytes outside [A-Za-z0-9_.:-] become '_'). One thread at a time (see
+ * struct lw_counters). */
+void lw_counters_add_labelled(struct lw_counters *c, const char *family,
+			      const char *label, uint64_t n);
+/* Appends "name=value\n" lines, then "FAMILY.LABEL=value\n" for the
+ * labelled ones: the stored snapshot format (text, so a counter added
+ * later does not break an older store). */
 void lw_counters_serialize(const struct lw_counters *c, struct lw_buf *out);
 /* Adds the values of a snapshot made by lw_counters_serialize to c
- * (unknown names are ignored): a restarted daemon continues its totals. */
+ * (unknown names are ignored, labelled ones of a known family added):
+ * a restarted daemon continues its totals. */
 void lw_counters_merge(struct lw_counters *c, const char *snapshot, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
  * ingest hot path, so it favours clarity over speed. */
 #include "core/event.h"
 #include "core/err.h"
+#include "core/escape.h"
 #include "core/sd.h"
 #include "core/time.h"
 
@@ -248,7 +249,7 @@ static size_t count_dots(const char *s, size_t n)
 static void emit_value(const struct kv *kv, struct lw_buf *out)
 {
 	switch (kv->kind) {
-	case KV_STR: lw_buf_json_string(out, kv->val, kv->vlen); break;
+	case KV_STR: lw_escape_json_string(out, kv->val, kv->vlen); break;
 	case KV_NUM: lw_buf_printf(out, "%lld", (long long)kv->num); break;
 	case KV_RAW: lw_buf_append(out, kv->val, kv->vlen); break;
 	}
@@ -273,12 +274,12 @@ static void emit_nested(struct kv *kvs, size_t n, struct lw_buf *out)
 		start = keep_bytes;
 		for (size_t level = keep; level < total; level++) {
 			const char *dot = memchr(kvs[i].key + start, '.', kvs[i].keylen - start);
-			lw_buf_json_string(out, kvs[i].key + start, (size_t)(dot - kvs[i].key) - start);
+			lw_escape_json_string(out, kvs[i].key + start, (size_t)(dot - kvs[i].key) - start);
 			lw_buf_puts(out, ":{");
 			start = (size_t)(dot - kvs[i].key) + 1;
 			depth++;
 		}
-		lw_buf_json_string(out, kvs[i].key + start, kvs[i].keylen - start);
+		lw_escape_json_string(out, kvs[i].key + start, kvs[i].keylen - start);
 		lw_buf_putc(out, ':');
 		emit_value(&kvs[i], out);
 	}
@@ -303,7 +304,7 @@ static int sd_json_param(struct lw_str id, struct lw_str name, struct lw_str val
 	if (id.ptr != s->cur_id) {
 		if (s->cur_id != NULL)
 			lw_buf_puts(s->out, "},");
-		lw_buf_json_string(s->out, id.ptr, id.len);
+		lw_escape_json_string(s->out, id.ptr, id.len);
 		lw_buf_puts(s->out, ":{");
 		s->cur_id = id.ptr;
 		s->first_param = 1;
@@ -312,9 +313,9 @@ static int sd_json_param(struct lw_str id, struct lw_str name, struct lw_str val
 		return LW_OK;
 	if (!s->first_param)
 		lw_buf_putc(s->out, ',');
-	lw_buf_json_string(s->out, name.ptr, name.len);
+	lw_escape_json_string(s->out, name.ptr, name.len);
 	lw_buf_putc(s->out, ':');
-	lw_buf_json_string(s->out, value.ptr, value.len);
+	lw_escape_json_string(s->out, value.ptr, value.len);
 	s->first_param = 0;
 	return LW_OK;
 }
@@ -439,37 +440,31 @@ void lw_event_to_json(const struct lw_event *ev, struct lw_buf *out)
 	lw_buf_release(&scratch);
 }
 
+/* Every field a sender chose is escaped (core/escape.h): a stored line
+ * can neither rewrite the operator's terminal nor print a fake line. */
 void lw_event_to_text(const struct lw_event *ev, struct lw_buf *out)
 {
 	lw_time_format_rfc3339(ev->timestamp_ns, out);
 	lw_buf_putc(out, ' ');
 	if (ev->zone.len) {
 		lw_buf_putc(out, '[');
-		lw_buf_append(out, ev->zone.ptr, ev->zone.len);
+		lw_escape_text(out, ev->zone.ptr, ev->zone.len, 0);
 		lw_buf_puts(out, "] ");
 	}
 	if (ev->host.len) {
-		lw_buf_append(out, ev->host.ptr, ev->host.len);
+		lw_escape_text(out, ev->host.ptr, ev->host.len, 0);
 		lw_buf_putc(out, ' ');
 	}
 	if (ev->app.len) {
-		lw_buf_append(out, ev->app.ptr, ev->app.len);
+		lw_escape_text(out, ev->app.ptr, ev->app.len, 0);
 		if (ev->procid.len) {
 			lw_buf_putc(out, '[');
-			lw_buf_append(out, ev->procid.ptr, ev->procid.len);
+			lw_escape_text(out, ev->procid.ptr, ev->procid.len, 0);
 			lw_buf_putc(out, ']');
 		}
 		lw_buf_puts(out, ": ");
 	}
-	/* Control bytes are escaped so a stored line cannot rewrite the
-	 * operator's terminal. */
-	for (uint32_t i = 0; i < ev->message.len; i++) {
-		unsigned char c = (unsigned char)ev->message.ptr[i];
-		if (c < 0x20 || c == 0x7f)
-			lw_buf_printf(out, "\\x%02x", c);
-		else
-			lw_buf_putc(out, (char)c);
-	}
+	lw_escape_text(out, ev->message.ptr, ev->message.len, 0);
 	if (ev->flags & LW_EVENT_PARSE_ERROR)
 		lw_buf_puts(out, " (unparsed)");
 }

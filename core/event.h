@@ -84,6 +84,7 @@ struct lw_batch {
 	uint32_t origin_len;
 	uint64_t origin_first;
 	struct lw_batch *next; /* queue / free-list link, owned by the holder */
+	uint32_t id;       /* the owner's number for it (a pipeline slot) */
 };
 
 /* Returns a batch able to hold cap events, or NULL on ENOMEM. */

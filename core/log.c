@@ -1,5 +1,6 @@
 /* lw_log: key/value self-logging to a FILE. */
 #include "core/log.h"
+#include "core/escape.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -39,13 +40,21 @@ void lw_log(const struct lw_log *log, enum lw_log_level level,
 		     (int)getpid(), level_name(level), module, msg);
 	used = n < 0 ? 0 : (size_t)n;
 	va_start(ap, msg);
-	while ((key = va_arg(ap, const char *)) != NULL && used < sizeof(line)) {
+	/* Room is kept for "'" and the newline after each value. */
+	while ((key = va_arg(ap, const char *)) != NULL && used + 2 < sizeof(line)) {
 		const char *value = va_arg(ap, const char *);
-		n = snprintf(line + used, sizeof(line) - used, "%s%s='%s'", sep,
-			     key, value ? value : "");
-		if (n < 0)
+
+		n = snprintf(line + used, sizeof(line) - used, "%s%s='", sep, key);
+		if (n < 0 || used + (size_t)n + 2 >= sizeof(line))
 			break;
 		used += (size_t)n;
+		/* Values come from outside (a peer's address, a client's header,
+		 * a file name): escaped and quoted, a value can end neither its
+		 * quotes nor the line. */
+		if (value != NULL)
+			used += lw_escape_text_fixed(line + used, sizeof(line) - 1 - used,
+						     value, strlen(value), LW_ESCAPE_QUOTED, NULL);
+		line[used++] = '\'';
 		sep = " ";
 	}
 	va_end(ap);

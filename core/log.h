@@ -23,7 +23,12 @@ void lw_log_init(struct lw_log *log, FILE *out, enum lw_log_level level);
 
 /* Writes `logward[pid]: <level> <module>: <msg>; k='v' k2='v2'`.
  * The variadic part is key, value string pairs ended by a NULL key.
- * log may be NULL (the message is dropped). */
+ * module, msg and the keys are constants of ours; every value is
+ * escaped as quoted text (core/escape.h: controls as \xNN, ' as \',
+ * \ as \\), so whatever a value holds, the line stays one line and each
+ * value its own. A line is at most 2 KiB; a value that does not fit is
+ * cut at a character boundary. log may be NULL (the message is
+ * dropped). */
 void lw_log(const struct lw_log *log, enum lw_log_level level,
 	    const char *module, const char *msg, ...);
 

@@ -48,10 +48,17 @@ struct lw_ratelimit *lw_ratelimit_new(uint32_t rate, uint32_t burst,
 	if (rl->interval == 0)
 		rl->interval = 1;
 	rl->tolerance = (int64_t)burst * rl->interval;
-	if (seed == 0 && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
-	rl->seed = seed | 1;
+	rl->seed = (seed ? seed : lw_ratelimit_random_seed()) | 1;
 	return rl;
+}
+
+uint64_t lw_ratelimit_random_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+	return seed;
 }
 
 void lw_ratelimit_free(struct lw_ratelimit *rl)
@@ -77,14 +84,13 @@ void lw_ratelimit_key_of(const struct sockaddr *sa, struct lw_ratelimit_key *key
 
 /* Keyed mix of the 16 key bytes (two 64-bit halves, a multiply-xorshift
  * finaliser each): cheap, and unpredictable without the seed. */
-static uint32_t hash_key(const struct lw_ratelimit *rl,
-			 const struct lw_ratelimit_key *key)
+uint32_t lw_ratelimit_key_hash(const struct lw_ratelimit_key *key, uint64_t seed)
 {
 	uint64_t a, b, h;
 
 	memcpy(&a, key->b, 8);
 	memcpy(&b, key->b + 8, 8);
-	h = rl->seed ^ a;
+	h = seed ^ a;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	h ^= b + 0x9e3779b97f4a7c15ull + (h << 6);
@@ -96,7 +102,7 @@ static uint32_t hash_key(const struct lw_ratelimit *rl,
 static struct slot *find_slot(struct lw_ratelimit *rl,
 			      const struct lw_ratelimit_key *key)
 {
-	uint32_t i = hash_key(rl, key);
+	uint32_t i = lw_ratelimit_key_hash(key, rl->seed);
 	struct slot *victim = NULL;
 
 	for (int k = 0; k < LW_RL_PROBE; k++) {

@@ -41,6 +41,15 @@ void lw_ratelimit_free(struct lw_ratelimit *rl);
  * sockets) maps to the all-zero key, one shared bucket. */
 void lw_ratelimit_key_of(const struct sockaddr *sa, struct lw_ratelimit_key *key);
 
+/* A random seed for lw_ratelimit_key_hash (getrandom; the clock when
+ * that fails). */
+uint64_t lw_ratelimit_random_seed(void);
+
+/* A keyed hash of key (seed: a random per-table value, so senders cannot
+ * choose addresses that collide). Also used by tables of sources kept
+ * elsewhere (collector/stream.c counts connections per source). */
+uint32_t lw_ratelimit_key_hash(const struct lw_ratelimit_key *key, uint64_t seed);
+
 /* Takes one token from key's bucket at monotonic time now_ns.
  * Returns 0 when the token was there (the event may pass), else the
  * nanoseconds until one will be (> 0; nothing was taken). O(1). */

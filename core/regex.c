@@ -10,6 +10,7 @@ struct lw_regex {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx; /* NULL: pcre2's default limits */
+	int costed;                /* LW_REGEX_COSTED */
 	uint32_t ngroups;
 	uint32_t nnames;
 	uint32_t name_entry_size;
@@ -33,6 +34,8 @@ int lw_regex_compile(const char *pattern, size_t len, unsigned flags,
 		opts |= PCRE2_CASELESS;
 	if (flags & LW_REGEX_LITERAL)
 		opts |= PCRE2_LITERAL;
+	if (flags & LW_REGEX_COSTED)
+		opts |= PCRE2_AUTO_CALLOUT;
 	re = calloc(1, sizeof(*re));
 	if (re == NULL)
 		return LW_ENOMEM;
@@ -50,7 +53,9 @@ int lw_regex_compile(const char *pattern, size_t len, unsigned flags,
 	}
 	/* A JIT failure (no JIT on this CPU, or no executable memory) is not
 	 * an error: pcre2_match() then interprets, with the same results. */
-	(void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
+	re->costed = (flags & LW_REGEX_COSTED) != 0;
+	if (!re->costed)
+		(void)pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (re->md == NULL) {
 		rc = LW_ENOMEM;
@@ -87,6 +92,56 @@ int lw_regex_set_match_limit(struct lw_regex *re, uint32_t limit)
 			return LW_ENOMEM;
 	}
 	pcre2_set_match_limit(re->mctx, limit);
+	return LW_OK;
+}
+
+struct cost {
+	uint64_t total, limit;
+	PCRE2_SIZE last; /* subject offset at the previous callout */
+};
+
+/* Called before every pattern item: one step, plus the bytes the
+ * matcher moved over since the previous item (a new start position
+ * measures from where it starts). Returning a negative value abandons
+ * the whole search. */
+static int count_step(pcre2_callout_block *cb, void *arg)
+{
+	struct cost *c = arg;
+	PCRE2_SIZE from = (cb->callout_flags & PCRE2_CALLOUT_STARTMATCH) ?
+		cb->start_match : c->last;
+	PCRE2_SIZE pos = cb->current_position;
+
+	c->total += 1 + (pos > from ? pos - from : from - pos);
+	c->last = pos;
+	return c->total > c->limit ? PCRE2_ERROR_CALLOUT : 0;
+}
+
+int lw_regex_cost(struct lw_regex *re, const char *subject, size_t len,
+		  uint64_t limit, uint64_t *cost)
+{
+	struct cost c = {0, limit, 0};
+	pcre2_match_context *mc;
+	int rc;
+
+	*cost = 0;
+	if (!re->costed)
+		return LW_EINVAL;
+	mc = pcre2_match_context_create(NULL);
+	if (mc == NULL)
+		return LW_ENOMEM;
+	/* Only the callout bounds the work here, not pcre2's own limits. */
+	pcre2_set_match_limit(mc, UINT32_MAX);
+	pcre2_set_callout(mc, count_step, &c);
+	rc = pcre2_match(re->code, (PCRE2_SPTR)(subject ? subject : ""), len, 0, 0,
+			 re->md, mc);
+	pcre2_match_context_free(mc);
+	if (rc == PCRE2_ERROR_CALLOUT) {
+		*cost = limit;
+		return LW_EFULL;
+	}
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return LW_ENOMEM;
+	*cost = c.total;
 	return LW_OK;
 }
 

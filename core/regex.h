@@ -18,9 +18,21 @@
 
 struct lw_regex;
 
+/* pcre2's match limit for rule patterns (decoders, Sigma `re`): the
+ * main matching loop's turns per start position. A pattern that scans
+ * its input once takes at most a few per byte, under 300,000 for a
+ * 64 KiB message; past this one it backtracks, and the match is stopped
+ * (taken as no match, counted per rule) within milliseconds instead of
+ * pcre2's default of ten million turns. */
+#define LW_REGEX_RULE_LIMIT 1000000u
+
 enum lw_regex_flags {
 	LW_REGEX_CASELESS = 1u << 0, /* (?i) for the whole pattern */
-	LW_REGEX_LITERAL = 1u << 1   /* the pattern is a plain string */
+	LW_REGEX_LITERAL = 1u << 1,  /* the pattern is a plain string */
+	/* For lw_regex_cost only: compiled with automatic callouts and
+	 * matched by the interpreter (no JIT), so every step is seen. Slow;
+	 * never for matching log data. */
+	LW_REGEX_COSTED = 1u << 2
 };
 
 /* Compiles len bytes of pattern (no NUL needed). *out is owned by the
@@ -37,6 +49,18 @@ void lw_regex_free(struct lw_regex *re);
  * ten million, so a pathological pattern answers LW_EFULL quickly.
  * LW_OK or LW_ENOMEM (the old limit stays). */
 int lw_regex_set_match_limit(struct lw_regex *re, uint32_t limit);
+
+/* What searching subject costs, deterministically: every pattern item
+ * pcre2 tries, plus every subject byte it moves over between two items
+ * (a repeat that takes 60 KB costs 60 K), summed over all start
+ * positions (re must be compiled with LW_REGEX_COSTED). Independent of
+ * the machine and its load, so tests can compare costs exactly: an
+ * input that makes a pattern backtrack shows as a cost that grows faster
+ * than the input. LW_OK with *cost, or LW_EFULL once the cost passed
+ * limit (*cost = limit; the search is abandoned), LW_EINVAL (re not
+ * compiled for it), LW_ENOMEM. */
+int lw_regex_cost(struct lw_regex *re, const char *subject, size_t len,
+		  uint64_t limit, uint64_t *cost);
 
 /* Searches subject (len bytes, borrowed). Returns 1 on a match, 0 when
  * there is none, LW_EFULL when pcre2's match or depth limit was hit (a

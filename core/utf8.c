@@ -53,14 +53,52 @@ int lw_utf8_valid(const char *str, size_t len)
 
 size_t lw_utf8_seq_len(const char *str, size_t n)
 {
+	uint32_t cp;
+
+	return lw_utf8_decode(str, n, &cp);
+}
+
+size_t lw_utf8_decode(const char *str, size_t n, uint32_t *cp)
+{
 	const unsigned char *s = (const unsigned char *)str;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
+	uint32_t v;
 
 	if (n == 0)
 		return 0;
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*cp = s[0];
 		return 1;
-	for (size_t len = 2; len <= 4 && len <= n; len++)
-		if (lw_utf8_valid(str, len))
-			return len;
-	return 0;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		v = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		v = s[0] & 0x0f;
+		if (s[0] == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		v = s[0] & 0x07;
+		if (s[0] == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	v = (v << 6) | (s[1] & 0x3f);
+	for (size_t i = 2; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	*cp = v;
+	return len;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/memfind.h"
 #include "core/time.h"
 #include "correlator/correlation_int.h"
@@ -49,6 +50,17 @@ static uint32_t state_words(const struct crule *r)
 	}
 }
 
+static enum smode state_mode(const struct win *w)
+{
+	switch (w->type) {
+	case CT_EVENT_COUNT: return SM_RING;
+	case CT_VALUE_COUNT: return SM_PAIRS;
+	case CT_ABSENCE: return SM_BLOCK; /* its action time lives in the block */
+	case CT_DIRECT: return SM_NONE;
+	default: return w->words <= ST_INLINE ? SM_RAW : SM_BLOCK;
+	}
+}
+
 static void state_init(const struct win *w, int64_t *st)
 {
 	switch (w->type) {
@@ -69,11 +81,113 @@ static void state_init(const struct win *w, int64_t *st)
 	}
 }
 
+/* Index i after head in a ring of k (i < k, head < k): no division on the
+ * per-event path. */
+static uint32_t ring_at(uint32_t head, uint32_t i, uint32_t k)
+{
+	uint32_t x = head + i;
+
+	return x >= k ? x - k : x;
+}
+
+void lw_correlation_state_get(const struct win *w, const struct group *g,
+			      int64_t *st)
+{
+	if (g->blk != NULL) {
+		memcpy(st, g->blk, w->words * sizeof(*st));
+		return;
+	}
+	switch (w->smode) {
+	case SM_RING: /* head 0, len slen */
+		st[0] = (int64_t)((uint64_t)g->slen << 32);
+		for (uint32_t i = 0; i < g->slen; i++)
+			st[1 + i] = g->inl[i];
+		break;
+	case SM_PAIRS:
+		st[0] = g->slen;
+		for (uint32_t i = 0; i < 2u * g->slen; i++)
+			st[1 + i] = g->inl[i];
+		break;
+	case SM_RAW:
+		for (uint32_t i = 0; i < w->words; i++)
+			st[i] = g->inl[i];
+		break;
+	default:
+		state_init(w, st);
+		break;
+	}
+}
+
+/* st's tier-0 form into g; 0 when it does not fit. */
+static int state_compact(const struct win *w, struct group *g, const int64_t *st)
+{
+	uint32_t head = (uint32_t)(st[0] & 0xffffffff);
+	uint32_t len = (uint32_t)((uint64_t)st[0] >> 32);
+
+	switch (w->smode) {
+	case SM_RING:
+		if (len > ST_INLINE)
+			return 0;
+		for (uint32_t i = 0; i < len; i++)
+			g->inl[i] = st[1 + ring_at(head, i, w->r->k)];
+		g->slen = (uint8_t)len;
+		return 1;
+	case SM_PAIRS:
+		if ((uint64_t)st[0] > ST_INLINE / 2)
+			return 0;
+		for (uint32_t i = 0; i < 2 * (uint32_t)st[0]; i++)
+			g->inl[i] = st[1 + i];
+		g->slen = (uint8_t)st[0];
+		return 1;
+	case SM_RAW:
+		for (uint32_t i = 0; i < w->words; i++)
+			g->inl[i] = st[i];
+		return 1;
+	case SM_NONE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int lw_correlation_state_put(struct lw_correlation *c, struct win *w,
+			     uint32_t *gi, const int64_t *st)
+{
+	struct group *g = G(w, *gi);
+
+	if (g->blk != NULL) {
+		if (st != g->blk)
+			memcpy(g->blk, st, w->words * sizeof(*st));
+		return LW_OK;
+	}
+	if (state_compact(w, g, st))
+		return LW_OK;
+	return lw_correlation_group_promote(c, w, gi, st);
+}
+
+/* The group-by position of an event member, when every reference slot
+ * groups by it there (aliases may map slots to other fields); -1 else. */
+static int member_pos(const struct win *w, enum lw_event_member m)
+{
+	if (w->r == NULL)
+		return m == LW_EVENT_MEMBER_HOST ? 0 : -1; /* direct: host.name */
+	for (uint32_t g = 0; g < w->r->ngroup; g++) {
+		uint32_t s;
+
+		for (s = 0; s < slots_of(w->r); s++)
+			if (w->r->gf[s * w->r->ngroup + g].member != m)
+				break;
+		if (s == slots_of(w->r))
+			return (int)g;
+	}
+	return -1;
+}
+
 struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 {
 	const struct lw_correlation_rules *cr = lw_ruleset_correlations(rs);
 	const struct lw_response *resp = lw_ruleset_response(rs);
-	uint32_t nsigma = lw_ruleset_rule_count(rs), ndirect = 0, ncorr;
+	uint32_t nsigma = lw_ruleset_rule_count(rs), ndirect = 0, ncorr, maxw = 1;
 	struct lw_correlation *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
@@ -118,18 +232,44 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 	}
 	for (uint32_t i = 0; i < c->nwin; i++) {
 		struct win *w = &c->w[i];
+		int64_t horizon = w->timespan_ns > w->suppress_ns ?
+			w->timespan_ns : w->suppress_ns;
 
+		w->index = i;
+		w->smode = state_mode(w);
+		w->host_pos = member_pos(w, LW_EVENT_MEMBER_HOST);
+		w->zone_pos = member_pos(w, LW_EVENT_MEMBER_ZONE);
 		w->resp = resp != NULL ? lw_response_json(resp, w->info->category) :
 			"{\"steps\":[],\"notify\":[]}";
 		w->defhash = win_defhash(w);
-		w->lru_head = w->lru_tail = NONE32;
-		w->due = INT64_MAX;
+		w->tick_ns = horizon / WHEEL_TICKS > 1000000 ? horizon / WHEEL_TICKS : 1000000;
+		w->cur_tick = INT64_MIN;
+		for (uint32_t s = 0; s < WHEEL_SLOTS; s++)
+			w->slot_head[s] = NONE32;
+		w->exp_head = w->exp_tail = NONE32;
+		w->hint = NONE32;
+		lw_buf_init(&w->tomb);
+		if (w->words > maxw)
+			maxw = w->words;
 	}
+	c->tmp = calloc(maxw, sizeof(*c->tmp));
+	/* At most: every window of every event, each direct window, and
+	 * each (detection rule -> correlation) edge. */
+	c->prep_cap = (ncorr ? cr->nall + cr->cons_off[cr->nsigma] : 0) + nsigma;
+	c->prep = calloc(c->prep_cap ? c->prep_cap : 1, sizeof(*c->prep));
+	if (c->tmp == NULL || c->prep == NULL)
+		goto fail;
 	c->clock = T_NONE;
 	c->due = INT64_MAX;
+	c->wheel_due = INT64_MAX;
 	/* Group hashes are seeded so that nobody can aim log lines at one
 	 * hash chain; nothing depends on the hash order. */
 	c->seed = FNV_OFFSET ^ (uint64_t)lw_time_now_ns() ^ (uint64_t)(uintptr_t)c;
+	c->rng = c->seed | 1;
+	c->need_full = 1;
+	c->save_seq = 1;
+	if (lw_correlation_groups_budget(c, LW_CORRELATION_DEFAULT_MEMORY) != LW_OK)
+		goto fail;
 	return c;
 
 fail:
@@ -137,196 +277,22 @@ fail:
 	return NULL;
 }
 
-void lw_correlation_win_clear(struct win *w)
+void lw_correlation_set_memory(struct lw_correlation *c, uint64_t bytes)
 {
-	w->ng = 0;
-	w->npending = 0;
-	w->due = INT64_MAX;
-	w->lru_head = w->lru_tail = NONE32;
-	if (w->tab != NULL)
-		memset(w->tab, 0, (size_t)w->tcap * sizeof(*w->tab));
+	lw_correlation_groups_budget(c, bytes);
 }
 
 void lw_correlation_free(struct lw_correlation *c)
 {
 	if (c == NULL)
 		return;
-	for (uint32_t i = 0; i < c->nwin && c->w != NULL; i++) {
-		free(c->w[i].g);
-		free(c->w[i].st);
-		free(c->w[i].tab);
-	}
+	lw_correlation_groups_release(c);
 	free(c->w);
 	free(c->direct_win);
 	free(c->q);
+	free(c->tmp);
+	free(c->prep);
 	free(c);
-}
-
-/* ---- group table ---- */
-
-static void tab_insert(struct win *w, uint32_t gi)
-{
-	uint32_t mask = w->tcap - 1, i = (uint32_t)w->g[gi].hash & mask;
-
-	while (w->tab[i] != 0)
-		i = (i + 1) & mask;
-	w->tab[i] = gi + 1;
-}
-
-/* Backward-shift deletion keeps linear probing free of tombstones. */
-static void tab_remove(struct win *w, uint32_t gi)
-{
-	uint32_t mask = w->tcap - 1, i = (uint32_t)w->g[gi].hash & mask, j;
-
-	while (w->tab[i] != gi + 1)
-		i = (i + 1) & mask;
-	j = i;
-	for (;;) {
-		uint32_t home;
-
-		j = (j + 1) & mask;
-		if (w->tab[j] == 0)
-			break;
-		home = (uint32_t)w->g[w->tab[j] - 1].hash & mask;
-		/* Move j's entry into the hole at i unless its home lies
-		 * cyclically in (i, j]. */
-		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
-			w->tab[i] = w->tab[j];
-			i = j;
-		}
-	}
-	w->tab[i] = 0;
-}
-
-static uint32_t tab_find(const struct win *w, uint64_t h, const char *key,
-			 uint16_t klen)
-{
-	uint32_t mask, i;
-
-	if (w->tcap == 0)
-		return NONE32;
-	mask = w->tcap - 1;
-	for (i = (uint32_t)h & mask; w->tab[i] != 0; i = (i + 1) & mask) {
-		const struct group *g = &w->g[w->tab[i] - 1];
-
-		if (g->hash == h && g->keylen == klen && lw_memeq(g->key, key, klen))
-			return w->tab[i] - 1;
-	}
-	return NONE32;
-}
-
-static int win_grow(struct win *w)
-{
-	uint32_t cap = w->cap ? w->cap * 2 : 8;
-	uint32_t tcap = w->tcap ? w->tcap : 16;
-	struct group *ng;
-	int64_t *nst = NULL;
-	uint32_t *ntab;
-
-	if (cap > w->max_groups)
-		cap = w->max_groups;
-	while (tcap < 2 * cap)
-		tcap *= 2;
-	ng = realloc(w->g, (size_t)cap * sizeof(*ng));
-	if (ng == NULL)
-		return LW_ENOMEM;
-	w->g = ng;
-	if (w->words > 0) {
-		nst = realloc(w->st, (size_t)cap * w->words * sizeof(*nst));
-		if (nst == NULL)
-			return LW_ENOMEM;
-		w->st = nst;
-	}
-	w->cap = cap;
-	if (tcap != w->tcap) {
-		ntab = calloc(tcap, sizeof(*ntab));
-		if (ntab == NULL)
-			return LW_ENOMEM;
-		free(w->tab);
-		w->tab = ntab;
-		w->tcap = tcap;
-		for (uint32_t i = 0; i < w->ng; i++)
-			tab_insert(w, i);
-	}
-	return LW_OK;
-}
-
-static void lru_unlink(struct win *w, uint32_t gi)
-{
-	struct group *g = &w->g[gi];
-
-	if (g->prev != NONE32)
-		w->g[g->prev].next = g->next;
-	else
-		w->lru_head = g->next;
-	if (g->next != NONE32)
-		w->g[g->next].prev = g->prev;
-	else
-		w->lru_tail = g->prev;
-}
-
-static void lru_append(struct win *w, uint32_t gi)
-{
-	struct group *g = &w->g[gi];
-
-	g->prev = w->lru_tail;
-	g->next = NONE32;
-	if (w->lru_tail != NONE32)
-		w->g[w->lru_tail].next = gi;
-	else
-		w->lru_head = gi;
-	w->lru_tail = gi;
-}
-
-uint32_t lw_correlation_group_get(struct lw_correlation *c, struct win *w,
-				  const char *key, uint16_t klen)
-{
-	uint64_t h;
-	uint32_t gi = w->lru_tail;
-	struct group *g;
-
-	/* Senders send in bursts: the group of the previous event of this
-	 * table is the likeliest, and costs one memcmp to confirm. */
-	if (gi != NONE32 && w->g[gi].keylen == klen &&
-	    lw_memeq(w->g[gi].key, key, klen))
-		return gi;
-	h = fnv1a(c->seed, key, klen);
-	gi = tab_find(w, h, key, klen);
-	if (gi != NONE32) {
-		if (w->lru_tail != gi) {
-			lru_unlink(w, gi);
-			lru_append(w, gi);
-		}
-		return gi;
-	}
-	if (w->ng < w->max_groups) {
-		if (w->ng == w->cap && win_grow(w) != LW_OK)
-			return NONE32;
-		gi = w->ng++;
-		c->stats.groups++;
-	} else {
-		/* Full: the least recently updated group goes, counted. Its
-		 * held-back firings go with it. */
-		gi = w->lru_head;
-		tab_remove(w, gi);
-		lru_unlink(w, gi);
-		if (w->g[gi].pcount > 0)
-			w->npending--;
-		c->stats.evicted++;
-	}
-	g = &w->g[gi];
-	memset(g, 0, offsetof(struct group, ev));
-	g->hash = h;
-	g->keylen = klen;
-	memcpy(g->key, key, klen);
-	g->seen_ns = g->first_ns = g->last_ns = T_NONE;
-	g->pfirst_ns = g->plast_ns = g->last_fire_ns = T_NONE;
-	g->host[0] = g->zone[0] = '\0';
-	if (w->words > 0)
-		state_init(w, &w->st[(size_t)gi * w->words]);
-	tab_insert(w, gi);
-	lru_append(w, gi);
-	return gi;
 }
 
 /* ---- fields of an event ---- */
@@ -371,22 +337,59 @@ static int make_key(const struct lw_event *ev, const struct fref *gf,
 	return 1;
 }
 
-static void track(char *dst, size_t cap, uint8_t *state, uint8_t *dlen,
-		  struct lw_str v)
+/* Follows whether every event of the burst had the same host (zone):
+ * its interned name is kept while they agree. Values are compared cut
+ * at `cap` bytes, as incidents show them. A name that cannot be kept
+ * (no memory) counts as "several": the incident then names none. */
+static void track(struct lw_correlation *c, struct group *g, int shift,
+		  uint32_t *id, size_t cap, struct lw_str v)
 {
-	size_t len = v.len < cap - 1 ? v.len : cap - 1;
+	uint32_t state = ((uint32_t)g->track >> shift) & 3;
+	size_t len = v.len < cap ? v.len : cap;
 
-	if (*state == 2)
+	if (state == 2)
 		return;
-	if (*state == 0) {
-		if (len > 0)
-			memcpy(dst, v.ptr, len);
-		dst[len] = '\0';
-		*dlen = (uint8_t)len;
-		*state = 1;
-	} else if (*dlen != len || (len > 0 && memcmp(dst, v.ptr, len) != 0)) {
-		*state = 2;
+	if (state == 0) {
+		*id = lw_correlation_name_get(c, v.ptr, len);
+		state = *id != 0 ? 1 : 2;
+	} else {
+		const struct name *have = &c->names[*id];
+
+		if (have->len != len || (len > 0 && !lw_memeq(have->s, v.ptr, len))) {
+			lw_correlation_name_put(c, *id);
+			*id = 0;
+			state = 2;
+		}
 	}
+	g->track = (uint8_t)((g->track & ~(3u << shift)) | (state << shift));
+}
+
+/* A window grouped by host.name (labels.zone) has one host (zone) per
+ * group: the key says which, nothing to follow. */
+static void track_event(struct lw_correlation *c, const struct win *w,
+			struct group *g, const struct lw_event *ev)
+{
+	if (w->host_pos < 0)
+		track(c, g, TRACK_HOST_SHIFT, &g->host, 255, ev->host);
+	if (w->zone_pos < 0)
+		track(c, g, TRACK_ZONE_SHIFT, &g->zone, 63, ev->zone);
+}
+
+/* Value number pos of a group key (per value: u8 len, bytes), cut at cap. */
+static struct lw_str key_value(const char *key, uint16_t klen, int pos, size_t cap)
+{
+	size_t at = 0;
+
+	for (int i = 0; at < klen; i++) {
+		size_t len = (unsigned char)key[at++];
+
+		if (at + len > klen)
+			len = klen - at;
+		if (i == pos)
+			return (struct lw_str){key + at, (uint32_t)(len < cap ? len : cap)};
+		at += len;
+	}
+	return (struct lw_str){"", 0};
 }
 
 /* ---- firing ---- */
@@ -414,41 +417,24 @@ static void jw_raw(struct jw *j, const char *s)
 	}
 }
 
-/* A JSON string, cut (never mid-escape) when the object would not fit;
- * `reserve` bytes stay free for what must follow. */
+/* A JSON string (core/escape.h: controls, C1 and bidi by code point,
+ * UTF-8 text as it is), cut between characters or escapes when the
+ * object would not fit; `reserve` bytes stay free for what must follow.
+ * (Each byte of 0x7f and above used to be escaped on its own: a Japanese
+ * user name came out as \u00e3\u0083..., U+009B as \u00c2\u009b.) */
 static void jw_str(struct jw *j, const char *s, size_t len, size_t reserve)
 {
-	static const char hex[] = "0123456789abcdef";
+	size_t room;
 
 	jw_raw(j, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		char esc[7];
-		size_t el = 0;
-
-		if (ch == '"' || ch == '\\') {
-			esc[el++] = '\\';
-			esc[el++] = (char)ch;
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			/* Bytes outside printable ASCII as \u00XX: the group
-			 * stays valid JSON whatever the log line held. */
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			el = 6;
-		} else {
-			esc[el++] = (char)ch;
-		}
-		if (j->n + el + reserve + 2 > j->cap)
-			break;
-		memcpy(j->p + j->n, esc, el);
-		j->n += el;
-	}
+	room = j->cap > j->n + reserve + 2 ? j->cap - j->n - reserve - 2 : 0;
+	/* The fixed escaper writes at most room bytes and a NUL after them. */
+	j->n += lw_escape_json_fixed(j->p + j->n, room + 1, s, len, NULL);
 	jw_raw(j, "\"");
 }
 
-static void render_group(const struct win *w, const struct group *g, char *out,
-			 size_t cap)
+static void render_group(const struct win *w, const char *key, uint16_t keylen,
+			 char *out, size_t cap)
 {
 	const char *const *names = w->r ? (const char *const *)w->r->group :
 		host_group_name;
@@ -457,120 +443,185 @@ static void render_group(const struct win *w, const struct group *g, char *out,
 	size_t pos = 0;
 
 	jw_raw(&j, "{");
-	for (uint32_t i = 0; i < ng && pos < g->keylen; i++) {
-		size_t len = (unsigned char)g->key[pos++];
+	for (uint32_t i = 0; i < ng && pos < keylen; i++) {
+		size_t len = (unsigned char)key[pos++];
 
-		if (pos + len > g->keylen)
-			len = g->keylen - pos;
+		if (pos + len > keylen)
+			len = keylen - pos;
 		if (i > 0)
 			jw_raw(&j, ",");
 		jw_str(&j, names[i], strlen(names[i]), 2 + (ng - i) * 8);
 		jw_raw(&j, ":");
-		jw_str(&j, g->key + pos, len, 2 + (ng - i - 1) * 40);
+		jw_str(&j, key + pos, len, 2 + (ng - i - 1) * 40);
 		pos += len;
 	}
 	jw_raw(&j, "}");
 	out[j.n] = '\0';
 }
 
-static void evidence_push(struct group *g, uint64_t seq)
+/* Tier 0 keeps at most TIER0_EVENTS seqs: the newest is last_seq, the
+ * one before it inl[ST_INLINE]; so push before last_seq moves on. */
+static void evidence_push(struct lw_correlation *c, struct win *w,
+			  struct group *g, uint64_t seq)
 {
-	g->ev[g->evpos] = seq;
-	g->evpos = (g->evpos + 1) % LW_INCIDENT_MAX_EVIDENCE;
-	if (g->nev < LW_INCIDENT_MAX_EVIDENCE)
+	if (g->blk == NULL) {
+		if (g->nev == 1)
+			g->inl[ST_INLINE] = (int64_t)g->last_seq;
+		if (g->nev < TIER0_EVENTS)
+			g->nev++;
+		return;
+	}
+	if (g->nev == EV_SMALL && !(g->flags & G_EVBIG))
+		lw_correlation_group_evgrow(c, w, g);
+	g->blk[BLK_EV(w) + g->evpos] = (int64_t)seq;
+	g->evpos = (uint8_t)((g->evpos + 1) % ev_cap(g));
+	if (g->nev < ev_cap(g))
 		g->nev++;
 }
 
-static void reset_tracking(struct group *g)
+uint32_t lw_correlation_evidence(const struct win *w, const struct group *g,
+				 uint64_t *out)
 {
-	g->nev = g->evpos = 0;
-	g->host_state = g->zone_state = 0;
-	g->host_len = g->zone_len = 0;
-	g->host[0] = g->zone[0] = '\0';
+	uint32_t start;
+
+	if (g->blk == NULL) {
+		if (g->nev == 2)
+			out[0] = (uint64_t)g->inl[ST_INLINE];
+		if (g->nev >= 1)
+			out[g->nev - 1] = g->last_seq;
+		return g->nev;
+	}
+	start = g->nev < ev_cap(g) ? 0 : g->evpos;
+	for (uint32_t i = 0; i < g->nev; i++)
+		out[i] = (uint64_t)g->blk[BLK_EV(w) + (start + i) % ev_cap(g)];
+	return g->nev;
 }
 
-static void deliver(struct lw_correlation *c, const struct win *w,
-		    const struct group *g, uint64_t count, int64_t first,
-		    int64_t last, lw_incident_cb cb, void *arg)
+static void reset_tracking(struct lw_correlation *c, struct group *g)
+{
+	g->nev = g->evpos = 0;
+	lw_correlation_name_put(c, g->host);
+	lw_correlation_name_put(c, g->zone);
+	g->host = g->zone = 0;
+	g->track = 0;
+}
+
+/* One firing of w for the group with this key, host and zone (empty:
+ * several) and evidence. */
+static void deliver_fire(struct lw_correlation *c, struct win *w,
+			 const char *key, uint16_t keylen, struct lw_str host,
+			 struct lw_str zone, const uint64_t *ev, uint32_t nev,
+			 uint64_t count, int64_t first, int64_t last,
+			 lw_incident_cb cb, void *arg)
 {
 	struct lw_incident_fire f;
-	uint32_t start = g->nev < LW_INCIDENT_MAX_EVIDENCE ? 0 : g->evpos;
 
 	memset(&f, 0, sizeof(f));
 	f.rule = w->info;
 	f.response_json = w->resp;
-	render_group(w, g, f.group, sizeof(f.group));
-	if (g->host_state == 1)
-		snprintf(f.host, sizeof(f.host), "%s", g->host);
-	if (g->zone_state == 1)
-		snprintf(f.zone, sizeof(f.zone), "%s", g->zone);
+	render_group(w, key, keylen, f.group, sizeof(f.group));
+	if (host.ptr != NULL)
+		snprintf(f.host, sizeof(f.host), "%.*s", (int)host.len, host.ptr);
+	if (zone.ptr != NULL)
+		snprintf(f.zone, sizeof(f.zone), "%.*s", (int)zone.len, zone.ptr);
 	f.first_seen_ns = first;
 	f.last_seen_ns = last;
 	f.count = count;
-	f.nevidence = g->nev;
-	for (uint32_t i = 0; i < g->nev; i++)
-		f.evidence[i] = g->ev[(start + i) % LW_INCIDENT_MAX_EVIDENCE];
+	f.nevidence = nev;
+	memcpy(f.evidence, ev, nev * sizeof(*ev));
 	c->stats.fired++;
+	w->n.fired++;
 	if (cb != NULL)
 		cb(&f, arg);
 }
 
-void lw_correlation_set_due(struct lw_correlation *c, struct win *w, int64_t t)
+static void deliver(struct lw_correlation *c, struct win *w,
+		    const struct group *g, uint64_t count, int64_t first,
+		    int64_t last, lw_incident_cb cb, void *arg)
 {
-	if (t < w->due)
-		w->due = t;
-	if (t < c->due)
-		c->due = t;
+	uint64_t ev[LW_INCIDENT_MAX_EVIDENCE];
+	uint32_t nev = lw_correlation_evidence(w, g, ev);
+	struct lw_str host = LW_STR_NULL, zone = LW_STR_NULL;
+
+	if (w->host_pos >= 0)
+		host = key_value(group_key(g), g->keylen, w->host_pos, 255);
+	else if (((g->track >> TRACK_HOST_SHIFT) & 3) == 1)
+		host = lw_correlation_name_str(c, g->host);
+	if (w->zone_pos >= 0)
+		zone = key_value(group_key(g), g->keylen, w->zone_pos, 63);
+	else if (((g->track >> TRACK_ZONE_SHIFT) & 3) == 1)
+		zone = lw_correlation_name_str(c, g->zone);
+	deliver_fire(c, w, group_key(g), g->keylen, host, zone, ev, nev, count,
+		     first, last, cb, arg);
 }
 
 /* The window's condition held at time t: deliver, or hold back when the
- * group's last delivery is less than suppress ago. */
-static void trigger(struct lw_correlation *c, struct win *w, uint32_t gi,
+ * group's last delivery is less than suppress ago (in its block; a group
+ * that cannot have one is delivered at once: nothing is lost, it is only
+ * not merged). */
+static void trigger(struct lw_correlation *c, struct win *w, uint32_t *gi,
 		    int64_t t, lw_incident_cb cb, void *arg)
 {
-	struct group *g = &w->g[gi];
+	struct group *g = G(w, *gi);
 
 	if (w->suppress_ns > 0 && g->last_fire_ns != T_NONE &&
-	    t - g->last_fire_ns < w->suppress_ns) {
-		if (g->pcount == 0) {
-			g->pfirst_ns = g->first_ns;
-			g->plast_ns = g->last_ns;
-			w->npending++;
-			lw_correlation_set_due(c, w, g->last_fire_ns + w->suppress_ns);
+	    t - g->last_fire_ns < w->suppress_ns &&
+	    (g->blk != NULL ||
+	     lw_correlation_group_promote(c, w, gi, c->tmp) == LW_OK)) {
+		int64_t *b;
+
+		g = G(w, *gi);
+		b = g->blk;
+		if (!(g->flags & G_PENDING)) {
+			b[BLK_PFIRST(w)] = g->first_ns;
+			b[BLK_PLAST(w)] = g->last_ns;
+			b[BLK_PCOUNT(w)] = 0;
+			g->flags |= G_PENDING;
+			lw_correlation_action_at(c, w, *gi, g->last_fire_ns + w->suppress_ns);
 		} else {
-			if (g->first_ns < g->pfirst_ns)
-				g->pfirst_ns = g->first_ns;
-			if (g->last_ns > g->plast_ns)
-				g->plast_ns = g->last_ns;
+			if (g->first_ns < b[BLK_PFIRST(w)])
+				b[BLK_PFIRST(w)] = g->first_ns;
+			if (g->last_ns > b[BLK_PLAST(w)])
+				b[BLK_PLAST(w)] = g->last_ns;
 		}
-		g->pcount += g->count;
+		b[BLK_PCOUNT(w)] += g->count;
 		g->count = 0;
 		c->stats.suppressed++;
+		w->n.suppressed++;
 		return;
 	}
-	deliver(c, w, g, g->pcount + g->count,
-		g->pcount > 0 && g->pfirst_ns < g->first_ns ? g->pfirst_ns : g->first_ns,
-		g->plast_ns > g->last_ns ? g->plast_ns : g->last_ns, cb, arg);
-	if (g->pcount > 0)
-		w->npending--;
-	g->pcount = 0;
+	if (g->flags & G_PENDING) {
+		int64_t *b = g->blk;
+
+		deliver(c, w, g, (uint64_t)b[BLK_PCOUNT(w)] + g->count,
+			b[BLK_PFIRST(w)] < g->first_ns ? b[BLK_PFIRST(w)] : g->first_ns,
+			b[BLK_PLAST(w)] > g->last_ns ? b[BLK_PLAST(w)] : g->last_ns,
+			cb, arg);
+		b[BLK_PCOUNT(w)] = 0;
+		g->flags &= (uint8_t)~G_PENDING;
+	} else {
+		deliver(c, w, g, g->count, g->first_ns, g->last_ns, cb, arg);
+	}
 	g->count = 0;
 	g->last_fire_ns = t;
-	reset_tracking(g);
+	reset_tracking(c, g);
 }
 
 /* Held-back firings of a group, delivered at time t (or at flush). */
 static void deliver_pending(struct lw_correlation *c, struct win *w,
 			    uint32_t gi, int64_t t, lw_incident_cb cb, void *arg)
 {
-	struct group *g = &w->g[gi];
+	struct group *g = G(w, gi);
+	int64_t *b = g->blk;
 
-	deliver(c, w, g, g->pcount, g->pfirst_ns, g->plast_ns, cb, arg);
-	g->pcount = 0;
-	w->npending--;
+	deliver(c, w, g, (uint64_t)b[BLK_PCOUNT(w)], b[BLK_PFIRST(w)],
+		b[BLK_PLAST(w)], cb, arg);
+	b[BLK_PCOUNT(w)] = 0;
+	g->flags &= (uint8_t)~G_PENDING;
 	g->last_fire_ns = t;
 	if (g->count == 0)
-		reset_tracking(g);
+		reset_tracking(c, g);
+	lw_correlation_group_dirty(w, gi);
 }
 
 /* ---- windows ---- */
@@ -594,20 +645,11 @@ static int cond_holds(const struct crule *r, int64_t n)
 	return 1;
 }
 
-/* Index i after head in a ring of k (i < k, head < k): no division on the
- * per-event path. */
-static uint32_t ring_at(uint32_t head, uint32_t i, uint32_t k)
-{
-	uint32_t x = head + i;
-
-	return x >= k ? x - k : x;
-}
-
 /* Sliding count: a ring of the newest k timestamps in time order. The
  * window ending at the newest event time is (ref - timespan, ref]; older
  * entries fall out, and with k = threshold + 1 entries every comparison
  * is exact (the count saturates at k). */
-static int update_event_count(struct lw_correlation *c, const struct win *w,
+static int update_event_count(struct lw_correlation *c, struct win *w,
 			      int64_t *st, int64_t ts)
 {
 	uint32_t k = w->r->k;
@@ -625,11 +667,14 @@ static int update_event_count(struct lw_correlation *c, const struct win *w,
 	}
 	if (ts <= lo) { /* later events already moved the window past it */
 		c->stats.out_of_order++;
+		w->n.out_of_order++;
 		st[0] = (int64_t)((uint64_t)len << 32 | head);
 		return 0;
 	}
-	if (ts < newest)
+	if (ts < newest) {
 		c->stats.out_of_order++;
+		w->n.out_of_order++;
+	}
 	if (len == k) {
 		head = ring_at(head, 1, k);
 		len--;
@@ -725,140 +770,290 @@ static int update_ordered(const struct win *w, int64_t *st, uint32_t slot,
 	return slot == n - 1;
 }
 
-/* Feeds one event into window wi at reference slot. Returns 1 when the
+/* A direct rule's match that found no room for its group still fires:
+ * the group only carries suppression, and a detection must not be lost. */
+static void fire_unkept(struct lw_correlation *c, struct win *w,
+			const char *key, uint16_t klen, const struct evctx *x)
+{
+	deliver_fire(c, w, key, klen, x->ev->host, x->ev->zone, &x->seq, 1, 1,
+		     x->ts, x->ts, x->cb, x->arg);
+}
+
+/* The group of key (hash h, or 0: not made yet), found or created;
+ * NONE32 when it cannot be had (then *rc says whether that is an
+ * error). hint: a group index that may hold the key (checked). */
+static uint32_t find_group(struct lw_correlation *c, struct win *w,
+			   const char *key, uint16_t klen, uint64_t h,
+			   uint32_t hint, int *created, int *rc)
+{
+	enum get_result res;
+	uint32_t gi;
+
+	*created = 0;
+	*rc = LW_OK;
+	if (hint < w->ng && G(w, hint)->keylen == klen &&
+	    lw_memeq(group_key(G(w, hint)), key, klen))
+		return hint;
+	/* Senders send in bursts: the group of the previous event of this
+	 * window is the likeliest, and costs one compare to confirm. */
+	gi = w->hint;
+	if (gi != hint && gi < w->ng && G(w, gi)->keylen == klen &&
+	    lw_memeq(group_key(G(w, gi)), key, klen))
+		return gi;
+	if (h == 0)
+		h = key_hash(c->seed, key, klen);
+	gi = lw_correlation_group_get_h(c, w, key, klen, h, &res);
+	if (res == GET_NOMEM)
+		*rc = LW_ENOMEM;
+	*created = res == GET_CREATED;
+	if (gi != NONE32)
+		w->hint = gi;
+	return gi;
+}
+
+/* The event counts for the group's burst (once per event, whatever the
+ * number of its rules that feed this window). 0 when it cannot be kept:
+ * a third event needs a block and there is no room. */
+static int count_event(struct lw_correlation *c, struct win *w, uint32_t *gi,
+		       const struct evctx *x)
+{
+	struct group *g = G(w, *gi);
+
+	if (g->count > 0 && x->ts - g->last_ns > w->timespan_ns) {
+		g->count = 0; /* the chain of events broke */
+		if (!(g->flags & G_PENDING))
+			reset_tracking(c, g);
+	}
+	if (g->blk == NULL && g->count >= TIER0_EVENTS) {
+		lw_correlation_state_get(w, g, c->tmp);
+		if (lw_correlation_group_promote(c, w, gi, c->tmp) != LW_OK)
+			return 0;
+		g = G(w, *gi);
+	}
+	if (g->count == 0 || x->ts < g->first_ns)
+		g->first_ns = x->ts;
+	if (g->count == 0 || x->ts > g->last_ns)
+		g->last_ns = x->ts;
+	if (g->count < UINT32_MAX)
+		g->count++;
+	evidence_push(c, w, g, x->seq);
+	track_event(c, w, g, x->ev);
+	g->last_seq = x->seq;
+	g->flags |= G_HAS_SEQ;
+	return 1;
+}
+
+/* absence: the group's silence is due timespan after its newest event. */
+static void feed_absence(struct lw_correlation *c, struct win *w, uint32_t gi,
+			 const struct evctx *x)
+{
+	struct group *g = G(w, gi);
+
+	if (g->flags & G_ABSENT_FIRED) { /* back: a later silence is news again */
+		g->flags &= (uint8_t)~G_ABSENT_FIRED;
+		reset_tracking(c, g);
+	}
+	g->last_seq = x->seq;
+	g->flags |= G_HAS_SEQ;
+	track_event(c, w, g, x->ev);
+	lw_correlation_action_at(c, w, gi, g->seen_ns + w->timespan_ns + 1);
+}
+
+/* The key of the event in window w at reference slot; 0 when a group-by
+ * field is missing (counted). */
+static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
+		    const struct lw_event *ev, char *key, uint16_t *klen)
+{
+	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
+	uint32_t ngroup = w->r ? w->r->ngroup : 1;
+
+	if (!make_key(ev, gf, ngroup, w->r == NULL, key, klen)) {
+		c->stats.no_group++;
+		w->n.no_group++;
+		return 0;
+	}
+	return 1;
+}
+
+/* Feeds one event into window wi at reference slot, with its key made
+ * (feed_key) and a hint where its group may be. Returns 1 when the
  * window's condition held (the correlation fired, delivered or not), 0
  * otherwise, or LW_ENOMEM. */
-static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
-		const struct evctx *x)
+static int feed_group(struct lw_correlation *c, uint32_t wi, uint32_t slot,
+		      const struct evctx *x, const char *key, uint16_t klen,
+		      uint64_t h, uint32_t hint)
 {
 	struct win *w = &c->w[wi];
 	const struct lw_event *ev = x->ev;
-	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
-	uint32_t ngroup = w->r ? w->r->ngroup : 1;
-	char key[LW_CORRELATION_KEY_MAX];
-	uint16_t klen = 0;
 	uint64_t vh = 0;
 	struct group *g;
 	uint32_t gi;
 	int64_t *st;
-	int fire = 0;
+	int fire = 0, created, rc;
 
-	if (!make_key(ev, gf, ngroup, w->r == NULL, key, &klen)) {
-		c->stats.no_group++;
-		return 0;
-	}
 	if (w->type == CT_VALUE_COUNT) {
 		char num[LW_EVENT_MEMBER_TEXT_MAX];
 		struct lw_str v = field_value(ev, &w->r->vf[slot], num);
 
 		if (v.len == 0) {
 			c->stats.no_group++;
+			w->n.no_group++;
 			return 0;
 		}
-		vh = fnv1a(FNV_OFFSET, v.ptr, v.len);
+		vh = key_hash(FNV_OFFSET, v.ptr, v.len);
 	}
-	gi = lw_correlation_group_get(c, w, key, klen);
-	if (gi == NONE32)
-		return LW_ENOMEM;
-	g = &w->g[gi];
-	st = w->words ? &w->st[(size_t)gi * w->words] : NULL;
+	gi = find_group(c, w, key, klen, h, hint, &created, &rc);
+	if (gi == NONE32) {
+		if (rc == LW_OK && w->type == CT_DIRECT) {
+			fire_unkept(c, w, key, klen, x);
+			return 1;
+		}
+		return rc;
+	}
+	g = G(w, gi);
+	if (g->flags & G_EXPIRED)
+		lw_correlation_group_revive(c, w, gi);
+	if (created && w->smode == SM_BLOCK) {
+		state_init(w, c->tmp);
+		if (lw_correlation_group_promote(c, w, &gi, c->tmp) != LW_OK) {
+			lw_correlation_group_free(c, w, gi);
+			w->n.not_admitted++;
+			c->stats.not_admitted++;
+			return 0;
+		}
+		g = G(w, gi);
+	}
 	if (g->seen_ns == T_NONE || x->ts > g->seen_ns)
 		g->seen_ns = x->ts;
+	lw_correlation_group_dirty(w, gi);
+	if (created)
+		lw_correlation_group_placed(c, w, gi);
 	if (w->type == CT_ABSENCE) {
-		if (g->absent_fired) { /* back: a later silence is news again */
-			g->absent_fired = 0;
-			reset_tracking(g);
-		}
-		g->last_seq = x->seq;
-		g->has_seq = 1;
-		track(g->host, sizeof(g->host), &g->host_state, &g->host_len, ev->host);
-		track(g->zone, sizeof(g->zone), &g->zone_state, &g->zone_len, ev->zone);
-		lw_correlation_set_due(c, w, g->seen_ns + w->timespan_ns);
+		feed_absence(c, w, gi, x);
 		return 0;
 	}
-	/* One event that matches several rules of one correlation counts
-	 * once towards the incident. */
-	if (!(g->has_seq && g->last_seq == x->seq)) {
-		if (g->count > 0 && x->ts - g->last_ns > w->timespan_ns) {
-			g->count = 0; /* the chain of events broke */
-			if (g->pcount == 0)
-				reset_tracking(g);
-		}
-		if (g->count == 0 || x->ts < g->first_ns)
-			g->first_ns = x->ts;
-		if (g->count == 0 || x->ts > g->last_ns)
-			g->last_ns = x->ts;
-		g->count++;
-		evidence_push(g, x->seq);
-		track(g->host, sizeof(g->host), &g->host_state, &g->host_len, ev->host);
-		track(g->zone, sizeof(g->zone), &g->zone_state, &g->zone_len, ev->zone);
-		g->last_seq = x->seq;
-		g->has_seq = 1;
+	if (!((g->flags & G_HAS_SEQ) && g->last_seq == x->seq) &&
+	    !count_event(c, w, &gi, x)) {
+		w->n.not_admitted++;
+		c->stats.not_admitted++;
+		return 0;
 	}
-	switch (w->type) {
-	case CT_EVENT_COUNT: fire = update_event_count(c, w, st, x->ts); break;
-	case CT_VALUE_COUNT: fire = update_value_count(w, st, x->ts, vh); break;
-	case CT_TEMPORAL: fire = update_temporal(w, st, slot, x->ts); break;
-	case CT_TEMPORAL_ORDERED:
-		fire = update_ordered(w, st, slot, x->ts, x->seq);
-		break;
-	default: fire = 1; break; /* direct: every match */
+	g = G(w, gi);
+	if (w->words > 0) {
+		st = g->blk != NULL ? g->blk : c->tmp;
+		if (g->blk == NULL)
+			lw_correlation_state_get(w, g, st);
+		switch (w->type) {
+		case CT_EVENT_COUNT: fire = update_event_count(c, w, st, x->ts); break;
+		case CT_VALUE_COUNT: fire = update_value_count(w, st, x->ts, vh); break;
+		case CT_TEMPORAL: fire = update_temporal(w, st, slot, x->ts); break;
+		default: fire = update_ordered(w, st, slot, x->ts, x->seq); break;
+		}
+		if (fire)
+			state_init(w, st); /* re-arm: the next firing needs new events */
+		if (g->blk == NULL && lw_correlation_state_put(c, w, &gi, st) != LW_OK) {
+			/* No room for what no longer fits inline: the update
+			 * is lost for this group, counted. */
+			w->n.not_admitted++;
+			c->stats.not_admitted++;
+			return 0;
+		}
+	} else {
+		fire = 1; /* direct: every match */
 	}
 	if (!fire)
 		return 0;
-	if (st != NULL)
-		state_init(w, st); /* re-arm: the next firing needs new events */
-	trigger(c, w, gi, x->ts, x->cb, x->arg);
+	trigger(c, w, &gi, x->ts, x->cb, x->arg);
+	lw_correlation_group_demote(c, w, gi);
 	return 1;
 }
 
-static void scan_window(struct lw_correlation *c, struct win *w, int64_t now,
-			lw_incident_cb cb, void *arg)
+/* Feeds one event into window wi at reference slot (feed_group). */
+static int feed(struct lw_correlation *c, uint32_t wi, uint32_t slot,
+		const struct evctx *x)
 {
-	int64_t due = INT64_MAX;
+	char key[LW_CORRELATION_KEY_MAX];
+	uint16_t klen = 0;
 
-	for (uint32_t gi = 0; gi < w->ng; gi++) {
-		struct group *g = &w->g[gi];
+	if (!feed_key(c, &c->w[wi], slot, x->ev, key, &klen))
+		return 0;
+	return feed_group(c, wi, slot, x, key, klen, 0, NONE32);
+}
 
-		if (w->type == CT_ABSENCE && !g->absent_fired &&
-		    g->seen_ns != T_NONE) {
-			if (now - g->seen_ns > w->timespan_ns) {
-				g->absent_fired = 1;
-				g->count = 1;
-				g->first_ns = g->last_ns = g->seen_ns;
-				g->nev = g->evpos = 0;
-				if (g->has_seq)
-					evidence_push(g, g->last_seq);
-				trigger(c, w, gi, now, cb, arg);
-			} else if (g->seen_ns + w->timespan_ns < due) {
-				due = g->seen_ns + w->timespan_ns;
-			}
-		}
-		if (g->pcount > 0) {
-			if (now - g->last_fire_ns >= w->suppress_ns)
-				deliver_pending(c, w, gi, now, cb, arg);
-			else if (g->last_fire_ns + w->suppress_ns < due)
-				due = g->last_fire_ns + w->suppress_ns;
-		}
+/* The next action of g (absence due, held-back firing due), or T_NONE. */
+int64_t lw_correlation_next_action(const struct win *w, const struct group *g)
+{
+	int64_t t = T_NONE;
+
+	if (w->type == CT_ABSENCE && !(g->flags & G_ABSENT_FIRED) &&
+	    g->seen_ns != T_NONE)
+		t = g->seen_ns + w->timespan_ns + 1;
+	if ((g->flags & G_PENDING) &&
+	    (t == T_NONE || g->last_fire_ns + w->suppress_ns < t))
+		t = g->last_fire_ns + w->suppress_ns;
+	return t;
+}
+
+/* Group gi's action came due (now): an absence fires, a held-back
+ * firing whose suppression ended is delivered; the next one is set. */
+static void act(struct lw_correlation *c, struct win *w, uint32_t gi,
+		int64_t now, lw_incident_cb cb, void *arg)
+{
+	struct group *g = G(w, gi);
+	int64_t next;
+
+	if (w->type == CT_ABSENCE && !(g->flags & G_ABSENT_FIRED) &&
+	    g->seen_ns != T_NONE && now - g->seen_ns > w->timespan_ns) {
+		g->flags |= G_ABSENT_FIRED;
+		g->count = 1;
+		g->first_ns = g->last_ns = g->seen_ns;
+		g->nev = g->evpos = 0;
+		if (g->flags & G_HAS_SEQ)
+			evidence_push(c, w, g, g->last_seq);
+		trigger(c, w, &gi, now, cb, arg);
+		g = G(w, gi);
 	}
-	w->due = due;
+	if ((g->flags & G_PENDING) && now - g->last_fire_ns >= w->suppress_ns)
+		deliver_pending(c, w, gi, now, cb, arg);
+	next = lw_correlation_next_action(w, g);
+	if (next != T_NONE)
+		lw_correlation_action_at(c, w, gi, next);
+	lw_correlation_group_dirty(w, gi);
 }
 
 static void run_due(struct lw_correlation *c, lw_incident_cb cb, void *arg)
 {
 	int64_t now = c->clock;
 
-	if (now == T_NONE || now < c->due)
+	if (now == T_NONE)
 		return;
-	c->due = INT64_MAX;
-	for (uint32_t i = 0; i < c->nwin; i++) {
-		struct win *w = &c->w[i];
+	if (now >= c->due) {
+		c->due = INT64_MAX;
+		for (uint32_t i = 0; i < c->nwin; i++) {
+			struct win *w = &c->w[i];
+			uint32_t gi;
 
-		if (w->due <= now)
-			scan_window(c, w, now, cb, arg);
-		if (w->due < c->due)
-			c->due = w->due;
+			while ((gi = lw_correlation_action_pop(w, now)) != NONE32)
+				act(c, w, gi, now, cb, arg);
+			if (w->nheap > 0 && w->heap[0].t < c->due)
+				c->due = w->heap[0].t;
+		}
 	}
+	lw_correlation_wheel_run(c, now);
+}
+
+/* Correlation wi fired: the correlations referencing it are fed next. */
+static void queue_fired(struct lw_correlation *c, uint32_t wi)
+{
+	const struct lw_correlation_rules *cr = c->cr;
+	uint32_t q;
+
+	if (cr->cons_off[cr->nsigma + wi] == cr->cons_off[cr->nsigma + wi + 1])
+		return; /* nothing references this correlation */
+	for (q = 0; q < c->nq && c->q[q] != wi; q++)
+		;
+	if (q == c->nq)
+		c->q[c->nq++] = wi;
 }
 
 static int feed_consumers(struct lw_correlation *c, uint32_t idx,
@@ -870,21 +1065,79 @@ static int feed_consumers(struct lw_correlation *c, uint32_t idx,
 	for (uint32_t k = cr->cons_off[idx]; k < cr->cons_off[idx + 1]; k++) {
 		uint32_t wi = cr->cons[k].win;
 		int r = feed(c, wi, cr->cons[k].slot, x);
-		uint32_t q;
 
-		if (r < 0) {
+		if (r < 0)
 			rc = r;
-			continue;
-		}
-		if (r == 0 || cr->cons_off[cr->nsigma + wi] ==
-		    cr->cons_off[cr->nsigma + wi + 1])
-			continue; /* nothing references this correlation */
-		for (q = 0; q < c->nq && c->q[q] != wi; q++)
-			;
-		if (q == c->nq)
-			c->q[c->nq++] = wi;
+		else if (r == 1)
+			queue_fired(c, wi);
 	}
 	return rc;
+}
+
+static void prep_add(struct lw_correlation *c, uint32_t *n, uint32_t wi,
+		     uint32_t slot, uint8_t kind)
+{
+	struct prep *pr;
+
+	if (*n >= c->prep_cap)
+		return;
+	/* Field by field: the key buffer is filled by feed_key. */
+	pr = &c->prep[(*n)++];
+	pr->wi = wi;
+	pr->slot = slot;
+	pr->kind = kind;
+}
+
+/* The event's first round of feeds (windows of every event, direct
+ * windows and the correlations of its matches), their keys made and
+ * hashed, then their table slots and groups prefetched one after the
+ * other: their cache misses overlap instead of adding up. */
+static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
+			const uint32_t *matched, uint32_t nmatched)
+{
+	const struct lw_correlation_rules *cr = c->cr;
+	uint32_t nsigma = lw_ruleset_rule_count(c->rs), n = 0;
+	int staged = cr != NULL && cr->built;
+
+	for (uint32_t a = 0; staged && a < cr->nall; a++)
+		prep_add(c, &n, cr->all_events[a], 0, PREP_ALL);
+	for (uint32_t i = 0; i < nmatched; i++) {
+		uint32_t d = matched[i];
+
+		if (d >= nsigma)
+			continue;
+		if (c->direct_win[d] != NONE32)
+			prep_add(c, &n, c->direct_win[d], 0, PREP_DIRECT);
+		for (uint32_t k = staged ? cr->cons_off[d] : 0;
+		     staged && k < cr->cons_off[d + 1]; k++)
+			prep_add(c, &n, cr->cons[k].win, cr->cons[k].slot, PREP_CONS);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct prep *pr = &c->prep[i];
+		const struct win *w = &c->w[pr->wi];
+
+		pr->has_key = (uint8_t)feed_key(c, &c->w[pr->wi], pr->slot, ev, pr->key,
+						&pr->klen);
+		pr->hint = NONE32;
+		pr->h = 0;
+		/* The group of the window's previous event (a sender's
+		 * burst, a host's stream) is hot: nothing to prefetch, no
+		 * hash to make. */
+		pr->cold = pr->has_key && !(w->hint < w->ng &&
+			G(w, w->hint)->keylen == pr->klen &&
+			lw_memeq(group_key(G(w, w->hint)), pr->key, pr->klen));
+		if (pr->cold) {
+			pr->h = key_hash(c->seed, pr->key, pr->klen);
+			lw_correlation_tab_prefetch(w, pr->h);
+		} else if (pr->has_key) {
+			pr->hint = w->hint;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (c->prep[i].cold)
+			c->prep[i].hint = lw_correlation_tab_peek(&c->w[c->prep[i].wi],
+								  c->prep[i].h);
+	return n;
 }
 
 int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
@@ -893,31 +1146,22 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 {
 	const struct lw_correlation_rules *cr = c->cr;
 	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg};
-	uint32_t nsigma = lw_ruleset_rule_count(c->rs);
+	uint32_t n = prepare(c, ev, matched, nmatched);
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;
 
 	c->nq = 0;
-	for (uint32_t a = 0; staged && a < cr->nall; a++) {
-		r = feed(c, cr->all_events[a], 0, &x);
-		if (r == 1 && cr->cons_off[cr->nsigma + cr->all_events[a]] !=
-		    cr->cons_off[cr->nsigma + cr->all_events[a] + 1])
-			c->q[c->nq++] = cr->all_events[a];
+	for (uint32_t i = 0; i < n; i++) {
+		const struct prep *pr = &c->prep[i];
+
+		if (!pr->has_key)
+			continue;
+		r = feed_group(c, pr->wi, pr->slot, &x, pr->key, pr->klen, pr->h,
+			       pr->hint);
 		if (r < 0)
 			rc = r;
-	}
-	for (uint32_t i = 0; i < nmatched; i++) {
-		uint32_t d = matched[i];
-
-		if (d >= nsigma)
-			continue;
-		if (c->direct_win[d] != NONE32) {
-			r = feed(c, c->direct_win[d], 0, &x);
-			if (r < 0)
-				rc = r;
-		}
-		if (staged && (r = feed_consumers(c, d, &x)) < 0)
-			rc = r;
+		else if (r == 1 && pr->kind != PREP_DIRECT)
+			queue_fired(c, pr->wi);
 	}
 	/* Correlations that fired feed the correlations referencing them;
 	 * the queue grows while it is walked (chains of any depth). */
@@ -945,9 +1189,12 @@ void lw_correlation_flush(struct lw_correlation *c, lw_incident_cb cb,
 	for (uint32_t i = 0; i < c->nwin; i++) {
 		struct win *w = &c->w[i];
 
-		for (uint32_t gi = 0; gi < w->ng && w->npending > 0; gi++)
-			if (w->g[gi].pcount > 0)
-				deliver_pending(c, w, gi, w->g[gi].plast_ns, cb, arg);
+		for (uint32_t gi = 0; gi < w->ng; gi++) {
+			struct group *g = G(w, gi);
+
+			if (g->flags & G_PENDING)
+				deliver_pending(c, w, gi, g->blk[BLK_PLAST(w)], cb, arg);
+		}
 	}
 }
 
@@ -955,4 +1202,112 @@ void lw_correlation_get_stats(const struct lw_correlation *c,
 			      struct lw_correlation_stats *out)
 {
 	*out = c->stats;
+	out->groups = out->live = 0;
+	for (uint32_t i = 0; i < c->nwin; i++) {
+		out->groups += c->w[i].ng;
+		out->live += c->w[i].nlive;
+	}
+	out->bytes = c->bytes;
+	out->budget = c->budget;
+}
+
+uint32_t lw_correlation_rule_count(const struct lw_correlation *c)
+{
+	return c->nwin;
+}
+
+void lw_correlation_rule_stats(const struct lw_correlation *c, uint32_t i,
+			       struct lw_correlation_rule_stats *out)
+{
+	const struct win *w;
+
+	memset(out, 0, sizeof(*out));
+	if (i >= c->nwin)
+		return;
+	w = &c->w[i];
+	out->info = w->info;
+	out->direct = w->r == NULL;
+	out->fired = w->n.fired;
+	out->suppressed = w->n.suppressed;
+	out->evicted = w->n.evicted;
+	out->not_admitted = w->n.not_admitted;
+	out->reclaimed = w->n.reclaimed;
+	out->groups = w->ng;
+	out->live = w->nlive;
+	out->bytes = w->bytes;
+}
+
+/* The label of window w in the stats text. */
+static void stats_label(const struct win *w, char *out, size_t cap)
+{
+	const char *s = w->info->name != NULL && w->info->name[0] ? w->info->name :
+		w->info->id;
+	size_t n = 0;
+
+	for (; *s && n + 1 < cap; s++)
+		out[n++] = (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s;
+	out[n] = '\0';
+}
+
+const char *lw_correlation_stats_next(const char *p, const char *end,
+				      struct lw_correlation_stats_line *out)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *le = nl != NULL ? nl : end;
+	const char *tab = memchr(p, '\t', (size_t)(le - p));
+	unsigned long long v[5];
+	char nums[128];
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (tab != NULL) {
+		n = (size_t)(le - tab - 1);
+		if (n >= sizeof(nums))
+			n = sizeof(nums) - 1;
+		memcpy(nums, tab + 1, n);
+		nums[n] = '\0';
+		if (sscanf(nums, "%llu\t%llu\t%llu\t%llu\t%llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4]) == 5)
+			*out = (struct lw_correlation_stats_line){
+				p, (size_t)(tab - p), 1, v[0], v[1], v[2], v[3], v[4]};
+	}
+	return le < end ? le + 1 : end;
+}
+
+/* base's evicted and not_admitted for label, 0 when absent. */
+static void stats_base(const char *base, size_t len, const char *label,
+		       uint64_t *evicted, uint64_t *not_admitted)
+{
+	const char *p = base, *end = base != NULL ? base + len : NULL;
+	size_t ll = strlen(label);
+
+	*evicted = *not_admitted = 0;
+	while (p != NULL && p < end) {
+		struct lw_correlation_stats_line l;
+
+		p = lw_correlation_stats_next(p, end, &l);
+		if (l.ok && l.label_len == ll && memcmp(l.label, label, ll) == 0) {
+			*evicted = l.evicted;
+			*not_admitted = l.not_admitted;
+			return;
+		}
+	}
+}
+
+void lw_correlation_stats_text(const struct lw_correlation *c,
+			       const char *base, size_t base_len,
+			       struct lw_buf *out)
+{
+	for (uint32_t i = 0; i < c->nwin; i++) {
+		const struct win *w = &c->w[i];
+		char label[256];
+		uint64_t e, a;
+
+		stats_label(w, label, sizeof(label));
+		stats_base(base, base_len, label, &e, &a);
+		lw_buf_printf(out, "%s\t%llu\t%llu\t%u\t%u\t%llu\n", label,
+			      (unsigned long long)(w->n.evicted + e),
+			      (unsigned long long)(w->n.not_admitted + a),
+			      w->ng, w->nlive, (unsigned long long)w->bytes);
+	}
 }

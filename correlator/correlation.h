@@ -35,15 +35,22 @@
  * references them, or one that does says `generate: true`, and their level
  * is at least low; informational rules are building blocks only.
  *
- * Memory: every window table is bounded (max_groups per rule, default
- * LW_CORRELATION_MAX_GROUPS); the least recently updated group is evicted
- * and counted. No allocation per event except when a table grows. */
+ * Memory: all window state shares one budget (lw_correlation_set_memory,
+ * config `correlation.memory`); rules may cap their groups too
+ * (`max_groups`). Groups whose window has passed are reclaimed first when
+ * room is needed; live groups are shed only when the budget is exhausted,
+ * by admission (a new group needs its key seen more often than the
+ * weakest live group it would replace: single-event groups go first).
+ * Every shed group is counted per rule (lw_correlation_rule_stats). The
+ * semantics and the measured guarantee: docs/rules.md "Bounded state and
+ * restarts". */
 #ifndef LW_CORRELATOR_CORRELATION_H
 #define LW_CORRELATOR_CORRELATION_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "correlator/correlation_load.h"
@@ -56,11 +63,16 @@ struct lw_ruleset;
 struct lw_correlation_rules;
 struct lw_correlation;
 
-/* Groups per rule unless the rule says `logward: {max_groups: N}`. */
+/* Memory for all window state unless set (config correlation.memory). */
+#define LW_CORRELATION_DEFAULT_MEMORY (256ull << 20)
+/* The smallest budget accepted (a few groups of every rule fit). */
+#define LW_CORRELATION_MIN_MEMORY (1ull << 20)
+/* Groups of one direct window (a detection rule firing on its own,
+ * grouped by host): its suppression state, not its detection, is what
+ * the cap bounds (a match that finds no room still fires). */
 #define LW_CORRELATION_MAX_GROUPS 4096
-/* Upper bound for max_groups: the table index is 32-bit and one rule must
- * not be able to take all memory. */
-#define LW_CORRELATION_MAX_GROUPS_LIMIT (1u << 20)
+/* Upper bound for a rule's max_groups: table indices are 32-bit. */
+#define LW_CORRELATION_MAX_GROUPS_LIMIT (1u << 28)
 /* Direct fires of one detection rule for one host are delivered at most
  * once per this much event time; the matches in between are counted into
  * the next delivery. */
@@ -85,10 +97,24 @@ typedef void (*lw_incident_cb)(const struct lw_incident_fire *fire, void *arg);
 struct lw_correlation_stats {
 	uint64_t fired;        /* fire callbacks delivered */
 	uint64_t suppressed;   /* firings held back by suppression */
-	uint64_t evicted;      /* groups evicted because a table was full */
+	uint64_t evicted;      /* live groups shed to make room */
+	uint64_t not_admitted; /* events of new groups refused: no room */
+	uint64_t reclaimed;    /* groups whose window had passed, freed for room */
 	uint64_t no_group;     /* events skipped: a group-by field was missing */
 	uint64_t out_of_order; /* events older than their group's newest */
-	uint64_t groups;       /* groups currently held */
+	uint64_t groups;       /* groups currently held (live + expired) */
+	uint64_t live;         /* groups whose window has not passed */
+	uint64_t bytes;        /* window state bytes (all of it, counted) */
+	uint64_t budget;       /* the budget they are held to */
+};
+
+/* One rule's window (a correlation rule, or a detection rule firing on
+ * its own). Totals since lw_correlation_new. */
+struct lw_correlation_rule_stats {
+	const struct lw_sigma_rule_info *info; /* borrowed from the ruleset */
+	int direct;            /* a detection rule firing on its own */
+	uint64_t fired, suppressed, evicted, not_admitted, reclaimed;
+	uint64_t groups, live, bytes;
 };
 
 /* Window state for the rules of rs (borrowed: must outlive the returned
@@ -97,6 +123,11 @@ struct lw_correlation_stats {
 struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs);
 /* NULL is a no-op. */
 void lw_correlation_free(struct lw_correlation *c);
+/* The memory budget of all window state (default
+ * LW_CORRELATION_DEFAULT_MEMORY; at least LW_CORRELATION_MIN_MEMORY).
+ * Call before the first event; a smaller budget than what is held only
+ * stops growth. */
+void lw_correlation_set_memory(struct lw_correlation *c, uint64_t bytes);
 
 /* Feeds one event in commit order. matched/nmatched are the detection
  * rules lw_ruleset_apply found (ascending indices, borrowed); event_seq is
@@ -127,5 +158,34 @@ void lw_correlation_flush(struct lw_correlation *c, lw_incident_cb cb,
 
 void lw_correlation_get_stats(const struct lw_correlation *c,
 			      struct lw_correlation_stats *out);
+/* Windows: the correlation rules, then the detection rules that fire on
+ * their own. */
+uint32_t lw_correlation_rule_count(const struct lw_correlation *c);
+void lw_correlation_rule_stats(const struct lw_correlation *c, uint32_t i,
+			       struct lw_correlation_rule_stats *out);
+
+/* Per-rule shedding as text, for the store (logward stats) and the
+ * metrics endpoint: one line per window,
+ *   LABEL TAB evicted TAB not_admitted TAB groups TAB live TAB bytes LF
+ * LABEL is the rule's name (its id when it has none; tabs and line
+ * breaks become spaces). evicted and not_admitted add base's values for
+ * the same label (the totals of earlier runs, a text of this format, may
+ * be NULL), so they continue across restarts. */
+void lw_correlation_stats_text(const struct lw_correlation *c,
+			       const char *base, size_t base_len,
+			       struct lw_buf *out);
+
+/* One line of that text: the label (a view into the text) and its five
+ * numbers; ok is 0 for a line that is not of the format (skip it). */
+struct lw_correlation_stats_line {
+	const char *label;
+	size_t label_len;
+	int ok;
+	uint64_t evicted, not_admitted, groups, live, bytes;
+};
+/* Reads the line at p (p < end) into *out and returns the start of the
+ * next one (end or past it when there is none). */
+const char *lw_correlation_stats_next(const char *p, const char *end,
+				      struct lw_correlation_stats_line *out);
 
 #endif

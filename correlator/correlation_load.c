@@ -520,7 +520,7 @@ static int load_rule(struct ctx *c, yaml_node_t *root)
 
 	memset(&r, 0, sizeof(r));
 	c->y->err = LW_OK;
-	r.max_groups = LW_CORRELATION_MAX_GROUPS;
+	r.max_groups = 0; /* the memory budget only */
 	if (root->type != YAML_MAPPING_NODE)
 		return lw_ryaml_error(c->y, root, LW_EPARSE,
 				      "a rule must be a mapping");

@@ -55,6 +55,7 @@ struct dec_join {
 
 struct decoder {
 	char *name;
+	char *program;           /* the first of `match: process.name`, or NULL */
 	uint32_t first_pat, npat;
 	struct dec_lit *pre;
 	uint32_t npre;
@@ -102,12 +103,14 @@ struct join_entry {
 
 struct lw_decoder_scratch {
 	struct lw_regex **re;   /* one per set->pats entry */
+	uint64_t *hits;         /* match-limit hits per pattern, since the last take */
 	uint32_t n;
 	uint64_t limit_hits;
 	uint64_t *cand;         /* candidate decoders of an event */
 	struct join_entry *join; /* JOIN_SETS * JOIN_WAYS, allocated at first save */
 	struct lw_decoder_join_stats stats;
 	char loaded[LW_DECODER_JOIN_FIELDS][LW_DECODER_JOIN_VALUE_MAX];
+	int defer_joins;        /* lw_decoder_scratch_defer_joins */
 };
 
 struct lw_decoder_set *lw_decoder_set_new(void)
@@ -149,6 +152,7 @@ static void decoder_release(struct decoder *d)
 	}
 	free(d->consts);
 	free(d->name);
+	free(d->program);
 	if (d->join != NULL)
 		free(d->join->key);
 	free(d->join);
@@ -767,6 +771,10 @@ static int load_decoder(struct lw_decoder_set *set, struct lw_ryaml *y,
 		if (rc != LW_OK)
 			goto fail;
 	}
+	if (nprogs > 0 && (d.program = lw_memdup_z(progs[0].s, progs[0].len)) == NULL) {
+		rc = LW_ENOMEM;
+		goto fail;
+	}
 	if (nprogs == 0) {
 		rc = file_any(set, set->ndecs);
 		if (rc != LW_OK)
@@ -892,6 +900,11 @@ const char *lw_decoder_name(const struct lw_decoder_set *set, uint32_t i)
 	return i < set->ndecs ? set->decs[i].name : NULL;
 }
 
+const char *lw_decoder_program(const struct lw_decoder_set *set, uint32_t i)
+{
+	return i < set->ndecs ? set->decs[i].program : NULL;
+}
+
 void lw_decoder_set_keys(const struct lw_decoder_set *set,
 			 void (*fn)(const char *key, size_t len, void *arg),
 			 void *arg)
@@ -921,12 +934,14 @@ struct lw_decoder_scratch *lw_decoder_scratch_new(const struct lw_decoder_set *s
 	if (s == NULL)
 		return NULL;
 	s->re = calloc(set->npats ? set->npats : 1, sizeof(*s->re));
+	s->hits = calloc(set->npats ? set->npats : 1, sizeof(*s->hits));
 	s->cand = calloc(set->nwords, sizeof(*s->cand));
-	if (s->re == NULL || s->cand == NULL)
+	if (s->re == NULL || s->hits == NULL || s->cand == NULL)
 		goto fail;
 	for (; s->n < set->npats; s->n++)
 		if (lw_regex_compile(set->pats[s->n].src, set->pats[s->n].len, 0,
-				     &s->re[s->n], NULL) != LW_OK)
+				     &s->re[s->n], NULL) != LW_OK ||
+		    lw_regex_set_match_limit(s->re[s->n], LW_REGEX_RULE_LIMIT) != LW_OK)
 			goto fail;
 	return s;
 
@@ -942,6 +957,7 @@ void lw_decoder_scratch_free(struct lw_decoder_scratch *s)
 	for (uint32_t i = 0; i < s->n; i++)
 		lw_regex_free(s->re[i]);
 	free(s->re);
+	free(s->hits);
 	free(s->cand);
 	free(s->join);
 	free(s);
@@ -952,10 +968,45 @@ uint64_t lw_decoder_scratch_limit_hits(const struct lw_decoder_scratch *s)
 	return s->limit_hits;
 }
 
+void lw_decoder_set_each_pattern(const struct lw_decoder_set *set,
+				 void (*fn)(const char *decoder, const char *pattern,
+					    size_t len, unsigned flags, void *arg),
+				 void *arg)
+{
+	for (uint32_t d = 0; d < set->ndecs; d++)
+		for (uint32_t i = 0; i < set->decs[d].npat; i++) {
+			const struct dec_pattern *p = &set->pats[set->decs[d].first_pat + i];
+
+			fn(set->decs[d].name, p->src, p->len, 0, arg);
+		}
+}
+
+void lw_decoder_scratch_take_hits(const struct lw_decoder_set *set,
+				  struct lw_decoder_scratch *s,
+				  void (*fn)(const char *decoder, uint64_t hits, void *arg),
+				  void *arg)
+{
+	for (uint32_t d = 0; d < set->ndecs; d++) {
+		uint64_t n = 0;
+
+		for (uint32_t i = 0; i < set->decs[d].npat; i++) {
+			n += s->hits[set->decs[d].first_pat + i];
+			s->hits[set->decs[d].first_pat + i] = 0;
+		}
+		if (n > 0)
+			fn(set->decs[d].name, n, arg);
+	}
+}
+
 void lw_decoder_scratch_join_stats(const struct lw_decoder_scratch *s,
 				   struct lw_decoder_join_stats *out)
 {
 	*out = s->stats;
+}
+
+void lw_decoder_scratch_defer_joins(struct lw_decoder_scratch *s)
+{
+	s->defer_joins = 1;
 }
 
 /* A dotted quad as inet_pton(AF_INET) accepts it: four decimal parts of
@@ -1245,12 +1296,15 @@ static int try_decoder(const struct lw_decoder_set *set,
 		rc = lw_regex_match(s->re[pi], msg, mlen);
 		if (rc == LW_EFULL) {
 			s->limit_hits++;
+			s->hits[pi]++;
 			continue;
 		}
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
+		if (d->join != NULL && s->defer_joins)
+			return LW_DECODER_DEFERRED;
 		out->decoder = di;
 		out->nfields = 0;
 		for (uint32_t g = 0; g < p->ngroups; g++) {

@@ -48,7 +48,8 @@
  * fields it `save`s for later lines or `load`s (fills when its own line
  * lacks them) or both; `forget` drops the session. The table belongs to
  * the scratch, so it follows the order in which one thread applies
- * events (the writer thread, in arrival order); it is keyed by (host.name,
+ * events (the writer thread, in arrival order; the pipeline's workers
+ * defer join lines to it: lw_decoder_scratch_defer_joins); it is keyed by (host.name,
  * process.name, key), holds LW_DECODER_JOIN_ENTRIES sessions of at most
  * LW_DECODER_JOIN_FIELDS values of LW_DECODER_JOIN_VALUE_MAX - 1 bytes
  * (a longer value is not kept), expires a session `ttl` after its last
@@ -107,6 +108,8 @@ int lw_decoder_set_build(struct lw_decoder_set *set);
 
 uint32_t lw_decoder_count(const struct lw_decoder_set *set);
 const char *lw_decoder_name(const struct lw_decoder_set *set, uint32_t i);
+/* The first program of decoder i's `match`, or NULL (every program). */
+const char *lw_decoder_program(const struct lw_decoder_set *set, uint32_t i);
 /* Every field key the set can produce (for "no decoder produces field X"
  * warnings): calls fn once per distinct key. */
 void lw_decoder_set_keys(const struct lw_decoder_set *set,
@@ -119,14 +122,37 @@ struct lw_decoder_scratch *lw_decoder_scratch_new(const struct lw_decoder_set *s
 void lw_decoder_scratch_free(struct lw_decoder_scratch *s);
 
 /* Runs the decoders that apply to ev. Returns 1 with out filled when one
- * matched, 0 when none did, or LW_ENOMEM. A pattern that hits pcre2's
- * match limit counts as not matching (and is counted in the scratch). */
+ * matched, 0 when none did, or LW_ENOMEM; with a scratch that defers
+ * joins, LW_DECODER_DEFERRED when the decoder that matched has a `join`
+ * (out and the table untouched). A pattern that hits pcre2's match limit
+ * counts as not matching (and is counted in the scratch). */
 int lw_decoder_apply(const struct lw_decoder_set *set,
 		     struct lw_decoder_scratch *s, const struct lw_event *ev,
 		     struct lw_decoder_out *out);
 
 /* Patterns that hit a pcre2 limit in this scratch so far. */
 uint64_t lw_decoder_scratch_limit_hits(const struct lw_decoder_scratch *s);
+
+/* Calls fn for every pattern of the set: its decoder's name, the
+ * pattern and its length (for `rules check`'s cost probe). */
+void lw_decoder_set_each_pattern(const struct lw_decoder_set *set,
+				 void (*fn)(const char *decoder, const char *pattern,
+					    size_t len, unsigned flags, void *arg),
+				 void *arg);
+
+/* Calls fn for each decoder whose patterns hit the match limit since
+ * the last call, with how many times, and zeroes those counts. */
+void lw_decoder_scratch_take_hits(const struct lw_decoder_set *set,
+				  struct lw_decoder_scratch *s,
+				  void (*fn)(const char *decoder, uint64_t hits, void *arg),
+				  void *arg);
+
+/* Makes lw_decoder_apply on s stop at a decoder with a `join`, before
+ * the join table: a thread that decodes events out of their arrival
+ * order (a worker of the pipeline) leaves those lines to the thread that
+ * applies them in order, so sessions see their lines in the order sent. */
+#define LW_DECODER_DEFERRED 2
+void lw_decoder_scratch_defer_joins(struct lw_decoder_scratch *s);
 
 /* What the join table of a scratch did so far. */
 struct lw_decoder_join_stats {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/escape.h"
 #include "correlator/ryaml.h"
 
 /* A plan that long is a mistake, not a plan; it also bounds the JSON that
@@ -300,7 +301,7 @@ static void json_strv(struct lw_buf *b, char *const *v, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		if (i > 0)
 			lw_buf_putc(b, ',');
-		lw_buf_json_string(b, v[i], strlen(v[i]));
+		lw_escape_json_string(b, v[i], strlen(v[i]));
 	}
 	lw_buf_putc(b, ']');
 }

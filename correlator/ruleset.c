@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/recost.h"
 #include "correlator/correlation.h"
 #include "correlator/decoder.h"
 #include "correlator/response.h"
@@ -483,6 +484,11 @@ const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i)
 	return lw_decoder_name(rs->decoders, i);
 }
 
+const char *lw_ruleset_decoder_program(const struct lw_ruleset *rs, uint32_t i)
+{
+	return lw_decoder_program(rs->decoders, i);
+}
+
 /* ---- apply ---- */
 
 struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs)
@@ -515,10 +521,73 @@ void lw_ruleset_scratch_free(struct lw_ruleset_scratch *s)
 	free(s);
 }
 
+void lw_ruleset_each_regex(const struct lw_ruleset *rs,
+			   void (*fn)(const char *rule, const char *pattern, size_t len,
+				      unsigned flags, void *arg),
+			   void *arg)
+{
+	lw_decoder_set_each_pattern(rs->decoders, fn, arg);
+	lw_sigma_set_each_regex(rs->sigma, fn, arg);
+}
+
+struct cost_check {
+	size_t n, reported;
+	struct lw_diags *diags;
+};
+
+static void check_cost(const char *rule, const char *pattern, size_t len,
+		       unsigned flags, void *arg)
+{
+	struct cost_check *c = arg;
+	struct lw_recost_report r;
+
+	if (lw_recost_probe(pattern, len, flags, c->n, &r) != LW_OK || !r.superlinear)
+		return;
+	c->reported++;
+	if (r.growth > 1e8)
+		lw_diags_add(c->diags, LW_DIAG_WARNING, LW_EINVAL, NULL, 0, 0,
+			     "rule '%s': pattern '%.*s' can backtrack catastrophically: "
+			     "input %s of %zu bytes passes %llu steps; use possessive "
+			     "quantifiers (\\S*+, .*+), atomic groups (?>...) or anchored literals",
+			     rule, (int)(len > 120 ? 120 : len), pattern, r.family, c->n,
+			     (unsigned long long)r.limit);
+	else
+		lw_diags_add(c->diags, LW_DIAG_WARNING, LW_EINVAL, NULL, 0, 0,
+			     "rule '%s': pattern '%.*s' can backtrack: input %s costs %.1fx "
+			     "as much at twice the size (%llu -> %llu steps; a single pass "
+			     "grows 2x); use possessive quantifiers (\\S*+, .*+), atomic "
+			     "groups (?>...) or anchored literals",
+			     rule, (int)(len > 120 ? 120 : len), pattern, r.family, r.growth,
+			     (unsigned long long)r.cost_n, (unsigned long long)r.cost_2n);
+}
+
+size_t lw_ruleset_check_costs(const struct lw_ruleset *rs, size_t n,
+			      struct lw_diags *diags)
+{
+	struct cost_check c = {n, 0, diags};
+
+	lw_ruleset_each_regex(rs, check_cost, &c);
+	return c.reported;
+}
+
+void lw_ruleset_scratch_take_hits(const struct lw_ruleset *rs,
+				  struct lw_ruleset_scratch *s,
+				  void (*fn)(const char *rule, uint64_t hits, void *arg),
+				  void *arg)
+{
+	lw_decoder_scratch_take_hits(rs->decoders, s->dec, fn, arg);
+	lw_sigma_scratch_take_hits(rs->sigma, s->sig, fn, arg);
+}
+
 void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
 				   struct lw_decoder_join_stats *out)
 {
 	lw_decoder_scratch_join_stats(s->dec, out);
+}
+
+void lw_ruleset_scratch_defer_joins(struct lw_ruleset_scratch *s)
+{
+	lw_decoder_scratch_defer_joins(s->dec);
 }
 
 /* The first zone whose CIDRs contain the textual address, or NULL. */
@@ -627,6 +696,8 @@ int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
 	rc = lw_decoder_apply(rs->decoders, s->dec, ev, d);
 	if (rc < 0)
 		return rc;
+	if (rc == LW_DECODER_DEFERRED)
+		return LW_RULESET_DEFERRED;
 	if (rc == 0)
 		d->nfields = 0;
 	else

@@ -111,6 +111,8 @@ lw_ruleset_correlations(const struct lw_ruleset *rs);
 const struct lw_response *lw_ruleset_response(const struct lw_ruleset *rs);
 uint32_t lw_ruleset_decoder_count(const struct lw_ruleset *rs);
 const char *lw_ruleset_decoder_name(const struct lw_ruleset *rs, uint32_t i);
+/* The first program decoder i applies to, or NULL (every program). */
+const char *lw_ruleset_decoder_program(const struct lw_ruleset *rs, uint32_t i);
 
 /* Per-thread state; NULL on ENOMEM. Only after lw_ruleset_build. */
 struct lw_ruleset_scratch *lw_ruleset_scratch_new(const struct lw_ruleset *rs);
@@ -118,13 +120,43 @@ void lw_ruleset_scratch_free(struct lw_ruleset_scratch *s);
 /* What the decoders' join table of this scratch did so far. */
 void lw_ruleset_scratch_join_stats(const struct lw_ruleset_scratch *s,
 				   struct lw_decoder_join_stats *out);
+/* Makes lw_ruleset_apply on s return LW_RULESET_DEFERRED, ev unchanged,
+ * for an event whose decoder joins sessions (lw_decoder_scratch_defer_joins):
+ * for threads that see events out of arrival order. */
+#define LW_RULESET_DEFERRED 1
+void lw_ruleset_scratch_defer_joins(struct lw_ruleset_scratch *s);
+
+/* Calls fn for every regular expression of the rules: decoder patterns
+ * (rule = the decoder's name) and Sigma `re` values (the rule's name, else
+ * its id). For `rules check`'s cost probe (core/recost.h). */
+void lw_ruleset_each_regex(const struct lw_ruleset *rs,
+			   void (*fn)(const char *rule, const char *pattern, size_t len,
+				      unsigned flags, void *arg),
+			   void *arg);
+
+/* Probes every regular expression of the rules (core/recost.h) with
+ * inputs of about n and 2n bytes, and adds a warning to diags for each
+ * one whose cost grows faster than its input (it backtracks: a crafted
+ * message costs far more than an ordinary one of the same size). Returns
+ * how many were reported; LW_ENOMEM stops it early (counted as none). */
+size_t lw_ruleset_check_costs(const struct lw_ruleset *rs, size_t n,
+			      struct lw_diags *diags);
+
+/* Calls fn for each rule whose patterns hit the match limit
+ * (LW_REGEX_RULE_LIMIT: the match was taken as none) since the last call
+ * with this scratch, with how many times, and zeroes those counts. The
+ * writer publishes them as counters (regex_limit_hits, per rule). */
+void lw_ruleset_scratch_take_hits(const struct lw_ruleset *rs,
+				  struct lw_ruleset_scratch *s,
+				  void (*fn)(const char *rule, uint64_t hits, void *arg),
+				  void *arg);
 
 /* Decodes, stamps zones and detects on ev. New fields are appended to
  * ev->fields: the array, the keys and constant values are allocated in
  * arena (the batch's), extracted values are views into ev->message; so
  * the event stays valid as long as its batch, independent of rs. out is
  * filled (see struct lw_ruleset_matches). Returns LW_OK or LW_ENOMEM (ev
- * is then unchanged). */
+ * is then unchanged), or LW_RULESET_DEFERRED (above). */
 int lw_ruleset_apply(const struct lw_ruleset *rs, struct lw_ruleset_scratch *s,
 		     struct lw_event *ev, struct lw_arena *arena,
 		     struct lw_ruleset_matches *out);

@@ -30,6 +30,7 @@ struct lw_sigma_scratch {
 	uint32_t nslots;
 	uint64_t gen;
 	struct lw_regex **re;
+	uint64_t *re_hits;      /* match-limit hits per regex, since the last take */
 	uint32_t nre;
 	char *low;
 	size_t low_len, low_cap;
@@ -119,14 +120,16 @@ struct lw_sigma_scratch *lw_sigma_scratch_new(const struct lw_sigma_set *set)
 	s->nslots = set->nslots;
 	s->slots = calloc(set->nslots ? set->nslots : 1, sizeof(*s->slots));
 	s->re = calloc(set->nres ? set->nres : 1, sizeof(*s->re));
+	s->re_hits = calloc(set->nres ? set->nres : 1, sizeof(*s->re_hits));
 	s->low_cap = 4096;
 	s->low = malloc(s->low_cap);
-	if (s->slots == NULL || s->re == NULL || s->low == NULL)
+	if (s->slots == NULL || s->re == NULL || s->re_hits == NULL || s->low == NULL)
 		goto fail;
 	for (; s->nre < set->nres; s->nre++)
 		if (lw_regex_compile(set->res[s->nre].src, set->res[s->nre].len,
 				     set->res[s->nre].flags, &s->re[s->nre],
-				     NULL) != LW_OK)
+				     NULL) != LW_OK ||
+		    lw_regex_set_match_limit(s->re[s->nre], LW_REGEX_RULE_LIMIT) != LW_OK)
 			goto fail;
 	return s;
 
@@ -142,6 +145,7 @@ void lw_sigma_scratch_free(struct lw_sigma_scratch *s)
 	for (uint32_t i = 0; i < s->nre; i++)
 		lw_regex_free(s->re[i]);
 	free(s->re);
+	free(s->re_hits);
 	free(s->slots);
 	free(s->low);
 	free(s);
@@ -150,6 +154,39 @@ void lw_sigma_scratch_free(struct lw_sigma_scratch *s)
 uint64_t lw_sigma_scratch_limit_hits(const struct lw_sigma_scratch *s)
 {
 	return s->limit_hits;
+}
+
+const char *lw_sigma_rule_label(const struct lw_sigma_set *set, uint32_t rule)
+{
+	const struct lw_sigma_rule_info *in = &set->rules[rule].info;
+
+	return in->name != NULL ? in->name : in->id;
+}
+
+void lw_sigma_set_each_regex(const struct lw_sigma_set *set,
+			     void (*fn)(const char *rule, const char *pattern,
+					size_t len, unsigned flags, void *arg),
+			     void *arg)
+{
+	for (uint32_t i = 0; i < set->nres; i++)
+		if (set->res[i].rule < set->nrules)
+			fn(lw_sigma_rule_label(set, set->res[i].rule), set->res[i].src,
+			   set->res[i].len, set->res[i].flags, arg);
+}
+
+void lw_sigma_scratch_take_hits(const struct lw_sigma_set *set,
+				struct lw_sigma_scratch *s,
+				void (*fn)(const char *rule, uint64_t hits, void *arg),
+				void *arg)
+{
+	for (uint32_t i = 0; i < s->nre; i++) {
+		uint64_t n = s->re_hits[i];
+
+		if (n == 0 || set->res[i].rule >= set->nrules)
+			continue;
+		s->re_hits[i] = 0;
+		fn(lw_sigma_rule_label(set, set->res[i].rule), n, arg);
+	}
 }
 
 static struct slot_cache *resolve(struct lw_sigma_scratch *s, uint32_t slot)
@@ -223,8 +260,10 @@ static int value_match(struct lw_sigma_scratch *s, const struct value *v,
 	}
 	case V_RE: {
 		int rc = lw_regex_match(s->re[v->re], sc->raw.ptr, sc->raw.len);
-		if (rc == LW_EFULL)
+		if (rc == LW_EFULL) {
 			s->limit_hits++;
+			s->re_hits[v->re]++;
+		}
 		return rc == 1;
 	}
 	case V_CIDR:

@@ -38,4 +38,21 @@ int lw_sigma_eval(const struct lw_sigma_set *set, struct lw_sigma_scratch *s,
  * counts as not matching). */
 uint64_t lw_sigma_scratch_limit_hits(const struct lw_sigma_scratch *s);
 
+/* The label a rule is counted under: its `name`, else its id. */
+const char *lw_sigma_rule_label(const struct lw_sigma_set *set, uint32_t rule);
+
+/* Calls fn for every `re` value of the set: its rule's label, the
+ * pattern (with the m/s modifiers as inline options), its flags. */
+void lw_sigma_set_each_regex(const struct lw_sigma_set *set,
+			     void (*fn)(const char *rule, const char *pattern,
+					size_t len, unsigned flags, void *arg),
+			     void *arg);
+
+/* Calls fn for each rule whose `re` values hit the match limit since the
+ * last call, with how many times, and zeroes those counts. */
+void lw_sigma_scratch_take_hits(const struct lw_sigma_set *set,
+				struct lw_sigma_scratch *s,
+				void (*fn)(const char *rule, uint64_t hits, void *arg),
+				void *arg);
+
 #endif

@@ -90,6 +90,7 @@ struct regex_src {
 	char *src;
 	size_t len;
 	unsigned flags;
+	uint32_t rule;   /* the rule whose detection holds it */
 };
 
 struct lw_sigma_set {

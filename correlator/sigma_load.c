@@ -307,6 +307,7 @@ static int add_regex(struct ctx *c, const char *src, size_t len, unsigned mods,
 	r->src = full;
 	r->len = plen;
 	r->flags = (mods & M_RE_I) ? LW_REGEX_CASELESS : 0;
+	r->rule = set->nrules; /* the rule being loaded: rollback removes it on error */
 	*out = set->nres++;
 	return LW_OK;
 }

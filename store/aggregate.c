@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/escape.h"
 #include "core/memfind.h"
 #include "core/time.h"
 #include "store/qfield.h"
@@ -596,18 +597,12 @@ int lw_agg_parse_step(const char *s, int64_t *step_ns)
 
 /* ---------------------------------------------------------------- output */
 
-/* A value for a terminal: control bytes as \xNN, so a stored value
- * cannot move the cursor or recolour the screen. */
+/* A value for a terminal, through the one text escaper: C0, DEL, C1 and
+ * bidi controls shown as visible escapes, so a stored value cannot move
+ * the cursor, recolour the screen or reorder what follows. */
 static void put_text_value(struct lw_buf *out, struct lw_str s)
 {
-	for (uint32_t i = 0; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-
-		if (c < 0x20 || c == 0x7f)
-			lw_buf_printf(out, "\\x%02x", c);
-		else
-			lw_buf_putc(out, (char)c);
-	}
+	lw_escape_text(out, s.ptr, s.len, 0);
 }
 
 /* A bucket start without the fraction when the step is whole seconds. */
@@ -746,11 +741,11 @@ static void json_histogram(const struct lw_agg_result *r, struct lw_buf *out)
 	json_counts(out, r->counts, r->nbuckets);
 	if (r->field != NULL) {
 		lw_buf_puts(out, ",\"field\":");
-		lw_buf_json_string(out, r->field, strlen(r->field));
+		lw_escape_json_string(out, r->field, strlen(r->field));
 		lw_buf_printf(out, ",\"distinct\":%llu,\"series\":[", (unsigned long long)r->distinct);
 		for (uint32_t i = 0; i < r->nvalues; i++) {
 			lw_buf_puts(out, i ? ",{\"value\":" : "{\"value\":");
-			lw_buf_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_escape_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",\"count\":%llu,\"counts\":",
 				      (unsigned long long)r->values[i].count);
 			json_counts(out, r->values[i].series, r->nbuckets);
@@ -775,13 +770,13 @@ void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out)
 		return;
 	case LW_AGG_COUNT_BY:
 		lw_buf_puts(out, "{\"field\":");
-		lw_buf_json_string(out, r->field, strlen(r->field));
+		lw_escape_json_string(out, r->field, strlen(r->field));
 		lw_buf_printf(out, ",\"total\":%llu,\"missing\":%llu,\"distinct\":%llu,\"values\":[",
 			      (unsigned long long)r->total, (unsigned long long)r->missing,
 			      (unsigned long long)r->distinct);
 		for (uint32_t i = 0; i < r->nvalues; i++) {
 			lw_buf_puts(out, i ? ",{\"value\":" : "{\"value\":");
-			lw_buf_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_escape_json_string(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",\"count\":%llu}", (unsigned long long)r->values[i].count);
 		}
 		lw_buf_printf(out, "],\"other\":%llu}\n", (unsigned long long)r->other);
@@ -792,26 +787,6 @@ void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out)
 	}
 }
 
-void lw_agg_csv_cell(struct lw_buf *out, const char *s, size_t len)
-{
-	int formula = len > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
-	int quote = 0;
-
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (quote)
-		lw_buf_putc(out, '"');
-	if (formula)
-		lw_buf_putc(out, '\'');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			lw_buf_putc(out, '"');
-		lw_buf_putc(out, s[i]);
-	}
-	if (quote)
-		lw_buf_putc(out, '"');
-}
-
 void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 {
 	switch (r->kind) {
@@ -819,10 +794,10 @@ void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 		lw_buf_printf(out, "count\r\n%llu\r\n", (unsigned long long)r->total);
 		return;
 	case LW_AGG_COUNT_BY:
-		lw_agg_csv_cell(out, r->field, strlen(r->field));
+		lw_escape_csv(out, r->field, strlen(r->field));
 		lw_buf_puts(out, ",count\r\n");
 		for (uint32_t i = 0; i < r->nvalues; i++) {
-			lw_agg_csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
+			lw_escape_csv(out, r->values[i].value.ptr, r->values[i].value.len);
 			lw_buf_printf(out, ",%llu\r\n", (unsigned long long)r->values[i].count);
 		}
 		return;
@@ -836,13 +811,13 @@ void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out)
 			return;
 		}
 		lw_buf_puts(out, "time,");
-		lw_agg_csv_cell(out, r->field, strlen(r->field));
+		lw_escape_csv(out, r->field, strlen(r->field));
 		lw_buf_puts(out, ",count\r\n");
 		for (uint32_t k = 0; k < r->nbuckets; k++) {
 			for (uint32_t i = 0; i < r->nvalues; i++) {
 				put_bucket_time(out, r, k);
 				lw_buf_putc(out, ',');
-				lw_agg_csv_cell(out, r->values[i].value.ptr, r->values[i].value.len);
+				lw_escape_csv(out, r->values[i].value.ptr, r->values[i].value.len);
 				lw_buf_printf(out, ",%llu\r\n",
 					      (unsigned long long)r->values[i].series[k]);
 			}

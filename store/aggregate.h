@@ -101,19 +101,15 @@ int lw_agg_run(struct lw_query *q, const struct lw_agg_request *req,
 void lw_agg_result_free(struct lw_agg_result *r);
 
 /* Renderings (appended). Text is for terminals: aligned columns, values
- * with control bytes shown as \xNN. JSON: one object, shape in
- * docs/query.md. CSV (RFC 4180: CRLF, quotes doubled, a cell quoted when
- * it holds a comma, quote, CR or LF): a cell that starts with = + - @,
- * tab or CR gets a leading apostrophe so a spreadsheet never runs it as
- * a formula. */
+ * through lw_escape_text (core/escape.h: C0, DEL, C1 and bidi controls
+ * shown as visible escapes). JSON: one object, shape in
+ * docs/query.md. CSV (RFC 4180, CRLF): each cell through lw_escape_csv
+ * (core/escape.h): controls shown as visible escapes, quoted when it
+ * holds a comma or quote, a leading apostrophe before = + - @ so a
+ * spreadsheet never runs it as a formula. */
 void lw_agg_to_text(const struct lw_agg_result *r, struct lw_buf *out);
 void lw_agg_to_json(const struct lw_agg_result *r, struct lw_buf *out);
 void lw_agg_to_csv(const struct lw_agg_result *r, struct lw_buf *out);
-
-/* One CSV cell as lw_agg_to_csv writes it (RFC 4180 quoting, a leading
- * apostrophe before = + - @ tab CR): the one CSV escaper of the code
- * base, also used by the HTTP API's CSV exports. */
-void lw_agg_csv_cell(struct lw_buf *out, const char *s, size_t len);
 
 /* Parses a histogram step: a positive number and a unit s, m, h, d, w
  * ("1m", "15m", "1h"). LW_OK or LW_EINVAL. */

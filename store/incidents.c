@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/sha256.h"
 #include "core/time.h"
 #include "store/store_int.h"
@@ -379,7 +380,7 @@ static void json_key(struct lw_buf *out, const char *key, int first)
 static void json_str(struct lw_buf *out, const char *key, struct lw_str s)
 {
 	json_key(out, key, 0);
-	lw_buf_json_string(out, s.ptr, s.len);
+	lw_escape_json_string(out, s.ptr, s.len);
 }
 
 static void json_time(struct lw_buf *out, const char *key, int64_t ns, int first)
@@ -394,19 +395,19 @@ void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
 {
 	lw_buf_printf(out, "{\"id\":%llu,\"rule\":{", (unsigned long long)v->id);
 	json_key(out, "id", 1);
-	lw_buf_json_string(out, v->rule_id.ptr, v->rule_id.len);
+	lw_escape_json_string(out, v->rule_id.ptr, v->rule_id.len);
 	json_str(out, "title", v->rule_title);
 	json_str(out, "level", v->rule_level);
 	lw_buf_putc(out, '}');
 	json_str(out, "category", v->category);
 	json_str(out, "level", v->level);
 	json_key(out, "status", 0);
-	lw_buf_json_string(out, lw_incidents_status_name(v->status),
+	lw_escape_json_string(out, lw_incidents_status_name(v->status),
 			   strlen(lw_incidents_status_name(v->status)));
 	json_str(out, "zone", v->zone);
 	json_key(out, "group", 0);
 	if (json_object_ok(v->group))
-		lw_buf_append(out, v->group.ptr, v->group.len);
+		lw_escape_json_text(out, v->group.ptr, v->group.len);
 	else
 		lw_buf_puts(out, "{}");
 	if (v->host.len > 0)
@@ -418,7 +419,7 @@ void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
 	lw_buf_printf(out, ",\"count\":%llu", (unsigned long long)v->count);
 	json_key(out, "response", 0);
 	if (json_object_ok(v->response))
-		lw_buf_append(out, v->response.ptr, v->response.len);
+		lw_escape_json_text(out, v->response.ptr, v->response.len);
 	else
 		lw_buf_puts(out, empty_plan);
 	json_key(out, "history", 0);
@@ -429,7 +430,7 @@ void lw_incidents_to_json(const struct lw_incident_view *v, struct lw_buf *out)
 		lw_buf_puts(out, i ? ",{" : "{");
 		json_time(out, "time", h->time_ns, 1);
 		json_key(out, "status", 0);
-		lw_buf_json_string(out, lw_incidents_status_name(h->status),
+		lw_escape_json_string(out, lw_incidents_status_name(h->status),
 				   strlen(lw_incidents_status_name(h->status)));
 		json_str(out, "actor", h->actor);
 		json_str(out, "note", h->note);
@@ -443,28 +444,29 @@ static void text_field(struct lw_buf *out, const char *key, struct lw_str s)
 	if (s.len == 0)
 		return;
 	lw_buf_printf(out, " %s=", key);
-	lw_buf_json_escape(out, s.ptr, s.len);
+	lw_escape_text(out, s.ptr, s.len, 0);
 }
 
 void lw_incidents_to_text(const struct lw_incident_view *v, struct lw_buf *out)
 {
 	lw_buf_printf(out, "#%llu %s ", (unsigned long long)v->id,
 		      lw_incidents_status_name(v->status));
-	lw_buf_json_escape(out, v->level.ptr, v->level.len);
+	lw_escape_text(out, v->level.ptr, v->level.len, 0);
 	lw_buf_putc(out, ' ');
-	lw_buf_json_escape(out, v->category.ptr, v->category.len);
+	lw_escape_text(out, v->category.ptr, v->category.len, 0);
 	lw_buf_puts(out, " '");
-	lw_buf_json_escape(out, v->rule_title.ptr, v->rule_title.len);
+	lw_escape_text(out, v->rule_title.ptr, v->rule_title.len, 0);
 	lw_buf_printf(out, "' count=%llu first=", (unsigned long long)v->count);
 	lw_time_format_rfc3339(v->first_seen_ns, out);
 	lw_buf_puts(out, " last=");
 	lw_time_format_rfc3339(v->last_seen_ns, out);
 	text_field(out, "zone", v->zone);
 	text_field(out, "host", v->host);
-	/* The group is JSON already (escaped): printed as it is. */
+	/* The group is JSON already; one stored before core/escape may
+	 * still hold raw C1 or bidi characters, which text escaping shows. */
 	if (v->group.len > 2 && json_object_ok(v->group)) {
 		lw_buf_puts(out, " group=");
-		lw_buf_append(out, v->group.ptr, v->group.len);
+		lw_escape_text(out, v->group.ptr, v->group.len, 0);
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FILE_VERSION 1
@@ -199,9 +200,29 @@ int lw_integrity_file_create(const char *path, struct lw_integrity_key *k,
 
 int lw_integrity_file_open(const char *path, int *fd, struct lw_diag *diag)
 {
+	struct stat st;
+
 	*fd = open(path, O_RDWR | O_CLOEXEC);
 	if (*fd < 0)
 		return sys_fail(diag, "cannot open key file", path);
+	if (fstat(*fd, &st) != 0) {
+		int rc = sys_fail(diag, "cannot stat key file", path);
+
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	/* Whoever can read the current key can forge every segment written
+	 * from now on: like ssh with a private key, refuse to use one that
+	 * group or others may read or write. */
+	if (st.st_mode & 077) {
+		close(*fd);
+		*fd = -1;
+		return lw_diag_set(diag, LW_EINVAL, NULL, 0, 0,
+				   "key file '%s' is open to group or others (mode %04o): "
+				   "anyone who reads it can forge the segments written from now on; "
+				   "chmod 600 '%s'", path, (unsigned)(st.st_mode & 07777), path);
+	}
 	return LW_OK;
 }
 

@@ -53,7 +53,8 @@ int lw_integrity_file_decode(const uint8_t in[LW_INTEGRITY_FILE_LEN],
 int lw_integrity_file_create(const char *path, struct lw_integrity_key *k,
 			     struct lw_diag *diag);
 /* Opens an existing key file read-write (O_CLOEXEC); the fd is the
- * caller's. LW_EIO. */
+ * caller's. LW_EIO, or LW_EINVAL when group or others have any
+ * permission on it (diag says what to run: chmod 600). */
 int lw_integrity_file_open(const char *path, int *fd, struct lw_diag *diag);
 /* Reads the key under a shared flock. LW_OK, LW_EIO, LW_ECORRUPT. */
 int lw_integrity_file_read(int fd, struct lw_integrity_key *k,

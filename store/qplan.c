@@ -23,6 +23,8 @@ struct lw_qplan {
 	uint8_t *cand;
 	size_t cand_cap;
 	struct lw_qplan_stats stats;
+	int64_t deadline_ns;     /* monotonic; 0 = none */
+	int has_regex;           /* some term is field:/re/ */
 };
 
 static enum lw_qlang_tri range_tri(int64_t lo, int64_t hi, int64_t min, int64_t max)
@@ -41,6 +43,8 @@ static enum lw_qlang_tri note_term(struct lw_qlang_term *t, void *arg)
 	const struct lw_qlang_field *f = lw_qlang_term_field(t);
 
 	p->cols |= lw_qfield_columns(f);
+	if (lw_qlang_term_op(t) == LW_QLANG_REGEX)
+		p->has_regex = 1;
 	if (f->id == LW_QFIELD_HOST || f->id == LW_QFIELD_ZONE || f->id == LW_QFIELD_APP ||
 	    f->id == LW_QFIELD_TIMESTAMP || f->id == LW_QFIELD_CREATED)
 		p->index_fields |= 1u << f->id;
@@ -257,6 +261,10 @@ static int match_events(struct lw_qplan *p, const struct lw_event *ev, uint32_t 
 	for (uint32_t i = 0; i < n; i++) {
 		int rc;
 
+		/* The clock every 64 events: a few ns each, and at most 64
+		 * slow matches past the deadline. */
+		if (p->deadline_ns != 0 && (i & 63) == 0 && lw_time_mono_ns() > p->deadline_ns)
+			return lw_diag_set(diag, LW_ETOOBIG, NULL, 0, 0, "time limit reached");
 		if (only_candidates && !p->cand[i])
 			continue;
 		rc = lw_qplan_match(p, &ev[i]);
@@ -321,6 +329,16 @@ int lw_qplan_scan(struct lw_qplan *p, struct lw_segment_decoder *d,
 	if (rc == LW_OK && *n > 0)
 		rc = lw_segment_decode_cols(d, cols, diag);
 	return rc;
+}
+
+int lw_qplan_has_regex(const struct lw_qplan *p)
+{
+	return p->has_regex;
+}
+
+void lw_qplan_set_deadline(struct lw_qplan *p, int64_t deadline_ns)
+{
+	p->deadline_ns = deadline_ns;
 }
 
 void lw_qplan_get_stats(const struct lw_qplan *p, struct lw_qplan_stats *out)

@@ -62,7 +62,8 @@ enum lw_qlang_tri lw_qplan_segment(struct lw_qplan *p, const struct lw_segment_m
  * its next scan) holds their indices in stored order. Decodes what the
  * expression needs, then, when something matched, the members in cols
  * that the caller will read. LW_OK; LW_EFULL when a regex hit its match
- * limit (diag says which); the decoder's errors. */
+ * limit (diag says which); LW_ETOOBIG past the deadline; the decoder's
+ * errors. */
 int lw_qplan_scan(struct lw_qplan *p, struct lw_segment_decoder *d,
 		  enum lw_qlang_tri verdict, unsigned cols,
 		  const uint32_t **matches, uint32_t *n, struct lw_diag *diag);
@@ -78,6 +79,13 @@ unsigned lw_qplan_columns(const struct lw_qplan *p);
  * expression in canonical form, the time window, the metadata fields
  * that can skip segments, the literal searched first. */
 void lw_qplan_describe(const struct lw_qplan *p, struct lw_buf *out);
+/* 1 when a term of the expression is a regex (field:/re/, --grep). */
+int lw_qplan_has_regex(const struct lw_qplan *p);
+
+/* Later scans stop with LW_ETOOBIG once the monotonic clock
+ * (lw_time_mono_ns) passes deadline_ns; 0 = no deadline. */
+void lw_qplan_set_deadline(struct lw_qplan *p, int64_t deadline_ns);
+
 void lw_qplan_get_stats(const struct lw_qplan *p, struct lw_qplan_stats *out);
 
 #endif

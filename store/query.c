@@ -23,6 +23,7 @@ struct lw_query {
 	uint64_t limit;
 	int64_t since, until;
 	uint64_t last_id;
+	int64_t deadline_ns;      /* monotonic; 0 = none */
 	struct lw_query_stats stats;
 };
 
@@ -154,6 +155,17 @@ void lw_query_window(const struct lw_query *q, int64_t *since_ns, int64_t *until
 {
 	*since_ns = q->since;
 	*until_ns = q->until;
+}
+
+void lw_query_set_deadline(struct lw_query *q, int64_t deadline_ns)
+{
+	q->deadline_ns = deadline_ns;
+	lw_qplan_set_deadline(q->plan, deadline_ns);
+}
+
+int lw_query_has_regex(const struct lw_query *q)
+{
+	return lw_qplan_has_regex(q->plan);
 }
 
 int lw_query_done(const struct lw_query *q)
@@ -290,7 +302,15 @@ static int run_segments(struct lw_query *q, unsigned cols, int use_limit,
 			q->last_id = id;
 			continue;
 		}
-		rc = scan_segment(q, id, verdict, cols, use_limit, cb, arg, diag);
+		if (q->deadline_ns != 0 && lw_time_mono_ns() > q->deadline_ns)
+			rc = LW_ETOOBIG;
+		else
+			rc = scan_segment(q, id, verdict, cols, use_limit, cb, arg, diag);
+		if (rc == LW_ETOOBIG)
+			lw_diag_set(diag, rc, NULL, 0, 0,
+				    "time limit reached after %llu events scanned, %llu matched",
+				    (unsigned long long)q->stats.events_scanned,
+				    (unsigned long long)q->stats.events_matched);
 		if (rc != LW_OK)
 			break;
 		q->last_id = id;

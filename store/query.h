@@ -95,9 +95,18 @@ void lw_query_free(struct lw_query *q);
  * a normal query; calling again later is a follow poll. Returns LW_OK,
  * cb's non-zero value, LW_ECORRUPT (a segment fails to decode; diag names
  * its id), LW_EFULL (a regex hit its match limit: diag names it; the run
- * stops there rather than answer wrongly), LW_ESTORE, LW_ENOMEM. */
+ * stops there rather than answer wrongly), LW_ETOOBIG (past the deadline:
+ * diag says after how much), LW_ESTORE, LW_ENOMEM. */
 int lw_query_run(struct lw_query *q, lw_query_cb cb, void *arg,
 		 struct lw_diag *diag);
+/* Later runs stop with LW_ETOOBIG once the monotonic clock
+ * (lw_time_mono_ns) passes deadline_ns; 0 = no deadline. A pattern that
+ * backtracks on every message (under the match limit) can otherwise scan
+ * for minutes without printing anything. */
+void lw_query_set_deadline(struct lw_query *q, int64_t deadline_ns);
+/* 1 when the query runs a regex (--grep, field:/re/): the kind of query
+ * a crafted pattern or message can make slow. */
+int lw_query_has_regex(const struct lw_query *q);
 
 /* Called once per segment the metadata does not rule out, before any
  * decompression, with what the metadata says (LW_QLANG_SOME, or EVERY:

@@ -9,7 +9,9 @@
  *   names     kind byte + name -> u64 events, u64 skew (LE)
  *   meta      "version" -> u32, "head" -> totals and chain head,
  *             "counters" -> text snapshot, "checkpoint" -> u64 + hash,
- *             "seq" -> u64 next event seq, "corrstate" -> correlation blob
+ *             "seq" -> u64 next event seq,
+ *             "corrlog" + u64 BE -> a correlation change set,
+ *             "corrstats" -> per-rule correlation counts (text)
  *   seqidx    last event seq of a segment (BE) -> segment id, first seq (BE)
  *   origins   origin node name -> u64 next origin seq stored (store/relay.h)
  *   inc*      incidents and their indexes (store/incidents.c) */
@@ -717,13 +719,63 @@ static int write_segment(struct lw_store *st, MDB_txn *txn,
 	return MDB_SUCCESS;
 }
 
+#define CORRLOG_PREFIX "corrlog"
+#define CORRLOG_KEY (sizeof(CORRLOG_PREFIX) - 1 + 8)
+
+static void corrlog_key(uint8_t out[CORRLOG_KEY], uint64_t seq)
+{
+	memcpy(out, CORRLOG_PREFIX, CORRLOG_KEY - 8);
+	lw_store_be64(out + CORRLOG_KEY - 8, seq);
+}
+
+static int is_corrlog(const MDB_val *k)
+{
+	return k->mv_size == CORRLOG_KEY &&
+	       memcmp(k->mv_data, CORRLOG_PREFIX, CORRLOG_KEY - 8) == 0;
+}
+
+/* The change set, the deletion of the ones before keep_from, and of the
+ * whole-state record of the format before the log. */
+static int write_state_log(struct lw_store *st, MDB_txn *txn,
+			   const struct lw_store_commit_extra *x)
+{
+	uint8_t key[CORRLOG_KEY], first[CORRLOG_KEY];
+	MDB_val k = {CORRLOG_KEY, key}, v = {x->state_log_len, (void *)x->state_log};
+	MDB_val legacy = {9, (void *)"corrstate"};
+	MDB_cursor *cur;
+	int rc;
+
+	corrlog_key(key, x->state_log_seq);
+	rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	rc = mdb_del(txn, st->meta, &legacy, NULL);
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return rc;
+	rc = mdb_cursor_open(txn, st->meta, &cur);
+	if (rc != MDB_SUCCESS)
+		return rc;
+	corrlog_key(first, 0);
+	k = (MDB_val){CORRLOG_KEY, first};
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == MDB_SUCCESS && is_corrlog(&k) &&
+	       lw_store_rd_be64((const uint8_t *)k.mv_data + CORRLOG_KEY - 8) <
+	       x->state_log_keep_from) {
+		rc = mdb_cursor_del(cur, 0);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND || rc == MDB_SUCCESS ? MDB_SUCCESS : rc;
+}
+
 /* Incidents, correlation state and counters of one commit, inside txn.
  * first is the seq the store gives the segment's first event. */
 static int write_extra(struct lw_store *st, MDB_txn *txn,
 		       const struct lw_store_commit_extra *x, uint64_t first,
 		       struct lw_store_commit_result *res)
 {
-	MDB_val ck = {8, (void *)"counters"}, sk = {9, (void *)"corrstate"}, v;
+	MDB_val ck = {8, (void *)"counters"}, sk = {9, (void *)"corrstats"}, v;
 	int rc;
 
 	if (x->nraises > 0) {
@@ -739,9 +791,14 @@ static int write_extra(struct lw_store *st, MDB_txn *txn,
 		if (rc != MDB_SUCCESS)
 			return rc;
 	}
-	if (x->state != NULL) {
-		v.mv_size = x->state_len;
-		v.mv_data = (void *)x->state;
+	if (x->state_log != NULL) {
+		rc = write_state_log(st, txn, x);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	if (x->corr_stats != NULL) {
+		v.mv_size = x->corr_stats_len;
+		v.mv_data = (void *)x->corr_stats;
 		rc = mdb_put(txn, st->meta, &sk, &v, 0);
 		if (rc != MDB_SUCCESS)
 			return rc;
@@ -1173,10 +1230,11 @@ int lw_store_reader_names(struct lw_store_reader *rd, lw_store_name_cb cb,
 	return LW_OK;
 }
 
-int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
-			     struct lw_diag *diag)
+/* The meta record `key` into out (reset first; empty when absent). */
+static int reader_meta(struct lw_store_reader *rd, const char *key,
+		       struct lw_buf *out, struct lw_diag *diag)
 {
-	MDB_val k = {8, (void *)"counters"}, v;
+	MDB_val k = {strlen(key), (void *)key}, v;
 	int rc = reader_live(rd, diag);
 
 	lw_buf_reset(out);
@@ -1186,13 +1244,28 @@ int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
 	if (rc == MDB_NOTFOUND)
 		return LW_OK;
 	if (rc != MDB_SUCCESS)
-		return mdb_fail(diag, rc, "get counters");
+		return mdb_fail(diag, rc, "get meta record");
 	lw_buf_append(out, v.mv_data, v.mv_size);
 	return out->oom ? LW_ENOMEM : LW_OK;
 }
 
-int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
-			   struct lw_diag *diag)
+int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
+			     struct lw_diag *diag)
+{
+	return reader_meta(rd, "counters", out, diag);
+}
+
+int lw_store_reader_corr_stats(struct lw_store_reader *rd, struct lw_buf *out,
+			       struct lw_diag *diag)
+{
+	return reader_meta(rd, "corrstats", out, diag);
+}
+
+/* One reader's get, in a read transaction of its own. */
+static int load_with_reader(struct lw_store *st,
+			    int (*get)(struct lw_store_reader *, struct lw_buf *,
+				       struct lw_diag *),
+			    struct lw_buf *out, struct lw_diag *diag)
 {
 	struct lw_store_reader *rd;
 	int rc;
@@ -1201,9 +1274,21 @@ int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
 	rc = lw_store_reader_open(st, &rd, diag);
 	if (rc != LW_OK)
 		return rc;
-	rc = lw_store_reader_counters(rd, out, diag);
+	rc = get(rd, out, diag);
 	lw_store_reader_close(rd);
 	return rc;
+}
+
+int lw_store_load_corr_stats(struct lw_store *st, struct lw_buf *out,
+			     struct lw_diag *diag)
+{
+	return load_with_reader(st, lw_store_reader_corr_stats, out, diag);
+}
+
+int lw_store_load_counters(struct lw_store *st, struct lw_buf *out,
+			   struct lw_diag *diag)
+{
+	return load_with_reader(st, lw_store_reader_counters, out, diag);
 }
 
 /* --- event seqs, correlation state ------------------------------------ */
@@ -1282,24 +1367,39 @@ int lw_store_events_total(struct lw_store *st, uint64_t *out,
 	return LW_OK;
 }
 
-int lw_store_load_state(struct lw_store *st, struct lw_buf *out,
-			struct lw_diag *diag)
+int lw_store_load_state_log(struct lw_store *st,
+			    int (*cb)(void *arg, uint64_t seq, const void *data,
+				      size_t len),
+			    void *arg, int *legacy, struct lw_diag *diag)
 {
+	uint8_t first[CORRLOG_KEY];
 	MDB_val k = {9, (void *)"corrstate"}, v;
 	struct lw_store_reader *rd;
-	int rc;
+	MDB_cursor *cur;
+	int rc, ret = LW_OK;
 
-	lw_buf_reset(out);
+	*legacy = 0;
 	rc = lw_store_reader_open(st, &rd, diag);
 	if (rc != LW_OK)
 		return rc;
-	rc = mdb_get(rd->txn, st->meta, &k, &v);
-	if (rc == MDB_SUCCESS)
-		lw_buf_append(out, v.mv_data, v.mv_size);
+	*legacy = mdb_get(rd->txn, st->meta, &k, &v) == MDB_SUCCESS;
+	rc = mdb_cursor_open(rd->txn, st->meta, &cur);
+	if (rc != MDB_SUCCESS) {
+		lw_store_reader_close(rd);
+		return mdb_fail(diag, rc, "cursor");
+	}
+	corrlog_key(first, 0);
+	k = (MDB_val){CORRLOG_KEY, first};
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == MDB_SUCCESS && is_corrlog(&k) && ret == LW_OK;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		ret = cb(arg, lw_store_rd_be64((const uint8_t *)k.mv_data + CORRLOG_KEY - 8),
+			 v.mv_data, v.mv_size);
+	mdb_cursor_close(cur);
 	lw_store_reader_close(rd);
-	if (rc == MDB_NOTFOUND)
-		return LW_OK;
-	if (rc != MDB_SUCCESS)
-		return mdb_fail(diag, rc, "get corrstate");
-	return out->oom ? LW_ENOMEM : LW_OK;
+	if (ret != LW_OK)
+		return ret;
+	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+		return mdb_fail(diag, rc, "walk corrlog");
+	return LW_OK;
 }

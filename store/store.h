@@ -90,8 +90,18 @@ struct lw_store_origin {
 struct lw_store_commit_extra {
 	const void *counters;     /* counters snapshot, or NULL to keep the stored one */
 	size_t counters_len;
-	const void *state;        /* correlation state blob, or NULL to keep it */
-	size_t state_len;
+	/* Correlation window state (correlator/correlation_state.h) as a log
+	 * of change sets: state_log is stored under number state_log_seq
+	 * and every change set numbered below state_log_keep_from is
+	 * deleted (with the whole-state record of stores made before the
+	 * log). NULL: the log is not touched. */
+	const void *state_log;
+	size_t state_log_len;
+	uint64_t state_log_seq, state_log_keep_from;
+	/* Per-rule correlation counts (lw_correlation_stats_text), or NULL
+	 * to keep the stored ones. */
+	const void *corr_stats;
+	size_t corr_stats_len;
 	const struct lw_incidents_raise *raises; /* incidents to create or update */
 	size_t nraises;
 	/* The seq the caller gave the builder's first event (its
@@ -135,10 +145,20 @@ int lw_store_commit_ex(struct lw_store *st, struct lw_segment_builder *b,
 int lw_store_events_total(struct lw_store *st, uint64_t *out,
 			  struct lw_diag *diag);
 
-/* Copies the stored correlation state blob into out (reset first; empty
- * when none was stored). Short read txn. */
-int lw_store_load_state(struct lw_store *st, struct lw_buf *out,
-			struct lw_diag *diag);
+/* Calls cb with each stored correlation change set, in number order
+ * (data valid during the call; a non-zero return stops the walk and is
+ * returned). *legacy is set when the store holds a whole-state record of
+ * the format before the log (removed by the next commit with a log).
+ * One read txn. LW_OK, cb's value, or LW_ESTORE. */
+int lw_store_load_state_log(struct lw_store *st,
+			    int (*cb)(void *arg, uint64_t seq, const void *data,
+				      size_t len),
+			    void *arg, int *legacy, struct lw_diag *diag);
+
+/* Copies the stored per-rule correlation counts into out (reset first;
+ * empty when none). Short read txn. */
+int lw_store_load_corr_stats(struct lw_store *st, struct lw_buf *out,
+			     struct lw_diag *diag);
 
 /* Copies the stored counters snapshot into out (reset first); out is
  * empty when none was stored. Uses a short read txn. */
@@ -272,6 +292,10 @@ int lw_store_reader_names(struct lw_store_reader *rd, lw_store_name_cb cb,
  * first); empty when none was stored. */
 int lw_store_reader_counters(struct lw_store_reader *rd, struct lw_buf *out,
 			     struct lw_diag *diag);
+/* The same for the per-rule correlation counts (store commit extra
+ * corr_stats: correlator/correlation.h, lw_correlation_stats_text). */
+int lw_store_reader_corr_stats(struct lw_store_reader *rd, struct lw_buf *out,
+			       struct lw_diag *diag);
 
 /* Where event seq lives: *segment_id and the event's *index inside the
  * decoded segment. LW_ENOTFOUND when no stored segment holds it (not yet

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/escape.h"
 #include "core/time.h"
 #include "store/audit.h"
 #include "store/store.h"
@@ -35,7 +36,7 @@ void lw_api_error(struct lw_api_req *r, unsigned status, const char *code,
 	r->disposition[0] = '\0';
 	lw_buf_reset(&r->out);
 	lw_buf_printf(&r->out, "{\"error\":{\"code\":\"%s\",\"message\":", code);
-	lw_buf_json_string(&r->out, msg, strlen(msg));
+	lw_escape_json_string(&r->out, msg, strlen(msg));
 	lw_buf_puts(&r->out, "}}\n");
 }
 
@@ -75,14 +76,14 @@ void lw_api_jkey(struct lw_buf *b, const char *key, int first)
 {
 	if (!first)
 		lw_buf_putc(b, ',');
-	lw_buf_json_string(b, key, strlen(key));
+	lw_escape_json_string(b, key, strlen(key));
 	lw_buf_putc(b, ':');
 }
 
 static void jstr(struct lw_buf *b, const char *key, const char *v, int first)
 {
 	lw_api_jkey(b, key, first);
-	lw_buf_json_string(b, v, strlen(v));
+	lw_escape_json_string(b, v, strlen(v));
 }
 
 int lw_api_param_time(struct lw_api_call *c, const char *key, int64_t *ns)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/time.h"
 #include "store/aggregate.h"
 #include "store/incidents.h"
@@ -134,7 +135,7 @@ void lw_api_events(struct lw_api_call *c)
 
 static void cell(struct lw_buf *out, struct lw_str s, const char *end)
 {
-	lw_agg_csv_cell(out, s.ptr, s.len);
+	lw_escape_csv(out, s.ptr, s.len);
 	lw_buf_puts(out, end);
 }
 
@@ -301,7 +302,7 @@ void lw_api_fields(struct lw_api_call *c)
 		for (unsigned i = 0; i < s->n; i++) {
 			if (i > 0)
 				lw_buf_putc(&c->r->out, ',');
-			lw_buf_json_string(&c->r->out, s->v[i], strlen(s->v[i]));
+			lw_escape_json_string(&c->r->out, s->v[i], strlen(s->v[i]));
 		}
 		lw_buf_puts(&c->r->out, "]}\n");
 	}
@@ -495,9 +496,9 @@ void lw_api_sources(struct lw_api_call *c)
 
 		lw_buf_puts(&c->r->out, i ? ",{" : "{");
 		lw_api_jkey(&c->r->out, "host", 1);
-		lw_buf_json_string(&c->r->out, src->host, strlen(src->host));
+		lw_escape_json_string(&c->r->out, src->host, strlen(src->host));
 		lw_api_jkey(&c->r->out, "zone", 0);
-		lw_buf_json_string(&c->r->out, src->zone, strlen(src->zone));
+		lw_escape_json_string(&c->r->out, src->zone, strlen(src->zone));
 		lw_buf_puts(&c->r->out, ",\"last_seen\":");
 		if (src->last_ns != 0) {
 			lw_buf_putc(&c->r->out, '"');
@@ -600,9 +601,9 @@ void lw_api_overview(struct lw_api_call *c)
 		*bar = '\0';
 		lw_buf_puts(out, i ? ",{" : "{");
 		lw_api_jkey(out, "category", 1);
-		lw_buf_json_string(out, m->key[i], strlen(m->key[i]));
+		lw_escape_json_string(out, m->key[i], strlen(m->key[i]));
 		lw_api_jkey(out, "level", 0);
-		lw_buf_json_string(out, bar + 1, strlen(bar + 1));
+		lw_escape_json_string(out, bar + 1, strlen(bar + 1));
 		lw_buf_printf(out, ",\"count\":%llu}", (unsigned long long)m->n[i]);
 	}
 	lw_buf_printf(out, "]},\"store\":{\"events\":%llu,\"segments\":%llu,\"stored_bytes\":%llu,"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "core/time.h"
 #include "store/aggregate.h"
 #include "store/casework.h"
@@ -143,7 +144,7 @@ static int filter_read(struct lw_api_call *c, struct filter *f)
 		f->related = NULL;
 	if (f->related != NULL) {
 		lw_buf_init(&rel);
-		lw_buf_json_string(&rel, f->related, strlen(f->related));
+		lw_escape_json_string(&rel, f->related, strlen(f->related));
 		if (rel.oom || rel.len >= sizeof(f->related_json)) {
 			lw_buf_release(&rel);
 			lw_api_error(c->r, 400, "bad_request", "related: too long");
@@ -188,7 +189,7 @@ static void incident_json(struct lw_store_reader *rd, const struct lw_incident_v
 		goto out;
 	}
 	lw_buf_puts(out, ",\"assignee\":");
-	lw_buf_json_string(out, cw->assignee.ptr, cw->assignee.len);
+	lw_escape_json_string(out, cw->assignee.ptr, cw->assignee.len);
 	if (full) {
 		lw_buf_puts(out, ",\"casework\":");
 		lw_casework_to_json(cw, out);
@@ -412,7 +413,7 @@ struct csv_out {
 
 static void cell(struct lw_buf *out, struct lw_str s, int last)
 {
-	lw_agg_csv_cell(out, s.ptr, s.len);
+	lw_escape_csv(out, s.ptr, s.len);
 	lw_buf_puts(out, last ? "\r\n" : ",");
 }
 
@@ -771,7 +772,7 @@ void lw_api_incidents_bulk(struct lw_api_call *c)
 						c->r->now_ns, &diag);
 		}
 		lw_buf_printf(out, "%s{\"id\":", i ? "," : "");
-		lw_buf_json_string(out, ids->items[i], strlen(ids->items[i]));
+		lw_escape_json_string(out, ids->items[i], strlen(ids->items[i]));
 		if (rc == LW_OK) {
 			ok++;
 			lw_buf_puts(out, ",\"status\":200}");
@@ -779,7 +780,7 @@ void lw_api_incidents_bulk(struct lw_api_call *c)
 			failed++;
 			lw_buf_printf(out, ",\"status\":%d,\"error\":",
 				      rc == LW_ENOTFOUND ? 404 : rc == LW_EINVAL ? 409 : 500);
-			lw_buf_json_string(out, diag.detail, strlen(diag.detail));
+			lw_escape_json_string(out, diag.detail, strlen(diag.detail));
 			lw_buf_putc(out, '}');
 		}
 	}

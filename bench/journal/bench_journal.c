@@ -18,6 +18,7 @@
 
 #include "collector/journal.h"
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/err.h"
 #include "core/event.h"
 
@@ -38,7 +39,7 @@ static void field(struct lw_buf *b, int json, int *first, const char *k, const c
 		return;
 	}
 	lw_buf_printf(b, "%s\"%s\":", *first ? "{" : ",", k);
-	lw_buf_json_string(b, v, strlen(v));
+	lw_escape_json_string(b, v, strlen(v));
 	*first = 0;
 }
 

@@ -201,6 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strcpy(lc.zone, "fuzz");
 	lc.max_message_bytes = 64 + (uint32_t)(data[0] & 0x0f) * 256; /* 64..3904 */
 	lc.max_connections = 4;
+	lc.max_connections_per_source = 4;
 	lc.max_body_bytes = (data[0] & 0x10) ? 512 + (uint64_t)(data[0] >> 5) * 512 : 0;
 	whole.max_entry = pieces.max_entry = lc.max_message_bytes;
 	whole.answer = answer_a;

@@ -8,6 +8,16 @@ set -euo pipefail
 LW_TMP=$(mktemp -d /tmp/logward-it.XXXXXX)
 LW_DATA="$LW_TMP/data"
 LW_PID=""
+# Started as root (CI), serve runs as `logward`, else `nobody`, once its
+# sockets are bound (README `user`). Like /var/lib/logward under systemd,
+# the test's directory is that user's, so after the drop serve can still
+# re-read its configuration, write notify files, rewrite the ports file
+# and remove its unix socket. tests/integration/test_privileges.sh checks
+# the drop itself.
+if [ "$(id -u)" = 0 ]; then
+	LW_RUN_USER=$(id -un logward 2>/dev/null || echo nobody)
+	chown "$LW_RUN_USER" "$LW_TMP"
+fi
 
 lw_cleanup() {
 	if [ -n "$LW_PID" ] && kill -0 "$LW_PID" 2>/dev/null; then
@@ -111,6 +121,16 @@ lw_wait_count() {
 # Counter value from `logward stats --output json`.
 lw_counter() {
 	"$LW_BIN" stats -d "$LW_DATA" --output json | jq -r ".counters.$1 // 0"
+}
+
+# Waits (max 10 s) until counter $1 is $2: counters reach the store with
+# the next commit. Then checks it, $3 naming it in the failure.
+lw_expect_counter() {
+	for _ in $(seq 1 50); do
+		[ "$(lw_counter "$1")" = "$2" ] && break
+		sleep 0.2
+	done
+	expect_eq "$(lw_counter "$1")" "$2" "${3:-$1}"
 }
 
 expect_eq() {

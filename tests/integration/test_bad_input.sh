@@ -10,7 +10,8 @@ need jq
 ulimit -n 4096
 
 LW_LISTENERS="  - {type: udp, address: \"127.0.0.1:0\", zone: internet}
-  - {type: tcp, address: \"127.0.0.1:0\", zone: internet, max_message_size: 1KiB, max_connections: 2000}"
+  - {type: tcp, address: \"127.0.0.1:0\", zone: internet, max_message_size: 1KiB, max_connections: 2000,
+     max_connections_per_source: 2000}"
 lw_start
 
 markers=$(python3 "$(dirname "$0")/bad_input.py" "$LW_TCP_PORT" "$LW_UDP_PORT" 1000) || fail "client failed"

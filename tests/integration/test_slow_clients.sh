@@ -14,7 +14,8 @@ need logger
 
 ulimit -n 4096 2>/dev/null || skip "cannot raise the fd limit to 4096"
 LW_LISTENERS="  - {type: tcp, address: \"127.0.0.1:0\", zone: lgwan, framing: auto,
-     idle_timeout: 4s, frame_timeout: 2s, max_connections: 2000}" lw_start
+     idle_timeout: 4s, frame_timeout: 2s, max_connections: 2000,
+     max_connections_per_source: 2000}" lw_start
 port=$LW_TCP_PORT
 
 python3 - "$port" > "$LW_TMP/slow.out" 2>&1 <<'PY' &

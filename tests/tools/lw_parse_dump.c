@@ -10,7 +10,7 @@
  *          "severity":N|null,"timestamp_ns":N,"host":..,"app":..,"procid":..,
  *          "msgid":..,"sd":..,"sd_params":{id:{name:value}},"message":..,
  *          "message_hex":".."}
- * Strings are JSON-escaped with lw_buf_json_string; message_hex is exact. */
+ * Strings are JSON-escaped with lw_escape_json_string; message_hex is exact. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include "collector/rfc5424.h"
 #include "collector/syslog.h"
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/err.h"
 #include "core/event.h"
 #include "core/tz.h"
@@ -39,7 +40,7 @@ static int sd_param(struct lw_str id, struct lw_str name, struct lw_str value, v
 		if (j->n_ids > 0)
 			lw_buf_putc(j->out, '}');
 		lw_buf_puts(j->out, j->n_ids > 0 ? "," : "");
-		lw_buf_json_string(j->out, id.ptr, id.len);
+		lw_escape_json_string(j->out, id.ptr, id.len);
 		lw_buf_puts(j->out, ":{");
 		j->last_id = id;
 		j->n_ids++;
@@ -47,9 +48,9 @@ static int sd_param(struct lw_str id, struct lw_str name, struct lw_str value, v
 	}
 	if (name.len > 0) {
 		lw_buf_puts(j->out, j->n_params > 0 ? "," : "");
-		lw_buf_json_string(j->out, name.ptr, name.len);
+		lw_escape_json_string(j->out, name.ptr, name.len);
 		lw_buf_putc(j->out, ':');
-		lw_buf_json_string(j->out, value.ptr, value.len);
+		lw_escape_json_string(j->out, value.ptr, value.len);
 		j->n_params++;
 	}
 	return LW_OK;
@@ -58,7 +59,7 @@ static int sd_param(struct lw_str id, struct lw_str name, struct lw_str value, v
 static void put_str(struct lw_buf *out, const char *key, struct lw_str s)
 {
 	lw_buf_printf(out, ",\"%s\":", key);
-	lw_buf_json_string(out, s.ptr ? s.ptr : "", s.len);
+	lw_escape_json_string(out, s.ptr ? s.ptr : "", s.len);
 }
 
 static void dump(struct lw_buf *out, unsigned long lineno, int rc,

@@ -60,12 +60,12 @@ Test(aggregate, csv_neutralises_formulas_and_quotes_per_rfc4180)
 			 "'+1,8\r\n"
 			 "'-2+3,7\r\n"
 			 "'@SUM(A1),6\r\n"
-			 "'\tx,5\r\n"
-			 "\"'\rx\",4\r\n"
+			 "\\x09x,5\r\n"
+			 "\\x0dx,4\r\n"
 			 "\"a,b\",3\r\n"
 			 "\"say \"\"hi\"\"\",2\r\n"
-			 "\"two\nlines\",1\r\n"
-			 "\x1b[31mred,1\r\n");
+			 "two\\x0alines,1\r\n"
+			 "\\x1b[31mred,1\r\n");
 }
 
 Test(aggregate, csv_quotes_a_formula_that_needs_quoting_too)

@@ -367,9 +367,10 @@ Test(config, every_listener_key_is_compared_on_reload)
 			     0, "%s", k.name);
 		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", k.name);
 	}
-	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections "
-			 "idle_timeout cert key ca verify_client allow frame_timeout handshake_timeout "
+	cr_expect_str_eq(seen, "type address path zone framing max_message_size max_connections max_connections_per_source "
+			 "idle_timeout cert key ca ciphers ciphersuites verify_client allow frame_timeout handshake_timeout "
 			 "rate_limit.events_per_second rate_limit.burst rate_limit.max_sources "
+			 "rate_limit.listener_events_per_second rate_limit.listener_burst "
 			 "max_body_size servers stream subject durable credentials ack_wait "
 			 "max_ack_pending replicas duplicate_window ");
 	*b = *a;
@@ -429,6 +430,33 @@ Test(config, metrics_and_health_sections)
 	cr_expect_eq(load("health: {loss_checks: 0}\n", cfg, &diag), LW_EINVAL);
 	cr_expect_eq(load("health: {check_interval: 10ms}\n", cfg, &diag), LW_EINVAL,
 		     "a check every 10 ms would be a busy loop");
+	free(cfg);
+}
+
+Test(config, correlation_memory_and_workers)
+{
+	struct lw_config *cfg = malloc(sizeof(*cfg));
+	struct lw_diag diag = {0};
+
+	cr_assert_not_null(cfg);
+	cr_assert_eq(load("", cfg, &diag), LW_OK);
+	cr_expect_eq(cfg->correlation.memory_bytes, 256ull << 20);
+	cr_expect_eq(cfg->workers, LW_CONFIG_WORKERS_AUTO, "unset: one per CPU but the writer's");
+	cr_assert_eq(load("correlation: {memory: 64MiB}\nworkers: 3\n", cfg, &diag), LW_OK,
+		     "%s", diag.detail);
+	cr_expect_eq(cfg->correlation.memory_bytes, 64ull << 20);
+	cr_expect_eq(cfg->workers, 3);
+	cr_assert_eq(load("workers: 0\n", cfg, &diag), LW_OK, "%s", diag.detail);
+	cr_expect_eq(cfg->workers, 0, "0: the writer decodes and detects alone");
+	memset(&diag, 0, sizeof(diag));
+	cr_expect_eq(load("correlation: {memory: 512KiB}\n", cfg, &diag), LW_EINVAL,
+		     "below 1 MiB no rule could keep a group");
+	cr_expect_eq(diag.line, 1);
+	memset(&diag, 0, sizeof(diag));
+	cr_expect_eq(load("correlation: {memroy: 1GiB}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "unknown key 'memroy' in correlation") != NULL, "%s",
+		  diag.detail);
+	cr_expect_eq(load("workers: 257\n", cfg, &diag), LW_EINVAL);
 	free(cfg);
 }
 

@@ -225,6 +225,21 @@ Test(correlation, value_count_counts_distinct_values)
 	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"198.51.100.1\"}");
 }
 
+/* The group is JSON an operator reads: a Japanese user name stays
+ * text, controls are escaped by code point (U+009B is \u009b, not its
+ * two bytes \u00c2\u009b as before, and not raw). */
+Test(correlation, group_json_escapes_by_code_point_and_keeps_utf8)
+{
+	load("title: user\nid: 10000000-0000-4000-8000-000000000009\nname: c_user\n"
+	     "level: high\ncorrelation: {type: event_count, rules: [rule_a],"
+	     " group-by: [user.name], timespan: 1m, condition: {gte: 2}}\n");
+	feed(t(0, 0), "h", "x", "\xe5\xb1\xb1\xe7\x94\xb0\xc2\x9b\x1b[2J\xe2\x80\xae\"", "a");
+	feed(t(0, 1), "h", "x", "\xe5\xb1\xb1\xe7\x94\xb0\xc2\x9b\x1b[2J\xe2\x80\xae\"", "a");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group,
+			 "{\"user.name\":\"\xe5\xb1\xb1\xe7\x94\xb0\\u009b\\u001b[2J\\u202e\\\"\"}");
+}
+
 Test(correlation, temporal_needs_every_rule_in_any_order)
 {
 	load("title: both\nid: 10000000-0000-4000-8000-000000000003\nname: c_both\n"
@@ -359,26 +374,47 @@ Test(correlation, unreferenced_detection_rules_fire_directly)
 	cr_expect_eq(st.suppressed, 1);
 }
 
-Test(correlation, group_table_is_bounded_and_evictions_counted)
+Test(correlation, a_full_table_admits_keys_seen_again_and_sheds_single_events)
 {
 	struct lw_correlation_stats st;
 
 	load("title: capped\nid: 10000000-0000-4000-8000-000000000007\nname: c_cap\n"
 	     "level: high\ncorrelation: {type: event_count, rules: [rule_a],"
-	     " group-by: [source.ip], timespan: 1h, condition: {gte: 2}}\n"
+	     " group-by: [source.ip], timespan: 1h, condition: {gte: 3}}\n"
 	     "logward: {max_groups: 2}\n");
 	feed(t(0, 0), "h", "10.0.0.1", "u", "a");
 	feed(t(0, 1), "h", "10.0.0.2", "u", "a");
-	feed(t(0, 2), "h", "10.0.0.3", "u", "a"); /* evicts .1, the oldest */
+	feed(t(0, 2), "h", "10.0.0.2", "u", "a"); /* .2 holds two events */
+	feed(t(0, 3), "h", "10.0.0.3", "u", "a"); /* seen once: refused */
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.not_admitted, 1);
+	cr_expect_eq(st.evicted, 0);
+	cr_expect_eq(st.groups, 2);
+	feed(t(0, 4), "h", "10.0.0.3", "u", "a"); /* seen twice: sheds .1 */
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.evicted, 1, "the single-event group .1 is shed");
+	cr_expect_eq(st.groups, 2);
+	/* .3 was seen twice too: .4 must be seen more often to displace it,
+	 * and then .3 goes, not .2 with its two events. */
+	feed(t(0, 5), "h", "10.0.0.4", "u", "a");
+	feed(t(0, 6), "h", "10.0.0.4", "u", "a");
 	lw_correlation_get_stats(corr, &st);
 	cr_expect_eq(st.evicted, 1);
-	cr_expect_eq(st.groups, 2);
-	feed(t(0, 3), "h", "10.0.0.1", "u", "a");
-	cr_expect_eq(nfires, 0, ".1 starts over after its eviction (evicting .2)");
-	feed(t(0, 4), "h", "10.0.0.3", "u", "a");
-	cr_expect_eq(nfires, 1, ".3 was kept");
+	cr_expect_eq(st.not_admitted, 3);
+	feed(t(0, 7), "h", "10.0.0.4", "u", "a");
 	lw_correlation_get_stats(corr, &st);
 	cr_expect_eq(st.evicted, 2);
+	feed(t(0, 8), "h", "10.0.0.2", "u", "a");
+	cr_assert_eq(nfires, 1, "the group with two events was never shed");
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"10.0.0.2\"}");
+	cr_expect_eq(fires[0].count, 3);
+	/* .1 held one event when it was shed: it starts over, so two more
+	 * are not enough (three would have been with the old one). */
+	feed(t(0, 9), "h", "10.0.0.1", "u", "a");
+	feed(t(0, 10), "h", "10.0.0.1", "u", "a");
+	cr_expect_eq(nfires, 1, ".1 starts over after it was shed");
+	feed(t(0, 11), "h", "10.0.0.1", "u", "a");
+	cr_expect_eq(nfires, 2);
 }
 
 Test(correlation, chained_correlations_feed_each_other)
@@ -603,5 +639,185 @@ Test(correlation, corrupt_state_is_rejected)
 	feed(t(0, 5), "h", "203.0.113.5", "u", "a");
 	cr_expect_eq(nfires, 0);
 	free(copy);
+	lw_buf_release(&b);
+}
+
+static const char ec5_hour[] =
+	"title: five in an hour\nid: 10000000-0000-4000-8000-000000000011\n"
+	"name: c_hour\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a], group-by: [source.ip],"
+	" timespan: 1h, condition: {gte: 5}}\n";
+
+/* The scaled-down high-cardinality case: 1 MiB holds a few thousand
+ * groups; 200,000 sources each seen once pass through it, and one source
+ * seen 12 times among them (every 16,000 events) must still be named.
+ * The budget is never exceeded, and what is shed is counted. */
+Test(correlation, the_budget_holds_and_a_returning_source_is_still_found)
+{
+	struct lw_correlation_stats st;
+	char ip[32];
+	int seen = 0;
+
+	load(ec5_hour);
+	lw_correlation_set_memory(corr, LW_CORRELATION_MIN_MEMORY);
+	for (int i = 0; i < 200000; i++) {
+		int64_t ts = t(0, 0) + (int64_t)i * 10000000; /* 100 per second */
+
+		if (i % 16000 == 8000 && seen < 12) {
+			feed(ts, "h", "203.0.113.9", "u", "a");
+			seen++;
+			continue;
+		}
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		feed(ts, "h", ip, "u", "a");
+		if (i % 1000 == 0) {
+			lw_correlation_get_stats(corr, &st);
+			cr_assert_leq(st.bytes, st.budget, "event %d: %llu bytes", i,
+				      (unsigned long long)st.bytes);
+		}
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.budget, LW_CORRELATION_MIN_MEMORY);
+	cr_expect_gt(st.not_admitted, 150000, "sources seen once are turned away");
+	cr_expect_lt(st.groups, 10000);
+	cr_expect_eq(seen, 12);
+	/* Admitted at its second sighting, it fires at its sixth and again
+	 * at its eleventh; no source seen once ever fires. */
+	cr_assert_eq(nfires, 2, "the returning source is found (%d firings)", nfires);
+	for (int i = 0; i < nfires; i++) {
+		cr_expect_str_eq(fires[i].group, "{\"source.ip\":\"203.0.113.9\"}");
+		cr_expect_eq(fires[i].count, 5);
+	}
+	/* A scanner key displaces a live group only when the doorkeeper
+	 * mistakes it for one seen before (about 2 % here). */
+	cr_expect_lt(st.evicted * 20, st.not_admitted);
+}
+
+/* Groups whose window has passed make room before any live one goes. */
+Test(correlation, expired_groups_are_reclaimed_before_live_ones_are_shed)
+{
+	struct lw_correlation_stats st;
+	uint64_t before;
+	char ip[32];
+
+	load(ec5);
+	lw_correlation_set_memory(corr, LW_CORRELATION_MIN_MEMORY);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i >> 8, i & 255);
+		feed(t(0, 0), "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_gt(st.not_admitted, 0, "the budget filled up");
+	before = st.evicted;
+	/* Two minutes on, every window of a minute has passed. */
+	for (int i = 0; i < 3000; i++) {
+		snprintf(ip, sizeof(ip), "10.2.%d.%d", i >> 8, i & 255);
+		feed(t(2, 0), "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.evicted, before, "no live group was shed");
+	cr_expect_geq(st.reclaimed, 2990, "expired groups made the room");
+	cr_expect_leq(st.bytes, st.budget);
+}
+
+static int apply_all(struct lw_correlation *c, struct lw_buf *sets, uint64_t *seqs,
+		     int n, uint64_t keep_from)
+{
+	lw_correlation_restore_begin(c);
+	for (int i = 0; i < n; i++) {
+		if (seqs[i] < keep_from)
+			continue;
+		if (lw_correlation_restore_apply(c, seqs[i], sets[i].data, sets[i].len,
+						 NULL) != LW_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* The change log: a full first set, then only what changed (and the
+ * sweep); applying the sets kept rebuilds the same windows, deletions
+ * included, and the log keeps going after a restore. A group never
+ * written that holds one event is left out until it has more (a crash
+ * forgets a scanner's first attempt), but a clean stop's set has it. */
+Test(correlation, change_sets_rebuild_the_windows)
+{
+	struct lw_buf sets[8];
+	uint64_t seqs[8], keep = 0;
+	struct lw_correlation_save_info info;
+	struct lw_correlation *c2;
+	int n = 0;
+
+	load(ec5);
+	for (int i = 0; i < 8; i++)
+		lw_buf_init(&sets[i]);
+	for (int i = 0; i < 3; i++)
+		feed(t(0, i), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
+	cr_expect(info.full, "the first change set holds everything");
+	cr_expect_eq(info.groups, 1);
+	seqs[n++] = info.seq;
+	keep = info.keep_from;
+	feed(t(0, 3), "h", "203.0.113.5", "u", "a");
+	feed(t(0, 4), "h", "198.51.100.1", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
+	cr_expect(!info.full);
+	cr_expect_eq(info.groups, 1, "the changed group; 198.51.100.1's single event waits");
+	seqs[n++] = info.seq;
+	feed(t(0, 5), "h", "192.0.2.1", "u", "a");
+	feed(t(0, 6), "h", "192.0.2.1", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
+	seqs[n++] = info.seq;
+	if (info.keep_from > keep)
+		keep = info.keep_from;
+	c2 = lw_correlation_new(rs);
+	cr_assert_not_null(c2);
+	cr_assert_eq(apply_all(c2, sets, seqs, n, keep), 0);
+	lw_correlation_free(corr);
+	corr = c2;
+	nfires = 0;
+	/* 203.0.113.5's four events were in the minute ending at t(1,0):
+	 * at t(0, 10) the restored ring still holds them all. */
+	feed(t(0, 10), "h", "203.0.113.5", "u", "a");
+	cr_expect_eq(nfires, 1, "four restored events + one new");
+	for (int i = 0; i < 3; i++)
+		feed(t(0, 11 + i), "h", "192.0.2.1", "u", "a");
+	cr_assert_eq(nfires, 2, "192.0.2.1: two restored events + three new");
+	cr_expect_eq(fires[1].count, 5);
+	cr_expect_eq(fires[1].first, t(0, 5));
+	/* The log goes on with numbers after the restored ones. */
+	feed(t(0, 20), "h", "198.51.100.9", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
+	cr_expect(!info.full, "a restored log is continued, not restarted");
+	cr_expect_gt(info.seq, seqs[n - 1]);
+	n++;
+	/* A clean stop's change set is full, single events included. */
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 1), LW_OK);
+	cr_expect(info.full);
+	cr_expect_eq(info.keep_from, info.seq, "older change sets are no longer needed");
+	seqs[n] = info.seq;
+	c2 = lw_correlation_new(rs);
+	cr_assert_not_null(c2);
+	cr_assert_eq(apply_all(c2, sets + n, seqs + n, 1, 0), 0);
+	lw_correlation_free(corr);
+	corr = c2;
+	for (int i = 0; i < 4; i++)
+		feed(t(0, 21 + i), "h", "198.51.100.9", "u", "a");
+	cr_expect_eq(nfires, 3, "198.51.100.9: its single event came back after a clean stop");
+	for (int i = 0; i <= n; i++)
+		lw_buf_release(&sets[i]);
+}
+
+Test(correlation, state_of_the_version_before_change_sets_is_rejected)
+{
+	struct lw_buf b;
+	struct lw_diag d = {0};
+
+	load(ec5);
+	lw_buf_init(&b);
+	feed(t(0, 0), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	b.data[6] = 1; /* version 1, checksum left as it was */
+	cr_expect_eq(lw_correlation_restore(corr, b.data, b.len, &d), LW_ECORRUPT);
+	cr_expect(strstr(d.detail, "unknown version") != NULL, "%s", d.detail);
 	lw_buf_release(&b);
 }

@@ -284,6 +284,25 @@ Test(decoder, kernel_iptables_icmp_has_no_ports)
 	cr_expect_null(val("source.port"));
 }
 
+/* The firewall pattern reads the prefix once (issue 12): a prefix
+ * written without its trailing blank still ends at IN=, and the first
+ * SRC=/DST= and PROTO= are the ones taken. */
+Test(decoder, kernel_firewall_prefix_forms_after_the_rewrite)
+{
+	cr_assert_eq(decode("kernel", "DROPIN=eth1 OUT= SRC=192.0.2.7 DST=198.51.100.9 LEN=40 PROTO=UDP SPT=53 DPT=5353"), 1);
+	cr_expect_str_eq(val("rule.name"), "DROP");
+	cr_expect_str_eq(val("observer.ingress.interface.name"), "eth1");
+	cr_expect_str_eq(val("source.ip"), "192.0.2.7");
+	cr_expect_str_eq(val("destination.port"), "5353");
+	cr_assert_eq(decode("kernel", "IN=eth0 OUT=eth1 SRC=10.0.0.1 DST=10.0.0.2 LEN=60 PROTO=TCP SPT=1 DPT=2 SRC=9.9.9.9"), 1);
+	cr_expect_null(val("rule.name"));
+	cr_expect_str_eq(val("observer.egress.interface.name"), "eth1");
+	cr_expect_str_eq(val("source.ip"), "10.0.0.1");
+	cr_assert_eq(decode("kernel", "[  77.000001] nft in INPUT: IN=ens3 OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=80 PROTO=ICMPv6 TYPE=128"), 1);
+	cr_expect_str_eq(val("rule.name"), "nft in INPUT:");
+	cr_expect_str_eq(val("network.transport"), "ICMPv6");
+}
+
 Test(decoder, kernel_syn_usb_disk_link)
 {
 	cr_assert_eq(decode("kernel", "TCP: request_sock_TCP: Possible SYN flooding on port 80. Sending cookies.  Check SNMP counters."), 1);
@@ -324,6 +343,19 @@ Test(decoder, clamav_packages_ups_logd)
 	cr_expect_str_eq(val("event.action"), "log_daemon_stopped");
 	cr_assert_eq(decode("systemd", "Stopped System Logging Service."), 1);
 	cr_expect_str_eq(val("service.name"), "System Logging Service");
+}
+
+Test(decoder, clamav_path_may_hold_colons_and_sudo_pwd_its_separator)
+{
+	cr_assert_eq(decode("clamd", "/srv/share/2026: report: v2.xls.exe: Win.Trojan.X-1 FOUND"), 1);
+	cr_expect_str_eq(val("file.path"), "/srv/share/2026: report: v2.xls.exe");
+	cr_expect_str_eq(val("threat.software.name"), "Win.Trojan.X-1");
+	cr_assert_eq(decode("clamd", "Sun Nov 27 10:00:00 2026 -> /tmp/a b/eicar.com: Eicar-Test-Signature FOUND"), 1);
+	cr_expect_str_eq(val("file.path"), "/tmp/a b/eicar.com");
+	cr_assert_eq(decode("sudo", "    alice : TTY=pts/0 ; PWD=/home/alice/a ; b ; USER=root ; COMMAND=/usr/bin/id ; USER=x"), 1);
+	cr_expect_str_eq(val("process.working_directory"), "/home/alice/a ; b");
+	cr_expect_str_eq(val("user.target.name"), "root");
+	cr_expect_str_eq(val("process.command_line"), "/usr/bin/id ; USER=x");
 }
 
 /* ---- load errors ---- */

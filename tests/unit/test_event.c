@@ -124,6 +124,40 @@ Test(event, text_line_looks_like_syslog_with_zone)
 	lw_buf_release(&out);
 }
 
+/* The security review's journal upload: host, app and pid are the
+ * sender's too, and a newline there printed whole fake lines. */
+Test(event, text_line_escapes_every_field_a_sender_chose)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+
+	ev.host = S("jh\x1b[2J\x1b]0;PWNED\x07ost");
+	ev.app = S("ssh\nd\xc2\x9b");
+	ev.procid = S("1\n2026-01-01T00:00:00Z fake: line");
+	ev.zone = S("lg\xe2\x80\xaewan");
+	ev.message = S("m\xe2\x81\xa6sg\xc2\x85");
+	lw_buf_init(&out);
+	lw_event_to_text(&ev, &out);
+	cr_expect_str_eq(out.data, "2025-11-27T12:30:05.123456Z [lg\\u202ewan] "
+			 "jh\\x1b[2J\\x1b]0;PWNED\\x07ost ssh\\x0ad\\u009b"
+			 "[1\\x0a2026-01-01T00:00:00Z fake: line]: m\\u2066sg\\u0085");
+	lw_buf_release(&out);
+}
+
+Test(event, json_escapes_c1_and_bidi_by_code_point)
+{
+	struct lw_event ev = sample();
+	struct lw_buf out;
+
+	ev.host = S("h\xc2\x9b" "x");
+	ev.message = S("a\xe2\x80\xae" "b");
+	lw_buf_init(&out);
+	lw_event_to_json(&ev, &out);
+	cr_expect(strstr(out.data, "\"host\":{\"name\":\"h\\u009bx\"}") != NULL, "%s", out.data);
+	cr_expect(strstr(out.data, "\"message\":\"a\\u202eb\"") != NULL, "%s", out.data);
+	lw_buf_release(&out);
+}
+
 Test(event, batch_push_until_full_then_reset)
 {
 	struct lw_batch *b = lw_batch_new(3);

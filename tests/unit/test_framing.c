@@ -210,19 +210,44 @@ Test(framing, long_lf_line_is_cut_and_the_rest_discarded)
 	lw_framing_free(f);
 }
 
-Test(framing, long_octet_frame_is_cut_and_skipped_by_count)
+/* The security review's stream: a count of 1,000,000 followed by
+ * ordinary lines on the same connection. Taken at its word it swallowed
+ * the lines; a count over max_msg is a lie, read as an LF line. */
+Test(framing, count_over_max_is_a_lie_and_the_lines_after_it_survive)
+{
+	struct lw_framing *f = lw_framing_new(LW_FRAMING_AUTO, 64);
+	struct lw_framing_stats st = {0};
+
+	cr_assert_eq(feed_str(f, "1000000 x\n<13>one\n<13>two\n65 just over\n"), LW_OK);
+	cr_expect_eq(seen.n, 4);
+	cr_expect_str_eq(seen.msg[0], "1000000 x");
+	cr_expect_eq(seen.flags[0], LW_MSG_BAD_COUNT);
+	cr_expect_str_eq(seen.msg[1], "<13>one");
+	cr_expect_eq(seen.flags[1], 0);
+	cr_expect_str_eq(seen.msg[2], "<13>two");
+	cr_expect_str_eq(seen.msg[3], "65 just over");
+	cr_expect_eq(seen.flags[3], LW_MSG_BAD_COUNT);
+	lw_framing_take_stats(f, &st);
+	cr_expect_eq(st.bad_octet_count, 2);
+	cr_expect_eq(st.discarded_bytes, 0);
+	lw_framing_free(f);
+}
+
+Test(framing, long_line_after_a_count_over_max_is_cut_at_its_lf)
 {
 	struct lw_framing *f = lw_framing_new(LW_FRAMING_AUTO, 8);
 	struct lw_framing_stats st = {0};
 
-	cr_assert_eq(feed_str(f, "12 abcdefghij\nk4 next"), LW_OK);
+	cr_assert_eq(feed_str(f, "12 abcdefghij\n4 next"), LW_OK);
+	cr_assert_eq(lw_framing_finish(f, collect, &seen), LW_OK);
 	cr_expect_eq(seen.n, 2);
-	cr_expect_str_eq(seen.msg[0], "abcdefgh");
-	cr_expect_eq(seen.flags[0], LW_MSG_TRUNCATED);
+	cr_expect_str_eq(seen.msg[0], "12 abcde");
+	cr_expect_eq(seen.flags[0], LW_MSG_TRUNCATED | LW_MSG_BAD_COUNT);
 	cr_expect_str_eq(seen.msg[1], "next");
+	cr_expect_eq(seen.flags[1], 0);
 	lw_framing_take_stats(f, &st);
-	cr_expect_eq(st.truncated, 1);
-	cr_expect_eq(st.discarded_bytes, 4);
+	cr_expect_eq(st.bad_octet_count, 1);
+	cr_expect_eq(st.discarded_bytes, 5);
 	lw_framing_free(f);
 }
 
@@ -315,14 +340,16 @@ Test(framing, every_split_position_with_truncation)
 	check_all_splits(LW_FRAMING_AUTO, 6,
 			 "abcdefghijkl\r\nxy\n10 0123456789ab\nqrstuvwxyz"
 			 "123456 12 abcdef\n1234567 tail\n");
+	cr_expect_eq(seen.n, 5);
 	cr_expect_str_eq(seen.msg[0], "abcdef");
 	cr_expect_eq(seen.flags[0], LW_MSG_TRUNCATED);
 	cr_expect_str_eq(seen.msg[1], "xy");
-	cr_expect_str_eq(seen.msg[2], "012345");
-	cr_expect_eq(seen.flags[2], LW_MSG_TRUNCATED);
-	cr_expect_str_eq(seen.msg[3], "ab");
-	cr_expect_str_eq(seen.msg[4], "qrstuv");
-	cr_expect_eq(seen.flags[4], LW_MSG_TRUNCATED);
+	cr_expect_str_eq(seen.msg[2], "10 012");
+	cr_expect_eq(seen.flags[2], LW_MSG_TRUNCATED | LW_MSG_BAD_COUNT);
+	cr_expect_str_eq(seen.msg[3], "qrstuv");
+	cr_expect_eq(seen.flags[3], LW_MSG_TRUNCATED);
+	cr_expect_str_eq(seen.msg[4], "123456");
+	cr_expect_eq(seen.flags[4], LW_MSG_TRUNCATED | LW_MSG_BAD_COUNT);
 }
 
 Test(framing, octet_mode_every_split)
@@ -375,7 +402,7 @@ Test(framing, refused_at_every_frame_loses_nothing)
 		cr_expect_str_eq(seen.msg[0], "<1>a");
 		cr_expect_str_eq(seen.msg[1], "bcde");
 		cr_expect_str_eq(seen.msg[2], "<2>f");
-		cr_expect_str_eq(seen.msg[3], "ghijklmn");
+		cr_expect_str_eq(seen.msg[3], "12 ghijk");
 		cr_expect_str_eq(seen.msg[4], "last");
 		lw_framing_free(f);
 	}

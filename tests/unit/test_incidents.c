@@ -474,26 +474,63 @@ Test(incidents, corrupt_stored_incident_is_replaced_and_listed_as_corrupt)
 	cr_expect_eq(res.created, 1);
 }
 
-Test(incidents, correlation_state_round_trips)
+struct logged {
+	uint64_t seq[8];
+	char text[8][16];
+	int n;
+};
+
+static int on_change_set(void *arg, uint64_t seq, const void *data, size_t len)
+{
+	struct logged *l = arg;
+
+	cr_assert_lt(l->n, 8);
+	cr_assert_lt(len, sizeof(l->text[0]));
+	l->seq[l->n] = seq;
+	memcpy(l->text[l->n], data, len);
+	l->text[l->n][len] = '\0';
+	l->n++;
+	return LW_OK;
+}
+
+static void commit_change_set(uint64_t seq, const char *text, uint64_t keep_from)
 {
 	struct lw_store_commit_extra x = {0};
-	struct lw_buf out;
 
-	lw_buf_init(&out);
-	cr_assert_eq(lw_store_load_state(st, &out, NULL), LW_OK);
-	cr_expect_eq(out.len, 0);
-	x.state = "windows\0blob";
-	x.state_len = 12;
+	x.state_log = text;
+	x.state_log_len = strlen(text);
+	x.state_log_seq = seq;
+	x.state_log_keep_from = keep_from;
 	cr_assert_eq(lw_store_commit_ex(st, b, &x, NULL, NULL), LW_OK);
-	cr_assert_eq(lw_store_load_state(st, &out, NULL), LW_OK);
-	cr_assert_eq(out.len, 12);
-	cr_expect(memcmp(out.data, "windows\0blob", 12) == 0);
-	/* NULL keeps the stored blob. */
-	x.state = NULL;
+}
+
+Test(incidents, correlation_change_log_keeps_what_is_needed)
+{
+	struct lw_store_commit_extra x = {0};
+	struct logged l = {0};
+	int legacy = 1;
+
+	cr_assert_eq(lw_store_load_state_log(st, on_change_set, &l, &legacy, NULL), LW_OK);
+	cr_expect_eq(l.n, 0);
+	cr_expect_eq(legacy, 0);
+	commit_change_set(1, "full", 1);
+	commit_change_set(2, "two", 1);
+	commit_change_set(3, "three", 1);
+	/* NULL leaves the log as it is. */
 	cr_assert_eq(lw_store_commit_ex(st, b, &x, NULL, NULL), LW_OK);
-	cr_assert_eq(lw_store_load_state(st, &out, NULL), LW_OK);
-	cr_expect_eq(out.len, 12);
-	lw_buf_release(&out);
+	cr_assert_eq(lw_store_load_state_log(st, on_change_set, &l, &legacy, NULL), LW_OK);
+	cr_assert_eq(l.n, 3);
+	cr_expect_eq(l.seq[0], 1);
+	cr_expect_str_eq(l.text[0], "full");
+	cr_expect_str_eq(l.text[2], "three");
+	/* A sweep cycle completed: 1 and 2 are no longer needed. */
+	commit_change_set(4, "four", 3);
+	l.n = 0;
+	cr_assert_eq(lw_store_load_state_log(st, on_change_set, &l, &legacy, NULL), LW_OK);
+	cr_assert_eq(l.n, 2);
+	cr_expect_eq(l.seq[0], 3);
+	cr_expect_eq(l.seq[1], 4);
+	cr_expect_str_eq(l.text[1], "four");
 }
 
 Test(incidents, json_shape_and_bad_stored_json_stay_valid)

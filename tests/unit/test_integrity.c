@@ -92,6 +92,31 @@ Test(integrity, key_file_round_trips_and_detects_a_torn_write)
 	cr_expect_str_eq(d.detail, "key file checksum mismatch (torn write or edited)");
 }
 
+/* Whoever can read the writer's key can forge what comes next. */
+Test(integrity, a_key_file_open_to_group_or_others_is_refused)
+{
+	struct lw_integrity_key k;
+	struct lw_diag d = {0};
+	int fd = -1;
+	static const mode_t open_modes[] = {0640, 0604, 0620, 0602, 0644};
+
+	cr_assert_eq(lw_integrity_file_create(path, &k, &d), LW_OK, "%s", d.detail);
+	for (size_t i = 0; i < sizeof(open_modes) / sizeof(open_modes[0]); i++) {
+		mode_t m = open_modes[i];
+
+		cr_assert_eq(chmod(path, m), 0);
+		memset(&d, 0, sizeof(d));
+		cr_expect_eq(lw_integrity_file_open(path, &fd, &d), LW_EINVAL, "mode %o", m);
+		cr_expect_eq(fd, -1);
+		cr_expect(strstr(d.detail, "is open to group or others") != NULL, "%s", d.detail);
+		cr_expect(strstr(d.detail, "chmod 600") != NULL, "%s", d.detail);
+	}
+	cr_assert_eq(chmod(path, 0600), 0);
+	cr_expect_eq(lw_integrity_file_open(path, &fd, &d), LW_OK);
+	close(fd);
+	unlink(path);
+}
+
 Test(integrity, create_is_exclusive_private_and_advance_only_moves_forward)
 {
 	struct lw_integrity_key k, f, old;

@@ -391,3 +391,95 @@ Test(pipeline, segments_from_the_commit_thread_keep_arrival_order)
 	cr_expect_eq(oc.next, ORDER_EVENTS, "each event once");
 	cr_expect_eq(oc.bad, 0, "in the order they were submitted");
 }
+
+#define JOIN_SESSIONS 512
+
+struct join_check {
+	uint32_t fails, joined, wrong;
+};
+
+static int check_joined(const struct lw_event *ev, uint64_t segment_id, void *arg)
+{
+	struct join_check *jc = arg;
+	const struct lw_field *ip;
+	unsigned k;
+	char want[32];
+
+	(void)segment_id;
+	if (sscanf(ev->message.ptr, "fail %u", &k) != 1 || ev->message.ptr[0] != 'f')
+		return 0;
+	jc->fails++;
+	ip = lw_event_field(ev, "source.ip", 9);
+	if (ip == NULL)
+		return 0;
+	snprintf(want, sizeof(want), "192.0.2.%u", k % 250);
+	if (ip->value.len == strlen(want) && memcmp(ip->value.ptr, want, ip->value.len) == 0)
+		jc->joined++;
+	else
+		jc->wrong++;
+	return 0;
+}
+
+/* A session's lines reach different batches, so with workers they are
+ * decoded by different threads: the join still sees them in arrival
+ * order (the workers leave join lines to the writer). */
+Test(pipeline, joins_hold_across_batches_with_workers)
+{
+	static const char yaml[] =
+		"decoders:\n"
+		"  - name: open\n"
+		"    match: {process.name: app}\n"
+		"    pattern: '^open (?<sess__id>\\d+) from (?<source__ip>\\S+)$'\n"
+		"    join: {key: sess.id, save: [source.ip]}\n"
+		"  - name: fail\n"
+		"    match: {process.name: app}\n"
+		"    pattern: '^fail (?<sess__id>\\d+)$'\n"
+		"    join: {key: sess.id, load: [source.ip]}\n";
+	struct lw_pipeline_opts o = {.cfg = cfg, .store = store, .log = &log_,
+				     .counters = &counters};
+	static char msgs[2 * JOIN_SESSIONS][48];
+	struct lw_ruleset *rs = lw_ruleset_new(NULL);
+	struct join_check jc = {0, 0, 0};
+	struct lw_query_filter f;
+	struct lw_query *q;
+	struct lw_diags diags;
+	struct lw_pipeline *p;
+	struct lw_diag diag;
+	uint32_t n = 0;
+
+	lw_diags_init(&diags);
+	cr_assert_not_null(rs);
+	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "t.yml", yaml, sizeof(yaml) - 1,
+						     &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
+	cfg->workers = 2;
+	cfg->queue_batches = 16;
+	o.ruleset = rs;
+	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK);
+	/* Batch j opens sessions 8j..8j+7 and fails those of batch j-1. */
+	for (uint32_t j = 0; j <= JOIN_SESSIONS / 8; j++) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+		cr_assert_not_null(b);
+		for (uint32_t k = 8 * j; k < 8 * j + 8 && k < JOIN_SESSIONS; k++) {
+			snprintf(msgs[n], sizeof(msgs[0]), "open %u from 192.0.2.%u", k, k % 250);
+			fill(b, 1, msgs[n++]);
+		}
+		for (uint32_t k = 8 * j - 8; j > 0 && k < 8 * j; k++) {
+			snprintf(msgs[n], sizeof(msgs[0]), "fail %u", k);
+			fill(b, 1, msgs[n++]);
+		}
+		lw_pipeline_submit(p, b);
+	}
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), 2 * JOIN_SESSIONS);
+	lw_query_filter_init(&f);
+	cr_assert_eq(lw_query_new(store, &f, &q, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_query_run(q, check_joined, &jc, &diag), LW_OK, "%s", diag.detail);
+	lw_query_free(q);
+	cr_expect_eq(jc.fails, JOIN_SESSIONS);
+	cr_expect_eq(jc.joined, JOIN_SESSIONS, "every fail line got its session's address");
+	cr_expect_eq(jc.wrong, 0);
+	lw_ruleset_free(rs);
+	lw_diags_release(&diags);
+}

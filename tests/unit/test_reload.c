@@ -140,6 +140,7 @@ Test(reload, restart_only_settings_keep_the_running_values_and_are_named)
 	char ignored[512];
 
 	snprintf(b->data_dir, sizeof(b->data_dir), "/elsewhere");
+	snprintf(b->user, sizeof(b->user), "root");
 	b->storage.map_size = 1u << 30;
 	b->queue_batches = 8;
 	b->batch_events = 99;
@@ -148,8 +149,9 @@ Test(reload, restart_only_settings_keep_the_running_values_and_are_named)
 	snprintf(b->notify[0].path, sizeof(b->notify[0].path), "/tmp/n.jsonl");
 	b->storage.flush_interval_ms = 250; /* reloadable: stays */
 	lw_reload_keep_restart_only(a, b, ignored, sizeof(ignored));
-	cr_expect_str_eq(ignored, "data_dir, storage.map_size, queue_batches, batch_events, notify");
+	cr_expect_str_eq(ignored, "data_dir, user, storage.map_size, queue_batches, batch_events, notify");
 	cr_expect_str_eq(b->data_dir, a->data_dir);
+	cr_expect_str_eq(b->user, a->user);
 	cr_expect_eq(b->storage.map_size, a->storage.map_size);
 	cr_expect_eq(b->queue_batches, a->queue_batches);
 	cr_expect_eq(b->batch_events, a->batch_events);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -109,6 +110,76 @@ Test(ruleset, pack_loads_without_errors_or_warnings)
 	cr_expect_eq(diags.count, 0, "every pack rule has a level, a category and live fields");
 	cr_expect_geq(lw_ruleset_rule_count(rs), 16);
 	cr_expect_geq(lw_ruleset_decoder_count(rs), 30);
+}
+
+/* Every decoder pattern and Sigma regex of the pack costs one pass over
+ * its input, whatever the input: core/recost.h builds inputs from each
+ * pattern's own pieces ("IN= OUT= " x N + " SRC=x DST=x" and the like)
+ * and compares the cost (pcre2 steps and bytes, deterministic) at 1 KiB
+ * and 2 KiB. Before issue 12, kernel-firewall-log, kernel-link-down,
+ * networkd-lost-carrier, clamav-found and the sudo decoders grew 4x or
+ * hit the limit. */
+Test(ruleset, no_pattern_of_the_pack_backtracks)
+{
+	struct lw_diags found;
+
+	lw_diags_init(&found);
+	cr_expect_eq(lw_ruleset_check_costs(rs, 1024, &found), 0);
+	for (size_t i = 0; i < found.count; i++)
+		cr_expect(0, "%s", found.items[i].diag.detail);
+	lw_diags_release(&found);
+}
+
+/* ... and the check can fail: one decoder and one Sigma rule written the
+ * old way are both reported, each under its name. */
+Test(ruleset, backtracking_patterns_are_reported_by_rule)
+{
+	static const char dec[] =
+		"decoders:\n  - name: old-firewall\n    match: {process.name: kernel}\n"
+		"    pattern: '^(?:(?<rule__name>.*?)\\s*)?IN=(?<in_if>\\S*) OUT=\\S* .*?SRC=(?<source__ip>\\S+) .*?PROTO=(?<p>\\S+)'\n";
+	static const char sig[] =
+		"title: t\nid: 5d0c2f0e-1b7e-4c54-9a49-8a0a3f3f0001\nname: ax_rule\nlevel: low\n"
+		"tags: [logward.malware]\n"
+		"logsource: {product: linux}\ndetection:\n  s: {message|re: '(a+)+$|x'}\n  condition: s\n";
+	char dir[] = "/tmp/lw-rules-XXXXXX", path[512];
+	const char *dirs[2];
+	struct lw_ruleset *bad = NULL;
+	struct lw_diags d, found;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/decoders", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/detection", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/decoders/old.yml", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(dec, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/detection/ax.yml", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(sig, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/rules", getenv("LW_SOURCE_DIR") ? getenv("LW_SOURCE_DIR") : ".");
+	dirs[0] = path;
+	dirs[1] = dir;
+	lw_diags_init(&d);
+	lw_diags_init(&found);
+	cr_assert_eq(lw_ruleset_load(dirs, 2, cfg, &bad, &d), LW_OK, "%s",
+		     d.count ? d.items[0].diag.detail : "");
+	cr_expect_eq(lw_ruleset_check_costs(bad, 1024, &found), 2);
+	cr_assert_eq(found.count, 2);
+	cr_expect(strstr(found.items[0].diag.detail, "rule 'old-firewall'") != NULL &&
+		  strstr(found.items[0].diag.detail, "can backtrack") != NULL,
+		  "%s", found.items[0].diag.detail);
+	cr_expect(strstr(found.items[1].diag.detail, "rule 'ax_rule'") != NULL &&
+		  strstr(found.items[1].diag.detail, "catastrophically") != NULL,
+		  "%s", found.items[1].diag.detail);
+	lw_ruleset_free(bad);
+	lw_diags_release(&d);
+	lw_diags_release(&found);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	cr_expect_eq(system(path), 0);
 }
 
 Test(ruleset, every_rule_has_a_category_and_uuid)

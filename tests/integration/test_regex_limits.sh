@@ -49,7 +49,10 @@ lw_wait_count 300 60
 lw_expect_counter regex_limit_hits 300 "counters.regex_limit_hits"
 expect_eq "$("$LW_BIN" stats -d "$LW_DATA" --output json | jq -r '.counters["regex_limit_hits.ax_rule"]')" 300 \
 	"counters[regex_limit_hits.ax_rule]"
-"$LW_BIN" stats -d "$LW_DATA" | grep -q '^  regex_limit_hits.ax_rule=300$' || fail "stats text lacks the rule's count"
+# Captured first: grep -q stops reading early, and under pipefail the
+# longer stats output would end with SIGPIPE.
+stats_text=$("$LW_BIN" stats -d "$LW_DATA")
+echo "$stats_text" | grep -q '^  regex_limit_hits.ax_rule=300$' || fail "stats text lacks the rule's count"
 metrics=$(curl -sS "http://127.0.0.1:$MPORT/metrics")
 echo "$metrics" | grep -q '^lw_rule_regex_limit_hits_total{rule="ax_rule"} 300$' ||
 	fail "/metrics: $(echo "$metrics" | grep regex_limit)"

@@ -511,6 +511,18 @@ static void publish_limit_hits(struct lw_pipeline *p, struct slot *sl)
 	       "rule", h.rule, "hits", n, "regex_limit_hits", total, NULL);
 }
 
+/* 1 when b's origin has, or can have, an entry in s. */
+static int origin_fits(const struct origin_set *s, const struct lw_batch *b)
+{
+	if (s->n < ORIGINS_MAX)
+		return 1;
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->rec[i].node_len == b->origin_len &&
+		    memcmp(s->node[i], b->origin, b->origin_len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Records that origin seq next - 1 of b's origin is in the builder.
  * 0, or -1 when the set is full of other origins. */
 static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t next)
@@ -558,6 +570,12 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 				rules_failed++;
 			}
 		}
+		/* A segment's marks go in its own transaction: an origin the
+		 * full set cannot take seals the segment before its event
+		 * joins the builder, or that event would be stored without
+		 * its mark (stored twice if redelivered after a crash). */
+		if (b->origin_len > 0 && !origin_fits(&p->origins, b))
+			flush(p);
 		add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
 
 		if (add_rc != LW_OK) {
@@ -576,10 +594,9 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 			p->first_ms = lw_time_mono_ms();
 		if (b->origin_len > 0 &&
 		    origin_note(&p->origins, b, b->origin_first + i + 1) != 0) {
-			/* Seal what the set describes; the event stays in the
-			 * builder, so the mark goes with the next segment (a
-			 * failing store keeps it here: then the origin's next
-			 * mark moves it later). */
+			/* Only while commits fail (the seal above could not
+			 * run): the mark goes with the next segment that
+			 * holds one of this origin's events. */
 			flush(p);
 			origin_note(&p->origins, b, b->origin_first + i + 1);
 		}

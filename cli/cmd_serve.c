@@ -19,6 +19,7 @@
 #include "collector/forward.h"
 #include "collector/natsin.h"
 #include "collector/notify.h"
+#include "collector/notifyclaim.h"
 #include "collector/health.h"
 #include "collector/metrics.h"
 #include "collector/pipeline.h"
@@ -453,6 +454,7 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_ruleset *rs = NULL;
 	struct lw_correlation *corr = NULL;
 	struct lw_notify *notify = NULL;
+	struct lw_notifyclaim *claims = NULL;
 	struct lw_health *health = NULL;
 	struct lw_metrics *metrics = NULL;
 	struct lw_web *web = NULL;
@@ -583,6 +585,18 @@ int lw_cmd_serve(int argc, char **argv)
 			print_diag("cannot start the nats listener", &diag, rc);
 			goto out;
 		}
+		/* Two central nodes raise the same incidents: each is
+		 * notified by the node that claims it first. */
+		if (cfg->listeners[i].notify_once && cfg->nnotify > 0) {
+			rc = lw_notifyclaim_start(&(struct lw_notifyclaim_opts){
+						.lc = &cfg->listeners[i], .notify = notify,
+						.log = &log, .counters = &counters},
+					  &claims, &diag);
+			if (rc != LW_OK) {
+				print_diag("cannot start notification claims", &diag, rc);
+				goto out;
+			}
+		}
 	}
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
@@ -591,7 +605,7 @@ int lw_cmd_serve(int argc, char **argv)
 				.notify = notify, .health = health,
 				.resume_cb = lw_serve_resume, .resume_arg = serve,
 				.committed_cb = natsin != NULL ? lw_natsin_committed : NULL,
-				.committed_arg = natsin},
+				.committed_arg = natsin, .claims = claims},
 			       &pipe, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start writer", &diag, rc);
@@ -645,6 +659,8 @@ out:
 	lw_tls_ctx_free(web_tls);
 	lw_metrics_stop(metrics);
 	lw_health_free(health);
+	/* Claims drain into notify, which drains last. */
+	lw_notifyclaim_stop(claims, NOTIFY_DRAIN_MS);
 	lw_notify_stop(notify, NOTIFY_DRAIN_MS);
 	lw_correlation_free(corr);
 	lw_ruleset_free(rs);

@@ -57,6 +57,7 @@
 #include "collector/health.h"
 #include "collector/metrics.h"
 #include "collector/notify.h"
+#include "collector/notifyclaim.h"
 #include "core/buf.h"
 #include "core/time.h"
 #include "correlator/correlation.h"
@@ -250,6 +251,7 @@ struct lw_pipeline {
 	struct lw_ruleset_scratch *scratch;
 	struct lw_correlation *corr;
 	struct lw_notify *notify;
+	struct lw_notifyclaim *claims;   /* NULL: straight to notify */
 	struct lw_health *health;
 	int advance_wall_clock;
 	int no_clock_check;       /* opts->no_clock_check: an import */
@@ -691,8 +693,14 @@ static void notify_created(struct lw_pipeline *p, const struct commit_job *j)
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (nl == NULL)
 			break;
-		lw_notify_submit(p->notify, line, (size_t)(nl - line),
-				 lw_notify_level(j->raises[i].level));
+		if (p->claims != NULL)
+			lw_notifyclaim_submit(p->claims, j->raises[i].rule_id,
+					      j->raises[i].group, j->raises[i].first_seen_ns,
+					      line, (size_t)(nl - line),
+					      lw_notify_level(j->raises[i].level));
+		else
+			lw_notify_submit(p->notify, line, (size_t)(nl - line),
+					 lw_notify_level(j->raises[i].level));
 		line = nl + 1;
 	}
 }
@@ -1642,6 +1650,7 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->rs = opts->ruleset;
 	p->corr = opts->ruleset != NULL ? opts->correlation : NULL;
 	p->notify = opts->notify;
+	p->claims = opts->claims;
 	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
 	p->no_clock_check = opts->no_clock_check;

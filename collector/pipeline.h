@@ -29,6 +29,7 @@
 
 struct lw_store;
 struct lw_store_origin;
+struct lw_notifyclaim;
 struct lw_pipeline;
 struct lw_ruleset;
 struct lw_correlation;
@@ -79,6 +80,10 @@ struct lw_pipeline_opts {
 	 * what a central node may now acknowledge. May be NULL. */
 	void (*committed_cb)(void *arg, const struct lw_store_origin *o, size_t n);
 	void *committed_arg;
+	/* A central node's notification claims (collector/notifyclaim.h):
+	 * new incidents go through it to notify instead of straight there.
+	 * May be NULL. */
+	struct lw_notifyclaim *claims;
 };
 
 struct lw_diags;

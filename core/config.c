@@ -174,6 +174,8 @@ static const struct key_spec listener_keys[] = {
 	{"max_ack_pending", NUM(KEY_UINT32, struct lw_listener_config, max_ack_pending), 1, 1 << 20, LW_RELOAD_AT_OPEN, NULL},
 	{"replicas", NUM(KEY_UINT32, struct lw_listener_config, replicas), 1, 5, LW_RELOAD_AT_OPEN, NULL},
 	{"duplicate_window", NUM(KEY_DURATION_MS, struct lw_listener_config, duplicate_window_ms), 1000, 7 * 86400000ull, LW_RELOAD_AT_OPEN, NULL},
+	{"notify_once", NUM(KEY_BOOL, struct lw_listener_config, notify_once), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"notify_claim_ttl", NUM(KEY_DURATION_S, struct lw_listener_config, notify_claim_ttl_s), 60, 366 * 86400ull, LW_RELOAD_AT_OPEN, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
@@ -234,6 +236,8 @@ static void listener_defaults(struct lw_listener_config *l)
 	l->max_ack_pending = 1024;
 	l->replicas = 1;
 	l->duplicate_window_ms = 2 * 60000;
+	l->notify_once = 1;
+	l->notify_claim_ttl_s = 7 * 86400;
 }
 
 void lw_config_defaults(struct lw_config *cfg)

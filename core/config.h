@@ -85,6 +85,11 @@ struct lw_listener_config {
 	uint32_t max_ack_pending;    /* messages delivered, not yet acknowledged */
 	uint32_t replicas;           /* stream settings when this side creates it */
 	uint64_t duplicate_window_ms;
+	/* Each new incident's notification is claimed in the key-value
+	 * bucket "<stream>_NOTIFY" first (collector/notifyclaim.h), so two
+	 * central nodes send it once; claims expire after the TTL. */
+	int notify_once;
+	uint64_t notify_claim_ttl_s;
 };
 
 struct lw_zone_config {

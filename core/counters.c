@@ -53,6 +53,8 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_NATS_DUPLICATES] = "nats_duplicates",
 	[LW_CTR_NATS_REJECTED] = "nats_rejected",
 	[LW_CTR_DROPPED_ORIGIN_GAP] = "dropped_origin_gap",
+	[LW_CTR_NOTIFY_CLAIMED_ELSEWHERE] = "notify_claimed_elsewhere",
+	[LW_CTR_NOTIFY_UNCLAIMED] = "notify_unclaimed",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -103,6 +105,8 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_NATS_DUPLICATES] = "Events a central node dropped because their (origin node, origin seq) was already stored.",
 	[LW_CTR_NATS_REJECTED] = "Stream messages that are not an edge's events (missing Logward-Node, bad payload): acknowledged and dropped.",
 	[LW_CTR_DROPPED_ORIGIN_GAP] = "Origin seqs a central node never received and stopped waiting for after repeated redeliveries (an edge lost them).",
+	[LW_CTR_NOTIFY_CLAIMED_ELSEWHERE] = "New incidents whose notification another central node claimed (and sent): not sent here.",
+	[LW_CTR_NOTIFY_UNCLAIMED] = "Notifications sent without a claim because the NATS servers did not answer: another central node may have sent them too.",
 	[LW_CTR_DROPPED_FORWARD] = "Events an edge could not forward: deleted by retention (storage.max_bytes, the disk would fill) before the stream acknowledged them, or larger alone than the servers' max payload.",
 };
 

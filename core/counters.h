@@ -61,6 +61,8 @@ enum lw_counter {
 	LW_CTR_NATS_DUPLICATES, /* central: events dropped because their origin seq was already stored */
 	LW_CTR_NATS_REJECTED,   /* central: messages that are not an edge's events (bad headers or payload) */
 	LW_CTR_DROPPED_ORIGIN_GAP, /* central: origin seqs never delivered (an edge's loss), given up after redeliveries */
+	LW_CTR_NOTIFY_CLAIMED_ELSEWHERE, /* central: new incidents another central node claimed and notified */
+	LW_CTR_NOTIFY_UNCLAIMED, /* central: notifications sent without a claim (the servers did not answer) */
 	LW_CTR__COUNT
 };
 

@@ -51,6 +51,13 @@ CONF
 	done
 }
 
+# nats_single: the config of one server alone (no cluster), for
+# nats_start_all.
+nats_single() {
+	nats_cluster 1
+	sed -i '/^cluster {/,/^}/d' "$LW_TMP/nats0.conf"
+}
+
 nats_start_all() {
 	local i
 	for i in $(seq 0 $((NATS_N - 1))); do nats_start "$i"; done

@@ -15,8 +15,7 @@ need curl
 need python3
 need base64
 
-nats_cluster 1
-sed -i '/^cluster {/,/^}/d' "$LW_TMP/nats0.conf"
+nats_single
 echo "max_payload: 8192" >>"$LW_TMP/nats0.conf"
 nats_start_all
 nats_wait_ready

@@ -17,8 +17,7 @@ need python3
 PUB="${LW_BUILD_DIR:?}/lw_nats_pub"
 [ -x "$PUB" ] || skip "lw_nats_pub not built"
 
-nats_cluster 1
-sed -i '/^cluster {/,/^}/d' "$LW_TMP/nats0.conf"
+nats_single
 nats_start_all
 nats_wait_ready
 URL="nats://127.0.0.1:${NATS_CPORT[0]}"

@@ -372,7 +372,7 @@ Test(config, every_listener_key_is_compared_on_reload)
 			 "rate_limit.events_per_second rate_limit.burst rate_limit.max_sources "
 			 "rate_limit.listener_events_per_second rate_limit.listener_burst "
 			 "max_body_size servers stream subject durable credentials ack_wait "
-			 "max_ack_pending replicas duplicate_window ");
+			 "max_ack_pending replicas duplicate_window notify_once notify_claim_ttl ");
 	*b = *a;
 	cr_expect_eq(lw_config_listener_diff(a, b, LW_RELOAD_ALL, names, sizeof(names)), 0);
 	cr_expect_str_eq(names, "");

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,10 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "collector/forward.h"
+#include "collector/natsin.h"
 #include "collector/notify.h"
+#include "collector/notifyclaim.h"
 #include "collector/health.h"
 #include "collector/metrics.h"
 #include "collector/pipeline.h"
@@ -35,6 +39,8 @@
 
 /* At stop, queued notifications get this long to go out. */
 #define NOTIFY_DRAIN_MS 5000
+/* What a stopping edge gives the stream to acknowledge what is in flight. */
+#define FORWARD_DRAIN_MS 2000
 
 static void usage(FILE *out)
 {
@@ -320,6 +326,36 @@ static int drop_root(const struct lw_config *cfg, const struct run_as *r,
 	return 0;
 }
 
+/* The forwarder and the nats consumer as the metrics thread sees them:
+ * set once they run, cleared before they stop (the metrics server stops
+ * first anyway). */
+struct relay_view {
+	_Atomic(struct lw_forward *) fwd;
+	_Atomic(struct lw_natsin *) natsin;
+};
+
+static void relay_gauges(void *arg, struct lw_metrics_gauges *g)
+{
+	struct relay_view *v = arg;
+	struct lw_forward *f = atomic_load(&v->fwd);
+	struct lw_natsin *n = atomic_load(&v->natsin);
+
+	if (f != NULL) {
+		struct lw_forward_gauges fg;
+
+		lw_forward_gauges(f, &fg);
+		g->have_forward = 1;
+		g->forward_in_flight = fg.in_flight;
+		g->forward_lag_events = fg.lag_events;
+		g->forward_lag_seconds = fg.lag_ns / 1000000000;
+		g->forward_connected = fg.connected;
+	}
+	if (n != NULL) {
+		g->have_consumer = 1;
+		g->consumer_lag = lw_natsin_lag(n);
+	}
+}
+
 /* POST /api/v1/rules/reload: the same path as `systemctl reload`, so a
  * reload from the console is checked, logged and swapped like any other. */
 static void reload_by_signal(void *arg)
@@ -413,9 +449,13 @@ int lw_cmd_serve(int argc, char **argv)
 	struct lw_store *store = NULL;
 	struct lw_serve *serve = NULL;
 	struct lw_pipeline *pipe = NULL;
+	struct lw_forward *fwd = NULL;
+	struct lw_natsin *natsin = NULL;
+	struct relay_view relay = {NULL, NULL};
 	struct lw_ruleset *rs = NULL;
 	struct lw_correlation *corr = NULL;
 	struct lw_notify *notify = NULL;
+	struct lw_notifyclaim *claims = NULL;
 	struct lw_health *health = NULL;
 	struct lw_metrics *metrics = NULL;
 	struct lw_web *web = NULL;
@@ -465,6 +505,7 @@ int lw_cmd_serve(int argc, char **argv)
 	sopts.integrity_key = cfg->storage.integrity_key;
 	sopts.max_age_s = cfg->storage.max_age_s;
 	sopts.max_bytes = cfg->storage.max_bytes;
+	sopts.keep_unforwarded = cfg->forward.enabled;
 	rc = lw_store_open(cfg->data_dir, &sopts, &store, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot open store", &diag, rc);
@@ -495,12 +536,15 @@ int lw_cmd_serve(int argc, char **argv)
 	health = lw_health_new(&cfg->health, &log);
 	if (health == NULL)
 		goto out;
+	if (cfg->forward.enabled)
+		lw_health_set_lag_alert(health, cfg->forward.lag_alert_s);
 	if (cfg->metrics_address[0] != '\0') {
 		char line[256];
 
 		rc = lw_metrics_start(&(struct lw_metrics_opts){
 					.address = cfg->metrics_address, .counters = &counters,
-					.health = health},
+					.health = health, .relay_gauges = relay_gauges,
+					.relay_arg = &relay},
 				      &metrics, &diag);
 		if (rc != LW_OK) {
 			print_diag("cannot start metrics", &diag, rc);
@@ -540,20 +584,64 @@ int lw_cmd_serve(int argc, char **argv)
 		print_diag("cannot start notifications", &diag, rc);
 		goto out;
 	}
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		if (cfg->listeners[i].type != LW_LISTENER_NATS)
+			continue;
+		rc = lw_natsin_new(&(struct lw_natsin_opts){.lc = &cfg->listeners[i],
+					.store = store, .log = &log, .counters = &counters},
+				   &natsin, &diag);
+		if (rc != LW_OK) {
+			print_diag("cannot start the nats listener", &diag, rc);
+			goto out;
+		}
+		/* Two central nodes raise the same incidents: each is
+		 * notified by the node that claims it first. */
+		if (cfg->listeners[i].notify_once && cfg->nnotify > 0) {
+			rc = lw_notifyclaim_start(&(struct lw_notifyclaim_opts){
+						.lc = &cfg->listeners[i], .notify = notify,
+						.log = &log, .counters = &counters},
+					  &claims, &diag);
+			if (rc != LW_OK) {
+				print_diag("cannot start notification claims", &diag, rc);
+				goto out;
+			}
+		}
+	}
 	rc = lw_pipeline_start(&(struct lw_pipeline_opts){.cfg = cfg,
 				.store = store, .log = &log, .counters = &counters,
 				.ruleset = rs, .correlation = corr,
 				.advance_wall_clock = 1, .yield_to_producer = 1,
 				.notify = notify, .health = health,
-				.resume_cb = lw_serve_resume, .resume_arg = serve},
+				.resume_cb = lw_serve_resume, .resume_arg = serve,
+				.committed_cb = natsin != NULL ? lw_natsin_committed : NULL,
+				.committed_arg = natsin, .claims = claims},
 			       &pipe, &diag);
 	if (rc != LW_OK) {
 		print_diag("cannot start writer", &diag, rc);
 		goto out;
 	}
+	if (natsin != NULL && (rc = lw_natsin_run(natsin, pipe, &diag)) != LW_OK) {
+		print_diag("cannot start the nats listener", &diag, rc);
+		goto out;
+	}
+	atomic_store(&relay.natsin, natsin);
+	if (cfg->forward.enabled) {
+		rc = lw_forward_start(&(struct lw_forward_opts){.cfg = &cfg->forward,
+					.store = store, .log = &log, .counters = &counters,
+					.health = health},
+				      &fwd, &diag);
+		if (rc != LW_OK) {
+			print_diag("cannot start forwarding", &diag, rc);
+			goto out;
+		}
+		atomic_store(&relay.fwd, fwd);
+		lw_log(&log, LW_LOG_NOTICE, "forward", "forwarding", "stream",
+		       cfg->forward.stream, "node", cfg->forward.node, NULL);
+	}
 	code = lw_serve_run(serve, pipe, &diag) == LW_OK ? 0 : 1;
 	if (code != 0)
 		print_diag("collector failed", &diag, LW_EIO);
+	lw_natsin_halt(natsin);
 	rc = lw_pipeline_stop(pipe, &diag);
 	pipe = NULL;
 	if (rc != LW_OK) {
@@ -566,12 +654,22 @@ int lw_cmd_serve(int argc, char **argv)
 		lw_log(&log, LW_LOG_NOTICE, "collector", "stopped", "stored", n, NULL);
 	}
 out:
+	lw_natsin_halt(natsin);
 	if (pipe != NULL)
 		lw_pipeline_stop(pipe, NULL);
+	/* The metrics thread reads the forwarder and the consumer. */
+	lw_metrics_stop(metrics);
+	metrics = NULL;
+	lw_natsin_free(natsin);
+	/* After the writer's last commit: what it stored goes out too when
+	 * the stream answers within the grace. */
+	lw_forward_stop(fwd, FORWARD_DRAIN_MS);
 	lw_web_stop(web);
 	lw_tls_ctx_free(web_tls);
 	lw_metrics_stop(metrics);
 	lw_health_free(health);
+	/* Claims drain into notify, which drains last. */
+	lw_notifyclaim_stop(claims, NOTIFY_DRAIN_MS);
 	lw_notify_stop(notify, NOTIFY_DRAIN_MS);
 	lw_correlation_free(corr);
 	lw_ruleset_free(rs);

@@ -15,6 +15,7 @@
 #include "core/sha256.h"
 #include "core/time.h"
 #include "correlator/correlation.h"
+#include "store/relay.h"
 #include "store/store.h"
 
 /* parse_args' *json value for --output prometheus. */
@@ -254,6 +255,56 @@ static void totals(const struct lw_store_head *h, int json, struct lw_buf *out)
 	lw_buf_release(&t1);
 }
 
+struct origins_out {
+	struct lw_buf *out;
+	int json, n;
+};
+
+static int on_origin(const char *node, size_t len, uint64_t next, void *arg)
+{
+	struct origins_out *o = arg;
+
+	if (o->json) {
+		lw_buf_puts(o->out, o->n++ ? "," : ",\"origins\":{");
+		lw_escape_json_string(o->out, node, len);
+		lw_buf_printf(o->out, ":%llu", (unsigned long long)next);
+	} else {
+		if (o->n++ == 0)
+			lw_buf_puts(o->out, "origins (edges stored here, next origin seq):\n");
+		lw_buf_puts(o->out, "  ");
+		lw_escape_text(o->out, node, len, 0);
+		lw_buf_printf(o->out, "  %llu\n", (unsigned long long)next);
+	}
+	return 0;
+}
+
+/* An edge's forwarding cursor and a central node's origin marks
+ * (docs/scale-out.md), when the store has them. */
+static int relay(struct lw_store *st, struct lw_store_reader *rd, int json,
+		 struct lw_buf *out, struct lw_diag *diag)
+{
+	struct origins_out o = {out, json, 0};
+	uint64_t cursor, total;
+	int found, rc = lw_relay_reader_cursor(rd, &cursor, &found, diag);
+
+	if (rc == LW_OK && found)
+		rc = lw_store_events_total(st, &total, diag);
+	if (rc != LW_OK)
+		return rc;
+	if (found && json)
+		lw_buf_printf(out, ",\"forward\":{\"cursor\":%llu,\"behind\":%llu}",
+			      (unsigned long long)cursor,
+			      (unsigned long long)(total > cursor ? total - cursor : 0));
+	else if (found)
+		lw_buf_printf(out, "forward       cursor %llu, %llu events not yet acknowledged\n",
+			      (unsigned long long)cursor,
+			      (unsigned long long)(total > cursor ? total - cursor : 0));
+	rc = lw_relay_reader_origins(rd, on_origin, &o, diag);
+	if (rc == LW_OK && json && o.n > 0)
+		lw_buf_putc(out, '}');
+	return rc;
+}
+
 static int parse_args(int argc, char **argv, const char **dir, int *json)
 {
 	static const struct option longopts[] = {
@@ -364,8 +415,10 @@ int lw_cmd_stats(int argc, char **argv)
 		rc = lw_store_reader_head(rd, &h, &diag);
 	if (rc == LW_OK) {
 		totals(&h, json, &out);
-		rc = lw_store_reader_names(rd, on_name, &n, &diag);
+		rc = relay(st, rd, json, &out, &diag);
 	}
+	if (rc == LW_OK)
+		rc = lw_store_reader_names(rd, on_name, &n, &diag);
 	if (rc == LW_OK)
 		rc = lw_store_reader_counters(rd, &snap, &diag);
 	if (rc == LW_OK)

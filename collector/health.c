@@ -62,6 +62,15 @@ struct lw_health {
 	uint64_t raised_storage;
 	uint64_t raised_loss[LW_CTR__COUNT];
 
+	/* Forwarding lag: reported by the forwarder, judged at checks. */
+	uint64_t lag_alert_s;
+	_Atomic int64_t lag_s;
+	_Atomic uint64_t lag_events;
+	int lag_active;
+	uint64_t lag_pending;        /* lagging checks not yet in a committed raise */
+	int64_t lag_first_ns, lag_last_ns;
+	uint64_t raised_lag;
+
 	struct shed_watch shed[LW_HEALTH_MAX_SHED_RULES];
 	uint32_t nshed;
 	int shed_primed;
@@ -91,6 +100,8 @@ struct lw_health *lw_health_new(const struct lw_health_config *cfg,
 	h->log = log;
 	atomic_init(&h->gauge_storage_failing, 0);
 	atomic_init(&h->gauge_losses, 0);
+	atomic_init(&h->lag_s, 0);
+	atomic_init(&h->lag_events, 0);
 	atomic_init(&h->gauge_shedding, 0);
 	lw_buf_init(&h->corr_text);
 	for (int i = 0; i < LW_CTR__COUNT; i++)
@@ -124,6 +135,49 @@ void lw_health_gauges(struct lw_health *h, struct lw_metrics_gauges *out)
 	out->storage_failing = lw_health_gauge_storage_failing(h);
 	out->loss_episodes = lw_health_gauge_losses(h);
 	out->shedding_rules = lw_health_gauge_shedding(h);
+}
+
+void lw_health_set_lag_alert(struct lw_health *h, uint64_t lag_alert_s)
+{
+	h->lag_alert_s = lag_alert_s;
+}
+
+void lw_health_report_lag(struct lw_health *h, int64_t lag_s, uint64_t lag_events)
+{
+	if (h == NULL)
+		return;
+	atomic_store_explicit(&h->lag_s, lag_s, memory_order_relaxed);
+	atomic_store_explicit(&h->lag_events, lag_events, memory_order_relaxed);
+}
+
+/* One check of the forwarding lag. Writer thread. */
+static void lag_check(struct lw_health *h, int64_t now_ns)
+{
+	int64_t lag = atomic_load_explicit(&h->lag_s, memory_order_relaxed);
+	uint64_t events = atomic_load_explicit(&h->lag_events, memory_order_relaxed);
+	char secs[24], n[24];
+
+	if (h->lag_alert_s == 0)
+		return;
+	snprintf(secs, sizeof(secs), "%" PRId64, lag);
+	snprintf(n, sizeof(n), "%" PRIu64, events);
+	if (lag < (int64_t)h->lag_alert_s) {
+		if (h->lag_active)
+			lw_log(h->log, LW_LOG_NOTICE, "health", "forwarding caught up",
+			       "lag_seconds", secs, "events_behind", n, NULL);
+		h->lag_active = 0;
+		return;
+	}
+	if (!h->lag_active)
+		lw_log(h->log, LW_LOG_ERR, "health",
+		       "forwarding lag: raising a system-failure incident",
+		       "lag_seconds", secs, "events_behind", n,
+		       "incident", LW_HEALTH_LAG_RULE, NULL);
+	h->lag_active = 1;
+	if (h->lag_pending == 0)
+		h->lag_first_ns = now_ns;
+	h->lag_pending++;
+	h->lag_last_ns = now_ns;
 }
 
 int64_t lw_health_next_check_ms(const struct lw_health *h)
@@ -192,6 +246,7 @@ void lw_health_check(struct lw_health *h, const struct lw_counters *c,
 			w->streak_drops += delta;
 	}
 	h->primed = 1;
+	lag_check(h, now_ns);
 }
 
 int64_t lw_health_next_shed_check_ms(const struct lw_health *h)
@@ -353,7 +408,7 @@ void lw_health_storage_ok(struct lw_health *h, int64_t now_ms)
 
 int lw_health_pending(const struct lw_health *h)
 {
-	if (h->storage_pending > 0)
+	if (h->storage_pending > 0 || h->lag_pending > 0)
 		return 1;
 	for (int i = 0; i < LW_CTR__COUNT; i++)
 		if (h->loss[i].pending > 0)
@@ -420,6 +475,12 @@ size_t lw_health_raises(struct lw_health *h, struct lw_incidents_raise *out,
 			     w->group, response, level, w->pending_first_ns,
 			     w->pending_last_ns, w->pending, &h->evidence, ne);
 	}
+	h->raised_lag = h->lag_pending;
+	if (h->lag_pending > 0)
+		fill(&out[n++], LW_HEALTH_LAG_RULE,
+		     "Forwarding lag: events not yet acknowledged by the central stream",
+		     "{}", response, level, h->lag_first_ns, h->lag_last_ns,
+		     h->lag_pending, &h->evidence, ne);
 	return n;
 }
 
@@ -429,6 +490,8 @@ void lw_health_committed(struct lw_health *h)
 	if (h->storage_pending == 0)
 		h->storage_first_ns = 0;
 	h->raised_storage = 0;
+	h->lag_pending -= h->raised_lag;
+	h->raised_lag = 0;
 	for (int i = 0; i < LW_CTR__COUNT; i++) {
 		if (h->raised_loss[i] == 0)
 			continue;

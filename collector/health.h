@@ -24,6 +24,13 @@
  *    rises add to it, like loss, and a check without one ends the
  *    episode.
  *
+ *  - forwarding lag (an edge, collector/forward.h): the forwarder reports
+ *    the age of its oldest event not yet acknowledged by the stream. At
+ *    a check where it is lag_alert_s or more, "logward-forward-lag" is
+ *    raised (one incident per episode; count = checks it lasted, last
+ *    seen = the latest), and logged; when it falls below, the episode
+ *    ends (logged).
+ *
  * Evidence: the seq of the last stored event when there is one (where the
  * gap begins), else none.
  *
@@ -46,18 +53,26 @@ struct lw_incidents_raise;
 
 #define LW_HEALTH_STORAGE_RULE "logward-storage-failure"
 #define LW_HEALTH_LOSS_RULE "logward-persistent-loss"
+#define LW_HEALTH_LAG_RULE "logward-forward-lag"
 #define LW_HEALTH_SHED_RULE "logward-correlation-shed"
 /* Correlation rules watched for shedding (more are summed into the last). */
 #define LW_HEALTH_MAX_SHED_RULES 64
-/* Most alerts one commit can carry: the storage one, one per counter and
- * one per watched correlation rule. */
-#define LW_HEALTH_MAX_RAISES (LW_CTR__COUNT + 1 + LW_HEALTH_MAX_SHED_RULES)
+/* Most alerts one commit can carry: the storage one, one per counter, the
+ * forwarding lag and one per watched correlation rule. */
+#define LW_HEALTH_MAX_RAISES (LW_CTR__COUNT + 2 + LW_HEALTH_MAX_SHED_RULES)
 
 /* cfg and log are borrowed and outlive h. NULL on ENOMEM. */
 struct lw_health *lw_health_new(const struct lw_health_config *cfg,
 				const struct lw_log *log);
 /* NULL is a no-op. */
 void lw_health_free(struct lw_health *h);
+
+/* The forwarding lag alert threshold (forward.lag_alert); 0 = off.
+ * Before the pipeline starts. */
+void lw_health_set_lag_alert(struct lw_health *h, uint64_t lag_alert_s);
+/* Any thread (the forwarder): the age of the oldest unacknowledged event
+ * (0 = none) and how many events are not acknowledged. */
+void lw_health_report_lag(struct lw_health *h, int64_t lag_s, uint64_t lag_events);
 
 /* Monotonic ms at which lw_health_check next has work. */
 int64_t lw_health_next_check_ms(const struct lw_health *h);

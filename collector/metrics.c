@@ -214,6 +214,24 @@ void lw_metrics_render(const struct lw_counters *c, const struct lw_metrics_gaug
 		gauge(out, "lw_clock_skew_hosts",
 		      "Hosts with at least one event flagged for clock skew.", g->clock_skew_hosts);
 	}
+	if (g != NULL && g->have_forward) {
+		gauge(out, "lw_forward_in_flight",
+		      "Messages the edge published and the stream has not acknowledged yet.",
+		      g->forward_in_flight);
+		gauge(out, "lw_forward_lag_events",
+		      "Events stored at the edge and not yet acknowledged by the stream.",
+		      g->forward_lag_events);
+		gauge(out, "lw_forward_lag_seconds",
+		      "Age of the oldest event not yet acknowledged by the stream (0 = none).",
+		      g->forward_lag_seconds > 0 ? (uint64_t)g->forward_lag_seconds : 0);
+		gauge(out, "lw_forward_connected",
+		      "1 while the edge is connected to a NATS server.",
+		      (uint64_t)g->forward_connected);
+	}
+	if (g != NULL && g->have_consumer)
+		gauge(out, "lw_consumer_lag_messages",
+		      "Messages the stream still holds for this central node's consumer.",
+		      g->consumer_lag);
 	if (g != NULL && g->have_health) {
 		gauge(out, "lw_storage_failing",
 		      "1 while commits fail (disk full, I/O error): intake is paused.",
@@ -278,6 +296,8 @@ struct lw_metrics {
 	struct lw_counters *counters;
 	uint64_t accepted;
 	struct lw_health *health;
+	void (*relay_gauges)(void *arg, struct lw_metrics_gauges *g);
+	void *relay_arg;
 	int lfd;
 	int stop_pipe[2];
 	pthread_t thread;
@@ -344,6 +364,8 @@ static void render_live(struct lw_metrics *m)
 			g.corr_len = m->corr.len;
 		}
 	}
+	if (m->relay_gauges != NULL)
+		m->relay_gauges(m->relay_arg, &g);
 	lw_buf_reset(&m->body);
 	lw_metrics_render(m->counters, &g, &m->body);
 }
@@ -589,6 +611,8 @@ int lw_metrics_start(const struct lw_metrics_opts *opts, struct lw_metrics **out
 		m->clients[i].fd = -1;
 	m->counters = opts->counters;
 	m->health = opts->health;
+	m->relay_gauges = opts->relay_gauges;
+	m->relay_arg = opts->relay_arg;
 	lw_buf_init(&m->body);
 	lw_buf_init(&m->corr);
 	lw_buf_init(&m->resp);

@@ -61,6 +61,12 @@ struct lw_metrics_gauges {
 	int have_health;
 	int storage_failing;
 	uint32_t loss_episodes;
+	int have_forward;            /* an edge (collector/forward.h) */
+	uint64_t forward_in_flight, forward_lag_events;
+	int64_t forward_lag_seconds;
+	int forward_connected;
+	int have_consumer;           /* a central node (collector/natsin.h) */
+	uint64_t consumer_lag;       /* messages the stream still holds for it */
 	uint32_t shedding_rules;
 	/* Per-rule correlation counts (lw_correlation_stats_text), borrowed
 	 * for the render; NULL leaves the group out. */
@@ -89,6 +95,10 @@ struct lw_metrics_opts {
 	/* Borrowed, may be NULL: the store and health gauges come from it
 	 * (published by the writer thread; this thread never reads LMDB). */
 	struct lw_health *health;
+	/* May be NULL: fills the forward and consumer groups of g at each
+	 * scrape (any thread may call it). */
+	void (*relay_gauges)(void *arg, struct lw_metrics_gauges *g);
+	void *relay_arg;
 };
 
 /* Binds and starts the server thread. Errors: LW_EINVAL (address),

@@ -15,9 +15,9 @@
  * then the notification is dropped and counted (notify_dropped), as is the
  * oldest waiting one when a queue is full. Delivered: notify_sent.
  *
- * Threads: lw_notify_submit from the pipeline's writer thread (after the
- * commit that stored the incident succeeded); one internal thread per
- * output. */
+ * Threads: lw_notify_submit from any thread (the pipeline's writer after
+ * the commit that stored the incident succeeded, or the claims thread of
+ * collector/notifyclaim.h); one internal thread per output. */
 #ifndef LW_COLLECTOR_NOTIFY_H
 #define LW_COLLECTOR_NOTIFY_H
 

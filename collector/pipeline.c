@@ -57,6 +57,7 @@
 #include "collector/health.h"
 #include "collector/metrics.h"
 #include "collector/notify.h"
+#include "collector/notifyclaim.h"
 #include "core/buf.h"
 #include "core/related.h"
 #include "core/time.h"
@@ -126,6 +127,15 @@ _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
 	       "store and correlator incident statuses differ");
 
+/* Origins a segment holds events of, with their high-water marks; more
+ * distinct origins in one segment than this seal it early. */
+#define ORIGINS_MAX 64
+struct origin_set {
+	uint32_t n;
+	char node[ORIGINS_MAX][LW_STORE_ORIGIN_MAX];
+	struct lw_store_origin rec[ORIGINS_MAX];
+};
+
 /* A sealed segment and what its transaction stores besides: the firings
  * raised up to its last event, the counters snapshot, the window state
  * and lw_health's alerts. The writer fills it (seal, prepare), the
@@ -145,6 +155,7 @@ struct commit_job {
 	struct lw_buf cstats;               /* per-rule correlation counts */
 	struct lw_store_commit_extra x;
 	struct lw_store_commit_result res;
+	struct origin_set origins;
 	struct lw_diag diag;
 	int rc;
 	int read_gauges;                    /* read the store gauges after it */
@@ -200,6 +211,8 @@ struct lw_pipeline {
 	struct lw_counters *counters;
 	void (*resume_cb)(void *arg);
 	void *resume_arg;
+	void (*committed_cb)(void *arg, const struct lw_store_origin *o, size_t n);
+	void *committed_arg;
 
 	pthread_mutex_t mu;
 	pthread_cond_t work;  /* writer waits: queue non-empty or stopping */
@@ -251,6 +264,7 @@ struct lw_pipeline {
 	struct lw_ruleset_scratch *scratch;
 	struct lw_correlation *corr;
 	struct lw_notify *notify;
+	struct lw_notifyclaim *claims;   /* NULL: straight to notify */
 	struct lw_health *health;
 	int advance_wall_clock;
 	int no_clock_check;       /* opts->no_clock_check: an import */
@@ -274,6 +288,7 @@ struct lw_pipeline {
 
 	uint32_t nbatches;
 	struct lw_batch **batches;
+	struct origin_set origins;  /* writer: origins of the builder's events */
 	struct slot *slots;      /* [nbatches], by batch id */
 
 	/* workers (rules stage beside the writer); everything under mu */
@@ -568,6 +583,40 @@ static void publish_limit_hits(struct lw_pipeline *p, struct slot *sl)
 	       "rule", h.rule, "hits", n, "regex_limit_hits", total, NULL);
 }
 
+/* 1 when b's origin has, or can have, an entry in s. */
+static int origin_fits(const struct origin_set *s, const struct lw_batch *b)
+{
+	if (s->n < ORIGINS_MAX)
+		return 1;
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->rec[i].node_len == b->origin_len &&
+		    memcmp(s->node[i], b->origin, b->origin_len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Records that origin seq next - 1 of b's origin is in the builder.
+ * 0, or -1 when the set is full of other origins. */
+static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t next)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->rec[i].node_len == b->origin_len &&
+		    memcmp(s->node[i], b->origin, b->origin_len) == 0)
+			break;
+	if (i == s->n) {
+		if (s->n == ORIGINS_MAX)
+			return -1;
+		memcpy(s->node[i], b->origin, b->origin_len);
+		s->rec[i].node = s->node[i];
+		s->rec[i].node_len = b->origin_len;
+		s->n++;
+	}
+	s->rec[i].next_seq = next;
+	return 0;
+}
+
 /* Copies the batch (its rules stage done) into the builder and feeds the
  * correlation windows. An event the builder refuses (out of memory,
  * segment cap) cannot be stored: it is counted (dropped_store) and
@@ -593,6 +642,12 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 				rules_failed++;
 			}
 		}
+		/* A segment's marks go in its own transaction: an origin the
+		 * full set cannot take seals the segment before its event
+		 * joins the builder, or that event would be stored without
+		 * its mark (stored twice if redelivered after a crash). */
+		if (b->origin_len > 0 && !origin_fits(&p->origins, b))
+			flush(p);
 		add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
 
 		if (add_rc != LW_OK) {
@@ -613,6 +668,14 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		}
 		if (p->first_ms == 0)
 			p->first_ms = lw_time_mono_ms();
+		if (b->origin_len > 0 &&
+		    origin_note(&p->origins, b, b->origin_first + i + 1) != 0) {
+			/* Only while commits fail (the seal above could not
+			 * run): the mark goes with the next segment that
+			 * holds one of this origin's events. */
+			flush(p);
+			origin_note(&p->origins, b, b->origin_first + i + 1);
+		}
 		if (p->npending >= PENDING_COMMIT && lw_time_mono_ms() >= p->retry_ms)
 			flush(p);
 		/* segment_bytes bounds the segment, not the batch: a batch
@@ -704,8 +767,14 @@ static void notify_created(struct lw_pipeline *p, const struct commit_job *j)
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (nl == NULL)
 			break;
-		lw_notify_submit(p->notify, line, (size_t)(nl - line),
-				 lw_notify_level(j->raises[i].level));
+		if (p->claims != NULL)
+			lw_notifyclaim_submit(p->claims, j->raises[i].rule_id,
+					      j->raises[i].group, j->raises[i].first_seen_ns,
+					      line, (size_t)(nl - line),
+					      lw_notify_level(j->raises[i].level));
+		else
+			lw_notify_submit(p->notify, line, (size_t)(nl - line),
+					 lw_notify_level(j->raises[i].level));
 		line = nl + 1;
 	}
 }
@@ -736,6 +805,13 @@ static void retain(struct lw_pipeline *p)
 		lw_log(p->log, LW_LOG_ERR, "store", "retention failed",
 		       "error", lw_strerror(rc), "detail", diag.detail, NULL);
 	} else if (rr.segments > 0) {
+		if (rr.unforwarded > 0) {
+			snprintf(evs, sizeof(evs), "%llu", (unsigned long long)rr.unforwarded);
+			lw_counters_add(p->counters, LW_CTR_DROPPED_FORWARD, rr.unforwarded);
+			lw_log(p->log, LW_LOG_ERR, "store",
+			       "retention deleted events not yet forwarded: storage.max_bytes reached",
+			       "events", evs, NULL);
+		}
 		snprintf(segs, sizeof(segs), "%llu", (unsigned long long)rr.segments);
 		snprintf(evs, sizeof(evs), "%llu", (unsigned long long)rr.events);
 		snprintf(first, sizeof(first), "%llu", (unsigned long long)rr.first_id);
@@ -817,6 +893,8 @@ static void prepare(struct lw_pipeline *p)
 	memset(&j->res, 0, sizeof(j->res));
 	memset(&j->diag, 0, sizeof(j->diag));
 	j->x.first_seq = first_seq;
+	j->x.origins = j->origins.rec;
+	j->x.norigins = j->origins.n;
 	lw_counters_add(p->counters, LW_CTR_STORED, j->nevents);
 	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, 1);
@@ -947,6 +1025,13 @@ static void seal(struct lw_pipeline *p)
 	j->npending = p->npending;
 	pending_clear(p);
 	j->nevents = lw_segment_builder_count(j->builder);
+	j->origins.n = p->origins.n;
+	for (uint32_t i = 0; i < p->origins.n; i++) {
+		memcpy(j->origins.node[i], p->origins.node[i], p->origins.rec[i].node_len);
+		j->origins.rec[i] = p->origins.rec[i];
+		j->origins.rec[i].node = j->origins.node[i];
+	}
+	p->origins.n = 0;
 	j->x.first_seq = p->base_seq;
 	p->base_seq += j->nevents;
 	p->first_ms = 0;
@@ -979,6 +1064,9 @@ static void reap(struct lw_pipeline *p)
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_UPDATED, j->res.updated);
 		log_incidents(p, &j->res);
 		notify_created(p, j);
+		if (j->origins.n > 0 && p->committed_cb != NULL)
+			p->committed_cb(p->committed_arg, j->origins.rec, j->origins.n);
+		j->origins.n = 0;
 		j->npending = 0;
 		j->nevents = 0;
 		if (p->health != NULL) {
@@ -1644,6 +1732,7 @@ static int init_rules(struct lw_pipeline *p, const struct lw_pipeline_opts *opts
 	p->rs = opts->ruleset;
 	p->corr = opts->ruleset != NULL ? opts->correlation : NULL;
 	p->notify = opts->notify;
+	p->claims = opts->claims;
 	p->health = opts->health;
 	p->advance_wall_clock = opts->advance_wall_clock;
 	p->no_clock_check = opts->no_clock_check;
@@ -1802,6 +1891,8 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 	p->counters = opts->counters;
 	p->resume_cb = opts->resume_cb;
 	p->resume_arg = opts->resume_arg;
+	p->committed_cb = opts->committed_cb;
+	p->committed_arg = opts->committed_arg;
 	lw_buf_init(&p->job.snap);
 	lw_buf_init(&p->job.created_json);
 	lw_buf_init(&p->job.state);

@@ -9,6 +9,10 @@
  * (lw_store_events_total + position), and commits the incidents raised
  * with the segment holding their events (lw_store_commit_ex).
  *
+ * Batches from another node (lw_batch.origin) also move that origin's
+ * high-water mark, stored in the commit of the segment holding their
+ * last event (store/relay.h), then reported through committed_cb.
+ *
  * The writer seals segments; a commit thread runs their transactions
  * while the writer builds the next one (at most two segments in memory).
  *
@@ -24,6 +28,8 @@
 #include "core/log.h"
 
 struct lw_store;
+struct lw_store_origin;
+struct lw_notifyclaim;
 struct lw_pipeline;
 struct lw_ruleset;
 struct lw_correlation;
@@ -68,6 +74,16 @@ struct lw_pipeline_opts {
 	 * lw_pipeline_acquire returned NULL; may be NULL. */
 	void (*resume_cb)(void *arg);
 	void *resume_arg;
+	/* Called on the writer thread after a commit that stored events of
+	 * batches with an origin (lw_batch.origin), with each origin's new
+	 * high-water mark as that transaction stored it (store/relay.h):
+	 * what a central node may now acknowledge. May be NULL. */
+	void (*committed_cb)(void *arg, const struct lw_store_origin *o, size_t n);
+	void *committed_arg;
+	/* A central node's notification claims (collector/notifyclaim.h):
+	 * new incidents go through it to notify instead of straight there.
+	 * May be NULL. */
+	struct lw_notifyclaim *claims;
 };
 
 struct lw_diags;

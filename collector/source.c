@@ -9,6 +9,7 @@
 
 #include "collector/dgram.h"
 #include "collector/journal_http.h"
+#include "collector/natsin.h"
 #include "collector/tcp.h"
 #include "core/ratelimit.h"
 
@@ -26,6 +27,7 @@ static const struct {
 	[LW_LISTENER_TLS] = {lw_tcp_open, 0},
 	[LW_LISTENER_UNIX] = {lw_dgram_open, 1},
 	[LW_LISTENER_JOURNAL_HTTP] = {lw_jhttp_open, 0},
+	[LW_LISTENER_NATS] = {lw_natsin_source_open, 0},
 };
 
 int lw_source_open(const struct lw_source_env *env, struct lw_source **out,

@@ -107,6 +107,27 @@ static const struct key_spec health_keys[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
+static const struct key_spec forward_keys[] = {
+	{"type", STR(struct lw_forward_config, type), 0, 0, 0, NULL},
+	{"servers", NUM(KEY_ARGV, struct lw_forward_config, servers), 0, 0, 0, NULL},
+	{"stream", STR(struct lw_forward_config, stream), 0, 0, 0, NULL},
+	{"subject", STR(struct lw_forward_config, subject), 0, 0, 0, NULL},
+	{"node", STR(struct lw_forward_config, node), 0, 0, 0, NULL},
+	{"max_in_flight", NUM(KEY_UINT32, struct lw_forward_config, max_in_flight), 1, 4096, 0, NULL},
+	{"message_size", NUM(KEY_SIZE, struct lw_forward_config, message_bytes), 4096, 768 * 1024, 0, NULL},
+	{"ack_timeout", NUM(KEY_DURATION_MS, struct lw_forward_config, ack_timeout_ms), 100, 600000, 0, NULL},
+	{"replicas", NUM(KEY_UINT32, struct lw_forward_config, replicas), 1, 5, 0, NULL},
+	{"duplicate_window", NUM(KEY_DURATION_MS, struct lw_forward_config, duplicate_window_ms), 1000, 7 * 86400000ull, 0, NULL},
+	{"stream_max_age", NUM(KEY_DURATION_S, struct lw_forward_config, stream_max_age_s), 0, 0, 0, NULL},
+	{"stream_max_bytes", NUM(KEY_SIZE, struct lw_forward_config, stream_max_bytes), 0, 0, 0, NULL},
+	{"ca", STR(struct lw_forward_config, ca), 0, 0, 0, NULL},
+	{"cert", STR(struct lw_forward_config, cert), 0, 0, 0, NULL},
+	{"key", STR(struct lw_forward_config, key), 0, 0, 0, NULL},
+	{"credentials", STR(struct lw_forward_config, credentials), 0, 0, 0, NULL},
+	{"lag_alert", NUM(KEY_DURATION_S, struct lw_forward_config, lag_alert_s), 0, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL}
+};
+
 static const struct key_spec correlation_keys[] = {
 	{"memory", NUM(KEY_SIZE, struct lw_correlation_config, memory_bytes), 1 << 20, 1ull << 40, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
@@ -144,13 +165,24 @@ static const struct key_spec listener_keys[] = {
 	{"handshake_timeout", NUM(KEY_DURATION_MS32, struct lw_listener_config, handshake_timeout_ms), 1, 0, LW_RELOAD_AT_OPEN, NULL},
 	{"rate_limit", NUM(KEY_MAP, struct lw_listener_config, rate_limit), 0, 0, LW_RELOAD_AT_OPEN, rate_limit_keys},
 	{"max_body_size", NUM(KEY_SIZE, struct lw_listener_config, max_body_bytes), 0, 0, LW_RELOAD_LIVE, NULL},
+	{"servers", NUM(KEY_ARGV, struct lw_listener_config, servers), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"stream", STR(struct lw_listener_config, stream), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"subject", STR(struct lw_listener_config, subject), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"durable", STR(struct lw_listener_config, durable), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"credentials", STR(struct lw_listener_config, credentials), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"ack_wait", NUM(KEY_DURATION_MS32, struct lw_listener_config, ack_wait_ms), 1000, 3600000, LW_RELOAD_AT_OPEN, NULL},
+	{"max_ack_pending", NUM(KEY_UINT32, struct lw_listener_config, max_ack_pending), 1, 1 << 20, LW_RELOAD_AT_OPEN, NULL},
+	{"replicas", NUM(KEY_UINT32, struct lw_listener_config, replicas), 1, 5, LW_RELOAD_AT_OPEN, NULL},
+	{"duplicate_window", NUM(KEY_DURATION_MS, struct lw_listener_config, duplicate_window_ms), 1000, 7 * 86400000ull, LW_RELOAD_AT_OPEN, NULL},
+	{"notify_once", NUM(KEY_BOOL, struct lw_listener_config, notify_once), 0, 0, LW_RELOAD_AT_OPEN, NULL},
+	{"notify_claim_ttl", NUM(KEY_DURATION_S, struct lw_listener_config, notify_claim_ttl_s), 60, 366 * 86400ull, LW_RELOAD_AT_OPEN, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
 
 /* By enum lw_listener_type. */
 static const char *const listener_type_names[LW_LISTENER__COUNT] = {
-	"udp", "tcp", "tls", "unix", "journal-http"
+	"udp", "tcp", "tls", "unix", "journal-http", "nats"
 };
 
 const char *lw_config_listener_type_name(enum lw_listener_type type)
@@ -199,6 +231,13 @@ static void listener_defaults(struct lw_listener_config *l)
 	l->frame_timeout_ms = 60 * 1000;
 	l->handshake_timeout_ms = 10 * 1000;
 	l->rate_limit.max_sources = 4096;
+	snprintf(l->subject, sizeof(l->subject), "logward");
+	l->ack_wait_ms = 30 * 1000;
+	l->max_ack_pending = 1024;
+	l->replicas = 1;
+	l->duplicate_window_ms = 2 * 60000;
+	l->notify_once = 1;
+	l->notify_claim_ttl_s = 7 * 86400;
 }
 
 void lw_config_defaults(struct lw_config *cfg)
@@ -219,6 +258,14 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->notify_queue = 1024;
 	cfg->health.check_interval_ms = 10000;
 	cfg->health.loss_checks = 3;
+	snprintf(cfg->forward.type, sizeof(cfg->forward.type), "nats");
+	snprintf(cfg->forward.subject, sizeof(cfg->forward.subject), "logward");
+	cfg->forward.max_in_flight = 64;
+	cfg->forward.message_bytes = 256 * 1024;
+	cfg->forward.ack_timeout_ms = 5000;
+	cfg->forward.replicas = 1;
+	cfg->forward.duplicate_window_ms = 2 * 60000;
+	cfg->forward.lag_alert_s = 300;
 	cfg->correlation.memory_bytes = 256ull << 20;
 	cfg->workers = LW_CONFIG_WORKERS_AUTO;
 	snprintf(cfg->rule_dirs[0], sizeof(cfg->rule_dirs[0]), "rules/");
@@ -459,7 +506,7 @@ static int apply_key(struct loader *ld, const struct key_spec *k,
 				return LW_OK;
 			}
 		}
-		return fail_at(ld, node, "key '%s': unknown listener type '%s' (udp, tcp, tls, unix, journal-http)", k->name, s);
+		return fail_at(ld, node, "key '%s': unknown listener type '%s' (udp, tcp, tls, unix, journal-http, nats)", k->name, s);
 	}
 	case KEY_FRAMING:
 		if (!strcmp(s, "auto"))
@@ -523,6 +570,31 @@ static int apply_map(struct loader *ld, yaml_node_t *map, const struct key_spec 
 	return LW_OK;
 }
 
+static int node_name_ok(const char *s);
+static int subject_ok(const char *s);
+
+/* One consumer per node: the high-water marks of the origins it stores
+ * (store/relay.h) assume one ordered stream. */
+static int check_nats_listener(struct loader *ld, yaml_node_t *item,
+			       const struct lw_config *cfg,
+			       const struct lw_listener_config *l)
+{
+	if (l->servers.n == 0)
+		return fail_at(ld, item, "listener: type nats needs '%s'", "servers");
+	if (!node_name_ok(l->stream))
+		return fail_at(ld, item, "listener: type nats needs '%s': letters, digits, '-' and '_'", "stream");
+	if (!node_name_ok(l->durable))
+		return fail_at(ld, item, "listener: type nats needs '%s': letters, digits, '-' and '_'", "durable");
+	if (!subject_ok(l->subject))
+		return fail_at(ld, item, "listener: key 'subject' must be a plain subject (no wildcards, no spaces)");
+	if ((l->cert[0] == '\0') != (l->key[0] == '\0'))
+		return fail_at(ld, item, "listener: 'cert' and 'key' go together");
+	for (size_t i = 0; i + 1 < cfg->nlisteners; i++)
+		if (cfg->listeners[i].type == LW_LISTENER_NATS)
+			return fail_at(ld, item, "listener: at most one of type nats");
+	return LW_OK;
+}
+
 static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config *cfg)
 {
 	yaml_node_item_t *it;
@@ -547,6 +619,12 @@ static int load_listeners(struct loader *ld, yaml_node_t *node, struct lw_config
 			return fail_at(ld, item, "listener: missing key '%s'", "type");
 		if (l->type == LW_LISTENER_UNIX && !l->path[0])
 			return fail_at(ld, item, "listener: key '%s' is required for type unix", "path");
+		if (l->type == LW_LISTENER_NATS) {
+			rc = check_nats_listener(ld, item, cfg, l);
+			if (rc != LW_OK)
+				return rc;
+			continue;
+		}
 		if (l->type != LW_LISTENER_UNIX && !l->address[0])
 			return fail_at(ld, item, "listener: key '%s' is required (host:port)", "address");
 		if (l->type == LW_LISTENER_TLS && (!l->cert[0] || !l->key[0]))
@@ -663,6 +741,55 @@ static int load_rules(struct loader *ld, yaml_node_t *node, struct lw_config *cf
 	return LW_OK;
 }
 
+/* A node name is a NATS subject token and part of every message id:
+ * letters, digits, '-' and '_' only. */
+static int node_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* A subject prefix: tokens without wildcards, spaces or control bytes. */
+static int subject_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)
+		return 0;
+	for (; *s; s++)
+		if (*s == '*' || *s == '>' || (unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int load_forward(struct loader *ld, yaml_node_t *node,
+			struct lw_forward_config *f)
+{
+	int rc = apply_map(ld, node, forward_keys, "forward", f);
+
+	if (rc != LW_OK)
+		return rc;
+	f->enabled = 1;
+	if (strcmp(f->type, "nats") != 0)
+		return fail_at(ld, node, "forward: key 'type' must be nats");
+	if (f->servers.n == 0)
+		return fail_at(ld, node, "forward: key '%s' is required", "servers");
+	if (!node_name_ok(f->node))
+		return fail_at(ld, node, "forward: key 'node' is required: letters, digits, '-' and '_'");
+	if (!node_name_ok(f->stream))
+		return fail_at(ld, node, "forward: key 'stream' is required: letters, digits, '-' and '_'");
+	if (!subject_ok(f->subject))
+		return fail_at(ld, node, "forward: key 'subject' must be a plain subject (no wildcards, no spaces)");
+	if ((f->cert[0] == '\0') != (f->key[0] == '\0'))
+		return fail_at(ld, node, "forward: 'cert' and 'key' go together");
+	return LW_OK;
+}
+
 static int load_root(struct loader *ld, struct lw_config *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&ld->doc);
@@ -701,6 +828,8 @@ static int load_root(struct loader *ld, struct lw_config *cfg)
 			rc = apply_map(ld, vn, api_keys, "api", &cfg->api);
 			if (rc == LW_OK && (cfg->api.cert[0] == '\0') != (cfg->api.key[0] == '\0'))
 				rc = fail_at(ld, vn, "api: 'cert' and 'key' go together");
+		} else if (!strcmp(key, "forward")) {
+			rc = load_forward(ld, vn, &cfg->forward);
 		} else if (!strcmp(key, "health")) {
 			rc = apply_map(ld, vn, health_keys, "health", &cfg->health);
 		} else if (!strcmp(key, "correlation")) {

@@ -23,16 +23,25 @@ enum lw_listener_type {
 	LW_LISTENER_TLS,
 	LW_LISTENER_UNIX,         /* datagram socket, like /dev/log */
 	LW_LISTENER_JOURNAL_HTTP,
+	LW_LISTENER_NATS,         /* a JetStream durable pull consumer (collector/natsin.h) */
 	LW_LISTENER__COUNT
 };
 
-/* "udp", "tcp", "tls", "unix", "journal-http": the config's names. */
+/* "udp", "tcp", "tls", "unix", "journal-http", "nats": the config's names. */
 const char *lw_config_listener_type_name(enum lw_listener_type type);
 
 enum lw_framing_mode {
 	LW_FRAMING_AUTO,  /* RFC 6587: octet-counted if the frame starts with a digit, else LF */
 	LW_FRAMING_LF,
 	LW_FRAMING_OCTET
+};
+
+#define LW_NOTIFY_MAX_ARGS 16
+#define LW_NOTIFY_ARG_MAX 256
+/* A list of up to 16 strings: an exec output's argv, NATS server URLs. */
+struct lw_notify_argv {
+	size_t n;
+	char v[LW_NOTIFY_MAX_ARGS][LW_NOTIFY_ARG_MAX];
 };
 
 struct lw_listener_config {
@@ -64,6 +73,23 @@ struct lw_listener_config {
 		uint32_t listener_burst;     /* 0 = listener_events_per_second */
 	} rate_limit;
 	uint64_t max_body_bytes;     /* journal-http: one upload's body; 0 = no limit */
+	/* nats (a central node; docs/scale-out.md): the servers, the stream
+	 * and subject prefix the edges forward to, this node's durable
+	 * consumer; ca/cert/key above for TLS to the servers. */
+	struct lw_notify_argv servers;
+	char stream[LW_NAME_MAX];
+	char subject[128];
+	char durable[LW_NAME_MAX];
+	char credentials[PATH_MAX];
+	uint32_t ack_wait_ms;        /* unacknowledged this long: redelivered */
+	uint32_t max_ack_pending;    /* messages delivered, not yet acknowledged */
+	uint32_t replicas;           /* stream settings when this side creates it */
+	uint64_t duplicate_window_ms;
+	/* Each new incident's notification is claimed in the key-value
+	 * bucket "<stream>_NOTIFY" first (collector/notifyclaim.h), so two
+	 * central nodes send it once; claims expire after the TTL. */
+	int notify_once;
+	uint64_t notify_claim_ttl_s;
 };
 
 struct lw_zone_config {
@@ -95,18 +121,12 @@ struct lw_health_config {
 };
 
 #define LW_CONFIG_MAX_NOTIFY 8
-#define LW_NOTIFY_MAX_ARGS 16
-#define LW_NOTIFY_ARG_MAX 256
 
 enum lw_notify_type {
 	LW_NOTIFY_FILE,  /* append one JSON line per incident */
 	LW_NOTIFY_EXEC   /* run argv (no shell), the incident JSON on stdin */
 };
 
-struct lw_notify_argv {
-	size_t n;
-	char v[LW_NOTIFY_MAX_ARGS][LW_NOTIFY_ARG_MAX];
-};
 
 /* One `notify:` output (collector/notify.h). */
 struct lw_notify_config {
@@ -131,6 +151,33 @@ struct lw_api_config {
 	uint64_t login_window_ms;    /* ... within this window, then 429 until it passes */
 	uint64_t max_body_bytes;     /* request bodies (413) */
 	uint64_t silent_after_ms;    /* GET /sources: a host silent this long is flagged */
+};
+
+/* `forward:` (collector/forward.h, docs/scale-out.md): an edge sends what
+ * it stored to a NATS JetStream stream. enabled = the section is present. */
+#define LW_FORWARD_MAX_SERVERS 16
+struct lw_forward_config {
+	int enabled;
+	char type[16];               /* "nats", the only kind */
+	/* nats://host:port URLs; the same fixed-size string list as a
+	 * notify output's argv. */
+	struct lw_notify_argv servers;
+	char stream[LW_NAME_MAX];    /* created when missing */
+	char subject[128];           /* prefix: messages go to <subject>.<node>,
+				      * a stream made here takes <subject>.> */
+	char node[LW_NAME_MAX];      /* this edge's name: dedup ids, observer.name */
+	uint32_t max_in_flight;      /* unacknowledged messages at most */
+	uint64_t message_bytes;      /* events per message: raw columnar bytes at most */
+	uint64_t ack_timeout_ms;     /* a message not acknowledged by then is resent */
+	uint32_t replicas;           /* stream settings when this side creates it */
+	uint64_t duplicate_window_ms;
+	uint64_t stream_max_age_s;   /* 0 = keep until limits */
+	uint64_t stream_max_bytes;   /* 0 = no bound */
+	char ca[PATH_MAX];           /* TLS to the servers: CA file ("" = plain) */
+	char cert[PATH_MAX];         /* client certificate and key (mutual TLS) */
+	char key[PATH_MAX];
+	char credentials[PATH_MAX];  /* NATS user credentials file (JWT + nkey) */
+	uint64_t lag_alert_s;        /* oldest unacknowledged event this old: incident; 0 = off */
 };
 
 struct lw_config {
@@ -163,6 +210,7 @@ struct lw_config {
 	 * file turns it on with an `api:` section (`api: {}` = that
 	 * address), like `metrics:`. */
 	struct lw_api_config api;
+	struct lw_forward_config forward;
 };
 
 #define LW_CONFIG_WORKERS_AUTO UINT32_MAX

@@ -41,6 +41,20 @@ static const char *const counter_names[LW_CTR__COUNT] = {
 	[LW_CTR_RATE_LISTENER_DROPPED] = "rate_limited_listener_dropped",
 	[LW_CTR_REGEX_LIMIT_HITS] = "regex_limit_hits",
 	[LW_CTR_DECODER_SESSIONS_EVICTED] = "decoder_sessions_evicted",
+	[LW_CTR_FORWARDED] = "forwarded",
+	[LW_CTR_FORWARD_ACKED] = "forward_acked",
+	[LW_CTR_FORWARD_FAILED] = "forward_failed",
+	[LW_CTR_FORWARD_RESENDS] = "forward_resends",
+	[LW_CTR_FORWARD_RECONNECTS] = "forward_reconnects",
+	[LW_CTR_DROPPED_FORWARD] = "dropped_forward",
+	[LW_CTR_NATS_CONSUMED] = "nats_consumed",
+	[LW_CTR_NATS_EVENTS] = "nats_events",
+	[LW_CTR_NATS_REDELIVERED] = "nats_redelivered",
+	[LW_CTR_NATS_DUPLICATES] = "nats_duplicates",
+	[LW_CTR_NATS_REJECTED] = "nats_rejected",
+	[LW_CTR_DROPPED_ORIGIN_GAP] = "dropped_origin_gap",
+	[LW_CTR_NOTIFY_CLAIMED_ELSEWHERE] = "notify_claimed_elsewhere",
+	[LW_CTR_NOTIFY_UNCLAIMED] = "notify_unclaimed",
 };
 
 static const char *const counter_help[LW_CTR__COUNT] = {
@@ -80,6 +94,20 @@ static const char *const counter_help[LW_CTR__COUNT] = {
 	[LW_CTR_RATE_LISTENER_DROPPED] = "Datagrams dropped by a listener's overall budget (rate_limit.listener_events_per_second).",
 	[LW_CTR_REGEX_LIMIT_HITS] = "Rule pattern matches stopped by the pcre2 match limit and taken as no match (per rule: lw_rule_regex_limit_hits_total).",
 	[LW_CTR_DECODER_SESSIONS_EVICTED] = "Sessions the decoders' join table replaced while alive (its bucket was full): later lines of those sessions lack the joined fields.",
+	[LW_CTR_FORWARDED] = "Events an edge published to the JetStream stream, resends included.",
+	[LW_CTR_FORWARD_ACKED] = "Events the JetStream stream acknowledged to this edge: its forwarding cursor moved over them.",
+	[LW_CTR_FORWARD_FAILED] = "Publishes to the stream that failed or were not acknowledged in forward.ack_timeout (resent from the cursor).",
+	[LW_CTR_FORWARD_RESENDS] = "Times the edge resent from its cursor after a failed publish.",
+	[LW_CTR_FORWARD_RECONNECTS] = "Reconnections of the edge to a NATS server.",
+	[LW_CTR_NATS_CONSUMED] = "Messages a central node took from the stream, redeliveries included.",
+	[LW_CTR_NATS_EVENTS] = "Events a central node took from the stream and handed to its writer.",
+	[LW_CTR_NATS_REDELIVERED] = "Messages the stream delivered to this central node more than once (not acknowledged in ack_wait, or refused out of order).",
+	[LW_CTR_NATS_DUPLICATES] = "Events a central node dropped because their (origin node, origin seq) was already stored.",
+	[LW_CTR_NATS_REJECTED] = "Stream messages that are not an edge's events (missing Logward-Node, bad payload): acknowledged and dropped.",
+	[LW_CTR_DROPPED_ORIGIN_GAP] = "Origin seqs a central node never received and stopped waiting for after repeated redeliveries (an edge lost them).",
+	[LW_CTR_NOTIFY_CLAIMED_ELSEWHERE] = "New incidents whose notification another central node claimed (and sent): not sent here.",
+	[LW_CTR_NOTIFY_UNCLAIMED] = "Notifications sent without a claim because the NATS servers did not answer: another central node may have sent them too.",
+	[LW_CTR_DROPPED_FORWARD] = "Events an edge could not forward: deleted by retention (storage.max_bytes, the disk would fill) before the stream acknowledged them, or larger alone than the servers' max payload.",
 };
 
 const char *lw_counter_name(enum lw_counter id)

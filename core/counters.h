@@ -49,6 +49,20 @@ enum lw_counter {
 	LW_CTR_RATE_LISTENER_DROPPED, /* datagrams dropped: the listener was over rate_limit.listener_events_per_second */
 	LW_CTR_REGEX_LIMIT_HITS, /* rule regex matches stopped by the match limit (treated as no match) */
 	LW_CTR_DECODER_SESSIONS_EVICTED, /* live decoder join sessions replaced: table bucket full */
+	LW_CTR_FORWARDED,       /* edge: events published to the stream (resends included) */
+	LW_CTR_FORWARD_ACKED,   /* edge: events the stream acknowledged (the cursor moved over them) */
+	LW_CTR_FORWARD_FAILED,  /* edge: publishes that failed or timed out */
+	LW_CTR_FORWARD_RESENDS, /* edge: times it resent from the cursor after a failure */
+	LW_CTR_FORWARD_RECONNECTS, /* edge: reconnections to a NATS server */
+	LW_CTR_DROPPED_FORWARD, /* edge: events not forwarded: retention (max_bytes) deleted them first, or one alone passes the max payload */
+	LW_CTR_NATS_CONSUMED,   /* central: stream messages taken (redeliveries included) */
+	LW_CTR_NATS_EVENTS,     /* central: events from the stream handed to the writer */
+	LW_CTR_NATS_REDELIVERED, /* central: messages the stream delivered more than once */
+	LW_CTR_NATS_DUPLICATES, /* central: events dropped because their origin seq was already stored */
+	LW_CTR_NATS_REJECTED,   /* central: messages that are not an edge's events (bad headers or payload) */
+	LW_CTR_DROPPED_ORIGIN_GAP, /* central: origin seqs never delivered (an edge's loss), given up after redeliveries */
+	LW_CTR_NOTIFY_CLAIMED_ELSEWHERE, /* central: new incidents another central node claimed and notified */
+	LW_CTR_NOTIFY_UNCLAIMED, /* central: notifications sent without a claim (the servers did not answer) */
 	LW_CTR__COUNT
 };
 

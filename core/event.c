@@ -40,6 +40,8 @@ void lw_batch_reset(struct lw_batch *batch)
 	lw_arena_reset(&batch->arena);
 	batch->count = 0;
 	batch->raw_bytes = 0;
+	batch->origin_len = 0;
+	batch->origin_first = 0;
 	batch->next = NULL;
 }
 

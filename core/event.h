@@ -65,6 +65,8 @@ struct lw_event {
  * it bounds memory per batch (so queue_batches bounds the whole pipeline)
  * whatever the message sizes. */
 #define LW_BATCH_MAX_BYTES (1u << 20)
+/* Longest origin node name a batch carries. */
+#define LW_BATCH_ORIGIN_MAX 64
 
 /* A batch: events plus the arena their bytes live in. Filled by one thread,
  * handed over whole by pointer (the queue transfers ownership). */
@@ -74,6 +76,13 @@ struct lw_batch {
 	uint32_t count;
 	uint32_t cap;
 	size_t raw_bytes;  /* sum of the input frame sizes */
+	/* Events another node stored first (a central node consuming an
+	 * edge's stream, collector/natsin.h): the origin node's name and the
+	 * origin seq of events[0], consecutive after it. origin_len 0 =
+	 * local input. */
+	char origin[LW_BATCH_ORIGIN_MAX];
+	uint32_t origin_len;
+	uint64_t origin_first;
 	struct lw_batch *next; /* queue / free-list link, owned by the holder */
 	uint32_t id;       /* the owner's number for it (a pipeline slot) */
 };

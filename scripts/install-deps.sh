@@ -8,7 +8,11 @@ PACKAGES="cmake make gcc clang pkg-config libevent-dev libzstd-dev liblmdb-dev
 lmdb-utils libpcre2-dev libyaml-dev libssl-dev libcriterion-dev syslog-ng-core
 bsdutils util-linux python3 jq openssl systemd-journal-remote curl
 python3-prometheus-client libclang-rt-14-dev chromium fonts-ipafont-gothic
-libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils"
+libcairo2-dev libpango1.0-dev fonts-noto-cjk poppler-utils
+libnats-dev nats-server"
+# libnats-dev: the edge forwarder and the central nats listener speak NATS
+# JetStream through the C client; nats-server: the three-server cluster the
+# scale-out tests start on loopback (docs/scale-out.md).
 # The console's browser test (tests/integration/test_console_e2e.sh) drives
 # chromium with puppeteer-core from npm: node and npm come from Debian
 # unless a node is already installed (e.g. from nodesource, which bundles

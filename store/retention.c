@@ -4,6 +4,7 @@
  * `init-key`. Writer thread. Format: docs/integrity.md, docs/storage.md. */
 #include "store/segment.h"
 #include "store/store.h"
+#include "store/relay.h"
 #include "store/store_int.h"
 #include "core/hmac.h"
 #include "core/time.h"
@@ -246,9 +247,10 @@ static int time_range(struct lw_store *st, MDB_txn *txn, struct lw_store_head *h
  * deletes for one reason. */
 static int pick(struct lw_store *st, MDB_txn *txn, const struct lw_store_head *head,
 		int64_t now_ns, struct victim *vs, int *nv, uint32_t *reason,
-		struct lw_diag *diag)
+		uint64_t *unforwarded, struct lw_diag *diag)
 {
 	int64_t cutoff = INT64_MIN;
+	uint64_t pin = UINT64_MAX;
 	uint64_t stored = head->stored_bytes, bytes = 0;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -256,6 +258,12 @@ static int pick(struct lw_store *st, MDB_txn *txn, const struct lw_store_head *h
 
 	*nv = 0;
 	*reason = LW_STORE_RETAIN_NONE;
+	*unforwarded = 0;
+	if (st->keep_unforwarded) {
+		rc = lw_relay_pin_load(st, txn, &pin);
+		if (rc != MDB_SUCCESS)
+			return lw_store_mdb_fail(diag, rc, "fwdcursor");
+	}
 	if (st->max_age_s > 0 && st->max_age_s < (uint64_t)INT64_MAX / 1000000000 &&
 	    now_ns > INT64_MIN + (int64_t)st->max_age_s * 1000000000)
 		cutoff = now_ns - (int64_t)st->max_age_s * 1000000000;
@@ -296,7 +304,9 @@ static int pick(struct lw_store *st, MDB_txn *txn, const struct lw_store_head *h
 						   "retention stopped at segment %llu: no readable metadata record (run logward verify)",
 						   (unsigned long long)x->id);
 			}
-			if (m.max_created < cutoff)
+			/* An edge keeps what the centre has not acknowledged,
+			 * however old (relay.h). */
+			if (m.max_created < cutoff && x->id < pin)
 				why = LW_STORE_RETAIN_MAX_AGE;
 		}
 		if (why == LW_STORE_RETAIN_NONE && st->max_bytes > 0 && stored > st->max_bytes)
@@ -304,6 +314,8 @@ static int pick(struct lw_store *st, MDB_txn *txn, const struct lw_store_head *h
 		if (why == LW_STORE_RETAIN_NONE || (*reason != why && *reason != 0))
 			break;
 		*reason = why;
+		if (x->id >= pin)
+			*unforwarded += x->h.count;
 		x->len = v.mv_size;
 		stored -= stored > v.mv_size ? v.mv_size : stored;
 		bytes += v.mv_size;
@@ -388,6 +400,7 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 	MDB_val ck = {10, (void *)"checkpoint"}, v = {sizeof(rec), rec};
 	MDB_txn *txn = NULL;
 	uint32_t reason;
+	uint64_t unforwarded = 0;
 	int nv, rc;
 
 	*done = 0;
@@ -396,7 +409,7 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 		return lw_store_mdb_fail(diag, rc, "begin write");
 	rc = lw_store_head_load(st, txn, &head, diag);
 	if (rc == LW_OK)
-		rc = pick(st, txn, &head, now_ns, vs, &nv, &reason, diag);
+		rc = pick(st, txn, &head, now_ns, vs, &nv, &reason, &unforwarded, diag);
 	if (rc != LW_OK)
 		goto out;
 	if (nv == 0) {
@@ -452,6 +465,7 @@ static int retain_txn(struct lw_store *st, int64_t now_ns,
 		goto mdb_out;
 	res->segments += c.last_segments;
 	res->events += c.last_events;
+	res->unforwarded += unforwarded;
 	res->bytes += c.last_bytes;
 	res->txns++;
 	res->first_id = c.first_id;

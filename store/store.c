@@ -13,6 +13,7 @@
  *             "corrlog" + u64 BE -> a correlation change set,
  *             "corrstats" -> per-rule correlation counts (text)
  *   seqidx    last event seq of a segment (BE) -> segment id, first seq (BE)
+ *   origins   origin node name -> u64 next origin seq stored (store/relay.h)
  *   inc*      incidents and their indexes (store/incidents.c) */
 #include "store/store.h"
 #include "store/segment.h"
@@ -253,6 +254,10 @@ static int open_console_dbs(struct lw_store *st, MDB_txn *txn, unsigned flags)
 	    (rc = mdb_dbi_open(txn, "casework", flags, &st->casework)) != MDB_SUCCESS)
 		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
 	st->has_console = 1;
+	rc = mdb_dbi_open(txn, "origins", flags, &st->origins);
+	if (rc != MDB_SUCCESS)
+		return rc == MDB_NOTFOUND && st->readonly ? MDB_SUCCESS : rc;
+	st->has_origins = 1;
 	return MDB_SUCCESS;
 }
 
@@ -421,6 +426,7 @@ int lw_store_open(const char *dir, const struct lw_store_opts *opts,
 	if (opts != NULL) {
 		st->max_age_s = opts->max_age_s;
 		st->max_bytes = opts->max_bytes;
+		st->keep_unforwarded = opts->keep_unforwarded;
 		st->retention_interval_ms = opts->retention_interval_ms;
 	}
 	if (st->retention_interval_ms == 0)
@@ -777,6 +783,11 @@ static int write_extra(struct lw_store *st, MDB_txn *txn,
 			return MDB_INCOMPATIBLE;
 		rc = lw_incidents_apply(st, txn, x->raises, x->nraises,
 					x->first_seq, first, x->now_ns, res);
+		if (rc != MDB_SUCCESS)
+			return rc;
+	}
+	if (x->norigins > 0) {
+		rc = lw_relay_origins_put(st, txn, x->origins, x->norigins);
 		if (rc != MDB_SUCCESS)
 			return rc;
 	}

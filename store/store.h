@@ -31,6 +31,9 @@ struct lw_store_opts {
 	uint64_t max_age_s;
 	uint64_t max_bytes;           /* bound on stored segment bytes */
 	uint64_t retention_interval_ms; /* 0 = LW_STORE_RETENTION_INTERVAL_MS */
+	/* An edge (forward: configured): max_age keeps every segment from
+	 * the forwarding cursor on (store/relay.h). */
+	int keep_unforwarded;
 };
 
 #define LW_STORE_RETENTION_INTERVAL_MS 10000
@@ -73,6 +76,15 @@ int lw_store_commit(struct lw_store *st, struct lw_segment_builder *b,
 
 struct lw_incidents_raise; /* store/incidents.h */
 
+/* A central node's high-water mark for one origin (an edge, store/relay.h):
+ * every event of node up to next_seq - 1 is stored. */
+struct lw_store_origin {
+	const char *node;
+	size_t node_len;     /* 1..LW_STORE_ORIGIN_MAX */
+	uint64_t next_seq;
+};
+#define LW_STORE_ORIGIN_MAX 64
+
 /* What a commit writes besides the segment, in the same transaction
  * (lw_store_commit_ex). Everything is borrowed for the call. */
 struct lw_store_commit_extra {
@@ -97,6 +109,11 @@ struct lw_store_commit_extra {
 	 * from first_seq on are moved if another process committed first. */
 	uint64_t first_seq;
 	int64_t now_ns;           /* time of the "open" history entry; 0 = now */
+	/* Origins whose events this commit stores (a central node): their
+	 * new high-water marks, written in the same transaction, so a
+	 * redelivery is recognised exactly (store/relay.h). */
+	const struct lw_store_origin *origins;
+	size_t norigins;
 };
 
 /* What lw_store_commit_ex did; all optional (pass NULL). The arrays are
@@ -301,6 +318,9 @@ int lw_store_init_key(struct lw_store *st, const char *key_path,
 /* What one retention pass deleted (summed over its transactions). */
 struct lw_store_retain_result {
 	uint64_t segments, events, bytes;
+	/* Of events: those not yet forwarded (keep_unforwarded), deleted
+	 * because max_bytes left no choice. */
+	uint64_t unforwarded;
 	uint32_t txns;
 	uint64_t first_id;   /* the new oldest id (0 when nothing deleted) */
 	int64_t cost_ns;     /* writer time spent */

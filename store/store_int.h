@@ -27,6 +27,10 @@ struct lw_store {
 	 * has_inc, 0 on an older store opened readonly. */
 	MDB_dbi users, tokens, audit, casework;
 	int has_console;
+	/* Added with forwarding (store/relay.h): origin node -> the next
+	 * origin seq stored; 0 on an older store opened readonly. */
+	MDB_dbi origins;
+	int has_origins;
 	/* mdb_env_set_mapsize may run only while no transaction of this
 	 * process is active: since the console (web/) reads and writes from
 	 * its own thread beside the committer, every transaction holds this
@@ -45,6 +49,7 @@ struct lw_store {
 	 * that takes the store well past max_bytes runs retention at once
 	 * instead of waiting for the interval. */
 	uint64_t committed_stored_bytes;
+	int keep_unforwarded; /* lw_store_opts; store/relay.h */
 };
 
 struct lw_store_reader {
@@ -76,6 +81,15 @@ int lw_store_begin_write(struct lw_store *st, MDB_txn **txn);
  * fills diag), commits when it returned LW_OK, else aborts. LW_EINVAL on
  * a readonly store. What the console's writes (users, audit, casework)
  * share. */
+/* The oldest segment id the forwarding cursor pins (store/relay.c): 0
+ * when no cursor was stored (everything is unforwarded). LMDB code. */
+int lw_relay_pin_load(struct lw_store *st, MDB_txn *txn, uint64_t *pin);
+
+/* Writes the origin high-water marks of one commit (relay.c), inside
+ * the commit's txn. LMDB code (MDB_INCOMPATIBLE: no origins database). */
+int lw_relay_origins_put(struct lw_store *st, MDB_txn *txn,
+			 const struct lw_store_origin *o, size_t n);
+
 typedef int (*lw_store_txn_fn)(struct lw_store *st, MDB_txn *txn, void *arg,
 			       struct lw_diag *diag);
 int lw_store_write_txn(struct lw_store *st, lw_store_txn_fn fn, void *arg,

@@ -371,7 +371,8 @@ Test(config, every_listener_key_is_compared_on_reload)
 			 "idle_timeout cert key ca ciphers ciphersuites verify_client allow frame_timeout handshake_timeout "
 			 "rate_limit.events_per_second rate_limit.burst rate_limit.max_sources "
 			 "rate_limit.listener_events_per_second rate_limit.listener_burst "
-			 "max_body_size ");
+			 "max_body_size servers stream subject durable credentials ack_wait "
+			 "max_ack_pending replicas duplicate_window notify_once notify_claim_ttl ");
 	*b = *a;
 	cr_expect_eq(lw_config_listener_diff(a, b, LW_RELOAD_ALL, names, sizeof(names)), 0);
 	cr_expect_str_eq(names, "");
@@ -496,5 +497,59 @@ Test(config, api_section)
 	cr_expect(strstr(diag.detail, "'cert' and 'key' go together") != NULL, "%s", diag.detail);
 	cr_expect_eq(load("api: {login_max_failures: 0}\n", cfg, &diag), LW_EINVAL);
 	cr_expect_eq(load("api: {adress: x}\n", cfg, &diag), LW_EINVAL);
+	free(cfg);
+}
+
+Test(config, forward_section_loads_with_defaults)
+{
+	struct lw_config *cfg = malloc(sizeof(*cfg));
+	struct lw_diag diag;
+
+	cr_assert_not_null(cfg);
+	cr_assert_eq(load("forward: {type: nats, servers: [\"nats://10.0.0.1:4222\", \"nats://10.0.0.2:4222\"], "
+			  "stream: LOGS, node: town-a, replicas: 3, max_in_flight: 8, message_size: 64KiB}\n",
+			  cfg, &diag), LW_OK, "%s", diag.detail);
+	cr_expect_eq(cfg->forward.enabled, 1);
+	cr_expect_eq(cfg->forward.servers.n, 2);
+	cr_expect_str_eq(cfg->forward.servers.v[1], "nats://10.0.0.2:4222");
+	cr_expect_str_eq(cfg->forward.stream, "LOGS");
+	cr_expect_str_eq(cfg->forward.node, "town-a");
+	cr_expect_str_eq(cfg->forward.subject, "logward");
+	cr_expect_eq(cfg->forward.replicas, 3);
+	cr_expect_eq(cfg->forward.max_in_flight, 8);
+	cr_expect_eq(cfg->forward.message_bytes, 64 * 1024);
+	cr_expect_eq(cfg->forward.ack_timeout_ms, 5000);
+	cr_expect_eq(cfg->forward.duplicate_window_ms, 120000);
+	cr_assert_eq(load("data_dir: /x\n", cfg, &diag), LW_OK);
+	cr_expect_eq(cfg->forward.enabled, 0);
+	free(cfg);
+}
+
+Test(config, forward_and_nats_listener_errors)
+{
+	struct lw_config *cfg = malloc(sizeof(*cfg));
+	struct lw_diag diag;
+
+	cr_assert_not_null(cfg);
+	cr_expect_eq(load("forward: {type: kafka, servers: [a], stream: S, node: n}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "'type' must be nats") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("forward: {type: nats, stream: S, node: n}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "'servers' is required") != NULL, "%s", diag.detail);
+	/* The node name is a subject token and part of every message id. */
+	cr_expect_eq(load("forward: {type: nats, servers: [a], stream: S, node: \"a.b\"}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "'node' is required") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("forward: {type: nats, servers: [a], stream: S, node: n, subject: \"logs.>\"}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "plain subject") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("listeners:\n  - {type: nats, servers: [a], stream: S}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "needs 'durable'") != NULL, "%s", diag.detail);
+	cr_expect_eq(load("listeners:\n  - {type: nats, servers: [a], stream: S, durable: c1}\n"
+			  "  - {type: nats, servers: [a], stream: S, durable: c2}\n", cfg, &diag), LW_EINVAL);
+	cr_expect(strstr(diag.detail, "at most one of type nats") != NULL, "%s", diag.detail);
+	cr_expect_eq(diag.line, 3);
+	cr_assert_eq(load("listeners:\n  - {type: nats, servers: [a], stream: S, durable: c1, ack_wait: 10s}\n",
+			  cfg, &diag), LW_OK, "%s", diag.detail);
+	cr_expect_eq(cfg->listeners[0].type, LW_LISTENER_NATS);
+	cr_expect_eq(cfg->listeners[0].ack_wait_ms, 10000);
+	cr_expect_eq(cfg->listeners[0].max_ack_pending, 1024);
 	free(cfg);
 }

@@ -304,7 +304,7 @@ Test(decoder, kernel_firewall_prefix_forms_after_the_rewrite)
 	cr_expect_str_eq(val("source.ip"), "10.0.0.1");
 	cr_assert_eq(decode("kernel", "[  77.000001] nft in INPUT: IN=ens3 OUT= SRC=2001:db8::1 DST=2001:db8::2 LEN=80 PROTO=ICMPv6 TYPE=128"), 1);
 	cr_expect_str_eq(val("rule.name"), "nft in INPUT:");
-	cr_expect_str_eq(val("network.transport"), "ICMPv6");
+	cr_expect_str_eq(val("network.transport"), "ipv6-icmp"); /* the protocol modifier: ECS network.transport names */
 }
 
 Test(decoder, kernel_syn_usb_disk_link)

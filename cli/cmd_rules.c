@@ -207,7 +207,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 	struct seen_incident *s = NULL;
 	uint32_t id;
 
-	if (f->rule->level < LW_LEVEL_LOW)
+	if (!lw_sigma_level_raises(f->rule->level))
 		return; /* a building block: raises no incident, as in serve */
 
 	for (id = 0; id < t->nseen; id++)

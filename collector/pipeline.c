@@ -416,7 +416,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 
 	/* An informational correlation is a building block: it only feeds
 	 * the correlations that reference it (docs/rules.md). */
-	if (f->rule == NULL || f->rule->level < LW_LEVEL_LOW)
+	if (f->rule == NULL || !lw_sigma_level_raises(f->rule->level))
 		return;
 	for (const char *s = f->group; *s; s++) {
 		h ^= (unsigned char)*s;

@@ -98,8 +98,11 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 {
 	struct run *run = arg;
 	struct lw_replay_result *r = run->r;
-	struct lw_replay_incident *inc = find_replayed(r, f->rule->id, f->group);
+	struct lw_replay_incident *inc;
 
+	if (!lw_sigma_level_raises(f->rule->level))
+		return; /* a building block: raises no incident, as in serve */
+	inc = find_replayed(r, f->rule->id, f->group);
 	if (inc == NULL) {
 		if (r->nincidents == LW_REPLAY_MAX_INCIDENTS) {
 			r->untracked++;
@@ -196,7 +199,8 @@ static void on_held(const struct lw_incident_fire *f, void *arg)
 {
 	struct run *run = arg;
 
-	run->r->held_back += f->count;
+	if (lw_sigma_level_raises(f->rule->level))
+		run->r->held_back += f->count;
 }
 
 int lw_replay_run(struct lw_store *st, const struct lw_replay_opts *o,

@@ -65,6 +65,15 @@ enum lw_sigma_level {
 	LW_LEVEL_CRITICAL
 };
 
+/* Whether a firing of a rule at level l raises an incident: an
+ * informational correlation is a building block that only feeds the
+ * correlations referencing it (docs/rules.md). The one test for serve,
+ * `rules test` and `rules replay`. */
+static inline int lw_sigma_level_raises(enum lw_sigma_level l)
+{
+	return l >= LW_LEVEL_LOW;
+}
+
 /* The response plan's incident categories (rules/response.yml ids). */
 enum lw_category {
 	LW_CAT_UNAUTHORIZED_ACCESS = 0,

@@ -290,7 +290,7 @@ int lw_correlation_save(const struct lw_correlation *c, struct lw_buf *out)
 
 /* A group the log need not hold yet: never written, one event, nothing
  * held back or fired (a scanner's first attempt). A clean stop writes it
- * (a full change set); a crash forgets it. */
+ * (mark_unwritten); a crash forgets it. */
 static int skippable(const struct group *g)
 {
 	return !(g->flags & (G_SAVED | G_PENDING)) && g->blk == NULL &&
@@ -346,6 +346,26 @@ static void mark_saved(const struct lw_correlation *c, struct group *g)
 			     (c->parity ? G_PARITY : 0));
 }
 
+/* A clean stop's change set: besides the changed groups, every live
+ * group the log does not hold yet (never written: a single event the
+ * periodic sets left out). Written groups that did not change since are
+ * in the log from keep_from on (the sweep's guarantee), so the log plus
+ * this set is exact. 0 when the changes cannot be trusted (a change went
+ * unlisted for want of memory): then only a full set is exact. */
+static int mark_unwritten(struct lw_correlation *c)
+{
+	for (uint32_t i = 0; i < c->nwin; i++) {
+		struct win *w = &c->w[i];
+
+		for (uint32_t gi = 0; gi < w->ng && !w->dirty_lost; gi++)
+			if (!(G(w, gi)->flags & (G_EXPIRED | G_DIRTY | G_SAVED)))
+				lw_correlation_group_dirty(w, gi);
+		if (w->dirty_lost)
+			return 0;
+	}
+	return 1;
+}
+
 static void forget_changes(struct win *w)
 {
 	w->ndirty = 0;
@@ -364,7 +384,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 
 	memset(info, 0, sizeof(*info));
 	info->seq = seq;
-	if (c->need_full || everything) {
+	if (c->need_full || (everything && !mark_unwritten(c))) {
 		save_all(out, c, 1, seq);
 		rc = finish(out, start);
 		if (rc != LW_OK) {
@@ -382,6 +402,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 					G(w, gi)->flags &= (uint8_t)~(G_DIRTY | G_SAVED);
 				}
 			forget_changes(w);
+			w->dirty_lost = 0;
 		}
 		c->need_full = 0;
 		c->keep_from = seq;
@@ -392,7 +413,8 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 		info->keep_from = seq;
 		return LW_OK;
 	}
-	done = sweep(c);
+	/* A stop needs no sweep: the log it leaves is replayed whole. */
+	done = everything ? 0 : sweep(c);
 	for (uint32_t i = 0; i < c->nwin; i++)
 		nwin += c->w[i].ndirty > 0 || c->w[i].ntomb > 0;
 	put_header(out, c, 0, seq, nwin);
@@ -416,7 +438,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 			if (gi >= w->ng || !(G(w, gi)->flags & G_DIRTY))
 				continue; /* moved since, or listed twice */
 			g = G(w, gi);
-			if (skippable(g)) {
+			if (!everything && skippable(g)) {
 				g->flags &= (uint8_t)~G_DIRTY;
 				continue;
 			}

@@ -47,16 +47,29 @@
  * change set. */
 #define SWEEP_CYCLE 64
 
+/* A change set is millions of appends of a few bytes each, nearly all
+ * into room the buffer already has: those take no call. */
+static inline void put_bytes(struct lw_buf *b, const void *p, size_t n)
+{
+	if (!b->oom && b->cap - b->len > n) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	lw_buf_append(b, p, n);
+}
+
 static void put_u8(struct lw_buf *b, uint8_t v)
 {
-	lw_buf_append(b, &v, 1);
+	put_bytes(b, &v, 1);
 }
 
 static void put_u16(struct lw_buf *b, uint16_t v)
 {
 	unsigned char p[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
 
-	lw_buf_append(b, p, 2);
+	put_bytes(b, p, 2);
 }
 
 static void put_u32(struct lw_buf *b, uint32_t v)
@@ -65,7 +78,7 @@ static void put_u32(struct lw_buf *b, uint32_t v)
 
 	for (int i = 0; i < 4; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
-	lw_buf_append(b, p, 4);
+	put_bytes(b, p, 4);
 }
 
 static void put_u64(struct lw_buf *b, uint64_t v)
@@ -74,7 +87,7 @@ static void put_u64(struct lw_buf *b, uint64_t v)
 
 	for (int i = 0; i < 8; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
-	lw_buf_append(b, p, 8);
+	put_bytes(b, p, 8);
 }
 
 static void put_u32_at(struct lw_buf *b, size_t at, uint32_t v)
@@ -94,7 +107,7 @@ static void put_v(struct lw_buf *b, uint64_t v)
 		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v > 0);
-	lw_buf_append(b, p, (size_t)n);
+	put_bytes(b, p, (size_t)n);
 }
 
 static uint64_t zig(int64_t v)
@@ -193,7 +206,7 @@ static void save_group(struct lw_buf *b, const struct lw_correlation *c,
 				  (g->last_fire_ns != T_NONE ? SF_FIRED : 0));
 
 	put_v(b, g->keylen);
-	lw_buf_append(b, group_key(g), g->keylen);
+	put_bytes(b, group_key(g), g->keylen);
 	put_u8(b, flags);
 	put_u8(b, g->track);
 	put_name(b, c, no, ((uint32_t)g->track >> TRACK_HOST_SHIFT) & 3, g->host);

@@ -918,7 +918,8 @@ static void prepare(struct lw_pipeline *p)
 		struct lw_correlation_save_info info;
 
 		lw_buf_reset(&j->state);
-		/* A clean stop writes everything: the restart is exact. */
+		/* A clean stop writes every change, single events
+		 * included: the restart is exact. */
 		if (lw_correlation_save_changes(p->corr, &j->state, &info,
 						p->final_commit) == LW_OK &&
 		    !j->state.oom) {

@@ -650,8 +650,12 @@ void lw_correlation_group_dirty(struct win *w, uint32_t gi)
 		uint32_t cap = w->dirty_cap ? w->dirty_cap * 2 : 64;
 		uint32_t *nd = realloc(w->dirty, cap * sizeof(*nd));
 
-		if (nd == NULL)
-			return; /* saved by the sweep instead (G_DIRTY unset) */
+		if (nd == NULL) {
+			/* Saved by the sweep instead (G_DIRTY unset); a
+			 * clean stop cannot trust the list and saves all. */
+			w->dirty_lost = 1;
+			return;
+		}
 		w->dirty = nd;
 		w->dirty_cap = cap;
 	}

@@ -238,6 +238,8 @@ struct win {
 	/* saving: groups changed since the last save, keys deleted */
 	uint32_t *dirty;
 	uint32_t ndirty, dirty_cap;
+	int dirty_lost;          /* a change went unlisted (no memory): the
+				  * next clean stop writes everything */
 	struct lw_buf tomb;
 	uint32_t ntomb;
 	uint64_t bytes;          /* this window's share of c->bytes */

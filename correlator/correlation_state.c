@@ -47,16 +47,29 @@
  * change set. */
 #define SWEEP_CYCLE 64
 
+/* A change set is millions of appends of a few bytes each, nearly all
+ * into room the buffer already has: those take no call. */
+static inline void put_bytes(struct lw_buf *b, const void *p, size_t n)
+{
+	if (!b->oom && b->cap - b->len > n) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	lw_buf_append(b, p, n);
+}
+
 static void put_u8(struct lw_buf *b, uint8_t v)
 {
-	lw_buf_append(b, &v, 1);
+	put_bytes(b, &v, 1);
 }
 
 static void put_u16(struct lw_buf *b, uint16_t v)
 {
 	unsigned char p[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
 
-	lw_buf_append(b, p, 2);
+	put_bytes(b, p, 2);
 }
 
 static void put_u32(struct lw_buf *b, uint32_t v)
@@ -65,7 +78,7 @@ static void put_u32(struct lw_buf *b, uint32_t v)
 
 	for (int i = 0; i < 4; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
-	lw_buf_append(b, p, 4);
+	put_bytes(b, p, 4);
 }
 
 static void put_u64(struct lw_buf *b, uint64_t v)
@@ -74,7 +87,7 @@ static void put_u64(struct lw_buf *b, uint64_t v)
 
 	for (int i = 0; i < 8; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
-	lw_buf_append(b, p, 8);
+	put_bytes(b, p, 8);
 }
 
 static void put_u32_at(struct lw_buf *b, size_t at, uint32_t v)
@@ -94,7 +107,7 @@ static void put_v(struct lw_buf *b, uint64_t v)
 		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v > 0);
-	lw_buf_append(b, p, (size_t)n);
+	put_bytes(b, p, (size_t)n);
 }
 
 static uint64_t zig(int64_t v)
@@ -193,7 +206,7 @@ static void save_group(struct lw_buf *b, const struct lw_correlation *c,
 				  (g->last_fire_ns != T_NONE ? SF_FIRED : 0));
 
 	put_v(b, g->keylen);
-	lw_buf_append(b, group_key(g), g->keylen);
+	put_bytes(b, group_key(g), g->keylen);
 	put_u8(b, flags);
 	put_u8(b, g->track);
 	put_name(b, c, no, ((uint32_t)g->track >> TRACK_HOST_SHIFT) & 3, g->host);
@@ -290,7 +303,7 @@ int lw_correlation_save(const struct lw_correlation *c, struct lw_buf *out)
 
 /* A group the log need not hold yet: never written, one event, nothing
  * held back or fired (a scanner's first attempt). A clean stop writes it
- * (a full change set); a crash forgets it. */
+ * (mark_unwritten); a crash forgets it. */
 static int skippable(const struct group *g)
 {
 	return !(g->flags & (G_SAVED | G_PENDING)) && g->blk == NULL &&
@@ -346,6 +359,26 @@ static void mark_saved(const struct lw_correlation *c, struct group *g)
 			     (c->parity ? G_PARITY : 0));
 }
 
+/* A clean stop's change set: besides the changed groups, every live
+ * group the log does not hold yet (never written: a single event the
+ * periodic sets left out). Written groups that did not change since are
+ * in the log from keep_from on (the sweep's guarantee), so the log plus
+ * this set is exact. 0 when the changes cannot be trusted (a change went
+ * unlisted for want of memory): then only a full set is exact. */
+static int mark_unwritten(struct lw_correlation *c)
+{
+	for (uint32_t i = 0; i < c->nwin; i++) {
+		struct win *w = &c->w[i];
+
+		for (uint32_t gi = 0; gi < w->ng && !w->dirty_lost; gi++)
+			if (!(G(w, gi)->flags & (G_EXPIRED | G_DIRTY | G_SAVED)))
+				lw_correlation_group_dirty(w, gi);
+		if (w->dirty_lost)
+			return 0;
+	}
+	return 1;
+}
+
 static void forget_changes(struct win *w)
 {
 	w->ndirty = 0;
@@ -364,7 +397,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 
 	memset(info, 0, sizeof(*info));
 	info->seq = seq;
-	if (c->need_full || everything) {
+	if (c->need_full || (everything && !mark_unwritten(c))) {
 		save_all(out, c, 1, seq);
 		rc = finish(out, start);
 		if (rc != LW_OK) {
@@ -382,6 +415,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 					G(w, gi)->flags &= (uint8_t)~(G_DIRTY | G_SAVED);
 				}
 			forget_changes(w);
+			w->dirty_lost = 0;
 		}
 		c->need_full = 0;
 		c->keep_from = seq;
@@ -392,7 +426,8 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 		info->keep_from = seq;
 		return LW_OK;
 	}
-	done = sweep(c);
+	/* A stop needs no sweep: the log it leaves is replayed whole. */
+	done = everything ? 0 : sweep(c);
 	for (uint32_t i = 0; i < c->nwin; i++)
 		nwin += c->w[i].ndirty > 0 || c->w[i].ntomb > 0;
 	put_header(out, c, 0, seq, nwin);
@@ -416,7 +451,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 			if (gi >= w->ng || !(G(w, gi)->flags & G_DIRTY))
 				continue; /* moved since, or listed twice */
 			g = G(w, gi);
-			if (skippable(g)) {
+			if (!everything && skippable(g)) {
 				g->flags &= (uint8_t)~G_DIRTY;
 				continue;
 			}

@@ -62,10 +62,12 @@ struct lw_correlation_save_info {
  * and at least as many live groups not written since the sweep cycle
  * began (the sweep, at least 1/64 of them), so a cycle over every group
  * takes at most 64 change sets and the log holds about twice the live
- * state. The first change set of a correlation, the first after
- * lw_correlation_save_failed, and one with `everything` set (a clean
- * stop) are full: every live group, and keep_from == seq. LW_OK or
- * LW_ENOMEM (then the next one is full). */
+ * state. With `everything` set (a clean stop) the single-event groups
+ * are written too and there is no sweep: the log ends exact. The first
+ * change set of a correlation, the first after lw_correlation_save_failed,
+ * and a clean stop's when a change could not be listed (no memory) are
+ * full: every live group, and keep_from == seq. LW_OK or LW_ENOMEM (then
+ * the next one is full). */
 int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 				struct lw_correlation_save_info *info, int everything);
 /* The last change set was not stored: the next one writes everything. */

@@ -836,20 +836,30 @@ Test(correlation, change_sets_rebuild_the_windows)
 	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
 	cr_expect(!info.full, "a restored log is continued, not restarted");
 	cr_expect_gt(info.seq, seqs[n - 1]);
-	n++;
-	/* A clean stop's change set is full, single events included. */
+	seqs[n++] = info.seq;
+	/* A clean stop's change set holds the changes and every single
+	 * event left out so far, not the groups the log already holds:
+	 * the log it continues plus this set restore exactly. */
+	feed(t(0, 20), "h", "192.0.2.77", "u", "a");
+	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 0), LW_OK);
+	seqs[n++] = info.seq;
+	keep = info.keep_from;
 	cr_assert_eq(lw_correlation_save_changes(corr, &sets[n], &info, 1), LW_OK);
-	cr_expect(info.full);
-	cr_expect_eq(info.keep_from, info.seq, "older change sets are no longer needed");
+	cr_expect(!info.full, "the log is continued, not rewritten");
+	cr_expect_eq(info.keep_from, keep, "the older change sets are still needed");
+	cr_expect_eq(info.groups, 2, "198.51.100.9 and 192.0.2.77, nothing else");
 	seqs[n] = info.seq;
 	c2 = lw_correlation_new(rs);
 	cr_assert_not_null(c2);
-	cr_assert_eq(apply_all(c2, sets + n, seqs + n, 1, 0), 0);
+	cr_assert_eq(apply_all(c2, sets, seqs, n + 1, keep), 0);
 	lw_correlation_free(corr);
 	corr = c2;
 	for (int i = 0; i < 4; i++)
 		feed(t(0, 21 + i), "h", "198.51.100.9", "u", "a");
 	cr_expect_eq(nfires, 3, "198.51.100.9: its single event came back after a clean stop");
+	for (int i = 0; i < 4; i++)
+		feed(t(0, 25 + i), "h", "192.0.2.77", "u", "a");
+	cr_expect_eq(nfires, 4, "192.0.2.77: its single event came back too");
 	for (int i = 0; i <= n; i++)
 		lw_buf_release(&sets[i]);
 }

@@ -206,6 +206,17 @@ static void run_case(struct lw_ruleset_scratch *scr, struct lw_arena *arena,
 	}
 }
 
+/* A value of a golden file into its fixed field: a value too long for it
+ * is an error of the file, never cut silently. */
+static void copy_in(char *dst, size_t cap, const char *src, const char *path,
+		    int lineno)
+{
+	size_t n = strlen(src);
+
+	cr_assert(n < cap, "%s:%d: value of %zu bytes, at most %zu", path, lineno, n, cap - 1);
+	memcpy(dst, src, n + 1);
+}
+
 static void run_file(const char *path, const char *label)
 {
 	struct lw_ruleset_scratch *scr = lw_ruleset_scratch_new(rs);
@@ -242,18 +253,18 @@ static void run_file(const char *path, const char *label)
 			c.active = 1;
 			c.lineno = lineno;
 			snprintf(c.file, sizeof(c.file), "%s", strrchr(path, '/') + 1);
-			snprintf(c.raw, sizeof(c.raw), "%s", buf + 5);
+			copy_in(c.raw, sizeof(c.raw), buf + 5, path, lineno);
 		} else if (strncmp(buf, "want ", 5) == 0) {
 			char *sp = strchr(buf + 5, ' ');
 
 			cr_assert(c.active && sp != NULL && c.nwant < MAX_WANT,
 				  "%s:%d: want <field> <value> after a line", path, lineno);
 			*sp = '\0';
-			snprintf(c.want[c.nwant].key, sizeof(c.want[0].key), "%s", buf + 5);
-			snprintf(c.want[c.nwant].value, sizeof(c.want[0].value), "%s", sp + 1);
+			copy_in(c.want[c.nwant].key, sizeof(c.want[0].key), buf + 5, path, lineno);
+			copy_in(c.want[c.nwant].value, sizeof(c.want[0].value), sp + 1, path, lineno);
 			c.nwant++;
 		} else if (strncmp(buf, "decoder ", 8) == 0) {
-			snprintf(c.decoder, sizeof(c.decoder), "%s", buf + 8);
+			copy_in(c.decoder, sizeof(c.decoder), buf + 8, path, lineno);
 		} else if (strcmp(buf, "inject") == 0) {
 			c.inject = 1;
 		} else if (strcmp(buf, "benign") == 0) {

@@ -312,7 +312,7 @@ static int publish_next(struct lw_forward *f, struct lw_diag *diag)
 	jsPubOptions po;
 	natsMsg *msg = NULL;
 	char id[LW_NAME_MAX + 48], num[24], cnt[16];
-	uint32_t n, i, start;
+	uint32_t n, i = 0, start; /* set by build_chunk; GCC -O2 cannot see it */
 	natsStatus s;
 	int rc;
 

@@ -72,15 +72,21 @@ static void on_disconnected(natsConnection *nc, void *closure)
 	lw_log(f->o.log, LW_LOG_WARNING, "forward", "disconnected from NATS; buffering in the store", NULL);
 }
 
+/* Wakes the forwarder: publishing may resume from its cursor. */
+static void mark_connected(struct lw_forward *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->connected = 1;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mu);
+}
+
 static void on_connected(natsConnection *nc, void *closure)
 {
 	struct lw_forward *f = closure;
 
 	(void)nc;
-	pthread_mutex_lock(&f->mu);
-	f->connected = 1;
-	pthread_cond_signal(&f->cond);
-	pthread_mutex_unlock(&f->mu);
+	mark_connected(f);
 	lw_log(f->o.log, LW_LOG_NOTICE, "forward", "connected to NATS", NULL);
 }
 
@@ -89,10 +95,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
 	struct lw_forward *f = closure;
 
 	(void)nc;
-	pthread_mutex_lock(&f->mu);
-	f->connected = 1;
-	pthread_cond_signal(&f->cond);
-	pthread_mutex_unlock(&f->mu);
+	mark_connected(f);
 	lw_counters_add(f->o.counters, LW_CTR_FORWARD_RECONNECTS, 1);
 	lw_log(f->o.log, LW_LOG_NOTICE, "forward", "reconnected to NATS", NULL);
 }

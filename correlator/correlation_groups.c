@@ -882,24 +882,34 @@ static uint32_t strength_of(const struct lw_correlation *c, const struct win *w,
 }
 
 /* The weakest of SAMPLE random live groups of w (strength_of, then fewer
- * events held, then seen longest ago), never one with an action due.
- * NONE32 when none qualifies. */
+ * events held, then seen longest ago) among those weaker than `below`,
+ * never one with an action due. NONE32 when none qualifies. A group
+ * holding `below` events or more is never weaker, so its sketch counters
+ * are not read: for a scanner's new key (below 1) that is nearly all of
+ * them. The SAMPLE records are prefetched together, before the first is
+ * read: each is a cache miss on a large table. */
 static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
-			    uint32_t *count)
+			    uint32_t below, uint32_t *count)
 {
-	uint32_t best = NONE32;
-	int all = w->ng <= SAMPLE; /* a small window is looked at whole */
+	uint32_t pick[SAMPLE], best = NONE32;
+	uint32_t n = w->ng <= SAMPLE ? w->ng : SAMPLE; /* a small window is looked at whole */
 
-	for (uint32_t i = 0; i < (all ? w->ng : SAMPLE); i++) {
-		uint32_t gi = all ? i : (uint32_t)(rnd(c) % w->ng);
+	for (uint32_t i = 0; i < n; i++) {
+		pick[i] = w->ng <= SAMPLE ? i : (uint32_t)(rnd(c) % w->ng);
+		__builtin_prefetch(G(w, pick[i]));
+		__builtin_prefetch((const char *)G(w, pick[i]) + sizeof(struct group) - 1);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t gi = pick[i];
 		const struct group *g = G(w, gi);
-
 		uint32_t st;
 
-		if ((g->flags & G_PENDING) ||
+		if (g->count >= below || (g->flags & G_PENDING) ||
 		    (g->blk != NULL && g->blk[BLK_ACT(w)] != T_NONE))
 			continue;
 		st = strength_of(c, w, g);
+		if (st >= below)
+			continue;
 		if (best == NONE32 || st < *count ||
 		    (st == *count && (g->count < G(w, best)->count ||
 				      (g->count == G(w, best)->count &&
@@ -978,10 +988,8 @@ static int make_room(struct lw_correlation *c, struct win *w, uint64_t need,
 		vw = capped ? w : heaviest(c);
 		if (vw == NULL)
 			return 0;
-		victim = pick_victim(c, vw, &vcount);
+		victim = pick_victim(c, vw, strength, &vcount);
 		if (victim == NONE32 || (vw == w && keep != NULL && victim == *keep))
-			return 0;
-		if (strength <= vcount)
 			return 0;
 		free_keeping(c, vw, victim, w, keep);
 		vw->n.evicted++;

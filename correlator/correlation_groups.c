@@ -275,7 +275,11 @@ static void wheel_slot(struct lw_correlation *c, struct win *w, uint32_t slot,
 		uint32_t next = g->wnext;
 
 		g->wslot = SLOT_NONE;
-		if (now > lw_correlation_group_expiry(w, g))
+		/* A group whose action is still to run is not expired (its
+		 * memory could be reclaimed first): only a wheel run ahead
+		 * of the actions (lw_correlation_process) meets one. */
+		if (now > lw_correlation_group_expiry(w, g) &&
+		    (g->blk == NULL || g->blk[BLK_ACT(w)] == T_NONE))
 			expire(w, gi);
 		else
 			wheel_schedule(c, w, gi);

@@ -62,6 +62,8 @@ static const char usage_text[] =
 "  -F, --framing F       stream framing: lf (default) or octet (RFC 6587)\n"
 "      --replay FILE     send FILE's lines (cycled) instead of templates;\n"
 "                        each gets \" seq=CCCC-NNNNNNNNNNNN\" appended\n"
+"      --no-seq          with --replay: send the lines as they are, no seq\n"
+"                        field (a receiver can count them, not check them)\n"
 "      --ring N          distinct messages rendered per thread (16384)\n"
 "      --hosts N         distinct host names in templates (64)\n"
 "      --sources N       distinct attacker addresses over the run (0: the\n"
@@ -121,7 +123,7 @@ enum opt_id {
 	OPT_SNDBUF, OPT_RCVBUF, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_INSECURE, OPT_TLS_SNI, OPT_IDLE, OPT_STAY, OPT_NO_VERIFY,
 	OPT_MAX_CONNS, OPT_PORT_FILE, OPT_SOURCES, OPT_SLOW, OPT_SLOW_ATTEMPTS,
-	OPT_SLOW_SPAN,
+	OPT_SLOW_SPAN, OPT_NO_SEQ,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +140,7 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "framing", required_argument, NULL, 'F' },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "no-seq", no_argument, NULL, OPT_NO_SEQ },
 	{ "ring", required_argument, NULL, OPT_RING },
 	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "sources", required_argument, NULL, OPT_SOURCES },
@@ -179,7 +182,7 @@ struct opts {
 	int have_count, have_duration, have_framing;
 	const char *format, *framing, *replay, *port_file;
 	struct lw_benchtls_opts tls;
-	int json, quiet, stay, no_verify;
+	int json, quiet, stay, no_verify, no_seq;
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -372,6 +375,7 @@ parse_opt(int c, const char *arg, struct opts *o)
 	case 'f': o->format = arg; return EXIT_OK;
 	case 'F': o->framing = arg; o->have_framing = 1; return EXIT_OK;
 	case OPT_REPLAY: o->replay = arg; return EXIT_OK;
+	case OPT_NO_SEQ: o->no_seq = 1; return EXIT_OK;
 	case OPT_PORT_FILE: o->port_file = arg; return EXIT_OK;
 	case OPT_TLS_CA: o->tls.ca = arg; return EXIT_OK;
 	case OPT_TLS_CERT: o->tls.cert = arg; return EXIT_OK;
@@ -493,6 +497,10 @@ build_sender_cfg(const struct opts *o, struct lw_sender_cfg *cfg)
 	cfg->gen.sources = o->replay ? 0 : o->sources;
 	if (o->sources && o->replay)
 		return usage_error("--sources applies to the templates, not --replay");
+	if (o->no_seq && !o->replay)
+		return usage_error("--no-seq applies to --replay (the templates carry the seq "
+				   "where it changes no message)");
+	cfg->gen.no_seq = o->no_seq;
 	if (o->slow && !o->sources)
 		return usage_error("--slow-attackers needs --sources (the templates' own "
 				   "attackers would share their addresses)");

@@ -366,11 +366,15 @@ render_message(struct lw_buf *b, struct gen *g, const struct lw_msggen_clock *cl
 
 static void
 render_replay(struct lw_buf *b, const struct lw_msggen_lines *lines, size_t i,
-	      size_t *seq_rel)
+	      int no_seq, size_t *seq_rel)
 {
 	size_t start = b->len;
 
 	lw_buf_append(b, lines->text + lines->off[i], lines->len[i]);
+	if (no_seq) {
+		*seq_rel = (size_t)-1;
+		return;
+	}
 	lw_buf_puts(b, " seq=");
 	*seq_rel = b->len - start;
 	lw_buf_append(b, seq_placeholder, LW_MSGGEN_SEQ_LEN);
@@ -424,7 +428,7 @@ lw_msggen_ring_build(struct lw_msggen_ring *ring, const struct lw_msggen_cfg *cf
 		lw_buf_reset(&msg);
 		g.src_rel = (size_t)-1;
 		if (replay)
-			render_replay(&msg, replay, i, &seq_rel);
+			render_replay(&msg, replay, i, cfg->no_seq, &seq_rel);
 		else
 			render_message(&msg, &g, &clk, cfg->format, &ts_rel, &seq_rel);
 		moff = frame_message(&out, msg.data, msg.len, cfg->framing);
@@ -438,7 +442,8 @@ lw_msggen_ring_build(struct lw_msggen_ring *ring, const struct lw_msggen_cfg *cf
 		ring->slots[i].len = (uint32_t)(out.len - off);
 		ring->slots[i].ts_at = replay ? LW_MSGGEN_NO_TS
 					      : (uint32_t)(off + moff + ts_rel);
-		ring->slots[i].seq_at = (uint32_t)(off + moff + seq_rel);
+		ring->slots[i].seq_at = seq_rel == (size_t)-1 ? LW_MSGGEN_NO_SEQ :
+			(uint32_t)(off + moff + seq_rel);
 		ring->slots[i].src_at = g.src_rel == (size_t)-1 ? LW_MSGGEN_NO_SRC :
 			(uint32_t)(off + moff + g.src_rel);
 		if (ring->slots[i].len > ring->max_frame)

@@ -40,6 +40,7 @@ struct lw_diag;
 #define LW_MSGGEN_TS_MAX 32        /* "2026-11-27T12:30:05.123456+09:00" */
 #define LW_MSGGEN_NO_TS UINT32_MAX
 #define LW_MSGGEN_NO_SRC UINT32_MAX
+#define LW_MSGGEN_NO_SEQ UINT32_MAX
 /* --sources: attacker addresses are A.B.C.D with A in 240..255 (the
  * reserved 240.0.0.0/4, never a real host) and B, C, D in 100..255, so
  * every one is 15 characters wide and is patched in place. */
@@ -61,7 +62,7 @@ struct lw_msggen_slot {
 	uint32_t off;    /* frame start in buf */
 	uint32_t len;    /* frame length, framing included */
 	uint32_t ts_at;  /* timestamp offset in buf, or LW_MSGGEN_NO_TS */
-	uint32_t seq_at; /* sequence field offset in buf */
+	uint32_t seq_at; /* sequence field offset in buf, or LW_MSGGEN_NO_SEQ */
 	uint32_t src_at; /* attacker address offset (sources), or LW_MSGGEN_NO_SRC */
 };
 
@@ -93,6 +94,9 @@ struct lw_msggen_cfg {
 	 * N: every attacker address is a placeholder the send loop patches
 	 * with one of N distinct addresses (lw_msggen_patch_src). */
 	uint64_t sources;
+	/* replay only: lines sent as they are, no seq field (an appended
+	 * " seq=..." defeats patterns anchored at the message's end) */
+	int no_seq;
 };
 
 /* The timestamp text patched into every message; one per thread. */
@@ -115,7 +119,8 @@ void lw_msggen_lines_release(struct lw_msggen_lines *lines);
 /* Renders a ring into <ring> (caller-allocated, released with
  * lw_msggen_ring_release()).  With <replay> NULL the ring holds cfg->ring
  * messages from the built-in templates; otherwise it holds every replay
- * line once, each with the seq suffix added.  Timestamps start at <now>.
+ * line once, each with the seq suffix added (none with cfg->no_seq).
+ * Timestamps start at <now>.
  * Sequence fields hold placeholders until patched.  Borrows <replay>.
  * Returns LW_OK or LW_ENOMEM / LW_ETOOBIG (ring over 4 GiB). */
 int lw_msggen_ring_build(struct lw_msggen_ring *ring,
@@ -164,7 +169,8 @@ lw_msggen_patch(struct lw_msggen_ring *ring, size_t i,
 
 	if (s->ts_at != LW_MSGGEN_NO_TS)
 		memcpy(ring->buf + s->ts_at, clk->text, clk->len);
-	memcpy(ring->buf + s->seq_at, seq, LW_MSGGEN_SEQ_LEN);
+	if (s->seq_at != LW_MSGGEN_NO_SEQ)
+		memcpy(ring->buf + s->seq_at, seq, LW_MSGGEN_SEQ_LEN);
 	(void)lw_msggen_seq_next(seq);
 }
 

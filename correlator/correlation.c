@@ -1191,10 +1191,17 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 {
 	const struct lw_correlation_rules *cr = c->cr;
 	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg, NULL};
-	uint32_t n = prepare(c, ev, matched, nmatched);
+	uint32_t n;
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;
 
+	/* Groups whose window passed by this event's time are expired
+	 * before it is fed, so the room it may need is made from them: with
+	 * the wheel run only after the event, the first event after a quiet
+	 * spell could shed a live group while thousands had expired. */
+	if (!(ev->flags & LW_EVENT_CLOCK_SKEW) && c->clock != T_NONE && x.ts > c->clock)
+		lw_correlation_wheel_run(c, x.ts);
+	n = prepare(c, ev, matched, nmatched);
 	c->nq = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct prep *pr = &c->prep[i];

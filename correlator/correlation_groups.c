@@ -275,7 +275,11 @@ static void wheel_slot(struct lw_correlation *c, struct win *w, uint32_t slot,
 		uint32_t next = g->wnext;
 
 		g->wslot = SLOT_NONE;
-		if (now > lw_correlation_group_expiry(w, g))
+		/* A group whose action is still to run is not expired (its
+		 * memory could be reclaimed first): only a wheel run ahead
+		 * of the actions (lw_correlation_process) meets one. */
+		if (now > lw_correlation_group_expiry(w, g) &&
+		    (g->blk == NULL || g->blk[BLK_ACT(w)] == T_NONE))
 			expire(w, gi);
 		else
 			wheel_schedule(c, w, gi);
@@ -858,48 +862,78 @@ static uint32_t cms_add(struct lw_correlation *c, uint32_t win, uint64_t h)
 	return est;
 }
 
-/* The sketch's estimate for (window, key hash) without adding to it. */
-static uint32_t cms_peek(const struct lw_correlation *c, uint32_t win, uint64_t h)
-{
+/* Where the sketch keeps (window, key hash): its lines are prefetched
+ * (probe_start) before they are read (probe_estimate). */
+struct probe {
 	uint64_t dk[2];
 	uint32_t idx[CMS_ROWS];
+};
 
+static void probe_start(const struct lw_correlation *c, uint32_t win, uint64_t h,
+			struct probe *p)
+{
+	if (c->cms == NULL)
+		return;
+	sketch_idx(c, win, h, p->dk, p->idx);
+	__builtin_prefetch(&c->dk[p->dk[0] >> 3]);
+	__builtin_prefetch(&c->dk[p->dk[1] >> 3]);
+	for (uint32_t r = 0; r < CMS_ROWS; r++)
+		__builtin_prefetch(&c->cms[p->idx[r]]);
+}
+
+/* The sketch's estimate for a probe_start-ed key, without adding to it. */
+static uint32_t probe_estimate(const struct lw_correlation *c, const struct probe *p)
+{
 	if (c->cms == NULL)
 		return 0;
-	sketch_idx(c, win, h, dk, idx);
-	return dk_has(c, dk) ? 1 + cms_min(c, idx) : 0;
+	return dk_has(c, p->dk) ? 1 + cms_min(c, p->idx) : 0;
 }
 
-/* How much a live group is worth keeping: its burst events, or how often
- * its key was seen while memory was full when that is more (a source
- * that keeps coming back is not displaced by one seen twice). */
-static uint32_t strength_of(const struct lw_correlation *c, const struct win *w,
-			    const struct group *g)
-{
-	uint32_t s = cms_peek(c, w->index, g->hash);
-
-	return g->count > s ? g->count : s;
-}
-
-/* The weakest of SAMPLE random live groups of w (strength_of, then fewer
- * events held, then seen longest ago), never one with an action due.
- * NONE32 when none qualifies. */
+/* The weakest of SAMPLE random live groups of w among those weaker than
+ * `below`, never one with an action due; NONE32 when none qualifies.
+ * Weaker: a lower strength (its burst events, or how often its key was
+ * seen while memory was full when that is more: a source that keeps
+ * coming back is not displaced by one seen twice), then fewer events
+ * held, then seen longest ago. A group holding `below` events or more is
+ * never weaker, so its sketch counters are not read. Each sampled record
+ * and each candidate's sketch counters are a cache miss on a large
+ * table: all of them are prefetched before the first is read. */
 static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
-			    uint32_t *count)
+			    uint32_t below, uint32_t *count)
 {
-	uint32_t best = NONE32;
-	int all = w->ng <= SAMPLE; /* a small window is looked at whole */
+	uint32_t pick[SAMPLE], best = NONE32;
+	uint32_t n = w->ng <= SAMPLE ? w->ng : SAMPLE; /* a small window is looked at whole */
+	struct probe pr[SAMPLE];
 
-	for (uint32_t i = 0; i < (all ? w->ng : SAMPLE); i++) {
-		uint32_t gi = all ? i : (uint32_t)(rnd(c) % w->ng);
-		const struct group *g = G(w, gi);
+	for (uint32_t i = 0; i < n; i++) {
+		/* the high half scaled to [0, ng): no division (8 of them
+		 * were a visible share of a refused key's cost) */
+		pick[i] = w->ng <= SAMPLE ? i :
+			(uint32_t)(((rnd(c) >> 32) * w->ng) >> 32);
+		__builtin_prefetch(G(w, pick[i]));
+		__builtin_prefetch((const char *)G(w, pick[i]) + sizeof(struct group) - 1);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct group *g = G(w, pick[i]);
 
-		uint32_t st;
-
-		if ((g->flags & G_PENDING) ||
+		if (g->count >= below || (g->flags & G_PENDING) ||
 		    (g->blk != NULL && g->blk[BLK_ACT(w)] != T_NONE))
+			pick[i] = NONE32;
+		else
+			probe_start(c, w->index, g->hash, &pr[i]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t gi = pick[i], st;
+		const struct group *g;
+
+		if (gi == NONE32)
 			continue;
-		st = strength_of(c, w, g);
+		g = G(w, gi);
+		st = probe_estimate(c, &pr[i]);
+		if (st < g->count)
+			st = g->count;
+		if (st >= below)
+			continue;
 		if (best == NONE32 || st < *count ||
 		    (st == *count && (g->count < G(w, best)->count ||
 				      (g->count == G(w, best)->count &&
@@ -978,10 +1012,8 @@ static int make_room(struct lw_correlation *c, struct win *w, uint64_t need,
 		vw = capped ? w : heaviest(c);
 		if (vw == NULL)
 			return 0;
-		victim = pick_victim(c, vw, &vcount);
+		victim = pick_victim(c, vw, strength, &vcount);
 		if (victim == NONE32 || (vw == w && keep != NULL && victim == *keep))
-			return 0;
-		if (strength <= vcount)
 			return 0;
 		free_keeping(c, vw, victim, w, keep);
 		vw->n.evicted++;

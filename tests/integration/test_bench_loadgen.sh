@@ -139,6 +139,11 @@ for c in conns:
 lines = data.split(b"\n")
 assert lines[-1] == b"", "stream does not end with LF"
 lines = lines[:-1]
+if len(sys.argv) > 3:
+    # --no-seq: every line must be a line of the replayed file, unchanged.
+    want = set(open(sys.argv[3], "rb").read().replace(b"\r", b"").split(b"\n")) - {b""}
+    print(len(lines), sum(l in want for l in lines))
+    sys.exit(0)
 seqs = {re.search(rb" seq=(\d{4}-\d{12})$", l).group(1) for l in lines}
 print(len(lines), len(seqs))
 PY
@@ -151,6 +156,17 @@ PY
 	wait "$PY_PID" || fail "python receiver failed: $(cat "$TMP/py.err")"
 	[ "$(cat "$TMP/py.out")" = "30001 30001" ] || fail "python receiver saw: $(cat "$TMP/py.out")"
 	echo "ok: independent receiver counted 30001 lines, 30001 distinct seq"
+	# --no-seq: the replayed lines arrive exactly as in the file.
+	rm -f "$TMP/pyport"
+	timeout -k 5 60 python3 "$TMP/recv.py" "$TMP/pyport" 2 "$TMP/replay.txt" >"$TMP/py.out" 2>"$TMP/py.err" &
+	PY_PID=$!
+	for _ in $(seq 1 100); do [ -s "$TMP/pyport" ] && break; sleep 0.05; done
+	[ -s "$TMP/pyport" ] || fail "python receiver did not start"
+	timeout -k 5 60 "$BENCH" --tcp "127.0.0.1:$(cat "$TMP/pyport")" --count 1000 \
+		--connections 2 --replay "$TMP/replay.txt" --no-seq -q || fail "send --no-seq"
+	wait "$PY_PID" || fail "python receiver failed: $(cat "$TMP/py.err")"
+	[ "$(cat "$TMP/py.out")" = "1000 1000" ] || fail "--no-seq: python receiver saw: $(cat "$TMP/py.out")"
+	echo "ok: --no-seq: 1000 lines, each a line of the file unchanged"
 fi
 
 # Exit codes: a refused connection is a send error (1), nonsense is usage (2).
@@ -183,6 +199,9 @@ timeout -k 5 30 "$BENCH" --tcp 127.0.0.1:1 --count 10 --framing bogus 2>/dev/nul
 rc=0
 timeout -k 5 30 "$BENCH" --count 10 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "missing target exited $rc, expected 2"
+rc=0
+timeout -k 5 30 "$BENCH" --tcp 127.0.0.1:1 --count 10 --no-seq 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "--no-seq without --replay exited $rc, expected 2"
 timeout -k 5 30 "$BENCH" --help > "$TMP/help.txt" || fail "--help failed"
 grep -q -- '--unix-dgram' "$TMP/help.txt" || fail "--help does not document --unix-dgram"
 echo "ok: exit codes"

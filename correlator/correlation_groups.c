@@ -878,6 +878,14 @@ static uint32_t strength_of(const struct lw_correlation *c, const struct win *w,
 {
 	uint32_t s = cms_peek(c, w->index, g->hash);
 
+	/* An anomaly group is worth what it learnt (terms, baseline
+	 * windows, a series), which a firing does not empty. */
+	if (ctype_is_anomaly(w->type)) {
+		uint32_t a = lw_correlation_anomaly_weight(w->r, g->blk != NULL ?
+							    g->blk : g->inl);
+		if (a > s)
+			s = a;
+	}
 	return g->count > s ? g->count : s;
 }
 

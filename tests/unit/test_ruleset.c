@@ -387,7 +387,7 @@ Test(ruleset_diags, every_loader_reports_file_line_col_severity_reason)
 		"title: c\n"
 		"id: c-1\n"
 		"level: high\n"
-		"correlation: {type: value_sum, rules: [x], timespan: 5m}\n";
+		"correlation: {type: value_avg, rules: [x], timespan: 5m}\n";
 	static const char resp[] =
 		"categories:\n"
 		"  dos: {level: high, steps: [], notify: [x]}\n";
@@ -396,8 +396,9 @@ Test(ruleset_diags, every_loader_reports_file_line_col_severity_reason)
 		"det.yml:1:1: warning: no 'level': medium is assumed",
 		"det.yml:5:19: error: modifier 'base64' is not supported",
 		"det.yml:5:52: error: condition: unexpected end",
-		"corr.yml:4:21: error: correlation type 'value_sum' is not supported "
-		"(event_count, value_count, temporal, temporal_ordered, absence)",
+		"corr.yml:4:21: error: correlation type 'value_avg' is not supported "
+		"(event_count, value_count, value_sum, temporal, temporal_ordered, "
+		"absence, new_terms, beaconing)",
 		"resp.yml:2:29: error: 'steps' must not be empty",
 		"resp.yml:1:1: error: empty response plan",
 	};

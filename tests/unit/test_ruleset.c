@@ -272,7 +272,8 @@ Test(ruleset, mynumber_cross_zone_firewall)
 	apply("mynumber", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.10.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=40000 DPT=443");
 	cr_expect_str_eq(field("source.zone"), "mynumber");
 	cr_expect_str_eq(field("destination.zone"), "internet");
-	cr_expect_str_eq(matched(), "lw_firewall_connection lw_mynumber_cross_zone_traffic");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_mynumber_cross_zone_traffic "
+			 "lw_sensitive_zone_outbound");
 	apply("mynumber", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.1 DST=10.10.0.7 LEN=60 TTL=64 PROTO=UDP SPT=53 DPT=5353");
 	cr_expect_null(field("source.zone"));
 	cr_expect_str_eq(matched(), "lw_firewall_connection lw_mynumber_cross_zone_traffic",
@@ -280,8 +281,8 @@ Test(ruleset, mynumber_cross_zone_firewall)
 	apply("mynumber", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.10.1.5 DST=10.10.2.6 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
 	cr_expect_str_eq(matched(), "lw_firewall_connection", "inside the zone");
 	apply("lgwan", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.20.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
-	cr_expect_str_eq(matched(), "lw_firewall_connection",
-			 "LGWAN to Internet is not this rule's business");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_sensitive_zone_outbound",
+			 "LGWAN to Internet is not the My Number rule's business");
 }
 
 Test(ruleset, usb_storage_by_zone)

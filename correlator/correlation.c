@@ -980,6 +980,10 @@ static int feed_anomaly(struct lw_correlation *c, struct win *w, uint32_t gi,
 	struct anomaly_step s;
 	int kept = 1;
 
+	/* One event matching two of the rule's detection rules is one
+	 * connection: summed, timed or looked up once. */
+	if ((g->flags & G_HAS_SEQ) && g->last_seq == x->seq)
+		return 0;
 	/* In place when the group has a block (new_terms always has); a
 	 * tier-0 state is updated in a copy and stored after the event is
 	 * counted, which may move the group to a block. */

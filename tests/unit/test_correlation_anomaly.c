@@ -25,6 +25,11 @@ static const char detection[] =
 	"title: A\nid: 00000000-0000-4000-8000-00000000000a\nname: rule_a\n"
 	"level: informational\ntags: [logward.anomalous-outbound]\n"
 	"logsource: {category: firewall}\n"
+	"detection: {sel: {event.action: a}, condition: sel}\n"
+	"---\n"
+	"title: B\nid: 00000000-0000-4000-8000-00000000000b\nname: rule_b\n"
+	"level: informational\ntags: [logward.anomalous-outbound]\n"
+	"logsource: {category: firewall}\n"
 	"detection: {sel: {event.action: a}, condition: sel}\n";
 
 static const char decoders[] =
@@ -107,7 +112,8 @@ static void conn(int64_t ts, const char *src, const char *dst, const char *bytes
 {
 	struct lw_field f[3];
 	struct lw_event ev;
-	uint32_t m = (uint32_t)lw_ruleset_find(rs, "rule_a");
+	uint32_t m[2] = {(uint32_t)lw_ruleset_find(rs, "rule_a"),
+			 (uint32_t)lw_ruleset_find(rs, "rule_b")};
 
 	memset(&ev, 0, sizeof(ev));
 	ev.timestamp_ns = ev.created_ns = ts;
@@ -119,7 +125,9 @@ static void conn(int64_t ts, const char *src, const char *dst, const char *bytes
 				 {bytes ? bytes : "", bytes ? (uint32_t)strlen(bytes) : 0}};
 	ev.fields = f;
 	ev.nfields = bytes ? 3 : 2;
-	cr_assert_eq(lw_correlation_process(corr, &ev, seq++, &m, 1, on_fire, NULL), LW_OK);
+	/* Both rules match every connection: the windows that reference
+	 * both must still take it once. */
+	cr_assert_eq(lw_correlation_process(corr, &ev, seq++, m, 2, on_fire, NULL), LW_OK);
 }
 
 /* The state saved whole and restored into a fresh correlation, which
@@ -151,7 +159,7 @@ static uint64_t rule_bytes(void)
 static const char new_dest[] =
 	"title: New destination\nid: 20000000-0000-4000-8000-000000000001\n"
 	"name: nt\nlevel: high\n"
-	"correlation: {type: new_terms, rules: [rule_a], group-by: [source.ip],"
+	"correlation: {type: new_terms, rules: [rule_a, rule_b], group-by: [source.ip],"
 	" timespan: 2d, condition: {field: destination.ip}, learn: 1d}\n";
 
 Test(anomaly, new_terms_fires_for_a_term_unseen_in_the_timespan_after_learning)
@@ -266,7 +274,7 @@ Test(anomaly, value_sum_fires_when_the_window_sum_reaches_the_threshold)
 {
 	load("title: Volume\nid: 20000000-0000-4000-8000-000000000010\n"
 	     "name: vs\nlevel: high\n"
-	     "correlation: {type: value_sum, rules: [rule_a], group-by: [source.ip],"
+	     "correlation: {type: value_sum, rules: [rule_a, rule_b], group-by: [source.ip],"
 	     " timespan: 10m, condition: {field: source.bytes, gte: 1000}}\n");
 	conn(T0 + MIN, "10.1.0.5", "198.51.100.1", "600");
 	conn(T0 + 2 * MIN, "10.1.0.5", "198.51.100.2", "399");
@@ -349,7 +357,7 @@ Test(anomaly, value_sum_threshold_is_a_floor_for_the_baseline)
 static const char beacon[] =
 	"title: Beacon\nid: 20000000-0000-4000-8000-000000000020\n"
 	"name: bc\nlevel: high\n"
-	"correlation: {type: beaconing, rules: [rule_a],"
+	"correlation: {type: beaconing, rules: [rule_a, rule_b],"
 	" group-by: [source.ip, destination.ip], timespan: 1h,"
 	" condition: {gte: 6}, jitter: 10%, min_interval: 5s}\n";
 

@@ -111,7 +111,7 @@ struct anomaly_step lw_correlation_new_terms_update(const struct crule *r,
 	struct anomaly_step s = {0, 0, 0, 0};
 	uint64_t *tab = (uint64_t *)(st + 2), tag = nt_tag(vh);
 	uint32_t mask = r->terms - 1, i;
-	int64_t now_h = nt_hour(ts);
+	int64_t now_h = nt_hour(ts), watched;
 	int is_new = 1;
 
 	if (st[0] == T_NONE || ts < st[0])
@@ -131,8 +131,11 @@ struct anomaly_step lw_correlation_new_terms_update(const struct crule *r,
 		st[1]++;
 	}
 	/* Before the group has been watched for `learn`, a term not in the
-	 * table may have been seen before the watch began: learnt, not new. */
-	s.fire = is_new && ts - st[0] >= r->learn_ns;
+	 * table may have been seen before the watch began: learnt, not new.
+	 * (Words restored from a damaged store may be anything: no
+	 * arithmetic on them may overflow.) */
+	s.fire = is_new && !__builtin_sub_overflow(ts, st[0], &watched) &&
+		watched >= r->learn_ns;
 	s.counts = s.restart = s.fire;
 	return s;
 }
@@ -205,6 +208,8 @@ struct anomaly_step lw_correlation_value_sum_update(const struct crule *r,
 		st[1] = 0;
 		s.restart = 1;
 	}
+	if (st[1] < 0)
+		st[1] = 0; /* damaged state: sums are never negative */
 	st[1] = v > INT64_MAX - st[1] ? INT64_MAX : st[1] + v;
 	if ((st[3] & VS_FIRED) || !vs_over(r, st[1]))
 		return s;
@@ -229,10 +234,12 @@ struct anomaly_step lw_correlation_beacon_update(const struct crule *r,
 {
 	struct anomaly_step s = {0, 1, 0, 0};
 	uint32_t slots = r->k - 1;
-	int64_t gap = ts - st[0], *iv = st + 2;
+	int64_t gap, *iv = st + 2;
 	double sum = 0, var = 0, mean;
 
-	if (st[1] == 0 || gap > r->timespan_ns) {
+	/* (st[1] <= 0 or an overflowing gap: none yet, or damaged words) */
+	if (st[1] <= 0 || __builtin_sub_overflow(ts, st[0], &gap) ||
+	    gap > r->timespan_ns) {
 		/* The first occurrence, or the gap broke the series. */
 		memset(iv, 0, slots * sizeof(*iv));
 		st[0] = ts;
@@ -249,7 +256,8 @@ struct anomaly_step lw_correlation_beacon_update(const struct crule *r,
 		return s; /* the same occurrence (a beacon's second request) */
 	iv[(uint64_t)(st[1] - 1) % slots] = gap;
 	st[0] = ts;
-	st[1]++;
+	if (st[1] < INT64_MAX)
+		st[1]++;
 	if ((uint64_t)st[1] < r->k)
 		return s;
 	for (uint32_t i = 0; i < slots; i++)

@@ -1027,6 +1027,10 @@ static int feed_anomaly(struct lw_correlation *c, struct win *w, uint32_t gi,
 		c->fire_term_name = w->r->value_field;
 		c->fire_term = term;
 	}
+	/* A held-back firing moves a tier-0 group to a block made from
+	 * c->tmp: the state as it is now. */
+	if (G(w, gi)->blk == NULL)
+		lw_correlation_state_get(w, G(w, gi), c->tmp);
 	trigger(c, w, &gi, x->ts, x->cb, x->arg);
 	c->fire_term_name = NULL;
 	return 1;

@@ -295,6 +295,39 @@ Test(anomaly, value_sum_fires_when_the_window_sum_reaches_the_threshold)
 	cr_expect_eq(nfires, 2, "the next window fires on its own");
 }
 
+/* A firing held back by suppression keeps the group's sums: a window
+ * firing on its first event (the group still in its record) is held,
+ * the next window's sum is still exact, and the held firings come out
+ * together when the suppression ends. */
+Test(anomaly, value_sum_held_back_firings_keep_the_sums)
+{
+	struct lw_buf b;
+
+	load("title: Volume\nid: 20000000-0000-4000-8000-000000000012\n"
+	     "name: vsh\nlevel: high\n"
+	     "correlation: {type: value_sum, rules: [rule_a], group-by: [source.ip],"
+	     " timespan: 10m, condition: {field: source.bytes, gte: 1000}}\n"
+	     "logward: {suppress: 1h}\n");
+	conn(T0, "10.1.0.5", "198.51.100.1", "5000");
+	cr_assert_eq(nfires, 1);
+	conn(T0 + 10 * MIN, "10.1.0.5", "198.51.100.1", "5000");
+	cr_expect_eq(nfires, 1, "held back");
+	conn(T0 + 11 * MIN, "10.1.0.5", "198.51.100.1", "2000");
+	conn(T0 + 20 * MIN, "10.1.0.5", "198.51.100.1", "500");
+	conn(T0 + 21 * MIN, "10.1.0.5", "198.51.100.1", "499");
+	conn(T0 + 22 * MIN, "10.1.0.5", "198.51.100.1", "1");
+	/* The sums are saved and restored with the held firings. */
+	lw_buf_init(&b);
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	lw_buf_release(&b);
+	lw_correlation_advance(corr, T0 + 61 * MIN, on_fire, NULL);
+	cr_assert_eq(nfires, 2, "the held firings, delivered together");
+	cr_expect_eq(fires[1].count, 4, "the second window's firing event and the third's "
+		     "three (the second window fired once)");
+	cr_expect_eq(fires[1].first, T0 + 10 * MIN);
+	cr_expect_eq(fires[1].last, T0 + 22 * MIN);
+}
+
 static const char baseline[] =
 	"title: Volume above baseline\nid: 20000000-0000-4000-8000-000000000011\n"
 	"name: vsb\nlevel: high\n"

@@ -951,7 +951,7 @@ static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
 }
 
 /* value_sum's amount: a whole number of at most 18 digits (bytes,
- * packets); 0 when v is none. */
+ * packets); 0 when v is not one. */
 static int parse_amount(struct lw_str v, int64_t *out)
 {
 	int64_t n = 0;
@@ -1012,7 +1012,7 @@ static int feed_anomaly(struct lw_correlation *c, struct win *w, uint32_t gi,
 		if (!(g->flags & G_PENDING))
 			reset_tracking(c, g);
 	}
-	if (s.counts && !((g->flags & G_HAS_SEQ) && g->last_seq == x->seq))
+	if (s.counts)
 		kept = count_event(c, w, &gi, x);
 	if (st == loc && lw_correlation_state_put(c, w, &gi, loc) != LW_OK)
 		kept = 0;

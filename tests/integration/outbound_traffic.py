@@ -10,6 +10,8 @@ generator using only random(), whose sequence Python keeps stable).
                                              then 360 MB in 10 minutes
   outbound_traffic.py beacon DATE            a host calling one address every
                                              300 s +-5 %, among browsing
+  outbound_traffic.py beacon-proxy DATE      a host requesting one site every
+                                             600 s +-5 % through the proxy
   outbound_traffic.py scan                   25 ports of one address denied
                                              (no header: sent with logger)
 
@@ -288,6 +290,17 @@ def main():
         for _ in range(30):
             g.panos(ts, "10.30.3.30", "203.0.113.200", 443, 900 + int(g.rnd() * 200), 400)
             ts += datetime.timedelta(seconds=300 * (0.95 + 0.1 * g.rnd()))
+    elif mode == "beacon-proxy":
+        # 20 PCs browsing through Squid, and one requesting one site
+        # every 600 s +- 5 % for three hours through the same proxy.
+        for host in range(20):
+            favourites = [g.pick(WEB_DOMAINS) for _ in range(6)]
+            for ts in g.times(day0, 200):
+                g.squid(ts, "10.30.3.%d" % (50 + host), g.pick(favourites), "u%02d" % host)
+        ts = day0 + datetime.timedelta(hours=9)
+        for _ in range(18):
+            g.squid(ts, "10.30.3.31", "cdn.update-check.example", "-")
+            ts += datetime.timedelta(seconds=600 * (0.95 + 0.1 * g.rnd()))
     else:
         sys.exit("unknown mode " + mode)
     g.write()

@@ -10,7 +10,8 @@
 #   - a PC sending 360 MB in 10 minutes after two days of a few MB an
 #     hour (FortiGate; value_sum above 10 x its baseline);
 #   - a PC calling one address every 300 s +-5 % among 20 PCs browsing
-#     (PAN-OS; beaconing);
+#     (PAN-OS; beaconing), and one requesting a site every 600 s through
+#     the web proxy among 20 browsing there (Squid; beaconing by site);
 #   - a PC whose connections to 25 ports of one address are denied, sent
 #     live to `logward serve` with logger over UDP (port scan).
 # The time-spanning ones are ingested with their own timestamps (real
@@ -71,6 +72,14 @@ expect_eq "$(jq -c .group <<<"$out")" '{"source.ip":"10.30.3.30","destination.ip
 	"beacon: host and destination"
 expect_eq "$(jq -r '[.first_seen, .count] | @tsv' <<<"$out")" "$(printf '2026-11-10T10:00:00.000000Z\t12')" \
 	"beacon: the twelve calls"
+
+# --- beaconing through the web proxy ----------------------------------------
+out=$(ingest beaconproxy beacon-proxy 2026-11-10)
+expect_eq "$(jq -s length <<<"$out")" 1 "proxy beacon: incidents"
+expect_eq "$(jq -r .rule.title <<<"$out")" "$(title beaconing_proxy)" "proxy beacon: rule"
+expect_eq "$(jq -c .group <<<"$out")" '{"source.ip":"10.30.3.31","url.domain":"cdn.update-check.example"}' \
+	"proxy beacon: host and site"
+expect_eq "$(jq -r .count <<<"$out")" 12 "proxy beacon: the twelve requests"
 
 # --- a scan, live over UDP -------------------------------------------------
 lw_start "rules: [$SRC/rules]

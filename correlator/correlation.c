@@ -36,6 +36,14 @@ static uint64_t win_defhash(const struct win *w)
 		h = fnv1a(h, r->group[i], strlen(r->group[i]) + 1);
 	if (r->value_field != NULL)
 		h = fnv1a(h, r->value_field, strlen(r->value_field) + 1);
+	if (ctype_is_anomaly(r->type)) {
+		/* What the saved words mean (a term table's size, a baseline's
+		 * weight) depends on these; learn and the thresholds do not. */
+		h = fnv1a(h, &r->terms, sizeof(r->terms));
+		h = fnv1a(h, &r->weight, sizeof(r->weight));
+		h = fnv1a(h, &r->keep_ns, sizeof(r->keep_ns));
+		h = fnv1a(h, &r->min_gap_ns, sizeof(r->min_gap_ns));
+	}
 	return h;
 }
 
@@ -46,7 +54,7 @@ static uint32_t state_words(const struct crule *r)
 	case CT_VALUE_COUNT: return 1 + 2 * r->k;
 	case CT_TEMPORAL: return r->nrefs;
 	case CT_TEMPORAL_ORDERED: return 3 * r->nrefs;
-	default: return 0;
+	default: return lw_correlation_anomaly_words(r);
 	}
 }
 
@@ -57,6 +65,8 @@ static enum smode state_mode(const struct win *w)
 	case CT_VALUE_COUNT: return SM_PAIRS;
 	case CT_ABSENCE: return SM_BLOCK; /* its action time lives in the block */
 	case CT_DIRECT: return SM_NONE;
+	case CT_NEW_TERMS: return SM_BLOCK; /* a table: no inline form */
+	case CT_BEACONING: return SM_HEAD;
 	default: return w->words <= ST_INLINE ? SM_RAW : SM_BLOCK;
 	}
 }
@@ -75,6 +85,11 @@ static void state_init(const struct win *w, int64_t *st)
 	case CT_TEMPORAL_ORDERED:
 		for (uint32_t i = 0; i < w->words; i++)
 			st[i] = i < 2 * w->r->nrefs ? T_NONE : -1;
+		break;
+	case CT_NEW_TERMS:
+	case CT_VALUE_SUM:
+	case CT_BEACONING:
+		lw_correlation_anomaly_init(w->r, st);
 		break;
 	default:
 		break;
@@ -112,6 +127,10 @@ void lw_correlation_state_get(const struct win *w, const struct group *g,
 		for (uint32_t i = 0; i < w->words; i++)
 			st[i] = g->inl[i];
 		break;
+	case SM_HEAD:
+		memcpy(st, g->inl, ST_INLINE * sizeof(*st));
+		memset(st + ST_INLINE, 0, (w->words - ST_INLINE) * sizeof(*st));
+		break;
 	default:
 		state_init(w, st);
 		break;
@@ -144,6 +163,12 @@ static int state_compact(const struct win *w, struct group *g, const int64_t *st
 			g->inl[i] = st[i];
 		return 1;
 	case SM_NONE:
+		return 1;
+	case SM_HEAD:
+		for (uint32_t i = ST_INLINE; i < w->words; i++)
+			if (st[i] != 0)
+				return 0;
+		memcpy(g->inl, st, ST_INLINE * sizeof(*st));
 		return 1;
 	default:
 		return 0;
@@ -188,6 +213,7 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 	const struct lw_correlation_rules *cr = lw_ruleset_correlations(rs);
 	const struct lw_response *resp = lw_ruleset_response(rs);
 	uint32_t nsigma = lw_ruleset_rule_count(rs), ndirect = 0, ncorr, maxw = 1;
+	uint32_t maxterms = 1;
 	struct lw_correlation *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
@@ -215,6 +241,12 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 		w->suppress_ns = w->r->suppress_ns;
 		w->max_groups = w->r->max_groups;
 		w->words = state_words(w->r);
+		/* A value_sum group holds a baseline: it is kept for `keep`
+		 * after its last event, not for one window. */
+		if (w->type == CT_VALUE_SUM)
+			w->timespan_ns = w->r->keep_ns;
+		if (w->type == CT_NEW_TERMS && w->r->terms > maxterms)
+			maxterms = w->r->terms;
 	}
 	for (uint32_t i = 0, k = ncorr; i < nsigma; i++) {
 		struct win *w;
@@ -253,11 +285,12 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 			maxw = w->words;
 	}
 	c->tmp = calloc(maxw, sizeof(*c->tmp));
+	c->terms_tmp = calloc(maxterms, sizeof(*c->terms_tmp));
 	/* At most: every window of every event, each direct window, and
 	 * each (detection rule -> correlation) edge. */
 	c->prep_cap = (ncorr ? cr->nall + cr->cons_off[cr->nsigma] : 0) + nsigma;
 	c->prep = calloc(c->prep_cap ? c->prep_cap : 1, sizeof(*c->prep));
-	if (c->tmp == NULL || c->prep == NULL)
+	if (c->tmp == NULL || c->prep == NULL || c->terms_tmp == NULL)
 		goto fail;
 	c->clock = T_NONE;
 	c->due = INT64_MAX;
@@ -291,6 +324,7 @@ void lw_correlation_free(struct lw_correlation *c)
 	free(c->direct_win);
 	free(c->q);
 	free(c->tmp);
+	free(c->terms_tmp);
 	free(c->prep);
 	free(c);
 }
@@ -442,7 +476,10 @@ static void jw_str(struct jw *j, const char *s, size_t len, size_t reserve)
 	jw_raw(j, "\"");
 }
 
+/* The group's values as a JSON object; a new_terms firing adds its term
+ * (term_name NULL: none), so its incident names the host and the term. */
 static void render_group(const struct win *w, const char *key, uint16_t keylen,
+			 const char *term_name, struct lw_str term,
 			 char *out, size_t cap)
 {
 	const char *const *names = w->r ? (const char *const *)w->r->group :
@@ -461,8 +498,15 @@ static void render_group(const struct win *w, const char *key, uint16_t keylen,
 			jw_raw(&j, ",");
 		jw_str(&j, names[i], strlen(names[i]), 2 + (ng - i) * 8);
 		jw_raw(&j, ":");
-		jw_str(&j, key + pos, len, 2 + (ng - i - 1) * 40);
+		jw_str(&j, key + pos, len, 2 + (ng - i - 1) * 40 +
+		       (term_name != NULL ? 48 : 0));
 		pos += len;
+	}
+	if (term_name != NULL) {
+		jw_raw(&j, ng > 0 && keylen > 0 ? "," : "");
+		jw_str(&j, term_name, strlen(term_name), 2 + 8);
+		jw_raw(&j, ":");
+		jw_str(&j, term.ptr, term.len, 2);
 	}
 	jw_raw(&j, "}");
 	out[j.n] = '\0';
@@ -528,7 +572,8 @@ static void deliver_fire(struct lw_correlation *c, struct win *w,
 	memset(&f, 0, sizeof(f));
 	f.rule = w->info;
 	f.response_json = w->resp;
-	render_group(w, key, keylen, f.group, sizeof(f.group));
+	render_group(w, key, keylen, c->fire_term_name, c->fire_term, f.group,
+		     sizeof(f.group));
 	if (host.ptr != NULL)
 		snprintf(f.host, sizeof(f.host), "%.*s", (int)host.len, host.ptr);
 	if (zone.ptr != NULL)
@@ -905,6 +950,92 @@ static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
 	return 1;
 }
 
+/* value_sum's amount: a whole number of at most 18 digits (bytes,
+ * packets); 0 when v is not one. */
+static int parse_amount(struct lw_str v, int64_t *out)
+{
+	int64_t n = 0;
+
+	if (v.len == 0 || v.len > 18)
+		return 0;
+	for (uint32_t i = 0; i < v.len; i++) {
+		if (v.ptr[i] < '0' || v.ptr[i] > '9')
+			return 0;
+		n = n * 10 + (v.ptr[i] - '0');
+	}
+	*out = n;
+	return 1;
+}
+
+/* An event of an anomaly type (correlation_anomaly.c keeps the state):
+ * the burst an incident cites restarts where the type says (a new term,
+ * a new window, a new series), only the events that belong to it are
+ * counted, and the state outlives a firing. term: new_terms' value. */
+static int feed_anomaly(struct lw_correlation *c, struct win *w, uint32_t gi,
+			const struct evctx *x, uint64_t vh, int64_t amount,
+			struct lw_str term)
+{
+	int64_t loc[2 + LW_CORRELATION_MAX_BEACON], *st;
+	struct group *g = G(w, gi);
+	struct anomaly_step s;
+	int kept = 1;
+
+	/* One event matching two of the rule's detection rules is one
+	 * connection: summed, timed or looked up once. */
+	if ((g->flags & G_HAS_SEQ) && g->last_seq == x->seq)
+		return 0;
+	/* In place when the group has a block (new_terms always has); a
+	 * tier-0 state is updated in a copy and stored after the event is
+	 * counted, which may move the group to a block. */
+	st = g->blk;
+	if (st == NULL) {
+		lw_correlation_state_get(w, g, loc);
+		st = loc;
+	}
+	switch (w->type) {
+	case CT_NEW_TERMS:
+		s = lw_correlation_new_terms_update(w->r, st, x->ts, vh, c->terms_tmp);
+		break;
+	case CT_VALUE_SUM:
+		s = lw_correlation_value_sum_update(w->r, st, x->ts, amount);
+		break;
+	default:
+		s = lw_correlation_beacon_update(w->r, st, x->ts);
+		break;
+	}
+	if (s.out_of_order) {
+		c->stats.out_of_order++;
+		w->n.out_of_order++;
+	}
+	if (s.restart && g->count > 0) {
+		g->count = 0;
+		if (!(g->flags & G_PENDING))
+			reset_tracking(c, g);
+	}
+	if (s.counts)
+		kept = count_event(c, w, &gi, x);
+	if (st == loc && lw_correlation_state_put(c, w, &gi, loc) != LW_OK)
+		kept = 0;
+	if (!kept) {
+		w->n.not_admitted++;
+		c->stats.not_admitted++;
+		return 0;
+	}
+	if (!s.fire)
+		return 0;
+	if (w->type == CT_NEW_TERMS) {
+		c->fire_term_name = w->r->value_field;
+		c->fire_term = term;
+	}
+	/* A held-back firing moves a tier-0 group to a block made from
+	 * c->tmp: the state as it is now. */
+	if (G(w, gi)->blk == NULL)
+		lw_correlation_state_get(w, G(w, gi), c->tmp);
+	trigger(c, w, &gi, x->ts, x->cb, x->arg);
+	c->fire_term_name = NULL;
+	return 1;
+}
+
 /* Feeds one event into window wi at reference slot, with its key made
  * (feed_key) and a hint where its group may be. Returns 1 when the
  * window's condition held (the correlation fired, delivered or not), 0
@@ -918,14 +1049,16 @@ static int feed_group(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 	uint64_t vh = 0;
 	struct group *g;
 	uint32_t gi;
-	int64_t *st;
+	int64_t *st, amount = 0;
 	int fire = 0, created, rc;
+	char num[LW_EVENT_MEMBER_TEXT_MAX];
+	struct lw_str v = LW_STR_NULL;
 
-	if (w->type == CT_VALUE_COUNT) {
-		char num[LW_EVENT_MEMBER_TEXT_MAX];
-		struct lw_str v = field_value(ev, &w->r->vf[slot], num);
-
-		if (v.len == 0) {
+	if (w->r != NULL && w->r->vf != NULL) {
+		v = field_value(ev, &w->r->vf[slot], num);
+		/* An event without the value (or, for a sum, without a
+		 * number) counts for no group. */
+		if (v.len == 0 || (w->type == CT_VALUE_SUM && !parse_amount(v, &amount))) {
 			c->stats.no_group++;
 			w->n.no_group++;
 			return 0;
@@ -978,6 +1111,8 @@ static int feed_group(struct lw_correlation *c, uint32_t wi, uint32_t slot,
 		feed_absence(c, w, gi, x);
 		return 0;
 	}
+	if (ctype_is_anomaly(w->type))
+		return feed_anomaly(c, w, gi, x, vh, amount, v);
 	if (!((g->flags & G_HAS_SEQ) && g->last_seq == x->seq) &&
 	    !count_event(c, w, &gi, x)) {
 		w->n.not_admitted++;

@@ -18,7 +18,10 @@
  * Rule format (docs/rules.md "Correlation rules"): Sigma correlation rules
  * (`correlation: {type, rules, group-by, timespan, condition, aliases,
  * generate}`) with types event_count, value_count, temporal,
- * temporal_ordered, plus logward's `absence` and a `logward:` section
+ * temporal_ordered, plus logward's `absence`, the anomaly types
+ * `new_terms`, `value_sum` and `beaconing` (their state in
+ * correlation_anomaly.c, docs/rules.md "Anomaly correlations") and a
+ * `logward:` section
  * (`suppress: 10m`, `max_groups: N`). A correlation may reference detection
  * rules and other correlation rules (by id or name); cycles are errors.
  *
@@ -80,6 +83,13 @@ struct lw_correlation;
 /* Largest threshold of event_count / value_count: windows keep one
  * timestamp (and value hash) per counted event up to threshold + 1. */
 #define LW_CORRELATION_MAX_THRESHOLD 4096
+/* beaconing: most occurrences a series may need (one interval word
+ * each per (source, destination) group). */
+#define LW_CORRELATION_MAX_BEACON 64
+/* new_terms: slots of a group's term table unless `terms` says (8 bytes
+ * each; at most three quarters hold terms), and the most it may say. */
+#define LW_CORRELATION_DEFAULT_TERMS 512
+#define LW_CORRELATION_MAX_TERMS 4096
 /* Rules one correlation may reference (temporal keeps one time per rule). */
 #define LW_CORRELATION_MAX_REFS 32
 /* Group-by fields of one rule. */

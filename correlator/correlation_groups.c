@@ -889,12 +889,28 @@ static uint32_t probe_estimate(const struct lw_correlation *c, const struct prob
 	return dk_has(c, p->dk) ? 1 + cms_min(c, p->idx) : 0;
 }
 
+/* What a live group holds: its events, or for an anomaly group what it
+ * learnt (terms, baseline windows, a series), which a firing does not
+ * empty. */
+static uint32_t held_of(const struct win *w, const struct group *g)
+{
+	uint32_t held = g->count;
+
+	if (ctype_is_anomaly(w->type)) {
+		uint32_t a = lw_correlation_anomaly_weight(w->r, g->blk != NULL ?
+							    g->blk : g->inl);
+		if (a > held)
+			held = a;
+	}
+	return held;
+}
+
 /* The weakest of SAMPLE random live groups of w among those weaker than
  * `below`, never one with an action due; NONE32 when none qualifies.
  * Weaker: a lower strength (its burst events, or how often its key was
  * seen while memory was full when that is more: a source that keeps
  * coming back is not displaced by one seen twice), then fewer events
- * held, then seen longest ago. A group holding `below` events or more is
+ * held, then seen longest ago. A group holding (held_of) `below` or more is
  * never weaker, so its sketch counters are not read. Each sampled record
  * and each candidate's sketch counters are a cache miss on a large
  * table: all of them are prefetched before the first is read. */
@@ -916,22 +932,23 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct group *g = G(w, pick[i]);
 
-		if (g->count >= below || (g->flags & G_PENDING) ||
+		if (held_of(w, g) >= below || (g->flags & G_PENDING) ||
 		    (g->blk != NULL && g->blk[BLK_ACT(w)] != T_NONE))
 			pick[i] = NONE32;
 		else
 			probe_start(c, w->index, g->hash, &pr[i]);
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t gi = pick[i], st;
+		uint32_t gi = pick[i], st, held;
 		const struct group *g;
 
 		if (gi == NONE32)
 			continue;
 		g = G(w, gi);
 		st = probe_estimate(c, &pr[i]);
-		if (st < g->count)
-			st = g->count;
+		held = held_of(w, g);
+		if (st < held)
+			st = held;
 		if (st >= below)
 			continue;
 		if (best == NONE32 || st < *count ||

@@ -22,7 +22,13 @@ enum ctype {
 	CT_TEMPORAL,
 	CT_TEMPORAL_ORDERED,
 	CT_ABSENCE,
-	CT_DIRECT /* a detection rule firing on its own; never in a file */
+	CT_DIRECT, /* a detection rule firing on its own; never in a file */
+	/* logward's anomaly types (correlation_anomaly.c); after direct so
+	 * that the saved type numbers of the others stay what they were */
+	CT_NEW_TERMS,
+	CT_VALUE_SUM,
+	CT_BEACONING,
+	CT_NTYPES
 };
 
 /* "event_count" ...: the type's name in rule files and saved state. */
@@ -30,9 +36,16 @@ static inline const char *ctype_name(enum ctype t)
 {
 	static const char *const names[] = {
 		"event_count", "value_count", "temporal", "temporal_ordered",
-		"absence", "direct"};
+		"absence", "direct", "new_terms", "value_sum", "beaconing"};
 
 	return names[t];
+}
+
+/* The anomaly types: their state is updated by correlation_anomaly.c,
+ * never re-armed to empty (a term set or a baseline outlives a firing). */
+static inline int ctype_is_anomaly(enum ctype t)
+{
+	return t >= CT_NEW_TERMS && t < CT_NTYPES;
 }
 
 enum op {
@@ -77,7 +90,17 @@ struct crule {
 	uint32_t max_groups;
 	uint32_t opmask;      /* 1 << enum op */
 	int64_t opv[OP_COUNT];
-	uint32_t k;           /* window capacity (event_count / value_count) */
+	uint32_t k;           /* window capacity (event_count / value_count);
+			       * beaconing: occurrences in a series */
+	/* anomaly types (docs/rules.md "Anomaly correlations") */
+	int64_t learn_ns;     /* new_terms: a group's terms fire once it is this old */
+	uint32_t terms;       /* new_terms: slots of a group's term table (2^n) */
+	double factor;        /* value_sum: sum > factor x baseline (0: no baseline) */
+	uint32_t learn_windows; /* value_sum: windows in the baseline before it counts */
+	double weight;        /* value_sum: the newest window's weight in the baseline */
+	int64_t keep_ns;      /* value_sum: a group is kept this long after its last event */
+	double jitter;        /* beaconing: largest stddev / mean of the intervals */
+	int64_t min_gap_ns;   /* beaconing: events closer than this are one occurrence */
 	int generate;
 	int line;
 };
@@ -155,7 +178,8 @@ enum smode {
 	SM_RING,      /* event_count: up to ST_INLINE timestamps, time order */
 	SM_PAIRS,     /* value_count: one (value hash, time) pair */
 	SM_RAW,       /* words <= ST_INLINE: the words themselves */
-	SM_BLOCK      /* always in a block (temporal_ordered, long temporal) */
+	SM_BLOCK,     /* always in a block (temporal_ordered, long temporal) */
+	SM_HEAD       /* the first ST_INLINE words, while the others are 0 */
 };
 
 /* One group. "Burst" fields describe the events since the last firing
@@ -311,6 +335,11 @@ struct lw_correlation {
 	int parity;              /* of the running sweep cycle */
 	/* scratch: one group's state in its full form */
 	int64_t *tmp;
+	uint64_t *terms_tmp;     /* new_terms: a term table being compacted */
+	/* new_terms: the term that is firing, added to the incident's group
+	 * (name NULL: none) */
+	const char *fire_term_name;
+	struct lw_str fire_term;
 	/* one event's feeds, prepared together so that their table and
 	 * group cache misses overlap (lw_correlation_process) */
 	struct prep *prep;
@@ -474,5 +503,35 @@ uint32_t lw_correlation_evidence(const struct win *w, const struct group *g,
 				 uint64_t *out);
 /* The next action time of g, or T_NONE. */
 int64_t lw_correlation_next_action(const struct win *w, const struct group *g);
+
+/* ---- correlation_anomaly.c: the anomaly types' state (full form) ---- */
+
+/* Words of state per group (new_terms, value_sum, beaconing). */
+uint32_t lw_correlation_anomaly_words(const struct crule *r);
+/* The empty state. */
+void lw_correlation_anomaly_init(const struct crule *r, int64_t *st);
+/* What a group's state has learnt, as a count of events (terms,
+ * baseline windows, occurrences; at most 255): shedding weighs it. st:
+ * the block, or the record's inline words (a tier-0 group). */
+uint32_t lw_correlation_anomaly_weight(const struct crule *r, const int64_t *st);
+/* Outcome of an update besides firing. */
+struct anomaly_step {
+	int fire;        /* the condition holds for this event */
+	int counts;      /* the event belongs to the burst an incident cites */
+	int restart;     /* a new burst begins with this event (new window,
+			  * new series, a new term) */
+	int out_of_order; /* older than the group's state: ignored */
+};
+/* new_terms: term hash vh at ts. scratch holds r->terms words. */
+struct anomaly_step lw_correlation_new_terms_update(const struct crule *r,
+						    int64_t *st, int64_t ts,
+						    uint64_t vh, uint64_t *scratch);
+/* value_sum: value v (>= 0) at ts. */
+struct anomaly_step lw_correlation_value_sum_update(const struct crule *r,
+						    int64_t *st, int64_t ts,
+						    int64_t v);
+/* beaconing: an occurrence at ts. */
+struct anomaly_step lw_correlation_beacon_update(const struct crule *r,
+						 int64_t *st, int64_t ts);
 
 #endif

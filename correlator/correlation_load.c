@@ -2,6 +2,7 @@
  * files into it (correlator/correlation_load.h). */
 #include "correlator/correlation_load.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,12 +239,21 @@ static int load_condition(struct ctx *c, yaml_node_t *cond, struct crule *r)
 					      "unknown condition '%s' (expected "
 					      "gt, gte, lt, lte, eq, neq or field)",
 					      ks ? ks : "?");
-		if (!parse_u64(lw_ryaml_str(v, NULL), &num) ||
-		    num > LW_CORRELATION_MAX_THRESHOLD)
+		if (r->type == CT_VALUE_SUM) {
+			/* A sum of bytes: thresholds well past the counts' */
+			if (!parse_u64(lw_ryaml_str(v, NULL), &num) ||
+			    num > 1000000000000000000ULL ||
+			    (op != OP_GT && op != OP_GTE))
+				return lw_ryaml_error(c->y, v, LW_EPARSE,
+						      "value_sum takes gt or gte, "
+						      "a whole number up to 10^18");
+		} else if (!parse_u64(lw_ryaml_str(v, NULL), &num) ||
+			   num > LW_CORRELATION_MAX_THRESHOLD) {
 			return lw_ryaml_error(c->y, v, LW_EPARSE,
 					      "'%s' must be a whole "
 					      "number from 0 to %d", ks,
 					      LW_CORRELATION_MAX_THRESHOLD);
+		}
 		r->opmask |= 1u << op;
 		r->opv[op] = (int64_t)num;
 	}
@@ -349,6 +359,178 @@ static int load_generate(struct ctx *c, yaml_node_t *v, struct crule *r)
 	return LW_OK;
 }
 
+/* A number in [lo, hi] ("0.1"; "10%" when pct): *out. */
+static int parse_real(struct ctx *c, yaml_node_t *v, const char *what,
+		      double lo, double hi, int pct, double *out)
+{
+	const char *s = lw_ryaml_str(v, NULL);
+	char *end = NULL;
+	double d = s != NULL ? strtod(s, &end) : NAN;
+
+	if (pct && end != NULL && end != s && *end == '%') {
+		d /= 100;
+		end++;
+	}
+	if (s == NULL || end == s || end == NULL || *end != '\0' || !(d >= lo && d <= hi))
+		return lw_ryaml_error(c->y, v ? v : NULL, LW_EPARSE,
+				      "'%s' must be a number from %g to %g%s",
+				      what, lo, hi, pct ? " (or a percentage)" : "");
+	*out = d;
+	return LW_OK;
+}
+
+/* value_sum's `baseline: {factor, learn, weight, keep}`. */
+static int load_baseline(struct ctx *c, yaml_node_t *b, struct crule *r)
+{
+	yaml_node_t *v;
+	uint64_t n;
+	int rc;
+
+	if (b->type != YAML_MAPPING_NODE)
+		return lw_ryaml_error(c->y, b, LW_EPARSE, "'baseline' must be a "
+				      "mapping (factor, learn, weight, keep)");
+	for (yaml_node_pair_t *p = b->data.mapping.pairs.start;
+	     p < b->data.mapping.pairs.top; p++) {
+		const char *ks = lw_ryaml_str(lw_ryaml_node(c->y, p->key), NULL);
+
+		if (ks == NULL || (strcmp(ks, "factor") != 0 && strcmp(ks, "learn") != 0 &&
+				   strcmp(ks, "weight") != 0 && strcmp(ks, "keep") != 0))
+			return lw_ryaml_error(c->y, lw_ryaml_node(c->y, p->key), LW_EPARSE,
+					      "unknown key 'baseline.%s' (expected "
+					      "factor, learn, weight, keep)", ks ? ks : "?");
+	}
+	v = lw_ryaml_get(c->y, b, "factor", NULL);
+	if (v == NULL)
+		return lw_ryaml_error(c->y, b, LW_EPARSE, "'baseline.factor' is required");
+	if ((rc = parse_real(c, v, "baseline.factor", 1, 1e9, 0, &r->factor)) != LW_OK)
+		return rc;
+	if ((v = lw_ryaml_get(c->y, b, "learn", NULL)) != NULL) {
+		if (!parse_u64(lw_ryaml_str(v, NULL), &n) || n < 1 || n > 100000)
+			return lw_ryaml_error(c->y, v, LW_EPARSE, "'baseline.learn' "
+					      "must be a number of windows from 1 to 100000");
+		r->learn_windows = (uint32_t)n;
+	}
+	if ((v = lw_ryaml_get(c->y, b, "weight", NULL)) != NULL &&
+	    (rc = parse_real(c, v, "baseline.weight", 0.001, 1, 0, &r->weight)) != LW_OK)
+		return rc;
+	if ((v = lw_ryaml_get(c->y, b, "keep", NULL)) != NULL &&
+	    (rc = parse_timespan(c, v, "baseline.keep", &r->keep_ns)) != LW_OK)
+		return rc;
+	return LW_OK;
+}
+
+/* The anomaly types' own keys in `correlation` (docs/rules.md "Anomaly
+ * correlations"), each refused on a type it does not belong to. */
+static int load_anomaly(struct ctx *c, yaml_node_t *corr, struct crule *r)
+{
+	static const struct {
+		const char *key;
+		enum ctype type;
+	} own[] = {{"learn", CT_NEW_TERMS}, {"terms", CT_NEW_TERMS},
+		   {"baseline", CT_VALUE_SUM}, {"jitter", CT_BEACONING},
+		   {"min_interval", CT_BEACONING}};
+	yaml_node_t *v;
+	uint64_t n;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		v = lw_ryaml_get(c->y, corr, own[i].key, NULL);
+		if (v != NULL && r->type != own[i].type)
+			return lw_ryaml_error(c->y, v, LW_EPARSE, "'%s' belongs to "
+					      "type %s", own[i].key,
+					      ctype_name(own[i].type));
+	}
+	r->terms = LW_CORRELATION_DEFAULT_TERMS;
+	r->learn_ns = r->timespan_ns;
+	r->learn_windows = 12;
+	r->weight = 0.1;
+	r->keep_ns = 0;
+	r->jitter = 0.1;
+	r->min_gap_ns = 1000000000LL;
+	if ((v = lw_ryaml_get(c->y, corr, "learn", NULL)) != NULL) {
+		const char *s = lw_ryaml_str(v, NULL);
+
+		if (s != NULL && (strcmp(s, "0") == 0 || strcmp(s, "0s") == 0))
+			r->learn_ns = 0;
+		else if ((rc = parse_timespan(c, v, "learn", &r->learn_ns)) != LW_OK)
+			return rc;
+	}
+	if ((v = lw_ryaml_get(c->y, corr, "terms", NULL)) != NULL &&
+	    (!parse_u64(lw_ryaml_str(v, NULL), &n) || n < 8 ||
+	     n > LW_CORRELATION_MAX_TERMS || (n & (n - 1)) != 0))
+		return lw_ryaml_error(c->y, v, LW_EPARSE, "'terms' must be a power "
+				      "of two from 8 to %d", LW_CORRELATION_MAX_TERMS);
+	if (v != NULL)
+		r->terms = (uint32_t)n;
+	if ((v = lw_ryaml_get(c->y, corr, "baseline", NULL)) != NULL &&
+	    (rc = load_baseline(c, v, r)) != LW_OK)
+		return rc;
+	if ((v = lw_ryaml_get(c->y, corr, "jitter", NULL)) != NULL &&
+	    (rc = parse_real(c, v, "jitter", 0, 1, 1, &r->jitter)) != LW_OK)
+		return rc;
+	if ((v = lw_ryaml_get(c->y, corr, "min_interval", NULL)) != NULL &&
+	    (rc = parse_timespan(c, v, "min_interval", &r->min_gap_ns)) != LW_OK)
+		return rc;
+	return LW_OK;
+}
+
+/* The anomaly types' conditions and windows. */
+static int check_anomaly(struct ctx *c, yaml_node_t *corr, struct crule *r)
+{
+	uint32_t cmp = r->opmask;
+
+	switch (r->type) {
+	case CT_NEW_TERMS:
+		if (r->value_field == NULL || cmp != 0)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "new_terms needs 'condition.field' "
+					      "(the term) and no comparison");
+		if (r->timespan_ns < 3600000000000LL ||
+		    r->timespan_ns > 3660LL * 86400 * 1000000000LL)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "new_terms' timespan (its history) "
+					      "must be from 1h to 3660d");
+		break;
+	case CT_VALUE_SUM:
+		if (r->value_field == NULL)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "value_sum needs 'condition.field' "
+					      "(the number summed)");
+		if (cmp == 0 && r->factor == 0)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "value_sum needs a threshold "
+					      "(condition gt/gte), a baseline, or both");
+		if (r->factor == 0 || r->keep_ns == 0)
+			r->keep_ns = r->factor == 0 ? r->timespan_ns :
+				7LL * 86400 * 1000000000LL;
+		if (r->keep_ns < r->timespan_ns)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "'baseline.keep' must be at least "
+					      "the timespan");
+		break;
+	case CT_BEACONING:
+		if (r->value_field != NULL || cmp != (1u << OP_GTE) ||
+		    r->opv[OP_GTE] < 3 || r->opv[OP_GTE] > LW_CORRELATION_MAX_BEACON)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "beaconing needs 'condition: {gte: N}' "
+					      "(occurrences in a row, 3 to %d) and "
+					      "no field", LW_CORRELATION_MAX_BEACON);
+		if (r->min_gap_ns >= r->timespan_ns)
+			return lw_ryaml_error(c->y, corr, LW_EPARSE,
+					      "'min_interval' must be below the "
+					      "timespan (the longest interval)");
+		r->k = (uint32_t)r->opv[OP_GTE];
+		break;
+	default:
+		break;
+	}
+	if (r->nrefs == 0)
+		return lw_ryaml_error(c->y, corr, LW_EPARSE, "'rules' is required");
+	return LW_OK;
+}
+
+static int check_limits(struct ctx *c, yaml_node_t *corr, struct crule *r);
+
 /* What each type needs and allows (Sigma correlation spec + absence). */
 static int check_type(struct ctx *c, yaml_node_t *corr, struct crule *r)
 {
@@ -410,6 +592,18 @@ static int check_type(struct ctx *c, yaml_node_t *corr, struct crule *r)
 	default:
 		break;
 	}
+	if (ctype_is_anomaly(r->type)) {
+		int rc = check_anomaly(c, corr, r);
+
+		if (rc != LW_OK)
+			return rc;
+	}
+	return check_limits(c, corr, r);
+}
+
+/* Limits every type shares, and the window capacity k. */
+static int check_limits(struct ctx *c, yaml_node_t *corr, struct crule *r)
+{
 	if (r->nrefs > LW_CORRELATION_MAX_REFS)
 		return lw_ryaml_error(c->y, corr, LW_EPARSE,
 				      "at most %d rules per correlation",
@@ -418,6 +612,8 @@ static int check_type(struct ctx *c, yaml_node_t *corr, struct crule *r)
 		return lw_ryaml_error(c->y, corr, LW_EPARSE,
 				      "at most %d group-by fields",
 				      LW_CORRELATION_MAX_GROUP_BY);
+	if (ctype_is_anomaly(r->type))
+		return LW_OK; /* k is beaconing's series length, or unused */
 	/* The window keeps threshold + 1 entries: enough to tell every
 	 * comparison apart, never more. */
 	r->k = 1;
@@ -440,7 +636,8 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 	     p < corr->data.mapping.pairs.top; p++) {
 		static const char *const keys[] = {"type", "rules", "group-by",
 			"timespan", "timeframe", "condition", "aliases",
-			"generate", NULL};
+			"generate", "learn", "terms", "baseline", "jitter",
+			"min_interval", NULL};
 		const char *ks = lw_ryaml_str(lw_ryaml_node(c->y, p->key), NULL);
 		size_t i;
 
@@ -457,16 +654,17 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 	if (ts == NULL)
 		return lw_ryaml_error(c->y, corr, LW_EPARSE,
 				      "'correlation.type' is required");
-	for (t = 0; t <= CT_ABSENCE; t++)
-		if (strcmp(ts, ctype_name((enum ctype)t)) == 0)
+	for (t = 0; t < CT_NTYPES; t++)
+		if (t != CT_DIRECT && strcmp(ts, ctype_name((enum ctype)t)) == 0)
 			break;
-	if (t > CT_ABSENCE) {
+	if (t == CT_NTYPES) {
 		if (strncmp(ts, "value_", 6) == 0)
 			return lw_ryaml_error(c->y, v, LW_EPARSE,
 					      "correlation type '%s' is not "
 					      "supported (event_count, "
-					      "value_count, temporal, "
-					      "temporal_ordered, absence)", ts);
+					      "value_count, value_sum, temporal, "
+					      "temporal_ordered, absence, "
+					      "new_terms, beaconing)", ts);
 		return lw_ryaml_error(c->y, v, LW_EPARSE,
 				      "unknown correlation type '%s'", ts);
 	}
@@ -497,6 +695,8 @@ static int load_correlation(struct ctx *c, yaml_node_t *root, struct crule *r)
 		return rc;
 	v = lw_ryaml_get(c->y, corr, "condition", NULL);
 	if (v != NULL && (rc = load_condition(c, v, r)) != LW_OK)
+		return rc;
+	if ((rc = load_anomaly(c, corr, r)) != LW_OK)
 		return rc;
 	v = lw_ryaml_get(c->y, corr, "aliases", NULL);
 	if (v != NULL && (rc = load_aliases(c, v, r)) != LW_OK)

@@ -14,8 +14,8 @@
  *            nwin u32 | windows... | trailer
  *   window   kind u8 (0 correlation, 1 direct) | type u8 (event_count 0,
  *            value_count 1, temporal 2, temporal_ordered 3, absence 4,
- *            direct 5) | idlen u16 | id | defhash u64 | words u32 |
- *            ndel u32 | (keylen u16 | key) * ndel | nput u32 | groups...
+ *            direct 5, new_terms 6, value_sum 7, beaconing 8) |
+ *            idlen u16 | id | defhash u64 | words u32 | ndel u32 | (keylen u16 | key) * ndel | nput u32 | groups...
  *   group    keylen v | key | flags u8 (1 has_seq, 2 absent_fired, 4 held
  *            back, 8 fired before) | track u8 (host state | zone state << 2,
  *            each 0 none, 1 one, 2 several) | host name | zone name |
@@ -32,7 +32,11 @@
  * The state of a group is what its window can read, in time order:
  * event_count nstate timestamps (t); value_count nstate pairs of value
  * hash u64 and time t; temporal its `words` times t; temporal_ordered its
- * `words` words: 2n times t, then n seqs z. A whole-state blob has full =
+ * `words` words: 2n times t, then n seqs z; new_terms (type 6) nstate
+ * table entries after the learning start t, each as its slot's distance
+ * from the previous one (the first from word 0) v and the entry u64;
+ * value_sum (7) and beaconing (8) their `words` words z (numbers, not
+ * times: correlation_anomaly.c). A whole-state blob has full =
  * 1 and no deletions. A change set applies its deletions, then its groups
  * (each replaces the group of its key). A window is matched on restore by
  * kind, id and defhash (type, timespan, threshold, rules, group-by):
@@ -187,7 +191,28 @@ static void put_state(struct lw_buf *b, const struct win *w, int64_t seen,
 		}
 		return;
 	}
+	if (w->type == CT_NEW_TERMS) {
+		uint32_t n = 0, prev = 0;
+
+		for (uint32_t i = 2; i < w->words; i++)
+			n += st[i] != 0;
+		put_v(b, n);
+		put_t(b, seen, st[0]);
+		for (uint32_t i = 2; i < w->words; i++) {
+			if (st[i] == 0)
+				continue;
+			put_v(b, i - prev);
+			put_u64(b, (uint64_t)st[i]);
+			prev = i;
+		}
+		return;
+	}
 	put_v(b, w->words);
+	if (w->type == CT_VALUE_SUM || w->type == CT_BEACONING) {
+		for (uint32_t i = 0; i < w->words; i++)
+			put_z(b, st[i]); /* numbers, not times */
+		return;
+	}
 	for (uint32_t i = 0; i < w->words; i++) {
 		if (w->type == CT_TEMPORAL_ORDERED && i >= 2 * w->r->nrefs)
 			put_z(b, st[i]); /* the seqs */
@@ -286,6 +311,15 @@ static uint64_t state_sum(const unsigned char *p, size_t n)
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	return h ^ h >> 33;
+}
+
+uint64_t lw_correlation_state_checksum(const void *data, size_t len)
+{
+	const unsigned char *b = data;
+
+	if (len >= 8 && (b[6] | b[7] << 8) == SAVE_VERSION_FNV)
+		return fnv1a(FNV_OFFSET, b, len);
+	return state_sum(b, len);
 }
 
 static int finish(struct lw_buf *out, size_t start)
@@ -627,6 +661,38 @@ struct rgroup {
 	uint64_t ev[LW_INCIDENT_MAX_EVIDENCE];
 };
 
+/* new_terms: n entries at their slots (gaps from the previous one),
+ * after the learning start; the table they were saved from had the same
+ * size (the window definition says so). */
+static int read_terms(struct rd *r, uint64_t n, const struct win *w,
+		      int64_t seen, int64_t *st)
+{
+	uint64_t at = 0;
+	int64_t start = get_t(r, seen);
+
+	if (w != NULL && n > (w->words - 2) / 4 * 3)
+		return 0; /* more than a table holds: probes would never end */
+	if (w != NULL) {
+		memset(st, 0, w->words * sizeof(*st));
+		st[0] = start;
+		st[1] = (int64_t)n;
+	}
+	for (uint64_t i = 0; i < n && !r->bad; i++) {
+		uint64_t gap = get_v(r), e = get_le(r, 8);
+
+		at += gap;
+		if (gap == 0 || e == 0 || at > UINT32_MAX) {
+			r->bad = 1;
+			return 0;
+		}
+		if (w != NULL && at >= w->words)
+			return 0;
+		if (w != NULL)
+			st[at] = (int64_t)e;
+	}
+	return 1;
+}
+
 /* Reads a group's state (saved by a window of `type`) into st, full
  * form for w; w NULL: read past it. 0 when it does not fit w. */
 static int read_state(struct rd *r, uint8_t type, uint32_t nrefs, const struct win *w,
@@ -666,8 +732,19 @@ static int read_state(struct rd *r, uint8_t type, uint32_t nrefs, const struct w
 		}
 		return 1;
 	}
+	if (type == CT_NEW_TERMS)
+		return read_terms(r, n, w, seen, st);
 	if (w != NULL && n != w->words)
 		return 0;
+	if (type == CT_VALUE_SUM || type == CT_BEACONING) {
+		for (uint64_t i = 0; i < n; i++) {
+			int64_t v = get_z(r);
+
+			if (w != NULL)
+				st[i] = v;
+		}
+		return 1;
+	}
 	for (uint64_t i = 0; i < n; i++) {
 		/* temporal_ordered: 2 * nrefs times, then nrefs seqs */
 		int64_t v = type == CT_TEMPORAL_ORDERED && i >= 2 * (uint64_t)nrefs ?
@@ -862,8 +939,7 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 		return LW_ECORRUPT;
 	}
 	r = (struct rd){b + len - 8, b + len, 0};
-	if (get_le(&r, 8) != (version == SAVE_VERSION_FNV ?
-			      fnv1a(FNV_OFFSET, b, len - 8) : state_sum(b, len - 8))) {
+	if (get_le(&r, 8) != lw_correlation_state_checksum(b, len - 8)) {
 		*why = "checksum mismatch";
 		return LW_ECORRUPT;
 	}
@@ -887,7 +963,7 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 		uint32_t ndel = (uint32_t)get_le(&r, 4), nput;
 		struct win *w;
 
-		if (r.bad || direct > 1 || type > CT_DIRECT ||
+		if (r.bad || direct > 1 || type >= CT_NTYPES ||
 		    words > 3 * LW_CORRELATION_MAX_THRESHOLD + 3) {
 			r.bad = 1;
 			break;

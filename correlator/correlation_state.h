@@ -13,7 +13,7 @@
  *    dropped (info.keep_from). The stored log is the change sets from
  *    keep_from on; applying them in order rebuilds the windows.
  *
- * Format: versioned (2), little-endian, with a checksum; described field
+ * Format: versioned (3; 2 still read), little-endian, with a checksum; described field
  * by field in correlator/correlation_state.c. Rules are identified by id
  * and a hash of their window definition, so state of a rule that changed
  * is dropped rather than misread. Version 1 blobs (one whole-state blob
@@ -45,6 +45,11 @@ int lw_correlation_save(const struct lw_correlation *c, struct lw_buf *out);
  * LW_ECORRUPT or LW_ENOMEM. */
 int lw_correlation_restore(struct lw_correlation *c, const void *data,
 			   size_t len, struct lw_diag *diag);
+
+/* The trailer a blob of len bytes (everything before the trailer) must
+ * end with, by the version its header names. Restore checks it; the
+ * state fuzz target appends it so that mutations reach the decoder. */
+uint64_t lw_correlation_state_checksum(const void *data, size_t len);
 
 /* What a change set is. */
 struct lw_correlation_save_info {

@@ -580,7 +580,7 @@ Test(correlation, load_errors_name_file_and_line)
 		" condition: {gte: 3}}\n"
 		"---\n"
 		"title: sum\nid: 10000000-0000-4000-8000-00000000000d\nlevel: high\n"
-		"correlation: {type: value_sum, rules: [rule_a], timespan: 1m}\n";
+		"correlation: {type: value_avg, rules: [rule_a], timespan: 1m}\n";
 	struct lw_ruleset *r = lw_ruleset_new(NULL);
 	struct lw_diags d;
 	int unresolved = 0, value = 0, sum = 0;
@@ -593,10 +593,10 @@ Test(correlation, load_errors_name_file_and_line)
 
 		cr_expect_str_eq(x->file, "bad.yml");
 		value += strstr(x->detail, "condition.field") != NULL && x->line == 26;
-		sum += strstr(x->detail, "value_sum") != NULL && x->line == 31;
+		sum += strstr(x->detail, "value_avg") != NULL && x->line == 31;
 	}
 	cr_expect_eq(value, 1, "value_count without field, at its line");
-	cr_expect_eq(sum, 1, "value_sum is not supported");
+	cr_expect_eq(sum, 1, "value_avg is not supported");
 	cr_expect_neq(lw_ruleset_build(r, &d), LW_OK);
 	for (size_t i = 0; i < d.count; i++) {
 		const struct lw_diag *x = &d.items[i].diag;

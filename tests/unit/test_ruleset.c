@@ -272,7 +272,8 @@ Test(ruleset, mynumber_cross_zone_firewall)
 	apply("mynumber", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.10.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=40000 DPT=443");
 	cr_expect_str_eq(field("source.zone"), "mynumber");
 	cr_expect_str_eq(field("destination.zone"), "internet");
-	cr_expect_str_eq(matched(), "lw_firewall_connection lw_mynumber_cross_zone_traffic");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_mynumber_cross_zone_traffic "
+			 "lw_sensitive_zone_outbound");
 	apply("mynumber", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.1 DST=10.10.0.7 LEN=60 TTL=64 PROTO=UDP SPT=53 DPT=5353");
 	cr_expect_null(field("source.zone"));
 	cr_expect_str_eq(matched(), "lw_firewall_connection lw_mynumber_cross_zone_traffic",
@@ -280,8 +281,8 @@ Test(ruleset, mynumber_cross_zone_firewall)
 	apply("mynumber", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.10.1.5 DST=10.10.2.6 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
 	cr_expect_str_eq(matched(), "lw_firewall_connection", "inside the zone");
 	apply("lgwan", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.20.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
-	cr_expect_str_eq(matched(), "lw_firewall_connection",
-			 "LGWAN to Internet is not this rule's business");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_sensitive_zone_outbound",
+			 "LGWAN to Internet is not the My Number rule's business");
 }
 
 Test(ruleset, usb_storage_by_zone)
@@ -387,7 +388,7 @@ Test(ruleset_diags, every_loader_reports_file_line_col_severity_reason)
 		"title: c\n"
 		"id: c-1\n"
 		"level: high\n"
-		"correlation: {type: value_sum, rules: [x], timespan: 5m}\n";
+		"correlation: {type: value_avg, rules: [x], timespan: 5m}\n";
 	static const char resp[] =
 		"categories:\n"
 		"  dos: {level: high, steps: [], notify: [x]}\n";
@@ -396,8 +397,9 @@ Test(ruleset_diags, every_loader_reports_file_line_col_severity_reason)
 		"det.yml:1:1: warning: no 'level': medium is assumed",
 		"det.yml:5:19: error: modifier 'base64' is not supported",
 		"det.yml:5:52: error: condition: unexpected end",
-		"corr.yml:4:21: error: correlation type 'value_sum' is not supported "
-		"(event_count, value_count, temporal, temporal_ordered, absence)",
+		"corr.yml:4:21: error: correlation type 'value_avg' is not supported "
+		"(event_count, value_count, value_sum, temporal, temporal_ordered, "
+		"absence, new_terms, beaconing)",
 		"resp.yml:2:29: error: 'steps' must not be empty",
 		"resp.yml:1:1: error: empty response plan",
 	};

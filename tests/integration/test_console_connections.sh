@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Oracle: Python sockets from one loopback address (Linux routes all of
+# 127.0.0.0/8 to lo) and curl. With the default
+# api.max_connections_per_source (32), one address holding 32 idle
+# connections to the console gets its 33rd to 35th closed at accept,
+# before anything of them is read, while its 32 stay open and are still
+# answered, and curl from another address gets its page; the refusals
+# are counted in GET /api/v1/overview (api.connections_refused). Once
+# the 35 close, a normal curl from the same address works again.
+. "$(dirname "$0")/lib.sh"
+need python3
+need curl
+need jq
+
+TOKEN=$("$LW_BIN" token -d "$LW_DATA" add watcher --role viewer 2>/dev/null)
+lw_start 'api: {address: "127.0.0.1:0"}'
+API=$(awk '$1 == "api" {print $2; exit}' "$LW_TMP/ports")
+PORT=${API##*:}
+
+# Each step prints a word; the other address's curl runs while the 32
+# are held (the client waits for it on stdin).
+mkfifo "$LW_TMP/go"
+python3 - "$PORT" "$LW_TMP/go" > "$LW_TMP/client.out" 2>&1 <<'PY' &
+import socket, sys, time
+port, go = int(sys.argv[1]), sys.argv[2]
+
+def connect(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+def closed_by_peer(s, wait=1.0):
+    s.settimeout(wait)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+def answer(s):
+    s.settimeout(5)
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    return s.recv(64).split(b"\r\n")[0].decode()
+
+hog = [connect("127.0.0.5") for _ in range(32)]
+time.sleep(0.3)
+extra = [connect("127.0.0.5") for _ in range(3)]
+print("extra-refused" if all(closed_by_peer(s) for s in extra) else "extra-accepted")
+print("hog-open" if not any(closed_by_peer(s, 0.05) for s in hog) else "hog-closed")
+print("hog-first", answer(hog[0]))
+print("hog-last", answer(hog[-1]))
+sys.stdout.flush()
+open(go).read()   # the other address's curl runs now
+for s in hog + extra:
+    s.close()
+PY
+CLIENT=$!
+for _ in $(seq 1 100); do
+	[ "$(wc -l < "$LW_TMP/client.out")" -ge 4 ] && break
+	sleep 0.1
+done
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.6 "$API/")" 200 \
+	"curl from another address while one holds its 32"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.5 "$API/")" 000 \
+	"curl from the address holding its 32"
+echo go > "$LW_TMP/go"
+wait "$CLIENT" || fail "client: $(cat "$LW_TMP/client.out")"
+expect_eq "$(tr '\n' ' ' < "$LW_TMP/client.out")" \
+	"extra-refused hog-open hog-first HTTP/1.1 200 OK hog-last HTTP/1.1 200 OK " \
+	"what the held connections saw"
+sleep 0.3 # the server reads the closes
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.5 "$API/")" 200 \
+	"curl from the same address once its connections closed"
+expect_eq "$(curl -s -H "Authorization: Bearer $TOKEN" "$API/api/v1/overview" |
+	jq -c '.api.connections_refused')" 4 "connections refused (3 sockets and one curl)"
+grep -q 'over api.max_connections_per_source' "$LW_TMP/serve.log" || fail "no log line of the refusals"
+lw_stop
+echo "PASS: one address cannot take more than api.max_connections_per_source of the console"

@@ -232,17 +232,20 @@ static void on_check(evutil_socket_t unused, short what, void *arg)
 	while (w->pending != NULL) {
 		struct web_conn *c = w->pending, **bucket;
 		struct evhttp_connection *evcon = conn_of(w, c->bev);
-		const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) : NULL;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = evcon ? (int)bufferevent_getfd(c->bev) : -1;
 		uint32_t n = 0;
 
 		conn_unlink(c);
 		bufferevent_decref(c->bev);
 		c->bev = NULL;
-		if (sa == NULL) {
+		/* the socket's own peer, whatever libevent keeps of it */
+		if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
 			free(c);
 			continue;
 		}
-		lw_ratelimit_key_of(sa, &c->key);
+		lw_ratelimit_key_of((struct sockaddr *)&ss, &c->key);
 		bucket = &w->by_source[lw_ratelimit_key_hash(&c->key, w->seed) % CONN_BUCKETS];
 		for (const struct web_conn *o = *bucket; o != NULL; o = o->next)
 			n += memcmp(&o->key, &c->key, sizeof(c->key)) == 0;

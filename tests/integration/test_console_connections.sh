@@ -31,24 +31,11 @@ scenario() {
 	# The client prints what it saw, then holds its 35 until the curls
 	# below have run (it reads the fifo).
 	rm -f "$LW_TMP/go" && mkfifo "$LW_TMP/go"
-	python3 - "$PORT" "$LW_TMP/go" "$mode" "$LW_PKI/ca.pem" > "$LW_TMP/client.out" 2>&1 <<'PY' &
-import socket, ssl, sys, time
+	PYTHONPATH="$(dirname "$0")" python3 - "$PORT" "$LW_TMP/go" "$mode" "$LW_PKI/ca.pem" \
+		> "$LW_TMP/client.out" 2>&1 <<'PY' &
+import ssl, sys, time
+from held_conns import connect, closed_by_peer
 port, go, mode, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-
-def connect(src):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-def closed_by_peer(s, wait=1.0):
-    s.settimeout(wait)
-    try:
-        return s.recv(1) == b""
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
 
 # Asks for /api/v1/health on hog[i]; the connection stays open (over
 # HTTPS, hog[i] becomes the TLS socket that now owns it).
@@ -60,9 +47,9 @@ def answer(i):
     s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
     return s.recv(64).split(b"\r\n")[0].decode()
 
-hog = [connect("127.0.0.5") for _ in range(32)]
+hog = [connect("127.0.0.5", port) for _ in range(32)]
 time.sleep(0.3)
-extra = [connect("127.0.0.5") for _ in range(3)]
+extra = [connect("127.0.0.5", port) for _ in range(3)]
 print("extra-refused" if all(closed_by_peer(s) for s in extra) else "extra-accepted")
 print("hog-open" if not any(closed_by_peer(s, 0.05) for s in hog) else "hog-closed")
 print("hog-first", answer(0))

@@ -20,6 +20,7 @@
 #define FORWARD_POLL_MS 100
 #define CURSOR_SAVE_MS 200
 #define STREAM_RETRY_MS 1000
+#define CLOSE_WAIT_MS 10000
 
 /* One published message in publish order (or an event too large to
  * publish, settled at once so the cursor passes it in order). */
@@ -40,6 +41,7 @@ struct lw_forward {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	int stopping, connected;
+	int nats_closed;    /* libnats made its last callback with f */
 	/* Under mu: the ring of messages in flight, the acknowledged
 	 * prefix (cursor) and a failure that makes the loop resend. */
 	struct inflight *ring;
@@ -105,6 +107,17 @@ static void on_reconnected(natsConnection *nc, void *closure)
 	mark_connected(f);
 	lw_counters_add(f->o.counters, LW_CTR_FORWARD_RECONNECTS, 1);
 	lw_log(f->o.log, LW_LOG_NOTICE, "forward", "reconnected to NATS", NULL);
+}
+
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct lw_forward *f = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&f->mu);
+	f->nats_closed = 1;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mu);
 }
 
 static uint64_t header_u64(natsMsg *msg, const char *key, int *ok)
@@ -208,7 +221,7 @@ static int connect_nats(struct lw_forward *f, struct lw_diag *diag)
 		.servers = &c->servers, .ca = c->ca, .cert = c->cert, .key = c->key,
 		.credentials = c->credentials, .name = name,
 		.connected = on_connected, .disconnected = on_disconnected,
-		.reconnected = on_reconnected,
+		.reconnected = on_reconnected, .closed = on_closed,
 		.closure = f}, &f->nc, diag);
 	if (rc != LW_OK)
 		return rc;
@@ -436,7 +449,9 @@ static void recover(struct lw_forward *f)
 	lw_counters_add(f->o.counters, LW_CTR_FORWARD_RESENDS, 1);
 }
 
-static void wait_a_little(struct lw_forward *f, uint32_t ms)
+/* Waits at most ms for f->cond (acknowledgements, the connection's
+ * callbacks, a stop). Under mu. */
+static void cond_wait_ms(struct lw_forward *f, uint32_t ms)
 {
 	struct timespec ts;
 
@@ -447,9 +462,15 @@ static void wait_a_little(struct lw_forward *f, uint32_t ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
+	pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+}
+
+/* The forwarding thread's pause: none once a stop is asked. */
+static void wait_a_little(struct lw_forward *f, uint32_t ms)
+{
 	pthread_mutex_lock(&f->mu);
 	if (!f->stopping)
-		pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+		cond_wait_ms(f, ms);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -557,6 +578,35 @@ static void *forward_main(void *arg)
 	return NULL;
 }
 
+/* Closes the connection and waits for libnats's last callback with f as
+ * its closure (the close itself posts a disconnected one, run on
+ * libnats's thread later). 1 when f may be freed. */
+static int close_nats(struct lw_forward *f)
+{
+	int64_t until = mono_ms() + CLOSE_WAIT_MS;
+	int closed;
+
+	jsCtx_Destroy(f->js);
+	f->js = NULL;
+	if (f->nc == NULL)
+		return 1;
+	natsConnection_Close(f->nc);
+	pthread_mutex_lock(&f->mu);
+	while (!f->nats_closed && mono_ms() < until)
+		cond_wait_ms(f, 20);
+	closed = f->nats_closed;
+	pthread_mutex_unlock(&f->mu);
+	if (!closed) {
+		/* Its callbacks may still come: keep what they use. */
+		lw_log(f->o.log, LW_LOG_ERR, "forward",
+		       "the NATS connection did not report its close; its state is kept", NULL);
+		return 0;
+	}
+	natsConnection_Destroy(f->nc);
+	f->nc = NULL;
+	return 1;
+}
+
 int lw_forward_start(const struct lw_forward_opts *opts, struct lw_forward **out,
 		     struct lw_diag *diag)
 {
@@ -596,8 +646,8 @@ int lw_forward_start(const struct lw_forward_opts *opts, struct lw_forward **out
 	return LW_OK;
 
 fail:
-	jsCtx_Destroy(f->js);
-	natsConnection_Destroy(f->nc);
+	if (!close_nats(f))
+		return rc;
 	lw_segment_builder_free(f->chunk);
 	lw_segment_decoder_free(f->dec);
 	pthread_cond_destroy(&f->cond);
@@ -642,21 +692,15 @@ void lw_forward_stop(struct lw_forward *f, uint32_t grace_ms)
 	pthread_join(f->thread, NULL);
 	/* What is in flight may still be acknowledged: wait a moment so the
 	 * next start resends less. */
-	for (;;) {
-		uint32_t n;
-
-		pthread_mutex_lock(&f->mu);
-		n = f->n;
-		pthread_mutex_unlock(&f->mu);
-		if (n == 0 || mono_ms() >= (until > settle ? until : settle))
-			break;
-		wait_a_little(f, 20);
-	}
+	pthread_mutex_lock(&f->mu);
+	while (f->n > 0 && mono_ms() < (until > settle ? until : settle))
+		cond_wait_ms(f, 20);
+	pthread_mutex_unlock(&f->mu);
 	save_cursor(f, 1, &saved_ms);
 	/* Destroying the context drops the pending acknowledgements
 	 * without callbacks; the connection goes after it. */
-	jsCtx_Destroy(f->js);
-	natsConnection_Destroy(f->nc);
+	if (!close_nats(f))
+		return;
 	lw_segment_builder_free(f->chunk);
 	lw_segment_decoder_free(f->dec);
 	pthread_cond_destroy(&f->cond);

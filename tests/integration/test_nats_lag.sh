@@ -7,7 +7,8 @@
 # not acknowledged: with the server stopped and events piling up it
 # grows, it never reads 0 while events are behind (sampled every ~20 ms
 # through the outage and the catch-up, where nothing may be in flight
-# between two messages), the lag incident is raised, and it reads 0 once
+# between two messages), it is the same after the edge is restarted
+# during the outage, the lag incident is raised, and it reads 0 once
 # everything is acknowledged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nats_lib.sh"
@@ -21,7 +22,7 @@ nats_single
 EDGE="$LW_TMP/edge"
 # Small messages: the catch-up publishes many, and between two of them
 # nothing is in flight.
-node_start edge "data_dir: $EDGE
+edge_yml="data_dir: $EDGE
 timezone: UTC
 storage: {flush_interval: 200ms}
 listeners:
@@ -30,10 +31,12 @@ metrics: {address: \"127.0.0.1:0\"}
 health: {check_interval: 1s}
 forward: {type: nats, servers: [$NATS_URLS], stream: LW, node: town-a, ack_timeout: 2s,
           message_size: 4KiB, max_in_flight: 4, lag_alert: 3s}"
+node_start edge "$edge_yml"
 port=$(awk '$1 == "tcp" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/edge.ports")
-mport=$(awk '$1 == "metrics" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/edge.ports")
 # "events seconds connected" of the edge's /metrics.
 lag() {
+	local mport
+	mport=$(awk '$1 == "metrics" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/edge.ports")
 	curl -fsS "http://127.0.0.1:$mport/metrics" | awk '
 		$1 == "lw_forward_lag_events" {e = $2}
 		$1 == "lw_forward_lag_seconds" {s = $2}
@@ -83,12 +86,22 @@ expect_eq "$c" 0 "connected during the outage"
 [ "$s" -ge 5 ] || fail "lag $s s during the outage, 5 s at least expected"
 echo "outage: $e events behind, $s s, $n samples"
 
+# Restarted during the outage (a clean stop while the servers are
+# unreachable), the edge reads the same lag back from its store.
+node_stop edge
+node_start edge "$edge_yml"
+n=$(sample 2 5)
+read -r e2 s2 c <<<"$(lag)"
+expect_eq "$e2" "$e" "events behind after a restart during the outage"
+[ "$s2" -ge "$s" ] || fail "lag $s2 s after the restart, $s s before it"
+
 # The catch-up: the backlog is at least 5 s old until it is all sent.
 nats_start 0
 n=$(sample 0 5)
 expect_eq "$(lag)" "0 0 1" "caught up after the outage (events, seconds, connected)"
 echo "catch-up: $n samples"
 node_stop edge
+grep -q AddressSanitizer "$LW_TMP/edge.log" && fail "the edge: $(grep -A3 AddressSanitizer "$LW_TMP/edge.log")"
 
 "$LW_BIN" incidents -d "$EDGE" list --status all --output json >"$LW_TMP/incidents.json"
 expect_eq "$(jq -r 'select(.rule.id == "logward-forward-lag") | .status' "$LW_TMP/incidents.json" | sort -u)" \

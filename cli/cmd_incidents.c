@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/clictx.h"
 #include "cli/commands.h"
 #include "cli/qerror.h"
 #include "core/buf.h"
@@ -16,6 +17,7 @@
 #include "core/escape.h"
 #include "core/event.h"
 #include "core/time.h"
+#include "store/audit.h"
 #include "store/incidents.h"
 #include "store/incpage.h"
 #include "store/qincident.h"
@@ -61,17 +63,12 @@ static void usage(FILE *out)
 		"                       AND group.source.ip:203.0.113.0/24'\n"
 		"  --output FORMAT     text (one line per incident) or json (one object per line)\n"
 		"  --note TEXT         recorded in the incident's history\n"
-		"  --actor NAME        who acts (default $SUDO_USER, $USER, else the uid)\n"
+		"  --actor NAME        who acts, in the incident's history (default: the OS\n"
+		"                      user; as root, $SUDO_USER when set). The audit\n"
+		"                      record is always charged to cli:<OS user>\n"
 		"\n"
 		"show prints the incident and its evidence events read back from the\n"
 		"store. Closing a closed incident is an error (exit 1).\n");
-}
-
-static const char *default_dir(void)
-{
-	const char *env = getenv("LOGWARD_DATA_DIR");
-
-	return env != NULL && env[0] != '\0' ? env : "./var/logward";
 }
 
 static int parse_id(const char *s, uint64_t *id)
@@ -157,7 +154,7 @@ static int parse_args(int argc, char **argv, struct inc_args *a)
 	int ch, nargs;
 
 	memset(a, 0, sizeof(*a));
-	a->dir = default_dir();
+	a->dir = lw_clictx_data_dir();
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:q:h", longopts, NULL)) != -1) {
 		int rc = parse_opt(ch, a);
@@ -359,24 +356,46 @@ static int do_show(struct lw_store *st, const struct inc_args *a)
 	return 0;
 }
 
-static const char *default_actor(char *buf, size_t n)
+/* The status the console answers for the same outcome (web/api.c), so
+ * the audit trail reads alike whichever tool made the change. */
+static unsigned change_status(int rc)
 {
-	const char *s = getenv("SUDO_USER");
+	switch (rc) {
+	case LW_OK: return 200;
+	case LW_ENOTFOUND: return 404;
+	case LW_EINVAL: return 409; /* already in that status, or closed */
+	case LW_EFULL: return 503;
+	default: return 500;
+	}
+}
 
-	if (s == NULL || s[0] == '\0')
-		s = getenv("USER");
-	if (s != NULL && s[0] != '\0')
-		return s;
-	snprintf(buf, n, "uid:%u", (unsigned)getuid());
-	return buf;
+/* The audit record of an ack or close, as the console writes one: the
+ * note (or the error) as detail, and the history's actor when --actor
+ * named someone else than the OS user the record is charged to. */
+static void audit_change(struct lw_store *st, const struct inc_args *a, int rc,
+			 const struct lw_diag *diag, const char *user)
+{
+	char target[48], detail[LW_AUDIT_MAX_DETAIL];
+	const char *what = rc == LW_OK ? (a->note ? a->note : "")
+		: diag->detail[0] ? diag->detail : lw_strerror(rc);
+
+	snprintf(target, sizeof(target), "incident:%llu", (unsigned long long)a->id);
+	if (a->actor != NULL && strcmp(a->actor, user) != 0)
+		snprintf(detail, sizeof(detail), "as %s%s%s", a->actor, what[0] ? ": " : "", what);
+	else
+		snprintf(detail, sizeof(detail), "%s", what);
+	lw_clictx_audit(st, "logward incidents",
+			strcmp(a->verb, "ack") == 0 ? "incident.ack" : "incident.close",
+			target, change_status(rc), detail);
 }
 
 static int do_change(struct lw_store *st, const struct inc_args *a)
 {
 	enum lw_incidents_status to = strcmp(a->verb, "ack") == 0 ?
 		LW_INCIDENTS_ACKNOWLEDGED : LW_INCIDENTS_CLOSED;
-	char uid[32];
-	const char *actor = a->actor ? a->actor : default_actor(uid, sizeof(uid));
+	char user[128];
+	const char *os_user = lw_clictx_os_user(user, sizeof(user));
+	const char *actor = a->actor ? a->actor : os_user;
 	struct lw_diag diag;
 	struct lw_buf json;
 	int rc;
@@ -385,6 +404,7 @@ static int do_change(struct lw_store *st, const struct inc_args *a)
 	lw_buf_init(&json);
 	rc = lw_incidents_set_status(st, a->id, to, actor, a->note,
 				     lw_time_now_ns(), &json, &diag);
+	audit_change(st, a, rc, &diag, os_user);
 	if (rc == LW_OK && a->json) {
 		lw_buf_putc(&json, '\n');
 		rc = write_out(&json);

@@ -200,7 +200,7 @@ static int fail(const char *prog, struct lw_store *st, const char *action,
 	const char *why = diag->detail[0] ? diag->detail : lw_strerror(rc);
 
 	fprintf(stderr, "%s: %s\n", prog, why);
-	lw_clictx_audit(st, prog, action, target, 0, why);
+	lw_clictx_audit(st, prog, action, target, 400, why);
 	return 1;
 }
 
@@ -302,7 +302,7 @@ static int user_change(struct lw_store *st, struct args *a)
 	rc = lw_users_put(st, &u, create, &diag);
 	if (rc != LW_OK)
 		return fail(prog, st, action, target, &diag, rc);
-	lw_clictx_audit(st, prog, action, target, 1, lw_users_role_name(u.role));
+	lw_clictx_audit(st, prog, action, target, 200, lw_users_role_name(u.role));
 	printf("user %s: %s (%s%s)\n", a->name, create ? "added" : a->verb,
 	       lw_users_role_name(u.role), u.disabled ? ", disabled" : "");
 	return 0;
@@ -401,7 +401,7 @@ int lw_cmd_token(int argc, char **argv)
 					       lw_time_now_ns(), text, &diag)) != LW_OK) {
 			code = fail(prog, st, "token.add", target, &diag, rc);
 		} else {
-			lw_clictx_audit(st, prog, "token.add", target, 1, lw_users_role_name(a.role));
+			lw_clictx_audit(st, prog, "token.add", target, 200, lw_users_role_name(a.role));
 			printf("%s\n", text);
 			fprintf(stderr, "%s: token '%s' (%s) made; it is shown only now\n", prog,
 				a.name, lw_users_role_name(a.role));
@@ -410,7 +410,7 @@ int lw_cmd_token(int argc, char **argv)
 	} else if ((rc = lw_tokens_revoke(st, a.name, lw_time_now_ns(), &diag)) != LW_OK) {
 		code = fail(prog, st, "token.revoke", target, &diag, rc);
 	} else {
-		lw_clictx_audit(st, prog, "token.revoke", target, 1, "");
+		lw_clictx_audit(st, prog, "token.revoke", target, 200, "");
 		printf("token %s: revoked\n", a.name);
 	}
 	lw_store_close(st);

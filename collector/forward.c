@@ -20,13 +20,19 @@
 #define FORWARD_POLL_MS 100
 #define CURSOR_SAVE_MS 200
 #define STREAM_RETRY_MS 1000
+#define CLOSE_WAIT_MS 10000
 
-/* One published message in publish order. */
+/* One published message in publish order (or an event too large to
+ * publish, settled at once so the cursor passes it in order). */
 struct inflight {
 	uint64_t first;
 	uint32_t count;
-	int state;          /* 0 waiting, 1 acknowledged, -1 failed */
+	int state;          /* 0 waiting, 1 acknowledged, 2 skipped, -1 failed */
 	int64_t created_ns; /* arrival of its first event: the lag */
+	/* Arrival of the event after it, or of its own last event when that
+	 * ends the segment: the lag it leaves once it is acknowledged with
+	 * nothing behind it in flight (a bound off by one event at most). */
+	int64_t after_ns;
 };
 
 struct lw_forward {
@@ -35,12 +41,15 @@ struct lw_forward {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	int stopping, connected;
+	int nats_closed;    /* libnats made its last callback with f */
 	/* Under mu: the ring of messages in flight, the acknowledged
 	 * prefix (cursor) and a failure that makes the loop resend. */
 	struct inflight *ring;
 	uint32_t cap, head, n;
 	uint64_t cursor, saved, stored;
 	int failed;
+	/* Arrival of the oldest event not acknowledged (the one at the
+	 * cursor) while cursor < stored; read only then. */
 	int64_t lag_created_ns;
 	/* The forwarding thread's own. */
 	natsConnection *nc;
@@ -100,6 +109,17 @@ static void on_reconnected(natsConnection *nc, void *closure)
 	lw_log(f->o.log, LW_LOG_NOTICE, "forward", "reconnected to NATS", NULL);
 }
 
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct lw_forward *f = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&f->mu);
+	f->nats_closed = 1;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mu);
+}
+
 static uint64_t header_u64(natsMsg *msg, const char *key, int *ok)
 {
 	const char *v = NULL;
@@ -116,18 +136,42 @@ static uint64_t header_u64(natsMsg *msg, const char *key, int *ok)
 	return n;
 }
 
-/* Pops the acknowledged prefix of the ring into the cursor. Under mu. */
+/* Pops the settled prefix of the ring into the cursor. Under mu. The
+ * lag stays the age of the event at the cursor even when nothing is
+ * left in flight (between two messages, or during a catch-up while the
+ * next segment is read): it is 0 only when the cursor reaches what was
+ * stored. */
 static void advance(struct lw_forward *f)
 {
-	while (f->n > 0 && f->ring[f->head].state == 1) {
-		struct inflight *x = &f->ring[f->head];
+	const struct inflight *last = NULL;
 
-		f->cursor = x->first + x->count;
-		lw_counters_add(f->o.counters, LW_CTR_FORWARD_ACKED, x->count);
+	while (f->n > 0 && f->ring[f->head].state > 0) {
+		last = &f->ring[f->head];
+		f->cursor = last->first + last->count;
+		if (last->state == 1)
+			lw_counters_add(f->o.counters, LW_CTR_FORWARD_ACKED, last->count);
 		f->head = (f->head + 1) % f->cap;
 		f->n--;
 	}
-	f->lag_created_ns = f->n > 0 ? f->ring[f->head].created_ns : 0;
+	if (f->n > 0)
+		f->lag_created_ns = f->ring[f->head].created_ns;
+	else if (last != NULL)
+		f->lag_created_ns = last->after_ns;
+}
+
+/* Appends a message to the ring. Under mu. */
+static void ring_push(struct lw_forward *f, uint64_t first, uint32_t count, int state,
+		      const struct lw_event *evs, uint32_t start, uint32_t end, uint32_t nevs)
+{
+	struct inflight *x = &f->ring[(f->head + f->n) % f->cap];
+
+	x->first = first;
+	x->count = count;
+	x->state = state;
+	x->created_ns = evs[start].created_ns;
+	x->after_ns = evs[end < nevs ? end : end - 1].created_ns;
+	if (f->n++ == 0)
+		f->lag_created_ns = x->created_ns;
 }
 
 /* libnats's thread: one publish acknowledged (pa) or failed (pae). */
@@ -177,7 +221,7 @@ static int connect_nats(struct lw_forward *f, struct lw_diag *diag)
 		.servers = &c->servers, .ca = c->ca, .cert = c->cert, .key = c->key,
 		.credentials = c->credentials, .name = name,
 		.connected = on_connected, .disconnected = on_disconnected,
-		.reconnected = on_reconnected,
+		.reconnected = on_reconnected, .closed = on_closed,
 		.closure = f}, &f->nc, diag);
 	if (rc != LW_OK)
 		return rc;
@@ -311,15 +355,15 @@ static int publish_next(struct lw_forward *f, struct lw_diag *diag)
 {
 	const struct lw_event *evs;
 	struct lw_segment_sealed sealed;
-	struct inflight *x;
 	jsPubOptions po;
 	natsMsg *msg = NULL;
 	char id[LW_NAME_MAX + 48], num[24], cnt[16];
-	uint32_t n, i = 0, start; /* set by build_chunk; GCC -O2 cannot see it */
+	uint32_t n, nevs, i = 0, start; /* i: set by build_chunk; GCC -O2 cannot see it */
 	natsStatus s;
 	int rc;
 
 	evs = lw_segment_decoder_events(f->dec, &n);
+	nevs = n;
 	start = (uint32_t)(f->pos - f->dec_first);
 	for (;;) {
 		rc = build_chunk(f, evs, start, n, &i, &sealed, diag);
@@ -336,6 +380,12 @@ static int publish_next(struct lw_forward *f, struct lw_diag *diag)
 		lw_counters_add(f->o.counters, LW_CTR_DROPPED_FORWARD, 1);
 		lw_log(f->o.log, LW_LOG_ERR, "forward",
 		       "an event is larger than the servers' max payload: not forwarded", NULL);
+		/* Settled in its place: the cursor passes it once everything
+		 * before it is acknowledged, so it is not behind forever. */
+		pthread_mutex_lock(&f->mu);
+		ring_push(f, f->pos, 1, 2, evs, start, start + 1, nevs);
+		advance(f);
+		pthread_mutex_unlock(&f->mu);
 		f->pos++;
 		return LW_OK;
 	}
@@ -357,14 +407,7 @@ static int publish_next(struct lw_forward *f, struct lw_diag *diag)
 		return lw_natsconn_fail(diag, s, "message");
 	}
 	pthread_mutex_lock(&f->mu);
-	x = &f->ring[(f->head + f->n) % f->cap];
-	x->first = f->pos;
-	x->count = i - start;
-	x->state = 0;
-	x->created_ns = evs[start].created_ns;
-	f->n++;
-	if (f->n == 1)
-		f->lag_created_ns = x->created_ns;
+	ring_push(f, f->pos, i - start, 0, evs, start, i, nevs);
 	pthread_mutex_unlock(&f->mu);
 	jsPubOptions_Init(&po);
 	po.MsgId = id;
@@ -396,15 +439,19 @@ static void recover(struct lw_forward *f)
 			pthread_mutex_unlock(&f->mu);
 			return; /* still waiting for an answer or a timeout */
 		}
+	/* The oldest slot left starts at the cursor: its age is the lag. */
+	if (f->n > 0)
+		f->lag_created_ns = f->ring[f->head].created_ns;
 	f->n = 0;
 	f->failed = 0;
-	f->lag_created_ns = 0;
 	f->pos = f->cursor;
 	pthread_mutex_unlock(&f->mu);
 	lw_counters_add(f->o.counters, LW_CTR_FORWARD_RESENDS, 1);
 }
 
-static void wait_a_little(struct lw_forward *f, uint32_t ms)
+/* Waits at most ms for f->cond (acknowledgements, the connection's
+ * callbacks, a stop). Under mu. */
+static void cond_wait_ms(struct lw_forward *f, uint32_t ms)
 {
 	struct timespec ts;
 
@@ -415,9 +462,15 @@ static void wait_a_little(struct lw_forward *f, uint32_t ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
+	pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+}
+
+/* The forwarding thread's pause: none once a stop is asked. */
+static void wait_a_little(struct lw_forward *f, uint32_t ms)
+{
 	pthread_mutex_lock(&f->mu);
 	if (!f->stopping)
-		pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+		cond_wait_ms(f, ms);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -445,19 +498,17 @@ static int ensure_stream(struct lw_forward *f)
 }
 
 /* Nothing in flight (disconnected, or between messages): the lag is the
- * age of the event at the cursor, which f->dec holds. */
+ * age of the event at the cursor, which f->dec holds. Under mu. */
 static void note_idle_lag(struct lw_forward *f)
 {
 	const struct lw_event *evs;
 	uint32_t n;
 
-	pthread_mutex_lock(&f->mu);
 	if (f->n == 0 && f->pos == f->cursor) {
 		evs = lw_segment_decoder_events(f->dec, &n);
 		if (f->pos >= f->dec_first && f->pos - f->dec_first < n)
 			f->lag_created_ns = evs[f->pos - f->dec_first].created_ns;
 	}
-	pthread_mutex_unlock(&f->mu);
 }
 
 /* One step of the loop: 1 when it did something (go again), 0 to wait. */
@@ -477,16 +528,18 @@ static int step(struct lw_forward *f)
 		recover(f);
 		return 0;
 	}
-	if (lw_store_events_total(f->o.store, &total, &d) == LW_OK) {
-		pthread_mutex_lock(&f->mu);
-		f->stored = total;
-		pthread_mutex_unlock(&f->mu);
-	}
-	if (f->pos >= total)
+	if (lw_store_events_total(f->o.store, &total, &d) != LW_OK)
 		return 0;
-	rc = load_segment(f, &d);
+	rc = f->pos < total ? load_segment(f, &d) : 0;
+	/* The new total and the age of the event at the cursor change
+	 * together: the gauges never see events behind with a stale age. */
+	pthread_mutex_lock(&f->mu);
+	f->stored = total;
 	if (rc > 0)
 		note_idle_lag(f);
+	pthread_mutex_unlock(&f->mu);
+	if (f->pos >= total)
+		return 0;
 	if (rc <= 0 || !room || !ensure_stream(f)) {
 		if (rc < 0)
 			lw_log(f->o.log, LW_LOG_ERR, "forward", "cannot read the store",
@@ -523,6 +576,35 @@ static void *forward_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Closes the connection and waits for libnats's last callback with f as
+ * its closure (the close itself posts a disconnected one, run on
+ * libnats's thread later). 1 when f may be freed. */
+static int close_nats(struct lw_forward *f)
+{
+	int64_t until = mono_ms() + CLOSE_WAIT_MS;
+	int closed;
+
+	jsCtx_Destroy(f->js);
+	f->js = NULL;
+	if (f->nc == NULL)
+		return 1;
+	natsConnection_Close(f->nc);
+	pthread_mutex_lock(&f->mu);
+	while (!f->nats_closed && mono_ms() < until)
+		cond_wait_ms(f, 20);
+	closed = f->nats_closed;
+	pthread_mutex_unlock(&f->mu);
+	if (!closed) {
+		/* Its callbacks may still come: keep what they use. */
+		lw_log(f->o.log, LW_LOG_ERR, "forward",
+		       "the NATS connection did not report its close; its state is kept", NULL);
+		return 0;
+	}
+	natsConnection_Destroy(f->nc);
+	f->nc = NULL;
+	return 1;
 }
 
 int lw_forward_start(const struct lw_forward_opts *opts, struct lw_forward **out,
@@ -564,8 +646,8 @@ int lw_forward_start(const struct lw_forward_opts *opts, struct lw_forward **out
 	return LW_OK;
 
 fail:
-	jsCtx_Destroy(f->js);
-	natsConnection_Destroy(f->nc);
+	if (!close_nats(f))
+		return rc;
 	lw_segment_builder_free(f->chunk);
 	lw_segment_decoder_free(f->dec);
 	pthread_cond_destroy(&f->cond);
@@ -586,7 +668,7 @@ void lw_forward_gauges(struct lw_forward *f, struct lw_forward_gauges *g)
 	g->in_flight = f->n;
 	g->lag_events = f->stored > f->cursor ? f->stored - f->cursor : 0;
 	g->connected = f->connected;
-	if (f->lag_created_ns != 0)
+	if (g->lag_events > 0 && f->lag_created_ns != 0)
 		g->lag_ns = lw_time_now_ns() - f->lag_created_ns;
 	pthread_mutex_unlock(&f->mu);
 }
@@ -610,21 +692,15 @@ void lw_forward_stop(struct lw_forward *f, uint32_t grace_ms)
 	pthread_join(f->thread, NULL);
 	/* What is in flight may still be acknowledged: wait a moment so the
 	 * next start resends less. */
-	for (;;) {
-		uint32_t n;
-
-		pthread_mutex_lock(&f->mu);
-		n = f->n;
-		pthread_mutex_unlock(&f->mu);
-		if (n == 0 || mono_ms() >= (until > settle ? until : settle))
-			break;
-		wait_a_little(f, 20);
-	}
+	pthread_mutex_lock(&f->mu);
+	while (f->n > 0 && mono_ms() < (until > settle ? until : settle))
+		cond_wait_ms(f, 20);
+	pthread_mutex_unlock(&f->mu);
 	save_cursor(f, 1, &saved_ms);
 	/* Destroying the context drops the pending acknowledgements
 	 * without callbacks; the connection goes after it. */
-	jsCtx_Destroy(f->js);
-	natsConnection_Destroy(f->nc);
+	if (!close_nats(f))
+		return;
 	lw_segment_builder_free(f->chunk);
 	lw_segment_decoder_free(f->dec);
 	pthread_cond_destroy(&f->cond);

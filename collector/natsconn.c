@@ -56,6 +56,8 @@ int lw_natsconn_connect(const struct lw_natsconn_opts *o, natsConnection **out,
 		s = natsOptions_SetDisconnectedCB(no, o->disconnected, o->closure);
 	if (s == NATS_OK && o->reconnected != NULL)
 		s = natsOptions_SetReconnectedCB(no, o->reconnected, o->closure);
+	if (s == NATS_OK && o->closed != NULL)
+		s = natsOptions_SetClosedCB(no, o->closed, o->closure);
 	if (s != NATS_OK) {
 		natsOptions_Destroy(no);
 		return lw_natsconn_fail(diag, s, "options");

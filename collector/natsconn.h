@@ -22,8 +22,11 @@ struct lw_natsconn_opts {
 	const char *credentials;              /* "" = unset */
 	const char *name;                     /* the client name servers show */
 	/* May be NULL. connected: the first connection came up after the
-	 * connect call returned (no server answered then). */
-	natsConnectionHandler connected, disconnected, reconnected;
+	 * connect call returned (no server answered then). closed: the last
+	 * callback libnats makes for the connection (natsConnection_Close
+	 * posts it after a disconnected one): once it has run, closure is
+	 * no longer used. */
+	natsConnectionHandler connected, disconnected, reconnected, closed;
 	void *closure;
 };
 

@@ -98,6 +98,7 @@ static const struct key_spec api_keys[] = {
 	{"login_window", NUM(KEY_DURATION_MS, struct lw_api_config, login_window_ms), 1000, 86400000, 0, NULL},
 	{"max_body_size", NUM(KEY_SIZE, struct lw_api_config, max_body_bytes), 1024, 16 << 20, 0, NULL},
 	{"silent_after", NUM(KEY_DURATION_MS, struct lw_api_config, silent_after_ms), 1000, 0, 0, NULL},
+	{"max_connections_per_source", NUM(KEY_UINT32, struct lw_api_config, max_connections_per_source), 1, 1 << 20, 0, NULL},
 	{NULL, 0, 0, 0, 0, 0, 0, NULL}
 };
 
@@ -279,6 +280,7 @@ void lw_config_defaults(struct lw_config *cfg)
 	cfg->api.login_window_ms = 15 * 60000;
 	cfg->api.max_body_bytes = 64 * 1024;
 	cfg->api.silent_after_ms = 15 * 60000;
+	cfg->api.max_connections_per_source = 32;
 
 	l = &cfg->listeners[cfg->nlisteners++];
 	listener_defaults(l);

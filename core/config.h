@@ -151,6 +151,7 @@ struct lw_api_config {
 	uint64_t login_window_ms;    /* ... within this window, then 429 until it passes */
 	uint64_t max_body_bytes;     /* request bodies (413) */
 	uint64_t silent_after_ms;    /* GET /sources: a host silent this long is flagged */
+	uint32_t max_connections_per_source; /* further ones are closed at accept */
 };
 
 /* `forward:` (collector/forward.h, docs/scale-out.md): an edge sends what

@@ -188,6 +188,11 @@ void lw_api_get_stats(const struct lw_api *api, struct lw_api_stats *out)
 	*out = api->stats;
 }
 
+void lw_api_count_refused(struct lw_api *api)
+{
+	api->stats.connections_refused++;
+}
+
 /* --- audit ---------------------------------------------------------------- */
 
 static void audit(struct lw_api *api, const struct lw_api_req *r, const char *actor,

@@ -84,10 +84,14 @@ void lw_api_req_release(struct lw_api_req *r);
 /* Answers r (fills the out members). Never fails: errors are responses. */
 void lw_api_handle(struct lw_api *api, struct lw_api_req *r);
 
-/* Login counters of this process (also in GET /api/v1/overview). */
+/* Login and connection counters of this process (also in GET
+ * /api/v1/overview). */
 struct lw_api_stats {
 	uint64_t logins_ok, logins_failed, logins_limited, requests;
+	uint64_t connections_refused; /* over api.max_connections_per_source */
 };
 void lw_api_get_stats(const struct lw_api *api, struct lw_api_stats *out);
+/* The server closed a connection at accept (web/web.c). Server thread. */
+void lw_api_count_refused(struct lw_api *api);
 
 #endif

@@ -625,11 +625,12 @@ void lw_api_overview(struct lw_api_call *c)
 			      failing ? "true" : "false", losses);
 	}
 	lw_buf_printf(out, ",\"api\":{\"requests\":%llu,\"logins_ok\":%llu,\"logins_failed\":%llu,"
-		      "\"logins_limited\":%llu,\"sessions\":%u}}\n",
+		      "\"logins_limited\":%llu,\"connections_refused\":%llu,\"sessions\":%u}}\n",
 		      (unsigned long long)c->api->stats.requests,
 		      (unsigned long long)c->api->stats.logins_ok,
 		      (unsigned long long)c->api->stats.logins_failed,
 		      (unsigned long long)c->api->stats.logins_limited,
+		      (unsigned long long)c->api->stats.connections_refused,
 		      lw_auth_session_count(c->api->auth));
 	free(m);
 	lw_agg_result_free(res);

@@ -21,11 +21,14 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/time.h"
 
 #define MAX_HEADERS (16 * 1024)
 #define WEB_NICE 10
 #define TIMEOUT_S 60
+#define CONN_BUCKETS 256
+#define REFUSED_LOG_MS 60000
 
 /* One policy for every response: our own origin only, nothing inline,
  * never framed. uPlot and Preact set element styles through the CSSOM,
@@ -34,6 +37,14 @@ static const char CSP[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
 	"frame-ancestors 'none'";
+
+/* One accepted connection, counted under its address from the accept
+ * to evhttp's close callback. */
+struct web_conn {
+	struct bufferevent *bev;      /* while pending: evhttp's, one reference ours */
+	struct lw_ratelimit_key key;
+	struct web_conn *next, **pprev; /* pending list, or by_source bucket */
+};
 
 struct lw_web {
 	struct lw_web_opts o;
@@ -45,6 +56,12 @@ struct lw_web {
 	pthread_t thread;
 	int started;
 	char bound[160];
+	/* Server thread's: connections per source address. */
+	struct event *check_ev;       /* looks at the pending connections */
+	struct web_conn *pending;     /* accepted, address not yet read */
+	struct web_conn *by_source[CONN_BUCKETS];
+	uint64_t seed;
+	int64_t refused_logged_ms;
 };
 
 static const char *reason(unsigned status)
@@ -137,15 +154,140 @@ static void on_request(struct evhttp_request *req, void *arg)
 	free(path);
 }
 
-static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+static void conn_link(struct web_conn **head, struct web_conn *c)
+{
+	c->next = *head;
+	if (c->next != NULL)
+		c->next->pprev = &c->next;
+	c->pprev = head;
+	*head = c;
+}
+
+static void conn_unlink(struct web_conn *c)
+{
+	if (c->pprev == NULL)
+		return;
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
+	c->next = NULL;
+	c->pprev = NULL;
+}
+
+/* evhttp's close callback: the connection is going, its slot with it. */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct web_conn *c = arg;
+
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	conn_unlink(c);
+	free(c);
+}
+
+static void refuse(struct lw_web *w)
+{
+	int64_t now = lw_time_mono_ns() / 1000000;
+	char n[16];
+
+	lw_api_count_refused(w->api);
+	if (w->refused_logged_ms != 0 && now - w->refused_logged_ms < REFUSED_LOG_MS)
+		return;
+	w->refused_logged_ms = now;
+	snprintf(n, sizeof(n), "%u", w->o.api.cfg->api.max_connections_per_source);
+	lw_log(w->o.api.log, LW_LOG_WARNING, "web",
+	       "connections from one address over api.max_connections_per_source: closed "
+	       "at accept (logged at most once a minute)", "max", n, NULL);
+}
+
+/* The evhttp connection a pending bufferevent serves, or NULL when evhttp
+ * has already freed it. libevent 2.1 has no accept hook in evhttp; when
+ * it accepts, it starts reading with the connection as its bufferevent's
+ * callback argument (http.c, evhttp_start_read_), which is checked
+ * against the connection's own getters before it is used. */
+static struct evhttp_connection *conn_of(struct lw_web *w, struct bufferevent *bev)
+{
+	bufferevent_data_cb readcb;
+	void *arg = NULL;
+	struct evhttp_connection *evcon;
+
+	bufferevent_getcb(bev, &readcb, NULL, NULL, &arg);
+	if (readcb == NULL || arg == NULL)
+		return NULL; /* freed: bufferevent_free clears the callbacks */
+	evcon = arg;
+	if (evhttp_connection_get_bufferevent(evcon) != bev ||
+	    evhttp_connection_get_server(evcon) != w->http)
+		return NULL;
+	return evcon;
+}
+
+/* Counts each connection accepted in this turn of the loop under its
+ * address; one over the cap is closed before anything of it is read. */
+static void on_check(evutil_socket_t unused, short what, void *arg)
 {
 	struct lw_web *w = arg;
-	SSL *ssl = SSL_new((SSL_CTX *)w->o.tls);
+	uint32_t cap = w->o.api.cfg->api.max_connections_per_source;
 
-	if (ssl == NULL)
+	(void)unused;
+	(void)what;
+	while (w->pending != NULL) {
+		struct web_conn *c = w->pending, **bucket;
+		struct evhttp_connection *evcon = conn_of(w, c->bev);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = evcon ? (int)bufferevent_getfd(c->bev) : -1;
+		uint32_t n = 0;
+
+		conn_unlink(c);
+		bufferevent_decref(c->bev);
+		c->bev = NULL;
+		/* the socket's own peer, whatever libevent keeps of it */
+		if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+			free(c);
+			continue;
+		}
+		lw_ratelimit_key_of((struct sockaddr *)&ss, &c->key);
+		bucket = &w->by_source[lw_ratelimit_key_hash(&c->key, w->seed) % CONN_BUCKETS];
+		for (const struct web_conn *o = *bucket; o != NULL; o = o->next)
+			n += memcmp(&o->key, &c->key, sizeof(c->key)) == 0;
+		if (n >= cap) {
+			free(c);
+			refuse(w);
+			evhttp_connection_free(evcon);
+			continue;
+		}
+		conn_link(bucket, c);
+		evhttp_connection_set_closecb(evcon, on_close, c);
+	}
+}
+
+/* evhttp asks here for the bufferevent of each connection it accepts:
+ * the connection waits in pending until on_check, later in the same turn
+ * of the loop, once evhttp has set it up. */
+static struct bufferevent *new_bev(struct event_base *base, void *arg)
+{
+	struct lw_web *w = arg;
+	struct web_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	if (w->o.tls != NULL) {
+		SSL *ssl = SSL_new((SSL_CTX *)w->o.tls);
+
+		c->bev = ssl == NULL ? NULL
+			: bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							 BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (c->bev == NULL) {
+		free(c);
+		return NULL;
+	}
+	/* kept valid until on_check, whatever evhttp does with it before */
+	bufferevent_incref(c->bev);
+	conn_link(&w->pending, c);
+	event_active(w->check_ev, EV_TIMEOUT, 1);
+	return c->bev;
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -249,8 +391,11 @@ int lw_web_start(const struct lw_web_opts *o, struct lw_web **out, struct lw_dia
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 				   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 				   EVHTTP_REQ_PATCH);
-	if (o->tls != NULL)
-		evhttp_set_bevcb(w->http, tls_bev, w);
+	w->seed = lw_ratelimit_random_seed();
+	w->check_ev = event_new(w->base, -1, 0, on_check, w);
+	if (w->check_ev == NULL)
+		goto fail;
+	evhttp_set_bevcb(w->http, new_bev, w);
 	sock = evhttp_bind_socket_with_handle(w->http, host, (ev_uint16_t)port);
 	if (sock == NULL) {
 		char ebuf[128];
@@ -295,6 +440,15 @@ void lw_web_stop(struct lw_web *w)
 	}
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
+	if (w->check_ev != NULL)
+		event_free(w->check_ev);
+	while (w->pending != NULL) { /* accepted as the loop stopped */
+		struct web_conn *c = w->pending;
+
+		conn_unlink(c);
+		bufferevent_decref(c->bev);
+		free(c);
+	}
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	if (w->base != NULL)

@@ -1,7 +1,7 @@
 // The console as an operator uses it, in Debian's headless chromium:
 // log in, find the incident a brute force raised, open it, tick a
-// response step, acknowledge it, pivot to an event search on its source
-// address, and check that log lines with markup stay text. Screenshots of
+// response step, acknowledge it, pivot from its related address to an
+// event search of that address as source or destination, and check that log lines with markup stay text. Screenshots of
 // every page go to ARTIFACTS. Prints one JSON line of what it saw; exits
 // non-zero (with the reason on stderr) when a step fails.
 //
@@ -79,13 +79,15 @@ try {
   seen.evidence_text = await page.$eval('ul.evidence', (e) => e.textContent);
   await shot('04-incident-acknowledged.png');
 
-  // 6. pivot to its source address
-  const pivots = await page.$$('a.pivot');
+  // 6. pivot to its source address, from the related addresses (which
+  // search the address on either side: source.ip or destination.ip)
+  const pivots = await page.$$('ul.entities li');
   let clicked = false;
-  for (const p of pivots) {
-    if ((await p.evaluate((e) => e.textContent)) === SOURCE_IP) { await p.click(); clicked = true; break; }
+  for (const li of pivots) {
+    const [label, value] = await li.evaluate((e) => [e.querySelector('.muted').textContent, e.querySelector('a.pivot').textContent]);
+    if (label === 'related.ip' && value === SOURCE_IP) { await (await li.$('a.pivot')).click(); clicked = true; break; }
   }
-  if (!clicked) fail(`no pivot link for ${SOURCE_IP}`);
+  if (!clicked) fail(`no related.ip pivot link for ${SOURCE_IP}`);
   await page.waitForSelector('table.evtable tbody tr.ev');
   seen.search_query = await page.$eval('.searchbar input.q', (e) => e.value);
   seen.search_rows = await page.$$eval('table.evtable tbody tr.ev', (r) => r.length);

@@ -6,7 +6,9 @@
 # operator; a second ack: 409; bad passwords: 429 after
 # login_max_failures; a body over max_body_size: 413; tokens made by the
 # CLI and by the API work as Bearer credentials until revoked. The
-# audit trail (`logward audit list`) holds every write and login.
+# audit trail (`logward audit list`) holds every write and login, and
+# the CLI's `incidents ack/close` (charged to cli:<OS user>, address
+# local), read back through the console's API too.
 . "$(dirname "$0")/lib.sh"
 need logger
 need jq
@@ -283,5 +285,26 @@ has '.action == "rules.reload" and .actor == "boss" and .status == 202'
 has '.address | test("^127\\.0\\.0\\.1:[0-9]+$")'
 L audit -d "$LW_DATA" list > "$LW_TMP/audit.txt"
 grep -q 'denied 429  viewer' "$LW_TMP/audit.txt" || fail "audit text output"
+
+# --- the CLI's incident changes are in the same trail ------------------------------
+# Charged to the OS user running it, whatever $USER says.
+ME="cli:$(id -un)"
+cli() { env -u SUDO_USER USER=mallory "$LW_BIN" incidents -d "$LW_DATA" "$@"; }
+cli close "$ROOT" --actor yamada --note "closed from the shell" >/dev/null || fail "CLI close"
+cli close "$ROOT" >/dev/null 2>&1 && fail "closing a closed incident from the CLI succeeded"
+cli ack 99999 >/dev/null 2>&1 && fail "acknowledging a missing incident from the CLI succeeded"
+expect_eq "$(inc show "$ROOT" --output json | jq -r '.history[-1] | .status + " " + .actor + " " + .note')" \
+	"closed yamada closed from the shell" "CLI close in the incident's history"
+expect_eq "$(as boss GET '/api/v1/audit?limit=3')" 200 "audit after the CLI's changes"
+expect_eq "$(jq -c '[.audit[] | [.actor, .address, .action, .target, .status, .result, .detail]]' "$BODY")" \
+	"$(jq -nc --arg me "$ME" --arg t "incident:$ROOT" '[
+		[$me, "local", "incident.ack", "incident:99999", 404, "failed", "no incident 99999"],
+		[$me, "local", "incident.close", $t, 409, "failed", "incident '"$ROOT"' is already closed"],
+		[$me, "local", "incident.close", $t, 200, "ok", "as yamada: closed from the shell"]]')" \
+	"the CLI's changes in the console's audit trail, newest first"
+L audit -d "$LW_DATA" list --limit 3 --output json > "$LW_TMP/audit-cli.json"
+expect_eq "$(jq -s -c '[.[] | .actor + " " + .action + " " + (.status | tostring)]' "$LW_TMP/audit-cli.json")" \
+	"[\"$ME incident.ack 404\",\"$ME incident.close 409\",\"$ME incident.close 200\"]" \
+	"the CLI's changes in logward audit list"
 lw_stop
 "$LW_BIN" verify -d "$LW_DATA" >/dev/null || fail "verify after the console's writes"

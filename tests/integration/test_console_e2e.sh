@@ -6,7 +6,9 @@
 # operator made with `logward user add` logs in through Debian's headless
 # chromium (driven by puppeteer-core, pinned in tests/e2e/), finds the
 # incident, opens it, ticks a response step, acknowledges it and pivots
-# to an event search on its source address (tests/e2e/console.mjs).
+# from its related address to an event search that must find the
+# address as source (the 12) and as destination (a Cisco ASA deny sent
+# beside them) (tests/e2e/console.mjs).
 # Then `logward incidents show` must show the acknowledgement by that
 # user, `audit list` the step and the ack, and the page must have shown
 # the markup as text. Screenshots of every page are kept in
@@ -59,6 +61,9 @@ done
 for i in $(seq 1 5); do
 	tcp -t systemd -p daemon.info "Started session-$i.scope - Session $i of user alice."
 done
+# the same address as the destination of a firewall deny (Cisco ASA 106023)
+tcp -t '%ASA-4-106023' -p local4.warning \
+	"Deny tcp src outside:198.51.100.7/51234 dst dmz:$IP/22 by access-group \"outside_in\" [0x0, 0x0]"
 id=""
 for _ in $(seq 1 100); do
 	id=$("$LW_BIN" incidents -d "$LW_DATA" list --output json 2>/dev/null |
@@ -76,11 +81,14 @@ out="$LW_TMP/e2e.json"
 expect_eq "$(jq -r .incident_id "$out")" "$id" "the incident the browser opened"
 jq -e '.step_who | contains("yamada")' "$out" >/dev/null || fail "checklist tick not by $USER_NAME: $(jq -r .step_who "$out")"
 expect_eq "$(jq -r .status_text "$out")" "対応中" "status shown after the acknowledgement"
-jq -e --arg ip "$IP" '.search_query | contains("source.ip:\"" + $ip + "\"")' "$out" >/dev/null ||
-	fail "search query: $(jq -r .search_query "$out")"
-[ "$(jq -r .search_rows "$out")" -ge 12 ] || fail "search found $(jq -r .search_rows "$out") events, expected >= 12"
-jq -e --arg ip "$IP" '[.messages[] | select(contains($ip))] | length >= 12' "$out" >/dev/null ||
-	fail "search results are not the source's events"
+expect_eq "$(jq -r .search_query "$out")" "source.ip:\"$IP\" OR destination.ip:\"$IP\"" \
+	"the related address's search query"
+expect_eq "$("$LW_BIN" query -d "$LW_DATA" -q "destination.ip:$IP" --count)" 1 "events with $IP as destination"
+expect_eq "$(jq -r .search_rows "$out")" 13 "events the related address's search found"
+jq -e --arg ip "$IP" '[.messages[] | select(contains($ip))] | length == 13' "$out" >/dev/null ||
+	fail "search results are not the address's events"
+jq -e '[.messages[] | select(startswith("Deny tcp src outside:198.51.100.7/51234"))] | length == 1' "$out" >/dev/null ||
+	fail "the search did not find the address as a destination: $(jq -c .messages "$out")"
 expect_eq "$(jq -r .markup_as_text "$out")" true "a log line's markup shown as text"
 expect_eq "$(jq -r .injected_elements "$out")" 0 "elements made from log data"
 expect_eq "$(jq -r .xss_ran "$out")" false "script from a log line ran"

@@ -132,6 +132,13 @@ grep -q 'history: .* by op\\x0afake: seen \\x1b\[2J\\u009b \\u202ehere' "$LW_TMP
 	fail "history note not escaped: $(grep history "$LW_TMP/s.txt")"
 inc show "$ID" --output json > "$LW_TMP/s.json"
 check_output "$LW_TMP/s.json" "incidents show json" 1 json
+# The ack's audit record carries the --actor and the note in its detail.
+"$LW_BIN" audit -d "$LW_DATA" list > "$LW_TMP/a.txt"
+check_output "$LW_TMP/a.txt" "audit list text" 1 text
+grep -q 'incident.ack incident:'"$ID"'  as op\\x0afake: seen \\x1b\[2J\\u009b \\u202ehere$' "$LW_TMP/a.txt" ||
+	fail "audit detail not escaped: $(cat "$LW_TMP/a.txt")"
+"$LW_BIN" audit -d "$LW_DATA" list --output json > "$LW_TMP/a.json"
+check_output "$LW_TMP/a.json" "audit list json" 1 json
 
 "$LW_BIN" stats -d "$LW_DATA" > "$LW_TMP/st.txt"
 check_output "$LW_TMP/st.txt" "stats text" "$(wc -l < "$LW_TMP/st.txt")" text

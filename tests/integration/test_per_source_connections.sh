@@ -16,24 +16,10 @@ LW_LISTENERS='  - {type: tcp, address: "127.0.0.1:0", zone: lgwan}
 lw_start ""
 JPORT=$(awk '$1 == "journal-http" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/ports")
 
-python3 - "$LW_TCP_PORT" "$JPORT" > "$LW_TMP/client.out" 2>&1 <<'PY' || fail "client: $(cat "$LW_TMP/client.out")"
-import socket, sys, time
+PYTHONPATH="$(dirname "$0")" python3 - "$LW_TCP_PORT" "$JPORT" > "$LW_TMP/client.out" 2>&1 <<'PY' || fail "client: $(cat "$LW_TMP/client.out")"
+import sys, time
+from held_conns import connect, closed_by_peer
 ports = [int(sys.argv[1]), int(sys.argv[2])]
-
-def connect(src, port):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-def closed_by_peer(s, wait=1.0):
-    s.settimeout(wait)
-    try:
-        return s.recv(1) == b""
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
 
 for port in ports:
     hog = [connect("127.0.0.5", port) for _ in range(64)]

@@ -3,8 +3,8 @@
 # built with the real binary: a retention deletion (2020 events deleted
 # by max_age), three sources of which one falls silent and one has a
 # 10 h gap, three clock-skewed events, SSH brute force incidents (two
-# closed as false positives, one acknowledged), an audit record
-# (`user add`), and a dropped-UDP episode (serve stopped with SIGSTOP
+# closed as false positives, one acknowledged, from the CLI), audit
+# records (those four changes and a `user add`), and a dropped-UDP episode (serve stopped with SIGSTOP
 # while logward-bench sends 50,000 datagrams).
 # Oracle: each number the report shows equals what `query --count`,
 # `stats`, `incidents list` and `verify` say, and the generated ones
@@ -199,15 +199,18 @@ n_measured=$(grep -c . <<<"$(jq -r 'select(.history | length > 1) | .id' <<<"$in
 grep -q "^受付までの時間	[^	]*	[^	]*	$n_measured$" "$R" || fail "time to acknowledge: $(grep 受付 "$R")"
 grep -q "^完了までの時間	[^	]*	[^	]*	2$" "$R" || fail "time to close: $(grep 完了までの "$R")"
 # the audit trail
-row "$R" "期間内の操作記録" 1
+row "$R" "期間内の操作記録" 5
 grep -q "	user.add	user:auditor	ok	viewer$" "$R" || fail "audit row: $(grep user.add "$R")"
+grep -q "	incident.close	incident:$id1	ok	誤検知: 監視スクリプト$" "$R" ||
+	fail "audit row of the CLI's close: $(grep incident.close "$R")"
+expect_eq "$(grep -c "	incident.ack	incident:[0-9]*	ok	" "$R")" 2 "audit rows of the CLI's acks"
 
 # --- the PDF: the same numbers, in Japanese glyphs ------------------------
 pdftotext -layout "$LW_TMP/r.pdf" "$LW_TMP/r.pdf.txt"
 P=$(tr -s ' ' < "$LW_TMP/r.pdf.txt")
 for want in "ログ監査報告書" "期間内のイベント数 $total" "lgwan $lgwan" "mynumber $mynumber" \
 	"dropped_kernel $dropped_kernel" "検証したセグメント $v_segments" "削除されたイベント 20" \
-	"期間内のインシデント $n_inc" "closed $n_closed" "期間内の操作記録 1" "kw-skew 3"; do
+	"期間内のインシデント $n_inc" "closed $n_closed" "期間内の操作記録 5" "kw-skew 3"; do
 	grep -qF -- "$want" <<<"$P" || fail "PDF lacks '$want': $(head -40 "$LW_TMP/r.pdf.txt")"
 done
 pdffonts "$LW_TMP/r.pdf" | grep -q "NotoSansCJK" || fail "PDF fonts: $(pdffonts "$LW_TMP/r.pdf")"

@@ -477,11 +477,13 @@ Test(config, api_section)
 	cr_expect_eq(cfg->api.login_window_ms, 15 * 60000);
 	cr_expect_eq(cfg->api.max_body_bytes, 64 * 1024);
 	cr_expect_eq(cfg->api.silent_after_ms, 15 * 60000);
+	cr_expect_eq(cfg->api.max_connections_per_source, 32);
 	cr_assert_eq(load("api: {}\n", cfg, &diag), LW_OK, "%s", diag.detail);
 	cr_expect_str_eq(cfg->api.address, "127.0.0.1:8514", "api: {} takes the default address");
 	cr_assert_eq(load("api: {address: \"0.0.0.0:443\", cert: s.pem, key: s.key, session_idle: 10m,\n"
 			  "      session_max: 8h, max_sessions: 50, login_max_failures: 3,\n"
-			  "      login_window: 5m, max_body_size: 16KiB, silent_after: 30m}\n", cfg, &diag),
+			  "      login_window: 5m, max_body_size: 16KiB, silent_after: 30m,\n"
+			  "      max_connections_per_source: 6}\n", cfg, &diag),
 		     LW_OK, "%s", diag.detail);
 	cr_expect_str_eq(cfg->api.address, "0.0.0.0:443");
 	cr_expect_str_eq(cfg->api.cert, "s.pem");
@@ -492,10 +494,12 @@ Test(config, api_section)
 	cr_expect_eq(cfg->api.login_window_ms, 300000);
 	cr_expect_eq(cfg->api.max_body_bytes, 16384);
 	cr_expect_eq(cfg->api.silent_after_ms, 1800000);
+	cr_expect_eq(cfg->api.max_connections_per_source, 6);
 	memset(&diag, 0, sizeof(diag));
 	cr_expect_eq(load("api: {cert: s.pem}\n", cfg, &diag), LW_EINVAL, "cert without key");
 	cr_expect(strstr(diag.detail, "'cert' and 'key' go together") != NULL, "%s", diag.detail);
 	cr_expect_eq(load("api: {login_max_failures: 0}\n", cfg, &diag), LW_EINVAL);
+	cr_expect_eq(load("api: {max_connections_per_source: 0}\n", cfg, &diag), LW_EINVAL);
 	cr_expect_eq(load("api: {adress: x}\n", cfg, &diag), LW_EINVAL);
 	free(cfg);
 }

@@ -138,13 +138,19 @@ export function IncidentQueue({ route }) {
 }
 
 // Entities of an incident as search pivots: each group value, the host,
-// the zone, and the related.ip / related.user / related.hosts values.
+// the zone, and the related.ip / related.user / related.hosts values. A
+// related address may have been either side of a connection, so its
+// search takes both (label: the field shown; q: the event search).
 function entities(inc) {
-  const out = Object.entries(inc.group || {}).map(([k, v]) => ({ field: k, value: v }));
-  if (inc.host) out.push({ field: 'host.name', value: inc.host });
-  if (inc.zone) out.push({ field: 'labels.zone', value: inc.zone });
+  const out = Object.entries(inc.group || {}).map(([k, v]) => ({ label: k, value: v, q: term(k, v) }));
+  if (inc.host) out.push({ label: 'host.name', value: inc.host, q: term('host.name', inc.host) });
+  if (inc.zone) out.push({ label: 'labels.zone', value: inc.zone, q: term('labels.zone', inc.zone) });
   for (const [k, vs] of Object.entries(inc.related || {}))
-    (Array.isArray(vs) ? vs : [vs]).forEach((v) => out.push({ field: k === 'hosts' ? 'host.name' : k === 'ip' ? 'source.ip' : 'user.name', value: v }));
+    (Array.isArray(vs) ? vs : [vs]).forEach((v) => {
+      const field = k === 'hosts' ? 'host.name' : 'user.name';
+      if (k === 'ip') out.push({ label: 'related.ip', value: v, q: `${term('source.ip', v)} OR ${term('destination.ip', v)}` });
+      else out.push({ label: field, value: v, q: term(field, v) });
+    });
   return out;
 }
 
@@ -247,7 +253,7 @@ export function IncidentPage({ id }) {
         <div class="col side">
           <h2>${t('related')}</h2>
           <ul class="entities">${entities(inc).map((e) => html`
-            <li><span class="muted">${e.field}</span> <a class="pivot" href=${searchHref(term(e.field, e.value))}>${e.value}</a></li>`)}
+            <li><span class="muted">${e.label}</span> <a class="pivot" href=${searchHref(e.q)}>${e.value}</a></li>`)}
           </ul>
           <h2>${t('notes')}</h2>
           ${canAct && html`<form class="note" onSubmit=${(e) => { e.preventDefault(); if (note.trim()) act('notes', { text: note }).then(() => setNote('')); }}>

@@ -7,7 +7,12 @@
 # 1. `logward ingest` of the mix (40,000 lines, 20,000 sources, four
 #    minutes of event time) with the default memory: each attacker is
 #    named by an lw_ssh_brute_force incident, and nothing was shed.
-# 2. `serve` with `correlation: {memory: 1MiB}` (a few thousand groups),
+# 2. `serve` with `correlation: {memory: 4MiB}` (a few thousand groups
+#    per window: the pack has four windows grouped by source.ip on these
+#    lines, and at 1-2 MiB a window held fewer groups than the scanners'
+#    lines between two attempts of an attacker, so finding them became
+#    a matter of luck; docs/rules.md: beyond the guarantee it is a
+#    likelihood),
 #    the mix sent by util-linux `logger` over TCP: the budget is
 #    exhausted, so groups are shed; the three attackers are still each
 #    named; the shedding is counted per rule in `logward stats` and in
@@ -81,9 +86,9 @@ sources=$(awk '{print $(NF-3)}' "$LW_TMP/mix.log" | sort -u | wc -l)
 expect_eq "$(jq '.correlation.lw_ssh_brute_force.groups' "$stats")" "$sources" \
 	"ingest: lw_ssh_brute_force groups (one per source)"
 
-# --- 2. serve, 1 MiB ------------------------------------------------------
+# --- 2. serve, 4 MiB ------------------------------------------------------
 lw_start "rules: [$RULES]
-correlation: {memory: 1MiB}
+correlation: {memory: 4MiB}
 metrics: {address: \"127.0.0.1:0\"}
 health: {check_interval: 200ms}"
 MPORT=$(awk '$1 == "metrics" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/ports")
@@ -108,8 +113,8 @@ if shed <= 0:
 if v[("lw_correlation_live_groups", r)] <= 0:
     sys.exit("no live groups for %s" % r)
 held = sum(val for (n, _), val in v.items() if n == "lw_correlation_bytes")
-if not 0 < held <= 1 << 20:
-    sys.exit("correlation state of %d bytes for a 1 MiB budget" % held)
+if not 0 < held <= 4 << 20:
+    sys.exit("correlation state of %d bytes for a 4 MiB budget" % held)
 if ("lw_correlation_shedding_rules", None) not in v:
     sys.exit("no shedding gauge")
 print("shed %d, state %d bytes" % (shed, held))
@@ -120,10 +125,10 @@ expect_attackers_named "$LW_DATA" serve
 stats="$LW_TMP/serve-stats.json"
 "$LW_BIN" stats -d "$LW_DATA" --output json >"$stats"
 shed=$(jq '.correlation.lw_ssh_brute_force | .evicted + .not_admitted' "$stats")
-[ "$shed" -gt 0 ] || fail "stats: lw_ssh_brute_force shed nothing with 1 MiB"
+[ "$shed" -gt 0 ] || fail "stats: lw_ssh_brute_force shed nothing with 4 MiB"
 "$LW_BIN" incidents -d "$LW_DATA" list --status all --output json |
 	jq -r 'select(.rule.id == "logward-correlation-shed" and .category == "system-failure") |
 		.group.rule' | sort >"$LW_TMP/shed-rules.txt"
 grep -qx lw_ssh_brute_force "$LW_TMP/shed-rules.txt" ||
 	fail "no logward-correlation-shed incident for lw_ssh_brute_force: $(cat "$LW_TMP/shed-rules.txt")"
-echo "ok: three attackers named among 20,000 sources, ingest and serve; with 1 MiB: $(cat "$LW_TMP/metrics.out"), shed incident raised"
+echo "ok: three attackers named among 20,000 sources, ingest and serve; with 4 MiB: $(cat "$LW_TMP/metrics.out"), shed incident raised"

@@ -300,6 +300,8 @@ static int value_match(struct lw_sigma_scratch *s, const struct value *v,
 		case NUM_LT: return sc->num < v->num;
 		default: return sc->num <= v->num;
 		}
+	case V_LOOKUP:
+		return lw_lookup_match(v->list, sc->raw.ptr, sc->raw.len, NULL);
 	default:
 		return 0;
 	}

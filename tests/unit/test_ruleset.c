@@ -280,8 +280,12 @@ Test(ruleset, mynumber_cross_zone_firewall)
 	apply("mynumber", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.10.1.5 DST=10.10.2.6 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
 	cr_expect_str_eq(matched(), "lw_firewall_connection", "inside the zone");
 	apply("lgwan", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.20.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_zone_outbound_unapproved_firewall",
+			 "LGWAN to the Internet zone is not this rule's business, "
+			 "but lw_zone_outbound_unapproved's");
+	apply("lgwan", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.20.1.5 DST=192.0.2.3 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=443");
 	cr_expect_str_eq(matched(), "lw_firewall_connection",
-			 "LGWAN to Internet is not this rule's business");
+			 "an approved destination (rules/lists/approved_outbound.csv)");
 }
 
 Test(ruleset, usb_storage_by_zone)

@@ -87,14 +87,14 @@ squid 10.20.1.6 TCP_TUNNEL/200 CONNECT files.example.org:443 HIER_DIRECT/198.51.
 pan 10.10.3.4 198.51.100.50 8080 deny
 # Internet zone host to a malware address: one incident (no other rule:
 # the zone may reach the Internet).
-fgt 10.30.1.7 203.0.113.66 443 accept
-fgt 10.30.1.7 203.0.113.66 443 accept
+fgt 10.30.1.7 203.0.113.250 443 accept
+fgt 10.30.1.7 203.0.113.250 443 accept
 # An address of an anomalous-outbound network reaching an Internet zone
 # host (inbound): one incident, the host being the destination.
-pan 203.0.113.130 10.30.1.9 22 allow
+pan 203.0.113.233 10.30.1.9 22 allow
 # Internet zone host requesting a subdomain of a malware domain through
 # the proxy: one incident naming the domain, not the proxy's peer.
-squid 10.30.1.8 TCP_MISS/200 GET http://a.c2.example.org/x HIER_DIRECT/203.0.113.66
+squid 10.30.1.8 TCP_MISS/200 GET http://a.c2.example.org/x HIER_DIRECT/203.0.113.250
 # Benign: approved network and address, approved domain (a subdomain), a
 # firewall log naming an approved domain, inside a zone, private
 # addresses in no zone, Internet zone hosts to addresses on no list,
@@ -116,8 +116,8 @@ expect_incidents "part 1" \
 	"$UNAPPROVED 10.20.1.5 203.0.113.80" \
 	"$UNAPPROVED 10.20.1.6 files.example.org" \
 	"$UNAPPROVED 10.10.3.4 198.51.100.50" \
-	"$IOC_MALWARE 10.30.1.7 203.0.113.66" \
-	"$IOC_OUTBOUND 10.30.1.9 203.0.113.130" \
+	"$IOC_MALWARE 10.30.1.7 203.0.113.250" \
+	"$IOC_OUTBOUND 10.30.1.9 203.0.113.233" \
 	"$IOC_MALWARE 10.30.1.8 a.c2.example.org"
 # Nothing else of the pack fired on these lines either.
 expect_eq "$(inc list --status all --output json | wc -l)" 6 "incidents of all rules"
@@ -158,7 +158,7 @@ fgt 10.30.2.1 203.0.113.99 443 accept
 expect_incidents "before the reload" \
 	"$UNAPPROVED 10.20.1.5 203.0.113.80" "$UNAPPROVED 10.20.1.6 files.example.org" \
 	"$UNAPPROVED 10.10.3.4 198.51.100.50" \
-	"$IOC_MALWARE 10.30.1.7 203.0.113.66" "$IOC_OUTBOUND 10.30.1.9 203.0.113.130" \
+	"$IOC_MALWARE 10.30.1.7 203.0.113.250" "$IOC_OUTBOUND 10.30.1.9 203.0.113.233" \
 	"$IOC_MALWARE 10.30.1.8 a.c2.example.org" \
 	"$UNAPPROVED 10.20.2.1 198.51.100.60"
 echo "198.51.100.60,ip,lgwan,new ASP (approved today)" >> "$R/lists/approved_outbound.csv"
@@ -191,7 +191,7 @@ lw_wait_count "$((SENT + sent))"
 expect_incidents "after the reloads" \
 	"$UNAPPROVED 10.20.1.5 203.0.113.80" "$UNAPPROVED 10.20.1.6 files.example.org" \
 	"$UNAPPROVED 10.10.3.4 198.51.100.50" \
-	"$IOC_MALWARE 10.30.1.7 203.0.113.66" "$IOC_OUTBOUND 10.30.1.9 203.0.113.130" \
+	"$IOC_MALWARE 10.30.1.7 203.0.113.250" "$IOC_OUTBOUND 10.30.1.9 203.0.113.233" \
 	"$IOC_MALWARE 10.30.1.8 a.c2.example.org" \
 	"$UNAPPROVED 10.20.2.1 198.51.100.60" \
 	"$IOC_MALWARE 10.30.2.2 203.0.113.99" \

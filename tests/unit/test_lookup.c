@@ -234,7 +234,7 @@ Test(lookup, many_bad_lines_are_counted_not_listed)
 static const char ioc_csv[] =
 	"# exported 2026-12-01\n"
 	"indicator,type,category,source,first_seen\n"
-	"203.0.113.66,ip,malware,feed,2026-11-02\n"
+	"203.0.113.250,ip,malware,feed,2026-11-02\n"
 	"\"203.0.113.128/26\",CIDR,anomalous-outbound,\"feed, second\",2026-10-15\n"
 	"malware.example.net,domain,malware,feed,2026-11-05\n"
 	" 198.51.100.7 ,ip, Malware ,feed,2026-11-06\n";
@@ -251,7 +251,7 @@ Test(lookup, csv_column_and_where)
 	cr_assert_eq(lw_lookup_list_parse(&spec, "ioc.csv", ioc_csv, sizeof(ioc_csv) - 1,
 					  &diags, &l), LW_OK);
 	cr_expect_eq(lw_lookup_list_count(l), 2, "the domain and the other category are left out");
-	cr_expect_eq(line_of(l, "203.0.113.66"), 3);
+	cr_expect_eq(line_of(l, "203.0.113.250"), 3);
 	cr_expect_eq(line_of(l, "198.51.100.7"), 6, "values and filters are trimmed, case ignored");
 	cr_expect_eq(line_of(l, "203.0.113.130"), 0);
 	lw_lookup_list_free(l);
@@ -501,11 +501,11 @@ Test(lookup, shipped_lists)
 	cr_expect(!has(l, "update.example.com.attacker.example"));
 	l = lw_lookup_set_find(set, "ioc_malware_ip", 14);
 	cr_assert_not_null(l);
-	cr_expect(has(l, "203.0.113.66"));
+	cr_expect(has(l, "203.0.113.250"));
 	cr_expect(has(l, "2001:db8:bad::1"));
-	cr_expect(!has(l, "203.0.113.130"), "an anomalous-outbound network");
+	cr_expect(!has(l, "203.0.113.233"), "an anomalous-outbound network");
 	l = lw_lookup_set_find(set, "ioc_outbound_ip", 15);
 	cr_assert_not_null(l);
-	cr_expect(has(l, "203.0.113.130"));
+	cr_expect(has(l, "203.0.113.233"));
 	lw_ruleset_free(rs);
 }

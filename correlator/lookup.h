@@ -110,6 +110,12 @@ struct lw_str lw_lookup_list_entry(const struct lw_lookup_list *l, uint32_t i,
 int lw_lookup_match(const struct lw_lookup_list *l, const char *v, size_t len,
 		    uint32_t *entry);
 
+/* lw_lookup_match for an address already parsed (network byte order):
+ * family AF_INET (4 bytes at addr) or AF_INET6 (16 bytes; v4-mapped is
+ * IPv4). 0 for a list of another kind. */
+int lw_lookup_match_addr(const struct lw_lookup_list *l, int family,
+			 const void *addr, uint32_t *entry);
+
 /* ---- the lists of a rule pack, by name ---- */
 
 struct lw_lookup_set;

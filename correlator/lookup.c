@@ -1099,7 +1099,7 @@ static int load_decl(struct lw_lookup_set *set, struct lw_ryaml *y, yaml_node_t 
 	if (path == NULL)
 		return LW_ENOMEM;
 	memcpy(path, y->path, dlen);
-	strcpy(path + dlen, file);
+	memcpy(path + dlen, file, strlen(file) + 1);
 	rc = lw_lookup_list_load(&spec, path, y->diags, &l);
 	free(path);
 	if (rc != LW_OK) {

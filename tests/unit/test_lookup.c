@@ -221,10 +221,11 @@ Test(lookup, bad_lines_fail_the_list_naming_file_and_line)
 
 Test(lookup, many_bad_lines_are_counted_not_listed)
 {
-	char text[4096] = "";
+	char text[4096];
+	size_t n = 0;
 
 	for (int i = 0; i < 50; i++)
-		strcat(text, "not-an-address\n");
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "not-an-address\n");
 	cr_assert(parse_fails(LW_LOOKUP_IP, text));
 	cr_expect_eq(diags.count, LW_LOOKUP_MAX_ERRORS + 1);
 	cr_expect_str_eq(diags.items[LW_LOOKUP_MAX_ERRORS].diag.detail,
@@ -309,7 +310,7 @@ static void write_file(const char *name, const char *text)
 
 static void make_dir(void)
 {
-	strcpy(tmpdir, "/tmp/lw_lookup_XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lw_lookup_XXXXXX");
 	cr_assert_not_null(mkdtemp(tmpdir));
 	write_file("admins.txt", "192.0.2.0/28\n2001:db8:a::/48\n");
 	write_file("ioc.csv", ioc_csv);
@@ -318,10 +319,14 @@ static void make_dir(void)
 
 static void remove_dir(void)
 {
-	char cmd[128];
+	static const char *const files[] = {"admins.txt", "ioc.csv", "users.txt"};
+	char path[256];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	cr_expect_eq(system(cmd), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		cr_expect_eq(unlink(path), 0);
+	}
+	cr_expect_eq(rmdir(tmpdir), 0);
 }
 
 static const char decls[] =

@@ -589,6 +589,15 @@ static int csv_header(struct parse *p, uint32_t line, const char *s, size_t n)
 					    "no column '%s' (where)", p->spec->name,
 					    p->spec->where[w].column);
 		}
+	for (uint32_t w = 0; w < p->spec->nwhere; w++)
+		if (p->col_where[w] == p->col_value) {
+			p->nerrors++;
+			p->col_value = -1;
+			return lw_diags_add(p->diags, LW_DIAG_ERROR, LW_EPARSE, p->path,
+					    (int)line, 0, "list '%s': where names the "
+					    "value's column '%s'", p->spec->name,
+					    p->spec->column);
+		}
 	/* From now on a column's name is its role: 0 the value, 1.. the
 	 * filters; other columns are skipped. */
 	for (uint32_t i = 0; i < MAX_COLUMNS; i++) {

@@ -290,6 +290,11 @@ Test(lookup, csv_errors)
 	cr_expect_eq(lw_lookup_list_parse(&spec, "c.csv", "# nothing\n", 10, &diags, &l),
 		     LW_EPARSE, "a CSV list needs its header");
 	cr_expect_null(l);
+	spec.where[0].column = "ADDRESS";
+	cr_expect_eq(lw_lookup_list_parse(&spec, "d.csv", short_row, sizeof(short_row) - 1,
+					  &diags, &l), LW_EPARSE);
+	cr_expect_str_eq(diags.items[diags.count - 1].diag.detail,
+			 "list 'c': where names the value's column 'address'");
 }
 
 /* ---- declarations and rules, through a ruleset ---- */

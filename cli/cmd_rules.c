@@ -116,6 +116,9 @@ static struct lw_ruleset *load_all(const char *const *dirs, size_t ndirs,
 	if (rs == NULL)
 		return NULL;
 	for (size_t i = 0; i < ndirs; i++)
+		if (lw_ruleset_load_lists_dir(rs, dirs[i], diags) == LW_ENOMEM)
+			goto oom;
+	for (size_t i = 0; i < ndirs; i++)
 		if (lw_ruleset_load_dir(rs, dirs[i], diags) == LW_ENOMEM)
 			goto oom;
 	if (lw_ruleset_build(rs, diags) == LW_ENOMEM)

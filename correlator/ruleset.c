@@ -13,6 +13,7 @@
 #include "core/recost.h"
 #include "correlator/correlation.h"
 #include "correlator/decoder.h"
+#include "correlator/lookup.h"
 #include "correlator/response.h"
 
 #define RULESET_MAX_DEPTH 8
@@ -23,6 +24,7 @@ struct lw_ruleset {
 	struct lw_sigma_set *sigma;
 	struct lw_correlation_rules *corr;
 	struct lw_response *resp;
+	struct lw_lookup_set *lists; /* part of the generation: swapped with the rules */
 	int from_dirs;      /* a rule directory was loaded: the plan is required */
 	struct lw_zone_config *zones;
 	size_t nzones;
@@ -49,9 +51,11 @@ struct lw_ruleset *lw_ruleset_new(const struct lw_config *cfg)
 	rs->sigma = lw_sigma_set_new();
 	rs->corr = lw_correlation_rules_new();
 	rs->resp = lw_response_new();
+	rs->lists = lw_lookup_set_new();
 	if (rs->decoders == NULL || rs->sigma == NULL || rs->corr == NULL ||
-	    rs->resp == NULL)
+	    rs->resp == NULL || rs->lists == NULL)
 		goto fail;
+	lw_sigma_set_use_lists(rs->sigma, rs->lists);
 	if (cfg != NULL && cfg->nzones > 0) {
 		rs->zones = malloc(cfg->nzones * sizeof(*rs->zones));
 		if (rs->zones == NULL)
@@ -74,6 +78,7 @@ void lw_ruleset_free(struct lw_ruleset *rs)
 	lw_sigma_set_free(rs->sigma);
 	lw_correlation_rules_free(rs->corr);
 	lw_response_free(rs->resp);
+	lw_lookup_set_free(rs->lists); /* after the rules that point at them */
 	free(rs->zones);
 	for (size_t i = 0; i < rs->nkeys; i++)
 		free(rs->keys[i]);
@@ -168,7 +173,7 @@ static int collect(const char *dir, int depth, struct pathlist *pl,
 	return rc;
 }
 
-enum tree_kind { TREE_DECODERS, TREE_DETECTION, TREE_CORRELATION };
+enum tree_kind { TREE_DECODERS, TREE_DETECTION, TREE_CORRELATION, TREE_LISTS };
 
 static int load_one(struct lw_ruleset *rs, enum tree_kind kind,
 		    const char *path, struct lw_diags *diags)
@@ -176,6 +181,7 @@ static int load_one(struct lw_ruleset *rs, enum tree_kind kind,
 	switch (kind) {
 	case TREE_DECODERS: return lw_ruleset_load_decoders(rs, path, diags);
 	case TREE_DETECTION: return lw_ruleset_load_detection(rs, path, diags);
+	case TREE_LISTS: return lw_ruleset_load_lists(rs, path, diags);
 	default: return lw_ruleset_load_correlation(rs, path, diags);
 	}
 }
@@ -259,6 +265,46 @@ int lw_ruleset_load_dir(struct lw_ruleset *rs, const char *dir,
 	}
 	free(sub);
 	return rc;
+}
+
+int lw_ruleset_load_lists_dir(struct lw_ruleset *rs, const char *dir,
+			      struct lw_diags *diags)
+{
+	size_t len = strlen(dir) + sizeof("/lists");
+	char *sub;
+	int rc, dlen = (int)strlen(dir);
+
+	if (rs->built)
+		return LW_EINVAL;
+	sub = malloc(len);
+	if (sub == NULL)
+		return LW_ENOMEM;
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	snprintf(sub, len, "%.*s/lists", dlen, dir);
+	rc = load_tree(rs, sub, TREE_LISTS, diags);
+	free(sub);
+	return rc;
+}
+
+int lw_ruleset_load_lists(struct lw_ruleset *rs, const char *path,
+			  struct lw_diags *diags)
+{
+	return rs->built ? LW_EINVAL :
+		lw_lookup_set_load_file(rs->lists, path, diags);
+}
+
+int lw_ruleset_load_lists_string(struct lw_ruleset *rs, const char *name,
+				 const char *yaml, size_t len,
+				 struct lw_diags *diags)
+{
+	return rs->built ? LW_EINVAL :
+		lw_lookup_set_load_string(rs->lists, name, yaml, len, diags);
+}
+
+const struct lw_lookup_set *lw_ruleset_lists(const struct lw_ruleset *rs)
+{
+	return rs->lists;
 }
 
 int lw_ruleset_load_decoders(struct lw_ruleset *rs, const char *path,
@@ -420,6 +466,17 @@ int lw_ruleset_load(const char *const *dirs, size_t ndirs,
 	*out = NULL;
 	if (rs == NULL)
 		return LW_ENOMEM;
+	/* Every directory's lists first: a rule may use a list of any of
+	 * them. */
+	for (size_t i = 0; i < ndirs; i++) {
+		int r = lw_ruleset_load_lists_dir(rs, dirs[i], diags);
+		if (r == LW_ENOMEM) {
+			rc = r;
+			goto fail;
+		}
+		if (r != LW_OK && rc == LW_OK)
+			rc = r;
+	}
 	for (size_t i = 0; i < ndirs; i++) {
 		int r = lw_ruleset_load_dir(rs, dirs[i], diags);
 		if (r == LW_ENOMEM) {

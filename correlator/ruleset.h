@@ -9,6 +9,9 @@
  *   <dir>/detection/  ** / *.yml|*.yaml   Sigma rules (correlator/sigma.h)
  *   <dir>/correlation/ ** / *.yml|*.yaml  correlation rules (correlation.h)
  *   <dir>/response.yml                    the response plan (response.h)
+ *   <dir>/lists/      ** / *.yml|*.yaml   lookup list declarations
+ *                                         (correlator/lookup.h), loaded for
+ *                                         every directory before any rule
  * Files are read in byte order of their paths, subdirectories included,
  * so decoder precedence does not depend on readdir order. A missing
  * subdirectory is not an error; a ruleset loaded from directories needs
@@ -41,6 +44,7 @@ struct lw_ruleset;
 struct lw_ruleset_scratch;
 struct lw_correlation_rules;
 struct lw_response;
+struct lw_lookup_set;
 
 /* The pseudo-field carrying event flags rules can match on (space
  * separated names; today only "clock_skew"). */
@@ -60,8 +64,24 @@ struct lw_ruleset *lw_ruleset_new(const struct lw_config *cfg);
 /* NULL is a no-op. */
 void lw_ruleset_free(struct lw_ruleset *rs);
 
-/* Loads <dir>/decoders and <dir>/detection. Every problem goes to diags;
- * returns LW_OK or the first error (a missing dir is LW_EIO). */
+/* Loads <dir>/lists (lookup list declarations and the lists they name).
+ * Call it for every directory before lw_ruleset_load_dir, so rules can use
+ * the lists of any directory. Returns LW_OK or the first error. */
+int lw_ruleset_load_lists_dir(struct lw_ruleset *rs, const char *dir,
+			      struct lw_diags *diags);
+int lw_ruleset_load_lists(struct lw_ruleset *rs, const char *path,
+			  struct lw_diags *diags);
+int lw_ruleset_load_lists_string(struct lw_ruleset *rs, const char *name,
+				 const char *yaml, size_t len,
+				 struct lw_diags *diags);
+/* The lookup lists (owned by rs; they live and are replaced with it, so
+ * a reload swaps lists and rules together). */
+const struct lw_lookup_set *lw_ruleset_lists(const struct lw_ruleset *rs);
+
+/* Loads <dir>/decoders, <dir>/detection, <dir>/correlation and
+ * <dir>/response.yml (not <dir>/lists: lw_ruleset_load_lists_dir). Every
+ * problem goes to diags; returns LW_OK or the first error (a missing dir
+ * is LW_EIO). */
 int lw_ruleset_load_dir(struct lw_ruleset *rs, const char *dir,
 			struct lw_diags *diags);
 /* Single files / in-memory text, for tests and `rules test -r FILE`. */

@@ -9,8 +9,10 @@
  *  - values: strings with Sigma wildcards `*` `?` and `\` escapes, numbers,
  *    null (field absent or empty), lists (any value; all with |all).
  *  - modifiers: contains startswith endswith all re (re|i re|m re|s) cidr
- *    exists gt gte lt lte cased. windash, base64, base64offset, utf16*,
- *    wide, expand and fieldref are rejected with an error naming them.
+ *    exists gt gte lt lte cased, expand (%name% from the ruleset's lookup
+ *    lists, correlator/lookup.h) and logward's lookup (value in a list).
+ *    windash, base64, base64offset, utf16*, wide and fieldref are
+ *    rejected with an error naming them.
  *  - condition: and or not ( ) `1 of x*` `all of x*` `1 of them`
  *    `all of them`, or a list of conditions (any). Aggregations (`| count`)
  *    and `near` are rejected: they are correlation rules.

@@ -242,6 +242,31 @@ static const char *lowered(struct lw_sigma_scratch *s, struct slot_cache *sc)
 	return s->low + sc->low_off;
 }
 
+/* The slot's value as an address, parsed once per event: 1 when it is one. */
+static int slot_ip(struct slot_cache *sc)
+{
+	if (sc->ip_state == 0) {
+		char tmp[64];
+		struct sockaddr_in *in = (struct sockaddr_in *)&sc->ip;
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sc->ip;
+
+		sc->ip_state = 2;
+		memset(&sc->ip, 0, sizeof(sc->ip));
+		if (sc->raw.len < sizeof(tmp)) {
+			memcpy(tmp, sc->raw.ptr, sc->raw.len);
+			tmp[sc->raw.len] = '\0';
+			if (inet_pton(AF_INET, tmp, &in->sin_addr) == 1) {
+				in->sin_family = AF_INET;
+				sc->ip_state = 1;
+			} else if (inet_pton(AF_INET6, tmp, &in6->sin6_addr) == 1) {
+				in6->sin6_family = AF_INET6;
+				sc->ip_state = 1;
+			}
+		}
+	}
+	return sc->ip_state == 1;
+}
+
 static int value_match(struct lw_sigma_scratch *s, const struct value *v,
 		       struct slot_cache *sc)
 {
@@ -267,26 +292,7 @@ static int value_match(struct lw_sigma_scratch *s, const struct value *v,
 		return rc == 1;
 	}
 	case V_CIDR:
-		if (sc->ip_state == 0) {
-			char tmp[64];
-			struct sockaddr_in *in = (struct sockaddr_in *)&sc->ip;
-			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sc->ip;
-
-			sc->ip_state = 2;
-			memset(&sc->ip, 0, sizeof(sc->ip));
-			if (sc->raw.len < sizeof(tmp)) {
-				memcpy(tmp, sc->raw.ptr, sc->raw.len);
-				tmp[sc->raw.len] = '\0';
-				if (inet_pton(AF_INET, tmp, &in->sin_addr) == 1) {
-					in->sin_family = AF_INET;
-					sc->ip_state = 1;
-				} else if (inet_pton(AF_INET6, tmp, &in6->sin6_addr) == 1) {
-					in6->sin6_family = AF_INET6;
-					sc->ip_state = 1;
-				}
-			}
-		}
-		return sc->ip_state == 1 &&
+		return slot_ip(sc) &&
 		       lw_cidr_contains(&v->cidr, (const struct sockaddr *)&sc->ip);
 	case V_NUM:
 		if (sc->num_state == 0)
@@ -300,6 +306,17 @@ static int value_match(struct lw_sigma_scratch *s, const struct value *v,
 		case NUM_LT: return sc->num < v->num;
 		default: return sc->num <= v->num;
 		}
+	case V_LOOKUP:
+		/* An ip list takes the address parsed once per event. */
+		if (lw_lookup_list_kind(v->list) != LW_LOOKUP_IP)
+			return lw_lookup_match(v->list, sc->raw.ptr, sc->raw.len, NULL);
+		if (!slot_ip(sc))
+			return 0;
+		return sc->ip.ss_family == AF_INET ?
+			lw_lookup_match_addr(v->list, AF_INET,
+					     &((struct sockaddr_in *)&sc->ip)->sin_addr, NULL) :
+			lw_lookup_match_addr(v->list, AF_INET6,
+					     &((struct sockaddr_in6 *)&sc->ip)->sin6_addr, NULL);
 	default:
 		return 0;
 	}

@@ -16,11 +16,12 @@
 #include <string.h>
 
 #include "core/cidr.h"
+#include "correlator/lookup.h"
 #include "correlator/progmap.h"
 #include "correlator/sigma.h"
 #include "correlator/sigma_cond.h"
 
-enum vkind { V_GLOB, V_NULL, V_RE, V_CIDR, V_NUM };
+enum vkind { V_GLOB, V_NULL, V_RE, V_CIDR, V_NUM, V_LOOKUP };
 enum gkind { G_ANY, G_EMPTY, G_SEGS, G_GENERIC };
 enum numop { NUM_GT, NUM_GTE, NUM_LT, NUM_LTE };
 
@@ -42,6 +43,7 @@ struct value {
 	struct seg *segs;
 	double num;
 	struct lw_cidr cidr;
+	const struct lw_lookup_list *list; /* V_LOOKUP: the ruleset's */
 };
 
 struct matcher {
@@ -129,6 +131,9 @@ struct lw_sigma_set {
 	uint32_t nfacrules;
 	uint32_t *gate_vals;     /* value indices of every rule's gate */
 	uint32_t ngate_vals;
+	/* The rule pack's lookup lists, for `|lookup` and `|expand`
+	 * (borrowed: the ruleset owns both and frees the lists last). */
+	const struct lw_lookup_set *lists;
 	int built;
 };
 

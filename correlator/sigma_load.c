@@ -249,7 +249,8 @@ enum mods {
 	M_CONTAINS = 1u << 0, M_STARTS = 1u << 1, M_ENDS = 1u << 2,
 	M_ALL = 1u << 3, M_RE = 1u << 4, M_CIDR = 1u << 5, M_EXISTS = 1u << 6,
 	M_GT = 1u << 7, M_GTE = 1u << 8, M_LT = 1u << 9, M_LTE = 1u << 10,
-	M_CASED = 1u << 11, M_RE_I = 1u << 12, M_RE_M = 1u << 13, M_RE_S = 1u << 14
+	M_CASED = 1u << 11, M_RE_I = 1u << 12, M_RE_M = 1u << 13, M_RE_S = 1u << 14,
+	M_LOOKUP = 1u << 15, M_EXPAND = 1u << 16
 };
 
 static const struct {
@@ -260,11 +261,12 @@ static const struct {
 	{"all", M_ALL}, {"re", M_RE}, {"cidr", M_CIDR}, {"exists", M_EXISTS},
 	{"gt", M_GT}, {"gte", M_GTE}, {"lt", M_LT}, {"lte", M_LTE},
 	{"cased", M_CASED}, {"i", M_RE_I}, {"m", M_RE_M}, {"s", M_RE_S},
+	{"lookup", M_LOOKUP}, {"expand", M_EXPAND},
 };
 
 static const char *const rejected_mods[] = {
 	"windash", "base64", "base64offset", "utf16", "utf16le", "utf16be",
-	"wide", "expand", "fieldref", "neq", NULL};
+	"wide", "fieldref", "neq", NULL};
 
 #define M_NUMERIC (M_GT | M_GTE | M_LT | M_LTE)
 #define M_STRPOS (M_CONTAINS | M_STARTS | M_ENDS)
@@ -302,7 +304,9 @@ static int parse_mods(struct ctx *c, const yaml_node_t *kn, const char *mods,
 		i = j + 1;
 	}
 	if (__builtin_popcount(*out & (M_STRPOS | M_RE | M_CIDR | M_EXISTS |
-				       M_NUMERIC)) > 1)
+				       M_NUMERIC | M_LOOKUP)) > 1 ||
+	    ((*out & M_LOOKUP) && (*out & (M_CASED | M_EXPAND))) ||
+	    ((*out & M_EXPAND) && (*out & (M_RE | M_EXISTS | M_NUMERIC))))
 		return lw_ryaml_error(c->y, kn, LW_EPARSE,
 				      "conflicting modifiers in '%.*s'", (int)len,
 				      mods);
@@ -356,6 +360,117 @@ static int add_regex(struct ctx *c, const char *src, size_t len, unsigned mods,
 	return LW_OK;
 }
 
+void lw_sigma_set_use_lists(struct lw_sigma_set *set,
+			    const struct lw_lookup_set *lists)
+{
+	set->lists = lists;
+}
+
+static const struct lw_lookup_list *find_list(struct ctx *c, const yaml_node_t *n,
+					      const char *name, size_t len)
+{
+	const struct lw_lookup_list *l = lw_lookup_set_find(c->set->lists, name, len);
+
+	if (l == NULL)
+		lw_ryaml_error(c->y, n, LW_EPARSE, "no lookup list named '%.*s' "
+			       "(lists are declared in <rules>/lists/, docs/rules.md)",
+			       (int)len, name);
+	return l;
+}
+
+/* `|expand` with text around the placeholder: one glob per list entry,
+ * the entry's bytes literal (its * ? \ escaped). */
+static int expand_text(struct ctx *c, const yaml_node_t *n, const char *s,
+		       size_t len, size_t at, size_t plen,
+		       const struct lw_lookup_list *l, unsigned mods)
+{
+	struct lw_sigma_set *set = c->set;
+	int pre = (mods & (M_CONTAINS | M_ENDS)) != 0;
+	int post = (mods & (M_CONTAINS | M_STARTS)) != 0;
+	struct lw_buf b;
+	int rc = LW_OK;
+
+	if (mods & M_CIDR)
+		return lw_ryaml_error(c->y, n, LW_EPARSE, "cidr|expand takes a "
+				      "whole '%%name%%' of an ip list");
+	lw_buf_init(&b);
+	for (uint32_t i = 0; rc == LW_OK && i < lw_lookup_list_count(l); i++) {
+		struct lw_str e = lw_lookup_list_entry(l, i, NULL);
+		struct value *v;
+
+		lw_buf_reset(&b);
+		lw_buf_append(&b, s, at);
+		for (uint32_t k = 0; k < e.len; k++) {
+			if (strchr("*?\\", e.ptr[k]) != NULL)
+				lw_buf_putc(&b, '\\');
+			lw_buf_putc(&b, e.ptr[k]);
+		}
+		lw_buf_append(&b, s + at + plen, len - at - plen);
+		if (b.oom ||
+		    grow((void **)&set->vals, &set->valcap, set->nvals, sizeof(*v)) != LW_OK) {
+			rc = LW_ENOMEM;
+			break;
+		}
+		v = &set->vals[set->nvals];
+		memset(v, 0, sizeof(*v));
+		rc = glob_compile(v, b.data, b.len, pre, post, (mods & M_CASED) != 0);
+		if (rc == LW_OK)
+			set->nvals++;
+	}
+	lw_buf_release(&b);
+	return rc;
+}
+
+/* `|lookup: name`, or `|expand` of a value holding one `%name%`: a
+ * whole placeholder is membership in the list by its kind (networks,
+ * domains and their subdomains ...), text around it expands to one
+ * value per entry. */
+static int list_value(struct ctx *c, const yaml_node_t *n, unsigned mods)
+{
+	struct lw_sigma_set *set = c->set;
+	const struct lw_lookup_list *l;
+	const char *s, *p1, *p2 = NULL;
+	struct value *v;
+	size_t len;
+
+	if (lw_ryaml_is_null(n))
+		return lw_ryaml_error(c->y, n, LW_EPARSE, "%s: expected a list name",
+				      (mods & M_LOOKUP) ? "lookup" : "expand");
+	s = lw_ryaml_str(n, &len);
+	p1 = s;
+	if (mods & M_EXPAND) {
+		p1 = memchr(s, '%', len);
+		if (p1 != NULL)
+			p2 = memchr(p1 + 1, '%', len - (size_t)(p1 + 1 - s));
+		if (p2 == NULL || p2 == p1 + 1)
+			return lw_ryaml_error(c->y, n, LW_EPARSE, "expand: no "
+					      "'%%name%%' placeholder in '%.*s'",
+					      (int)len, s);
+		if (memchr(p2 + 1, '%', len - (size_t)(p2 + 1 - s)) != NULL)
+			return lw_ryaml_error(c->y, n, LW_EPARSE, "expand: one "
+					      "placeholder per value");
+		l = find_list(c, n, p1 + 1, (size_t)(p2 - p1 - 1));
+		if (l == NULL)
+			return LW_EPARSE;
+		if (p1 != s || p2 != s + len - 1 || (mods & (M_STRPOS | M_CASED)))
+			return expand_text(c, n, s, len, (size_t)(p1 - s),
+					   (size_t)(p2 - p1 + 1), l, mods);
+	} else if ((l = find_list(c, n, s, len)) == NULL) {
+		return LW_EPARSE;
+	}
+	if ((mods & M_CIDR) && lw_lookup_list_kind(l) != LW_LOOKUP_IP)
+		return lw_ryaml_error(c->y, n, LW_EPARSE, "cidr: list '%s' is a "
+				      "%s list, not ip", lw_lookup_list_name(l),
+				      lw_lookup_kind_name(lw_lookup_list_kind(l)));
+	if (grow((void **)&set->vals, &set->valcap, set->nvals, sizeof(*v)) != LW_OK)
+		return LW_ENOMEM;
+	v = &set->vals[set->nvals++];
+	memset(v, 0, sizeof(*v));
+	v->kind = V_LOOKUP;
+	v->list = l;
+	return LW_OK;
+}
+
 /* One value of a field (or a keyword) under modifiers mods. */
 static int add_value(struct ctx *c, const yaml_node_t *n, unsigned mods,
 		     int keyword)
@@ -371,6 +486,10 @@ static int add_value(struct ctx *c, const yaml_node_t *n, unsigned mods,
 				      "expected a value (string, number or "
 				      "null), not a %s",
 				      n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+	if (mods & (M_LOOKUP | M_EXPAND))
+		return keyword ? lw_ryaml_error(c->y, n, LW_EPARSE, "keywords "
+						"take no modifiers") :
+			list_value(c, n, mods);
 	if (grow((void **)&set->vals, &set->valcap, set->nvals, sizeof(*v)) != LW_OK)
 		return LW_ENOMEM;
 	v = &set->vals[set->nvals];

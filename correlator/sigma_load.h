@@ -18,6 +18,12 @@
 #include "correlator/diags.h"
 
 struct lw_sigma_set;
+struct lw_lookup_set;
+
+/* The lookup lists `|lookup: name` and `|expand: '%name%'` name (borrowed;
+ * they must outlive the set). Without it both are load errors. */
+void lw_sigma_set_use_lists(struct lw_sigma_set *set,
+			    const struct lw_lookup_set *lists);
 
 /* Loads the rules of one YAML file (a file may hold several documents).
  * Every problem goes to diags with file:line and loading continues; a

@@ -257,7 +257,10 @@ def main():
         g.benign_day(day0)
     elif mode == "new-destination":
         # Six LGWAN PCs use the same LGWAN-ASP services every working day
-        # for 8 days; on the 9th one of them reaches an address never seen.
+        # for 8 days; on the 9th one of them reaches an address never seen
+        # by it (one of the approved LGWAN-ASP gateways of
+        # rules/lists/approved_outbound.csv: an unapproved one would also,
+        # rightly, raise lw_zone_outbound_unapproved).
         for d in range(8):
             day = day0 + datetime.timedelta(days=d)
             for i in range(6):
@@ -265,7 +268,7 @@ def main():
                     g.srx(ts, "10.20.1.%d" % (15 + i), g.pick(LGWAN_ASP[:6]), 443,
                           g.bytes_sent(5000), g.bytes_sent(60000))
         g.srx(day0 + datetime.timedelta(days=8, hours=10, minutes=17), "10.20.1.15",
-              "198.51.100.99", 443, 4200, 1800)
+              "192.0.2.5", 443, 4200, 1800)
     elif mode == "volume":
         # A PC that uploads a few MB an hour for two days (with others
         # around it), then sends 360 MB in 10 minutes to one address.

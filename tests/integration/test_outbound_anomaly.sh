@@ -48,7 +48,7 @@ title() { awk '$1 == "title:" {sub(/^title: /, ""); print; exit}' "$SRC/rules/co
 out=$(ingest newdest new-destination 2026-11-10)
 expect_eq "$(jq -s length <<<"$out")" 1 "new destination: incidents"
 expect_eq "$(jq -r .rule.title <<<"$out")" "$(title sensitive_zone_new_destination)" "new destination: rule"
-expect_eq "$(jq -c .group <<<"$out")" '{"source.ip":"10.20.1.15","destination.ip":"198.51.100.99"}' \
+expect_eq "$(jq -c .group <<<"$out")" '{"source.ip":"10.20.1.15","destination.ip":"192.0.2.5"}' \
 	"new destination: host and destination"
 expect_eq "$(jq -r '[.first_seen, .count] | @tsv' <<<"$out")" "$(printf '2026-11-18T10:17:00.000000Z\t1')" \
 	"new destination: the one connection"

@@ -281,8 +281,13 @@ Test(ruleset, mynumber_cross_zone_firewall)
 	apply("mynumber", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.10.1.5 DST=10.10.2.6 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
 	cr_expect_str_eq(matched(), "lw_firewall_connection", "inside the zone");
 	apply("lgwan", "kernel", "[UFW BLOCK] IN=eth0 OUT= SRC=10.20.1.5 DST=10.30.0.9 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=2");
-	cr_expect_str_eq(matched(), "lw_firewall_connection lw_sensitive_zone_outbound",
-			 "LGWAN to Internet is not the My Number rule's business");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_sensitive_zone_outbound lw_zone_outbound_unapproved_firewall",
+			 "LGWAN to the Internet zone is not the My Number rule's business, "
+			 "but lw_zone_outbound_unapproved's (and the new-destination building block's)");
+	apply("lgwan", "kernel", "[UFW ALLOW] IN=eth0 OUT= SRC=10.20.1.5 DST=192.0.2.3 LEN=60 TTL=64 PROTO=TCP SPT=1 DPT=443");
+	cr_expect_str_eq(matched(), "lw_firewall_connection lw_outbound_connection lw_sensitive_zone_outbound",
+			 "an approved destination (rules/lists/approved_outbound.csv): "
+			 "only the anomaly rules' building blocks");
 }
 
 Test(ruleset, usb_storage_by_zone)

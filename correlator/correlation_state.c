@@ -786,6 +786,12 @@ static int read_group(struct rd *r, struct names_in *ni, int64_t clock,
 	if (x->flags > 15 || (x->track & 3) > 2 || ((x->track >> 2) & 3) > 2 ||
 	    x->track > 15 || v > LW_INCIDENT_MAX_EVIDENCE || x->zone.len > 63)
 		return 0;
+	/* A group holding events knows when they were: the windows subtract
+	 * these times, and T_NONE there is INT64_MIN. */
+	if ((x->count > 0 && (x->first == T_NONE || x->last == T_NONE)) ||
+	    ((x->flags & SF_PENDING) && x->pcount > 0 &&
+	     (x->pfirst == T_NONE || x->plast == T_NONE)))
+		return 0;
 	x->nev = (uint8_t)v;
 	for (uint32_t i = 0; i < x->nev; i++)
 		x->ev[i] = x->last_seq - (uint64_t)get_z(r);

@@ -612,11 +612,25 @@ static int64_t get_z(struct rd *r)
 	return unzig(get_v(r));
 }
 
+/* Restored times lie within +-2^62 ns of the epoch (years 1824 to 2116):
+ * the windows subtract them from each other and from events' times, which
+ * cannot overflow then. Anything beyond makes the blob corrupt (a group
+ * fed events dated outside that span is not restored: docs/rules.md). */
+#define RESTORE_T_MAX (INT64_C(1) << 62)
+
+static int64_t checked_t(struct rd *r, int64_t t)
+{
+	if (t < -RESTORE_T_MAX || t > RESTORE_T_MAX)
+		r->bad = 1;
+	return t;
+}
+
 static int64_t get_t(struct rd *r, int64_t seen)
 {
 	uint64_t v = get_v(r);
 
-	return v == 0 ? T_NONE : (int64_t)((uint64_t)seen - (uint64_t)unzig(v - 1));
+	return v == 0 ? T_NONE :
+		checked_t(r, (int64_t)((uint64_t)seen - (uint64_t)unzig(v - 1)));
 }
 
 /* The names of one blob as they are read (put_name). */
@@ -770,7 +784,7 @@ static int read_group(struct rd *r, struct names_in *ni, int64_t clock,
 	x->track = (uint8_t)get_le(r, 1);
 	x->host = get_name(r, ni);
 	x->zone = get_name(r, ni);
-	x->seen = (int64_t)((uint64_t)clock - (uint64_t)get_z(r));
+	x->seen = checked_t(r, (int64_t)((uint64_t)clock - (uint64_t)get_z(r)));
 	x->last_seq = get_v(r);
 	x->first = get_t(r, x->seen);
 	x->last = get_t(r, x->seen);
@@ -786,11 +800,12 @@ static int read_group(struct rd *r, struct names_in *ni, int64_t clock,
 	if (x->flags > 15 || (x->track & 3) > 2 || ((x->track >> 2) & 3) > 2 ||
 	    x->track > 15 || v > LW_INCIDENT_MAX_EVIDENCE || x->zone.len > 63)
 		return 0;
-	/* A group holding events knows when they were: the windows subtract
-	 * these times, and T_NONE there is INT64_MIN. */
+	/* A group holding events knows when they were, and one holding back a
+	 * firing when it fired: the windows subtract these times, and T_NONE
+	 * there is INT64_MIN. */
 	if ((x->count > 0 && (x->first == T_NONE || x->last == T_NONE)) ||
-	    ((x->flags & SF_PENDING) && x->pcount > 0 &&
-	     (x->pfirst == T_NONE || x->plast == T_NONE)))
+	    ((x->flags & SF_PENDING) && (x->last_fire == T_NONE ||
+	     (x->pcount > 0 && (x->pfirst == T_NONE || x->plast == T_NONE)))))
 		return 0;
 	x->nev = (uint8_t)v;
 	for (uint32_t i = 0; i < x->nev; i++)
@@ -954,6 +969,8 @@ static int apply(struct lw_correlation *c, const unsigned char *b, size_t len,
 	full = (int)get_le(&r, 1);
 	*seq = get_le(&r, 8);
 	clock = (int64_t)get_le(&r, 8);
+	if (clock != T_NONE)
+		clock = checked_t(&r, clock);
 	nwin = (uint32_t)get_le(&r, 4);
 	if (full > 1) {
 		*why = "truncated or invalid window state";

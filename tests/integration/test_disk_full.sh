@@ -41,6 +41,9 @@ MPORT=$(awk '$1 == "metrics" {sub(/.*:/, "", $2); print $2; exit}' "$LW_TMP/port
 metric() { curl -sf "http://127.0.0.1:$MPORT/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$LW_PID/status"; }
 
+# loggen's runid is its start second: the second run must start at least
+# one second later, or both runs' thread 0 carry the same (runid, seq).
+first_start=$(date +%s)
 loggen --inet --stream -n 2000 -r 20000 127.0.0.1 "$LW_TCP_PORT" >"$LW_TMP/loggen-1.log" 2>&1 ||
 	fail "loggen (before) failed"
 # Random text does not compress: 1.4 MB of it overflows the 1 MiB map.
@@ -60,6 +63,7 @@ dd if=/dev/zero of="$LW_DATA/filler" bs=64k 2>/dev/null || true
 avail=$(df -k --output=avail "$LW_DATA" | tail -n 1 | tr -d ' ')
 [ "$avail" -lt 64 ] || fail "the filler left $avail KiB free"
 
+while [ "$(date +%s)" -lt $((first_start + 2)) ]; do sleep 0.1; done
 loggen --inet --stream --active-connections=2 -n 50000 -r 20000 -I 120 127.0.0.1 "$LW_TCP_PORT" \
 	>"$LW_TMP/loggen-tcp.log" 2>&1 &
 tcp_pid=$!

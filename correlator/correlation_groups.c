@@ -755,7 +755,7 @@ void lw_correlation_win_clear(struct lw_correlation *c, struct win *w)
 	w->nheap = 0;
 	w->ndirty = 0;
 	w->nspare = 0;
-	w->fail_below = w->fail_skip = w->fail_left = 0;
+	lw_correlation_group_weakened(w);
 	lw_buf_reset(&w->tomb);
 	w->ntomb = 0;
 }
@@ -916,6 +916,11 @@ static uint32_t held_of(const struct win *w, const struct group *g)
  * never weaker, so its sketch counters are not read. Each sampled record
  * and each candidate's sketch counters are a cache miss on a large
  * table: all of them are prefetched before the first is read. */
+void lw_correlation_group_weakened(struct win *w)
+{
+	w->fail_below = w->fail_skip = w->fail_left = 0;
+}
+
 static int victim_ok(const struct win *w, const struct group *g, uint32_t below)
 {
 	return held_of(w, g) < below && !(g->flags & G_PENDING) &&
@@ -1007,8 +1012,8 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 		if (below > w->fail_below)
 			w->fail_below = below;
 		w->fail_left = w->fail_skip;
-	} else if (below <= w->fail_below) {
-		w->fail_below = w->fail_skip = w->fail_left = 0;
+	} else {
+		lw_correlation_group_weakened(w);
 	}
 	/* The other qualifying ones are kept for the next admissions,
 	 * strongest first so that the weakest is taken first (duplicates

@@ -9,7 +9,8 @@
  *       +---- events copied out, batch reset (resume_cb if starved) +
  *
  * The writer copies a batch's events into the segment builder and returns
- * the batch at once, so the number of batches bounds collector memory and
+ * the batch at once (or the correlation thread does, once it has fed the
+ * windows with them), so the number of batches bounds collector memory and
  * a slow commit (fsync) shows up as an empty free list: backpressure.
  *
  * Decoding and detection (lw_ruleset_apply, the largest part of the work)
@@ -20,7 +21,14 @@
  * (or does it itself when every worker is busy or there is none), then
  * builds the segment and feeds the correlation windows. So the store and
  * the windows see every event in arrival order, once, whatever the
- * number of workers. Across a reload a worker only takes batches of the
+ * number of workers. With workers there is a correlation thread too: the
+ * writer hands it ranges of the events it added to the builder (with
+ * their seqs) and goes on with the next ones while it feeds the windows;
+ * the thread gives a batch back after its last range. Before the writer
+ * reads or changes what the windows own (at a seal: the change set and
+ * the pending firings; a tick; a reload) it waits for the thread to have
+ * fed every event it added (corr_sync), so a commit's window state and
+ * firings are exactly those of the events it stores. Across a reload a worker only takes batches of the
  * generation in force, so the matches it keeps always index the rules
  * the writer correlates with.
  *
@@ -122,6 +130,19 @@
 #define BACKGROUND_NICE 5
 /* The metrics endpoint's store gauges are at most this old (plus a commit). */
 #define STORE_GAUGES_MS 1000
+/* Events the writer hands the correlation thread at a time. The thread
+ * has one range posted and one in hand at most, so the firings it adds
+ * while the writer cannot see them come from at most 2 * CORR_RANGE
+ * events: well inside PENDING_MAX - PENDING_COMMIT, so the commit forced
+ * at PENDING_COMMIT still comes before a firing is dropped. Larger
+ * ranges gained nothing measurable: the hand-over is a mutex and a
+ * condition variable per range. */
+#define CORR_RANGE 128
+/* An event the builder refused (not stored): not correlated either. */
+#define NO_SEQ UINT64_MAX
+
+_Static_assert(2 * CORR_RANGE < PENDING_MAX - PENDING_COMMIT,
+	       "the correlation thread may run past the forced commit");
 
 _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
@@ -181,6 +202,8 @@ struct slot {
 	enum stage stage;        /* under mu */
 	uint64_t gen;            /* rules generation the batch belongs to */
 	uint32_t *moff, *mcnt;   /* [batch_events] */
+	uint64_t *seq;           /* [batch_events]: store seq (NO_SEQ), for the
+	                          * correlation thread */
 	uint32_t *pool;
 	uint32_t npool, pool_cap;
 	uint64_t rules_failed;   /* events lw_ruleset_apply could not decode */
@@ -196,6 +219,15 @@ struct slot {
 };
 
 struct lw_pipeline;
+
+/* Events [from, to) of batch b, absorbed by the writer, for the windows;
+ * last: the batch's final range, after which the correlation thread
+ * gives the batch back. */
+struct corr_range {
+	struct lw_batch *b;
+	uint32_t from, to;
+	int last;
+};
 
 struct worker {
 	struct lw_pipeline *p;
@@ -275,7 +307,9 @@ struct lw_pipeline {
 	uint64_t base_seq;        /* store seq of the builder's first event */
 	int64_t limit_logged_ms;  /* last "match limit" log line */
 	uint64_t sessions_evicted; /* the scratch's join evictions already counted */
-	uint32_t npending;
+	/* Written by whichever thread feeds the windows; the writer's
+	 * reads outside a corr_sync are hints (when to force a commit). */
+	_Atomic uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
 	struct lw_related_set *related;         /* PENDING_MAX, of pending[i] */
 	struct seen_event *seen;                /* SEEN_SLOTS */
@@ -298,6 +332,21 @@ struct lw_pipeline {
 	int workers_quit;
 	uint64_t gen;            /* rules generation in force (swaps applied) */
 	uint64_t submit_gen;     /* generation of batches submitted now */
+
+	/* The correlation thread (lw-correlate, started with the workers):
+	 * it feeds the windows with the events the writer absorbed, in
+	 * their order, while the writer builds the segment. Everything the
+	 * windows own (p->corr, the pending firings, seen) belongs to it
+	 * between two corr_syncs; the writer touches them only after one. */
+	pthread_t corr_thread;
+	int corr_started;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;      /* a range posted, taken or done; quit */
+	struct corr_range posted; /* under cmu */
+	int has_posted, corr_busy, corr_quit; /* under cmu */
+	/* writer: the batch being absorbed, its events not handed over yet */
+	struct lw_batch *hand_b;
+	uint32_t hand_from, hand_to;
 };
 
 /* One matched event's related values: (kind byte, value, NUL)... A slot
@@ -406,18 +455,17 @@ static void pending_clear(struct lw_pipeline *p)
 	memset(p->pending_tab, 0, sizeof(p->pending_tab));
 }
 
-/* lw_incident_cb: keeps the firing (copied: f is valid only during the
- * call) for the next commit, merged with one of the same identity. */
-static void on_fire(const struct lw_incident_fire *f, void *arg)
+/* Keeps the firing (copied: f is valid only during the call) for the
+ * next commit, merged with one of the same identity; 1 when it is new. */
+static int keep_fire(struct lw_pipeline *p, const struct lw_incident_fire *f)
 {
-	struct lw_pipeline *p = arg;
 	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)f->rule;
 	uint32_t i;
 
 	/* An informational correlation is a building block: it only feeds
 	 * the correlations that reference it (docs/rules.md). */
 	if (f->rule == NULL || !lw_sigma_level_raises(f->rule->level))
-		return;
+		return 0;
 	for (const char *s = f->group; *s; s++) {
 		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ULL;
@@ -429,19 +477,37 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 		if (to->rule == f->rule && strcmp(to->group, f->group) == 0) {
 			fire_merge(to, f);
 			related_of_fire(p, f, &p->related[p->pending_tab[i] - 1]);
-			return;
+			return 0;
 		}
 	}
 	if (p->npending == PENDING_MAX) {
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, 1);
-		return;
+		return 0;
 	}
 	lw_related_clear(&p->related[p->npending]);
 	related_of_fire(p, f, &p->related[p->npending]);
-	p->pending[p->npending++] = *f;
+	p->pending[p->npending] = *f;
+	p->npending++;
 	p->pending_tab[i] = (uint16_t)p->npending;
-	if (p->first_ms == 0)
+	return 1;
+}
+
+/* lw_incident_cb of the writer thread: a firing without events in the
+ * builder (an absence tick) starts the flush interval itself. */
+static void on_fire(const struct lw_incident_fire *f, void *arg)
+{
+	struct lw_pipeline *p = arg;
+
+	if (keep_fire(p, f) && p->first_ms == 0)
 		p->first_ms = lw_time_mono_ms();
+}
+
+/* lw_incident_cb of the correlation thread: its events are in the
+ * builder, whose first one started the flush interval (first_ms is the
+ * writer's). */
+static void on_fire_async(const struct lw_incident_fire *f, void *arg)
+{
+	(void)keep_fire(arg, f);
 }
 
 /* Event i's matches, copied to the slot's pool (m.rules live only until
@@ -617,16 +683,72 @@ static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t 
 	return 0;
 }
 
+/* Feeds event i of b, stored at seq, to the windows. */
+static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
+		      uint64_t seq, lw_incident_cb cb)
+{
+	const struct slot *sl = &p->slots[b->id];
+
+	if (sl->mcnt[i] > 0)
+		remember_related(p, &b->events[i], seq);
+	lw_correlation_process(p->corr, &b->events[i], seq,
+			       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
+			       sl->mcnt[i], cb, p);
+}
+
+/* Writer: posts the absorbed events not handed over yet (all of the
+ * batch's when last), waiting while the previous range is not taken. */
+static void hand_over(struct lw_pipeline *p, int last)
+{
+	struct corr_range r = {p->hand_b, p->hand_from, p->hand_to, last};
+
+	if (!last && r.from == r.to)
+		return;
+	p->hand_from = p->hand_to;
+	if (last)
+		p->hand_b = NULL;
+	pthread_mutex_lock(&p->cmu);
+	while (p->has_posted)
+		pthread_cond_wait(&p->ccv, &p->cmu);
+	p->posted = r;
+	p->has_posted = 1;
+	pthread_cond_broadcast(&p->ccv);
+	pthread_mutex_unlock(&p->cmu);
+}
+
+/* Writer, before it reads or changes what the windows own (a commit's
+ * window state and firings, a tick, a swap): the correlation thread has
+ * fed every event absorbed so far and waits. Never with mu held: the
+ * thread takes mu to give batches back. */
+static void corr_sync(struct lw_pipeline *p)
+{
+	if (!p->corr_started)
+		return;
+	if (p->hand_b != NULL)
+		hand_over(p, 0);
+	pthread_mutex_lock(&p->cmu);
+	while (p->has_posted || p->corr_busy)
+		pthread_cond_wait(&p->ccv, &p->cmu);
+	pthread_mutex_unlock(&p->cmu);
+}
+
 /* Copies the batch (its rules stage done) into the builder and feeds the
- * correlation windows. An event the builder refuses (out of memory,
- * segment cap) cannot be stored: it is counted (dropped_store) and
- * logged, never ignored silently. */
-static void absorb(struct lw_pipeline *p, struct lw_batch *b)
+ * correlation windows, or hands its events to the correlation thread
+ * (which then gives the batch back: returns 1). An event the builder
+ * refuses (out of memory, segment cap) cannot be stored: it is counted
+ * (dropped_store) and logged, never ignored silently. */
+static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
 	struct slot *sl = &p->slots[b->id];
 	uint64_t rules_failed = sl->rules_failed;
 	uint32_t lost = 0;
 	int lost_rc = LW_OK;
+	int handed = p->corr_started && p->corr != NULL;
+
+	if (handed) {
+		p->hand_b = b;
+		p->hand_from = p->hand_to = 0;
+	}
 
 	for (uint32_t i = 0; i < b->count; i++) {
 		int add_rc;
@@ -653,6 +775,10 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		if (add_rc != LW_OK) {
 			lost++;
 			lost_rc = add_rc;
+			if (handed) {
+				sl->seq[i] = NO_SEQ;
+				p->hand_to = i + 1;
+			}
 			continue;
 		}
 		/* Correlate after the add: only a stored event is evidence,
@@ -660,11 +786,14 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		if (p->corr != NULL) {
 			uint64_t seq = p->base_seq + lw_segment_builder_count(p->builder) - 1;
 
-			if (sl->mcnt[i] > 0)
-				remember_related(p, &b->events[i], seq);
-			lw_correlation_process(p->corr, &b->events[i], seq,
-					       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
-					       sl->mcnt[i], on_fire, p);
+			if (!handed) {
+				correlate(p, b, i, seq, on_fire);
+			} else {
+				sl->seq[i] = seq;
+				p->hand_to = i + 1;
+				if (p->hand_to - p->hand_from >= CORR_RANGE)
+					hand_over(p, 0);
+			}
 		}
 		if (p->first_ms == 0)
 			p->first_ms = lw_time_mono_ms();
@@ -709,6 +838,10 @@ static void absorb(struct lw_pipeline *p, struct lw_batch *b)
 		       "events stored without decoding", "events", n,
 		       "error", lw_strerror(LW_ENOMEM), NULL);
 	}
+	/* Last: the thread may give b back (and its slot be reused) at once. */
+	if (handed)
+		hand_over(p, 1);
+	return handed;
 }
 
 static void give_back(struct lw_pipeline *p, struct lw_batch *b)
@@ -726,6 +859,7 @@ static void give_back(struct lw_pipeline *p, struct lw_batch *b)
 	if (resume && p->resume_cb != NULL)
 		p->resume_cb(p->resume_arg);
 }
+
 
 /* The store's view of pending firing i (pointers into p->pending and the
  * ruleset, both alive until the commit returns). The incident's level is
@@ -889,6 +1023,7 @@ static void prepare(struct lw_pipeline *p)
 	struct commit_job *j = &p->job;
 	uint64_t first_seq = j->x.first_seq;
 
+	corr_sync(p); /* a retry reads the windows too */
 	memset(&j->x, 0, sizeof(j->x));
 	memset(&j->res, 0, sizeof(j->res));
 	memset(&j->diag, 0, sizeof(j->diag));
@@ -977,6 +1112,42 @@ static void background_thread(const struct lw_pipeline *p, const char *name)
 		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), BACKGROUND_NICE);
 }
 
+/* The correlation thread: feeds the windows the ranges the writer hands
+ * over, in order, and gives each batch back after its last range. */
+static void *correlator_main(void *arg)
+{
+	struct lw_pipeline *p = arg;
+
+	background_thread(p, "lw-correlate");
+	pthread_mutex_lock(&p->cmu);
+	for (;;) {
+		struct corr_range r;
+
+		while (!p->has_posted && !p->corr_quit)
+			pthread_cond_wait(&p->ccv, &p->cmu);
+		if (!p->has_posted)
+			break;
+		r = p->posted;
+		p->has_posted = 0;
+		p->corr_busy = 1;
+		pthread_cond_broadcast(&p->ccv); /* the writer may post the next */
+		pthread_mutex_unlock(&p->cmu);
+		for (uint32_t i = r.from; i < r.to; i++) {
+			uint64_t seq = p->slots[r.b->id].seq[i];
+
+			if (seq != NO_SEQ)
+				correlate(p, r.b, i, seq, on_fire_async);
+		}
+		if (r.last)
+			give_back(p, r.b);
+		pthread_mutex_lock(&p->cmu);
+		p->corr_busy = 0;
+		pthread_cond_broadcast(&p->ccv);
+	}
+	pthread_mutex_unlock(&p->cmu);
+	return NULL;
+}
+
 static void *committer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
@@ -1016,6 +1187,8 @@ static void seal(struct lw_pipeline *p)
 	struct lw_incident_fire *f = j->pending;
 	struct lw_related_set *rel = j->related;
 
+	/* The segment's firings and window state are those of its events. */
+	corr_sync(p);
 	j->builder = p->builder;
 	p->builder = b;
 	lw_segment_builder_set_level(j->builder, (int)p->cfg->storage.compression_level);
@@ -1091,8 +1264,10 @@ static void reap(struct lw_pipeline *p)
 	if (j->nevents > 0)
 		lw_counters_add(p->counters, LW_CTR_SEGMENTS, (uint64_t)0 - 1);
 	/* Its change set was not stored: the next one holds everything. */
-	if (j->x.state_log != NULL && p->corr != NULL)
+	if (j->x.state_log != NULL && p->corr != NULL) {
+		corr_sync(p);
 		lw_correlation_save_failed(p->corr);
+	}
 	p->retry_delay_ms = p->retry_delay_ms == 0 ? RETRY_MIN_MS :
 		p->retry_delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_delay_ms * 2;
 	p->retry_ms = now + p->retry_delay_ms;
@@ -1265,6 +1440,7 @@ static void tick(struct lw_pipeline *p, int64_t now)
 	if (p->health != NULL) {
 		lw_health_check(p->health, p->counters, now, lw_time_now_ns());
 		if (p->corr != NULL && now >= lw_health_next_shed_check_ms(p->health)) {
+			corr_sync(p);
 			lw_buf_reset(&p->cstats);
 			lw_correlation_stats_text(p->corr, p->corr_base.data,
 						  p->corr_base.len, &p->cstats);
@@ -1278,6 +1454,7 @@ static void tick(struct lw_pipeline *p, int64_t now)
 	if (p->corr == NULL || !p->advance_wall_clock || now < p->next_tick_ms)
 		return;
 	p->next_tick_ms = now + (int64_t)p->cfg->storage.flush_interval_ms;
+	corr_sync(p);
 	lw_correlation_advance(p->corr, lw_time_now_ns(), on_fire, p);
 }
 
@@ -1342,7 +1519,12 @@ static int wait_for_commit(struct lw_pipeline *p)
 		if ((p->producer_waiting || p->stopping) && p->failing_since_ms != 0 &&
 		    now - since >= GIVE_UP_MS)
 			return 0;
-		tick(p, now); /* loss checks go on while storage fails */
+		/* Loss checks go on while storage fails. Without mu: a tick
+		 * may wait for the correlation thread, which takes it. The
+		 * job's state is read again below, under mu. */
+		pthread_mutex_unlock(&p->mu);
+		tick(p, now);
+		pthread_mutex_lock(&p->mu);
 		if (job_state(p) == JOB_QUEUED) {
 			/* A retry runs; its end signals `work`. */
 			int64_t d = next_tick(p);
@@ -1396,6 +1578,7 @@ static void apply_swap(struct lw_pipeline *p)
 	lw_pipeline_swapped_fn done;
 	void *arg;
 
+	corr_sync(p);
 	pthread_mutex_lock(&p->mu);
 	next = p->swap_next;
 	done = p->swap_done;
@@ -1451,6 +1634,7 @@ static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
 	 * committed first; while that fails the swap waits for a later
 	 * boundary. A failed job without firings is rebuilt at its retry. */
 	wait_job(p);
+	corr_sync(p);
 	if ((p->npending > 0 || (job_state(p) == JOB_FAILED && p->job.npending > 0)) &&
 	    (lw_time_mono_ms() < p->retry_ms || commit_sync(p) != LW_OK))
 		return;
@@ -1506,15 +1690,18 @@ static void *writer_main(void *arg)
 		swap_at_boundary(p, NULL);
 		if (b != NULL) {
 			note_batch(p, b);
+			int handed = 0;
+
 			if (p->give_up) {
 				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
 			} else {
 				if (own)
 					rules_stage(p, b, p->cfg, p->rs, p->scratch);
-				absorb(p, b);
+				handed = absorb(p, b);
 			}
-			swap_at_boundary(p, b);
-			give_back(p, b);
+			swap_at_boundary(p, b); /* b only compared: it may be back */
+			if (!handed)
+				give_back(p, b);
 		}
 		if (stop)
 			break;
@@ -1634,6 +1821,20 @@ static void stop_workers(struct lw_pipeline *p)
 	p->nworkers = 0;
 }
 
+/* After the writer: what it handed over last is fed before the thread
+ * ends (it waits only when nothing is posted). */
+static void stop_correlator(struct lw_pipeline *p)
+{
+	if (!p->corr_started)
+		return;
+	pthread_mutex_lock(&p->cmu);
+	p->corr_quit = 1;
+	pthread_cond_broadcast(&p->ccv);
+	pthread_mutex_unlock(&p->cmu);
+	pthread_join(p->corr_thread, NULL);
+	p->corr_started = 0;
+}
+
 static void stop_committer(struct lw_pipeline *p)
 {
 	if (!p->committer_started)
@@ -1657,6 +1858,7 @@ static void destroy(struct lw_pipeline *p)
 	for (uint32_t i = 0; p->slots != NULL && i < p->nbatches; i++) {
 		free(p->slots[i].moff);
 		free(p->slots[i].mcnt);
+		free(p->slots[i].seq);
 		free(p->slots[i].pool);
 	}
 	free(p->slots);
@@ -1676,6 +1878,8 @@ static void destroy(struct lw_pipeline *p)
 	lw_buf_release(&p->state);
 	lw_buf_release(&p->corr_base);
 	lw_buf_release(&p->cstats);
+	pthread_cond_destroy(&p->ccv);
+	pthread_mutex_destroy(&p->cmu);
 	pthread_cond_destroy(&p->wwork);
 	pthread_cond_destroy(&p->commit_cv);
 	pthread_cond_destroy(&p->freed);
@@ -1710,6 +1914,23 @@ static int init_sync(struct lw_pipeline *p)
 		ok = 0;
 	}
 	if (ok && pthread_cond_init(&p->wwork, NULL) != 0) {
+		pthread_cond_destroy(&p->commit_cv);
+		pthread_cond_destroy(&p->freed);
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		ok = 0;
+	}
+	if (ok && pthread_mutex_init(&p->cmu, NULL) != 0) {
+		pthread_cond_destroy(&p->wwork);
+		pthread_cond_destroy(&p->commit_cv);
+		pthread_cond_destroy(&p->freed);
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		ok = 0;
+	}
+	if (ok && pthread_cond_init(&p->ccv, NULL) != 0) {
+		pthread_mutex_destroy(&p->cmu);
+		pthread_cond_destroy(&p->wwork);
 		pthread_cond_destroy(&p->commit_cv);
 		pthread_cond_destroy(&p->freed);
 		pthread_cond_destroy(&p->work);
@@ -1927,12 +2148,21 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		p->free_head = b;
 		sl->moff = calloc(b->cap, sizeof(*sl->moff));
 		sl->mcnt = calloc(b->cap, sizeof(*sl->mcnt));
-		if (sl->moff == NULL || sl->mcnt == NULL) {
+		sl->seq = calloc(b->cap, sizeof(*sl->seq));
+		if (sl->moff == NULL || sl->mcnt == NULL || sl->seq == NULL) {
 			p->nbatches++;
 			goto fail_nomem;
 		}
 	}
 	publish_store_gauges(p, 1); /* before the writer exists: no race */
+	/* With a core for the workers there is one for the windows too: they
+	 * run beside the segment builder (docs/architecture.md "Threads").
+	 * Without, the writer feeds them itself, as a thread would only add
+	 * hand-overs on one core. A thread that cannot start is done
+	 * without. */
+	if (worker_count(p->cfg) > 0 &&
+	    pthread_create(&p->corr_thread, NULL, correlator_main, p) == 0)
+		p->corr_started = 1;
 	rc = pthread_create(&p->committer, NULL, committer_main, p);
 	if (rc == 0) {
 		p->committer_started = 1;
@@ -1943,6 +2173,7 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		if (diag != NULL)
 			diag->sys_errno = rc;
 		stop_committer(p);
+		stop_correlator(p);
 		destroy(p);
 		return LW_EIO;
 	}
@@ -2038,6 +2269,7 @@ int lw_pipeline_stop(struct lw_pipeline *p, struct lw_diag *diag)
 	if (p->thread_started)
 		pthread_join(p->thread, NULL);
 	stop_workers(p);
+	stop_correlator(p);
 	stop_committer(p);
 	/* The last attempt decides: an early failure that a retry fixed
 	 * lost nothing. */

@@ -644,6 +644,7 @@ static void trigger(struct lw_correlation *c, struct win *w, uint32_t *gi,
 		}
 		b[BLK_PCOUNT(w)] += g->count;
 		g->count = 0;
+		lw_correlation_group_weakened(w);
 		c->stats.suppressed++;
 		w->n.suppressed++;
 		return;
@@ -661,6 +662,7 @@ static void trigger(struct lw_correlation *c, struct win *w, uint32_t *gi,
 		deliver(c, w, g, g->count, g->first_ns, g->last_ns, cb, arg);
 	}
 	g->count = 0;
+	lw_correlation_group_weakened(w);
 	g->last_fire_ns = t;
 	reset_tracking(c, g);
 }
@@ -891,6 +893,7 @@ static int count_event(struct lw_correlation *c, struct win *w, uint32_t *gi,
 
 	if (g->count > 0 && x->ts - g->last_ns > w->timespan_ns) {
 		g->count = 0; /* the chain of events broke */
+		lw_correlation_group_weakened(w);
 		if (!(g->flags & G_PENDING))
 			reset_tracking(c, g);
 	}
@@ -1009,6 +1012,7 @@ static int feed_anomaly(struct lw_correlation *c, struct win *w, uint32_t gi,
 	}
 	if (s.restart && g->count > 0) {
 		g->count = 0;
+		lw_correlation_group_weakened(w);
 		if (!(g->flags & G_PENDING))
 			reset_tracking(c, g);
 	}

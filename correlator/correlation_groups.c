@@ -20,7 +20,7 @@
 #include "core/memfind.h"
 #include "correlator/correlation_int.h"
 
-#define SAMPLE 8                 /* victims compared per admission */
+#define SAMPLE LW_CORR_SAMPLE    /* victims compared per admission */
 #define CMS_ROWS 4
 #define CMS_MAX_WIDTH (1u << 24) /* counters per row */
 #define DK_MAX_BYTES (1ull << 27)
@@ -754,6 +754,8 @@ void lw_correlation_win_clear(struct lw_correlation *c, struct win *w)
 	w->cur_tick = INT64_MIN;
 	w->nheap = 0;
 	w->ndirty = 0;
+	w->nspare = 0;
+	lw_correlation_group_weakened(w);
 	lw_buf_reset(&w->tomb);
 	w->ntomb = 0;
 }
@@ -914,12 +916,52 @@ static uint32_t held_of(const struct win *w, const struct group *g)
  * never weaker, so its sketch counters are not read. Each sampled record
  * and each candidate's sketch counters are a cache miss on a large
  * table: all of them are prefetched before the first is read. */
+void lw_correlation_group_weakened(struct win *w)
+{
+	w->fail_below = w->fail_skip = w->fail_left = 0;
+}
+
+static int victim_ok(const struct win *w, const struct group *g, uint32_t below)
+{
+	return held_of(w, g) < below && !(g->flags & G_PENDING) &&
+	       !(g->blk != NULL && g->blk[BLK_ACT(w)] != T_NONE);
+}
+
+/* A spare of the last sample still weaker than `below`, or NONE32. */
+static uint32_t take_spare(struct win *w, uint32_t below, uint32_t *count)
+{
+	while (w->nspare > 0) {
+		const struct spare *s = &w->spare[--w->nspare];
+		const struct group *g;
+		uint32_t st;
+
+		if (s->gi >= w->ng)
+			continue;
+		g = G(w, s->gi);
+		if (g->hash != s->hash || !victim_ok(w, g, below))
+			continue; /* moved into a freed hole, or grown */
+		st = s->strength > held_of(w, g) ? s->strength : held_of(w, g);
+		if (st >= below)
+			continue;
+		*count = st;
+		return s->gi;
+	}
+	return NONE32;
+}
+
 static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 			    uint32_t below, uint32_t *count)
 {
-	uint32_t pick[SAMPLE], best = NONE32;
+	uint32_t pick[SAMPLE], strength[SAMPLE], best = NONE32;
 	uint32_t n = w->ng <= SAMPLE ? w->ng : SAMPLE; /* a small window is looked at whole */
 	struct probe pr[SAMPLE];
+
+	if ((best = take_spare(w, below, count)) != NONE32)
+		return best;
+	if (below <= w->fail_below && w->fail_left > 0) {
+		w->fail_left--;
+		return NONE32;
+	}
 
 	for (uint32_t i = 0; i < n; i++) {
 		/* the high half scaled to [0, ng): no division (8 of them
@@ -932,8 +974,7 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct group *g = G(w, pick[i]);
 
-		if (held_of(w, g) >= below || (g->flags & G_PENDING) ||
-		    (g->blk != NULL && g->blk[BLK_ACT(w)] != T_NONE))
+		if (!victim_ok(w, g, below))
 			pick[i] = NONE32;
 		else
 			probe_start(c, w->index, g->hash, &pr[i]);
@@ -949,8 +990,11 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 		held = held_of(w, g);
 		if (st < held)
 			st = held;
-		if (st >= below)
+		strength[i] = st;
+		if (st >= below) {
+			pick[i] = NONE32;
 			continue;
+		}
 		if (best == NONE32 || st < *count ||
 		    (st == *count && (g->count < G(w, best)->count ||
 				      (g->count == G(w, best)->count &&
@@ -958,6 +1002,34 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 			best = gi;
 			*count = st;
 		}
+	}
+	if (best == NONE32) {
+		if (below <= w->fail_below)
+			w->fail_skip = w->fail_skip * 2 > LW_CORR_SKIP_MAX ?
+				LW_CORR_SKIP_MAX : (w->fail_skip ? w->fail_skip * 2 : 1);
+		else
+			w->fail_skip = 1;
+		if (below > w->fail_below)
+			w->fail_below = below;
+		w->fail_left = w->fail_skip;
+	} else {
+		lw_correlation_group_weakened(w);
+	}
+	/* The other qualifying ones are kept for the next admissions,
+	 * strongest first so that the weakest is taken first (duplicates
+	 * of a small window's whole look are harmless: checked again). */
+	w->nspare = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t at;
+
+		if (pick[i] == NONE32 || pick[i] == best)
+			continue;
+		for (at = w->nspare; at > 0 && w->spare[at - 1].strength < strength[i]; at--)
+			w->spare[at] = w->spare[at - 1];
+		w->spare[at].gi = pick[i];
+		w->spare[at].hash = G(w, pick[i])->hash;
+		w->spare[at].strength = strength[i];
+		w->nspare++;
 	}
 	return best;
 }

@@ -231,6 +231,11 @@ struct lw_correlation_rule_counts {
 	uint64_t no_group, out_of_order;
 };
 
+/* Groups a victim sample looks at (correlation_groups.c). */
+#define LW_CORR_SAMPLE 8
+/* Admissions refused without a sample after samples that failed. */
+#define LW_CORR_SKIP_MAX 32
+
 struct win {
 	const struct lw_sigma_rule_info *info;
 	const struct crule *r;   /* NULL for a direct window */
@@ -268,6 +273,21 @@ struct win {
 	uint32_t ntomb;
 	uint64_t bytes;          /* this window's share of c->bytes */
 	uint64_t nblocks;
+	/* Victims the last sample found besides the one it gave
+	 * (correlation_groups.c pick_victim), weakest last: in a flood of
+	 * new keys one sample serves several admissions. Each is checked
+	 * again when taken (its record may have moved or grown). */
+	struct spare {
+		uint64_t hash;
+		uint32_t gi, strength;
+	} spare[LW_CORR_SAMPLE];
+	uint32_t nspare;
+	/* A sample found no victim weaker than fail_below: the next
+	 * fail_left admissions at most that strong are refused without one
+	 * (fail_skip doubles while samples keep failing, up to
+	 * LW_CORR_SKIP_MAX): in a window full of groups as strong as the
+	 * flood's keys, each sample was 8 cache misses for nothing. */
+	uint32_t fail_below, fail_skip, fail_left;
 	struct lw_correlation_rule_counts n;
 	/* The group that last met the condition: its first event time and
 	 * evidence, which the correlations referencing this one take in the
@@ -437,6 +457,9 @@ int lw_correlation_group_promote(struct lw_correlation *c, struct win *w,
 /* Back to tier 0 when the state is empty and nothing is held back. */
 void lw_correlation_group_demote(struct lw_correlation *c, struct win *w,
 				 uint32_t gi);
+/* A group of w holds fewer events than before (a firing or a broken
+ * chain emptied it): a victim sample may find it again. */
+void lw_correlation_group_weakened(struct win *w);
 /* Marks gi changed since the last save. */
 void lw_correlation_group_dirty(struct win *w, uint32_t gi);
 /* The time g's window passes (then it is reclaimable). */

@@ -1329,7 +1329,9 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 			   uint32_t nmatched, lw_incident_cb cb, void *arg)
 {
 	const struct lw_correlation_rules *cr = c->cr;
-	struct evctx x = {ev, event_seq, ev->timestamp_ns, cb, arg, NULL};
+	int64_t ts = ev->timestamp_ns > LW_CORR_T_MAX ? LW_CORR_T_MAX :
+		ev->timestamp_ns < -LW_CORR_T_MAX ? -LW_CORR_T_MAX : ev->timestamp_ns;
+	struct evctx x = {ev, event_seq, ts, cb, arg, NULL};
 	uint32_t n;
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;

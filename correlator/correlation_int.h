@@ -15,6 +15,13 @@
 
 #define NONE32 UINT32_MAX
 #define T_NONE INT64_MIN
+/* Times the windows hold lie strictly within 2^62 ns of the epoch (years
+ * 1824 to 2116), so that the difference of two (also as the saved state
+ * encodes it, a signed delta), or a time plus a timespan, cannot
+ * overflow. An event dated beyond (a sender's clock, an attacker's line:
+ * the parser reads years 1678 to 2261) is fed at the bound; a restored
+ * time beyond is corruption (correlation_state.c). */
+#define LW_CORR_T_MAX ((INT64_C(1) << 62) - 1)
 
 enum ctype {
 	CT_EVENT_COUNT = 0,

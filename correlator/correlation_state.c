@@ -612,15 +612,11 @@ static int64_t get_z(struct rd *r)
 	return unzig(get_v(r));
 }
 
-/* Restored times lie within +-2^62 ns of the epoch (years 1824 to 2116):
- * the windows subtract them from each other and from events' times, which
- * cannot overflow then. Anything beyond makes the blob corrupt (a group
- * fed events dated outside that span is not restored: docs/rules.md). */
-#define RESTORE_T_MAX (INT64_C(1) << 62)
-
+/* Restored times lie within LW_CORR_T_MAX of the epoch, as the windows
+ * keep them: anything beyond makes the blob corrupt. */
 static int64_t checked_t(struct rd *r, int64_t t)
 {
-	if (t < -RESTORE_T_MAX || t > RESTORE_T_MAX)
+	if (t < -LW_CORR_T_MAX || t > LW_CORR_T_MAX)
 		r->bad = 1;
 	return t;
 }

@@ -121,8 +121,8 @@ TestSuite(correlation, .fini = teardown);
 
 /* One event at time ts from host with source.ip / user.name, matching
  * the rules named in `rules` ("a", "b", "ab", "d", ""). */
-static void feed(int64_t ts, const char *host, const char *ip, const char *user,
-		 const char *rules)
+static void feed_flags(int64_t ts, const char *host, const char *ip, const char *user,
+		       const char *rules, uint32_t flags)
 {
 	struct lw_field f[2];
 	struct lw_event ev;
@@ -130,6 +130,7 @@ static void feed(int64_t ts, const char *host, const char *ip, const char *user,
 
 	memset(&ev, 0, sizeof(ev));
 	ev.timestamp_ns = ev.created_ns = ts;
+	ev.flags = flags;
 	ev.host = (struct lw_str){host, (uint32_t)strlen(host)};
 	ev.facility = ev.severity = LW_SYSLOG_NONE;
 	f[0] = (struct lw_field){LW_STR_LIT("source.ip"), {ip, (uint32_t)strlen(ip)}};
@@ -142,6 +143,12 @@ static void feed(int64_t ts, const char *host, const char *ip, const char *user,
 		m[n++] = (uint32_t)lw_ruleset_find(rs, name);
 	}
 	cr_assert_eq(lw_correlation_process(corr, &ev, seq++, m, n, on_fire, NULL), LW_OK);
+}
+
+static void feed(int64_t ts, const char *host, const char *ip, const char *user,
+		 const char *rules)
+{
+	feed_flags(ts, host, ip, user, rules, 0);
 }
 
 static int count_fires(const char *rule)
@@ -632,6 +639,44 @@ Test(correlation, save_and_restore_round_trip)
 	cr_expect_eq(fires[1].ev0, 0);
 	feed(t(0, 6), "srv", "x", "u", "d");
 	cr_expect_eq(nfires, 2, "the direct rule's suppression survived");
+	lw_buf_release(&b);
+}
+
+/* A log line carries its sender's clock, and an attacker's line can be
+ * dated anywhere the parser reads (years 1678 to 2261). Such events reach
+ * the windows like any other; before the windows kept their times within
+ * +-2^62 ns, one dated 2200 made every later saved state unreadable (the
+ * restart began with empty windows) and one group fed both 1700 and 2200
+ * overflowed the window arithmetic. */
+Test(correlation, events_dated_far_off_do_not_spoil_the_saved_windows)
+{
+	const int64_t y2200 = INT64_C(230) * 31557600 * SEC;
+	const int64_t y1700 = -INT64_C(270) * 31557600 * SEC;
+	struct lw_diag d;
+	struct lw_buf b;
+	struct lw_correlation *c2;
+
+	load(ec5);
+	lw_buf_init(&b);
+	for (int i = 0; i < 4; i++)
+		feed(t(0, i), "h", "203.0.113.5", "u", "a");
+	/* Live input that far from the receive time is flagged (it moves no
+	 * clock, so the windows above are not expired by it). */
+	feed_flags(y2200, "h", "198.51.100.9", "u", "a", LW_EVENT_CLOCK_SKEW);
+	feed_flags(y1700, "h", "198.51.100.9", "u", "a", LW_EVENT_CLOCK_SKEW);
+	feed_flags(y2200, "h", "198.51.100.9", "u", "a", LW_EVENT_CLOCK_SKEW);
+	cr_assert_eq(lw_correlation_save(corr, &b), LW_OK);
+	c2 = lw_correlation_new(rs);
+	cr_assert_not_null(c2);
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(lw_correlation_restore(c2, b.data, b.len, &d), LW_OK,
+		     "the saved windows are readable: %s", d.detail);
+	lw_correlation_free(corr);
+	corr = c2;
+	feed(t(0, 4), "h", "203.0.113.5", "u", "a");
+	cr_assert_eq(nfires, 1, "four restored events + one new");
+	cr_expect_eq(fires[0].count, 5);
+	cr_expect_eq(fires[0].first, t(0, 0));
 	lw_buf_release(&b);
 }
 

@@ -88,8 +88,9 @@
  * gives up. */
 #define GIVE_UP_MS 5000
 /* Firings waiting for the next commit (merged by rule and group). A commit
- * is forced at PENDING_COMMIT; beyond PENDING_MAX (only while commits
- * fail) a firing is dropped and counted. At 192 a synthetic attack mix
+ * is forced at PENDING_COMMIT; beyond PENDING_MAX a firing waits in the
+ * overflow (up to PENDING_MAX more) for the commit after, and beyond that
+ * (only while commits fail) it is dropped and counted. At 192 a synthetic attack mix
  * (45k firings/s) forced a commit every few thousand events: 442 small
  * segments for 2M events and a 3.6x ratio; at 1536, 97 segments and 4.8x
  * (~2.3 MB of pending firings). */
@@ -131,18 +132,14 @@
 /* The metrics endpoint's store gauges are at most this old (plus a commit). */
 #define STORE_GAUGES_MS 1000
 /* Events the writer hands the correlation thread at a time. The thread
- * has one range posted and one in hand at most, so the firings it adds
- * while the writer cannot see them come from at most 2 * CORR_RANGE
- * events: well inside PENDING_MAX - PENDING_COMMIT, so the commit forced
- * at PENDING_COMMIT still comes before a firing is dropped. Larger
- * ranges gained nothing measurable: the hand-over is a mutex and a
- * condition variable per range. */
+ * feeds up to three ranges (in hand, posted, and the rest a seal hands
+ * over) after the writer saw PENDING_COMMIT reached, and one event may
+ * fire several windows: what passes PENDING_MAX waits in the overflow
+ * for the next commit. Larger ranges gained nothing measurable: the
+ * hand-over is a mutex and a condition variable per range. */
 #define CORR_RANGE 128
 /* An event the builder refused (not stored): not correlated either. */
 #define NO_SEQ UINT64_MAX
-
-_Static_assert(2 * CORR_RANGE < PENDING_MAX - PENDING_COMMIT,
-	       "the correlation thread may run past the forced commit");
 
 _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
@@ -311,6 +308,13 @@ struct lw_pipeline {
 	 * reads outside a corr_sync are hints (when to force a commit). */
 	_Atomic uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
+	/* firings beyond PENDING_MAX (calloc'd when first needed), for the
+	 * commit after the next; owned like pending */
+	struct overflow_fire {
+		struct lw_incident_fire f;
+		struct lw_related_set rel;
+	} *over;
+	uint32_t nover;
 	struct lw_related_set *related;         /* PENDING_MAX, of pending[i] */
 	struct seen_event *seen;                /* SEEN_SLOTS */
 	uint16_t pending_tab[PENDING_TAB];      /* pending index + 1, 0 = empty */
@@ -455,9 +459,33 @@ static void pending_clear(struct lw_pipeline *p)
 	memset(p->pending_tab, 0, sizeof(p->pending_tab));
 }
 
+static int keep_fire(struct lw_pipeline *p, const struct lw_incident_fire *f,
+		     const struct lw_related_set *rel);
+
+/* After a seal: the overflow's firings become the next commit's, in
+ * order (merged again by rule and group). */
+static void pending_refill(struct lw_pipeline *p)
+{
+	uint32_t n = p->nover;
+
+	if (n == 0)
+		return;
+	p->nover = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct overflow_fire o;
+
+		/* a copy: keep_fire may put it back into the array */
+		memcpy(&o, &p->over[i], sizeof(o));
+		keep_fire(p, &o.f, &o.rel);
+	}
+}
+
 /* Keeps the firing (copied: f is valid only during the call) for the
- * next commit, merged with one of the same identity; 1 when it is new. */
-static int keep_fire(struct lw_pipeline *p, const struct lw_incident_fire *f)
+ * next commit, merged with one of the same identity; 1 when it is new.
+ * Its related values are those of rel, or (NULL) of its evidence in the
+ * ring. */
+static int keep_fire(struct lw_pipeline *p, const struct lw_incident_fire *f,
+		     const struct lw_related_set *rel)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)f->rule;
 	uint32_t i;
@@ -476,16 +504,34 @@ static int keep_fire(struct lw_pipeline *p, const struct lw_incident_fire *f)
 
 		if (to->rule == f->rule && strcmp(to->group, f->group) == 0) {
 			fire_merge(to, f);
-			related_of_fire(p, f, &p->related[p->pending_tab[i] - 1]);
+			if (rel != NULL)
+				lw_related_merge(&p->related[p->pending_tab[i] - 1], rel);
+			else
+				related_of_fire(p, f, &p->related[p->pending_tab[i] - 1]);
 			return 0;
 		}
 	}
 	if (p->npending == PENDING_MAX) {
-		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, 1);
-		return 0;
+		if (p->over == NULL)
+			p->over = calloc(PENDING_MAX, sizeof(*p->over));
+		if (p->over == NULL || p->nover == PENDING_MAX) {
+			lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, 1);
+			return 0;
+		}
+		p->over[p->nover].f = *f;
+		lw_related_clear(&p->over[p->nover].rel);
+		if (rel != NULL)
+			lw_related_merge(&p->over[p->nover].rel, rel);
+		else
+			related_of_fire(p, f, &p->over[p->nover].rel);
+		p->nover++;
+		return 1;
 	}
 	lw_related_clear(&p->related[p->npending]);
-	related_of_fire(p, f, &p->related[p->npending]);
+	if (rel != NULL)
+		lw_related_merge(&p->related[p->npending], rel);
+	else
+		related_of_fire(p, f, &p->related[p->npending]);
 	p->pending[p->npending] = *f;
 	p->npending++;
 	p->pending_tab[i] = (uint16_t)p->npending;
@@ -498,7 +544,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
 {
 	struct lw_pipeline *p = arg;
 
-	if (keep_fire(p, f) && p->first_ms == 0)
+	if (keep_fire(p, f, NULL) && p->first_ms == 0)
 		p->first_ms = lw_time_mono_ms();
 }
 
@@ -507,7 +553,7 @@ static void on_fire(const struct lw_incident_fire *f, void *arg)
  * writer's). */
 static void on_fire_async(const struct lw_incident_fire *f, void *arg)
 {
-	(void)keep_fire(arg, f);
+	(void)keep_fire(arg, f, NULL);
 }
 
 /* Event i's matches, copied to the slot's pool (m.rules live only until
@@ -750,20 +796,25 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 		p->hand_from = p->hand_to = 0;
 	}
 
+	/* Lines of joined sessions, left by a worker, first: the writer's
+	 * scratch holds the sessions, in arrival order (only these lines
+	 * touch it). Before anything is handed over: decoding them adds to
+	 * the batch's arena and keep_matches may move the slot's pool, both
+	 * of which the correlation thread reads. */
+	for (uint32_t i = 0; i < b->count; i++) {
+		struct lw_ruleset_matches m;
+
+		if (sl->mcnt[i] != MATCHES_DEFERRED)
+			continue;
+		if (lw_ruleset_apply(p->rs, p->scratch, &b->events[i], &b->arena,
+				     &m) != LW_OK || keep_matches(sl, i, &m) != LW_OK) {
+			sl->mcnt[i] = 0;
+			rules_failed++;
+		}
+	}
 	for (uint32_t i = 0; i < b->count; i++) {
 		int add_rc;
 
-		if (sl->mcnt[i] == MATCHES_DEFERRED) {
-			/* A line of a joined session, left by a worker: the
-			 * writer's scratch holds the sessions, in arrival order. */
-			struct lw_ruleset_matches m;
-
-			if (lw_ruleset_apply(p->rs, p->scratch, &b->events[i], &b->arena,
-					     &m) != LW_OK || keep_matches(sl, i, &m) != LW_OK) {
-				sl->mcnt[i] = 0;
-				rules_failed++;
-			}
-		}
 		/* A segment's marks go in its own transaction: an origin the
 		 * full set cannot take seals the segment before its event
 		 * joins the builder, or that event would be stored without
@@ -1198,6 +1249,7 @@ static void seal(struct lw_pipeline *p)
 	p->related = rel;
 	j->npending = p->npending;
 	pending_clear(p);
+	pending_refill(p);
 	j->nevents = lw_segment_builder_count(j->builder);
 	j->origins.n = p->origins.n;
 	for (uint32_t i = 0; i < p->origins.n; i++) {
@@ -1607,6 +1659,7 @@ static void apply_swap(struct lw_pipeline *p)
 	p->rs = next.ruleset;
 	p->corr = next.ruleset != NULL ? next.correlation : NULL;
 	pending_clear(p);
+	p->nover = 0; /* only at stop: counted there */
 	p->state_saved_ms = 0; /* the next commit stores the new windows */
 	p->swap_due = 0;
 	p->swap_wait = NULL;
@@ -1635,9 +1688,10 @@ static void swap_at_boundary(struct lw_pipeline *p, const struct lw_batch *b)
 	 * boundary. A failed job without firings is rebuilt at its retry. */
 	wait_job(p);
 	corr_sync(p);
-	if ((p->npending > 0 || (job_state(p) == JOB_FAILED && p->job.npending > 0)) &&
-	    (lw_time_mono_ms() < p->retry_ms || commit_sync(p) != LW_OK))
-		return;
+	/* (more than one commit when firings wait in the overflow) */
+	while (p->npending > 0 || (job_state(p) == JOB_FAILED && p->job.npending > 0))
+		if (lw_time_mono_ms() < p->retry_ms || commit_sync(p) != LW_OK)
+			return;
 	apply_swap(p);
 }
 
@@ -1665,6 +1719,7 @@ static struct lw_batch *take_head(struct lw_pipeline *p, int *own)
 static void *writer_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
+	int rc;
 
 	background_thread(p, "lw-writer");
 	pthread_mutex_lock(&p->mu);
@@ -1718,21 +1773,27 @@ static void *writer_main(void *arg)
 	p->final_commit = 1;
 	wait_job(p);
 	p->retry_ms = 0;
-	if (commit_sync(p) != LW_OK) {
+	rc = commit_sync(p);
+	if (rc != LW_OK) {
 		p->retry_ms = 0;
-		if (commit_sync(p) != LW_OK) {
-			uint32_t lost = lw_segment_builder_count(p->builder);
+		rc = commit_sync(p);
+	}
+	/* Firings that waited in the overflow: one more commit each. */
+	while (rc == LW_OK && p->npending > 0)
+		rc = commit_sync(p);
+	if (rc != LW_OK) {
+		uint32_t lost = lw_segment_builder_count(p->builder);
 
-			if (job_state(p) == JOB_FAILED)
-				lost += lw_segment_builder_count(p->job.builder);
-			lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);
-			lw_log(p->log, LW_LOG_ERR, "pipeline",
-			       "events not stored at stop", NULL);
-		}
+		if (job_state(p) == JOB_FAILED)
+			lost += lw_segment_builder_count(p->job.builder);
+		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);
+		lw_log(p->log, LW_LOG_ERR, "pipeline",
+		       "events not stored at stop", NULL);
 	}
 	if (p->swap_due) {
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED,
-				p->npending + (job_state(p) == JOB_FAILED ? p->job.npending : 0));
+				p->npending + p->nover +
+				(job_state(p) == JOB_FAILED ? p->job.npending : 0));
 		apply_swap(p); /* so that done frees what it must */
 	}
 	return NULL;
@@ -1864,6 +1925,7 @@ static void destroy(struct lw_pipeline *p)
 	free(p->slots);
 	free(p->workers);
 	free(p->pending);
+	free(p->over);
 	free(p->job.pending);
 	free(p->related);
 	free(p->job.related);

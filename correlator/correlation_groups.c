@@ -927,15 +927,17 @@ static int victim_ok(const struct win *w, const struct group *g, uint32_t below)
 	       !(g->blk != NULL && g->blk[BLK_ACT(w)] != T_NONE);
 }
 
-/* A spare of the last sample still weaker than `below`, or NONE32. */
-static uint32_t take_spare(struct win *w, uint32_t below, uint32_t *count)
+/* A spare of the last sample still weaker than `below`, not `avoid`, or
+ * NONE32. */
+static uint32_t take_spare(struct win *w, uint32_t below, uint32_t avoid,
+			   uint32_t *count)
 {
 	while (w->nspare > 0) {
 		const struct spare *s = &w->spare[--w->nspare];
 		const struct group *g;
 		uint32_t st;
 
-		if (s->gi >= w->ng)
+		if (s->gi >= w->ng || s->gi == avoid)
 			continue;
 		g = G(w, s->gi);
 		if (g->hash != s->hash || !victim_ok(w, g, below))
@@ -950,15 +952,18 @@ static uint32_t take_spare(struct win *w, uint32_t below, uint32_t *count)
 }
 
 static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
-			    uint32_t below, uint32_t *count)
+			    uint32_t below, uint32_t avoid, int new_group,
+			    uint32_t *count)
 {
 	uint32_t pick[SAMPLE], strength[SAMPLE], best = NONE32;
 	uint32_t n = w->ng <= SAMPLE ? w->ng : SAMPLE; /* a small window is looked at whole */
 	struct probe pr[SAMPLE];
 
-	if ((best = take_spare(w, below, count)) != NONE32)
+	if ((best = take_spare(w, below, avoid, count)) != NONE32)
 		return best;
-	if (below <= w->fail_below && w->fail_left > 0) {
+	/* Only a new group is refused without a sample: one that grows (a
+	 * promotion) would lose the event it counts. */
+	if (new_group && below <= w->fail_below && w->fail_left > 0) {
 		w->fail_left--;
 		return NONE32;
 	}
@@ -974,7 +979,7 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct group *g = G(w, pick[i]);
 
-		if (!victim_ok(w, g, below))
+		if (pick[i] == avoid || !victim_ok(w, g, below))
 			pick[i] = NONE32;
 		else
 			probe_start(c, w->index, g->hash, &pr[i]);
@@ -1004,13 +1009,14 @@ static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 		}
 	}
 	if (best == NONE32) {
-		if (below <= w->fail_below)
+		/* The skip follows the latest failed strength, so that a
+		 * stronger key after weaker failures is always sampled. */
+		if (below == w->fail_below)
 			w->fail_skip = w->fail_skip * 2 > LW_CORR_SKIP_MAX ?
 				LW_CORR_SKIP_MAX : (w->fail_skip ? w->fail_skip * 2 : 1);
 		else
 			w->fail_skip = 1;
-		if (below > w->fail_below)
-			w->fail_below = below;
+		w->fail_below = below;
 		w->fail_left = w->fail_skip;
 	} else {
 		lw_correlation_group_weakened(w);
@@ -1101,7 +1107,9 @@ static int make_room(struct lw_correlation *c, struct win *w, uint64_t need,
 		vw = capped ? w : heaviest(c);
 		if (vw == NULL)
 			return 0;
-		victim = pick_victim(c, vw, strength, &vcount);
+		victim = pick_victim(c, vw, strength,
+				     vw == w && keep != NULL ? *keep : NONE32, new_group,
+				     &vcount);
 		if (victim == NONE32 || (vw == w && keep != NULL && victim == *keep))
 			return 0;
 		free_keeping(c, vw, victim, w, keep);

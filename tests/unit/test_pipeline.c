@@ -673,3 +673,203 @@ Test(pipeline, the_correlation_thread_keeps_evidence_across_small_segments)
 {
 	raise_fail_incidents(1, 1024);
 }
+
+/* Each event fires three windows at once (gte: 1, a new address each
+ * time), in batches of 2048: the correlation thread feeds up to three
+ * ranges after the writer sees PENDING_COMMIT reached, so the firings
+ * pass PENDING_MAX before the forced commit. They wait for the commit
+ * after; none is dropped while storage works. */
+#define FIRING_EVENTS 8192
+
+static const char three_corr[] =
+	"title: C1\nid: 00000000-0000-4000-8000-0000000000c1\nname: t_c1\n"
+	"level: high\ntags: [logward.unauthorized-access]\n"
+	"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
+	"  timespan: 5m, condition: {gte: 1}}\n"
+	"---\n"
+	"title: C2\nid: 00000000-0000-4000-8000-0000000000c2\nname: t_c2\n"
+	"level: high\ntags: [logward.unauthorized-access]\n"
+	"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
+	"  timespan: 6m, condition: {gte: 1}}\n"
+	"---\n"
+	"title: C3\nid: 00000000-0000-4000-8000-0000000000c3\nname: t_c3\n"
+	"level: high\ntags: [logward.unauthorized-access]\n"
+	"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
+	"  timespan: 7m, condition: {gte: 1}}\n";
+
+static int count_incident(const struct lw_incident_view *v, void *arg)
+{
+	(void)v;
+	(*(uint32_t *)arg)++;
+	return 0;
+}
+
+static void fire_three_per_event(uint32_t workers)
+{
+	static char msgs[FIRING_EVENTS][40];
+	struct lw_pipeline_opts o = {.cfg = cfg, .store = store, .log = &log_,
+				     .counters = &counters};
+	struct lw_incidents_filter f = {.status_mask = 0};
+	struct lw_store_reader *rd;
+	struct lw_ruleset *rs = lw_ruleset_new(NULL);
+	struct lw_correlation *corr;
+	struct lw_diags diags;
+	struct lw_pipeline *p;
+	struct lw_diag diag;
+	uint32_t e = 0, listed = 0;
+
+	lw_diags_init(&diags);
+	cr_assert_not_null(rs);
+	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "d.yml", fail_decoder,
+						     sizeof(fail_decoder) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_detection_string(rs, "r.yml", fail_rules,
+						      sizeof(fail_rules) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_correlation_string(rs, "c.yml", three_corr,
+							sizeof(three_corr) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
+	cr_assert_eq(diags.nerrors, 0);
+	corr = lw_correlation_new(rs);
+	cr_assert_not_null(corr);
+	cfg->workers = workers;
+	cfg->batch_events = 2048;
+	o.ruleset = rs;
+	o.correlation = corr;
+	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK, "%s", diag.detail);
+	while (e < FIRING_EVENTS) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+		cr_assert_not_null(b);
+		for (uint32_t n = 0; n < cfg->batch_events && e < FIRING_EVENTS; n++, e++) {
+			snprintf(msgs[e], sizeof(msgs[0]), "fail from 10.1.%u.%u", e / 256, e % 256);
+			fill(b, 1, msgs[e]);
+		}
+		lw_pipeline_submit(p, b);
+	}
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), FIRING_EVENTS);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_INCIDENTS_DROPPED), 0);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_INCIDENTS_RAISED), 3 * FIRING_EVENTS);
+	cr_assert_eq(lw_store_reader_open(store, &rd, &diag), LW_OK);
+	cr_assert_eq(lw_incidents_list(rd, &f, count_incident, &listed, NULL, NULL), LW_OK);
+	lw_store_reader_close(rd);
+	cr_expect_eq(listed, 3 * FIRING_EVENTS);
+	lw_correlation_free(corr);
+	lw_ruleset_free(rs);
+	lw_diags_release(&diags);
+}
+
+Test(pipeline, firings_past_the_pending_limit_wait_for_the_next_commit)
+{
+	fire_three_per_event(1);
+}
+
+Test(pipeline, firings_past_the_pending_limit_wait_without_the_thread_too)
+{
+	fire_three_per_event(0);
+}
+
+/* Joined sessions with the correlation thread: each batch of 2048 holds
+ * 1024 lines that only match a rule, then 1024 join lines (open N, fail
+ * N-1024) the writer decodes itself. Their matches grow the slot's pool,
+ * which the thread reads for the lines before them: under ASan a pool
+ * moved while the thread reads it is a use after free. Oracle: every
+ * fail line got its session's address, and the window counted every
+ * event (one incident for the one group, count = all events). */
+#define JOIN_BATCHES 4
+
+static const char join_corr_decoders[] =
+	"decoders:\n"
+	"  - name: open\n"
+	"    match: {process.name: app}\n"
+	"    pattern: '^open (?<sess__id>\\d+) from (?<source__ip>\\S+)$'\n"
+	"    join: {key: sess.id, save: [source.ip]}\n"
+	"  - name: fail\n"
+	"    match: {process.name: app}\n"
+	"    pattern: '^fail (?<sess__id>\\d+)$'\n"
+	"    join: {key: sess.id, load: [source.ip]}\n";
+static const char join_corr_rules[] =
+	"title: Any\nid: 00000000-0000-4000-8000-0000000000d1\nname: t_any\n"
+	"level: informational\ntags: [logward.unauthorized-access]\n"
+	"logsource: {product: linux}\n"
+	"detection: {sel: {process.name: app}, condition: sel}\n";
+static const char join_corr_corr[] =
+	"title: All\nid: 00000000-0000-4000-8000-0000000000d2\nname: t_all\n"
+	"level: high\ntags: [logward.unauthorized-access]\n"
+	"correlation: {type: event_count, rules: [t_any], group-by: [process.name],\n"
+	"  timespan: 1h, condition: {gte: 1}}\n";
+
+static int sum_counts(const struct lw_incident_view *v, void *arg)
+{
+	((uint64_t *)arg)[0]++;
+	((uint64_t *)arg)[1] += v->count;
+	return 0;
+}
+
+Test(pipeline, joins_hold_with_the_correlation_thread)
+{
+	static char msgs[JOIN_BATCHES * 2048][48];
+	struct lw_pipeline_opts o = {.cfg = cfg, .store = store, .log = &log_,
+				     .counters = &counters};
+	struct lw_incidents_filter inf = {.status_mask = 0};
+	struct join_check jc = {0, 0, 0};
+	struct lw_store_reader *rd;
+	struct lw_ruleset *rs = lw_ruleset_new(NULL);
+	struct lw_correlation *corr;
+	struct lw_query_filter f;
+	struct lw_query *q;
+	struct lw_diags diags;
+	struct lw_pipeline *p;
+	struct lw_diag diag;
+	uint64_t inc[2] = {0, 0};
+	uint32_t n = 0, sess = 0;
+
+	lw_diags_init(&diags);
+	cr_assert_not_null(rs);
+	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "d.yml", join_corr_decoders,
+						     sizeof(join_corr_decoders) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_detection_string(rs, "r.yml", join_corr_rules,
+						      sizeof(join_corr_rules) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_correlation_string(rs, "c.yml", join_corr_corr,
+							sizeof(join_corr_corr) - 1, &diags), LW_OK);
+	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
+	cr_assert_eq(diags.nerrors, 0);
+	corr = lw_correlation_new(rs);
+	cr_assert_not_null(corr);
+	cfg->workers = 1;
+	cfg->batch_events = 2048;
+	o.ruleset = rs;
+	o.correlation = corr;
+	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK, "%s", diag.detail);
+	for (uint32_t j = 0; j < JOIN_BATCHES; j++) {
+		struct lw_batch *b = lw_pipeline_acquire(p, 1);
+
+		cr_assert_not_null(b);
+		for (uint32_t k = 0; k < 1024; k++) {
+			snprintf(msgs[n], sizeof(msgs[0]), "hit %u", k);
+			fill(b, 1, msgs[n++]);
+		}
+		for (uint32_t k = 0; k < 512; k++, sess++) {
+			snprintf(msgs[n], sizeof(msgs[0]), "open %u from 192.0.2.%u", sess, sess % 250);
+			fill(b, 1, msgs[n++]);
+			snprintf(msgs[n], sizeof(msgs[0]), "fail %u", sess);
+			fill(b, 1, msgs[n++]);
+		}
+		lw_pipeline_submit(p, b);
+	}
+	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), JOIN_BATCHES * 2048);
+	lw_query_filter_init(&f);
+	cr_assert_eq(lw_query_new(store, &f, &q, &diag), LW_OK, "%s", diag.detail);
+	cr_assert_eq(lw_query_run(q, check_joined, &jc, &diag), LW_OK, "%s", diag.detail);
+	lw_query_free(q);
+	cr_expect_eq(jc.fails, JOIN_BATCHES * 512);
+	cr_expect_eq(jc.joined, JOIN_BATCHES * 512, "every fail line got its session's address");
+	cr_assert_eq(lw_store_reader_open(store, &rd, &diag), LW_OK);
+	cr_assert_eq(lw_incidents_list(rd, &inf, sum_counts, inc, NULL, NULL), LW_OK);
+	lw_store_reader_close(rd);
+	cr_expect_eq(inc[0], 1, "one group");
+	cr_expect_eq(inc[1], JOIN_BATCHES * 2048, "every event counted");
+	lw_correlation_free(corr);
+	lw_ruleset_free(rs);
+	lw_diags_release(&diags);
+}

@@ -28,9 +28,9 @@
  * reads or changes what the windows own (at a seal: the change set and
  * the pending firings; a tick; a reload) it waits for the thread to have
  * fed every event it added (corr_sync), so a commit's window state and
- * firings are exactly those of the events it stores. Across a reload a worker only takes batches of the
- * generation in force, so the matches it keeps always index the rules
- * the writer correlates with.
+ * firings are exactly those of the events it stores. Across a reload a
+ * worker only takes batches of the generation in force, so the matches
+ * it keeps always index the rules the writer correlates with.
  *
  * Commits run on a third thread, the committer, so that the writer goes
  * on decoding and building segment N+1 while segment N is compressed,
@@ -89,11 +89,11 @@
 #define GIVE_UP_MS 5000
 /* Firings waiting for the next commit (merged by rule and group). A commit
  * is forced at PENDING_COMMIT; beyond PENDING_MAX a firing waits in the
- * overflow (up to PENDING_MAX more) for the commit after, and beyond that
- * (only while commits fail) it is dropped and counted. At 192 a synthetic attack mix
- * (45k firings/s) forced a commit every few thousand events: 442 small
- * segments for 2M events and a 3.6x ratio; at 1536, 97 segments and 4.8x
- * (~2.3 MB of pending firings). */
+ * overflow (up to PENDING_MAX more) for the commit after, and beyond
+ * that (only while commits fail) it is dropped and counted. At 192 a
+ * synthetic attack mix (45k firings/s) forced a commit every few thousand
+ * events: 442 small segments for 2M events and a 3.6x ratio; at 1536, 97
+ * segments and 4.8x (~2.3 MB of pending firings). */
 #define PENDING_MAX 2048
 #define PENDING_COMMIT 1536
 /* The related values (core/related.h) of the last SEEN_SLOTS events that
@@ -910,7 +910,6 @@ static void give_back(struct lw_pipeline *p, struct lw_batch *b)
 	if (resume && p->resume_cb != NULL)
 		p->resume_cb(p->resume_arg);
 }
-
 
 /* The store's view of pending firing i (pointers into p->pending and the
  * ruleset, both alive until the commit returns). The incident's level is
@@ -1744,9 +1743,9 @@ static void *writer_main(void *arg)
 
 		swap_at_boundary(p, NULL);
 		if (b != NULL) {
-			note_batch(p, b);
 			int handed = 0;
 
+			note_batch(p, b);
 			if (p->give_up) {
 				lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, b->count);
 			} else {

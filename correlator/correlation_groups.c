@@ -907,15 +907,6 @@ static uint32_t held_of(const struct win *w, const struct group *g)
 	return held;
 }
 
-/* The weakest of SAMPLE random live groups of w among those weaker than
- * `below`, never one with an action due; NONE32 when none qualifies.
- * Weaker: a lower strength (its burst events, or how often its key was
- * seen while memory was full when that is more: a source that keeps
- * coming back is not displaced by one seen twice), then fewer events
- * held, then seen longest ago. A group holding (held_of) `below` or more is
- * never weaker, so its sketch counters are not read. Each sampled record
- * and each candidate's sketch counters are a cache miss on a large
- * table: all of them are prefetched before the first is read. */
 void lw_correlation_group_weakened(struct win *w)
 {
 	w->fail_below = w->fail_skip = w->fail_left = 0;
@@ -951,6 +942,18 @@ static uint32_t take_spare(struct win *w, uint32_t below, uint32_t avoid,
 	return NONE32;
 }
 
+/* The weakest of SAMPLE random live groups of w among those weaker than
+ * `below`, never one with an action due; NONE32 when none qualifies.
+ * Weaker: a lower strength (its burst events, or how often its key was
+ * seen while memory was full when that is more: a source that keeps
+ * coming back is not displaced by one seen twice), then fewer events
+ * held, then seen longest ago. A group holding (held_of) `below` or more is
+ * never weaker, so its sketch counters are not read. Each sampled record
+ * and each candidate's sketch counters are a cache miss on a large
+ * table: all of them are prefetched before the first is read. A spare
+ * of the last sample is taken before a new sample, and a new group
+ * (new_group) may be refused without one after failed samples (struct
+ * win's fail_*); `avoid`, the group the caller grows, is never picked. */
 static uint32_t pick_victim(struct lw_correlation *c, struct win *w,
 			    uint32_t below, uint32_t avoid, int new_group,
 			    uint32_t *count)

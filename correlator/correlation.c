@@ -678,6 +678,7 @@ static void deliver_pending(struct lw_correlation *c, struct win *w,
 		b[BLK_PLAST(w)], cb, arg);
 	b[BLK_PCOUNT(w)] = 0;
 	g->flags &= (uint8_t)~G_PENDING;
+	lw_correlation_group_weakened(w); /* nothing held back: a victim again */
 	g->last_fire_ns = t;
 	if (g->count == 0)
 		reset_tracking(c, g);

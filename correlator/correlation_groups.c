@@ -410,6 +410,7 @@ uint32_t lw_correlation_action_pop(struct win *w, int64_t now)
 		if (g->blk == NULL || g->blk[BLK_ACT(w)] != a.t)
 			continue; /* stale: the group moved, or was rescheduled */
 		g->blk[BLK_ACT(w)] = T_NONE;
+		lw_correlation_group_weakened(w); /* no action due: a victim again */
 		return a.gi;
 	}
 	return NONE32;
@@ -860,6 +861,9 @@ static uint32_t cms_add(struct lw_correlation *c, uint32_t win, uint64_t h)
 		for (uint32_t i = 0; i < CMS_ROWS * c->cms_width; i++)
 			c->cms[i] >>= 1;
 		c->cms_adds = 0;
+		/* every group is weaker now: samples may succeed again */
+		for (uint32_t i = 0; i < c->nwin; i++)
+			lw_correlation_group_weakened(&c->w[i]);
 	}
 	return est;
 }

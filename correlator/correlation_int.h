@@ -464,8 +464,9 @@ int lw_correlation_group_promote(struct lw_correlation *c, struct win *w,
 /* Back to tier 0 when the state is empty and nothing is held back. */
 void lw_correlation_group_demote(struct lw_correlation *c, struct win *w,
 				 uint32_t gi);
-/* A group of w holds fewer events than before (a firing or a broken
- * chain emptied it): a victim sample may find it again. */
+/* A group of w may have become a victim (a firing or a broken chain
+ * emptied it, its held-back firing or its action went, the sketch's
+ * counts halved): victim samples are taken again (struct win fail_*). */
 void lw_correlation_group_weakened(struct win *w);
 /* Marks gi changed since the last save. */
 void lw_correlation_group_dirty(struct win *w, uint32_t gi);

@@ -32,6 +32,7 @@ static const struct {
 		       "clamonacc"}},
 	{"vsftpd", 0, {"vsftpd"}},
 	{"guacamole", 0, {"guacd", "guacamole"}},
+	{"dns", 0, {"named", "bind", "bind9", "unbound", "dnsmasq", "nsd"}},
 	{"auditd", 0, {"auditd", "audit", "audispd", "audisp-syslog"}},
 	{"kernel", 0, {"kernel"}},
 	{"systemd", 0, {"systemd"}},

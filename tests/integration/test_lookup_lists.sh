@@ -3,8 +3,9 @@
 # Oracle: `serve` runs a copy of the default rule pack (its lookup lists
 # in rules/lists/), with the README's zones map (10.10/16 My Number,
 # 10.20/16 LGWAN, 10.30/16 Internet zone). util-linux `logger` sends
-# firewall and proxy lines in the devices' own formats (FortiGate traffic
-# key=value, PAN-OS TRAFFIC CSV, Squid's native access log) over TCP:
+# firewall, proxy and DNS lines in the devices' own formats (FortiGate
+# traffic key=value, PAN-OS TRAFFIC CSV, Squid's native access log, the
+# query logs of BIND, dnsmasq and Unbound) over TCP:
 #   part 1: six outbound scenarios, some of several lines, each must
 #     raise exactly one incident naming the internal host (group host.ip)
 #     and the destination (destination.address), and a benign mix
@@ -95,6 +96,13 @@ pan 203.0.113.233 10.30.1.9 22 allow
 # Internet zone host requesting a subdomain of a malware domain through
 # the proxy: one incident naming the domain, not the proxy's peer.
 squid 10.30.1.8 TCP_MISS/200 GET http://a.c2.example.org/x HIER_DIRECT/203.0.113.250
+# DNS query logs: an LGWAN host resolving a subdomain of a malware domain
+# (dnsmasq), a My Number host resolving an anomalous-outbound domain
+# (Unbound prints the root dot): one incident each, naming the client and
+# the name it asked for.
+send dnsmasq "query[A] cdn.c2.example.org from 10.20.1.40"
+send dnsmasq "query[AAAA] cdn.c2.example.org from 10.20.1.40"
+send unbound "[1380:0] info: 10.10.3.9 exfil.example.net. A IN"
 # Benign: approved network and address, approved domain (a subdomain), a
 # firewall log naming an approved domain, inside a zone, private
 # addresses in no zone, Internet zone hosts to addresses on no list,
@@ -110,6 +118,9 @@ fgt 10.20.1.5 172.16.5.5 443 accept
 fgt 10.30.1.7 198.51.100.9 443 accept
 squid 10.30.1.8 TCP_MISS/200 GET http://badexample.org/ HIER_DIRECT/198.51.100.9
 squid 10.30.1.8 TCP_MISS/200 GET http://c2.example.org.example.com/ HIER_DIRECT/198.51.100.9
+send named "client @0x7f3a5c0e1168 10.20.1.41#40107 (www.example.jp): query: www.example.jp IN A + (10.20.0.2)"
+send named "client @0x7f3a5c0e1168 10.20.1.41#40108 (c2.example.org.example.com): query: c2.example.org.example.com IN A + (10.20.0.2)"
+send dnsmasq "query[A] notc2.example.org from 10.20.1.42"
 
 lw_wait_count "$SENT"
 expect_incidents "part 1" \
@@ -118,9 +129,11 @@ expect_incidents "part 1" \
 	"$UNAPPROVED 10.10.3.4 198.51.100.50" \
 	"$IOC_MALWARE 10.30.1.7 203.0.113.250" \
 	"$IOC_OUTBOUND 10.30.1.9 203.0.113.233" \
-	"$IOC_MALWARE 10.30.1.8 a.c2.example.org"
+	"$IOC_MALWARE 10.30.1.8 a.c2.example.org" \
+	"$IOC_MALWARE 10.20.1.40 cdn.c2.example.org" \
+	"$IOC_OUTBOUND 10.10.3.9 exfil.example.net"
 # Nothing else of the pack fired on these lines either.
-expect_eq "$(inc list --status all --output json | wc -l)" 6 "incidents of all rules"
+expect_eq "$(inc list --status all --output json | wc -l)" 8 "incidents of all rules"
 part1=$(lw_count)
 expect_eq "$part1" "$SENT" "part 1 events stored"
 
@@ -160,6 +173,7 @@ expect_incidents "before the reload" \
 	"$UNAPPROVED 10.10.3.4 198.51.100.50" \
 	"$IOC_MALWARE 10.30.1.7 203.0.113.250" "$IOC_OUTBOUND 10.30.1.9 203.0.113.233" \
 	"$IOC_MALWARE 10.30.1.8 a.c2.example.org" \
+	"$IOC_MALWARE 10.20.1.40 cdn.c2.example.org" "$IOC_OUTBOUND 10.10.3.9 exfil.example.net" \
 	"$UNAPPROVED 10.20.2.1 198.51.100.60"
 echo "198.51.100.60,ip,lgwan,new ASP (approved today)" >> "$R/lists/approved_outbound.csv"
 echo "203.0.113.99,ip,malware,example-feed,2026-12-07" >> "$R/lists/ioc.csv"
@@ -193,6 +207,7 @@ expect_incidents "after the reloads" \
 	"$UNAPPROVED 10.10.3.4 198.51.100.50" \
 	"$IOC_MALWARE 10.30.1.7 203.0.113.250" "$IOC_OUTBOUND 10.30.1.9 203.0.113.233" \
 	"$IOC_MALWARE 10.30.1.8 a.c2.example.org" \
+	"$IOC_MALWARE 10.20.1.40 cdn.c2.example.org" "$IOC_OUTBOUND 10.10.3.9 exfil.example.net" \
 	"$UNAPPROVED 10.20.2.1 198.51.100.60" \
 	"$IOC_MALWARE 10.30.2.2 203.0.113.99" \
 	"$IOC_MALWARE 10.30.2.3 203.0.113.99"
@@ -203,7 +218,7 @@ expect_eq "$(wc -l < "$LW_TMP/seqs")" "$sent" "bench lines stored"
 expect_eq "$(uniq -d "$LW_TMP/seqs" | wc -l)" 0 "bench lines stored twice"
 # Beside them only the stream's own rate (lw_host_event_rate, per device).
 RATE=$(rule_id host_event_rate)
-expect_eq "$(inc list --status all --output json | jq -r "select(.rule.id != \"$RATE\") | .id" | wc -l)" 9 \
+expect_eq "$(inc list --status all --output json | jq -r "select(.rule.id != \"$RATE\") | .id" | wc -l)" 11 \
 	"incidents of all rules but the event rate"
 "$LW_BIN" verify -d "$LW_DATA" >/dev/null || fail "verify"
 echo "ok: 6 scenarios, 1 incident each, none for benign traffic; lists edited and reloaded under a stream of $sent lines: next events follow the new lists, a broken list rejected naming $bad_line, nothing lost"

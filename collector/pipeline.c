@@ -1952,54 +1952,43 @@ static void destroy(struct lw_pipeline *p)
 static int init_sync(struct lw_pipeline *p)
 {
 	pthread_condattr_t ca;
-	int ok;
+	int rc = LW_ENOMEM;
 
 	if (pthread_condattr_init(&ca) != 0)
 		return LW_ENOMEM;
 	/* Deadlines are monotonic: a wall-clock step must not delay a flush. */
-	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-	     pthread_mutex_init(&p->mu, NULL) == 0;
-	if (ok && pthread_cond_init(&p->work, &ca) != 0) {
-		pthread_mutex_destroy(&p->mu);
-		ok = 0;
-	}
-	if (ok && pthread_cond_init(&p->freed, NULL) != 0) {
-		pthread_cond_destroy(&p->work);
-		pthread_mutex_destroy(&p->mu);
-		ok = 0;
-	}
-	if (ok && pthread_cond_init(&p->commit_cv, NULL) != 0) {
-		pthread_cond_destroy(&p->freed);
-		pthread_cond_destroy(&p->work);
-		pthread_mutex_destroy(&p->mu);
-		ok = 0;
-	}
-	if (ok && pthread_cond_init(&p->wwork, NULL) != 0) {
-		pthread_cond_destroy(&p->commit_cv);
-		pthread_cond_destroy(&p->freed);
-		pthread_cond_destroy(&p->work);
-		pthread_mutex_destroy(&p->mu);
-		ok = 0;
-	}
-	if (ok && pthread_mutex_init(&p->cmu, NULL) != 0) {
-		pthread_cond_destroy(&p->wwork);
-		pthread_cond_destroy(&p->commit_cv);
-		pthread_cond_destroy(&p->freed);
-		pthread_cond_destroy(&p->work);
-		pthread_mutex_destroy(&p->mu);
-		ok = 0;
-	}
-	if (ok && pthread_cond_init(&p->ccv, NULL) != 0) {
-		pthread_mutex_destroy(&p->cmu);
-		pthread_cond_destroy(&p->wwork);
-		pthread_cond_destroy(&p->commit_cv);
-		pthread_cond_destroy(&p->freed);
-		pthread_cond_destroy(&p->work);
-		pthread_mutex_destroy(&p->mu);
-		ok = 0;
-	}
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_mutex_init(&p->mu, NULL) != 0)
+		goto out;
+	if (pthread_cond_init(&p->work, &ca) != 0)
+		goto no_work;
+	if (pthread_cond_init(&p->freed, NULL) != 0)
+		goto no_freed;
+	if (pthread_cond_init(&p->commit_cv, NULL) != 0)
+		goto no_commit_cv;
+	if (pthread_cond_init(&p->wwork, NULL) != 0)
+		goto no_wwork;
+	if (pthread_mutex_init(&p->cmu, NULL) != 0)
+		goto no_cmu;
+	if (pthread_cond_init(&p->ccv, NULL) != 0)
+		goto no_ccv;
+	rc = LW_OK;
+	goto out;
+no_ccv:
+	pthread_mutex_destroy(&p->cmu);
+no_cmu:
+	pthread_cond_destroy(&p->wwork);
+no_wwork:
+	pthread_cond_destroy(&p->commit_cv);
+no_commit_cv:
+	pthread_cond_destroy(&p->freed);
+no_freed:
+	pthread_cond_destroy(&p->work);
+no_work:
+	pthread_mutex_destroy(&p->mu);
+out:
 	pthread_condattr_destroy(&ca);
-	return ok ? LW_OK : LW_ENOMEM;
+	return rc;
 }
 
 static int restore_windows(struct lw_pipeline *p, struct lw_diag *diag);

@@ -546,6 +546,38 @@ Test(pipeline, every_commit_holds_the_marks_of_its_origins)
 	}
 }
 
+/* A rule pack from strings (decoders, detection, correlation) and its
+ * windows, for a pipeline with correlation. */
+struct pack {
+	struct lw_ruleset *rs;
+	struct lw_correlation *corr;
+	struct lw_diags diags;
+};
+
+static void pack_load(struct pack *k, const char *dec, const char *det, const char *cor)
+{
+	lw_diags_init(&k->diags);
+	k->rs = lw_ruleset_new(NULL);
+	cr_assert_not_null(k->rs);
+	cr_assert_eq(lw_ruleset_load_decoders_string(k->rs, "d.yml", dec, strlen(dec),
+						     &k->diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_detection_string(k->rs, "r.yml", det, strlen(det),
+						      &k->diags), LW_OK);
+	cr_assert_eq(lw_ruleset_load_correlation_string(k->rs, "c.yml", cor, strlen(cor),
+							&k->diags), LW_OK);
+	cr_assert_eq(lw_ruleset_build(k->rs, &k->diags), LW_OK);
+	cr_assert_eq(k->diags.nerrors, 0);
+	k->corr = lw_correlation_new(k->rs);
+	cr_assert_not_null(k->corr);
+}
+
+static void pack_free(struct pack *k)
+{
+	lw_correlation_free(k->corr);
+	lw_ruleset_free(k->rs);
+	lw_diags_release(&k->diags);
+}
+
 /* SOURCES addresses fail 3 times each, interleaved (source k at events
  * k, k + SOURCES, k + 2 * SOURCES), over a rule that fires at 3 per
  * address: every firing comes with the last third of the stream, more
@@ -607,29 +639,16 @@ static void raise_fail_incidents(uint32_t workers, uint64_t segment_bytes)
 	struct lw_incidents_filter f = {.status_mask = 0};
 	struct fail_check fc = {0, 0};
 	struct lw_store_reader *rd;
-	struct lw_ruleset *rs = lw_ruleset_new(NULL);
-	struct lw_correlation *corr;
-	struct lw_diags diags;
+	struct pack pk;
 	struct lw_pipeline *p;
 	struct lw_diag diag;
 	uint32_t e = 0;
 
-	lw_diags_init(&diags);
-	cr_assert_not_null(rs);
-	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "d.yml", fail_decoder,
-						     sizeof(fail_decoder) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_load_detection_string(rs, "r.yml", fail_rules,
-						      sizeof(fail_rules) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_load_correlation_string(rs, "c.yml", fail_corr,
-							sizeof(fail_corr) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
-	cr_assert_eq(diags.nerrors, 0);
-	corr = lw_correlation_new(rs);
-	cr_assert_not_null(corr);
+	pack_load(&pk, fail_decoder, fail_rules, fail_corr);
 	cfg->workers = workers;
 	cfg->storage.segment_bytes = segment_bytes;
-	o.ruleset = rs;
-	o.correlation = corr;
+	o.ruleset = pk.rs;
+	o.correlation = pk.corr;
 	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK, "%s", diag.detail);
 	while (e < 3 * SOURCES) {
 		struct lw_batch *b = lw_pipeline_acquire(p, 1);
@@ -652,9 +671,7 @@ static void raise_fail_incidents(uint32_t workers, uint64_t segment_bytes)
 	lw_store_reader_close(rd);
 	cr_expect_eq(fc.seen, SOURCES);
 	cr_expect_eq(fc.wrong, 0, "incidents with the wrong count or evidence");
-	lw_correlation_free(corr);
-	lw_ruleset_free(rs);
-	lw_diags_release(&diags);
+	pack_free(&pk);
 }
 
 Test(pipeline, the_writer_feeding_the_windows_raises_every_incident)
@@ -711,29 +728,16 @@ static void fire_three_per_event(uint32_t workers)
 				     .counters = &counters};
 	struct lw_incidents_filter f = {.status_mask = 0};
 	struct lw_store_reader *rd;
-	struct lw_ruleset *rs = lw_ruleset_new(NULL);
-	struct lw_correlation *corr;
-	struct lw_diags diags;
+	struct pack pk;
 	struct lw_pipeline *p;
 	struct lw_diag diag;
 	uint32_t e = 0, listed = 0;
 
-	lw_diags_init(&diags);
-	cr_assert_not_null(rs);
-	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "d.yml", fail_decoder,
-						     sizeof(fail_decoder) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_load_detection_string(rs, "r.yml", fail_rules,
-						      sizeof(fail_rules) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_load_correlation_string(rs, "c.yml", three_corr,
-							sizeof(three_corr) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
-	cr_assert_eq(diags.nerrors, 0);
-	corr = lw_correlation_new(rs);
-	cr_assert_not_null(corr);
+	pack_load(&pk, fail_decoder, fail_rules, three_corr);
 	cfg->workers = workers;
 	cfg->batch_events = 2048;
-	o.ruleset = rs;
-	o.correlation = corr;
+	o.ruleset = pk.rs;
+	o.correlation = pk.corr;
 	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK, "%s", diag.detail);
 	while (e < FIRING_EVENTS) {
 		struct lw_batch *b = lw_pipeline_acquire(p, 1);
@@ -753,9 +757,7 @@ static void fire_three_per_event(uint32_t workers)
 	cr_assert_eq(lw_incidents_list(rd, &f, count_incident, &listed, NULL, NULL), LW_OK);
 	lw_store_reader_close(rd);
 	cr_expect_eq(listed, 3 * FIRING_EVENTS);
-	lw_correlation_free(corr);
-	lw_ruleset_free(rs);
-	lw_diags_release(&diags);
+	pack_free(&pk);
 }
 
 Test(pipeline, firings_past_the_pending_limit_wait_for_the_next_commit)
@@ -813,32 +815,19 @@ Test(pipeline, joins_hold_with_the_correlation_thread)
 	struct lw_incidents_filter inf = {.status_mask = 0};
 	struct join_check jc = {0, 0, 0};
 	struct lw_store_reader *rd;
-	struct lw_ruleset *rs = lw_ruleset_new(NULL);
-	struct lw_correlation *corr;
 	struct lw_query_filter f;
 	struct lw_query *q;
-	struct lw_diags diags;
+	struct pack pk;
 	struct lw_pipeline *p;
 	struct lw_diag diag;
 	uint64_t inc[2] = {0, 0};
 	uint32_t n = 0, sess = 0;
 
-	lw_diags_init(&diags);
-	cr_assert_not_null(rs);
-	cr_assert_eq(lw_ruleset_load_decoders_string(rs, "d.yml", join_corr_decoders,
-						     sizeof(join_corr_decoders) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_load_detection_string(rs, "r.yml", join_corr_rules,
-						      sizeof(join_corr_rules) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_load_correlation_string(rs, "c.yml", join_corr_corr,
-							sizeof(join_corr_corr) - 1, &diags), LW_OK);
-	cr_assert_eq(lw_ruleset_build(rs, &diags), LW_OK);
-	cr_assert_eq(diags.nerrors, 0);
-	corr = lw_correlation_new(rs);
-	cr_assert_not_null(corr);
+	pack_load(&pk, join_corr_decoders, join_corr_rules, join_corr_corr);
 	cfg->workers = 1;
 	cfg->batch_events = 2048;
-	o.ruleset = rs;
-	o.correlation = corr;
+	o.ruleset = pk.rs;
+	o.correlation = pk.corr;
 	cr_assert_eq(lw_pipeline_start(&o, &p, &diag), LW_OK, "%s", diag.detail);
 	for (uint32_t j = 0; j < JOIN_BATCHES; j++) {
 		struct lw_batch *b = lw_pipeline_acquire(p, 1);
@@ -869,7 +858,5 @@ Test(pipeline, joins_hold_with_the_correlation_thread)
 	lw_store_reader_close(rd);
 	cr_expect_eq(inc[0], 1, "one group");
 	cr_expect_eq(inc[1], JOIN_BATCHES * 2048, "every event counted");
-	lw_correlation_free(corr);
-	lw_ruleset_free(rs);
-	lw_diags_release(&diags);
+	pack_free(&pk);
 }

@@ -692,10 +692,11 @@ Test(pipeline, the_correlation_thread_keeps_evidence_across_small_segments)
 }
 
 /* Each event fires three windows at once (gte: 1, a new address each
- * time), in batches of 2048: the correlation thread feeds up to three
- * ranges after the writer sees PENDING_COMMIT reached, so the firings
- * pass PENDING_MAX before the forced commit. They wait for the commit
- * after; none is dropped while storage works. */
+ * time), in batches of 2048: the correlation thread feeds the whole ring
+ * (up to 4096 events handed over before the first firings) after the
+ * writer sees PENDING_COMMIT reached, so the firings pass PENDING_MAX,
+ * and the first overflow's 2048, before the forced commit. They wait
+ * for the commits after; none is dropped while storage works. */
 #define FIRING_EVENTS 8192
 
 static const char three_corr[] =

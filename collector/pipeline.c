@@ -90,9 +90,9 @@
 /* Firings waiting for the next commit (merged by rule and group). A commit
  * is forced at PENDING_COMMIT; beyond PENDING_MAX a firing waits in the
  * overflow (up to OVERFLOW_MAX, grown as needed) for the commits after,
- * and beyond that it is dropped and counted: only while commits fail,
- * or when the events in the correlation thread's ring (CORR_RING) fire
- * more than 3.5 windows each on average. At 192 a
+ * and beyond that it is dropped and counted: while commits fail, or when
+ * the events the correlation thread has in hand (CORR_RING) fire more
+ * than about 8 windows each (18,432 firings for 2,303 events). At 192 a
  * synthetic attack mix (45k firings/s) forced a commit every few thousand
  * events: 442 small segments for 2M events and a 3.6x ratio; at 1536, 97
  * segments and 4.8x (~2.3 MB of pending firings). */
@@ -144,14 +144,16 @@
  * range (the first version) each side slept and woke at nearly every
  * range: 10k context switches of each for 1M events, and the windows'
  * thread, the slowest stage, idled whenever the writer waited for a
- * core. 32 ranges (4096 events, about 8 ms of the windows' work) cut
+ * core. 16 ranges (2048 events, about 4 ms of the windows' work) cut
  * that to a few hundred (docs/performance.md "A ring of ranges"). The
  * thread feeds what is in the ring after the writer sees PENDING_COMMIT
  * reached, and one event may fire several windows, so the ring is
  * deep only while few firings wait (fewer than PENDING_CALM); then
- * the writer keeps one range ahead, and what passes PENDING_MAX waits in
- * the overflow. */
-#define CORR_RING 32
+ * the writer keeps one range ahead. At most the ring, the range being
+ * fed and the one in the writer's hand (2,303 events) fire before the
+ * writer's commit takes the firings: PENDING_MAX + OVERFLOW_MAX hold 8
+ * firings for each (with one posted range, 6.7 for each of 384). */
+#define CORR_RING 16
 #define PENDING_CALM 256
 /* An event the builder refused (not stored): not correlated either. */
 #define NO_SEQ UINT64_MAX
@@ -323,8 +325,8 @@ struct lw_pipeline {
 	 * reads outside a corr_sync are hints (when to force a commit). */
 	_Atomic uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
-	/* firings beyond PENDING_MAX (calloc'd when first needed), for the
-	 * commit after the next; owned like pending */
+	/* firings beyond PENDING_MAX (allocated when first needed, freed
+	 * once drained), for the commits after; owned like pending */
 	struct overflow_fire {
 		struct lw_incident_fire f;
 		struct lw_related_set rel;
@@ -366,7 +368,7 @@ struct lw_pipeline {
 	uint32_t ring_head, ring_count;
 	int corr_busy, corr_quit;
 	int corr_waiting;   /* the thread sleeps: the writer wakes it */
-	int writer_waiting; /* the writer sleeps (ring full, or a sync) */
+	enum { WRITER_RUNS, WRITER_WANTS_ROOM, WRITER_WANTS_SYNC } writer_waits;
 	/* writer: the batch being absorbed, its events not handed over yet */
 	struct lw_batch *hand_b;
 	uint32_t hand_from, hand_to;
@@ -496,6 +498,11 @@ static void pending_refill(struct lw_pipeline *p)
 		/* a copy: keep_fire may put it back into the array */
 		memcpy(&o, &p->over[i], sizeof(o));
 		keep_fire(p, &o.f, &o.rel);
+	}
+	if (p->nover == 0) { /* up to 50 MB after a flood: not kept */
+		free(p->over);
+		p->over = NULL;
+		p->over_cap = 0;
 	}
 }
 
@@ -796,10 +803,10 @@ static void hand_over(struct lw_pipeline *p, int last)
 		p->hand_b = NULL;
 	pthread_mutex_lock(&p->cmu);
 	while (p->ring_count >= ring_limit(p)) {
-		p->writer_waiting = 1;
+		p->writer_waits = WRITER_WANTS_ROOM;
 		pthread_cond_wait(&p->ccv, &p->cmu);
 	}
-	p->writer_waiting = 0;
+	p->writer_waits = WRITER_RUNS;
 	p->ring[(p->ring_head + p->ring_count) % CORR_RING] = r;
 	p->ring_count++;
 	if (p->corr_waiting)
@@ -819,10 +826,10 @@ static void corr_sync(struct lw_pipeline *p)
 		hand_over(p, 0);
 	pthread_mutex_lock(&p->cmu);
 	while (p->ring_count > 0 || p->corr_busy) {
-		p->writer_waiting = 1;
+		p->writer_waits = WRITER_WANTS_SYNC;
 		pthread_cond_wait(&p->ccv, &p->cmu);
 	}
-	p->writer_waiting = 0;
+	p->writer_waits = WRITER_RUNS;
 	pthread_mutex_unlock(&p->cmu);
 }
 
@@ -1212,9 +1219,10 @@ static void background_thread(const struct lw_pipeline *p, const char *name)
 
 /* The correlation thread: feeds the windows the ranges the writer hands
  * over, in order, and gives each batch back after its last range. Only
- * one thread waits on ccv at a time (the other is running), so a signal
- * wakes the right one; the writer is woken once half the ring is free,
- * not at every range, or when the ring is drained for its sync. */
+ * one thread waits on ccv at a time (the thread sleeps only on an empty
+ * ring, the writer only on a full one or a busy thread), so a signal
+ * wakes the right one. The writer is woken once half the ring is free,
+ * not at every range, or, for its sync, once the ring is drained. */
 static void *correlator_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
@@ -1235,7 +1243,8 @@ static void *correlator_main(void *arg)
 		p->ring_head = (p->ring_head + 1) % CORR_RING;
 		p->ring_count--;
 		p->corr_busy = 1;
-		if (p->writer_waiting && p->ring_count < (ring_limit(p) + 1) / 2)
+		if (p->writer_waits == WRITER_WANTS_ROOM &&
+		    p->ring_count < (ring_limit(p) + 1) / 2)
 			pthread_cond_signal(&p->ccv);
 		pthread_mutex_unlock(&p->cmu);
 		for (uint32_t i = r.from; i < r.to; i++) {
@@ -1248,7 +1257,7 @@ static void *correlator_main(void *arg)
 			give_back(p, r.b);
 		pthread_mutex_lock(&p->cmu);
 		p->corr_busy = 0;
-		if (p->writer_waiting && p->ring_count == 0)
+		if (p->writer_waits == WRITER_WANTS_SYNC && p->ring_count == 0)
 			pthread_cond_signal(&p->ccv);
 	}
 	pthread_mutex_unlock(&p->cmu);
@@ -1845,6 +1854,11 @@ static void *writer_main(void *arg)
 		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events not stored at stop", NULL);
+		/* A swap below counts them itself. */
+		if (!p->swap_due)
+			lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED,
+					p->npending + p->nover +
+					(job_state(p) == JOB_FAILED ? p->job.npending : 0));
 	}
 	if (p->swap_due) {
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED,

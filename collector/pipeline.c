@@ -89,13 +89,16 @@
 #define GIVE_UP_MS 5000
 /* Firings waiting for the next commit (merged by rule and group). A commit
  * is forced at PENDING_COMMIT; beyond PENDING_MAX a firing waits in the
- * overflow (up to PENDING_MAX more) for the commit after, and beyond
- * that (only while commits fail) it is dropped and counted. At 192 a
+ * overflow (up to OVERFLOW_MAX, grown as needed) for the commits after,
+ * and beyond that it is dropped and counted: while commits fail, or when
+ * the events the correlation thread has in hand (CORR_RING) fire more
+ * than about 8 windows each (18,432 firings for 2,303 events). At 192 a
  * synthetic attack mix (45k firings/s) forced a commit every few thousand
  * events: 442 small segments for 2M events and a 3.6x ratio; at 1536, 97
  * segments and 4.8x (~2.3 MB of pending firings). */
 #define PENDING_MAX 2048
 #define PENDING_COMMIT 1536
+#define OVERFLOW_MAX (8 * PENDING_MAX)
 /* The related values (core/related.h) of the last SEEN_SLOTS events that
  * matched a rule (only they can be evidence), at slot seq % SEEN_SLOTS,
  * so a firing names the entities of its evidence without reading the
@@ -104,7 +107,9 @@
  * so do events that matched no rule (evidence of host_event_rate or
  * log_source_silent: their host is the incident's host).
  * 4096 x 256 bytes = 1 MB; plus a ~2 KB lw_related_set per pending
- * firing (PENDING_MAX of them twice: up to 8 MB, touched only when used). */
+ * firing (PENDING_MAX of them twice: up to 8 MB, touched only when used)
+ * and ~3 KB per overflow firing (allocated as the overflow grows: up to
+ * 50 MB, only under a flood of firings). */
 #define SEEN_SLOTS 4096
 #define SEEN_BYTES 248
 /* The index of the pending firings by (rule, group): a power of two,
@@ -131,13 +136,25 @@
 #define BACKGROUND_NICE 5
 /* The metrics endpoint's store gauges are at most this old (plus a commit). */
 #define STORE_GAUGES_MS 1000
-/* Events the writer hands the correlation thread at a time. The thread
- * feeds up to three ranges (in hand, posted, and the rest a seal hands
- * over) after the writer saw PENDING_COMMIT reached, and one event may
- * fire several windows: what passes PENDING_MAX waits in the overflow
- * for the next commit. Larger ranges gained nothing measurable: the
- * hand-over is a mutex and a condition variable per range. */
+/* Events the writer hands the correlation thread at a time. Larger
+ * ranges gained nothing measurable: a hand-over is a mutex lock, and a
+ * wake-up only when the other side sleeps. */
 #define CORR_RANGE 128
+/* Ranges the writer may be ahead of the correlation thread. With one
+ * range (the first version) each side slept and woke at nearly every
+ * range: 10k context switches of each for 1M events, and the windows'
+ * thread, the slowest stage, idled whenever the writer waited for a
+ * core. 16 ranges (2048 events, about 4 ms of the windows' work) cut
+ * that to a few hundred (docs/performance.md "A ring of ranges"). The
+ * thread feeds what is in the ring after the writer sees PENDING_COMMIT
+ * reached, and one event may fire several windows, so the ring is
+ * deep only while few firings wait (fewer than PENDING_CALM); then
+ * the writer keeps one range ahead. At most the ring, the range being
+ * fed and the one in the writer's hand (2,303 events) fire before the
+ * writer's commit takes the firings: PENDING_MAX + OVERFLOW_MAX hold 8
+ * firings for each (with one posted range, 6.7 for each of 384). */
+#define CORR_RING 16
+#define PENDING_CALM 256
 /* An event the builder refused (not stored): not correlated either. */
 #define NO_SEQ UINT64_MAX
 
@@ -308,13 +325,13 @@ struct lw_pipeline {
 	 * reads outside a corr_sync are hints (when to force a commit). */
 	_Atomic uint32_t npending;
 	struct lw_incident_fire *pending;       /* PENDING_MAX */
-	/* firings beyond PENDING_MAX (calloc'd when first needed), for the
-	 * commit after the next; owned like pending */
+	/* firings beyond PENDING_MAX (allocated when first needed, freed
+	 * once drained), for the commits after; owned like pending */
 	struct overflow_fire {
 		struct lw_incident_fire f;
 		struct lw_related_set rel;
 	} *over;
-	uint32_t nover;
+	uint32_t nover, over_cap;
 	struct lw_related_set *related;         /* PENDING_MAX, of pending[i] */
 	struct seen_event *seen;                /* SEEN_SLOTS */
 	uint16_t pending_tab[PENDING_TAB];      /* pending index + 1, 0 = empty */
@@ -346,8 +363,12 @@ struct lw_pipeline {
 	int corr_started;
 	pthread_mutex_t cmu;
 	pthread_cond_t ccv;      /* a range posted, taken or done; quit */
-	struct corr_range posted; /* under cmu */
-	int has_posted, corr_busy, corr_quit; /* under cmu */
+	/* ranges handed over, not taken yet; under cmu, like the flags */
+	struct corr_range ring[CORR_RING];
+	uint32_t ring_head, ring_count;
+	int corr_busy, corr_quit;
+	int corr_waiting;   /* the thread sleeps: the writer wakes it */
+	enum { WRITER_RUNS, WRITER_WANTS_ROOM, WRITER_WANTS_SYNC } writer_waits;
 	/* writer: the batch being absorbed, its events not handed over yet */
 	struct lw_batch *hand_b;
 	uint32_t hand_from, hand_to;
@@ -478,6 +499,28 @@ static void pending_refill(struct lw_pipeline *p)
 		memcpy(&o, &p->over[i], sizeof(o));
 		keep_fire(p, &o.f, &o.rel);
 	}
+	if (p->nover == 0) { /* up to 50 MB after a flood: not kept */
+		free(p->over);
+		p->over = NULL;
+		p->over_cap = 0;
+	}
+}
+
+/* Room for more overflow firings, doubling up to OVERFLOW_MAX; 0 when
+ * there is none. */
+static int over_grow(struct lw_pipeline *p)
+{
+	uint32_t cap = p->over_cap ? 2 * p->over_cap : PENDING_MAX;
+	struct overflow_fire *o;
+
+	if (p->over_cap >= OVERFLOW_MAX)
+		return 0;
+	o = realloc(p->over, (size_t)cap * sizeof(*o));
+	if (o == NULL)
+		return 0;
+	p->over = o;
+	p->over_cap = cap;
+	return 1;
 }
 
 /* Keeps the firing (copied: f is valid only during the call) for the
@@ -512,9 +555,7 @@ static int keep_fire(struct lw_pipeline *p, const struct lw_incident_fire *f,
 		}
 	}
 	if (p->npending == PENDING_MAX) {
-		if (p->over == NULL)
-			p->over = calloc(PENDING_MAX, sizeof(*p->over));
-		if (p->over == NULL || p->nover == PENDING_MAX) {
+		if (p->nover == p->over_cap && !over_grow(p)) {
 			lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED, 1);
 			return 0;
 		}
@@ -742,8 +783,15 @@ static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
 			       sl->mcnt[i], cb, p);
 }
 
+/* Ranges the writer may have in the ring now: few while firings pile up
+ * (CORR_RING). npending is read as a hint, like in absorb. */
+static uint32_t ring_limit(const struct lw_pipeline *p)
+{
+	return p->npending < PENDING_CALM ? CORR_RING : 1;
+}
+
 /* Writer: posts the absorbed events not handed over yet (all of the
- * batch's when last), waiting while the previous range is not taken. */
+ * batch's when last), waiting while the ring is full. */
 static void hand_over(struct lw_pipeline *p, int last)
 {
 	struct corr_range r = {p->hand_b, p->hand_from, p->hand_to, last};
@@ -754,11 +802,15 @@ static void hand_over(struct lw_pipeline *p, int last)
 	if (last)
 		p->hand_b = NULL;
 	pthread_mutex_lock(&p->cmu);
-	while (p->has_posted)
+	while (p->ring_count >= ring_limit(p)) {
+		p->writer_waits = WRITER_WANTS_ROOM;
 		pthread_cond_wait(&p->ccv, &p->cmu);
-	p->posted = r;
-	p->has_posted = 1;
-	pthread_cond_broadcast(&p->ccv);
+	}
+	p->writer_waits = WRITER_RUNS;
+	p->ring[(p->ring_head + p->ring_count) % CORR_RING] = r;
+	p->ring_count++;
+	if (p->corr_waiting)
+		pthread_cond_signal(&p->ccv);
 	pthread_mutex_unlock(&p->cmu);
 }
 
@@ -773,8 +825,11 @@ static void corr_sync(struct lw_pipeline *p)
 	if (p->hand_b != NULL)
 		hand_over(p, 0);
 	pthread_mutex_lock(&p->cmu);
-	while (p->has_posted || p->corr_busy)
+	while (p->ring_count > 0 || p->corr_busy) {
+		p->writer_waits = WRITER_WANTS_SYNC;
 		pthread_cond_wait(&p->ccv, &p->cmu);
+	}
+	p->writer_waits = WRITER_RUNS;
 	pthread_mutex_unlock(&p->cmu);
 }
 
@@ -1163,7 +1218,11 @@ static void background_thread(const struct lw_pipeline *p, const char *name)
 }
 
 /* The correlation thread: feeds the windows the ranges the writer hands
- * over, in order, and gives each batch back after its last range. */
+ * over, in order, and gives each batch back after its last range. Only
+ * one thread waits on ccv at a time (the thread sleeps only on an empty
+ * ring, the writer only on a full one or a busy thread), so a signal
+ * wakes the right one. The writer is woken once half the ring is free,
+ * not at every range, or, for its sync, once the ring is drained. */
 static void *correlator_main(void *arg)
 {
 	struct lw_pipeline *p = arg;
@@ -1173,14 +1232,20 @@ static void *correlator_main(void *arg)
 	for (;;) {
 		struct corr_range r;
 
-		while (!p->has_posted && !p->corr_quit)
+		while (p->ring_count == 0 && !p->corr_quit) {
+			p->corr_waiting = 1;
 			pthread_cond_wait(&p->ccv, &p->cmu);
-		if (!p->has_posted)
+		}
+		p->corr_waiting = 0;
+		if (p->ring_count == 0)
 			break;
-		r = p->posted;
-		p->has_posted = 0;
+		r = p->ring[p->ring_head];
+		p->ring_head = (p->ring_head + 1) % CORR_RING;
+		p->ring_count--;
 		p->corr_busy = 1;
-		pthread_cond_broadcast(&p->ccv); /* the writer may post the next */
+		if (p->writer_waits == WRITER_WANTS_ROOM &&
+		    p->ring_count < (ring_limit(p) + 1) / 2)
+			pthread_cond_signal(&p->ccv);
 		pthread_mutex_unlock(&p->cmu);
 		for (uint32_t i = r.from; i < r.to; i++) {
 			uint64_t seq = p->slots[r.b->id].seq[i];
@@ -1192,7 +1257,8 @@ static void *correlator_main(void *arg)
 			give_back(p, r.b);
 		pthread_mutex_lock(&p->cmu);
 		p->corr_busy = 0;
-		pthread_cond_broadcast(&p->ccv);
+		if (p->writer_waits == WRITER_WANTS_SYNC && p->ring_count == 0)
+			pthread_cond_signal(&p->ccv);
 	}
 	pthread_mutex_unlock(&p->cmu);
 	return NULL;
@@ -1788,6 +1854,11 @@ static void *writer_main(void *arg)
 		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);
 		lw_log(p->log, LW_LOG_ERR, "pipeline",
 		       "events not stored at stop", NULL);
+		/* A swap below counts them itself. */
+		if (!p->swap_due)
+			lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED,
+					p->npending + p->nover +
+					(job_state(p) == JOB_FAILED ? p->job.npending : 0));
 	}
 	if (p->swap_due) {
 		lw_counters_add(p->counters, LW_CTR_INCIDENTS_DROPPED,

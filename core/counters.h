@@ -29,7 +29,7 @@ enum lw_counter {
 	LW_CTR_SEGMENTS,        /* segments committed */
 	LW_CTR_INCIDENTS_RAISED,  /* incidents created (committed) */
 	LW_CTR_INCIDENTS_UPDATED, /* firings merged into an open incident */
-	LW_CTR_INCIDENTS_DROPPED, /* firings lost: pending list full while commits failed */
+	LW_CTR_INCIDENTS_DROPPED, /* firings lost: pending list and overflow full */
 	LW_CTR_NOTIFY_SENT,     /* notifications delivered (per output) */
 	LW_CTR_NOTIFY_FAILED,   /* delivery attempts that failed (exit != 0, timeout, I/O) */
 	LW_CTR_NOTIFY_RETRIED,  /* attempts that were retries */

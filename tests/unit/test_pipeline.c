@@ -691,28 +691,31 @@ Test(pipeline, the_correlation_thread_keeps_evidence_across_small_segments)
 	raise_fail_incidents(1, 1024);
 }
 
-/* Each event fires three windows at once (gte: 1, a new address each
- * time), in batches of 2048: the correlation thread feeds up to three
- * ranges after the writer sees PENDING_COMMIT reached, so the firings
- * pass PENDING_MAX before the forced commit. They wait for the commit
- * after; none is dropped while storage works. */
+/* Each event fires several windows at once (gte: 1, a new address each
+ * time), in batches of 2048: the correlation thread feeds what it has
+ * in hand (up to 2,303 events handed over before the first firings)
+ * after the writer sees PENDING_COMMIT reached, so the firings pass
+ * PENDING_MAX, and the overflow's first 2048, before the forced commit.
+ * They wait for the commits after; none is dropped while storage works.
+ * Six windows an event is within the bound (8); with a ring of 32 ranges
+ * the test dropped thousands of firings in most runs on one core. */
 #define FIRING_EVENTS 8192
+#define FIRING_CORR_MAX 6
 
-static const char three_corr[] =
-	"title: C1\nid: 00000000-0000-4000-8000-0000000000c1\nname: t_c1\n"
-	"level: high\ntags: [logward.unauthorized-access]\n"
-	"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
-	"  timespan: 5m, condition: {gte: 1}}\n"
-	"---\n"
-	"title: C2\nid: 00000000-0000-4000-8000-0000000000c2\nname: t_c2\n"
-	"level: high\ntags: [logward.unauthorized-access]\n"
-	"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
-	"  timespan: 6m, condition: {gte: 1}}\n"
-	"---\n"
-	"title: C3\nid: 00000000-0000-4000-8000-0000000000c3\nname: t_c3\n"
-	"level: high\ntags: [logward.unauthorized-access]\n"
-	"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
-	"  timespan: 7m, condition: {gte: 1}}\n";
+/* n correlations of t_fail by source.ip that fire at the first event. */
+static void firing_corr(char *out, size_t cap, uint32_t n)
+{
+	size_t len = 0;
+
+	for (uint32_t i = 1; i <= n; i++)
+		len += (size_t)snprintf(out + len, cap - len,
+			"%stitle: C%u\nid: 00000000-0000-4000-8000-0000000000c%u\n"
+			"name: t_c%u\nlevel: high\ntags: [logward.unauthorized-access]\n"
+			"correlation: {type: event_count, rules: [t_fail], group-by: [source.ip],\n"
+			"  timespan: %um, condition: {gte: 1}}\n",
+			i > 1 ? "---\n" : "", i, i, i, 4 + i);
+	cr_assert_lt(len, cap);
+}
 
 static int count_incident(const struct lw_incident_view *v, void *arg)
 {
@@ -721,9 +724,10 @@ static int count_incident(const struct lw_incident_view *v, void *arg)
 	return 0;
 }
 
-static void fire_three_per_event(uint32_t workers)
+static void fire_per_event(uint32_t workers, uint32_t ncorr)
 {
 	static char msgs[FIRING_EVENTS][40];
+	char corr[FIRING_CORR_MAX * 256];
 	struct lw_pipeline_opts o = {.cfg = cfg, .store = store, .log = &log_,
 				     .counters = &counters};
 	struct lw_incidents_filter f = {.status_mask = 0};
@@ -733,7 +737,8 @@ static void fire_three_per_event(uint32_t workers)
 	struct lw_diag diag;
 	uint32_t e = 0, listed = 0;
 
-	pack_load(&pk, fail_decoder, fail_rules, three_corr);
+	firing_corr(corr, sizeof(corr), ncorr);
+	pack_load(&pk, fail_decoder, fail_rules, corr);
 	cfg->workers = workers;
 	cfg->batch_events = 2048;
 	o.ruleset = pk.rs;
@@ -752,22 +757,27 @@ static void fire_three_per_event(uint32_t workers)
 	cr_assert_eq(lw_pipeline_stop(p, NULL), LW_OK);
 	cr_expect_eq(lw_counters_get(&counters, LW_CTR_STORED), FIRING_EVENTS);
 	cr_expect_eq(lw_counters_get(&counters, LW_CTR_INCIDENTS_DROPPED), 0);
-	cr_expect_eq(lw_counters_get(&counters, LW_CTR_INCIDENTS_RAISED), 3 * FIRING_EVENTS);
+	cr_expect_eq(lw_counters_get(&counters, LW_CTR_INCIDENTS_RAISED), ncorr * FIRING_EVENTS);
 	cr_assert_eq(lw_store_reader_open(store, &rd, &diag), LW_OK);
 	cr_assert_eq(lw_incidents_list(rd, &f, count_incident, &listed, NULL, NULL), LW_OK);
 	lw_store_reader_close(rd);
-	cr_expect_eq(listed, 3 * FIRING_EVENTS);
+	cr_expect_eq(listed, ncorr * FIRING_EVENTS);
 	pack_free(&pk);
 }
 
 Test(pipeline, firings_past_the_pending_limit_wait_for_the_next_commit)
 {
-	fire_three_per_event(1);
+	fire_per_event(1, 3);
 }
 
 Test(pipeline, firings_past_the_pending_limit_wait_without_the_thread_too)
 {
-	fire_three_per_event(0);
+	fire_per_event(0, 3);
+}
+
+Test(pipeline, six_firings_an_event_are_all_kept_with_the_thread)
+{
+	fire_per_event(1, FIRING_CORR_MAX);
 }
 
 /* Joined sessions with the correlation thread: each batch of 2048 holds

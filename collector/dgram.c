@@ -130,7 +130,7 @@ static void kdrops_poll(struct dgram *d)
  * under a flood the core goes to storing what was read, not to reading
  * datagrams only to drop them, and the kernel drops the excess (counted:
  * dropped_kernel). On one core at 250k datagrams/s (bench/run) the loss
- * fell from 70 % to 37 % and the daemon stored twice as many. A unix
+ * fell from 68 % to 41 % (docs/performance.md "UDP under a flood"). A unix
  * datagram socket reads on and drops (counted: dropped_udp): its local
  * senders would block on a full buffer, and syslog(3) callers must not
  * hang on the log server. The stop's drain reads everything. */

@@ -220,6 +220,13 @@ struct slot {
 	                          * correlation thread */
 	uint32_t *pool;
 	uint32_t npool, pool_cap;
+	/* each matched event's related values (seen_add's format) as a run
+	 * in rel, made by the rules stage so that the correlation thread
+	 * only copies them into its ring */
+	uint32_t *rel_off;       /* [batch_events] */
+	uint16_t *rel_len;       /* [batch_events] */
+	char *rel;
+	uint32_t nrel, rel_cap;
 	uint64_t rules_failed;   /* events lw_ruleset_apply could not decode */
 	/* Pattern match-limit hits of the batch's rules stage, per rule,
 	 * for the writer to count (labelled counters have one writer).
@@ -382,26 +389,57 @@ struct seen_event {
 	char data[SEEN_BYTES];
 };
 
+/* One event's related values being written (at most SEEN_BYTES). */
+struct rel_out {
+	char *data;
+	uint16_t len;
+};
+
 static void seen_add(enum lw_related_kind k, const char *v, size_t len, void *arg)
 {
-	struct seen_event *s = arg;
+	struct rel_out *o = arg;
 
-	if (len + 2 > (size_t)(SEEN_BYTES - s->len))
+	if (len + 2 > (size_t)(SEEN_BYTES - o->len))
 		return; /* an event naming that much is rare; its rest is left out */
-	s->data[s->len] = (char)k;
-	memcpy(s->data + s->len + 1, v, len);
-	s->data[s->len + 1 + len] = '\0';
-	s->len = (uint16_t)(s->len + len + 2);
+	o->data[o->len] = (char)k;
+	memcpy(o->data + o->len + 1, v, len);
+	o->data[o->len + 1 + len] = '\0';
+	o->len = (uint16_t)(o->len + len + 2);
 }
 
-static void remember_related(struct lw_pipeline *p, const struct lw_event *ev,
-			     uint64_t seq)
+/* Rules stage: keeps matched event i's related values beside the batch.
+ * Without the memory for them the event names no entities (its firings
+ * still happen). */
+static void keep_related(struct slot *sl, uint32_t i, const struct lw_event *ev)
+{
+	struct rel_out o;
+
+	sl->rel_off[i] = sl->nrel;
+	sl->rel_len[i] = 0;
+	if (sl->rel_cap - sl->nrel < SEEN_BYTES) {
+		uint32_t cap = sl->rel_cap ? 2 * sl->rel_cap : 16384;
+		char *nr = realloc(sl->rel, cap);
+
+		if (nr == NULL)
+			return;
+		sl->rel = nr;
+		sl->rel_cap = cap;
+	}
+	o.data = sl->rel + sl->nrel;
+	o.len = 0;
+	lw_related_of_event(ev, seen_add, &o);
+	sl->rel_len[i] = o.len;
+	sl->nrel += o.len;
+}
+
+static void remember_related(struct lw_pipeline *p, const struct slot *sl,
+			     uint32_t i, uint64_t seq)
 {
 	struct seen_event *s = &p->seen[seq % SEEN_SLOTS];
 
 	s->seq = seq;
-	s->len = 0;
-	lw_related_of_event(ev, seen_add, s);
+	s->len = sl->rel_len[i];
+	memcpy(s->data, sl->rel + sl->rel_off[i], s->len);
 }
 
 /* Adds the related values of f's evidence still in the ring to set. */
@@ -599,10 +637,12 @@ static void on_fire_async(const struct lw_incident_fire *f, void *arg)
 
 /* Event i's matches, copied to the slot's pool (m.rules live only until
  * the scratch's next apply). LW_OK or LW_ENOMEM. */
-static int keep_matches(struct slot *sl, uint32_t i, const struct lw_ruleset_matches *m)
+static int keep_matches(struct slot *sl, uint32_t i, const struct lw_event *ev,
+			const struct lw_ruleset_matches *m)
 {
 	sl->moff[i] = sl->npool;
 	sl->mcnt[i] = 0;
+	sl->rel_len[i] = 0;
 	if (m->count == 0)
 		return LW_OK;
 	if (m->count > sl->pool_cap - sl->npool) {
@@ -620,6 +660,7 @@ static int keep_matches(struct slot *sl, uint32_t i, const struct lw_ruleset_mat
 	memcpy(sl->pool + sl->npool, m->rules, m->count * sizeof(*m->rules));
 	sl->npool += m->count;
 	sl->mcnt[i] = m->count;
+	keep_related(sl, i, ev);
 	return LW_OK;
 }
 
@@ -653,6 +694,7 @@ static void rules_stage(struct lw_pipeline *p, struct lw_batch *b,
 
 	mark_skew(p, cfg, b);
 	sl->npool = 0;
+	sl->nrel = 0;
 	sl->rules_failed = 0;
 	sl->nhits = 0;
 	sl->hits_total = 0;
@@ -673,7 +715,7 @@ static void rules_stage(struct lw_pipeline *p, struct lw_batch *b,
 			sl->rules_failed++;
 			continue;
 		}
-		if (keep_matches(sl, i, &m) != LW_OK)
+		if (keep_matches(sl, i, &b->events[i], &m) != LW_OK)
 			sl->rules_failed++; /* decoded, but not correlated */
 	}
 	if (rs != NULL)
@@ -777,7 +819,7 @@ static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
 	const struct slot *sl = &p->slots[b->id];
 
 	if (sl->mcnt[i] > 0)
-		remember_related(p, &b->events[i], seq);
+		remember_related(p, sl, i, seq);
 	lw_correlation_process(p->corr, &b->events[i], seq,
 			       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
 			       sl->mcnt[i], cb, p);
@@ -862,7 +904,7 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 		if (sl->mcnt[i] != MATCHES_DEFERRED)
 			continue;
 		if (lw_ruleset_apply(p->rs, p->scratch, &b->events[i], &b->arena,
-				     &m) != LW_OK || keep_matches(sl, i, &m) != LW_OK) {
+				     &m) != LW_OK || keep_matches(sl, i, &b->events[i], &m) != LW_OK) {
 			sl->mcnt[i] = 0;
 			rules_failed++;
 		}
@@ -1991,6 +2033,9 @@ static void destroy(struct lw_pipeline *p)
 		free(p->slots[i].mcnt);
 		free(p->slots[i].seq);
 		free(p->slots[i].pool);
+		free(p->slots[i].rel_off);
+		free(p->slots[i].rel_len);
+		free(p->slots[i].rel);
 	}
 	free(p->slots);
 	free(p->workers);
@@ -2270,7 +2315,10 @@ int lw_pipeline_start(const struct lw_pipeline_opts *opts,
 		sl->moff = calloc(b->cap, sizeof(*sl->moff));
 		sl->mcnt = calloc(b->cap, sizeof(*sl->mcnt));
 		sl->seq = calloc(b->cap, sizeof(*sl->seq));
-		if (sl->moff == NULL || sl->mcnt == NULL || sl->seq == NULL) {
+		sl->rel_off = calloc(b->cap, sizeof(*sl->rel_off));
+		sl->rel_len = calloc(b->cap, sizeof(*sl->rel_len));
+		if (sl->moff == NULL || sl->mcnt == NULL || sl->seq == NULL ||
+		    sl->rel_off == NULL || sl->rel_len == NULL) {
 			p->nbatches++;
 			goto fail_nomem;
 		}

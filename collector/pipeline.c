@@ -157,6 +157,9 @@
 #define PENDING_CALM 256
 /* An event the builder refused (not stored): not correlated either. */
 #define NO_SEQ UINT64_MAX
+/* How many events ahead of the one it adds the writer prefetches each
+ * stage of the segment dictionary's lookups (lw_segment_builder_prefetch). */
+static const uint32_t DICT_AHEAD[3] = {6, 3, 1};
 
 _Static_assert((int)LW_INCIDENTS_CLOSED == (int)LW_INCIDENT_CLOSED &&
 	       (int)LW_INCIDENTS_ACKNOWLEDGED == (int)LW_INCIDENT_ACKNOWLEDGED,
@@ -918,6 +921,10 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 		 * its mark (stored twice if redelivered after a crash). */
 		if (b->origin_len > 0 && !origin_fits(&p->origins, b))
 			flush(p);
+		for (int s = 0; s < 3; s++)
+			if (i + DICT_AHEAD[s] < b->count)
+				lw_segment_builder_prefetch(p->builder,
+							    &b->events[i + DICT_AHEAD[s]], s);
 		add_rc = lw_segment_builder_add(p->builder, &b->events[i]);
 
 		if (add_rc != LW_OK) {

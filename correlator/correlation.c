@@ -1318,10 +1318,15 @@ static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
 			pr->hint = w->hint;
 		}
 	}
-	for (uint32_t i = 0; i < n; i++)
-		if (c->prep[i].cold)
-			c->prep[i].hint = lw_correlation_tab_peek(&c->w[c->prep[i].wi],
-								  c->prep[i].h);
+	for (uint32_t i = 0; i < n; i++) {
+		struct prep *pr = &c->prep[i];
+
+		if (!pr->cold)
+			continue;
+		pr->hint = lw_correlation_tab_peek(&c->w[pr->wi], pr->h);
+		if (pr->hint == NONE32)
+			lw_correlation_sketch_prefetch(c, &c->w[pr->wi], pr->h);
+	}
 	return n;
 }
 

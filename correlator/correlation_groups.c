@@ -887,6 +887,20 @@ static void probe_start(const struct lw_correlation *c, uint32_t win, uint64_t h
 		__builtin_prefetch(&c->cms[p->idx[r]]);
 }
 
+/* A new key is admitted only after its sketch is read (cms_add): that
+ * read was the largest cache miss of a flood of new sources, paid once
+ * per window and one window after the other. Prefetched with the event's
+ * other lines, the misses overlap. Only while memory is full: otherwise
+ * the key is admitted without a look at the sketch. */
+void lw_correlation_sketch_prefetch(const struct lw_correlation *c,
+				    const struct win *w, uint64_t h)
+{
+	struct probe p;
+
+	if (c->cms != NULL && c->bytes + sizeof(struct group) > c->budget)
+		probe_start(c, w->index, h, &p);
+}
+
 /* The sketch's estimate for a probe_start-ed key, without adding to it. */
 static uint32_t probe_estimate(const struct lw_correlation *c, const struct probe *p)
 {

@@ -446,6 +446,10 @@ uint32_t lw_correlation_group_get_h(struct lw_correlation *c, struct win *w,
  * not compared: a hint), or NONE32. */
 void lw_correlation_tab_prefetch(const struct win *w, uint64_t h);
 uint32_t lw_correlation_tab_peek(const struct win *w, uint64_t h);
+/* For a key hash h that w does not hold (tab_peek gave NONE32): while
+ * memory is full, the admission sketch's lines it will read. */
+void lw_correlation_sketch_prefetch(const struct lw_correlation *c,
+				    const struct win *w, uint64_t h);
 /* Frees the group of key in w, if there is one (restoring a deletion). */
 void lw_correlation_group_delete(struct lw_correlation *c, struct win *w,
 				 const char *key, uint16_t klen);

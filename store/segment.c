@@ -395,6 +395,41 @@ static void event_dict_members(const struct lw_event *ev, struct lw_str m[6])
 	m[5] = ev->source_address;
 }
 
+/* The dictionary outgrows the caches when a member takes many values (a
+ * process id per line: tens of thousands per segment). A lookup is then
+ * three dependent cache misses (slot, entry, string), more than half of
+ * dict_id's time: each stage prefetches the next one's line, the writer
+ * calling them a few events apart. */
+void lw_segment_builder_prefetch(const struct lw_segment_builder *b,
+				 const struct lw_event *ev, int stage)
+{
+	const struct col *dc = &b->col[C_DICT];
+	struct lw_str m[6];
+
+	event_dict_members(ev, m);
+	for (int i = 0; i < 6; i++) {
+		uint64_t h;
+		uint32_t slot;
+		const struct dent *e;
+
+		if (m[i].len == 0)
+			continue;
+		h = hash_bytes(m[i].ptr, m[i].len);
+		slot = (uint32_t)h & (b->nslots - 1);
+		if (stage == 0) {
+			__builtin_prefetch(&b->slots[slot]);
+			continue;
+		}
+		if (b->slots[slot] == 0 || b->slots[slot] >= b->ndict)
+			continue;
+		e = &b->dict[b->slots[slot]];
+		if (stage == 1)
+			__builtin_prefetch(e);
+		else if (e->hash == h && e->off < dc->len)
+			__builtin_prefetch(dc->p + e->off);
+	}
+}
+
 int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *ev)
 {
 	/* Every column is written at pos[] and the lengths are committed

@@ -55,6 +55,12 @@ void lw_segment_builder_free(struct lw_segment_builder *b);
  * would pass LW_SEGMENT_MAX_RAW (1 GiB): commit first. On failure the
  * builder is unchanged. */
 int lw_segment_builder_add(struct lw_segment_builder *b, const struct lw_event *ev);
+/* A hint for an event added a few events later: prefetches the lines
+ * its dictionary lookups will read, stage 0 (the slots), then 1 (the
+ * entries), then 2 (the strings), each called nearer to the add.
+ * Changes nothing. */
+void lw_segment_builder_prefetch(const struct lw_segment_builder *b,
+				 const struct lw_event *ev, int stage);
 uint32_t lw_segment_builder_count(const struct lw_segment_builder *b);
 /* Uncompressed bytes added so far (what segment_bytes bounds). */
 uint64_t lw_segment_builder_raw_bytes(const struct lw_segment_builder *b);

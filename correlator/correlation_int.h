@@ -387,12 +387,49 @@ static inline uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 
+/* The last n (< 8) bytes of a key of `total` bytes ending at s + n, as
+ * memcpy into a zeroed word would give them. The memcpy of a variable
+ * n was a byte loop whose stores the word's load then waited for (a
+ * quarter of lw_correlation_process in perf annotate): whole loads,
+ * overlapping bytes already hashed, and shifts give the same word.
+ * Value hashes are kept in the saved state, so the word must not
+ * change. */
+static inline uint64_t key_tail(const unsigned char *s, size_t n, size_t total)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+	uint32_t lo, hi;
+
+	if (n == 0)
+		return 0;
+	if (total >= 8) {
+		memcpy(&w, s + n - 8, 8);
+		return w >> ((8 - n) * 8);
+	}
+	if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return lo | (uint64_t)hi << ((n - 4) * 8);
+	}
+	return (uint64_t)s[0] | (uint64_t)s[n / 2] << (n / 2 * 8) |
+	       (uint64_t)s[n - 1] << ((n - 1) * 8);
+#else
+	uint64_t w = 0;
+
+	(void)total;
+	if (n > 0)
+		memcpy(&w, s, n);
+	return w;
+#endif
+}
+
 /* The hash of a group key (seeded) or a value: 8 bytes at a time (keys
  * are mostly 8-40 bytes; FNV-1a's byte loop cost ~100 instructions a
  * key), every input byte mixed into all 64 bits by the multiplies. */
 static inline uint64_t key_hash(uint64_t seed, const void *p, size_t n)
 {
 	const unsigned char *s = p;
+	size_t total = n;
 	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
 
 	while (n >= 8) {
@@ -402,9 +439,7 @@ static inline uint64_t key_hash(uint64_t seed, const void *p, size_t n)
 		s += 8;
 		n -= 8;
 	}
-	w = 0;
-	if (n > 0)
-		memcpy(&w, s, n); /* n < 8 */
+	w = key_tail(s, n, total);
 	h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
 	h ^= h >> 32;
 	h *= 0xd6e8feb86659fd93ULL;

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/event.h"
 #include "correlator/correlation.h"
+#include "correlator/correlation_int.h"
 #include "correlator/ruleset.h"
 
 #define SEC 1000000000LL
@@ -972,4 +973,54 @@ Test(correlation, state_of_the_version_before_change_sets_is_rejected)
 	cr_expect_eq(lw_correlation_restore(corr, b.data, b.len, &d), LW_ECORRUPT);
 	cr_expect(strstr(d.detail, "unknown version") != NULL, "%s", d.detail);
 	lw_buf_release(&b);
+}
+
+/* key_hash as first written (a memcpy of the tail): value hashes are in
+ * the saved state (value_count's distinct values), so a faster form must
+ * give the same hash for every length and every byte. */
+static uint64_t key_hash_reference(uint64_t seed, const unsigned char *s, size_t n)
+{
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		w = 0;
+		for (int i = 0; i < 8; i++)
+			w |= (uint64_t)s[i] << (8 * i);
+		h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)s[i] << (8 * i);
+	h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 32);
+}
+
+Test(correlation, key_hash_is_the_saved_states_hash_for_every_length)
+{
+	unsigned char buf[80];
+	uint64_t x = 0x243f6a8885a308d3ULL;
+
+	for (int round = 0; round < 50; round++) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = (unsigned char)(round == 0 ? 0xff : x);
+		}
+		/* every length at every offset, so no tail reads past its key */
+		for (size_t off = 0; off < 8; off++)
+			for (size_t n = 0; n + off <= 64; n++) {
+				unsigned char *key = malloc(n ? n : 1);
+
+				cr_assert_not_null(key);
+				memcpy(key, buf + off, n);
+				cr_assert_eq(key_hash(FNV_OFFSET, key, n),
+					     key_hash_reference(FNV_OFFSET, key, n),
+					     "length %zu", n);
+				free(key);
+			}
+	}
 }

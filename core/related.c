@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+_Static_assert(LW_RELATED_SKETCH_BYTES % 8 == 0, "the sketch is counted a word at a time");
+
 static const char *const kind_names[LW_RELATED_KINDS] = {"ip", "user", "hosts"};
 
 /* The one table: field -> list. Keys ending in ".ip" feed related.ip
@@ -150,8 +152,14 @@ uint64_t lw_related_more(const uint8_t sketch[LW_RELATED_SKETCH_BYTES],
 	uint32_t zero = 0;
 	double est;
 
-	for (size_t i = 0; i < LW_RELATED_SKETCH_BYTES; i++)
-		zero += 8u - (uint32_t)__builtin_popcount(sketch[i]);
+	/* A word at a time: without -mpopcnt each popcount is a libgcc
+	 * call (1 % of a commit's CPU when every incident is new). */
+	for (size_t i = 0; i < LW_RELATED_SKETCH_BYTES; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, sketch + i, 8);
+		zero += 64u - (uint32_t)__builtin_popcountll(w);
+	}
 	est = -m * log((zero > 0 ? (double)zero : 1.0) / m);
 	uint64_t n = (uint64_t)llround(est);
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "core/checksum.h"
 #include "correlator/correlation_int.h"
 
 /* The format. Fixed-width integers are little-endian; "v" is a LEB128
@@ -26,7 +27,7 @@
  *            nstate v | state...
  *   name     v: 0 none, k <= names so far: the k-th name of this blob,
  *            else a new one: len v | bytes (it becomes the next name)
- *   trailer  state_sum of every byte before it, u64 (version 2, read
+ *   trailer  lw_checksum64 of every byte before it, u64 (version 2, read
  *            still: FNV-1a 64, the same bytes otherwise)
  *
  * The state of a group is what its window can read, in time order:
@@ -280,54 +281,21 @@ static void put_window(struct lw_buf *out, const struct win *w)
 	put_u32(out, w->words);
 }
 
-static uint64_t sum_step(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-	return h << 31 | h >> 33;
-}
-
-/* The trailer's checksum: 8 bytes (little-endian) per multiply where
- * FNV-1a, version 2's, takes one; a third of saving a change set was
- * that byte loop. Each step is a bijection of the running value, so a
- * blob that differs in one word always differs in its sum. */
-static uint64_t state_sum(const unsigned char *p, size_t n)
-{
-	uint64_t h = FNV_OFFSET ^ (uint64_t)n, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		w = __builtin_bswap64(w);
-#endif
-		h = sum_step(h, w);
-	}
-	if (i < n) {
-		w = 0;
-		for (size_t k = n; k > i; k--)
-			w = w << 8 | p[k - 1];
-		h = sum_step(h, w);
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ h >> 33;
-}
-
 uint64_t lw_correlation_state_checksum(const void *data, size_t len)
 {
 	const unsigned char *b = data;
 
 	if (len >= 8 && (b[6] | b[7] << 8) == SAVE_VERSION_FNV)
 		return fnv1a(FNV_OFFSET, b, len);
-	return state_sum(b, len);
+	return lw_checksum64(b, len);
 }
 
 static int finish(struct lw_buf *out, size_t start)
 {
 	if (out->oom)
 		return LW_ENOMEM;
-	put_u64(out, state_sum((const unsigned char *)out->data + start,
-			       out->len - start));
+	put_u64(out, lw_checksum64((const unsigned char *)out->data + start,
+				  out->len - start));
 	return out->oom ? LW_ENOMEM : LW_OK;
 }
 

@@ -689,3 +689,48 @@ Test(incidents, version_1_record_decodes_without_related)
 	cr_expect_eq(lw_incident_related_more(&back, LW_RELATED_USER), 0);
 	lw_buf_release(&rec);
 }
+
+/* A version 2 record (related lists, FNV-1a checksum: written before
+ * version 3's faster checksum) still decodes, related values included;
+ * the same bytes marked version 3 do not (the checksum is checked with
+ * the version's own function). */
+Test(incidents, version_2_record_decodes_with_its_fnv_checksum)
+{
+	uint64_t ev[1] = {7};
+	struct lw_incident_view v, back;
+	struct lw_buf rec;
+	uint8_t *p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	memset(&v, 0, sizeof(v));
+	v.id = 11;
+	v.rule_id = S("r");
+	v.group = S("{}");
+	v.count = 1;
+	v.nevidence = 1;
+	v.evidence = (const uint8_t *)ev; /* little-endian host */
+	v.nrelated[LW_RELATED_IP] = 1;
+	v.related[LW_RELATED_IP][0] = S("203.0.113.9");
+	lw_buf_init(&rec);
+	lw_incidents_encode(&v, &rec);
+	p = (uint8_t *)rec.data;
+	cr_expect_eq(p[4], 3);
+	p[4] = 2;
+	for (size_t i = 16; i < rec.len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	for (int i = 0; i < 8; i++)
+		p[8 + i] = (uint8_t)(h >> (8 * i));
+	cr_assert_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_OK);
+	cr_expect_eq(back.id, 11);
+	cr_expect_eq(lw_incident_evidence(&back, 0), 7);
+	cr_assert_eq(back.nrelated[LW_RELATED_IP], 1);
+	cr_expect(back.related[LW_RELATED_IP][0].len == 11 &&
+		  memcmp(back.related[LW_RELATED_IP][0].ptr, "203.0.113.9", 11) == 0);
+	p[4] = 3;
+	cr_expect_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_ECORRUPT);
+	p[4] = 4;
+	cr_expect_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_ECORRUPT);
+	lw_buf_release(&rec);
+}

@@ -412,6 +412,11 @@ fail:
 			   "notify: cannot start output thread");
 }
 
+size_t lw_notify_outputs(const struct lw_notify *n)
+{
+	return n != NULL ? n->nouts : 0;
+}
+
 void lw_notify_submit(struct lw_notify *n, const char *json, size_t len,
 		      unsigned level)
 {

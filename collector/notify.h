@@ -56,6 +56,9 @@ int lw_notify_start(const struct lw_notify_opts *opts, struct lw_notify **out,
 void lw_notify_submit(struct lw_notify *n, const char *json, size_t len,
 		      unsigned level);
 
+/* How many outputs n delivers to (0 for NULL): fixed once started. */
+size_t lw_notify_outputs(const struct lw_notify *n);
+
 /* Level number of "informational" .. "critical", or 0 when unknown. */
 unsigned lw_notify_level(const char *name);
 

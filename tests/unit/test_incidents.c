@@ -652,35 +652,55 @@ Test(incidents, related_entities_merged_bounded_and_listed)
 	cr_expect_eq(listed_with("user19"), 0);        /* counted, not kept */
 }
 
-/* A version 1 record (before related lists) still decodes: no entities. */
-Test(incidents, version_1_record_decodes_without_related)
+/* An incident record with evidence seq 7 (and related_ip, when not
+ * NULL), encoded as the current version, in *rec. */
+static void encode_old_style(struct lw_buf *rec, uint64_t id, const char *related_ip)
 {
-	uint64_t ev[1] = {7};
-	struct lw_incident_view v, back;
-	struct lw_buf rec;
-	uint8_t *p;
-	uint64_t h = 0xcbf29ce484222325ull;
+	static const uint64_t ev[1] = {7};
+	struct lw_incident_view v;
 
 	memset(&v, 0, sizeof(v));
-	v.id = 9;
+	v.id = id;
 	v.rule_id = S("r");
 	v.group = S("{}");
 	v.count = 1;
 	v.nevidence = 1;
 	v.evidence = (const uint8_t *)ev; /* little-endian host */
-	lw_buf_init(&rec);
-	lw_incidents_encode(&v, &rec);
-	/* Cut the related section (3 x (u32 0 + 256-byte sketch)), mark it
-	 * version 1 and checksum it again, as version 1 wrote it. */
-	rec.len -= 3 * (4 + LW_RELATED_SKETCH_BYTES);
-	p = (uint8_t *)rec.data;
-	p[4] = 1;
-	for (size_t i = 16; i < rec.len; i++) {
+	if (related_ip != NULL) {
+		v.nrelated[LW_RELATED_IP] = 1;
+		v.related[LW_RELATED_IP][0] = S(related_ip);
+	}
+	lw_buf_init(rec);
+	lw_incidents_encode(&v, rec);
+	cr_assert_eq(((uint8_t *)rec->data)[4], 3);
+}
+
+/* Marks rec as `version` and checksums it again with FNV-1a 64, as
+ * versions 1 and 2 wrote it. */
+static void as_fnv_version(struct lw_buf *rec, uint8_t version)
+{
+	uint8_t *p = (uint8_t *)rec->data;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	p[4] = version;
+	for (size_t i = 16; i < rec->len; i++) {
 		h ^= p[i];
 		h *= 0x100000001b3ull;
 	}
 	for (int i = 0; i < 8; i++)
 		p[8 + i] = (uint8_t)(h >> (8 * i));
+}
+
+/* A version 1 record (before related lists) still decodes: no entities. */
+Test(incidents, version_1_record_decodes_without_related)
+{
+	struct lw_incident_view back;
+	struct lw_buf rec;
+
+	encode_old_style(&rec, 9, NULL);
+	/* Cut the related section (3 x (u32 0 + 256-byte sketch)). */
+	rec.len -= 3 * (4 + LW_RELATED_SKETCH_BYTES);
+	as_fnv_version(&rec, 1);
 	cr_assert_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_OK);
 	cr_expect_eq(back.id, 9);
 	cr_expect_eq(lw_incident_evidence(&back, 0), 7);
@@ -696,38 +716,19 @@ Test(incidents, version_1_record_decodes_without_related)
  * the version's own function). */
 Test(incidents, version_2_record_decodes_with_its_fnv_checksum)
 {
-	uint64_t ev[1] = {7};
-	struct lw_incident_view v, back;
+	struct lw_incident_view back;
 	struct lw_buf rec;
 	uint8_t *p;
-	uint64_t h = 0xcbf29ce484222325ull;
 
-	memset(&v, 0, sizeof(v));
-	v.id = 11;
-	v.rule_id = S("r");
-	v.group = S("{}");
-	v.count = 1;
-	v.nevidence = 1;
-	v.evidence = (const uint8_t *)ev; /* little-endian host */
-	v.nrelated[LW_RELATED_IP] = 1;
-	v.related[LW_RELATED_IP][0] = S("203.0.113.9");
-	lw_buf_init(&rec);
-	lw_incidents_encode(&v, &rec);
-	p = (uint8_t *)rec.data;
-	cr_expect_eq(p[4], 3);
-	p[4] = 2;
-	for (size_t i = 16; i < rec.len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	for (int i = 0; i < 8; i++)
-		p[8 + i] = (uint8_t)(h >> (8 * i));
+	encode_old_style(&rec, 11, "203.0.113.9");
+	as_fnv_version(&rec, 2);
 	cr_assert_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_OK);
 	cr_expect_eq(back.id, 11);
 	cr_expect_eq(lw_incident_evidence(&back, 0), 7);
 	cr_assert_eq(back.nrelated[LW_RELATED_IP], 1);
 	cr_expect(back.related[LW_RELATED_IP][0].len == 11 &&
 		  memcmp(back.related[LW_RELATED_IP][0].ptr, "203.0.113.9", 11) == 0);
+	p = (uint8_t *)rec.data;
 	p[4] = 3;
 	cr_expect_eq(lw_incidents_decode(rec.data, rec.len, &back), LW_ECORRUPT);
 	p[4] = 4;

@@ -22,6 +22,13 @@
 
 #define SAMPLE LW_CORR_SAMPLE    /* victims compared per admission */
 #define CMS_ROWS 4
+#define SKETCH_LINE 64                    /* bytes: one cache line */
+#define SKETCH_LINE_BITS (8 * SKETCH_LINE)
+#define ROW_SPAN (SKETCH_LINE / CMS_ROWS) /* a row's counters in a line */
+_Static_assert(ROW_SPAN == 16, "sketch_idx takes 4 bits of offset per row");
+_Static_assert(LW_CORRELATION_MIN_MEMORY / 32 >= SKETCH_LINE &&
+	       LW_CORRELATION_MIN_MEMORY / 16 >= SKETCH_LINE,
+	       "the smallest doorkeeper and counters are whole lines");
 #define CMS_MAX_WIDTH (1u << 24) /* counters per row */
 #define DK_MAX_BYTES (1ull << 27)
 #define EVICT_TRIES 4            /* victims one new group may displace */
@@ -791,18 +798,25 @@ static uint64_t rnd(struct lw_correlation *c)
  * doorkeeper is cleared and the counters halved: keys seen long ago
  * fade. */
 
+/* Blocked: a key's two doorkeeper bits lie in one 64-byte line of the
+ * doorkeeper, and its CMS_ROWS counters in one 64-byte line of the
+ * counters (row r in the line's r-th quarter), so a sighting or a
+ * victim's estimate reads two cache lines instead of six (each was a
+ * miss on a large sketch, and a victim sample prefetched six per
+ * candidate). Both arrays are 64-byte aligned (sketch_alloc). */
 static void sketch_idx(const struct lw_correlation *c, uint32_t win, uint64_t h,
 		       uint64_t dk[2], uint32_t idx[CMS_ROWS])
 {
 	uint64_t x = mix(h ^ ((uint64_t)win << 40));
+	uint64_t y = mix(x + 0x9e3779b97f4a7c15ULL);
+	uint64_t line = x & (c->dk_bits / SKETCH_LINE_BITS - 1);
+	uint32_t block = (uint32_t)y & (c->cms_width * CMS_ROWS / SKETCH_LINE - 1);
 
-	dk[0] = x & (c->dk_bits - 1);
-	dk[1] = (x >> 32) & (c->dk_bits - 1);
-	for (uint32_t r = 0; r < CMS_ROWS; r++) {
-		uint64_t y = mix(x + (uint64_t)(r + 1) * 0x9e3779b97f4a7c15ULL);
-
-		idx[r] = r * c->cms_width + ((uint32_t)y & (c->cms_width - 1));
-	}
+	dk[0] = line * SKETCH_LINE_BITS + ((x >> 32) & (SKETCH_LINE_BITS - 1));
+	dk[1] = line * SKETCH_LINE_BITS + ((x >> 41) & (SKETCH_LINE_BITS - 1));
+	for (uint32_t r = 0; r < CMS_ROWS; r++)
+		idx[r] = block * SKETCH_LINE + r * ROW_SPAN +
+			 ((uint32_t)(y >> (32 + 4 * r)) & (ROW_SPAN - 1));
 }
 
 static int dk_has(const struct lw_correlation *c, const uint64_t dk[2])
@@ -825,8 +839,15 @@ static uint32_t cms_min(const struct lw_correlation *c, const uint32_t idx[CMS_R
  * in the budget from the start, its pages touched from then on. */
 static void sketch_alloc(struct lw_correlation *c)
 {
+	/* Both parts are powers of two of at least SKETCH_LINE bytes
+	 * (lw_correlation_groups_budget): the counters start on a line
+	 * too. */
+	size_t n = c->dk_bits / 8 + (size_t)c->cms_width * CMS_ROWS;
+
 	if (c->dk == NULL && !c->sketch_failed) {
-		c->dk = calloc(c->dk_bits / 8 + (uint64_t)c->cms_width * CMS_ROWS, 1);
+		c->dk = aligned_alloc(SKETCH_LINE, n);
+		if (c->dk != NULL)
+			memset(c->dk, 0, n);
 		c->cms = c->dk != NULL ? c->dk + c->dk_bits / 8 : NULL;
 		c->sketch_failed = c->dk == NULL;
 	}
@@ -881,10 +902,9 @@ static void probe_start(const struct lw_correlation *c, uint32_t win, uint64_t h
 	if (c->cms == NULL)
 		return;
 	sketch_idx(c, win, h, p->dk, p->idx);
+	/* one line each (sketch_idx) */
 	__builtin_prefetch(&c->dk[p->dk[0] >> 3]);
-	__builtin_prefetch(&c->dk[p->dk[1] >> 3]);
-	for (uint32_t r = 0; r < CMS_ROWS; r++)
-		__builtin_prefetch(&c->cms[p->idx[r]]);
+	__builtin_prefetch(&c->cms[p->idx[0]]);
 }
 
 /* A new key is admitted only after its sketch is read (cms_add): that

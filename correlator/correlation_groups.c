@@ -917,7 +917,7 @@ void lw_correlation_sketch_prefetch(const struct lw_correlation *c,
 {
 	struct probe p;
 
-	if (c->cms != NULL && c->bytes + sizeof(struct group) > c->budget)
+	if (c->cms != NULL && !fits(c, sizeof(struct group)))
 		probe_start(c, w->index, h, &p);
 }
 

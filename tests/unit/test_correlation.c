@@ -1222,3 +1222,62 @@ Test(correlation, an_event_prepared_but_not_in_its_turn_is_prepared_again)
 	cr_expect_eq(st.no_group, 2, "once in each window");
 	cr_expect_eq(st.groups, 4);
 }
+
+/* Past 128k groups a window's table is a mapping of its own (huge
+ * pages): it grows into one, and from one into a larger one, keeping
+ * every group. */
+Test(correlation, a_window_of_many_groups_keeps_them_all)
+{
+	struct lw_correlation_stats st;
+	char ip[32];
+	int n = 300000;
+
+	load(ec5_hour);
+	for (int i = 0; i < n; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		feed(t(0, 0) + i * (int64_t)1000000, "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_assert_eq(st.groups, (uint64_t)n);
+	cr_expect_eq(st.not_admitted + st.evicted, 0);
+	/* The first address is still found, not made again: its fifth
+	 * event fires. */
+	for (int i = 0; i < 4; i++)
+		feed(t(1, 0) + i * SEC, "h", "10.0.0.0", "u", "a");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"10.0.0.0\"}");
+	cr_expect_eq(fires[0].count, 5);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.groups, (uint64_t)n);
+}
+
+/* A budget of megabytes has an admission sketch of megabytes (a mapping
+ * of its own, like the tables past 128k groups): memory fills, the
+ * sketch turns scanners away, and a returning source is still found. */
+Test(correlation, a_full_budget_of_megabytes_still_finds_a_returning_source)
+{
+	struct lw_correlation_stats st;
+	char ip[32];
+	int seen = 0;
+
+	load(ec5_hour);
+	lw_correlation_set_memory(corr, 48u << 20);
+	for (int i = 0; i < 400000; i++) {
+		int64_t ts = t(0, 0) + (int64_t)i * 1000000; /* 1000 per second */
+
+		if (i % 32000 == 16000 && seen < 12) {
+			feed(ts, "h", "203.0.113.9", "u", "a");
+			seen++;
+			continue;
+		}
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		feed(ts, "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_leq(st.bytes, st.budget);
+	cr_expect_gt(st.not_admitted, 50000, "memory filled: scanners turned away");
+	cr_expect_eq(seen, 12);
+	cr_assert_eq(nfires, 2, "the returning source is found (%d firings)", nfires);
+	for (int i = 0; i < nfires; i++)
+		cr_expect_str_eq(fires[i].group, "{\"source.ip\":\"203.0.113.9\"}");
+}

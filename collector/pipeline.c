@@ -816,6 +816,11 @@ static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t 
 }
 
 /* Feeds event i of b, stored at seq, to the windows. */
+static const uint32_t *matches_of(const struct slot *sl, uint32_t i)
+{
+	return sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL;
+}
+
 static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
 		      uint64_t seq, lw_incident_cb cb)
 {
@@ -823,9 +828,27 @@ static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
 
 	if (sl->mcnt[i] > 0)
 		remember_related(p, sl, i, seq);
-	lw_correlation_process(p->corr, &b->events[i], seq,
-			       sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL,
+	lw_correlation_process(p->corr, &b->events[i], seq, matches_of(sl, i),
 			       sl->mcnt[i], cb, p);
+}
+
+/* Correlation thread: feeds the events of a range, each prepared
+ * LW_CORRELATION_AHEAD events before its turn (lw_correlation_ahead: the
+ * windows' cache misses overlap the events before it). */
+static void correlate_range(struct lw_pipeline *p, const struct corr_range *r)
+{
+	const struct slot *sl = &p->slots[r->b->id];
+	uint32_t next = r->from;
+
+	for (uint32_t i = r->from; i < r->to; i++) {
+		for (; next < r->to && next <= i + LW_CORRELATION_AHEAD; next++)
+			if (sl->seq[next] != NO_SEQ)
+				lw_correlation_ahead(p->corr, &r->b->events[next],
+						     sl->seq[next], matches_of(sl, next),
+						     sl->mcnt[next]);
+		if (sl->seq[i] != NO_SEQ)
+			correlate(p, r->b, i, sl->seq[i], on_fire_async);
+	}
 }
 
 /* Ranges the writer may have in the ring now: few while firings pile up
@@ -887,7 +910,7 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
 	struct slot *sl = &p->slots[b->id];
 	uint64_t rules_failed = sl->rules_failed;
-	uint32_t lost = 0;
+	uint32_t lost = 0, ahead = 0;
 	int lost_rc = LW_OK;
 	int handed = p->corr_started && p->corr != NULL;
 
@@ -942,6 +965,16 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 			uint64_t seq = p->base_seq + lw_segment_builder_count(p->builder) - 1;
 
 			if (!handed) {
+				/* This event and the next ones prepared
+				 * ahead (in order: the first is fed next),
+				 * their seqs as they will be if the builder
+				 * takes them (when not, they are prepared
+				 * again in their turn). */
+				for (ahead = ahead > i ? ahead : i;
+				     ahead < b->count && ahead <= i + LW_CORRELATION_AHEAD; ahead++)
+					lw_correlation_ahead(p->corr, &b->events[ahead],
+							     seq + (ahead - i),
+							     matches_of(sl, ahead), sl->mcnt[ahead]);
 				correlate(p, b, i, seq, on_fire);
 			} else {
 				sl->seq[i] = seq;
@@ -1300,12 +1333,7 @@ static void *correlator_main(void *arg)
 		    p->ring_count < (ring_limit(p) + 1) / 2)
 			pthread_cond_signal(&p->ccv);
 		pthread_mutex_unlock(&p->cmu);
-		for (uint32_t i = r.from; i < r.to; i++) {
-			uint64_t seq = p->slots[r.b->id].seq[i];
-
-			if (seq != NO_SEQ)
-				correlate(p, r.b, i, seq, on_fire_async);
-		}
+		correlate_range(p, &r);
 		if (r.last)
 			give_back(p, r.b);
 		pthread_mutex_lock(&p->cmu);

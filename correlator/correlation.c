@@ -289,8 +289,13 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 	/* At most: every window of every event, each direct window, and
 	 * each (detection rule -> correlation) edge. */
 	c->prep_cap = (ncorr ? cr->nall + cr->cons_off[cr->nsigma] : 0) + nsigma;
-	c->prep = calloc(c->prep_cap ? c->prep_cap : 1, sizeof(*c->prep));
-	if (c->tmp == NULL || c->prep == NULL || c->terms_tmp == NULL)
+	for (uint32_t i = 0; i < PREP_SETS; i++) {
+		c->sets[i].prep = calloc(c->prep_cap ? c->prep_cap : 1,
+					 sizeof(*c->sets[i].prep));
+		if (c->sets[i].prep == NULL)
+			goto fail;
+	}
+	if (c->tmp == NULL || c->terms_tmp == NULL)
 		goto fail;
 	c->clock = T_NONE;
 	c->due = INT64_MAX;
@@ -325,7 +330,8 @@ void lw_correlation_free(struct lw_correlation *c)
 	free(c->q);
 	free(c->tmp);
 	free(c->terms_tmp);
-	free(c->prep);
+	for (uint32_t i = 0; i < PREP_SETS; i++)
+		free(c->sets[i].prep);
 	free(c);
 }
 
@@ -939,16 +945,28 @@ static void feed_absence(struct lw_correlation *c, struct win *w, uint32_t gi,
 }
 
 /* The key of the event in window w at reference slot; 0 when a group-by
- * field is missing (counted). */
-static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
-		    const struct lw_event *ev, char *key, uint16_t *klen)
+ * field is missing. */
+static int win_key(const struct win *w, uint32_t slot, const struct lw_event *ev,
+		   char *key, uint16_t *klen)
 {
 	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
 	uint32_t ngroup = w->r ? w->r->ngroup : 1;
 
-	if (!make_key(ev, gf, ngroup, w->r == NULL, key, klen)) {
-		c->stats.no_group++;
-		w->n.no_group++;
+	return make_key(ev, gf, ngroup, w->r == NULL, key, klen);
+}
+
+static void count_no_group(struct lw_correlation *c, struct win *w)
+{
+	c->stats.no_group++;
+	w->n.no_group++;
+}
+
+/* The same, a missing field counted. */
+static int feed_key(struct lw_correlation *c, struct win *w, uint32_t slot,
+		    const struct lw_event *ev, char *key, uint16_t *klen)
+{
+	if (!win_key(w, slot, ev, key, klen)) {
+		count_no_group(c, w);
 		return 0;
 	}
 	return 1;
@@ -1259,55 +1277,62 @@ static int feed_consumers(struct lw_correlation *c, uint32_t idx,
 	return rc;
 }
 
-static void prep_add(struct lw_correlation *c, uint32_t *n, uint32_t wi,
-		     uint32_t slot, uint8_t kind)
+static void prep_add(const struct lw_correlation *c, struct prepset *set,
+		     uint32_t wi, uint32_t slot, uint8_t kind)
 {
 	struct prep *pr;
 
-	if (*n >= c->prep_cap)
+	if (set->n >= c->prep_cap)
 		return;
-	/* Field by field: the key buffer is filled by feed_key. */
-	pr = &c->prep[(*n)++];
+	/* Field by field: the key buffer is filled by win_key. */
+	pr = &set->prep[set->n++];
 	pr->wi = wi;
 	pr->slot = slot;
 	pr->kind = kind;
 }
 
-/* The event's first round of feeds (windows of every event, direct
- * windows and the correlations of its matches), their keys made and
- * hashed, then their table slots and groups prefetched one after the
- * other: their cache misses overlap instead of adding up. */
-static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
-			const uint32_t *matched, uint32_t nmatched)
+/* The first stage of an event's first round of feeds (windows of every
+ * event, direct windows and the correlations of its matches): their keys
+ * made and hashed, their table slots prefetched one after the other, so
+ * that the misses overlap instead of adding up. Nothing counted: the
+ * event may be processed later (lw_correlation_ahead). */
+static void prepare_keys(const struct lw_correlation *c, struct prepset *set,
+			 const struct lw_event *ev, uint64_t seq,
+			 const uint32_t *matched, uint32_t nmatched)
 {
 	const struct lw_correlation_rules *cr = c->cr;
-	uint32_t nsigma = lw_ruleset_rule_count(c->rs), n = 0;
+	uint32_t nsigma = lw_ruleset_rule_count(c->rs);
 	int staged = cr != NULL && cr->built;
 
+	set->ev = ev;
+	set->seq = seq;
+	set->n = 0;
+	set->peeked = 0;
 	for (uint32_t a = 0; staged && a < cr->nall; a++)
-		prep_add(c, &n, cr->all_events[a], 0, PREP_ALL);
+		prep_add(c, set, cr->all_events[a], 0, PREP_ALL);
 	for (uint32_t i = 0; i < nmatched; i++) {
 		uint32_t d = matched[i];
 
 		if (d >= nsigma)
 			continue;
 		if (c->direct_win[d] != NONE32)
-			prep_add(c, &n, c->direct_win[d], 0, PREP_DIRECT);
+			prep_add(c, set, c->direct_win[d], 0, PREP_DIRECT);
 		for (uint32_t k = staged ? cr->cons_off[d] : 0;
 		     staged && k < cr->cons_off[d + 1]; k++)
-			prep_add(c, &n, cr->cons[k].win, cr->cons[k].slot, PREP_CONS);
+			prep_add(c, set, cr->cons[k].win, cr->cons[k].slot, PREP_CONS);
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct prep *pr = &c->prep[i];
+	for (uint32_t i = 0; i < set->n; i++) {
+		struct prep *pr = &set->prep[i];
 		const struct win *w = &c->w[pr->wi];
 
-		pr->has_key = (uint8_t)feed_key(c, &c->w[pr->wi], pr->slot, ev, pr->key,
-						&pr->klen);
+		pr->has_key = (uint8_t)win_key(w, pr->slot, ev, pr->key, &pr->klen);
 		pr->hint = NONE32;
 		pr->h = 0;
 		/* The group of the window's previous event (a sender's
 		 * burst, a host's stream) is hot: nothing to prefetch, no
-		 * hash to make. */
+		 * hash to make. Ahead of its turn the window's hint may move
+		 * on: find_group checks a hint, and hashes a key without
+		 * one. */
 		pr->cold = pr->has_key && !(w->hint < w->ng &&
 			G(w, w->hint)->keylen == pr->klen &&
 			lw_memeq(group_key(G(w, w->hint)), pr->key, pr->klen));
@@ -1318,8 +1343,16 @@ static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
 			pr->hint = w->hint;
 		}
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct prep *pr = &c->prep[i];
+}
+
+/* The second stage, once the slots are on their way: the group each slot
+ * points at (a hint, checked when used: ahead of the event's turn the
+ * tables may change) and, for a key not held, the admission sketch's
+ * lines are prefetched. */
+static void prepare_groups(const struct lw_correlation *c, struct prepset *set)
+{
+	for (uint32_t i = 0; i < set->n; i++) {
+		struct prep *pr = &set->prep[i];
 
 		if (!pr->cold)
 			continue;
@@ -1327,7 +1360,52 @@ static uint32_t prepare(struct lw_correlation *c, const struct lw_event *ev,
 		if (pr->hint == NONE32)
 			lw_correlation_sketch_prefetch(c, &c->w[pr->wi], pr->h);
 	}
-	return n;
+	set->peeked = 1;
+}
+
+static struct prepset *set_at(struct lw_correlation *c, uint32_t k)
+{
+	return &c->sets[(c->set_head + k) % PREP_SETS];
+}
+
+void lw_correlation_ahead(struct lw_correlation *c, const struct lw_event *ev,
+			  uint64_t event_seq, const uint32_t *matched,
+			  uint32_t nmatched)
+{
+	if (c->nsets == PREP_SETS)
+		return; /* too far ahead: prepared in its turn */
+	/* The event before this one has had its slots on the way for an
+	 * event's time: its groups next. */
+	if (c->nsets > 0 && !set_at(c, c->nsets - 1)->peeked)
+		prepare_groups(c, set_at(c, c->nsets - 1));
+	prepare_keys(c, set_at(c, c->nsets), ev, event_seq, matched, nmatched);
+	c->nsets++;
+}
+
+/* The event's prepared feeds: the oldest set when it was prepared for
+ * this very event (the same event and seq), else (no caller
+ * looking ahead, or one that skipped an event) made now, and whatever
+ * was prepared after it dropped. The event's missing fields are counted
+ * here, in its turn. */
+static struct prepset *prepare(struct lw_correlation *c, const struct lw_event *ev,
+			       uint64_t seq, const uint32_t *matched,
+			       uint32_t nmatched)
+{
+	struct prepset *set = set_at(c, 0);
+
+	if (c->nsets > 0 && set->ev == ev && set->seq == seq) {
+		c->set_head = (c->set_head + 1) % PREP_SETS;
+		c->nsets--;
+	} else {
+		c->nsets = 0;
+		prepare_keys(c, set, ev, seq, matched, nmatched);
+	}
+	if (!set->peeked)
+		prepare_groups(c, set);
+	for (uint32_t i = 0; i < set->n; i++)
+		if (!set->prep[i].has_key)
+			count_no_group(c, &c->w[set->prep[i].wi]);
+	return set;
 }
 
 int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
@@ -1338,7 +1416,7 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 	int64_t ts = ev->timestamp_ns > LW_CORR_T_MAX ? LW_CORR_T_MAX :
 		ev->timestamp_ns < -LW_CORR_T_MAX ? -LW_CORR_T_MAX : ev->timestamp_ns;
 	struct evctx x = {ev, event_seq, ts, cb, arg, NULL};
-	uint32_t n;
+	const struct prepset *set;
 	int rc = LW_OK, r;
 	int staged = cr != NULL && cr->built;
 
@@ -1348,10 +1426,10 @@ int lw_correlation_process(struct lw_correlation *c, const struct lw_event *ev,
 	 * spell could shed a live group while thousands had expired. */
 	if (!(ev->flags & LW_EVENT_CLOCK_SKEW) && c->clock != T_NONE && x.ts > c->clock)
 		lw_correlation_wheel_run(c, x.ts);
-	n = prepare(c, ev, matched, nmatched);
+	set = prepare(c, ev, event_seq, matched, nmatched);
 	c->nq = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct prep *pr = &c->prep[i];
+	for (uint32_t i = 0; i < set->n; i++) {
+		const struct prep *pr = &set->prep[i];
 
 		if (!pr->has_key)
 			continue;

@@ -326,6 +326,20 @@ struct prep {
 
 enum { PREP_ALL, PREP_DIRECT, PREP_CONS };
 
+/* One event's feeds, prepared (lw_correlation_ahead) or being processed:
+ * keys made and hashed, then (peeked) their groups found in the tables
+ * and prefetched. */
+struct prepset {
+	const struct lw_event *ev;
+	uint64_t seq;
+	uint32_t n;
+	int peeked;
+	struct prep *prep;       /* prep_cap entries */
+};
+
+/* The event being processed and those prepared ahead of it. */
+#define PREP_SETS (LW_CORRELATION_AHEAD + 1)
+
 struct lw_correlation {
 	const struct lw_ruleset *rs;
 	const struct lw_correlation_rules *cr;
@@ -368,8 +382,11 @@ struct lw_correlation {
 	const char *fire_term_name;
 	struct lw_str fire_term;
 	/* one event's feeds, prepared together so that their table and
-	 * group cache misses overlap (lw_correlation_process) */
-	struct prep *prep;
+	 * group cache misses overlap (lw_correlation_process), and the
+	 * next events' (lw_correlation_ahead): a ring, set_head the oldest
+	 * of nsets prepared */
+	struct prepset sets[PREP_SETS];
+	uint32_t set_head, nsets;
 	uint32_t prep_cap;
 	struct lw_correlation_stats stats;
 };

@@ -1024,3 +1024,260 @@ Test(correlation, key_hash_is_the_saved_states_hash_for_every_length)
 			}
 	}
 }
+
+/* ---- events prepared ahead (lw_correlation_ahead) ---- */
+
+/* An event that outlives the call that prepares it. */
+struct held_event {
+	struct lw_event ev;
+	struct lw_field f[2];
+	char ip[32], user[16];
+	uint32_t m[3], n;
+};
+
+static void hold(struct held_event *h, int64_t ts, const char *ip, const char *user,
+		 const char *rules)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->ip, sizeof(h->ip), "%s", ip);
+	snprintf(h->user, sizeof(h->user), "%s", user);
+	h->ev.timestamp_ns = h->ev.created_ns = ts;
+	h->ev.host = (struct lw_str){"h", 1};
+	h->ev.facility = h->ev.severity = LW_SYSLOG_NONE;
+	h->f[0] = (struct lw_field){LW_STR_LIT("source.ip"), {h->ip, (uint32_t)strlen(h->ip)}};
+	h->f[1] = (struct lw_field){LW_STR_LIT("user.name"), {h->user, (uint32_t)strlen(h->user)}};
+	h->ev.fields = h->f;
+	h->ev.nfields = 2;
+	for (const char *r = rules; *r; r++) {
+		char name[8];
+		snprintf(name, sizeof(name), "rule_%c", *r);
+		h->m[h->n++] = (uint32_t)lw_ruleset_find(rs, name);
+	}
+}
+
+static void ahead(const struct held_event *h, uint64_t s)
+{
+	lw_correlation_ahead(corr, &h->ev, s, h->n ? h->m : NULL, h->n);
+}
+
+static void process(const struct held_event *h, uint64_t s)
+{
+	cr_assert_eq(lw_correlation_process(corr, &h->ev, s, h->n ? h->m : NULL, h->n,
+					    on_fire, NULL), LW_OK);
+}
+
+/* Three windows fed by rule_a, at most 4 groups each (a whole-window
+ * look: which group is shed does not depend on the random sample), a
+ * chain, and rule_d firing on its own. */
+static const char ahead_rules[] =
+	"title: three\nid: 10000000-0000-4000-8000-000000000031\nname: c_three\n"
+	"level: high\ncorrelation: {type: event_count, rules: [rule_a],"
+	" group-by: [source.ip], timespan: 1m, condition: {gte: 3}}\n"
+	"logward: {max_groups: 4}\n"
+	"---\n"
+	"title: users\nid: 10000000-0000-4000-8000-000000000032\nname: c_users\n"
+	"level: high\ncorrelation: {type: value_count, rules: [rule_a],"
+	" group-by: [source.ip], timespan: 1m, condition: {field: user.name, gte: 3}}\n"
+	"logward: {max_groups: 4}\n"
+	"---\n"
+	"title: then b\nid: 10000000-0000-4000-8000-000000000033\nname: c_then_b\n"
+	"level: critical\ncorrelation: {type: temporal_ordered, rules: [c_three,"
+	" rule_b], group-by: [source.ip], timespan: 10m}\n";
+
+#define AHEAD_EVENTS 600
+
+/* A deterministic mix: 10 addresses (more than a window holds: groups
+ * are shed and refused), 4 users, some events without an address, some
+ * b's and d's; an address often repeats at once, so the group an event
+ * needs is created by the event just before it, after it was prepared. */
+static void ahead_mix(struct held_event *evs)
+{
+	uint32_t x = 12345;
+
+	for (int i = 0; i < AHEAD_EVENTS; i++) {
+		char ip[32], user[16];
+		uint32_t r;
+
+		x = x * 1103515245u + 12345u;
+		r = x >> 16;
+		snprintf(ip, sizeof(ip), "198.51.100.%u", (r % 3 == 0 && i > 0) ?
+			 (unsigned)((x >> 8) % 10) : (unsigned)(i / 3 % 10));
+		snprintf(user, sizeof(user), "u%u", (r >> 4) % 4);
+		hold(&evs[i], t(0, 0) + (int64_t)i * SEC / 4, r % 17 == 0 ? "" : ip, user,
+		     r % 13 == 0 ? "b" : r % 29 == 0 ? "d" : "a");
+	}
+}
+
+/* The mix processed in turn (ahead_by 0), or each event prepared
+ * ahead_by events before it; firings into fires[], counts into st. */
+static void run_ahead_mix(const struct held_event *evs, uint32_t ahead_by,
+			  struct lw_correlation_stats *st)
+{
+	uint32_t next = 0;
+
+	for (uint32_t i = 0; i < AHEAD_EVENTS; i++) {
+		for (; ahead_by > 0 && next < AHEAD_EVENTS && next <= i + ahead_by; next++)
+			ahead(&evs[next], next);
+		process(&evs[i], i);
+	}
+	lw_correlation_get_stats(corr, st);
+}
+
+Test(correlation, events_prepared_ahead_fire_exactly_as_in_turn)
+{
+	static struct held_event evs[AHEAD_EVENTS];
+	static struct fired in_turn[256];
+	struct lw_correlation_stats a, b;
+	int n_in_turn;
+
+	load(ahead_rules);
+	ahead_mix(evs);
+	run_ahead_mix(evs, 0, &a);
+	n_in_turn = nfires;
+	memcpy(in_turn, fires, sizeof(in_turn));
+	cr_assert_gt(n_in_turn, 20, "the mix fires (%d)", n_in_turn);
+	cr_assert_gt(count_fires("c_then_b"), 0, "the chain fires");
+	cr_assert_gt(count_fires("rule_d"), 0, "the direct rule fires");
+	cr_assert_gt(a.evicted + a.not_admitted, 0, "the windows shed");
+	cr_assert_gt(a.no_group, 0, "some events have no address");
+	teardown();
+
+	for (uint32_t by = 1; by <= LW_CORRELATION_AHEAD; by++) {
+		load(ahead_rules);
+		ahead_mix(evs);
+		run_ahead_mix(evs, by, &b);
+		cr_assert_eq(nfires, n_in_turn, "%u ahead: %d firings, %d in turn", by,
+			     nfires, n_in_turn);
+		for (int i = 0; i < nfires; i++) {
+			cr_expect_str_eq(fires[i].rule, in_turn[i].rule, "firing %d", i);
+			cr_expect_str_eq(fires[i].group, in_turn[i].group, "firing %d", i);
+			cr_expect_eq(fires[i].count, in_turn[i].count, "firing %d", i);
+			cr_expect_eq(fires[i].first, in_turn[i].first, "firing %d", i);
+			cr_expect_eq(fires[i].last, in_turn[i].last, "firing %d", i);
+			cr_expect_eq(fires[i].nev, in_turn[i].nev, "firing %d", i);
+			cr_expect_eq(fires[i].ev0, in_turn[i].ev0, "firing %d", i);
+			cr_expect_eq(fires[i].evn, in_turn[i].evn, "firing %d", i);
+		}
+		cr_expect_eq(b.no_group, a.no_group, "each missing address counted once");
+		cr_expect_eq(b.evicted, a.evicted);
+		cr_expect_eq(b.not_admitted, a.not_admitted);
+		cr_expect_eq(b.groups, a.groups);
+		cr_expect_eq(b.bytes, a.bytes);
+		teardown();
+	}
+}
+
+Test(correlation, an_event_prepared_but_not_in_its_turn_is_prepared_again)
+{
+	char yaml[1024];
+	struct held_event e1, e2, e3, none;
+	struct lw_correlation_stats st;
+
+	/* c_all watches every event, matched or not. */
+	snprintf(yaml, sizeof(yaml), "%s---\n"
+		 "title: all\nid: 10000000-0000-4000-8000-000000000034\nname: c_all\n"
+		 "level: low\ntags: [logward.dos]\ncorrelation: {type: event_count, group-by: [source.ip],"
+		 " timespan: 1m, condition: {gte: 1000}}\n", ec5);
+	load(yaml);
+	hold(&e1, t(0, 1), "203.0.113.1", "u", "a");
+	hold(&e2, t(0, 2), "203.0.113.2", "u", "a");
+	hold(&e3, t(0, 3), "203.0.113.3", "u", "a");
+	hold(&none, t(0, 4), "", "u", "a");
+	/* Prepared, never processed: nothing counted. */
+	ahead(&none, 100);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.no_group, 0);
+	cr_expect_eq(st.groups, 0);
+	/* e1 and e2 prepared, e3 comes first: e3 is fed as e3. */
+	ahead(&e1, 0);
+	ahead(&e2, 1);
+	for (int i = 0; i < 5; i++)
+		process(&e3, 10 + (uint64_t)i);
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"203.0.113.3\"}");
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.groups, 2, "c_count and c_all: 203.0.113.3");
+	/* Another event under the seq (and the matches: none) an event was
+	 * prepared with is fed as itself. */
+	hold(&e2, t(0, 2), "203.0.113.2", "u", "");
+	hold(&e3, t(0, 3), "203.0.113.3", "u", "");
+	ahead(&e2, 40);
+	process(&e3, 40);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.groups, 2, "e2 was not fed for e3");
+	/* At the same address under another seq is another event (a
+	 * batch's slot used again). */
+	ahead(&e1, 20);
+	hold(&e1, t(0, 5), "203.0.113.9", "u", "a");
+	for (int i = 0; i < 4; i++)
+		process(&e1, 21 + (uint64_t)i);
+	cr_expect_eq(nfires, 1);
+	process(&e1, 25);
+	cr_assert_eq(nfires, 2);
+	cr_expect_str_eq(fires[1].group, "{\"source.ip\":\"203.0.113.9\"}");
+	cr_expect_eq(fires[1].ev0, 21);
+	cr_expect_eq(fires[1].evn, 25);
+	process(&none, 30);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.no_group, 2, "once in each window");
+	cr_expect_eq(st.groups, 4);
+}
+
+/* Past 128k groups a window's table is a mapping of its own (huge
+ * pages): it grows into one, and from one into a larger one, keeping
+ * every group. */
+Test(correlation, a_window_of_many_groups_keeps_them_all)
+{
+	struct lw_correlation_stats st;
+	char ip[32];
+	int n = 300000;
+
+	load(ec5_hour);
+	for (int i = 0; i < n; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		feed(t(0, 0) + i * (int64_t)1000000, "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_assert_eq(st.groups, (uint64_t)n);
+	cr_expect_eq(st.not_admitted + st.evicted, 0);
+	/* The first address is still found, not made again: its fifth
+	 * event fires. */
+	for (int i = 0; i < 4; i++)
+		feed(t(1, 0) + i * SEC, "h", "10.0.0.0", "u", "a");
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"10.0.0.0\"}");
+	cr_expect_eq(fires[0].count, 5);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.groups, (uint64_t)n);
+}
+
+/* A budget of megabytes has an admission sketch of megabytes (a mapping
+ * of its own, like the tables past 128k groups): memory fills, the
+ * sketch turns scanners away, and a returning source is still found. */
+Test(correlation, a_full_budget_of_megabytes_still_finds_a_returning_source)
+{
+	struct lw_correlation_stats st;
+	char ip[32];
+	int seen = 0;
+
+	load(ec5_hour);
+	lw_correlation_set_memory(corr, 48u << 20);
+	for (int i = 0; i < 400000; i++) {
+		int64_t ts = t(0, 0) + (int64_t)i * 1000000; /* 1000 per second */
+
+		if (i % 32000 == 16000 && seen < 12) {
+			feed(ts, "h", "203.0.113.9", "u", "a");
+			seen++;
+			continue;
+		}
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		feed(ts, "h", ip, "u", "a");
+	}
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_leq(st.bytes, st.budget);
+	cr_expect_gt(st.not_admitted, 50000, "memory filled: scanners turned away");
+	cr_expect_eq(seen, 12);
+	cr_assert_eq(nfires, 2, "the returning source is found (%d firings)", nfires);
+	for (int i = 0; i < nfires; i++)
+		cr_expect_str_eq(fires[i].group, "{\"source.ip\":\"203.0.113.9\"}");
+}

@@ -421,7 +421,7 @@ Test(anomaly, beaconing_fires_at_the_nth_regular_occurrence)
 	cr_expect_eq(fires[0].count, 6);
 	cr_expect_eq(fires[0].first, T0);
 	series(T0, "198.51.100.2", jittery, 5);
-	cr_expect_eq(nfires, 1, "jitter 13 % is over 10 %");
+	cr_expect_eq(nfires, 1, "jitter 13 %% is over 10 %%");
 }
 
 Test(anomaly, beaconing_merges_close_events_and_breaks_on_long_gaps)

@@ -832,6 +832,40 @@ static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
 			       sl->mcnt[i], cb, p);
 }
 
+/* The writer feeding the windows itself (no correlation thread): the
+ * events from `from` on were prepared ahead with the seqs they get if
+ * the builder takes each of them, from_seq on; `next` is the first not
+ * prepared yet. */
+struct ahead_chain {
+	uint32_t next, from;
+	uint64_t from_seq;
+};
+
+/* Feeds event i of b, stored as seq, after preparing it and the next
+ * LW_CORRELATION_AHEAD events. A seq that is not the one predicted (the
+ * builder refused an event before it, or a commit moved base_seq)
+ * drops what was prepared and starts the chain again at i: otherwise
+ * every later event of the batch would find another's set first. */
+static void correlate_in_turn(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
+			      uint64_t seq, struct ahead_chain *ch)
+{
+	const struct slot *sl = &p->slots[b->id];
+
+	if (ch->next > i && ch->from_seq + (i - ch->from) != seq) {
+		lw_correlation_ahead_drop(p->corr);
+		ch->next = i;
+	}
+	if (ch->next <= i) {
+		ch->from = ch->next = i;
+		ch->from_seq = seq;
+	}
+	for (; ch->next < b->count && ch->next <= i + LW_CORRELATION_AHEAD; ch->next++)
+		lw_correlation_ahead(p->corr, &b->events[ch->next],
+				     ch->from_seq + (ch->next - ch->from),
+				     matches_of(sl, ch->next), sl->mcnt[ch->next]);
+	correlate(p, b, i, seq, on_fire);
+}
+
 /* Correlation thread: feeds the events of a range, each prepared
  * LW_CORRELATION_AHEAD events before its turn (lw_correlation_ahead: the
  * windows' cache misses overlap the events before it). */
@@ -910,7 +944,8 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 {
 	struct slot *sl = &p->slots[b->id];
 	uint64_t rules_failed = sl->rules_failed;
-	uint32_t lost = 0, ahead = 0;
+	uint32_t lost = 0;
+	struct ahead_chain chain = {0, 0, 0};
 	int lost_rc = LW_OK;
 	int handed = p->corr_started && p->corr != NULL;
 
@@ -965,17 +1000,7 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 			uint64_t seq = p->base_seq + lw_segment_builder_count(p->builder) - 1;
 
 			if (!handed) {
-				/* This event and the next ones prepared
-				 * ahead (in order: the first is fed next),
-				 * their seqs as they will be if the builder
-				 * takes them (when not, they are prepared
-				 * again in their turn). */
-				for (ahead = ahead > i ? ahead : i;
-				     ahead < b->count && ahead <= i + LW_CORRELATION_AHEAD; ahead++)
-					lw_correlation_ahead(p->corr, &b->events[ahead],
-							     seq + (ahead - i),
-							     matches_of(sl, ahead), sl->mcnt[ahead]);
-				correlate(p, b, i, seq, on_fire);
+				correlate_in_turn(p, b, i, seq, &chain);
 			} else {
 				sl->seq[i] = seq;
 				p->hand_to = i + 1;
@@ -1001,6 +1026,10 @@ static int absorb(struct lw_pipeline *p, struct lw_batch *b)
 		    p->cfg->storage.segment_bytes && lw_time_mono_ms() >= p->retry_ms)
 			flush(p);
 	}
+	/* Events refused at the batch's end may have been prepared: the
+	 * batch goes back to the pool, and its slots will hold others. */
+	if (!handed && p->corr != NULL)
+		lw_correlation_ahead_drop(p->corr);
 	if (lost > 0) {
 		char n[32];
 		lw_counters_add(p->counters, LW_CTR_DROPPED_STORE, lost);

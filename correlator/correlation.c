@@ -865,8 +865,10 @@ static uint32_t find_group(struct lw_correlation *c, struct win *w,
 	*created = 0;
 	*rc = LW_OK;
 	if (hint < w->ng && G(w, hint)->keylen == klen &&
-	    lw_memeq(group_key(G(w, hint)), key, klen))
+	    lw_memeq(group_key(G(w, hint)), key, klen)) {
+		w->hint = hint; /* the next event of a burst finds it hot */
 		return hint;
+	}
 	/* Senders send in bursts: the group of the previous event of this
 	 * window is the likeliest, and costs one compare to confirm. */
 	gi = w->hint;
@@ -1382,6 +1384,12 @@ void lw_correlation_ahead(struct lw_correlation *c, const struct lw_event *ev,
 	c->nsets++;
 }
 
+void lw_correlation_ahead_drop(struct lw_correlation *c)
+{
+	c->ahead_dropped += c->nsets;
+	c->nsets = 0;
+}
+
 /* The event's prepared feeds: the oldest set when it was prepared for
  * this very event (the same event and seq), else (no caller
  * looking ahead, or one that skipped an event) made now, and whatever
@@ -1396,8 +1404,9 @@ static struct prepset *prepare(struct lw_correlation *c, const struct lw_event *
 	if (c->nsets > 0 && set->ev == ev && set->seq == seq) {
 		c->set_head = (c->set_head + 1) % PREP_SETS;
 		c->nsets--;
+		c->ahead_used++;
 	} else {
-		c->nsets = 0;
+		lw_correlation_ahead_drop(c);
 		prepare_keys(c, set, ev, seq, matched, nmatched);
 	}
 	if (!set->peeked)

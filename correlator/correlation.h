@@ -166,6 +166,13 @@ void lw_correlation_ahead(struct lw_correlation *c, const struct lw_event *ev,
 			  uint64_t event_seq, const uint32_t *matched,
 			  uint32_t nmatched);
 
+/* Forgets every event prepared and not processed yet. A caller whose
+ * events may be reused (a batch given back) calls it before they are:
+ * a prepared event is recognised by its address and seq, and another
+ * event at the same address under the same seq would be fed with the
+ * first one's keys. */
+void lw_correlation_ahead_drop(struct lw_correlation *c);
+
 /* Moves event time to now_ns (when later than the newest event time seen)
  * and delivers what became due: absences (a group seen before that sent
  * nothing for its timespan) and firings held back by suppression whose

@@ -1158,6 +1158,9 @@ Test(correlation, events_prepared_ahead_fire_exactly_as_in_turn)
 			cr_expect_eq(fires[i].ev0, in_turn[i].ev0, "firing %d", i);
 			cr_expect_eq(fires[i].evn, in_turn[i].evn, "firing %d", i);
 		}
+		cr_expect_eq(corr->ahead_used, AHEAD_EVENTS, "%u ahead: every event fed"
+			     " from its prepared set", by);
+		cr_expect_eq(corr->ahead_dropped, 0);
 		cr_expect_eq(b.no_group, a.no_group, "each missing address counted once");
 		cr_expect_eq(b.evicted, a.evicted);
 		cr_expect_eq(b.not_admitted, a.not_admitted);
@@ -1223,7 +1226,28 @@ Test(correlation, an_event_prepared_but_not_in_its_turn_is_prepared_again)
 	cr_expect_eq(st.groups, 4);
 }
 
-/* Past 128k groups a window's table is a mapping of its own (huge
+/* A caller whose event slot is used again under the same seq (a batch
+ * back in the pool) drops what it prepared first: the new event is fed
+ * as itself. */
+Test(correlation, a_dropped_preparation_is_never_used)
+{
+	struct held_event e;
+
+	load(ec5);
+	hold(&e, t(0, 1), "203.0.113.1", "u", "a");
+	ahead(&e, 7);
+	lw_correlation_ahead_drop(corr);
+	hold(&e, t(0, 1), "203.0.113.2", "u", "a");
+	for (int i = 0; i < 5; i++)
+		process(&e, 7 + (uint64_t)i);
+	cr_assert_eq(nfires, 1);
+	cr_expect_str_eq(fires[0].group, "{\"source.ip\":\"203.0.113.2\"}");
+	cr_expect_eq(corr->ahead_dropped, 1);
+	cr_expect_eq(corr->ahead_used, 0);
+}
+
+/* From 65,537 groups a window's table (two slots a group, a power of
+ * two of 8-byte slots) is 2 MiB or more, a mapping of its own (huge
  * pages): it grows into one, and from one into a larger one, keeping
  * every group. */
 Test(correlation, a_window_of_many_groups_keeps_them_all)
@@ -1252,8 +1276,8 @@ Test(correlation, a_window_of_many_groups_keeps_them_all)
 }
 
 /* A budget of megabytes has an admission sketch of megabytes (a mapping
- * of its own, like the tables past 128k groups): memory fills, the
- * sketch turns scanners away, and a returning source is still found. */
+ * of its own, like large tables): memory fills, the sketch turns
+ * scanners away, and a returning source is still found. */
 Test(correlation, a_full_budget_of_megabytes_still_finds_a_returning_source)
 {
 	struct lw_correlation_stats st;

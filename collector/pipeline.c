@@ -815,12 +815,13 @@ static int origin_note(struct origin_set *s, const struct lw_batch *b, uint64_t 
 	return 0;
 }
 
-/* Feeds event i of b, stored at seq, to the windows. */
+/* The detection rules event i of the slot's batch matched, or NULL. */
 static const uint32_t *matches_of(const struct slot *sl, uint32_t i)
 {
 	return sl->mcnt[i] > 0 ? sl->pool + sl->moff[i] : NULL;
 }
 
+/* Feeds event i of b, stored at seq, to the windows. */
 static void correlate(struct lw_pipeline *p, struct lw_batch *b, uint32_t i,
 		      uint64_t seq, lw_incident_cb cb)
 {

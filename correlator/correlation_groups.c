@@ -132,9 +132,11 @@ static uint64_t tab_growth(const struct win *w, uint32_t n)
  * own, aligned and marked for transparent huge pages: with 4 KiB pages
  * the page walk, not the line, was the miss (perf annotate: the slot
  * prefetch of lw_correlation_tab_prefetch stalled, 10 % of the windows'
- * thread). The tables are powers of two, so they fill their huge pages:
- * the budget counts what is resident. Always at least 64-byte aligned
- * (the sketch's lines). */
+ * thread). A hash table is a power of two, so it fills its huge pages;
+ * the sketch (three times a power of two) may leave its last MiB on 4
+ * KiB pages. Either way the budget counts the bytes asked for, which is
+ * what is resident. Always at least 64-byte aligned (the sketch's
+ * lines). */
 static void *big_alloc(size_t bytes)
 {
 	char *m, *a;

@@ -208,6 +208,64 @@ static int member_pos(const struct win *w, enum lw_event_member m)
 	return -1;
 }
 
+/* The fields window w makes its key from at reference slot (direct
+ * windows: host.name, an empty value allowed). */
+static const struct fref *key_fields(const struct win *w, uint32_t slot,
+				     uint32_t *ngroup)
+{
+	*ngroup = w->r ? w->r->ngroup : 1;
+	return w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
+}
+
+static int same_key_fields(const struct win *a, uint32_t sa,
+			   const struct win *b, uint32_t sb)
+{
+	uint32_t na, nb;
+	const struct fref *fa = key_fields(a, sa, &na), *fb = key_fields(b, sb, &nb);
+
+	if (na != nb || (a->r == NULL) != (b->r == NULL))
+		return 0;
+	for (uint32_t g = 0; g < na; g++) {
+		if (fa[g].member != fb[g].member)
+			return 0;
+		if (fa[g].member == LW_EVENT_MEMBER_NONE &&
+		    (fa[g].keylen != fb[g].keylen ||
+		     memcmp(fa[g].key, fb[g].key, fa[g].keylen) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+/* Numbers each (window, slot) by the first one making its key from the
+ * same fields. Quadratic in the windows, once, at load. */
+static int key_classes(struct lw_correlation *c)
+{
+	for (uint32_t i = 0; i < c->nwin; i++) {
+		struct win *w = &c->w[i];
+		uint32_t nslots = w->r ? slots_of(w->r) : 1;
+
+		w->key_class = calloc(nslots, sizeof(*w->key_class));
+		if (w->key_class == NULL)
+			return LW_ENOMEM;
+		for (uint32_t s = 0; s < nslots; s++) {
+			w->key_class[s] = NONE32;
+			for (uint32_t j = 0; j <= i && w->key_class[s] == NONE32; j++) {
+				const struct win *o = &c->w[j];
+				uint32_t upto = j < i ? (o->r ? slots_of(o->r) : 1) : s;
+
+				for (uint32_t t = 0; t < upto; t++)
+					if (same_key_fields(w, s, o, t)) {
+						w->key_class[s] = o->key_class[t];
+						break;
+					}
+			}
+			if (w->key_class[s] == NONE32)
+				w->key_class[s] = c->nkey_classes++;
+		}
+	}
+	return LW_OK;
+}
+
 struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 {
 	const struct lw_correlation_rules *cr = lw_ruleset_correlations(rs);
@@ -284,6 +342,8 @@ struct lw_correlation *lw_correlation_new(const struct lw_ruleset *rs)
 		if (w->words > maxw)
 			maxw = w->words;
 	}
+	if (key_classes(c) != LW_OK)
+		goto fail;
 	c->tmp = calloc(maxw, sizeof(*c->tmp));
 	c->terms_tmp = calloc(maxterms, sizeof(*c->terms_tmp));
 	/* At most: every window of every event, each direct window, and
@@ -325,6 +385,8 @@ void lw_correlation_free(struct lw_correlation *c)
 	if (c == NULL)
 		return;
 	lw_correlation_groups_release(c);
+	for (uint32_t i = 0; i < c->nwin && c->w != NULL; i++)
+		free(c->w[i].key_class);
 	free(c->w);
 	free(c->direct_win);
 	free(c->q);
@@ -951,8 +1013,8 @@ static void feed_absence(struct lw_correlation *c, struct win *w, uint32_t gi,
 static int win_key(const struct win *w, uint32_t slot, const struct lw_event *ev,
 		   char *key, uint16_t *klen)
 {
-	const struct fref *gf = w->r ? &w->r->gf[slot * w->r->ngroup] : &host_field;
-	uint32_t ngroup = w->r ? w->r->ngroup : 1;
+	uint32_t ngroup;
+	const struct fref *gf = key_fields(w, slot, &ngroup);
 
 	return make_key(ev, gf, ngroup, w->r == NULL, key, klen);
 }
@@ -1326,10 +1388,27 @@ static void prepare_keys(const struct lw_correlation *c, struct prepset *set,
 	for (uint32_t i = 0; i < set->n; i++) {
 		struct prep *pr = &set->prep[i];
 		const struct win *w = &c->w[pr->wi];
+		const struct prep *same = NULL;
 
-		pr->has_key = (uint8_t)win_key(w, pr->slot, ev, pr->key, &pr->klen);
+		/* The nearest feed of the same class: it has the hash when
+		 * any of them made it. */
+		pr->key_class = w->key_class[pr->slot];
+		for (uint32_t j = i; j-- > 0 && same == NULL;)
+			if (set->prep[j].key_class == pr->key_class)
+				same = &set->prep[j];
 		pr->hint = NONE32;
 		pr->h = 0;
+		pr->hashed = 0;
+		if (same != NULL) {
+			pr->has_key = same->has_key;
+			pr->klen = same->has_key ? same->klen : 0;
+			memcpy(pr->key, same->key, pr->klen);
+			pr->h = same->h;
+			pr->hashed = same->hashed;
+		} else {
+			pr->has_key = (uint8_t)win_key(w, pr->slot, ev, pr->key,
+						       &pr->klen);
+		}
 		/* The group of the window's previous event (a sender's
 		 * burst, a host's stream) is hot: nothing to prefetch, no
 		 * hash to make. Ahead of its turn the window's hint may move
@@ -1339,7 +1418,9 @@ static void prepare_keys(const struct lw_correlation *c, struct prepset *set,
 			G(w, w->hint)->keylen == pr->klen &&
 			lw_memeq(group_key(G(w, w->hint)), pr->key, pr->klen));
 		if (pr->cold) {
-			pr->h = key_hash(c->seed, pr->key, pr->klen);
+			if (!pr->hashed)
+				pr->h = key_hash(c->seed, pr->key, pr->klen);
+			pr->hashed = 1;
 			lw_correlation_tab_prefetch(w, pr->h);
 		} else if (pr->has_key) {
 			pr->hint = w->hint;

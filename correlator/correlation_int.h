@@ -256,6 +256,10 @@ struct win {
 	uint32_t index;          /* in c->w */
 	uint32_t hint;           /* the group of the previous event (checked) */
 	int host_pos, zone_pos;  /* host.name / labels.zone in the key, or -1 */
+	/* [slot]: windows whose keys are made from the same fields share a
+	 * class, so an event's key is made and hashed once for all of them
+	 * (the pack's windows grouped by source.ip) */
+	uint32_t *key_class;
 	/* groups: chunks of GROUP_CHUNK records, dense in [0, ng) */
 	struct group **chunk;
 	uint32_t nchunks, chunk_cap;
@@ -321,6 +325,8 @@ struct prep {
 	uint8_t kind;            /* PREP_ALL, PREP_DIRECT, PREP_CONS */
 	uint8_t has_key;         /* 0: a group-by field is missing */
 	uint8_t cold;            /* not the window's last group: prefetched */
+	uint8_t hashed;          /* h is the key's hash */
+	uint32_t key_class;
 	char key[LW_CORRELATION_KEY_MAX];
 };
 
@@ -388,6 +394,7 @@ struct lw_correlation {
 	struct prepset sets[PREP_SETS];
 	uint32_t set_head, nsets;
 	uint32_t prep_cap;
+	uint32_t nkey_classes;
 	uint64_t ahead_used;     /* events fed from a prepared set */
 	uint64_t ahead_dropped;  /* prepared sets dropped unused */
 	struct lw_correlation_stats stats;

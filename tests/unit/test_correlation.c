@@ -1305,3 +1305,81 @@ Test(correlation, a_full_budget_of_megabytes_still_finds_a_returning_source)
 	for (int i = 0; i < nfires; i++)
 		cr_expect_str_eq(fires[i].group, "{\"source.ip\":\"203.0.113.9\"}");
 }
+
+/* Windows grouped by the same fields share one key per event (made and
+ * hashed once); windows grouped otherwise each get their own, and a
+ * missing field is still counted in every window that needs it. */
+static const char shared_keys[] =
+	"title: by address\nid: 10000000-0000-4000-8000-000000000041\n"
+	"name: c_ip3\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a], group-by: [source.ip],"
+	" timespan: 1m, condition: {gte: 3}}\n"
+	"---\n"
+	"title: by user\nid: 10000000-0000-4000-8000-000000000042\n"
+	"name: c_user3\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a], group-by: [user.name],"
+	" timespan: 1m, condition: {gte: 3}}\n"
+	"---\n"
+	"title: by both\nid: 10000000-0000-4000-8000-000000000043\n"
+	"name: c_both2\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a],"
+	" group-by: [source.ip, user.name], timespan: 1m, condition: {gte: 2}}\n"
+	"---\n"
+	"title: users by address\nid: 10000000-0000-4000-8000-000000000044\n"
+	"name: c_spray2\nlevel: high\n"
+	"correlation: {type: value_count, rules: [rule_a], group-by: [source.ip],"
+	" timespan: 1m, condition: {field: user.name, gte: 2}}\n"
+	"---\n"
+	"title: by destination\nid: 10000000-0000-4000-8000-000000000045\n"
+	"name: c_dst\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a],"
+	" group-by: [destination.ip], timespan: 1m, condition: {gte: 1}}\n"
+	"---\n"
+	"title: by destination too\nid: 10000000-0000-4000-8000-000000000046\n"
+	"name: c_dst_too\nlevel: high\n"
+	"correlation: {type: event_count, rules: [rule_a],"
+	" group-by: [destination.ip], timespan: 1m, condition: {gte: 1}}\n";
+
+static const struct fired *fire_of(const char *rule, const char *group)
+{
+	for (int i = 0; i < nfires; i++)
+		if (strcmp(fires[i].rule, rule) == 0 && strcmp(fires[i].group, group) == 0)
+			return &fires[i];
+	return NULL;
+}
+
+Test(correlation, windows_grouped_alike_share_a_key_and_the_others_do_not)
+{
+	struct lw_correlation_stats st;
+	const struct fired *f;
+
+	load(shared_keys);
+	feed(t(0, 1), "h", "10.0.0.1", "alice", "a");
+	feed(t(0, 2), "h", "10.0.0.2", "alice", "a");
+	feed(t(0, 3), "h", "10.0.0.1", "bob", "a");
+	cr_assert_eq(nfires, 1, "two users from 10.0.0.1");
+	cr_expect_not_null(fire_of("c_spray2", "{\"source.ip\":\"10.0.0.1\"}"));
+	feed(t(0, 4), "h", "10.0.0.2", "alice", "a");
+	cr_assert_eq(nfires, 3, "alice's third attempt; 10.0.0.2 as alice twice");
+	f = fire_of("c_user3", "{\"user.name\":\"alice\"}");
+	cr_assert_not_null(f);
+	cr_expect_eq(f->count, 3);
+	f = fire_of("c_both2", "{\"source.ip\":\"10.0.0.2\",\"user.name\":\"alice\"}");
+	cr_assert_not_null(f);
+	cr_expect_eq(f->count, 2);
+	feed(t(0, 5), "h", "10.0.0.1", "alice", "a");
+	cr_assert_eq(nfires, 5, "10.0.0.1's third attempt, its second as alice");
+	f = fire_of("c_ip3", "{\"source.ip\":\"10.0.0.1\"}");
+	cr_assert_not_null(f);
+	cr_expect_eq(f->count, 3);
+	cr_expect_eq(f->ev0, 0);
+	cr_expect_eq(f->evn, 4);
+	f = fire_of("c_both2", "{\"source.ip\":\"10.0.0.1\",\"user.name\":\"alice\"}");
+	cr_assert_not_null(f);
+	cr_expect_eq(f->ev0, 0);
+	cr_expect_eq(f->evn, 4);
+	cr_expect_eq(count_fires("c_dst") + count_fires("c_dst_too"), 0);
+	lw_correlation_get_stats(corr, &st);
+	cr_expect_eq(st.no_group, 10, "no destination.ip: 5 events in each of 2 windows");
+	cr_expect_eq(st.groups, 2 + 2 + 3 + 2, "c_ip3, c_user3, c_both2, c_spray2");
+}

@@ -774,6 +774,42 @@ static int cond_holds(const struct crule *r, int64_t n)
 	return 1;
 }
 
+/* The first of the len times of a ring in time order that is later
+ * than ts (len when none is): an event after the ones of its time. */
+static uint32_t ring_after(const int64_t *ring, uint32_t head, uint32_t len,
+			   uint32_t k, int64_t ts)
+{
+	uint32_t lo = 0, hi = len;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ring[ring_at(head, mid, k)] > ts)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Moves the ring's entries from..len-1 one place on (len < k), in at
+ * most two blocks and a word: a host's thousand-event window takes a late
+ * event (several connections or relays interleaving it) in a few moves,
+ * not one ring step per newer entry. */
+static void ring_shift(int64_t *ring, uint32_t head, uint32_t from, uint32_t len,
+		       uint32_t k)
+{
+	uint32_t start = ring_at(head, from, k), end = ring_at(head, len, k);
+
+	if (start <= end) {
+		memmove(ring + start + 1, ring + start, (size_t)(end - start) * sizeof(*ring));
+		return;
+	}
+	memmove(ring + 1, ring, (size_t)end * sizeof(*ring));
+	ring[0] = ring[k - 1];
+	memmove(ring + start + 1, ring + start, (size_t)(k - 1 - start) * sizeof(*ring));
+}
+
 /* Sliding count: a ring of the newest k timestamps in time order. The
  * window ending at the newest event time is (ref - timespan, ref]; older
  * entries fall out, and with k = threshold + 1 entries every comparison
@@ -808,8 +844,11 @@ static int update_event_count(struct lw_correlation *c, struct win *w,
 		head = ring_at(head, 1, k);
 		len--;
 	}
-	for (pos = len; pos > 0 && ring[ring_at(head, pos - 1, k)] > ts; pos--)
-		ring[ring_at(head, pos, k)] = ring[ring_at(head, pos - 1, k)];
+	pos = len;
+	if (len > 0 && newest > ts) {
+		pos = ring_after(ring, head, len, k, ts);
+		ring_shift(ring, head, pos, len, k);
+	}
 	ring[ring_at(head, pos, k)] = ts;
 	len++;
 	st[0] = (int64_t)((uint64_t)len << 32 | head);

@@ -1433,9 +1433,11 @@ Test(correlation, late_events_take_their_place_in_a_long_window)
 }
 
 /* The window against a model of it (a plain sorted array) over 3,000
- * events up to 5 s late: the same events fire. The ring wraps and slides
- * all along, so a late event put in the wrong place, or an entry lost
- * or doubled when the ring moves, changes when the window fires. */
+ * events up to 5 s late: the same events fire. About 48 a minute keep
+ * the window near its threshold, sliding (and its ring wrapping) all
+ * along, and a burst of 12 every 250 events makes it fire; a late event
+ * put in the wrong place, or an entry lost or doubled when the ring
+ * moves, changes when it fires. */
 static int model_fifty(int64_t *win, uint32_t *len, int64_t ts)
 {
 	int64_t newest = *len > 0 ? win[*len - 1] : INT64_MIN;
@@ -1473,12 +1475,15 @@ Test(correlation, a_long_window_fires_as_a_sorted_model_with_late_events)
 		int before = nfires, want;
 
 		rng = rng * 1103515245u + 12345u;
-		ts = t(0, 0) + (int64_t)i * 400 * (SEC / 1000) -
+		ts = t(0, 0) + (int64_t)i * 1250 * (SEC / 1000) -
 			(int64_t)((rng >> 8) % 5000) * (SEC / 1000);
+		if (i % 250 < 12) /* a burst: the rest of it is on time */
+			ts = t(0, 0) + (int64_t)(i - i % 250) * 1250 * (SEC / 1000) + i % 250;
 		want = model_fifty(win, &len, ts);
 		feed(ts, "h", "192.0.2.3", "u", "a");
 		cr_assert_eq(nfires - before, want, "event %d", i);
 		fired += (uint32_t)want;
 	}
-	cr_expect_gt(fired, 20, "the model fires often enough to mean something");
+	cr_log_info("%u firings", fired);
+	cr_expect_gt(fired, 10, "the model fires often enough to mean something");
 }

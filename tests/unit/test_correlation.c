@@ -1433,12 +1433,13 @@ Test(correlation, late_events_take_their_place_in_a_long_window)
 }
 
 /* The window against a model of it (a plain sorted array) over 3,000
- * events up to 5 s late: the same events fire. About 48 a minute keep
- * the window near its threshold, sliding (and its ring wrapping) all
- * along, and a burst of 12 every 250 events makes it fire; a late event
- * put in the wrong place, or an entry lost or doubled when the ring
- * moves, changes when it fires. */
-static int model_fifty(int64_t *win, uint32_t *len, int64_t ts)
+ * events up to 5 s late: the same events fire, and the same are late
+ * (older than the window's newest). About 46 a minute keep the window
+ * sliding (and its ring wrapping) all along, and a burst now and then
+ * makes it fire: a late event put in the wrong place, or an entry lost
+ * or doubled when the ring moves, changes when it fires or which entry
+ * is the newest. */
+static int model_fifty(int64_t *win, uint32_t *len, int64_t ts, uint64_t *late)
 {
 	int64_t newest = *len > 0 ? win[*len - 1] : INT64_MIN;
 	int64_t lo = (newest > ts ? newest : ts) - 60 * SEC;
@@ -1448,6 +1449,7 @@ static int model_fifty(int64_t *win, uint32_t *len, int64_t ts)
 		drop++;
 	memmove(win, win + drop, (*len - drop) * sizeof(*win));
 	*len -= drop;
+	*late += ts < newest;
 	if (ts <= lo)
 		return 0;
 	if (*len == 51) {
@@ -1466,8 +1468,10 @@ static int model_fifty(int64_t *win, uint32_t *len, int64_t ts)
 
 Test(correlation, a_long_window_fires_as_a_sorted_model_with_late_events)
 {
+	struct lw_correlation_stats st;
 	int64_t win[52];
 	uint32_t len = 0, rng = 12345, fired = 0;
+	uint64_t late = 0;
 
 	load(ec50);
 	for (int i = 0; i < 3000; i++) {
@@ -1475,15 +1479,19 @@ Test(correlation, a_long_window_fires_as_a_sorted_model_with_late_events)
 		int before = nfires, want;
 
 		rng = rng * 1103515245u + 12345u;
-		ts = t(0, 0) + (int64_t)i * 1250 * (SEC / 1000) -
+		ts = t(0, 0) + (int64_t)i * 1300 * (SEC / 1000) -
 			(int64_t)((rng >> 8) % 5000) * (SEC / 1000);
-		if (i % 250 < 12) /* a burst: the rest of it is on time */
-			ts = t(0, 0) + (int64_t)(i - i % 250) * 1250 * (SEC / 1000) + i % 250;
-		want = model_fifty(win, &len, ts);
+		if (i % 100 < 5) /* a burst, now and then */
+			ts = t(0, 0) + (int64_t)(i - i % 100) * 1300 * (SEC / 1000);
+		want = model_fifty(win, &len, ts, &late);
 		feed(ts, "h", "192.0.2.3", "u", "a");
 		cr_assert_eq(nfires - before, want, "event %d", i);
+		/* Late against the window's newest: its last entry. */
+		lw_correlation_get_stats(corr, &st);
+		cr_assert_eq(st.out_of_order, late, "event %d", i);
 		fired += (uint32_t)want;
 	}
-	cr_log_info("%u firings", fired);
-	cr_expect_gt(fired, 10, "the model fires often enough to mean something");
+	cr_log_info("%u firings, %llu late", fired, (unsigned long long)late);
+	cr_expect_gt(fired, 5, "the model fires often enough to mean something");
+	cr_expect_gt(late, 500, "and many events are late");
 }

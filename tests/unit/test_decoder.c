@@ -786,3 +786,48 @@ Test(decoder, corpus_elastic_authlog_failed_passwords)
 	cr_expect_eq(ok, n);
 	cr_expect_gt(n, 600, "the sample holds several hundred such lines");
 }
+
+/* Decoders for any program are chosen by one scan for their first
+ * prefilter literal: found anywhere in the message (at either end, at
+ * every offset the scan steps over), the decoder is tried, in load
+ * order with the others; a decoder whose first literal is too short to
+ * scan for, or that has none, is always tried; a later prefilter still
+ * has to be there. */
+Test(decoder, decoders_for_any_program_are_chosen_by_their_literals)
+{
+	struct lw_decoder_set *s = built(
+		"decoders:\n"
+		"  - name: fw-kv\n"
+		"    prefilter: ['logid=', ' action=']\n"
+		"    pattern: 'logid=(?<event__code>\\d+)'\n"
+		"  - name: short-literal\n"
+		"    prefilter: '%'\n"
+		"    pattern: '%(?<event__code>[A-Z]+)-'\n"
+		"  - name: no-literal\n"
+		"    pattern: '^peer (?<source__ip>\\S+)$'\n"
+		"  - name: later-kv\n"
+		"    prefilter: 'logid='\n"
+		"    pattern: 'logid=(?<event__action>\\w+)'\n");
+	struct lw_decoder_scratch *sc = lw_decoder_scratch_new(s);
+	char msg[64];
+
+	for (int lead = 0; lead < 7; lead++) {
+		snprintf(msg, sizeof(msg), "%.*slogid=0100 action=deny", lead, "xxxxxxx");
+		cr_expect_eq(apply_ev(s, sc, "h", "fw", "", 0, msg), 1, "%s", msg);
+		cr_expect_str_eq(lw_decoder_name(s, out.decoder), "fw-kv", "%s", msg);
+		cr_expect_str_eq(val("event.code"), "0100");
+	}
+	/* At the very end, and without its second literal: the next one. */
+	cr_expect_eq(apply_ev(s, sc, "h", "fw", "", 0, "zz action=deny logid=0"), 1);
+	cr_expect_str_eq(lw_decoder_name(s, out.decoder), "fw-kv");
+	cr_expect_eq(apply_ev(s, sc, "h", "fw", "", 0, "devname=a logid=0200"), 1);
+	cr_expect_str_eq(lw_decoder_name(s, out.decoder), "later-kv");
+	cr_expect_str_eq(val("event.action"), "0200");
+	cr_expect_eq(apply_ev(s, sc, "h", "sshd", "", 0, "%SEC-4: x"), 1);
+	cr_expect_str_eq(lw_decoder_name(s, out.decoder), "short-literal");
+	cr_expect_eq(apply_ev(s, sc, "h", "sshd", "", 0, "peer 192.0.2.9"), 1);
+	cr_expect_str_eq(lw_decoder_name(s, out.decoder), "no-literal");
+	cr_expect_eq(apply_ev(s, sc, "h", "sshd", "", 0, "logi d=1 action=x"), 0);
+	lw_decoder_scratch_free(sc);
+	lw_decoder_set_free(s);
+}

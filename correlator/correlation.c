@@ -240,6 +240,8 @@ static int same_key_fields(const struct win *a, uint32_t sa,
  * same fields. Quadratic in the windows, once, at load. */
 static int key_classes(struct lw_correlation *c)
 {
+	uint32_t nclasses = 0;
+
 	for (uint32_t i = 0; i < c->nwin; i++) {
 		struct win *w = &c->w[i];
 		uint32_t nslots = w->r ? slots_of(w->r) : 1;
@@ -260,7 +262,7 @@ static int key_classes(struct lw_correlation *c)
 					}
 			}
 			if (w->key_class[s] == NONE32)
-				w->key_class[s] = c->nkey_classes++;
+				w->key_class[s] = nclasses++;
 		}
 	}
 	return LW_OK;

@@ -394,7 +394,6 @@ struct lw_correlation {
 	struct prepset sets[PREP_SETS];
 	uint32_t set_head, nsets;
 	uint32_t prep_cap;
-	uint32_t nkey_classes;
 	uint64_t ahead_used;     /* events fed from a prepared set */
 	uint64_t ahead_dropped;  /* prepared sets dropped unused */
 	struct lw_correlation_stats stats;

@@ -91,13 +91,13 @@ struct lw_decoder_set {
 	struct lw_litscan *any_lits;
 	/* Candidate sets, nwords bits each (bit d: decoder d): per progmap
 	 * slot its decoders, per first byte of a message the decoders that
-	 * can match it, and the decoders without `match`. Their AND is the
-	 * list to try, in load order. */
+	 * can match it, and the decoders without `match` that are always
+	 * tried (no literal in any_lits; the scan adds the others). Their
+	 * AND is the list to try, in load order. */
 	uint32_t nwords;
 	uint64_t *slot_bits;
 	uint64_t *first_bits;
-	uint64_t *any_bits;
-	uint64_t *any_open_bits; /* decoders without `match` and without a scanned literal */
+	uint64_t *any_open_bits;
 	/* Program names given as "prefix*" (Cisco's "%ASA-6-302013"): each
 	 * with the decoders filed under it (nwords bits). */
 	struct dec_lit *prefixes;
@@ -207,7 +207,6 @@ void lw_decoder_set_free(struct lw_decoder_set *set)
 	free(set->any);
 	free(set->slot_bits);
 	free(set->first_bits);
-	free(set->any_bits);
 	free(set->any_open_bits);
 	lw_progmap_release(&set->map);
 	lw_litscan_free(set->anchors);
@@ -1024,10 +1023,8 @@ static int build_candidates(struct lw_decoder_set *set)
 	set->nwords = nw;
 	set->slot_bits = calloc((size_t)(nslots ? nslots : 1) * nw, sizeof(uint64_t));
 	set->first_bits = calloc((size_t)256 * nw, sizeof(uint64_t));
-	set->any_bits = calloc(nw, sizeof(uint64_t));
 	set->any_open_bits = calloc(nw, sizeof(uint64_t));
-	if (set->slot_bits == NULL || set->first_bits == NULL || set->any_bits == NULL ||
-	    set->any_open_bits == NULL)
+	if (set->slot_bits == NULL || set->first_bits == NULL || set->any_open_bits == NULL)
 		return LW_ENOMEM;
 	for (uint32_t k = 0; k < nslots; k++) {
 		uint32_t n;
@@ -1039,7 +1036,6 @@ static int build_candidates(struct lw_decoder_set *set)
 	for (uint32_t i = 0; i < set->nany; i++) {
 		const struct decoder *d = &set->decs[set->any[i]];
 
-		set_bit(set->any_bits, set->any[i]);
 		if (d->npre == 0 || d->pre[0].len < LW_LITSCAN_MIN)
 			set_bit(set->any_open_bits, set->any[i]);
 	}
@@ -1610,13 +1606,12 @@ int lw_decoder_apply(const struct lw_decoder_set *set,
 	rc = try_set(set, s, s->cand, ev, subj, out);
 	if (rc != 0)
 		return rc;
-	/* The decoders for any program: 45 in the pack, most of them
-	 * vendors' formats that a server's line is not (perf: their
-	 * prefilter searches, one per decoder, were 10 % of the daemon on
-	 * the auth.log replay). */
+	/* The decoders for any program, mostly vendors' formats that a
+	 * server's line is not: one scan instead of a prefilter search per
+	 * decoder (those were 10 % of the daemon on the auth.log replay). */
 	memcpy(s->cand, set->any_open_bits, set->nwords * sizeof(*s->cand));
 	lw_litscan_find(set->any_lits, subj.ptr, subj.len, s->cand);
 	for (uint32_t w = 0; w < set->nwords; w++)
-		s->cand[w] &= set->any_bits[w] & first[w];
+		s->cand[w] &= first[w];
 	return try_set(set, s, s->cand, ev, subj, out);
 }

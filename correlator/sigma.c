@@ -91,11 +91,15 @@ void lw_sigma_set_free(struct lw_sigma_set *set)
 	free(set->slots);
 	free(set->res);
 	free(set->global);
+	free(set->global_maps);
 	for (uint32_t i = 0; i < set->nneeds; i++)
 		free(set->needs[i].rules);
 	free(set->needs);
 	free(set->facrules);
 	free(set->gate_vals);
+	for (uint32_t i = 0; i < set->ngates; i++)
+		lw_progmap_release(&set->gates[i].map);
+	free(set->gates);
 	lw_progmap_release(&set->map);
 	free(set);
 }

@@ -35,6 +35,13 @@ struct lw_sigma_scratch {
 	char *low;
 	size_t low_len, low_cap;
 	uint64_t limit_hits;
+	/* Gate maps looked up (gate_gen[g]) and the rules whose gates they
+	 * opened (opened_gen[rule]), each stamped with the event's gen. */
+	uint64_t *gate_gen, *opened_gen;
+	/* Results of matchers written alike (memo_val), valid while
+	 * memo_gen is the event's gen. */
+	uint64_t *memo_gen;
+	uint8_t *memo_val;
 	const struct lw_sigma_set *set;
 	const struct lw_event *ev;
 	const struct rule *rule;
@@ -121,9 +128,15 @@ struct lw_sigma_scratch *lw_sigma_scratch_new(const struct lw_sigma_set *set)
 	s->slots = calloc(set->nslots ? set->nslots : 1, sizeof(*s->slots));
 	s->re = calloc(set->nres ? set->nres : 1, sizeof(*s->re));
 	s->re_hits = calloc(set->nres ? set->nres : 1, sizeof(*s->re_hits));
+	s->gate_gen = calloc(set->ngates ? set->ngates : 1, sizeof(*s->gate_gen));
+	s->opened_gen = calloc(set->nrules ? set->nrules : 1, sizeof(*s->opened_gen));
+	s->memo_gen = calloc(set->nmemos ? set->nmemos : 1, sizeof(*s->memo_gen));
+	s->memo_val = calloc(set->nmemos ? set->nmemos : 1, sizeof(*s->memo_val));
 	s->low_cap = 4096;
 	s->low = malloc(s->low_cap);
-	if (s->slots == NULL || s->re == NULL || s->re_hits == NULL || s->low == NULL)
+	if (s->slots == NULL || s->re == NULL || s->re_hits == NULL ||
+	    s->gate_gen == NULL || s->opened_gen == NULL ||
+	    s->memo_gen == NULL || s->memo_val == NULL || s->low == NULL)
 		goto fail;
 	for (; s->nre < set->nres; s->nre++)
 		if (lw_regex_compile(set->res[s->nre].src, set->res[s->nre].len,
@@ -146,6 +159,10 @@ void lw_sigma_scratch_free(struct lw_sigma_scratch *s)
 		lw_regex_free(s->re[i]);
 	free(s->re);
 	free(s->re_hits);
+	free(s->gate_gen);
+	free(s->opened_gen);
+	free(s->memo_gen);
+	free(s->memo_val);
 	free(s->slots);
 	free(s->low);
 	free(s);
@@ -322,7 +339,7 @@ static int value_match(struct lw_sigma_scratch *s, const struct value *v,
 	}
 }
 
-static int matcher_match(struct lw_sigma_scratch *s, const struct matcher *m)
+static int matcher_test(struct lw_sigma_scratch *s, const struct matcher *m)
 {
 	const struct lw_sigma_set *set = s->set;
 	struct slot_cache *sc = resolve(s, m->slot);
@@ -337,6 +354,20 @@ static int matcher_match(struct lw_sigma_scratch *s, const struct matcher *m)
 			return 1;
 	}
 	return m->all;
+}
+
+static int matcher_match(struct lw_sigma_scratch *s, const struct matcher *m)
+{
+	int r;
+
+	if (m->memo == UINT32_MAX)
+		return matcher_test(s, m);
+	if (s->memo_gen[m->memo] == s->gen)
+		return s->memo_val[m->memo];
+	r = matcher_test(s, m);
+	s->memo_gen[m->memo] = s->gen;
+	s->memo_val[m->memo] = (uint8_t)r;
+	return r;
 }
 
 static int selection_test(uint32_t sel, void *arg)
@@ -360,6 +391,29 @@ static int selection_test(uint32_t sel, void *arg)
 	return 0;
 }
 
+/* Looks the event's value of gate map g's slot up, once per event: the
+ * rules whose gates it opens, *n of them, are stamped with the event's
+ * gen. A value of a length no key has is not looked up. */
+static const uint32_t *open_gates(struct lw_sigma_scratch *s, uint32_t g,
+				  uint32_t *n)
+{
+	const struct gate_map *gm = &s->set->gates[g];
+	struct slot_cache *sc = resolve(s, gm->slot);
+	const char *key = sc->raw.ptr;
+	const uint32_t *rules;
+
+	*n = 0;
+	s->gate_gen[g] = s->gen;
+	if (!sc->found || !(gm->lens & gate_len_bit(sc->raw.len)))
+		return NULL;
+	if (!gm->cased && (key = lowered(s, sc)) == NULL)
+		return NULL; /* out of memory: cannot match */
+	rules = lw_progmap_find(&gm->map, key, sc->raw.len, n);
+	for (uint32_t i = 0; i < *n; i++)
+		s->opened_gen[rules[i]] = s->gen;
+	return rules;
+}
+
 static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 {
 	const struct lw_sigma_set *set = s->set;
@@ -373,7 +427,14 @@ static int rule_match(struct lw_sigma_scratch *s, uint32_t ri)
 				  !lw_memeq(sc->raw.ptr, r->need_value, nlen)))
 			return 0;
 	}
-	if (r->gate_slot != UINT32_MAX) {
+	if (r->gate_map != UINT32_MAX) {
+		uint32_t n;
+
+		if (s->gate_gen[r->gate_map] != s->gen)
+			(void)open_gates(s, r->gate_map, &n);
+		if (s->opened_gen[ri] != s->gen)
+			return 0;
+	} else if (r->gate_slot != UINT32_MAX) {
 		struct slot_cache *sc = resolve(s, r->gate_slot);
 		uint32_t i;
 
@@ -443,6 +504,13 @@ int lw_sigma_eval(const struct lw_sigma_set *set, struct lw_sigma_scratch *s,
 	for (uint32_t i = 0; i < set->nglobal; i++)
 		if (rule_match(s, set->global[i]) && k < cap)
 			out[k++] = set->global[i];
+	for (uint32_t g = 0; g < set->nglobal_maps; g++) {
+		const uint32_t *rules = open_gates(s, set->global_maps[g], &n);
+
+		for (uint32_t i = 0; i < n; i++)
+			if (rule_match(s, rules[i]) && k < cap)
+				out[k++] = rules[i];
+	}
 	/* One lookup spares every other event the rules of a kind of
 	 * source (Windows, device firewalls). */
 	for (uint32_t l = 0; l < set->nneeds; l++) {

@@ -252,6 +252,168 @@ static int find_gate(struct lw_sigma_set *set, struct rule *r)
 	return LW_OK;
 }
 
+static int same_value(const struct value *a, const struct value *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	switch (a->kind) {
+	case V_NULL:
+		return 1;
+	case V_RE:
+		return a->re == b->re;
+	case V_CIDR:
+		return a->cidr.family == b->cidr.family &&
+		       a->cidr.prefix == b->cidr.prefix &&
+		       memcmp(a->cidr.addr, b->cidr.addr, sizeof(a->cidr.addr)) == 0;
+	case V_NUM:
+		return a->op == b->op && a->num <= b->num && a->num >= b->num;
+	case V_LOOKUP:
+		return a->list == b->list;
+	default:
+		break;
+	}
+	if (a->gkind != b->gkind || a->cased != b->cased)
+		return 0;
+	if (a->gkind == G_ANY || a->gkind == G_EMPTY)
+		return 1;
+	if (a->plen != b->plen || memcmp(a->bytes, b->bytes, a->plen) != 0)
+		return 0;
+	if (a->gkind == G_GENERIC)
+		return memcmp(a->cls, b->cls, a->plen) == 0;
+	return a->anch_start == b->anch_start && a->anch_end == b->anch_end &&
+	       a->nsegs == b->nsegs &&
+	       memcmp(a->segs, b->segs, a->nsegs * sizeof(*a->segs)) == 0;
+}
+
+static int same_matcher(const struct lw_sigma_set *set, const struct matcher *a,
+			const struct matcher *b)
+{
+	if (a->slot != b->slot || a->all != b->all || a->exists != b->exists ||
+	    a->nvals != b->nvals)
+		return 0;
+	for (uint32_t i = 0; i < a->nvals; i++)
+		if (!same_value(&set->vals[a->first_val + i], &set->vals[b->first_val + i]))
+			return 0;
+	return 1;
+}
+
+struct memo_key {
+	uint32_t slot, nvals, matcher;
+};
+
+static int memo_key_cmp(const void *x, const void *y)
+{
+	const struct memo_key *a = x, *b = y;
+
+	if (a->slot != b->slot)
+		return a->slot < b->slot ? -1 : 1;
+	if (a->nvals != b->nvals)
+		return a->nvals < b->nvals ? -1 : 1;
+	return (a->matcher > b->matcher) - (a->matcher < b->matcher);
+}
+
+/* Gives matchers written alike one memo (struct matcher's memo). Only
+ * matchers of one slot and one count of values can be alike, so each
+ * is compared with those of its run after sorting. */
+static int share_memos(struct lw_sigma_set *set)
+{
+	struct memo_key *keys = malloc((set->nmatchers ? set->nmatchers : 1) * sizeof(*keys));
+
+	if (keys == NULL)
+		return LW_ENOMEM;
+	for (uint32_t i = 0; i < set->nmatchers; i++) {
+		keys[i] = (struct memo_key){set->matchers[i].slot,
+					    set->matchers[i].nvals, i};
+		set->matchers[i].memo = UINT32_MAX;
+	}
+	qsort(keys, set->nmatchers, sizeof(*keys), memo_key_cmp);
+	set->nmemos = 0;
+	for (uint32_t i = 0; i < set->nmatchers;) {
+		uint32_t end = i + 1;
+
+		while (end < set->nmatchers && keys[end].slot == keys[i].slot &&
+		       keys[end].nvals == keys[i].nvals)
+			end++;
+		for (uint32_t a = i; a < end; a++) {
+			struct matcher *ma = &set->matchers[keys[a].matcher];
+
+			if (ma->memo != UINT32_MAX)
+				continue;
+			for (uint32_t b = a + 1; b < end; b++) {
+				struct matcher *mb = &set->matchers[keys[b].matcher];
+
+				if (mb->memo != UINT32_MAX || !same_matcher(set, ma, mb))
+					continue;
+				if (ma->memo == UINT32_MAX)
+					ma->memo = set->nmemos++;
+				mb->memo = ma->memo;
+			}
+		}
+		i = end;
+	}
+	free(keys);
+	return LW_OK;
+}
+
+/* 1 when v matches one whole non-empty string and nothing else. */
+static int exact_value(const struct value *v)
+{
+	return v->kind == V_GLOB && v->gkind == G_SEGS && v->nsegs == 1 &&
+	       v->anch_start && v->anch_end && v->segs[0].len > 0;
+}
+
+/* Files rule ri in the gate map of its slot when each of its gate values
+ * is one exact string of the same case rule; otherwise its values stay
+ * tried one by one. */
+static int map_gate(struct lw_sigma_set *set, struct rule *r, uint32_t ri)
+{
+	uint8_t global = r->need_slot == UINT32_MAX && r->nprograms == 0;
+	const struct value *first;
+	uint32_t g;
+	int rc = LW_OK;
+
+	r->gate_map = UINT32_MAX;
+	if (r->gate_slot == UINT32_MAX || r->gate_n == 0)
+		return LW_OK;
+	first = &set->vals[set->gate_vals[r->gate_first]];
+	for (uint32_t i = 0; i < r->gate_n; i++) {
+		const struct value *v = &set->vals[set->gate_vals[r->gate_first + i]];
+
+		if (!exact_value(v) || v->cased != first->cased)
+			return LW_OK;
+	}
+	for (g = 0; g < set->ngates; g++)
+		if (set->gates[g].slot == r->gate_slot &&
+		    set->gates[g].cased == first->cased &&
+		    set->gates[g].global == global)
+			break;
+	if (g == set->ngates) {
+		struct gate_map *p = realloc(set->gates, (g + 1) * sizeof(*p));
+
+		if (p == NULL)
+			return LW_ENOMEM;
+		set->gates = p;
+		p[g].slot = r->gate_slot;
+		p[g].cased = first->cased;
+		p[g].global = global;
+		p[g].lens = 0;
+		lw_progmap_init(&p[g].map);
+		set->ngates++;
+		if (global && push_u32(&set->global_maps, &set->nglobal_maps, g) != LW_OK)
+			return LW_ENOMEM;
+	}
+	for (uint32_t i = 0; i < r->gate_n && rc == LW_OK; i++) {
+		const struct value *v = &set->vals[set->gate_vals[r->gate_first + i]];
+
+		set->gates[g].lens |= gate_len_bit(v->segs[0].len);
+		rc = lw_progmap_add(&set->gates[g].map, v->bytes + v->segs[0].off,
+				    v->segs[0].len, ri);
+	}
+	if (rc == LW_OK)
+		r->gate_map = g;
+	return rc;
+}
+
 int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 		       void *arg, struct lw_diags *diags)
 {
@@ -267,6 +429,9 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 	}
 	for (uint32_t i = 0; i < set->nsels; i++)
 		fold_selection(set, &set->sels[i]);
+	rc = share_memos(set);
+	if (rc != LW_OK)
+		return rc;
 	for (uint32_t i = 0; i < set->nrules; i++) {
 		struct rule *r = &set->rules[i];
 
@@ -280,15 +445,19 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 		}
 		r->info.never_matches = r->dead;
 		r->gate_slot = UINT32_MAX;
+		r->gate_map = UINT32_MAX;
 		if (r->dead)
 			continue;
 		rc = find_gate(set, r);
+		if (rc == LW_OK)
+			rc = map_gate(set, r, i);
 		if (rc != LW_OK)
 			return rc;
 		if (r->need_slot != UINT32_MAX)
 			rc = push_need(set, r->need_slot, i);
 		else if (r->nprograms == 0)
-			rc = push_u32(&set->global, &set->nglobal, i);
+			rc = r->gate_map != UINT32_MAX ? LW_OK :
+				push_u32(&set->global, &set->nglobal, i);
 		else if (r->facilities != 0)
 			rc = push_u32(&set->facrules, &set->nfacrules, i);
 		else {
@@ -301,6 +470,8 @@ int lw_sigma_set_build(struct lw_sigma_set *set, lw_sigma_known_fn known,
 			return rc;
 	}
 	rc = lw_progmap_build(&set->map);
+	for (uint32_t g = 0; g < set->ngates && rc == LW_OK; g++)
+		rc = lw_progmap_build(&set->gates[g].map);
 	if (rc == LW_OK)
 		set->built = 1;
 	return rc;

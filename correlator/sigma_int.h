@@ -51,6 +51,10 @@ struct matcher {
 	uint8_t all;
 	int8_t exists;     /* -1: value matcher, 0/1: exists: false/true */
 	uint32_t first_val, nvals;
+	/* Matchers written alike in several rules (observer.type: firewall
+	 * in each firewall rule) share a memo (lw_sigma_set_build), so an
+	 * event tests them once; UINT32_MAX: written once. */
+	uint32_t memo;
 };
 
 struct group {         /* every matcher must match */
@@ -86,6 +90,12 @@ struct rule {
 	 * they are about; checking that first spares every other event the
 	 * whole condition. */
 	uint32_t gate_slot, gate_first, gate_n;
+	/* When every gate value is one exact string of the same case rule
+	 * (the usual event.action list), the gate is gate map gate_map (of
+	 * lw_sigma_set.gates): one lookup of the event's value there opens
+	 * the gates of every rule filed under it. UINT32_MAX: the values
+	 * are tried one by one. */
+	uint32_t gate_map;
 	/* A rule for one kind of source (product windows, a device
 	 * firewall) sees only events where slot need_slot is present
 	 * (winlog.event_id, observer.type); UINT32_MAX: every event. With
@@ -119,8 +129,12 @@ struct lw_sigma_set {
 	struct regex_src *res;
 	uint32_t nres, recap;
 	struct lw_progmap map;   /* program -> rules */
-	uint32_t *global;        /* rules without a program filter */
+	/* Rules without a program filter: those with a gate map are found
+	 * by looking their maps up, the others (global) are each tried. */
+	uint32_t *global;
 	uint32_t nglobal;
+	uint32_t *global_maps;
+	uint32_t nglobal_maps;
 	struct need_list {       /* rules with a need_slot, one list per slot */
 		uint32_t slot;
 		uint32_t *rules;
@@ -129,13 +143,28 @@ struct lw_sigma_set {
 	uint32_t nneeds;
 	uint32_t *facrules;      /* rules filtered by program OR facility */
 	uint32_t nfacrules;
+	uint32_t nmemos;         /* memos of matchers written alike */
 	uint32_t *gate_vals;     /* value indices of every rule's gate */
 	uint32_t ngate_vals;
+	struct gate_map {        /* exact gate value -> the rules it opens */
+		uint32_t slot;
+		uint8_t cased;   /* keys as written, else lowered */
+		uint8_t global;  /* of rules in no other list (set->global) */
+		uint64_t lens;   /* bit n: a key of n bytes (63: 63 or more) */
+		struct lw_progmap map;
+	} *gates;
+	uint32_t ngates;
 	/* The rule pack's lookup lists, for `|lookup` and `|expand`
 	 * (borrowed: the ruleset owns both and frees the lists last). */
 	const struct lw_lookup_set *lists;
 	int built;
 };
+
+/* The bit of struct gate_map.lens for a value of len bytes. */
+static inline uint64_t gate_len_bit(size_t len)
+{
+	return 1ull << (len < 63 ? len : 63);
+}
 
 static inline int lower(int ch)
 {

@@ -627,3 +627,122 @@ Test(sigma, firewall_and_proxy_field_names)
 			   "url.original=http://x.example/upload/1", "url.domain=x.example",
 			   NULL), 0);
 }
+
+/* Rules of one set, each a document ("title: rN"); the rules an event
+ * matches, as a bit per rule. */
+static void rules(const char *const *docs, size_t n)
+{
+	char text[16384];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"%stitle: r%zu\nid: 00000000-0000-4000-8000-%012zu\n"
+					"level: high\ntags: [logward.dos]\n%s\n",
+					i ? "---\n" : "", i, i, docs[i]);
+	cr_assert_lt(len, sizeof(text));
+	set = lw_sigma_set_new();
+	cr_assert_not_null(set);
+	cr_assert_eq(lw_sigma_set_load_string(set, "rules.yml", text, len, &diags),
+		     LW_OK, "%s", diags.count ? diags.items[0].diag.detail : "");
+	cr_assert_eq(lw_sigma_set_build(set, NULL, NULL, &diags), LW_OK);
+	cr_assert_eq(lw_sigma_count(set), n);
+	scr = lw_sigma_scratch_new(set);
+	cr_assert_not_null(scr);
+}
+
+static unsigned matched(const char *app, const char *const *kv)
+{
+	struct lw_field fields[16];
+	struct lw_event ev;
+	uint32_t out[32], n = 0;
+	unsigned bits = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.facility = LW_SYSLOG_NONE;
+	ev.severity = LW_SYSLOG_NONE;
+	ev.app = (struct lw_str){app, (uint32_t)strlen(app)};
+	for (; *kv != NULL; kv++) {
+		const char *eq = strchr(*kv, '=');
+		fields[ev.nfields].key = (struct lw_str){*kv, (uint32_t)(eq - *kv)};
+		fields[ev.nfields].value = (struct lw_str){eq + 1, (uint32_t)strlen(eq + 1)};
+		ev.nfields++;
+	}
+	ev.fields = fields;
+	cr_assert_eq(lw_sigma_eval(set, scr, &ev, out, 32, &n), LW_OK);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert_lt(out[i], 32);
+		cr_expect(i == 0 || out[i] > out[i - 1], "sorted, each rule once");
+		bits |= 1u << out[i];
+	}
+	return bits;
+}
+
+#define EV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Rules gated on exact event.action values are found by one lookup of the
+ * event's value, shared by the rules of every list (no program, a
+ * program); the same matcher written in several rules is tested once
+ * per event. Each answer is the one the rules' text gives. */
+Test(sigma, gates_and_shared_matchers_give_each_rule_its_own_answer)
+{
+	static const char *const docs[] = {
+		/* r0, r1: no program, both gated on ssh_login */
+		"logsource: {product: linux}\ndetection:\n  sel:\n"
+		"    event.action: [ssh_login, Mail_Login]\n    event.outcome: failure\n"
+		"  condition: sel",
+		"logsource: {product: linux}\ndetection:\n  sel:\n"
+		"    event.action: ssh_login\n  ok:\n    event.outcome: success\n"
+		"  condition: sel and not ok",
+		/* r2: a cased gate */
+		"logsource: {product: linux}\ndetection:\n  sel:\n"
+		"    event.action|cased: Mail_Login\n  condition: sel",
+		/* r3: a gate with a wildcard is tried value by value */
+		"logsource: {product: linux}\ndetection:\n  sel:\n"
+		"    event.action: [ssh_login, 'mail*']\n  condition: sel",
+		/* r4: filed under sshd, gated on the same value as r0 and r1 */
+		"logsource: {product: linux, service: sshd}\ndetection:\n  sel:\n"
+		"    event.action: ssh_login\n  condition: sel",
+		/* r5, r6: the same two matchers, opposite conditions */
+		"logsource: {product: linux}\ndetection:\n  dev:\n"
+		"    observer.type: [firewall, router]\n  inside:\n"
+		"    source.ip|cidr: 10.0.0.0/8\n  condition: dev and inside",
+		"logsource: {product: linux}\ndetection:\n  dev:\n"
+		"    observer.type: [firewall, router]\n  inside:\n"
+		"    source.ip|cidr: 10.0.0.0/8\n  condition: dev and not inside",
+		/* r7: as many values on the same field, one of them other */
+		"logsource: {product: linux}\ndetection:\n  dev:\n"
+		"    observer.type: [firewall, switch]\n  condition: dev",
+		/* r8, r9: the same bytes, case-insensitive and cased */
+		"logsource: {product: linux}\ndetection:\n  u:\n"
+		"    user.name: root\n  d:\n    observer.type: router\n"
+		"  condition: u or d",
+		"logsource: {product: linux}\ndetection:\n  u:\n"
+		"    user.name|cased: root\n  d:\n    observer.type: router\n"
+		"  condition: u or d",
+	};
+
+	rules(docs, sizeof(docs) / sizeof(docs[0]));
+	cr_expect_eq(matched("sshd", EV("event.action=ssh_login", "event.outcome=failure")),
+		     1u << 0 | 1u << 1 | 1u << 3 | 1u << 4);
+	cr_expect_eq(matched("sshd", EV("event.action=SSH_LOGIN", "event.outcome=success")),
+		     1u << 3 | 1u << 4, "a case-insensitive gate, r0 and r1 closed by outcome");
+	cr_expect_eq(matched("cron", EV("event.action=ssh_login", "event.outcome=failure")),
+		     1u << 0 | 1u << 1 | 1u << 3, "r4 is only for sshd");
+	cr_expect_eq(matched("dovecot", EV("event.action=Mail_Login", "event.outcome=failure")),
+		     1u << 0 | 1u << 2 | 1u << 3);
+	cr_expect_eq(matched("dovecot", EV("event.action=mail_login", "event.outcome=failure")),
+		     1u << 0 | 1u << 3, "the cased gate stays closed");
+	cr_expect_eq(matched("dovecot", EV("event.action=mail_logout")), 1u << 3);
+	cr_expect_eq(matched("dovecot", EV("event.action=ssh_logi", "event.outcome=failure")), 0,
+		     "a prefix of a gate value");
+	cr_expect_eq(matched("sshd", EV("event.outcome=failure")), 0, "no action at all");
+	cr_expect_eq(matched("", EV("observer.type=firewall", "source.ip=10.1.2.3")),
+		     1u << 5 | 1u << 7);
+	cr_expect_eq(matched("", EV("observer.type=router", "source.ip=192.0.2.1")),
+		     1u << 6 | 1u << 8 | 1u << 9);
+	cr_expect_eq(matched("", EV("observer.type=switch", "source.ip=10.1.2.3")), 1u << 7,
+		     "r7's matcher is not r5's");
+	cr_expect_eq(matched("", EV("user.name=ROOT")), 1u << 8);
+	cr_expect_eq(matched("", EV("user.name=root")), 1u << 8 | 1u << 9);
+}

@@ -107,14 +107,23 @@ static void put_u32_at(struct lw_buf *b, size_t at, uint32_t v)
 
 static void put_v(struct lw_buf *b, uint64_t v)
 {
-	unsigned char p[10];
+	unsigned char p[10], *o = p;
 	int n = 0;
 
+	/* A change set is mostly varints: written in place while the
+	 * buffer has room, as put_bytes would copy them. */
+	if (!b->oom && b->cap - b->len > sizeof(p))
+		o = (unsigned char *)b->data + b->len;
 	do {
-		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		o[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v > 0);
-	put_bytes(b, p, (size_t)n);
+	if (o == p) {
+		put_bytes(b, p, (size_t)n);
+		return;
+	}
+	b->len += (size_t)n;
+	b->data[b->len] = '\0';
 }
 
 static uint64_t zig(int64_t v)
@@ -139,30 +148,37 @@ static void put_t(struct lw_buf *b, int64_t seen, int64_t t)
 }
 
 /* The names of one blob: each is written once, then referred to by its
- * number (hosts repeat across thousands of groups). */
+ * number (hosts repeat across thousands of groups). A name's number is
+ * found through at: an open-addressing table of number + 1 (0: free). */
+#define NAMES_OUT_MAX 256
+#define NAMES_OUT_SLOTS 512
+
 struct names_out {
-	uint32_t ids[256];
+	uint32_t ids[NAMES_OUT_MAX];
 	uint32_t n;
+	uint16_t at[NAMES_OUT_SLOTS];
 };
 
 static void put_name(struct lw_buf *b, const struct lw_correlation *c,
 		     struct names_out *no, uint32_t state, uint32_t id)
 {
+	uint32_t k = (id * 0x9e3779b1u) >> 23; /* 9 bits: NAMES_OUT_SLOTS */
 	struct lw_str s;
 
 	if (state != 1) {
 		put_v(b, 0);
 		return;
 	}
-	for (uint32_t i = 0; i < no->n; i++) {
-		if (no->ids[i] == id) {
-			put_v(b, i + 1);
+	for (; no->at[k] != 0; k = (k + 1) & (NAMES_OUT_SLOTS - 1)) {
+		if (no->ids[no->at[k] - 1] == id) {
+			put_v(b, no->at[k]);
 			return;
 		}
 	}
 	s = lw_correlation_name_str(c, id);
-	if (no->n < sizeof(no->ids) / sizeof(no->ids[0])) {
+	if (no->n < NAMES_OUT_MAX) {
 		no->ids[no->n++] = id;
+		no->at[k] = (uint16_t)no->n;
 		put_v(b, no->n);
 	} else {
 		put_v(b, UINT32_MAX); /* new, but not numbered: the table is full */
@@ -304,7 +320,7 @@ static int finish(struct lw_buf *out, size_t start)
 static void save_all(struct lw_buf *out, const struct lw_correlation *c,
 		     int full, uint64_t seq)
 {
-	struct names_out no = {{0}, 0};
+	struct names_out no = {{0}, 0, {0}};
 	uint32_t nwin = 0;
 
 	for (uint32_t i = 0; i < c->nwin; i++)
@@ -429,7 +445,7 @@ int lw_correlation_save_changes(struct lw_correlation *c, struct lw_buf *out,
 {
 	size_t start = out->len;
 	uint64_t seq = c->save_seq++;
-	struct names_out no = {{0}, 0};
+	struct names_out no = {{0}, 0, {0}};
 	uint32_t nwin = 0;
 	int done, rc;
 

@@ -206,7 +206,8 @@ void lw_sigma_scratch_take_hits(const struct lw_sigma_set *set,
 	}
 }
 
-static struct slot_cache *resolve(struct lw_sigma_scratch *s, uint32_t slot)
+/* The slot's value, looked up on its first use by an event (resolve). */
+static struct slot_cache *resolve_first(struct lw_sigma_scratch *s, uint32_t slot)
 {
 	struct slot_cache *sc = &s->slots[slot];
 	const struct slot *sl = &s->set->slots[slot];
@@ -214,8 +215,6 @@ static struct slot_cache *resolve(struct lw_sigma_scratch *s, uint32_t slot)
 	struct lw_str v = LW_STR_NULL;
 	int present = 0;
 
-	if (sc->gen == s->gen)
-		return sc;
 	sc->gen = s->gen;
 	sc->low_ok = 0;
 	sc->ip_state = 0;
@@ -236,27 +235,37 @@ static struct slot_cache *resolve(struct lw_sigma_scratch *s, uint32_t slot)
 	return sc;
 }
 
-/* The lowered copy of a slot's value, made once per event. */
-static const char *lowered(struct lw_sigma_scratch *s, struct slot_cache *sc)
+static inline struct slot_cache *resolve(struct lw_sigma_scratch *s, uint32_t slot)
 {
-	if (!sc->low_ok) {
-		size_t need = s->low_len + sc->raw.len;
-		if (need > s->low_cap) {
-			size_t cap = s->low_cap * 2 > need ? s->low_cap * 2 : need;
-			char *n = realloc(s->low, cap);
-			if (n == NULL)
-				return NULL;
-			s->low = n;
-			s->low_cap = cap;
-		}
-		for (uint32_t i = 0; i < sc->raw.len; i++)
-			s->low[s->low_len + i] =
-				(char)lower((unsigned char)sc->raw.ptr[i]);
-		sc->low_off = (uint32_t)s->low_len;
-		s->low_len = need;
-		sc->low_ok = 1;
+	struct slot_cache *sc = &s->slots[slot];
+
+	return sc->gen == s->gen ? sc : resolve_first(s, slot);
+}
+
+/* The lowered copy of a slot's value, made once per event (lowered). */
+static const char *lower_first(struct lw_sigma_scratch *s, struct slot_cache *sc)
+{
+	size_t need = s->low_len + sc->raw.len;
+
+	if (need > s->low_cap) {
+		size_t cap = s->low_cap * 2 > need ? s->low_cap * 2 : need;
+		char *n = realloc(s->low, cap);
+		if (n == NULL)
+			return NULL;
+		s->low = n;
+		s->low_cap = cap;
 	}
+	for (uint32_t i = 0; i < sc->raw.len; i++)
+		s->low[s->low_len + i] = (char)lower((unsigned char)sc->raw.ptr[i]);
+	sc->low_off = (uint32_t)s->low_len;
+	s->low_len = need;
+	sc->low_ok = 1;
 	return s->low + sc->low_off;
+}
+
+static inline const char *lowered(struct lw_sigma_scratch *s, struct slot_cache *sc)
+{
+	return sc->low_ok ? s->low + sc->low_off : lower_first(s, sc);
 }
 
 /* The slot's value as an address, parsed once per event: 1 when it is one. */

@@ -5,7 +5,9 @@
  * rules filed under it are tried, instead of every rule on every event.
  * Built once at load time, then read-only (safe to share across threads).
  * Names are compared byte-exact (case-sensitive: "CRON" and "cron" are two
- * programs; rule authors list both when they mean both). */
+ * programs; rule authors list both when they mean both). Sigma's gate
+ * maps (correlator/sigma_int.h) use the same map from a field's exact
+ * values to the rules they open. */
 #ifndef LW_CORRELATOR_PROGMAP_H
 #define LW_CORRELATOR_PROGMAP_H
 

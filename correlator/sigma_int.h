@@ -149,7 +149,8 @@ struct lw_sigma_set {
 	struct gate_map {        /* exact gate value -> the rules it opens */
 		uint32_t slot;
 		uint8_t cased;   /* keys as written, else lowered */
-		uint8_t global;  /* of rules in no other list (set->global) */
+		uint8_t global;  /* of rules with no program or need filter:
+				  * looked up for every event (global_maps) */
 		uint64_t lens;   /* bit n: a key of n bytes (63: 63 or more) */
 		struct lw_progmap map;
 	} *gates;

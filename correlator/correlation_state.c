@@ -105,7 +105,7 @@ static void put_u32_at(struct lw_buf *b, size_t at, uint32_t v)
 		b->data[at + (size_t)i] = (char)(v >> (8 * i));
 }
 
-static void put_v(struct lw_buf *b, uint64_t v)
+static void put_v_long(struct lw_buf *b, uint64_t v)
 {
 	unsigned char p[10], *o = p;
 	int n = 0;
@@ -124,6 +124,17 @@ static void put_v(struct lw_buf *b, uint64_t v)
 	}
 	b->len += (size_t)n;
 	b->data[b->len] = '\0';
+}
+
+/* Most varints of a change set are one byte (deltas, counts, flags). */
+static inline void put_v(struct lw_buf *b, uint64_t v)
+{
+	if (v < 0x80 && !b->oom && b->cap - b->len > 1) {
+		b->data[b->len++] = (char)v;
+		b->data[b->len] = '\0';
+		return;
+	}
+	put_v_long(b, v);
 }
 
 static uint64_t zig(int64_t v)
